@@ -1,0 +1,1 @@
+"""Reciprocity: a Slack bot for giving back at work."""

@@ -1,0 +1,83 @@
+"""The `reciprocity` command line (also `python -m app`)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from app.logs import configure_logging
+from app.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("app")
+
+EXIT_CONFIG = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reciprocity",
+        description="Reciprocity: kudos, specific asks and a weekly digest of who helped whom.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run = commands.add_parser("run", help="run the bot (HTTP on $PORT, or Socket Mode)")
+    run.add_argument("--no-worker", action="store_true", help="do not deliver queued messages")
+    run.add_argument("--no-scheduler", action="store_true", help="do not run scheduled jobs")
+    commands.add_parser("migrate", help="apply database migrations (alembic upgrade head)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command in `argv`; return the process exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(os.environ)
+    except SettingsError as exc:
+        return _fail(str(exc))
+    configure_logging(settings.log_level, settings.log_format)
+    try:
+        if args.command == "migrate":
+            return _migrate(settings)
+        if args.command == "run":
+            return _run(settings, args)
+    except SettingsError as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        return 130
+    raise AssertionError(f"unhandled command {args.command}")
+
+
+def _fail(line: str) -> int:
+    print(f"reciprocity: {line}", file=sys.stderr)
+    return EXIT_CONFIG
+
+
+def _migrate(settings: Settings) -> int:
+    from app.server import StartupError, prepare_database
+
+    try:
+        prepare_database(settings)
+    except StartupError as exc:
+        return _fail(str(exc))
+    log.info("database is at the newest migration")
+    return 0
+
+
+def _run(settings: Settings, args: argparse.Namespace) -> int:
+    from app.server import BotServer, StartupError
+
+    del args  # --no-worker and --no-scheduler gain meaning with those services
+    try:
+        server = BotServer(settings)
+    except StartupError as exc:
+        return _fail(str(exc))
+    except OSError as exc:
+        return _fail(f"PORT: cannot listen on {settings.port} ({exc.strerror})")
+    server.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

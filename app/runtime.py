@@ -1,0 +1,40 @@
+"""The long-lived pieces one process shares: settings, database, clock and the Web API client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from app.clock import Clock, SystemClock
+from app.settings import Settings
+from app.slack.web_api import WebApi
+from app.store.db import SessionFactory, make_engine, make_session_factory
+
+
+@dataclass
+class Runtime:
+    """What listeners, the worker and the scheduler are built from; one per process."""
+
+    settings: Settings
+    engine: Engine
+    sessions: SessionFactory
+    clock: Clock
+    slack: WebApi
+
+    def close(self) -> None:
+        """Release the connection pools."""
+        self.slack.close()
+        self.engine.dispose()
+
+
+def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
+    """Create the runtime for `settings` (no connection is opened yet)."""
+    engine = make_engine(settings.database_url)
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        clock=clock or SystemClock(),
+        slack=WebApi(settings.slack_api_url),
+    )

@@ -1,0 +1,192 @@
+"""`reciprocity run`: migrate, learn the workspace, then serve Slack and run background services."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable
+from types import FrameType
+from typing import Protocol
+
+import uvicorn
+from sqlalchemy.exc import OperationalError
+
+from app.clock import Clock
+from app.runtime import Runtime, build_runtime
+from app.settings import Settings, SettingsError
+from app.slack.bolt_app import build_bolt_app
+from app.slack.web_api import RateLimited, SlackApiError, TransientError
+from app.store import migrate
+from app.store.db import transaction
+from app.web import create_web_app
+from app.workspaces.service import Identity, ensure_workspace
+
+log = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    """Start-up cannot go on; `str()` is the one line the operator sees."""
+
+
+class BackgroundService(Protocol):
+    """Something that runs beside the HTTP server (the delivery worker, the scheduler)."""
+
+    def start(self) -> None:
+        """Begin working in background threads."""
+
+    def stop(self) -> None:
+        """Finish the work in hand and stop."""
+
+
+ServiceFactory = Callable[[Runtime], BackgroundService]
+
+
+def prepare_database(settings: Settings) -> None:
+    """Apply pending migrations; raise `StartupError` naming DATABASE_URL if the database fails."""
+    try:
+        migrate.upgrade(settings.database_url)
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise StartupError(f"DATABASE_URL: cannot use the database ({reason})") from None
+
+
+def learn_workspace(runtime: Runtime) -> Identity:
+    """Ask Slack who the bot token belongs to (`auth.test`) and store that workspace."""
+    token = runtime.settings.slack_bot_token
+    assert token is not None
+    try:
+        answer = runtime.slack.call("auth.test", token)
+    except SlackApiError as exc:
+        raise StartupError(f"SLACK_BOT_TOKEN was refused by Slack ({exc.error})") from None
+    except (TransientError, RateLimited) as exc:
+        raise StartupError(
+            f"SLACK_API_URL: cannot reach Slack at {runtime.settings.slack_api_url} ({exc})"
+        ) from None
+    identity = Identity(
+        team_id=str(answer["team_id"]),
+        name=str(answer.get("team", "")),
+        bot_user_id=answer.get("user_id"),
+        bot_id=answer.get("bot_id"),
+        enterprise_id=answer.get("enterprise_id") or None,
+    )
+    with transaction(runtime.sessions) as session:
+        ensure_workspace(session, identity, runtime.clock.now())
+    return identity
+
+
+class BotServer:
+    """One bot process: the HTTP app on a port plus its background services."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        services: tuple[ServiceFactory, ...] = (),
+        host: str = "0.0.0.0",  # noqa: S104 - a container must be reachable from outside
+        port: int | None = None,
+    ) -> None:
+        settings.require_slack_credentials()
+        if settings.oauth_enabled and settings.slack_bot_token is None:
+            raise SettingsError(
+                "SLACK_CLIENT_ID",
+                "is set, but multi-workspace OAuth is not available in this version yet: "
+                "set SLACK_BOT_TOKEN for a single workspace",
+            )
+        if settings.socket_mode:
+            raise SettingsError(
+                "SLACK_APP_TOKEN",
+                "is set, but Socket Mode is not available in this version yet: unset it and "
+                "serve Slack's requests over HTTP on $PORT",
+            )
+        self.settings = settings
+        prepare_database(settings)
+        self.runtime = build_runtime(settings, clock)
+        try:
+            self.workspace = learn_workspace(self.runtime)
+        except StartupError:
+            self.runtime.close()
+            raise
+        self.bolt = build_bolt_app(self.runtime, self.workspace)
+        self.web = create_web_app(self.runtime, self.bolt)
+        self._services = [factory(self.runtime) for factory in services]
+        self._socket = socket.create_server((host, settings.port if port is None else port))
+        self._uvicorn = uvicorn.Server(
+            uvicorn.Config(
+                self.web,
+                log_config=None,
+                access_log=False,
+                lifespan="off",
+                timeout_graceful_shutdown=10,
+                # Slack keeps connections open between requests; so do we.
+                timeout_keep_alive=30,
+            )
+        )
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        """The port the HTTP app listens on."""
+        return int(self._socket.getsockname()[1])
+
+    @property
+    def url(self) -> str:
+        """The base URL of the HTTP app on the loopback interface."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def run(self) -> None:
+        """Serve until SIGTERM or SIGINT, then drain requests and stop the services gracefully."""
+        stop_requested = threading.Event()
+
+        def note_signal(signum: int, _frame: FrameType | None) -> None:
+            # uvicorn re-raises the signal once it has shut down; by then we only note it.
+            stop_requested.set()
+
+        previous = {sig: signal.signal(sig, note_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            self._start_services()
+            log.info("serving Slack on port %d", self.port)
+            self._uvicorn.run(sockets=[self._socket])
+        finally:
+            self._stop_services()
+            self.runtime.close()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        log.info("stopped")
+
+    def start(self) -> BotServer:
+        """Serve from a background thread (tests, the demo); return once requests are accepted."""
+        self._start_services()
+        self._thread = threading.Thread(
+            target=self._uvicorn.run, kwargs={"sockets": [self._socket]}, daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._uvicorn.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("the HTTP server did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        """Stop a server started with `start`."""
+        self._uvicorn.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=15)
+        self._stop_services()
+        self.runtime.close()
+        self._socket.close()
+
+    def _start_services(self) -> None:
+        for service in self._services:
+            service.start()
+
+    def _stop_services(self) -> None:
+        for service in reversed(self._services):
+            try:
+                service.stop()
+            except Exception:
+                log.exception("a background service failed to stop cleanly")

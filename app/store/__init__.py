@@ -1,0 +1,1 @@
+"""Persistence: the engine and sessions (`db`), the typed models (`models`), and migrations."""

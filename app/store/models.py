@@ -1,0 +1,328 @@
+"""The records the bot keeps, as SQLAlchemy 2 typed models.
+
+Every table carries `team_id` and every query filters on it: no workspace sees another's rows.
+Alembic (migrations/) owns the schema; a test proves these models and the migrations agree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from app.store.types import Id, Json, UTCDateTime
+
+# Stable constraint names keep migrations (and SQLite batch rebuilds) deterministic.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+TEAM = String(32)
+USER = String(32)
+CHANNEL = String(32)
+TS = String(32)
+
+
+class Base(DeclarativeBase):
+    """Declarative base holding the shared metadata."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _team_fk() -> ForeignKey:
+    return ForeignKey("workspaces.team_id", ondelete="CASCADE")
+
+
+class Workspace(Base):
+    """One installed Slack workspace and its settings."""
+
+    __tablename__ = "workspaces"
+
+    team_id: Mapped[str] = mapped_column(TEAM, primary_key=True)
+    enterprise_id: Mapped[str | None] = mapped_column(TEAM)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    domain: Mapped[str | None] = mapped_column(String(200))
+    bot_user_id: Mapped[str | None] = mapped_column(USER)
+    bot_id: Mapped[str | None] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    installed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The workspace's own zone drives its schedule (digest day and hour).
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+
+    asks_channel_id: Mapped[str | None] = mapped_column(CHANNEL)
+    kudos_channel_id: Mapped[str | None] = mapped_column(CHANNEL)
+    digest_channel_id: Mapped[str | None] = mapped_column(CHANNEL)
+    digest_weekday: Mapped[int] = mapped_column(SmallInteger, default=0)
+    digest_hour: Mapped[int] = mapped_column(SmallInteger, default=9)
+    digest_when_quiet: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    kudos_daily_limit: Mapped[int] = mapped_column(Integer, default=5)
+    kudos_max_length: Mapped[int] = mapped_column(Integer, default=1000)
+    kudos_reply_mode: Mapped[str] = mapped_column(String(16), default="channel")
+    kudos_values: Mapped[list[str]] = mapped_column(Json, default=list)
+    reaction_emoji: Mapped[str | None] = mapped_column(String(100))
+
+    work_days: Mapped[list[int]] = mapped_column(Json, default=lambda: [0, 1, 2, 3, 4])
+    work_start_hour: Mapped[int] = mapped_column(SmallInteger, default=9)
+    work_end_hour: Mapped[int] = mapped_column(SmallInteger, default=18)
+    matches_per_ask: Mapped[int] = mapped_column(SmallInteger, default=3)
+    expert_daily_cap: Mapped[int] = mapped_column(SmallInteger, default=5)
+
+
+class Member(Base):
+    """The cached profile of one person (or bot) in a workspace's directory."""
+
+    __tablename__ = "members"
+
+    team_id: Mapped[str] = mapped_column(TEAM, _team_fk(), primary_key=True)
+    user_id: Mapped[str] = mapped_column(USER, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    real_name: Mapped[str] = mapped_column(String(200), default="")
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    tz: Mapped[str | None] = mapped_column(String(64))
+    is_bot: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    leaderboard_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    nudges_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index(None, "team_id", "name"),)
+
+
+class Channel(Base):
+    """The cached facts about one conversation that guards need on the ack path."""
+
+    __tablename__ = "channels"
+
+    team_id: Mapped[str] = mapped_column(TEAM, _team_fk(), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(CHANNEL, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    is_private: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_im: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    bot_is_member: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Kudos(Base):
+    """One act of public thanks from a giver to one or more recipients."""
+
+    __tablename__ = "kudos"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(TEAM, _team_fk())
+    giver_id: Mapped[str] = mapped_column(USER)
+    channel_id: Mapped[str] = mapped_column(CHANNEL)
+    # Private channels and DMs: counted in digests and boards, never quoted.
+    channel_is_private: Mapped[bool] = mapped_column(Boolean, default=False)
+    message: Mapped[str] = mapped_column(Text)
+    values: Mapped[list[str]] = mapped_column(Json, default=list)
+    source: Mapped[str] = mapped_column(String(16), default="command")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    post_channel_id: Mapped[str | None] = mapped_column(CHANNEL)
+    post_ts: Mapped[str | None] = mapped_column(TS)
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by: Mapped[str | None] = mapped_column(USER)
+    # Natural key of the act that caused it (a reaction, an ask's resolution): makes replays no-ops.
+    dedupe_key: Mapped[str | None] = mapped_column(String(200))
+
+    recipients: Mapped[list[KudosRecipient]] = relationship(
+        back_populates="kudos", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("team_id", "dedupe_key"),
+        Index(None, "team_id", "created_at"),
+        Index(None, "team_id", "giver_id", "created_at"),
+    )
+
+
+class KudosRecipient(Base):
+    """One person thanked by a kudos."""
+
+    __tablename__ = "kudos_recipients"
+
+    kudos_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("kudos.id", ondelete="CASCADE"), primary_key=True
+    )
+    recipient_id: Mapped[str] = mapped_column(USER, primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM, _team_fk())
+
+    kudos: Mapped[Kudos] = relationship(back_populates="recipients")
+
+    __table_args__ = (Index(None, "team_id", "recipient_id"),)
+
+
+class Ask(Base):
+    """A specific request for help and its state: open, claimed, answered, resolved or closed."""
+
+    __tablename__ = "asks"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(TEAM, _team_fk())
+    asker_id: Mapped[str] = mapped_column(USER)
+    text: Mapped[str] = mapped_column(Text)
+    topics: Mapped[list[str]] = mapped_column(Json, default=list)
+    origin_channel_id: Mapped[str] = mapped_column(CHANNEL)
+    channel_is_private: Mapped[bool] = mapped_column(Boolean, default=False)
+    channel_id: Mapped[str | None] = mapped_column(CHANNEL)
+    message_ts: Mapped[str | None] = mapped_column(TS)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(USER)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_by: Mapped[str | None] = mapped_column(USER)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    nudge_round: Mapped[int] = mapped_column(SmallInteger, default=0)
+    next_nudge_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    helpers: Mapped[list[AskHelper]] = relationship(
+        back_populates="ask", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    __table_args__ = (
+        Index(None, "team_id", "created_at"),
+        Index(None, "status", "next_nudge_at"),
+        Index(None, "team_id", "channel_id", "message_ts"),
+    )
+
+
+class AskHelper(Base):
+    """A person credited with helping on an ask: one line of "who helped whom"."""
+
+    __tablename__ = "ask_helpers"
+
+    ask_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("asks.id", ondelete="CASCADE"), primary_key=True
+    )
+    helper_id: Mapped[str] = mapped_column(USER, primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM, _team_fk())
+    credited_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    ask: Mapped[Ask] = relationship(back_populates="helpers")
+
+    __table_args__ = (
+        Index(None, "team_id", "credited_at"),
+        Index(None, "team_id", "helper_id"),
+    )
+
+
+class Offer(Base):
+    """A topic someone volunteers to help with."""
+
+    __tablename__ = "offers"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(TEAM, _team_fk())
+    user_id: Mapped[str] = mapped_column(USER)
+    topic: Mapped[str] = mapped_column(String(80))
+    note: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("team_id", "user_id", "topic"),
+        Index(None, "team_id", "topic"),
+        Index(None, "team_id", "created_at"),
+    )
+
+
+class OutboxMessage(Base):
+    """One Web API call the bot owes Slack, delivered exactly once by the delivery worker."""
+
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(TEAM, _team_fk())
+    dedupe_key: Mapped[str] = mapped_column(String(200))
+    method: Mapped[str] = mapped_column(String(40))
+    args: Mapped[dict[str, Any]] = mapped_column(Json)
+    # The channel (or user, for DMs) whose per-channel limit paces this call.
+    pace_key: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    result_channel: Mapped[str | None] = mapped_column(CHANNEL)
+    result_ts: Mapped[str | None] = mapped_column(TS)
+    # "After posting, record channel and ts on this record": e.g. ("asks", 42).
+    link_table: Mapped[str | None] = mapped_column(String(32))
+    link_id: Mapped[int | None] = mapped_column(Id)
+    # Who to tell, and how, if the call fails for good (a person waiting on a /kudos post).
+    on_failure: Mapped[dict[str, Any] | None] = mapped_column(Json)
+
+    __table_args__ = (
+        UniqueConstraint("team_id", "dedupe_key"),
+        Index(None, "status", "next_attempt_at"),
+        Index(None, "status", "finished_at"),
+    )
+
+
+class DigestRun(Base):
+    """The claim on one workspace's weekly digest: its key makes the digest exactly-once."""
+
+    __tablename__ = "digest_runs"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(TEAM, _team_fk())
+    week: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(12), default="queued")
+    trigger: Mapped[str] = mapped_column(String(12), default="schedule")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("team_id", "week"),)
+
+
+class ProcessedEvent(Base):
+    """An event already handled, by Slack's `event_id` or by message (channel, ts)."""
+
+    __tablename__ = "processed_events"
+
+    team_id: Mapped[str] = mapped_column(TEAM, primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index(None, "received_at"),)
+
+
+__all__ = [
+    "Ask",
+    "AskHelper",
+    "Base",
+    "Channel",
+    "DigestRun",
+    "Kudos",
+    "KudosRecipient",
+    "Member",
+    "Offer",
+    "OutboxMessage",
+    "ProcessedEvent",
+    "Workspace",
+]

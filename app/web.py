@@ -1,0 +1,67 @@
+"""The HTTP app: Slack's one request URL, health and metrics (Starlette, served by uvicorn)."""
+
+from __future__ import annotations
+
+import logging
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from slack_bolt import App, BoltRequest
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from app.runtime import Runtime
+from app.store.db import ping
+
+log = logging.getLogger(__name__)
+
+# Slack's own payloads are a few kilobytes; anything this large is not from Slack.
+MAX_BODY_BYTES = 1_000_000
+
+
+def create_web_app(
+    runtime: Runtime, bolt_app: App | None, registry: CollectorRegistry | None = None
+) -> Starlette:
+    """Return the ASGI app; `bolt_app` None serves only health and metrics (Socket Mode)."""
+
+    async def slack_events(request: Request) -> Response:
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            return PlainTextResponse("payload too large", status_code=413)
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            return PlainTextResponse("payload too large", status_code=413)
+        assert bolt_app is not None
+        bolt_request = BoltRequest(
+            body=body.decode("utf-8", errors="replace"),
+            query=request.url.query,
+            headers={key: [value] for key, value in request.headers.items()},
+        )
+        # Bolt and our services are synchronous: run them off the event loop.
+        bolt_response = await run_in_threadpool(bolt_app.dispatch, bolt_request)
+        headers = {
+            key: values[0]
+            for key, values in bolt_response.headers.items()
+            if key.lower() not in ("content-length",)
+        }
+        return Response(bolt_response.body, status_code=bolt_response.status, headers=headers)
+
+    async def healthz(_: Request) -> Response:
+        healthy = await run_in_threadpool(ping, runtime.engine)
+        if healthy:
+            return JSONResponse({"ok": True, "database": "ok"})
+        return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
+
+    async def metrics(_: Request) -> Response:
+        payload = generate_latest(registry) if registry is not None else generate_latest()
+        return Response(payload, media_type=CONTENT_TYPE_LATEST)
+
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+    ]
+    if bolt_app is not None:
+        routes.append(Route("/slack/events", slack_events, methods=["POST"]))
+    return Starlette(routes=routes)

@@ -1,0 +1,1 @@
+"""Workspaces: installation identity, activity, and per-workspace settings."""

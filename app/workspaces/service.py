@@ -1,0 +1,79 @@
+"""Plain functions over a Session that create, find and (de)activate workspaces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.store.models import Workspace
+from app.store.upsert import upsert
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the bot is in a workspace, as `auth.test` or an OAuth install reports it."""
+
+    team_id: str
+    name: str
+    bot_user_id: str | None
+    bot_id: str | None
+    enterprise_id: str | None = None
+    domain: str | None = None
+
+
+def ensure_workspace(session: Session, identity: Identity, now: datetime) -> Workspace:
+    """Create the workspace with default settings, or refresh its identity and reactivate it."""
+    upsert(
+        session,
+        Workspace.__table__,  # type: ignore[arg-type]
+        [
+            {
+                "team_id": identity.team_id,
+                "enterprise_id": identity.enterprise_id,
+                "name": identity.name,
+                "domain": identity.domain,
+                "bot_user_id": identity.bot_user_id,
+                "bot_id": identity.bot_id,
+                "active": True,
+                "installed_at": now,
+                "deactivated_at": None,
+            }
+        ],
+        key=["team_id"],
+        update=[
+            "enterprise_id",
+            "name",
+            "domain",
+            "bot_user_id",
+            "bot_id",
+            "active",
+            "deactivated_at",
+        ],
+    )
+    session.expire_all()
+    workspace = session.get(Workspace, identity.team_id)
+    assert workspace is not None
+    return workspace
+
+
+def get_workspace(session: Session, team_id: str) -> Workspace | None:
+    """Return the workspace `team_id`, or None when it was never installed."""
+    return session.get(Workspace, team_id)
+
+
+def deactivate(session: Session, team_id: str, now: datetime) -> bool:
+    """Mark the workspace inactive (token revoked, app uninstalled); return whether it changed."""
+    result = session.execute(
+        update(Workspace)
+        .where(Workspace.team_id == team_id, Workspace.active.is_(True))
+        .values(active=False, deactivated_at=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def active_team_ids(session: Session) -> list[str]:
+    """Return the ids of every active workspace."""
+    return list(session.scalars(select(Workspace.team_id).where(Workspace.active.is_(True))))

@@ -1,0 +1,147 @@
+"""Shared fixtures: a fresh migrated database per test (SQLite or PostgreSQL); the stand-in."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from app.sandbox.driver import SlackDriver
+from app.sandbox.slack_api import SlackStandIn
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app.server import BotServer
+from app.settings import Settings
+from app.store import migrate
+
+PG_HINT = (
+    "PostgreSQL tests need TEST_DATABASE_URL, e.g. "
+    "TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip() or None
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+BOT_TOKEN = "xoxb-test-token"
+_counter = itertools.count()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip PostgreSQL-only tests, with the way to enable them, when no PostgreSQL is configured."""
+    if TEST_DATABASE_URL:
+        return
+    skip = pytest.mark.skip(reason=PG_HINT)
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+class PostgresDatabases:
+    """Creates throwaway databases on the server TEST_DATABASE_URL points at."""
+
+    def __init__(self, url: str) -> None:
+        self.base = make_url(url)
+        self.admin = create_engine(self.base, isolation_level="AUTOCOMMIT")
+        self.prefix = f"recip_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        self.template: str | None = None
+        self.created: list[str] = []
+
+    def create(self, *, migrated: bool) -> str:
+        name = f"{self.prefix}_{next(_counter)}"
+        if migrated and self.template is None:
+            self.template = f"{self.prefix}_template"
+            self._execute(f'CREATE DATABASE "{self.template}"')
+            self.created.append(self.template)
+            migrate.upgrade(self.url(self.template))
+        template = f' TEMPLATE "{self.template}"' if migrated else ""
+        self._execute(f'CREATE DATABASE "{name}"{template}')
+        self.created.append(name)
+        return self.url(name)
+
+    def url(self, name: str) -> str:
+        return self.base.set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        for name in reversed(self.created):
+            self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.admin.dispose()
+
+    def _execute(self, sql: str) -> None:
+        with self.admin.connect() as connection:
+            connection.execute(text(sql))
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresDatabases | None]:
+    """The PostgreSQL database factory, or None when the suite runs on SQLite."""
+    if not TEST_DATABASE_URL:
+        yield None
+        return
+    databases = PostgresDatabases(TEST_DATABASE_URL)
+    yield databases
+    databases.drop_all()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once per session, copied for each test that needs a database."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def database_url(postgres: PostgresDatabases | None, sqlite_template: Path, tmp_path: Path) -> str:
+    """A fresh database at the newest migration, on the backend this run tests."""
+    if postgres is not None:
+        return postgres.create(migrated=True)
+    path = tmp_path / "reciprocity.db"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def empty_database_url(postgres: PostgresDatabases | None, tmp_path: Path) -> str:
+    """A fresh database with no tables, on the backend this run tests."""
+    if postgres is not None:
+        return postgres.create(migrated=False)
+    return f"sqlite:///{tmp_path / 'empty.db'}"
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackStandIn]:
+    """A running Slack stand-in with a small made-up team."""
+    with SlackStandIn(team_id="T0001", team_name="Acme", bot_token=BOT_TOKEN) as stand_in:
+        stand_in.add_user("U0ALICE", "alice", tz="Europe/Berlin")
+        stand_in.add_user("U0BOB", "bob", tz="America/New_York")
+        stand_in.add_channel("C0GENERAL", "general")
+        yield stand_in
+
+
+def bot_settings(database_url: str, slack: SlackStandIn) -> Settings:
+    """Settings for a single-workspace bot that talks to the stand-in."""
+    return Settings(
+        database_url=database_url,
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=slack.base_url,
+        port=0,
+    )
+
+
+@pytest.fixture
+def bot(database_url: str, slack: SlackStandIn) -> Iterator[BotServer]:
+    """The bot served in-process on a real loopback port, talking to the stand-in."""
+    server = BotServer(bot_settings(database_url, slack), host="127.0.0.1", port=0).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def driver(bot: BotServer) -> Iterator[SlackDriver]:
+    """Sends correctly signed requests to the running bot, as Slack does."""
+    with SlackDriver(bot.url, SIGNING_SECRET) as slack_driver:
+        yield slack_driver
