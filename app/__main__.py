@@ -26,6 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-worker", action="store_true", help="do not deliver queued messages")
     run.add_argument("--no-scheduler", action="store_true", help="do not run scheduled jobs")
     commands.add_parser("migrate", help="apply database migrations (alembic upgrade head)")
+    commands.add_parser("worker", help="run only the delivery worker (no HTTP server)")
     return parser
 
 
@@ -42,6 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _migrate(settings)
         if args.command == "run":
             return _run(settings, args)
+        if args.command == "worker":
+            return _worker(settings)
     except SettingsError as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
@@ -68,14 +71,23 @@ def _migrate(settings: Settings) -> int:
 def _run(settings: Settings, args: argparse.Namespace) -> int:
     from app.server import BotServer, StartupError
 
-    del args  # --no-worker and --no-scheduler gain meaning with those services
     try:
-        server = BotServer(settings)
+        server = BotServer(settings, with_worker=not args.no_worker)
     except StartupError as exc:
         return _fail(str(exc))
     except OSError as exc:
         return _fail(f"PORT: cannot listen on {settings.port} ({exc.strerror})")
     server.run()
+    return 0
+
+
+def _worker(settings: Settings) -> int:
+    from app.server import StartupError, run_worker
+
+    try:
+        run_worker(settings)
+    except StartupError as exc:
+        return _fail(str(exc))
     return 0
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
 from app.clock import Clock, SystemClock
+from app.delivery.outbox import ring_on_commit
 from app.settings import Settings
 from app.slack.web_api import WebApi
 from app.store.db import SessionFactory, make_engine, make_session_factory
@@ -21,6 +23,8 @@ class Runtime:
     sessions: SessionFactory
     clock: Clock
     slack: WebApi
+    # Rung when a commit queued outbox messages: the delivery worker wakes at once.
+    doorbell: threading.Event = field(default_factory=threading.Event)
 
     def close(self) -> None:
         """Release the connection pools."""
@@ -31,10 +35,12 @@ class Runtime:
 def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     """Create the runtime for `settings` (no connection is opened yet)."""
     engine = make_engine(settings.database_url)
-    return Runtime(
+    runtime = Runtime(
         settings=settings,
         engine=engine,
         sessions=make_session_factory(engine),
         clock=clock or SystemClock(),
         slack=WebApi(settings.slack_api_url),
     )
+    ring_on_commit(runtime.sessions, runtime.doorbell)
+    return runtime

@@ -7,7 +7,6 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable
 from types import FrameType
 from typing import Protocol
 
@@ -15,6 +14,8 @@ import uvicorn
 from sqlalchemy.exc import OperationalError
 
 from app.clock import Clock
+from app.delivery.tokens import SingleWorkspaceTokens
+from app.delivery.worker import DeliveryWorker
 from app.runtime import Runtime, build_runtime
 from app.settings import Settings, SettingsError
 from app.slack.bolt_app import build_bolt_app
@@ -39,9 +40,6 @@ class BackgroundService(Protocol):
 
     def stop(self) -> None:
         """Finish the work in hand and stop."""
-
-
-ServiceFactory = Callable[[Runtime], BackgroundService]
 
 
 def prepare_database(settings: Settings) -> None:
@@ -85,7 +83,7 @@ class BotServer:
         settings: Settings,
         *,
         clock: Clock | None = None,
-        services: tuple[ServiceFactory, ...] = (),
+        with_worker: bool = True,
         host: str = "0.0.0.0",  # noqa: S104 - a container must be reachable from outside
         port: int | None = None,
     ) -> None:
@@ -112,7 +110,12 @@ class BotServer:
             raise
         self.bolt = build_bolt_app(self.runtime, self.workspace)
         self.web = create_web_app(self.runtime, self.bolt)
-        self._services = [factory(self.runtime) for factory in services]
+        token = settings.slack_bot_token
+        assert token is not None
+        self.worker = DeliveryWorker(
+            self.runtime, SingleWorkspaceTokens(self.workspace.team_id, token)
+        )
+        self._services: list[BackgroundService] = [self.worker] if with_worker else []
         self._socket = socket.create_server((host, settings.port if port is None else port))
         self._uvicorn = uvicorn.Server(
             uvicorn.Config(
@@ -190,3 +193,31 @@ class BotServer:
                 service.stop()
             except Exception:
                 log.exception("a background service failed to stop cleanly")
+
+
+def run_worker(settings: Settings, *, clock: Clock | None = None) -> None:
+    """`reciprocity worker`: deliver the outbox until SIGTERM or SIGINT, without serving HTTP."""
+    if settings.slack_bot_token is None:
+        raise SettingsError("SLACK_BOT_TOKEN", "is not set: the worker needs it to call Slack")
+    prepare_database(settings)
+    runtime = build_runtime(settings, clock)
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        workspace = learn_workspace(runtime)
+        worker = DeliveryWorker(
+            runtime, SingleWorkspaceTokens(workspace.team_id, settings.slack_bot_token)
+        )
+        worker.start()
+        log.info("delivering the outbox of workspace %s", workspace.team_id)
+        stop.wait()
+        worker.stop()
+    finally:
+        runtime.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    log.info("stopped")

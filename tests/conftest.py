@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from app.sandbox.driver import SlackDriver
-from app.sandbox.slack_api import SlackStandIn
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from app.sandbox.driver import SlackDriver
+from app.sandbox.slack_api import SlackStandIn
 from app.server import BotServer
 from app.settings import Settings
 from app.store import migrate

@@ -11,10 +11,10 @@ import time
 from pathlib import Path
 
 import httpx
+
 from app.sandbox import payloads
 from app.sandbox.driver import SlackDriver
 from app.sandbox.slack_api import SlackStandIn
-
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET
 
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from app.sandbox import payloads
-from app.sandbox.driver import SlackDriver
-from app.sandbox.slack_api import SlackStandIn
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
+from app.sandbox import payloads
+from app.sandbox.driver import SlackDriver
+from app.sandbox.slack_api import SlackStandIn
 from app.server import BotServer, StartupError
 from app.store.db import make_session_factory
 from app.store.models import Workspace

@@ -277,6 +277,9 @@ class OutboxMessage(Base):
     link_id: Mapped[int | None] = mapped_column(Id)
     # Who to tell, and how, if the call fails for good (a person waiting on a /kudos post).
     on_failure: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    # Send only after the row with this dedupe key was sent; "$after.channel" and "$after.ts" in
+    # `args` then take that row's result (an update or thread reply to a post not yet made).
+    after_key: Mapped[str | None] = mapped_column(String(200))
 
     __table_args__ = (
         UniqueConstraint("team_id", "dedupe_key"),

@@ -296,6 +296,7 @@ def upgrade() -> None:
         sa.Column("result_ts", sa.String(length=32), nullable=True),
         sa.Column("link_table", sa.String(length=32), nullable=True),
         sa.Column("link_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("after_key", sa.String(length=200), nullable=True),
         sa.Column(
             "on_failure",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),

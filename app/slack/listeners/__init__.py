@@ -5,9 +5,9 @@ from __future__ import annotations
 from slack_bolt import App
 
 from app.runtime import Runtime
+from app.slack.listeners import events
 
 
 def register(app: App, runtime: Runtime) -> None:
     """Attach every listener to `app`."""
-    # Each feature package adds its `register(app, runtime)` call here.
-    del app, runtime
+    events.register(app, runtime)

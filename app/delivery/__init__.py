@@ -1,0 +1,1 @@
+"""Delivery: the outbox (queue in the caller's transaction) and the worker that sends."""

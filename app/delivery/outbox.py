@@ -1,0 +1,125 @@
+"""Queue a message Slack is owed, inside the caller's transaction.
+
+The row commits (or rolls back) with the record that owes it, so an acknowledged command can never
+lose its message, and a rolled-back one never sends. The delivery worker does the sending.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from app.store.db import SessionFactory
+from app.store.models import OutboxMessage
+from app.store.upsert import upsert
+
+Method = Literal[
+    "chat.postMessage",
+    "chat.postEphemeral",
+    "chat.update",
+    "chat.delete",
+    "views.publish",
+    "reactions.add",
+    "response_url",
+    "dm",
+]
+METHODS: frozenset[str] = frozenset(Method.__args__)  # type: ignore[attr-defined]
+
+# Set in `Session.info` when a transaction queued something, so its commit rings the doorbell.
+_QUEUED = "outbox_queued"
+AFTER_CHANNEL = "$after.channel"
+AFTER_TS = "$after.ts"
+
+
+@dataclass(frozen=True)
+class Link:
+    """After posting, record the message's channel and ts on this record (e.g. an ask)."""
+
+    table: str
+    id: int
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Who is waiting on a message, told what to do if it cannot be delivered.
+
+    `what` names the message for that person ("your kudos for @bob"); `response_url` reaches them
+    even where the bot is not a channel member, `user_id` by DM otherwise.
+    """
+
+    user_id: str
+    what: str
+    response_url: str | None = None
+
+
+def queue(
+    session: Session,
+    *,
+    team_id: str,
+    method: Method,
+    args: Mapping[str, Any],
+    dedupe_key: str,
+    now: datetime,
+    link: Link | None = None,
+    notice: Notice | None = None,
+    after_key: str | None = None,
+) -> None:
+    """Add one Web API call to the outbox in `session`'s transaction; a known key is a no-op.
+
+    `dm` posts `args` to the DM of `args["user"]`; `response_url` posts `args["payload"]` to
+    `args["url"]`; the rest are Web API methods called with `args`.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown outbox method {method!r}")
+    upsert(
+        session,
+        OutboxMessage.__table__,  # type: ignore[arg-type]
+        [
+            {
+                "team_id": team_id,
+                "dedupe_key": dedupe_key,
+                "method": method,
+                "args": dict(args),
+                "pace_key": pace_key(method, args),
+                "status": "pending",
+                "attempts": 0,
+                "created_at": now,
+                "next_attempt_at": now,
+                "link_table": link.table if link else None,
+                "link_id": link.id if link else None,
+                "on_failure": asdict(notice) if notice else None,
+                "after_key": after_key,
+            }
+        ],
+        key=["team_id", "dedupe_key"],
+    )
+    session.info[_QUEUED] = True
+
+
+def pace_key(method: str, args: Mapping[str, Any]) -> str | None:
+    """Return the channel (or DM user) whose one-message-a-second limit paces this call."""
+    if method == "chat.postMessage":
+        return str(args.get("channel") or "") or None
+    if method == "dm":
+        return str(args.get("user") or "") or None
+    return None
+
+
+def ring_on_commit(factory: SessionFactory, doorbell: threading.Event) -> None:
+    """Make every commit that queued a message wake this process's delivery worker at once."""
+
+    def after_commit(session: Session) -> None:
+        if session.info.pop(_QUEUED, False):
+            doorbell.set()
+
+    def after_rollback(session: Session) -> None:
+        session.info.pop(_QUEUED, None)
+
+    event.listen(factory, "after_commit", after_commit)
+    event.listen(factory, "after_rollback", after_rollback)

@@ -1,0 +1,72 @@
+"""Slack's per-channel and per-method limits, kept in this process.
+
+`chat.postMessage` allows about one message a second per channel with short bursts: a token bucket
+per channel. A 429 names how long to wait for that method in that workspace: a cooldown.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+class Pacer:
+    """Decides when the next call on a channel, or of a method in a workspace, may go out."""
+
+    def __init__(
+        self,
+        *,
+        rate: float = 1.0,
+        burst: int = 3,
+        monotonic: Callable[[], float],
+    ) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._now = monotonic
+        self._buckets: dict[tuple[str, str], _Bucket] = {}
+        self._cooldowns: dict[tuple[str, str], float] = {}
+        self._lock = threading.Lock()
+
+    def wait_for(self, team_id: str, method: str, pace_key: str | None) -> float:
+        """Return 0 and spend a slot if the call may go now, else the seconds to wait."""
+        with self._lock:
+            now = self._now()
+            until = self._cooldowns.get((team_id, method), 0.0)
+            if until > now:
+                return until - now
+            if pace_key is None:
+                return 0.0
+            bucket = self._buckets.get((team_id, pace_key))
+            if bucket is None:
+                bucket = self._buckets[(team_id, pace_key)] = _Bucket(float(self.burst), now)
+            bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * self.rate)
+            bucket.updated = now
+            if bucket.tokens >= 1.0:
+                bucket.tokens -= 1.0
+                return 0.0
+            return (1.0 - bucket.tokens) / self.rate
+
+    def cool_down(self, team_id: str, method: str, seconds: float) -> None:
+        """Hold every call of `method` in `team_id` for `seconds` (Slack's Retry-After)."""
+        with self._lock:
+            until = self._now() + seconds
+            key = (team_id, method)
+            self._cooldowns[key] = max(self._cooldowns.get(key, 0.0), until)
+
+    def forget_idle(self) -> None:
+        """Drop full buckets and past cooldowns, so memory follows the channels in use."""
+        with self._lock:
+            now = self._now()
+            self._cooldowns = {k: v for k, v in self._cooldowns.items() if v > now}
+            self._buckets = {
+                key: bucket
+                for key, bucket in self._buckets.items()
+                if bucket.tokens + (now - bucket.updated) * self.rate < self.burst
+            }

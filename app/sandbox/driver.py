@@ -1,0 +1,110 @@
+"""Sends requests to a running bot as Slack does: signed, with Slack's headers and bodies."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+USER_AGENT = "Slackbot 1.0 (+https://api.slack.com/robots)"
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    """Return Slack's v0 signature of `body` sent at `timestamp`."""
+    base = f"v0:{timestamp}:".encode() + body
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+class SlackDriver:
+    """Posts signed slash commands, interactions and events to `{base_url}/slack/events`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        signing_secret: str,
+        *,
+        clock: Callable[[], float] = time.time,
+        timeout: float = 10.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.signing_secret = signing_secret
+        self._clock = clock
+        self._client = httpx.Client(timeout=timeout)
+
+    def __enter__(self) -> SlackDriver:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._client.close()
+
+    def sign(self, body: bytes, timestamp: int) -> str:
+        """Return the `X-Slack-Signature` for `body` at `timestamp`."""
+        return signature(self.signing_secret, timestamp, body)
+
+    def command(
+        self, *, timestamp: int | None = None, bad_signature: bool = False, **fields: Any
+    ) -> httpx.Response:
+        """Post a slash command; `fields` are `payloads.slash_command`'s keyword arguments."""
+        from app.sandbox.payloads import slash_command
+
+        body = urlencode(slash_command(**fields)).encode()
+        return self.post_raw(body, "application/x-www-form-urlencoded", timestamp, bad_signature)
+
+    def interactive(
+        self, payload: dict[str, Any], *, timestamp: int | None = None, bad_signature: bool = False
+    ) -> httpx.Response:
+        """Post an interaction payload (block action, view submission, shortcut)."""
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        return self.post_raw(body, "application/x-www-form-urlencoded", timestamp, bad_signature)
+
+    def event(
+        self,
+        envelope: dict[str, Any],
+        *,
+        retry_num: int | None = None,
+        retry_reason: str = "http_timeout",
+        timestamp: int | None = None,
+        bad_signature: bool = False,
+    ) -> httpx.Response:
+        """Post an Events API envelope; `retry_num` marks it as one of Slack's retries."""
+        headers = {}
+        if retry_num is not None:
+            headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": retry_reason}
+        body = json.dumps(envelope).encode()
+        return self.post_raw(body, "application/json", timestamp, bad_signature, headers)
+
+    def post_raw(
+        self,
+        body: bytes,
+        content_type: str,
+        timestamp: int | None = None,
+        bad_signature: bool = False,
+        extra_headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """Post any body to the bot's Slack URL, signed (or deliberately mis-signed)."""
+        sent_at = int(self._clock()) if timestamp is None else timestamp
+        signed = self.sign(body, sent_at)
+        if bad_signature:
+            signed = signed[:-4] + ("0000" if not signed.endswith("0000") else "1111")
+        headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": str(sent_at),
+            "X-Slack-Signature": signed,
+            "User-Agent": USER_AGENT,
+            **(extra_headers or {}),
+        }
+        return self._client.post(f"{self.base_url}/slack/events", content=body, headers=headers)
+
+    def get(self, path: str) -> httpx.Response:
+        """GET a path of the bot (health, metrics)."""
+        return self._client.get(self.base_url + path)

@@ -1,0 +1,33 @@
+"""Events API listeners about the app itself: uninstalls and revoked tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.context.ack import Ack
+
+from app.runtime import Runtime
+from app.store.db import transaction
+from app.workspaces.service import deactivate
+
+
+def register(app: App, runtime: Runtime) -> None:
+    """Mark a workspace inactive when Slack says the app lost access to it."""
+
+    def deactivate_team(team_id: str) -> None:
+        # Deactivating twice is harmless, so Slack's retries need no dedupe here.
+        with transaction(runtime.sessions) as session:
+            deactivate(session, team_id, runtime.clock.now())
+
+    @app.event("app_uninstalled")
+    def app_uninstalled(ack: Ack, body: dict[str, Any]) -> None:
+        deactivate_team(str(body.get("team_id", "")))
+        ack()
+
+    @app.event("tokens_revoked")
+    def tokens_revoked(ack: Ack, body: dict[str, Any], event: dict[str, Any]) -> None:
+        # Revoked user tokens leave the bot working; only a revoked bot token stops delivery.
+        if event.get("tokens", {}).get("bot"):
+            deactivate_team(str(body.get("team_id", "")))
+        ack()
