@@ -9,6 +9,8 @@ from sqlalchemy import Engine
 
 from app.clock import Clock, SystemClock
 from app.delivery.outbox import ring_on_commit
+from app.delivery.tokens import NoTokens, TokenSource
+from app.directory.slack_lookup import SlackLookup
 from app.settings import Settings
 from app.slack.web_api import WebApi
 from app.store.db import SessionFactory, make_engine, make_session_factory
@@ -25,6 +27,13 @@ class Runtime:
     slack: WebApi
     # Rung when a commit queued outbox messages: the delivery worker wakes at once.
     doorbell: threading.Event = field(default_factory=threading.Event)
+    # Set once start-up knows the install: the bot token of each workspace.
+    tokens: TokenSource = field(default_factory=NoTokens)
+
+    @property
+    def lookup(self) -> SlackLookup:
+        """The directory read-through to Slack, for cache misses on the ack path."""
+        return SlackLookup(self.slack, self.tokens)
 
     def close(self) -> None:
         """Release the connection pools."""

@@ -9,6 +9,7 @@ import threading
 import time
 from types import FrameType
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import uvicorn
 from sqlalchemy.exc import OperationalError
@@ -69,10 +70,17 @@ def learn_workspace(runtime: Runtime) -> Identity:
         bot_user_id=answer.get("user_id"),
         bot_id=answer.get("bot_id"),
         enterprise_id=answer.get("enterprise_id") or None,
+        domain=_domain(str(answer.get("url") or "")),
     )
     with transaction(runtime.sessions) as session:
         ensure_workspace(session, identity, runtime.clock.now())
     return identity
+
+
+def _domain(url: str) -> str | None:
+    # auth.test answers "https://acme.slack.com/"; permalinks need the "acme".
+    host = urlsplit(url).hostname or ""
+    return host.removesuffix(".slack.com") if host.endswith(".slack.com") else None
 
 
 class BotServer:
@@ -112,9 +120,8 @@ class BotServer:
         self.web = create_web_app(self.runtime, self.bolt)
         token = settings.slack_bot_token
         assert token is not None
-        self.worker = DeliveryWorker(
-            self.runtime, SingleWorkspaceTokens(self.workspace.team_id, token)
-        )
+        self.runtime.tokens = SingleWorkspaceTokens(self.workspace.team_id, token)
+        self.worker = DeliveryWorker(self.runtime, self.runtime.tokens)
         self._services: list[BackgroundService] = [self.worker] if with_worker else []
         self._socket = socket.create_server((host, settings.port if port is None else port))
         self._uvicorn = uvicorn.Server(
@@ -184,8 +191,19 @@ class BotServer:
         self._socket.close()
 
     def _start_services(self) -> None:
+        # The directory fills in the background: guards read through to Slack on a miss meanwhile.
+        threading.Thread(target=self._sync_directory, name="directory-sync", daemon=True).start()
         for service in self._services:
             service.start()
+
+    def _sync_directory(self) -> None:
+        try:
+            count = self.runtime.lookup.sync_members(
+                self.runtime.sessions, self.workspace.team_id, self.runtime.clock.now()
+            )
+            log.info("member directory synced: %d people", count)
+        except Exception:
+            log.exception("member directory sync failed; look-ups will fill it on demand")
 
     def _stop_services(self) -> None:
         for service in reversed(self._services):
@@ -209,9 +227,8 @@ def run_worker(settings: Settings, *, clock: Clock | None = None) -> None:
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         workspace = learn_workspace(runtime)
-        worker = DeliveryWorker(
-            runtime, SingleWorkspaceTokens(workspace.team_id, settings.slack_bot_token)
-        )
+        runtime.tokens = SingleWorkspaceTokens(workspace.team_id, settings.slack_bot_token)
+        worker = DeliveryWorker(runtime, runtime.tokens)
         worker.start()
         log.info("delivering the outbox of workspace %s", workspace.team_id)
         stop.wait()

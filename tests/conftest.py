@@ -115,8 +115,11 @@ def empty_database_url(postgres: PostgresDatabases | None, tmp_path: Path) -> st
 def slack() -> Iterator[SlackStandIn]:
     """A running Slack stand-in with a small made-up team."""
     with SlackStandIn(team_id="T0001", team_name="Acme", bot_token=BOT_TOKEN) as stand_in:
-        stand_in.add_user("U0ALICE", "alice", tz="Europe/Berlin")
+        stand_in.add_user("U0ALICE", "alice", tz="Europe/Berlin", is_admin=True)
         stand_in.add_user("U0BOB", "bob", tz="America/New_York")
+        stand_in.add_user("U0CAROL", "carol", tz="Asia/Tokyo")
+        stand_in.add_user("U0DAVE", "dave", deleted=True)
+        stand_in.add_user("U0HELPER", "deploybot", is_bot=True)
         stand_in.add_channel("C0GENERAL", "general")
         yield stand_in
 

@@ -84,7 +84,6 @@ class _database_unreachable:  # noqa: N801 - used as a context manager, reads as
         self.url = make_url(database_url)
 
     def __enter__(self) -> None:
-        self.bot.runtime.engine.dispose()
         if self.url.get_backend_name() == "sqlite":
             path = Path(str(self.url.database))
             self.moved = path.with_suffix(".away")
@@ -93,6 +92,8 @@ class _database_unreachable:  # noqa: N801 - used as a context manager, reads as
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
             # A directory where the file was: SQLite cannot open it.
             path.mkdir()
+            # Only now: the worker may have opened a connection to the old file meanwhile.
+            self.bot.runtime.engine.dispose()
         else:
             self._admin(
                 f'ALTER DATABASE "{self.url.database}" ALLOW_CONNECTIONS false',

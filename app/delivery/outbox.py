@@ -35,6 +35,7 @@ METHODS: frozenset[str] = frozenset(Method.__args__)  # type: ignore[attr-define
 _QUEUED = "outbox_queued"
 AFTER_CHANNEL = "$after.channel"
 AFTER_TS = "$after.ts"
+AFTER_PERMALINK = "$after.permalink"
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ def queue(
     link: Link | None = None,
     notice: Notice | None = None,
     after_key: str | None = None,
+    after_failed_args: Mapping[str, Any] | None = None,
 ) -> None:
     """Add one Web API call to the outbox in `session`'s transaction; a known key is a no-op.
 
@@ -79,7 +81,7 @@ def queue(
         raise ValueError(f"unknown outbox method {method!r}")
     upsert(
         session,
-        OutboxMessage.__table__,  # type: ignore[arg-type]
+        OutboxMessage,
         [
             {
                 "team_id": team_id,
@@ -95,6 +97,7 @@ def queue(
                 "link_id": link.id if link else None,
                 "on_failure": asdict(notice) if notice else None,
                 "after_key": after_key,
+                "after_failed_args": dict(after_failed_args) if after_failed_args else None,
             }
         ],
         key=["team_id", "dedupe_key"],

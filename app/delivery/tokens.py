@@ -23,3 +23,11 @@ class SingleWorkspaceTokens:
     def bot_token(self, team_id: str) -> str | None:
         """Return the token for the install's own workspace, None for any other."""
         return self.token if team_id == self.team_id else None
+
+
+class NoTokens:
+    """No workspace is reachable yet (before start-up has learnt the install)."""
+
+    def bot_token(self, team_id: str) -> str | None:
+        """Return None: there is no token for any workspace."""
+        return None

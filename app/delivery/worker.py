@@ -244,12 +244,18 @@ class DeliveryWorker:
                 )
             )
             if before is None or before.status in ("failed", "cancelled"):
-                self._fail(session, row, "the message it follows was not delivered", now)
-                return None
-            if before.status != "sent":
+                if row.after_failed_args is None:
+                    self._fail(session, row, "the message it follows was not delivered", now)
+                    return None
+                args = dict(row.after_failed_args)
+            elif before.status != "sent":
                 row.next_attempt_at = now + timedelta(seconds=1)
                 return None
-            args = _substitute(args, before.result_channel, before.result_ts)
+            else:
+                domain = session.scalar(
+                    select(Workspace.domain).where(Workspace.team_id == row.team_id)
+                )
+                args = _substitute(args, _Posted(before.result_channel, before.result_ts, domain))
         token = self.tokens.bot_token(row.team_id)
         if token is None:
             # No token: the workspace is gone until someone reinstalls; its rows wait for that.
@@ -419,13 +425,28 @@ def _api_method(method: str) -> str:
     return "chat.postMessage" if method == "dm" else method
 
 
-def _substitute(value: Any, channel: str | None, ts: str | None) -> Any:
-    if value == outbox.AFTER_CHANNEL:
-        return channel
-    if value == outbox.AFTER_TS:
-        return ts
+@dataclass(frozen=True)
+class _Posted:
+    channel: str | None
+    ts: str | None
+    domain: str | None
+
+    @property
+    def permalink(self) -> str:
+        # Slack's own permalink shape; chat.getPermalink would cost a call for the same string.
+        host = f"{self.domain}.slack.com" if self.domain else "slack.com"
+        return f"https://{host}/archives/{self.channel}/p{(self.ts or '').replace('.', '')}"
+
+
+def _substitute(value: Any, posted: _Posted) -> Any:
+    if isinstance(value, str):
+        if outbox.AFTER_PERMALINK in value:
+            value = value.replace(outbox.AFTER_PERMALINK, posted.permalink)
+        return value.replace(outbox.AFTER_CHANNEL, posted.channel or "").replace(
+            outbox.AFTER_TS, posted.ts or ""
+        )
     if isinstance(value, dict):
-        return {key: _substitute(item, channel, ts) for key, item in value.items()}
+        return {key: _substitute(item, posted) for key, item in value.items()}
     if isinstance(value, list):
-        return [_substitute(item, channel, ts) for item in value]
+        return [_substitute(item, posted) for item in value]
     return value

@@ -105,14 +105,22 @@ class WebApi:
         )
 
     def call(
-        self, method: str, token: str, args: Mapping[str, Any] | None = None
+        self,
+        method: str,
+        token: str,
+        args: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
     ) -> dict[str, Any]:
         """Call `method` as `token`; return Slack's JSON or raise one of this module's errors."""
         form = {key: _form_value(value) for key, value in (args or {}).items() if value is not None}
         response = self._send(
             method,
             lambda: self._client.post(
-                self.base_url + method, data=form, headers={"Authorization": f"Bearer {token}"}
+                self.base_url + method,
+                data=form,
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=self._client.timeout if timeout is None else httpx.Timeout(timeout),
             ),
         )
         body = _json(method, response)

@@ -102,6 +102,8 @@ class Member(Base):
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     leaderboard_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
     nudges_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set by an admin: this person may not give kudos until unlocked.
+    kudos_locked: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index(None, "team_id", "name"),)
@@ -280,6 +282,8 @@ class OutboxMessage(Base):
     # Send only after the row with this dedupe key was sent; "$after.channel" and "$after.ts" in
     # `args` then take that row's result (an update or thread reply to a post not yet made).
     after_key: Mapped[str | None] = mapped_column(String(200))
+    # What to send instead if that row failed (None: fail too), e.g. a note without the link.
+    after_failed_args: Mapped[dict[str, Any] | None] = mapped_column(Json)
 
     __table_args__ = (
         UniqueConstraint("team_id", "dedupe_key"),

@@ -5,25 +5,25 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+
+from app.store.models import Base
 
 
 def upsert(
     session: Session,
-    table: Table,
+    model: type[Base],
     rows: Sequence[Mapping[str, Any]],
     *,
     key: Iterable[str],
     update: Iterable[str] = (),
 ) -> None:
-    """Insert `rows`; where `key` already exists, overwrite the `update` columns (or do nothing)."""
+    """Insert `rows` into `model`'s table; where `key` exists, overwrite the `update` columns."""
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).values(list(rows))
+    insert = _insert_for(session)
+    statement = insert(model.__table__).values(list(rows))
     columns = list(update)
     if columns:
         statement = statement.on_conflict_do_update(
@@ -33,3 +33,23 @@ def upsert(
     else:
         statement = statement.on_conflict_do_nothing(index_elements=list(key))
     session.execute(statement)
+
+
+def insert_new(
+    session: Session, model: type[Base], row: Mapping[str, Any], key: Sequence[str]
+) -> bool:
+    """Insert `row` unless its `key` exists; return whether this call inserted it."""
+    insert = _insert_for(session)
+    statement = (
+        insert(model.__table__)
+        .values(dict(row))
+        .on_conflict_do_nothing(index_elements=list(key))
+        .returning(*(model.__table__.c[column] for column in key))
+    )
+    # RETURNING yields the row only when it was inserted: reliable where rowcount is not.
+    return session.execute(statement).first() is not None
+
+
+def _insert_for(session: Session) -> Any:
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert

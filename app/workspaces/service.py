@@ -28,7 +28,7 @@ def ensure_workspace(session: Session, identity: Identity, now: datetime) -> Wor
     """Create the workspace with default settings, or refresh its identity and reactivate it."""
     upsert(
         session,
-        Workspace.__table__,  # type: ignore[arg-type]
+        Workspace,
         [
             {
                 "team_id": identity.team_id,

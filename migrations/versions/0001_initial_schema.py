@@ -219,6 +219,7 @@ def upgrade() -> None:
         sa.Column("deleted", sa.Boolean(), nullable=False),
         sa.Column("leaderboard_opt_out", sa.Boolean(), nullable=False),
         sa.Column("nudges_opt_out", sa.Boolean(), nullable=False),
+        sa.Column("kudos_locked", sa.Boolean(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["team_id"],
@@ -297,6 +298,11 @@ def upgrade() -> None:
         sa.Column("link_table", sa.String(length=32), nullable=True),
         sa.Column("link_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("after_key", sa.String(length=200), nullable=True),
+        sa.Column(
+            "after_failed_args",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
         sa.Column(
             "on_failure",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),

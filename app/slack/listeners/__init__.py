@@ -5,9 +5,10 @@ from __future__ import annotations
 from slack_bolt import App
 
 from app.runtime import Runtime
-from app.slack.listeners import events
+from app.slack.listeners import actions, commands, events, shortcuts, views
 
 
 def register(app: App, runtime: Runtime) -> None:
     """Attach every listener to `app`."""
-    events.register(app, runtime)
+    for kind in (commands, actions, views, shortcuts, events):
+        kind.register(app, runtime)

@@ -1,4 +1,4 @@
-"""Events API listeners about the app itself: uninstalls and revoked tokens."""
+"""The app lost access to a workspace: `app_uninstalled`, `tokens_revoked`."""
 
 from __future__ import annotations
 

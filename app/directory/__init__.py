@@ -1,0 +1,1 @@
+"""The member directory and channel cache the ack path reads instead of calling Slack."""

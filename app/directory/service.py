@@ -1,0 +1,108 @@
+"""The member directory and channel cache: filled from Slack, read by guards on the ack path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from app.store.models import Channel, Member
+from app.store.upsert import upsert
+
+_MEMBER_FIELDS = (
+    "name",
+    "real_name",
+    "display_name",
+    "tz",
+    "is_bot",
+    "is_admin",
+    "deleted",
+    "updated_at",
+)
+
+
+def member_row(team_id: str, user: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """Map Slack's user object to a `members` row."""
+    profile = user.get("profile") or {}
+    return {
+        "team_id": team_id,
+        "user_id": str(user["id"]),
+        "name": str(user.get("name") or ""),
+        "real_name": str(user.get("real_name") or profile.get("real_name") or ""),
+        "display_name": str(profile.get("display_name") or ""),
+        "tz": user.get("tz") or None,
+        # Slackbot (USLACKBOT) is a bot in every way but the flag.
+        "is_bot": bool(user.get("is_bot") or user.get("is_app_user"))
+        or user.get("id") == "USLACKBOT",
+        "is_admin": bool(user.get("is_admin") or user.get("is_owner")),
+        "deleted": bool(user.get("deleted")),
+        "updated_at": now,
+    }
+
+
+def save_members(
+    session: Session, team_id: str, users: Iterable[Mapping[str, Any]], now: datetime
+) -> None:
+    """Insert or refresh directory entries from Slack user objects (opt-outs and locks are kept)."""
+    rows = [member_row(team_id, user, now) for user in users if user.get("id")]
+    upsert(
+        session,
+        Member,
+        rows,
+        key=["team_id", "user_id"],
+        update=_MEMBER_FIELDS,
+    )
+
+
+def get_member(session: Session, team_id: str, user_id: str) -> Member | None:
+    """Return the cached profile of `user_id`, or None when the directory has never seen them."""
+    return session.get(Member, (team_id, user_id))
+
+
+def members_named(session: Session, team_id: str, names: Iterable[str]) -> dict[str, list[Member]]:
+    """Return, for each lowercase `@name`, the live members whose handle or display name it is."""
+    wanted = {name.lower() for name in names}
+    if not wanted:
+        return {}
+    found: dict[str, list[Member]] = {name: [] for name in wanted}
+    query = select(Member).where(
+        Member.team_id == team_id,
+        Member.deleted.is_(False),
+        or_(func.lower(Member.name).in_(wanted), func.lower(Member.display_name).in_(wanted)),
+    )
+    for member in session.scalars(query):
+        for name in {member.name.lower(), member.display_name.lower()} & wanted:
+            found[name].append(member)
+    return found
+
+
+def save_channel(session: Session, team_id: str, info: Mapping[str, Any], now: datetime) -> Channel:
+    """Insert or refresh a channel from Slack's conversation object."""
+    row = {
+        "team_id": team_id,
+        "channel_id": str(info["id"]),
+        "name": str(info.get("name") or ""),
+        "is_private": bool(info.get("is_private") or info.get("is_im") or info.get("is_mpim")),
+        "is_im": bool(info.get("is_im") or info.get("is_mpim")),
+        "is_archived": bool(info.get("is_archived")),
+        "bot_is_member": bool(info.get("is_member")),
+        "updated_at": now,
+    }
+    upsert(
+        session,
+        Channel,
+        [row],
+        key=["team_id", "channel_id"],
+        update=[k for k in row if k not in ("team_id", "channel_id")],
+    )
+    channel = session.get(Channel, (team_id, row["channel_id"]), populate_existing=True)
+    assert channel is not None
+    return channel
+
+
+def get_channel(session: Session, team_id: str, channel_id: str) -> Channel | None:
+    """Return the cached facts about `channel_id`, or None on a miss."""
+    return session.get(Channel, (team_id, channel_id))

@@ -1,0 +1,1 @@
+"""Kudos: public thanks, its guards, its messages and its numbers."""

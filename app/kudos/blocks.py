@@ -1,0 +1,249 @@
+"""Block Kit for kudos: pure functions from plain values to Slack message and view payloads."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from app.kudos.mentions import escape, render_inert
+
+if TYPE_CHECKING:
+    from app.kudos.service import Refused
+    from app.store.models import Kudos
+
+Message = dict[str, Any]
+UNDO_ACTION = "kudos.undo"
+MODAL_CALLBACK = "kudos.give"
+SHORTCUT_CALLBACK = "kudos.for_message"
+SECTION_LIMIT = 3000
+
+
+def _people(user_ids: Sequence[str]) -> str:
+    mentions = [f"<@{u}>" for u in user_ids]
+    if len(mentions) <= 2:
+        return " and ".join(mentions)
+    return ", ".join(mentions[:-1]) + " and " + mentions[-1]
+
+
+def _quote(message: str) -> str:
+    inert = render_inert(message)
+    quoted = "\n".join(f">{line}" for line in inert.splitlines() or [""])
+    return quoted if len(quoted) <= SECTION_LIMIT else quoted[: SECTION_LIMIT - 1] + "…"
+
+
+def _values(values: Sequence[str]) -> str:
+    return "  ".join(f"`#{escape(v)}`" for v in values)
+
+
+def recognition_post(
+    giver_id: str, recipients: Sequence[str], message: str, values: Sequence[str], kudos_id: int
+) -> Message:
+    """The public post: who thanked whom, the message, the value tags."""
+    headline = f":tada: <@{giver_id}> gave kudos to {_people(recipients)}"
+    context = [f"Kudos #{kudos_id}"]
+    if values:
+        context.insert(0, _values(values))
+    return {
+        "text": f"<@{giver_id}> gave kudos to {_people(recipients)}: {render_inert(message)}",
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": headline}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": _quote(message)}},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(context)}]},
+        ],
+    }
+
+
+def recipient_note(kudos: Kudos, link: str | None) -> Message:
+    """The DM to a person who was thanked, linking to the post when there is one."""
+    where = f" (<{link}|see the post>)" if link else ""
+    if kudos.source == "reaction":
+        headline = f":raised_hands: <@{kudos.giver_id}> gave you kudos for your message{where}."
+    else:
+        headline = f":sparkles: <@{kudos.giver_id}> thanked you{where}."
+    return {
+        "text": f"<@{kudos.giver_id}> thanked you: {render_inert(kudos.message)}",
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": headline}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": _quote(kudos.message)}},
+        ],
+    }
+
+
+def withdrawn_post(kudos_id: int, *, revoked: bool) -> Message:
+    """What a recognition post becomes once it is undone or revoked."""
+    text = (
+        f"_Kudos #{kudos_id} was removed by a workspace admin._"
+        if revoked
+        else f"_Kudos #{kudos_id} was withdrawn by the person who gave it._"
+    )
+    return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+
+
+def left_today(remaining: int) -> str:
+    """How many kudos the giver has left today, as a sentence."""
+    if remaining <= 0:
+        return "You have no kudos left today; more tomorrow."
+    return f"You have {remaining} kudos left today."
+
+
+def confirmation(kudos_id: int, recipients: Sequence[str], remaining: int) -> Message:
+    """The giver's ephemeral answer: it worked, what is left, and an Undo button."""
+    text = f":white_check_mark: Kudos to {_people(recipients)} are on their way. " + left_today(
+        remaining
+    )
+    return {
+        "text": text,
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+            {
+                "type": "actions",
+                "block_id": "kudos.undo",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": UNDO_ACTION,
+                        "text": {"type": "plain_text", "text": "Undo (10 min)"},
+                        "value": str(kudos_id),
+                    }
+                ],
+            },
+        ],
+    }
+
+
+_REFUSALS = {
+    "no_recipient": "Who are you thanking? Mention them: `/kudos @teammate thanks for …`",
+    "unknown_name": "I can't find anyone called @{0}. Pick them from Slack's @-menu so the "
+    "mention is a real link: `/kudos @teammate thanks for …`",
+    "ambiguous_name": "More than one person goes by @{0}. Pick the right one from Slack's @-menu.",
+    "self": "Kudos are for thanking others, so you can't give them to yourself. "
+    "Who helped you lately?",
+    "bot": "<@{0}> is a bot; kudos are for people. Thank the human behind it!",
+    "deactivated": "<@{0}>'s account is deactivated, so they can't receive kudos.",
+    "unknown_user": "I don't know <@{0}> yet; try again in a moment.",
+    "no_message": "Say what you're thanking them for: `/kudos @teammate thanks for …`",
+    "too_long": "That message is longer than {limit} characters. Shorten it and try again.",
+    "daily_limit": "You've used your {limit} kudos for today; they renew at midnight your time. "
+    "(Each person thanked counts as one.)",
+    "locked": "A workspace admin has paused your kudos. Ask them if you think that's a mistake.",
+    "unknown_value": "`#{0}` isn't one of this workspace's values. Use one of: {allowed}.",
+}
+
+
+def refusal_text(refused: Refused) -> str:
+    """A friendly sentence saying why a kudos was not given and how to fix it."""
+    template = _REFUSALS[refused.reason.value]
+    subjects = [escape(s) for s in refused.subjects] or [""]
+    allowed = ", ".join(f"`#{v}`" for v in refused.allowed)
+    sentence = template.format(*subjects, limit=refused.limit, allowed=allowed)
+    if refused.reason.value == "daily_limit":
+        return sentence
+    return f"{sentence} {left_today(refused.remaining_today)}"
+
+
+HELP = (
+    "*Give kudos:* `/kudos @teammate [@another …] thanks for … [#value]`\n"
+    "*Your numbers:* `/kudos stats`   *Most thanked:* `/kudos top`\n"
+    "*Leaderboards:* `/kudos optout` / `/kudos optin`\n"
+    "*Admins:* `/kudos revoke <number>`, `/kudos lock @person`, `/kudos unlock @person`\n"
+    "`/kudos` alone opens a form."
+)
+
+
+def modal(
+    *,
+    values: Sequence[str],
+    private_metadata: dict[str, Any],
+    recipients: Sequence[str] = (),
+    message: str = "",
+) -> dict[str, Any]:
+    """The give-kudos modal: who, what for, and optionally which value."""
+    people: dict[str, Any] = {
+        "type": "multi_users_select",
+        "action_id": "users",
+        "placeholder": {"type": "plain_text", "text": "Who are you thanking?"},
+        "max_selected_items": 10,
+    }
+    if recipients:
+        people["initial_users"] = list(recipients)
+    text: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": "text",
+        "multiline": True,
+        "max_length": 3000,
+        "placeholder": {"type": "plain_text", "text": "Thanks for … (be specific!)"},
+    }
+    if message:
+        text["initial_value"] = message
+    body: list[dict[str, Any]] = [
+        {
+            "type": "input",
+            "block_id": "recipients",
+            "label": {"type": "plain_text", "text": "Thank"},
+            "element": people,
+        },
+        {
+            "type": "input",
+            "block_id": "message",
+            "label": {"type": "plain_text", "text": "For"},
+            "element": text,
+        },
+    ]
+    if values:
+        body.append(
+            {
+                "type": "input",
+                "block_id": "value",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Value"},
+                "element": {
+                    "type": "static_select",
+                    "action_id": "value",
+                    "options": [
+                        {"text": {"type": "plain_text", "text": f"#{v}"[:75]}, "value": v}
+                        for v in values[:100]
+                    ],
+                },
+            }
+        )
+    return {
+        "type": "modal",
+        "callback_id": MODAL_CALLBACK,
+        "title": {"type": "plain_text", "text": "Give kudos"},
+        "submit": {"type": "plain_text", "text": "Send"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "private_metadata": json.dumps(private_metadata),
+        "blocks": body,
+    }
+
+
+def stats_text(
+    given_week: int,
+    given_all: int,
+    received_week: int,
+    received_all: int,
+    top_values: Sequence[tuple[str, int]],
+    remaining: int,
+) -> str:
+    """The ephemeral `/kudos stats` answer."""
+    lines = [
+        "*Your kudos*",
+        f"• Given: {given_week} this week, {given_all} in all",
+        f"• Received: {received_week} this week, {received_all} in all",
+    ]
+    if top_values:
+        lines.append("• Your top values: " + ", ".join(f"`#{v}` ({n})" for v, n in top_values))
+    lines.append(left_today(remaining))
+    return "\n".join(lines)
+
+
+def leaderboard_text(title: str, rows: Sequence[tuple[str, int, int]]) -> str:
+    """One ranked list of (name, distinct givers, kudos received), naming without pinging."""
+    if not rows:
+        return f"*{title}*\nNo kudos yet. Be the first: `/kudos @teammate thanks for …`"
+    lines = [f"*{title}*"]
+    for rank, (name, people, total) in enumerate(rows, start=1):
+        thanked_by = "1 person" if people == 1 else f"{people} people"
+        lines.append(f"{rank}. {escape(name)}: thanked by {thanked_by} ({total} kudos)")
+    return "\n".join(lines)

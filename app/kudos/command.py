@@ -1,0 +1,181 @@
+"""`/kudos …`: from a parsed slash command to a reply; opening the modal is left to the listener."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from app.calendar import month_start, week_start, zone
+from app.directory.slack_lookup import SlackLookup
+from app.kudos import blocks, service, stats
+from app.kudos.mentions import parse
+from app.slack.commands import Reply, SlashCommand
+from app.store.models import Member, Workspace
+
+_USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+
+
+@dataclass(frozen=True)
+class OpenModal:
+    """The command asks for the give-kudos form (no text was typed)."""
+
+
+def where_for(
+    session: Session,
+    lookup: SlackLookup,
+    team_id: str,
+    channel_id: str,
+    in_dm: bool,
+    now: datetime,
+) -> service.Where:
+    """Work out the privacy of the conversation a kudos was given in, from cache or Slack."""
+    if in_dm:
+        return service.Where(channel_id, is_private=True, is_dm=True, bot_is_member=False)
+    channel = lookup.channel(session, team_id, channel_id, now)
+    if channel is None:
+        # Unknown privacy: treat as private, so nothing is ever quoted where it should not be.
+        return service.Where(channel_id, is_private=True, is_dm=False, bot_is_member=False)
+    return service.Where(channel_id, channel.is_private, channel.is_im, channel.bot_is_member)
+
+
+def handle(
+    session: Session, lookup: SlackLookup, command: SlashCommand, now: datetime
+) -> Reply | OpenModal:
+    """Run one `/kudos` command and return the ephemeral reply (or ask for the modal)."""
+    text = command.text.strip()
+    word, _, rest = text.partition(" ")
+    sub = word.lower()
+    if not text:
+        return OpenModal()
+    if sub == "help":
+        return Reply(blocks.HELP)
+    if sub == "stats":
+        return _stats(session, command, now)
+    if sub == "top":
+        return _top(session, command.team_id, now)
+    if sub in ("optout", "opt-out", "optin", "opt-in"):
+        lookup.member(session, command.team_id, command.user_id, now)
+        out = sub.startswith("optout") or sub == "opt-out"
+        service.set_leaderboard_opt_out(session, command.team_id, command.user_id, out)
+        return Reply(
+            "You're off the leaderboards; kudos still reach you."
+            if out
+            else "You're back on the leaderboards."
+        )
+    if sub == "revoke":
+        return _revoke(session, lookup, command, rest, now)
+    if sub in ("lock", "unlock"):
+        return _lock(session, lookup, command, rest, sub == "lock", now)
+    return _give(session, lookup, command, text, now)
+
+
+def _give(
+    session: Session, lookup: SlackLookup, command: SlashCommand, text: str, now: datetime
+) -> Reply:
+    parsed = parse(text)
+    lookup.member(session, command.team_id, command.user_id, now)
+    for user_id in parsed.recipients:
+        lookup.member(session, command.team_id, user_id, now)
+    where = where_for(session, lookup, command.team_id, command.channel_id, command.in_dm, now)
+    result = service.give(
+        session,
+        service.KudosRequest(
+            team_id=command.team_id,
+            giver_id=command.user_id,
+            recipients=parsed.recipients,
+            plain_names=parsed.plain_names,
+            message=parsed.message,
+            values=parsed.values,
+            where=where,
+            response_url=command.response_url,
+        ),
+        now,
+    )
+    if isinstance(result, service.Refused):
+        return Reply(blocks.refusal_text(result))
+    message = blocks.confirmation(result.kudos_id, result.recipients, result.remaining_today)
+    if not where.is_dm and where.is_private and not where.bot_is_member:
+        note = (
+            "\n:information_source: I'm not in this private channel, so the post can't "
+            "appear here; invite me with `/invite @Reciprocity`. Your kudos is saved and "
+            "its recipients are told."
+        )
+        message["text"] += note
+        message["blocks"][0]["text"]["text"] += note
+    return Reply(message["text"], message["blocks"])
+
+
+def _stats(session: Session, command: SlashCommand, now: datetime) -> Reply:
+    workspace = session.get_one(Workspace, command.team_id)
+    member = session.get(Member, (command.team_id, command.user_id))
+    tz = zone(member.tz if member else None, workspace.timezone)
+    numbers = stats.personal(session, command.team_id, command.user_id, week_start(now, tz))
+    remaining = service.remaining_today(session, workspace, command.user_id, member, now)
+    return Reply(
+        blocks.stats_text(
+            numbers.given_week,
+            numbers.given_all,
+            numbers.received_week,
+            numbers.received_all,
+            numbers.top_values,
+            remaining,
+        )
+    )
+
+
+def _top(session: Session, team_id: str, now: datetime) -> Reply:
+    workspace = session.get_one(Workspace, team_id)
+    tz = zone(workspace.timezone)
+    week = stats.leaderboard(session, team_id, week_start(now, tz))
+    month = stats.leaderboard(session, team_id, month_start(now, tz))
+    return Reply(
+        blocks.leaderboard_text("Most thanked this week", week)
+        + "\n\n"
+        + blocks.leaderboard_text("Most thanked this month", month)
+    )
+
+
+def _admin(
+    session: Session, lookup: SlackLookup, command: SlashCommand, now: datetime
+) -> Member | None:
+    member = lookup.member(session, command.team_id, command.user_id, now)
+    return member if member is not None and member.is_admin else None
+
+
+def _revoke(
+    session: Session, lookup: SlackLookup, command: SlashCommand, rest: str, now: datetime
+) -> Reply:
+    number = rest.strip().lstrip("#")
+    if not number.isdigit():
+        return Reply(
+            "Say which kudos to revoke by its number: `/kudos revoke 42` "
+            "(the number is under each kudos post)."
+        )
+    admin = lookup.member(session, command.team_id, command.user_id, now)
+    outcome = service.revoke(session, command.team_id, int(number), admin, now)
+    if isinstance(outcome, str):
+        return Reply(outcome)
+    return Reply(f"Kudos #{outcome.kudos_id} is revoked; its post now says so.")
+
+
+def _lock(
+    session: Session,
+    lookup: SlackLookup,
+    command: SlashCommand,
+    rest: str,
+    lock: bool,
+    now: datetime,
+) -> Reply:
+    verb = "lock" if lock else "unlock"
+    if _admin(session, lookup, command, now) is None:
+        return Reply(f"Only workspace admins can {verb} givers.")
+    target = _USER.search(rest)
+    if target is None:
+        return Reply(f"Mention who to {verb}: `/kudos {verb} @person`")
+    lookup.member(session, command.team_id, target.group(1), now)
+    if not service.set_locked(session, command.team_id, target.group(1), lock):
+        return Reply(f"I don't know <@{target.group(1)}>.")
+    return Reply(f"<@{target.group(1)}> can {'no longer' if lock else 'again'} give kudos.")

@@ -1,0 +1,359 @@
+"""Giving, undoing and revoking kudos: plain functions over a Session, no Slack in sight.
+
+A kudos is stored with every recipient and the messages it owes (the recognition post, a note to
+each recipient) in one transaction; a refused kudos stores nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from app.calendar import day_start, zone
+from app.delivery import outbox
+from app.kudos import blocks
+from app.store.models import Kudos, KudosRecipient, Member, OutboxMessage, Workspace
+
+UNDO_WINDOW = timedelta(minutes=10)
+
+
+class Refusal(StrEnum):
+    """Why a kudos was not given; each has a friendly explanation in `blocks.refusal_text`."""
+
+    NO_RECIPIENT = "no_recipient"
+    UNKNOWN_NAME = "unknown_name"
+    AMBIGUOUS_NAME = "ambiguous_name"
+    SELF = "self"
+    BOT = "bot"
+    DEACTIVATED = "deactivated"
+    UNKNOWN_USER = "unknown_user"
+    NO_MESSAGE = "no_message"
+    TOO_LONG = "too_long"
+    DAILY_LIMIT = "daily_limit"
+    LOCKED = "locked"
+    UNKNOWN_VALUE = "unknown_value"
+
+
+@dataclass(frozen=True)
+class Where:
+    """The conversation a kudos was given in, as the ack path knows it."""
+
+    channel_id: str
+    is_private: bool
+    is_dm: bool
+    bot_is_member: bool = True
+
+
+@dataclass(frozen=True)
+class KudosRequest:
+    """A person's wish to thank others, already parsed out of Slack's payload."""
+
+    team_id: str
+    giver_id: str
+    recipients: tuple[str, ...]
+    message: str
+    where: Where
+    values: tuple[str, ...] = ()
+    source: str = "command"
+    response_url: str | None = None
+    dedupe_key: str | None = None
+    # Names that arrived as plain "@name" (an app installed without escaping), to resolve.
+    plain_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Given:
+    """The kudos was stored and its messages queued."""
+
+    kudos_id: int
+    recipients: tuple[str, ...]
+    remaining_today: int
+    duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Nothing was stored; `reason` (and `subjects`, the people or values concerned) say why."""
+
+    reason: Refusal
+    remaining_today: int
+    subjects: tuple[str, ...] = ()
+    limit: int = 0
+    allowed: tuple[str, ...] = field(default_factory=tuple)
+
+
+def give(session: Session, request: KudosRequest, now: datetime) -> Given | Refused:
+    """Check every guard, then record the kudos and queue its post and notes; else store nothing."""
+    workspace = session.get_one(Workspace, request.team_id)
+    giver = session.get(Member, (request.team_id, request.giver_id))
+    remaining = remaining_today(session, workspace, request.giver_id, giver, now)
+
+    def refuse(reason: Refusal, *subjects: str, **extra: object) -> Refused:
+        return Refused(reason, remaining, tuple(subjects), **extra)  # type: ignore[arg-type]
+
+    if giver is not None and giver.kudos_locked:
+        return refuse(Refusal.LOCKED)
+    recipients = list(dict.fromkeys(request.recipients))
+    if request.plain_names:
+        resolved = _resolve_names(session, request.team_id, request.plain_names)
+        if isinstance(resolved, Refused):
+            return Refused(resolved.reason, remaining, resolved.subjects)
+        recipients = list(dict.fromkeys([*recipients, *resolved]))
+    if not recipients:
+        return refuse(Refusal.NO_RECIPIENT)
+    if request.giver_id in recipients:
+        return refuse(Refusal.SELF)
+    for user_id in recipients:
+        member = session.get(Member, (request.team_id, user_id))
+        if member is None:
+            return refuse(Refusal.UNKNOWN_USER, user_id)
+        if member.is_bot or user_id == workspace.bot_user_id:
+            return refuse(Refusal.BOT, user_id)
+        if member.deleted:
+            return refuse(Refusal.DEACTIVATED, user_id)
+    message = request.message.strip()
+    if not message:
+        return refuse(Refusal.NO_MESSAGE)
+    if len(message) > workspace.kudos_max_length:
+        return refuse(Refusal.TOO_LONG, limit=workspace.kudos_max_length)
+    values = tuple(dict.fromkeys(v.lower() for v in request.values))
+    allowed = tuple(v.lower() for v in workspace.kudos_values)
+    unknown = [v for v in values if allowed and v not in allowed]
+    if unknown:
+        return refuse(Refusal.UNKNOWN_VALUE, *unknown, allowed=allowed)
+    if len(recipients) > remaining:
+        return refuse(Refusal.DAILY_LIMIT, limit=workspace.kudos_daily_limit)
+    if request.dedupe_key is not None:
+        existing = session.scalar(
+            select(Kudos).where(
+                Kudos.team_id == request.team_id, Kudos.dedupe_key == request.dedupe_key
+            )
+        )
+        if existing is not None:
+            return Given(
+                existing.id,
+                tuple(r.recipient_id for r in existing.recipients),
+                remaining,
+                duplicate=True,
+            )
+
+    kudos = Kudos(
+        team_id=request.team_id,
+        giver_id=request.giver_id,
+        channel_id=request.where.channel_id,
+        channel_is_private=request.where.is_private or request.where.is_dm,
+        message=message,
+        values=list(values),
+        source=request.source,
+        created_at=now,
+        dedupe_key=request.dedupe_key,
+        recipients=[KudosRecipient(team_id=request.team_id, recipient_id=r) for r in recipients],
+    )
+    session.add(kudos)
+    session.flush()
+    _queue_messages(session, workspace, kudos, request, now)
+    return Given(kudos.id, tuple(recipients), remaining - len(recipients))
+
+
+def remaining_today(
+    session: Session, workspace: Workspace, giver_id: str, giver: Member | None, now: datetime
+) -> int:
+    """Return how many more people `giver_id` may thank today, counted in their own time zone."""
+    since = day_start(now, zone(giver.tz if giver else None, workspace.timezone))
+    used = session.scalar(
+        select(func.count())
+        .select_from(KudosRecipient)
+        .join(Kudos, Kudos.id == KudosRecipient.kudos_id)
+        .where(
+            Kudos.team_id == workspace.team_id,
+            Kudos.giver_id == giver_id,
+            Kudos.created_at >= since,
+            Kudos.undone_at.is_(None),
+        )
+    )
+    return max(0, workspace.kudos_daily_limit - int(used or 0))
+
+
+def post_key(kudos_id: int) -> str:
+    """The outbox dedupe key of a kudos's recognition post."""
+    return f"kudos:{kudos_id}:post"
+
+
+def _post_channels(workspace: Workspace, kudos: Kudos, where: Where) -> list[str]:
+    # A reaction thanks quietly; a DM between two people is not ours to post in; private kudos
+    # never go to a public channel.
+    if kudos.source == "reaction":
+        return []
+    here = [] if where.is_dm else [kudos.channel_id]
+    if kudos.channel_is_private or not workspace.kudos_channel_id:
+        return here
+    elsewhere = [workspace.kudos_channel_id] if workspace.kudos_channel_id not in here else []
+    if workspace.kudos_reply_mode == "kudos_channel":
+        return elsewhere or here
+    if workspace.kudos_reply_mode == "both":
+        return here + elsewhere
+    return here
+
+
+def _queue_messages(
+    session: Session, workspace: Workspace, kudos: Kudos, request: KudosRequest, now: datetime
+) -> None:
+    recipients = [r.recipient_id for r in kudos.recipients]
+    post = blocks.recognition_post(
+        kudos.giver_id, recipients, kudos.message, kudos.values, kudos.id
+    )
+    channels = _post_channels(workspace, kudos, request.where)
+    notice = outbox.Notice(
+        user_id=kudos.giver_id,
+        what="your kudos post",
+        response_url=request.response_url,
+    )
+    for index, channel in enumerate(channels):
+        outbox.queue(
+            session,
+            team_id=kudos.team_id,
+            method="chat.postMessage",
+            args={"channel": channel, **post, "unfurl_links": False},
+            dedupe_key=post_key(kudos.id) if index == 0 else f"{post_key(kudos.id)}:{channel}",
+            now=now,
+            link=outbox.Link("kudos", kudos.id) if index == 0 else None,
+            notice=notice,
+        )
+    for recipient in recipients:
+        unlinked = blocks.recipient_note(kudos, link=None)
+        outbox.queue(
+            session,
+            team_id=kudos.team_id,
+            method="dm",
+            args={
+                "user": recipient,
+                **(
+                    blocks.recipient_note(kudos, link=outbox.AFTER_PERMALINK)
+                    if channels
+                    else unlinked
+                ),
+                "unfurl_links": False,
+            },
+            dedupe_key=f"kudos:{kudos.id}:note:{recipient}",
+            now=now,
+            # The note links to the post, so it waits for the post's ts; without the post it
+            # still goes out, unlinked.
+            after_key=post_key(kudos.id) if channels else None,
+            after_failed_args={"user": recipient, **unlinked} if channels else None,
+        )
+
+
+def _resolve_names(session: Session, team_id: str, names: Sequence[str]) -> list[str] | Refused:
+    from app.directory.service import members_named
+
+    found = members_named(session, team_id, names)
+    resolved: list[str] = []
+    for name in names:
+        matches = found.get(name.lower(), [])
+        if not matches:
+            return Refused(Refusal.UNKNOWN_NAME, 0, (name,))
+        if len({m.user_id for m in matches}) > 1:
+            return Refused(Refusal.AMBIGUOUS_NAME, 0, (name,))
+        resolved.append(matches[0].user_id)
+    return resolved
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    """A kudos was undone by its giver or revoked by an admin."""
+
+    kudos_id: int
+    by: str
+
+
+def undo(
+    session: Session, team_id: str, kudos_id: int, user_id: str, now: datetime
+) -> Withdrawn | str:
+    """Let the giver take a kudos back within 10 minutes; return Withdrawn or why not."""
+    kudos = session.get(Kudos, kudos_id)
+    if kudos is None or kudos.team_id != team_id:
+        return "That kudos no longer exists."
+    if kudos.giver_id != user_id:
+        return "Only the person who gave a kudos can undo it."
+    if kudos.undone_at is not None:
+        return "That kudos was already withdrawn."
+    if now - kudos.created_at > UNDO_WINDOW:
+        return "Kudos can be undone for 10 minutes after giving them; this one is older."
+    _withdraw(session, kudos, now, by=user_id, revoked=False)
+    return Withdrawn(kudos.id, user_id)
+
+
+def revoke(
+    session: Session, team_id: str, kudos_id: int, admin: Member | None, now: datetime
+) -> Withdrawn | str:
+    """Let a workspace admin withdraw any kudos; return Withdrawn or why not."""
+    if admin is None or not admin.is_admin:
+        return "Only workspace admins can revoke kudos."
+    kudos = session.get(Kudos, kudos_id)
+    if kudos is None or kudos.team_id != team_id:
+        return f"There is no kudos #{kudos_id} in this workspace."
+    if kudos.undone_at is not None:
+        return f"Kudos #{kudos_id} was already withdrawn."
+    _withdraw(session, kudos, now, by=admin.user_id, revoked=True)
+    return Withdrawn(kudos.id, admin.user_id)
+
+
+def withdraw_reaction(session: Session, team_id: str, dedupe_key: str, now: datetime) -> bool:
+    """Withdraw the kudos a reaction gave, when the reaction is removed; return whether one was."""
+    kudos = session.scalar(
+        select(Kudos).where(Kudos.team_id == team_id, Kudos.dedupe_key == dedupe_key)
+    )
+    if kudos is None or kudos.undone_at is not None:
+        return False
+    _withdraw(session, kudos, now, by=kudos.giver_id, revoked=False)
+    return True
+
+
+def _withdraw(session: Session, kudos: Kudos, now: datetime, *, by: str, revoked: bool) -> None:
+    kudos.undone_at = now
+    if revoked:
+        kudos.revoked_at = now
+        kudos.revoked_by = by
+    posted = session.scalar(
+        select(OutboxMessage.id).where(
+            OutboxMessage.team_id == kudos.team_id,
+            OutboxMessage.dedupe_key == post_key(kudos.id),
+        )
+    )
+    if posted is None:
+        return
+    replacement = blocks.withdrawn_post(kudos.id, revoked=revoked)
+    outbox.queue(
+        session,
+        team_id=kudos.team_id,
+        method="chat.update",
+        args={"channel": outbox.AFTER_CHANNEL, "ts": outbox.AFTER_TS, **replacement},
+        dedupe_key=f"{post_key(kudos.id)}:withdrawn",
+        after_key=post_key(kudos.id),
+        now=now,
+    )
+
+
+def set_locked(session: Session, team_id: str, user_id: str, locked: bool) -> bool:
+    """Lock or unlock a giver; return whether the person is in the directory."""
+    result = session.execute(
+        update(Member)
+        .where(Member.team_id == team_id, Member.user_id == user_id)
+        .values(kudos_locked=locked)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def set_leaderboard_opt_out(session: Session, team_id: str, user_id: str, opt_out: bool) -> bool:
+    """Leave or rejoin leaderboards; return whether the person is in the directory."""
+    result = session.execute(
+        update(Member)
+        .where(Member.team_id == team_id, Member.user_id == user_id)
+        .values(leaderboard_opt_out=opt_out)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

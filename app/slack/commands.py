@@ -1,0 +1,52 @@
+"""Slack's slash-command and interaction payloads, as plain values the domain can take."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SlashCommand:
+    """The fields of a slash command the bot uses (Slack's names)."""
+
+    team_id: str
+    user_id: str
+    channel_id: str
+    channel_name: str
+    command: str
+    text: str
+    response_url: str | None
+    trigger_id: str | None
+
+    @classmethod
+    def from_payload(cls, body: Mapping[str, Any]) -> SlashCommand:
+        """Read a slash command from Slack's form fields."""
+        return cls(
+            team_id=str(body.get("team_id") or ""),
+            user_id=str(body.get("user_id") or ""),
+            channel_id=str(body.get("channel_id") or ""),
+            channel_name=str(body.get("channel_name") or ""),
+            command=str(body.get("command") or ""),
+            text=str(body.get("text") or ""),
+            response_url=body.get("response_url") or None,
+            trigger_id=body.get("trigger_id") or None,
+        )
+
+    @property
+    def in_dm(self) -> bool:
+        """Whether the command was typed in a direct message (1:1 or group)."""
+        return self.channel_name in ("directmessage", "mpdm") or self.channel_id.startswith("D")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What to answer the person with, ephemerally."""
+
+    text: str
+    blocks: list[dict[str, Any]] | None = None
+
+    def as_ack(self) -> dict[str, Any]:
+        """Keyword arguments for Bolt's `ack()`."""
+        return {"text": self.text, **({"blocks": self.blocks} if self.blocks else {})}

@@ -1,0 +1,13 @@
+"""Button clicks (block actions)."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from app.runtime import Runtime
+from app.slack.listeners.actions import kudos_undo
+
+
+def register(app: App, runtime: Runtime) -> None:
+    """Attach the block-action listeners."""
+    kudos_undo.register(app, runtime)

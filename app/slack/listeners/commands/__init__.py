@@ -1,0 +1,13 @@
+"""Slash commands: `/kudos` (and, as they arrive, `/ask` and `/offer`)."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from app.runtime import Runtime
+from app.slack.listeners.commands import kudos
+
+
+def register(app: App, runtime: Runtime) -> None:
+    """Attach the slash-command listeners."""
+    kudos.register(app, runtime)

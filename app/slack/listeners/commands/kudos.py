@@ -1,0 +1,72 @@
+"""`/kudos`: parse, call the kudos domain, answer ephemerally (or open the give-kudos modal)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.kudos import blocks, command
+from app.runtime import Runtime
+from app.slack.commands import SlashCommand
+from app.slack.replies import FORM_FAILED, TRY_AGAIN
+from app.store.db import transaction
+from app.store.models import Workspace
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App, runtime: Runtime) -> None:
+    """Attach the `/kudos` command listener."""
+
+    @app.command("/kudos")
+    def kudos(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        slash = SlashCommand.from_payload(body)
+        try:
+            with transaction(runtime.sessions) as session:
+                outcome = command.handle(session, runtime.lookup, slash, runtime.clock.now())
+                values = list(session.get_one(Workspace, slash.team_id).kudos_values)
+        except SQLAlchemyError:
+            log.exception("/kudos failed on the database")
+            ack(text=TRY_AGAIN)
+            return
+        # Acked only after the commit: an acknowledged kudos is never lost.
+        if isinstance(outcome, command.OpenModal):
+            ack(
+                **open_modal(
+                    client,
+                    slash.trigger_id,
+                    values,
+                    {
+                        "channel_id": slash.channel_id,
+                        "in_dm": slash.in_dm,
+                        "response_url": slash.response_url,
+                    },
+                )
+            )
+            return
+        ack(**outcome.as_ack())
+
+
+def open_modal(
+    client: WebClient,
+    trigger_id: str | None,
+    values: list[str],
+    metadata: dict[str, Any],
+    recipients: tuple[str, ...] = (),
+    message: str = "",
+) -> dict[str, Any]:
+    """Open the give-kudos modal (its trigger lasts 3 s); return what to ack with."""
+    view = blocks.modal(
+        values=values, private_metadata=metadata, recipients=recipients, message=message
+    )
+    try:
+        client.views_open(trigger_id=trigger_id or "", view=view)
+    except SlackApiError as exc:
+        log.warning("views.open failed: %s", exc.response.get("error"))
+        return {"text": FORM_FAILED}
+    return {}

@@ -1,0 +1,15 @@
+"""Events API listeners: the app's lifecycle, the member directory, kudos by reaction."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from app.runtime import Runtime
+from app.slack.listeners.events import app_lifecycle, directory, reactions
+
+
+def register(app: App, runtime: Runtime) -> None:
+    """Attach the event listeners."""
+    app_lifecycle.register(app, runtime)
+    directory.register(app, runtime)
+    reactions.register(app, runtime)

@@ -1,0 +1,183 @@
+"""`/kudos` end to end: signed slash commands in, the stand-in's record and the database out."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.sandbox.slack_api import SlackStandIn
+from app.server import BotServer
+from tests.kudos.conftest import Kudo, configure, reply_text, stored_kudos, wait_for_member
+
+
+def test_kudos_posts_notes_and_records(
+    bot: BotServer, slack: SlackStandIn, kudos_cmd: Kudo
+) -> None:
+    text = reply_text(kudos_cmd("<@U0BOB|bob> thanks for fixing the deploy &amp; docs #Teamwork"))
+    assert "on their way" in text
+    assert "4 kudos left today" in text
+    [post] = [
+        c.response["message"]
+        for c in slack.wait_for("chat.postMessage", count=2)
+        if c.response["channel"] == "C0GENERAL"
+    ]
+    assert "<@U0ALICE>" in post["blocks"][0]["text"]["text"]
+    assert "<@U0BOB>" in post["blocks"][0]["text"]["text"]
+    assert "fixing the deploy &amp; docs" in post["blocks"][1]["text"]["text"]
+    assert "#teamwork" in post["blocks"][2]["elements"][0]["text"]
+    [note] = [m for m in slack.posted_messages() if m["channel"].startswith("D")]
+    assert note["channel"] == "D0BOB"
+    assert "archives/C0GENERAL/p" + post["ts"].replace(".", "") in note["blocks"][0]["text"]["text"]
+    [kudos] = stored_kudos(bot)
+    assert (kudos.giver_id, kudos.channel_id, kudos.values) == (
+        "U0ALICE",
+        "C0GENERAL",
+        ["teamwork"],
+    )
+    assert [r.recipient_id for r in kudos.recipients] == ["U0BOB"]
+    assert kudos.channel_is_private is False
+    assert kudos.post_ts == post["ts"]
+
+
+def test_several_recipients_each_get_a_note_and_each_counts(
+    bot: BotServer, slack: SlackStandIn, kudos_cmd: Kudo
+) -> None:
+    text = reply_text(kudos_cmd("<@U0BOB> <@U0CAROL|carol> and <@U0BOB|bob> saved the launch"))
+    assert "3 kudos left today" in text
+    slack.wait_for(
+        lambda c: c.method == "chat.postMessage" and c.args["channel"].startswith("U"), count=2
+    )
+    [kudos] = stored_kudos(bot)
+    assert sorted(r.recipient_id for r in kudos.recipients) == ["U0BOB", "U0CAROL"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("<@U0ALICE|alice> great job me", "can't give them to yourself"),
+        ("<@U0HELPER> thanks robot", "is a bot"),
+        ("<@UBOT> thanks reciprocity", "is a bot"),
+        ("<@U0DAVE|dave> thanks", "deactivated"),
+        ("thanks everyone for the help", "Who are you thanking?"),
+        ("<@U0BOB|bob>", "Say what you're thanking them for"),
+        ("<@U0BOB> " + "very " * 300 + "kind", "longer than 1000 characters"),
+        ("@nobody-here thanks", "can't find anyone called @nobody-here"),
+    ],
+)
+def test_each_guard_refuses_clearly_and_stores_nothing(
+    bot: BotServer, slack: SlackStandIn, kudos_cmd: Kudo, text: str, expected: str
+) -> None:
+    answer = reply_text(kudos_cmd(text))
+    assert expected in answer
+    assert "5 kudos left today" in answer
+    assert stored_kudos(bot) == []
+    assert slack.calls_to("chat.postMessage") == []
+
+
+def test_the_daily_limit_counts_people_in_the_givers_day(bot: BotServer, kudos_cmd: Kudo) -> None:
+    configure(bot, kudos_daily_limit=3)
+    assert "1 kudos left" in reply_text(kudos_cmd("<@U0BOB> <@U0CAROL> thanks"))
+    refused = reply_text(kudos_cmd("<@U0BOB> <@U0CAROL> thanks again"))
+    assert "used your 3 kudos for today" in refused
+    assert "no kudos left today" in reply_text(kudos_cmd("<@U0BOB> one more"))
+    assert len(stored_kudos(bot)) == 2
+
+
+def test_broadcasts_are_never_re_emitted(
+    bot: BotServer, slack: SlackStandIn, kudos_cmd: Kudo
+) -> None:
+    reply_text(kudos_cmd("<@U0BOB> thanks <!channel> <!here|here> <!subteam^S1|@devs> @everyone"))
+    slack.wait_for("chat.postMessage", count=2)
+    for call in slack.calls_to("chat.postMessage"):
+        payload = str(call.args)
+        for loud in ("<!channel>", "<!here", "<!subteam", "<!everyone"):
+            assert loud not in payload
+
+
+def test_plain_at_names_resolve_against_the_directory(
+    bot: BotServer, slack: SlackStandIn, kudos_cmd: Kudo
+) -> None:
+    wait_for_member(bot, "U0CAROL")
+    assert "on their way" in reply_text(kudos_cmd("@carol thanks for the review"))
+    [kudos] = stored_kudos(bot)
+    assert [r.recipient_id for r in kudos.recipients] == ["U0CAROL"]
+
+
+def test_unknown_value_tags_are_refused_when_values_are_configured(
+    bot: BotServer, kudos_cmd: Kudo
+) -> None:
+    configure(bot, kudos_values=["teamwork", "craft"])
+    answer = reply_text(kudos_cmd("<@U0BOB> thanks #speed"))
+    assert "`#speed` isn't one of this workspace's values" in answer
+    assert "`#craft`" in answer
+    assert "on their way" in reply_text(kudos_cmd("<@U0BOB> thanks #craft"))
+
+
+def test_in_a_private_channel_without_the_bot_the_giver_is_told_and_nothing_is_lost(
+    bot: BotServer, slack: SlackStandIn, kudos_cmd: Kudo
+) -> None:
+    slack.add_channel("G0SECRET", "secret", is_private=True, bot_is_member=False)
+    answer = reply_text(kudos_cmd("<@U0BOB> thanks for the quiet help", channel="G0SECRET"))
+    assert "/invite @Reciprocity" in answer
+    [kudos] = stored_kudos(bot)
+    assert kudos.channel_is_private
+    # The recipient still hears about it, without a link to a post that could not be made.
+    note = slack.wait_for(
+        lambda c: c.method == "chat.postMessage" and c.args["channel"] == "U0BOB"
+    )[0]
+    assert "see the post" not in str(note.args)
+    failed = [c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == "G0SECRET"]
+    assert [c.response["error"] for c in failed] == ["not_in_channel"]
+
+
+def test_kudos_in_a_dm_are_private_and_not_posted_there(
+    bot: BotServer, slack: SlackStandIn, kudos_cmd: Kudo
+) -> None:
+    reply_text(kudos_cmd("<@U0BOB> thanks, between us", channel="D0ALICEBOB"))
+    slack.wait_for(lambda c: c.method == "chat.postMessage" and c.args["channel"] == "U0BOB")
+    assert [c.args["channel"] for c in slack.calls_to("chat.postMessage")] == ["U0BOB"]
+    [kudos] = stored_kudos(bot)
+    assert kudos.channel_is_private
+
+
+def test_cross_post_to_the_kudos_channel(
+    bot: BotServer, slack: SlackStandIn, kudos_cmd: Kudo
+) -> None:
+    slack.add_channel("C0KUDOS", "kudos")
+    configure(bot, kudos_channel_id="C0KUDOS", kudos_reply_mode="both")
+    reply_text(kudos_cmd("<@U0BOB> thanks"))
+    slack.wait_for("chat.postMessage", count=3)
+    channels = sorted(c.args["channel"] for c in slack.calls_to("chat.postMessage"))
+    assert channels == ["C0GENERAL", "C0KUDOS", "U0BOB"]
+
+
+def test_help_and_unknown_words(kudos_cmd: Kudo) -> None:
+    assert "/kudos @teammate" in reply_text(kudos_cmd("help"))
+
+
+def test_stats_and_top(bot: BotServer, kudos_cmd: Kudo) -> None:
+    reply_text(kudos_cmd("<@U0BOB> thanks #craft"))
+    reply_text(kudos_cmd("<@U0BOB> thanks again", user="U0CAROL"))
+    reply_text(kudos_cmd("<@U0CAROL> thanks", user="U0BOB"))
+    stats = reply_text(kudos_cmd("stats", user="U0BOB"))
+    assert "Given: 1 this week, 1 in all" in stats
+    assert "Received: 2 this week, 2 in all" in stats
+    assert "`#craft` (1)" in stats
+    top = reply_text(kudos_cmd("top"))
+    assert "1. Bob: thanked by 2 people (2 kudos)" in top
+    assert "2. Carol: thanked by 1 person (1 kudos)" in top
+    assert "<@" not in top
+    reply_text(kudos_cmd("optout", user="U0BOB"))
+    assert "Bob" not in reply_text(kudos_cmd("top"))
+
+
+def test_admins_revoke_and_lock(bot: BotServer, slack: SlackStandIn, kudos_cmd: Kudo) -> None:
+    reply_text(kudos_cmd("<@U0CAROL> thanks", user="U0BOB"))
+    [kudos] = stored_kudos(bot)
+    assert "Only workspace admins" in reply_text(kudos_cmd(f"revoke {kudos.id}", user="U0BOB"))
+    assert "is revoked" in reply_text(kudos_cmd(f"revoke {kudos.id}"))
+    update = slack.wait_for("chat.update")[0]
+    assert "removed by a workspace admin" in update.args["text"]
+    assert "can no longer give kudos" in reply_text(kudos_cmd("lock <@U0BOB|bob>"))
+    assert "paused your kudos" in reply_text(kudos_cmd("<@U0CAROL> thanks", user="U0BOB"))
+    assert "can again give kudos" in reply_text(kudos_cmd("unlock <@U0BOB>"))
+    assert "on their way" in reply_text(kudos_cmd("<@U0CAROL> thanks", user="U0BOB"))
