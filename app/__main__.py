@@ -26,7 +26,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-worker", action="store_true", help="do not deliver queued messages")
     run.add_argument("--no-scheduler", action="store_true", help="do not run scheduled jobs")
     commands.add_parser("migrate", help="apply database migrations (alembic upgrade head)")
-    commands.add_parser("worker", help="run only the delivery worker (no HTTP server)")
+    worker = commands.add_parser("worker", help="run only the delivery worker (no HTTP server)")
+    worker.add_argument("--concurrency", type=int, default=16, help="Slack calls in flight")
+    worker.add_argument(
+        "--lease-seconds",
+        type=float,
+        default=60.0,
+        help="how long a claimed message is ours before another worker may take it over",
+    )
     return parser
 
 
@@ -44,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return _run(settings, args)
         if args.command == "worker":
-            return _worker(settings)
+            return _worker(settings, args)
     except SettingsError as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
@@ -81,11 +88,17 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _worker(settings: Settings) -> int:
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    from app.delivery.worker import WorkerConfig
     from app.server import StartupError, run_worker
 
+    if args.concurrency < 1 or args.lease_seconds <= 0:
+        return _fail("--concurrency and --lease-seconds must be positive")
     try:
-        run_worker(settings)
+        run_worker(
+            settings,
+            config=WorkerConfig(concurrency=args.concurrency, lease_seconds=args.lease_seconds),
+        )
     except StartupError as exc:
         return _fail(str(exc))
     return 0

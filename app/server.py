@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 
 from app.clock import Clock
 from app.delivery.tokens import SingleWorkspaceTokens
-from app.delivery.worker import DeliveryWorker
+from app.delivery.worker import DeliveryWorker, WorkerConfig
 from app.runtime import Runtime, build_runtime
 from app.settings import Settings, SettingsError
 from app.slack.bolt_app import build_bolt_app
@@ -213,7 +213,9 @@ class BotServer:
                 log.exception("a background service failed to stop cleanly")
 
 
-def run_worker(settings: Settings, *, clock: Clock | None = None) -> None:
+def run_worker(
+    settings: Settings, *, clock: Clock | None = None, config: WorkerConfig | None = None
+) -> None:
     """`reciprocity worker`: deliver the outbox until SIGTERM or SIGINT, without serving HTTP."""
     if settings.slack_bot_token is None:
         raise SettingsError("SLACK_BOT_TOKEN", "is not set: the worker needs it to call Slack")
@@ -228,7 +230,7 @@ def run_worker(settings: Settings, *, clock: Clock | None = None) -> None:
     try:
         workspace = learn_workspace(runtime)
         runtime.tokens = SingleWorkspaceTokens(workspace.team_id, settings.slack_bot_token)
-        worker = DeliveryWorker(runtime, runtime.tokens)
+        worker = DeliveryWorker(runtime, runtime.tokens, config)
         worker.start()
         log.info("delivering the outbox of workspace %s", workspace.team_id)
         stop.wait()

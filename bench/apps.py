@@ -19,14 +19,22 @@ SIGNING_SECRET = "benchsecret123"
 
 
 def _authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
-    return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token="xoxb-bench",
-                           bot_user_id="UBOT", bot_id="BBOT")
+    return AuthorizeResult(
+        enterprise_id=enterprise_id,
+        team_id=team_id,
+        bot_token="xoxb-bench",
+        bot_user_id="UBOT",
+        bot_id="BBOT",
+    )
 
 
 def bolt_app(*, process_before_response: bool) -> App:
     """A Bolt app whose `/kudos` listener only acks."""
-    app = App(signing_secret=SIGNING_SECRET, authorize=_authorize,
-              process_before_response=process_before_response)
+    app = App(
+        signing_secret=SIGNING_SECRET,
+        authorize=_authorize,
+        process_before_response=process_before_response,
+    )
 
     @app.command("/kudos")
     def ack_only(ack: Ack) -> None:
@@ -45,8 +53,15 @@ def serve_on_our_stack(app: App, port: int) -> None:
 
     database = os.path.join(tempfile.mkdtemp(), "bench.db")
     runtime = build_runtime(Settings(database_url=f"sqlite:///{database}"))
-    uvicorn.run(create_web_app(runtime, app), host="127.0.0.1", port=port, log_config=None,
-                access_log=False, lifespan="off", timeout_keep_alive=30)
+    uvicorn.run(
+        create_web_app(runtime, app),
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="off",
+        timeout_keep_alive=30,
+    )
 
 
 def main() -> None:

@@ -59,9 +59,14 @@ def _body(load: Load, rng: random.Random) -> bytes:
     giver = rng.randrange(load.users)
     other = (giver + 1 + rng.randrange(load.users - 1)) % load.users
     text = f"<@U{other:05d}|user{other}> {load.text}" if load.mention else load.text
-    fields = slash_command(command="/kudos", text=text, user_id=f"U{giver:05d}",
-                           channel_id="C0GENERAL", response_url="https://hooks.invalid/r",
-                           trigger_id="1.2.3")
+    fields = slash_command(
+        command="/kudos",
+        text=text,
+        user_id=f"U{giver:05d}",
+        channel_id="C0GENERAL",
+        response_url="https://hooks.invalid/r",
+        trigger_id="1.2.3",
+    )
     return urlencode(fields).encode()
 
 
@@ -70,17 +75,20 @@ async def _run(load: Load) -> Result:
     latencies: list[float] = []
     errors = 0
     sent = 0
-    limits = httpx.Limits(max_connections=load.concurrency,
-                          max_keepalive_connections=load.concurrency)
+    limits = httpx.Limits(
+        max_connections=load.concurrency, max_keepalive_connections=load.concurrency
+    )
     async with httpx.AsyncClient(limits=limits, timeout=10) as client:
 
         async def one(record: bool) -> None:
             nonlocal errors, sent
             body = _body(load, rng)
             now = int(time.time())
-            headers = {"Content-Type": "application/x-www-form-urlencoded",
-                       "X-Slack-Request-Timestamp": str(now),
-                       "X-Slack-Signature": signature(load.secret, now, body)}
+            headers = {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Slack-Request-Timestamp": str(now),
+                "X-Slack-Signature": signature(load.secret, now, body),
+            }
             started = time.perf_counter()
             try:
                 response = await client.post(load.url, content=body, headers=headers)
@@ -102,8 +110,9 @@ async def _run(load: Load) -> Result:
         record_from = start + load.warmup
         until = record_from + load.seconds
         if load.rate is None:
-            await asyncio.gather(*(closed_worker(until, record_from)
-                                   for _ in range(load.concurrency)))
+            await asyncio.gather(
+                *(closed_worker(until, record_from) for _ in range(load.concurrency))
+            )
         else:
             gate = asyncio.Semaphore(load.concurrency * 8)
             tasks: list[asyncio.Task[None]] = []
@@ -123,7 +132,9 @@ async def _run(load: Load) -> Result:
             await asyncio.gather(*tasks)
     latencies.sort()
     p50 = statistics.median(latencies) * 1000 if latencies else 0.0
-    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000 if latencies else 0.0
+    p99 = (
+        latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000 if latencies else 0.0
+    )
     return Result(sent, len(latencies), errors, load.seconds, p50, p99)
 
 
@@ -170,8 +181,9 @@ def wait_port(port: int, process: subprocess.Popen[bytes], timeout: float = 30) 
 
 def spawn(args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     """Start a server process quietly."""
-    return subprocess.Popen([sys.executable, *args], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
 
 
 def table(rows: list[list[str]], header: list[str]) -> str:
@@ -197,4 +209,3 @@ def write_section(readme: str, name: str, body: str) -> None:
 def dumps(result: Result) -> str:
     """One line of JSON, for logs."""
     return json.dumps({**asdict(result), "rps": round(result.rps, 1)})
-

@@ -28,8 +28,14 @@ def run_variant(kind: str, concurrency: int, seconds: float) -> Result:
     server = spawn(["-m", "bench.apps", kind, "--port", str(port)])
     try:
         wait_port(port, server)
-        return measure(Load(url=f"http://127.0.0.1:{port}/slack/events", secret=SIGNING_SECRET,
-                            seconds=seconds, concurrency=concurrency))
+        return measure(
+            Load(
+                url=f"http://127.0.0.1:{port}/slack/events",
+                secret=SIGNING_SECRET,
+                seconds=seconds,
+                concurrency=concurrency,
+            )
+        )
     finally:
         server.terminate()
         server.wait(10)
@@ -47,20 +53,32 @@ def main() -> None:
         for kind, label in VARIANTS.items():
             result = run_variant(kind, concurrency, args.seconds)
             baseline = baseline or result
-            rows.append([label, str(concurrency), f"{result.rps:,.0f}",
-                         f"{result.rps / baseline.rps:.1f}x", f"{result.p50_ms:.1f}",
-                         f"{result.p99_ms:.1f}", str(result.errors)])
+            rows.append(
+                [
+                    label,
+                    str(concurrency),
+                    f"{result.rps:,.0f}",
+                    f"{result.rps / baseline.rps:.1f}x",
+                    f"{result.p50_ms:.1f}",
+                    f"{result.p99_ms:.1f}",
+                    str(result.errors),
+                ]
+            )
             print(rows[-1], flush=True)
-    body = "\n".join([
-        f"Measured {datetime.now(UTC):%Y-%m-%d} on {platform.node() and 'this machine'}: "
-        f"{__import__('os').cpu_count()} cores shared by server and load generator, "
-        f"Python {platform.python_version()}, slack-bolt {version('slack-bolt')}, "
-        f"uvicorn {version('uvicorn')}, starlette {version('starlette')}; "
-        f"{args.seconds:g} s per cell after a 1 s warm-up, closed loop.",
-        "",
-        table(rows, ["server", "connections", "acks/s", "vs baseline", "p50 ms", "p99 ms",
-                     "errors"]),
-    ])
+    body = "\n".join(
+        [
+            f"Measured {datetime.now(UTC):%Y-%m-%d} on {platform.node() and 'this machine'}: "
+            f"{__import__('os').cpu_count()} cores shared by server and load generator, "
+            f"Python {platform.python_version()}, slack-bolt {version('slack-bolt')}, "
+            f"uvicorn {version('uvicorn')}, starlette {version('starlette')}; "
+            f"{args.seconds:g} s per cell after a 1 s warm-up, closed loop.",
+            "",
+            table(
+                rows,
+                ["server", "connections", "acks/s", "vs baseline", "p50 ms", "p99 ms", "errors"],
+            ),
+        ]
+    )
     print(body)
     if args.write:
         write_section(str(README), "server-stack", body)

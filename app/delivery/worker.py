@@ -159,8 +159,10 @@ class DeliveryWorker:
     def _step(self) -> bool:
         """Record finished calls, then claim and start new ones; return whether anything moved."""
         flushed = self._flush_results()
-        with self._inflight_lock:
-            free = self.config.concurrency * 2 - self._inflight
+        # Rows claimed but not yet recorded are what a crash would send twice: cap them at the
+        # number of calls we make at once.
+        with self._inflight_lock, self._results_lock:
+            free = self.config.concurrency - self._inflight - len(self._results)
         claimed = self._claim(min(free, self.config.batch_size)) if free > 0 else []
         for row in claimed:
             with self._inflight_lock:

@@ -1,0 +1,98 @@
+"""Duplicates under crashes: SIGKILL `reciprocity worker` mid-batch 100+ times, count repeats.
+
+`python -m bench.delivery_crash [--kills 100] [--messages 3000] [--write]`, on SQLite and on
+PostgreSQL (`BENCH_PG_URL`). Every message must arrive; a repeat is only possible for a call
+Slack answered before the kill whose "sent" never committed.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from app.runtime import build_runtime
+from app.sandbox.slack_api import SlackStandIn
+from app.settings import Settings
+from app.store.db import transaction
+from app.workspaces.service import Identity, ensure_workspace
+from bench.crashloop import CrashReport, kill_loop, queue_messages, worker_env
+from bench.delivery import TOKEN, database
+from bench.loadgen import table, write_section
+
+README = Path(__file__).with_name("README.md")
+
+
+def run(backend: str, kills: int, messages: int) -> CrashReport:
+    """Queue `messages` on `backend`, run the kill loop, return the report."""
+    with database(backend) as url, SlackStandIn(bot_token=TOKEN) as slack:
+        runtime = build_runtime(
+            Settings(database_url=url, slack_bot_token=TOKEN, slack_api_url=slack.base_url)
+        )
+        with transaction(runtime.sessions) as session:
+            ensure_workspace(
+                session, Identity("T0001", "Acme", "UBOT", "BBOT"), runtime.clock.now()
+            )
+        queue_messages(runtime, "T0001", slack, messages, max(1, messages // 10))
+        runtime.engine.dispose()
+        report = kill_loop(
+            runtime,
+            slack,
+            worker_env(url, slack, TOKEN),
+            kills=kills,
+            messages=messages,
+            finish_timeout=600,
+        )
+        runtime.close()
+        return report
+
+
+def main() -> None:
+    """Run the kill loop on both backends and print (or write) the figures."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--kills", type=int, default=100)
+    parser.add_argument("--messages", type=int, default=3000)
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args()
+    rows = []
+    for backend in ("sqlite", "postgresql"):
+        report = run(backend, args.kills, args.messages)
+        rows.append(
+            [
+                backend,
+                str(report.kills),
+                f"{report.messages:,}",
+                f"{report.delivered:,}",
+                str(report.unsent_rows),
+                str(report.duplicates),
+                f"{report.duplicates / max(1, report.kills):.2f}",
+                str(report.max_per_message),
+            ]
+        )
+        print(rows[-1], flush=True)
+    body = "\n".join(
+        [
+            "A worker (8 calls at once) is SIGKILLed at a random moment while posting, again and "
+            "again; a last one finishes the queue. Lost = queued messages never posted.",
+            "",
+            table(
+                rows,
+                [
+                    "backend",
+                    "kills",
+                    "messages",
+                    "delivered",
+                    "lost",
+                    "duplicates",
+                    "duplicates per kill",
+                    "most posts of one message",
+                ],
+            ),
+        ]
+    )
+    print(body)
+    if args.write:
+        write_section(str(README), "delivery-crash", body)
+
+
+if __name__ == "__main__":
+    main()
