@@ -28,6 +28,7 @@ from app.delivery.advice import failure_text
 from app.delivery.pacing import Pacer
 from app.delivery.sender import Outcome, send
 from app.delivery.tokens import TokenSource
+from app.events import prune_processed
 from app.runtime import Runtime
 from app.store.db import is_sqlite, transaction
 from app.store.models import Ask, Kudos, OutboxMessage, Workspace
@@ -400,7 +401,10 @@ class DeliveryWorker:
             return
         self._last_prune = self._monotonic()
         with transaction(self.runtime.sessions) as session:
-            prune(session, self.runtime.clock.now(), self.config)
+            now = self.runtime.clock.now()
+            prune(session, now, self.config)
+            # Event claims live beside the outbox: both are bookkeeping that only needs days.
+            prune_processed(session, now)
         self.pacer.forget_idle()
 
 
