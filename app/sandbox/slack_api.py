@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import secrets
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -142,7 +143,7 @@ class SlackStandIn:
     def start(self) -> SlackStandIn:
         """Start serving in a background thread and return self."""
         handler = type("Handler", (_Handler,), {"stand_in": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = _QuietServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -702,6 +703,13 @@ _METHODS: dict[str, Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]] = 
     "views.publish": _views_publish,
     "reactions.add": _reactions_add,
 }
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Ignore clients that vanish mid-request (killed workers, timeouts); Slack does too."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
