@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 SessionFactory = sessionmaker[Session]
@@ -31,9 +32,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             max_overflow=2 * pool_size,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
-        # pysqlite's own BEGIN handling defers the write lock; take it explicitly instead so a
-        # read-then-write transaction cannot deadlock against another writer.
-        event.listen(engine, "begin", _sqlite_begin)
+        _serialize_sqlite_writers(engine)
         return engine
     return create_engine(
         parsed,
@@ -57,8 +56,34 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+def _serialize_sqlite_writers(engine: Engine) -> None:
+    """Run this engine's transactions one at a time, handing over in-process.
+
+    pysqlite defers the write lock, so two read-then-write transactions can deadlock; BEGIN
+    IMMEDIATE takes it up front. Waiting for it inside SQLite means its busy handler's sleeps
+    (up to 100 ms each), which wreck the ack path's tail latency; a Python lock hands the turn
+    over the moment the holder commits.
+    """
+    turn = threading.Lock()
+
+    def begin(connection: Any) -> None:
+        if not turn.acquire(timeout=15):
+            raise OperationalError("BEGIN IMMEDIATE", {}, TimeoutError("database is busy"))
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            turn.release()
+            raise
+        connection.info["holds_turn"] = True
+
+    def end(connection: Any) -> None:
+        # Only the connection that took the turn gives it back.
+        if connection.info.pop("holds_turn", False):
+            turn.release()
+
+    event.listen(engine, "begin", begin)
+    event.listen(engine, "commit", end)
+    event.listen(engine, "rollback", end)
 
 
 def make_session_factory(engine: Engine) -> SessionFactory:

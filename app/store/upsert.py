@@ -23,7 +23,8 @@ def upsert(
     if not rows:
         return
     insert = _insert_for(session)
-    statement = insert(model.__table__).values(list(rows))
+    # Parameters passed apart from the statement keep its compiled form cacheable.
+    statement = insert(model.__table__)
     columns = list(update)
     if columns:
         statement = statement.on_conflict_do_update(
@@ -32,7 +33,7 @@ def upsert(
         )
     else:
         statement = statement.on_conflict_do_nothing(index_elements=list(key))
-    session.execute(statement)
+    session.execute(statement, [dict(row) for row in rows])
 
 
 def insert_new(
