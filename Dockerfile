@@ -1,0 +1,23 @@
+# Reciprocity: the bot in a slim image. `docker run -e SLACK_BOT_TOKEN=… -e SLACK_SIGNING_SECRET=…`
+FROM python:3.11-slim AS build
+WORKDIR /src
+RUN python -m venv /opt/reciprocity
+COPY pyproject.toml README.md ./
+COPY app ./app
+COPY migrations ./migrations
+RUN /opt/reciprocity/bin/pip install --no-cache-dir '.[postgres]'
+
+FROM python:3.11-slim
+RUN useradd --create-home --uid 10001 reciprocity && mkdir /data && chown reciprocity /data
+COPY --from=build /opt/reciprocity /opt/reciprocity
+ENV PATH=/opt/reciprocity/bin:$PATH \
+    DATABASE_URL=sqlite:////data/reciprocity.db \
+    PORT=3000 \
+    PYTHONUNBUFFERED=1
+USER reciprocity
+WORKDIR /data
+VOLUME ["/data"]
+EXPOSE 3000
+HEALTHCHECK --interval=30s --timeout=3s --start-period=20s \
+  CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f\"http://127.0.0.1:{os.environ.get('PORT', '3000')}/healthz\", timeout=2)"]
+CMD ["reciprocity", "run"]
