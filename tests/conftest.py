@@ -5,10 +5,15 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import socket
+import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -122,6 +127,28 @@ def slack() -> Iterator[SlackStandIn]:
         stand_in.add_user("U0HELPER", "deploybot", is_bot=True)
         stand_in.add_channel("C0GENERAL", "general")
         yield stand_in
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_healthy(url: str, process: subprocess.Popen[Any], timeout: float = 30) -> None:
+    """Wait until the bot process at `url` answers /healthz, failing fast if it exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the bot exited early with {process.returncode}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError("the bot did not become healthy")
 
 
 def bot_settings(database_url: str, slack: SlackStandIn) -> Settings:

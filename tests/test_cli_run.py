@@ -4,44 +4,20 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
-
-import httpx
 
 from app.sandbox import payloads
 from app.sandbox.driver import SlackDriver
 from app.sandbox.slack_api import SlackStandIn
-from tests.conftest import BOT_TOKEN, SIGNING_SECRET
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_healthy(url: str, process: subprocess.Popen[str], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"the bot exited early: {process.communicate()[1]}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("the bot did not become healthy")
+from tests.conftest import BOT_TOKEN, SIGNING_SECRET, free_port, wait_healthy
 
 
 def test_run_serves_slack_and_stops_on_sigterm(
     database_url: str, slack: SlackStandIn, tmp_path: Path
 ) -> None:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -61,7 +37,7 @@ def test_run_serves_slack_and_stops_on_sigterm(
     )
     try:
         url = f"http://127.0.0.1:{port}"
-        _wait_healthy(url, process)
+        wait_healthy(url, process)
         with SlackDriver(url, SIGNING_SECRET) as driver:
             assert driver.event(payloads.url_verification("ping")).status_code == 200
             assert (

@@ -10,14 +10,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import httpx
 import pytest
 
 from app.runtime import Runtime
 from app.sandbox.driver import SlackDriver
 from app.sandbox.slack_api import SlackStandIn
 from bench.crashloop import kill_loop, queue_messages, start_worker, unsent, worker_env
-from tests.conftest import BOT_TOKEN, SIGNING_SECRET
+from tests.conftest import BOT_TOKEN, SIGNING_SECRET, free_port, wait_healthy
 from tests.delivery.conftest import TEAM
 
 KILLS = int(os.environ.get("CRASH_KILLS", "5"))
@@ -40,18 +39,10 @@ def test_killed_workers_lose_nothing_and_repeat_only_what_was_in_flight(
     assert report.max_per_message <= 1 + report.kills
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_a_bot_killed_right_after_its_ack_loses_no_kudos(
     database_url: str, slack: SlackStandIn, tmp_path: Path
 ) -> None:
-    port = _free_port()
+    port = free_port()
     env = {
         **worker_env(database_url, slack, BOT_TOKEN),
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
@@ -65,15 +56,7 @@ def test_a_bot_killed_right_after_its_ack_loses_no_kudos(
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the bot did not start"
-            time.sleep(0.05)
+        wait_healthy(f"http://127.0.0.1:{port}", bot)
         with SlackDriver(f"http://127.0.0.1:{port}", SIGNING_SECRET) as driver:
             acked = driver.command(
                 command="/kudos",
