@@ -76,9 +76,12 @@ def _give(
     session: Session, lookup: SlackLookup, command: SlashCommand, text: str, now: datetime
 ) -> Reply:
     parsed = parse(text)
-    lookup.member(session, command.team_id, command.user_id, now)
-    for user_id in parsed.recipients:
+    # Held until the kudos is given: the session's identity map only keeps objects in use, and
+    # the guards read these people again.
+    people = [
         lookup.member(session, command.team_id, user_id, now)
+        for user_id in (command.user_id, *parsed.recipients)
+    ]
     where = where_for(session, lookup, command.team_id, command.channel_id, command.in_dm, now)
     result = service.give(
         session,
@@ -94,6 +97,7 @@ def _give(
         ),
         now,
     )
+    del people
     if isinstance(result, service.Refused):
         return Reply(blocks.refusal_text(result))
     message = blocks.confirmation(result.kudos_id, result.recipients, result.remaining_today)

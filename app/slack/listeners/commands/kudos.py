@@ -29,7 +29,8 @@ def register(app: App, runtime: Runtime) -> None:
         try:
             with transaction(runtime.sessions) as session:
                 outcome = command.handle(session, runtime.lookup, slash, runtime.clock.now())
-                values = list(session.get_one(Workspace, slash.team_id).kudos_values)
+                if isinstance(outcome, command.OpenModal):
+                    values = list(session.get_one(Workspace, slash.team_id).kudos_values)
         except SQLAlchemyError:
             log.exception("/kudos failed on the database")
             ack(text=TRY_AGAIN)
