@@ -104,12 +104,18 @@ def main() -> None:
     for label, results in runs.items():
         for rate in RATES:
             result = results[rate]
+            # A baseline that sustained next to nothing makes a ratio meaningless.
+            ratio = (
+                f"{result.rps / bare[rate].rps:.2f}"
+                if bare[rate].rps >= 1
+                else "baseline collapsed"
+            )
             rows.append(
                 [
                     label,
                     str(rate),
                     f"{result.rps:,.0f}",
-                    f"{result.rps / max(1e-9, bare[rate].rps):.2f}",
+                    ratio,
                     f"{result.p50_ms:.1f}",
                     f"{result.p99_ms:.1f}",
                     str(result.errors),
