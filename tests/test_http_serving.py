@@ -102,13 +102,14 @@ class _database_unreachable:  # noqa: N801 - used as a context manager, reads as
             )
 
     def __exit__(self, *_: object) -> None:
-        self.bot.runtime.engine.dispose()
         if self.url.get_backend_name() == "sqlite":
             path = Path(str(self.url.database))
             path.rmdir()
             shutil.move(self.moved, path)
         else:
             self._admin(f'ALTER DATABASE "{self.url.database}" ALLOW_CONNECTIONS true')
+        # Last: a background thread may have connected (to an empty new file) in between.
+        self.bot.runtime.engine.dispose()
 
     def _admin(self, *statements: str) -> None:
         engine = create_engine(self.url.set(database="postgres"), isolation_level="AUTOCOMMIT")

@@ -181,3 +181,19 @@ def test_admins_revoke_and_lock(bot: BotServer, slack: SlackStandIn, kudos_cmd: 
     assert "paused your kudos" in reply_text(kudos_cmd("<@U0CAROL> thanks", user="U0BOB"))
     assert "can again give kudos" in reply_text(kudos_cmd("unlock <@U0BOB>"))
     assert "on their way" in reply_text(kudos_cmd("<@U0CAROL> thanks", user="U0BOB"))
+
+
+def test_a_database_outage_gets_a_try_again_answer_not_an_error(
+    bot: BotServer, kudos_cmd: Kudo, database_url: str
+) -> None:
+    from tests.test_http_serving import _database_unreachable
+
+    with _database_unreachable(bot, database_url):
+        response = kudos_cmd("<@U0BOB> thanks")
+        assert response.status_code == 200
+        assert "try again in a minute" in reply_text(response)
+    assert stored_kudos(bot) == []
+    if database_url.startswith("postgresql"):
+        # A PostgreSQL outage ends; the next kudos goes through. (The SQLite "outage" here is a
+        # file swapped for a directory, which says nothing about recovery.)
+        assert "on their way" in reply_text(kudos_cmd("<@U0BOB> thanks"))
