@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, App
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from app.delivery import outbox
 from app.kudos import blocks, service
@@ -52,8 +54,8 @@ def register(app: App, runtime: Runtime) -> None:
         try:
             with transaction(runtime.sessions) as session:
                 lookup = runtime.lookup
-                for user_id in (giver, *people):
-                    lookup.member(session, team_id, user_id, now)
+                # Held so the guards find these people in the session's identity map.
+                known = [lookup.member(session, team_id, user, now) for user in (giver, *people)]
                 where = where_for(
                     session,
                     lookup,
@@ -78,6 +80,7 @@ def register(app: App, runtime: Runtime) -> None:
                 )
                 if isinstance(result, service.Given):
                     _confirm(session, team_id, giver, where, result, now)
+                del known
         except SQLAlchemyError:
             log.exception("the kudos modal failed on the database")
             ack(response_action="errors", errors={"message": TRY_AGAIN})
@@ -92,12 +95,12 @@ def register(app: App, runtime: Runtime) -> None:
 
 
 def _confirm(
-    session: Any,
+    session: Session,
     team_id: str,
     giver: str,
     where: service.Where,
     given: service.Given,
-    now: Any,
+    now: datetime,
 ) -> None:
     # A modal has no response_url: the confirmation goes through the outbox like any message.
     message = blocks.confirmation(given.kudos_id, given.recipients, given.remaining_today)
