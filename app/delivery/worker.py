@@ -251,8 +251,10 @@ class DeliveryWorker:
                     self._fail(session, row, "the message it follows was not delivered", now)
                     return None
                 args = dict(row.after_failed_args)
-            elif before.status != "sent":
-                row.next_attempt_at = now + timedelta(seconds=1)
+            elif before.status != "sent" or self._earlier_follower_unsent(session, row):
+                # Followers of one message go out in the order they were queued: two edits of
+                # an ask's message must not overtake each other.
+                row.next_attempt_at = now + timedelta(seconds=0.2 if before.status == "sent" else 1)
                 return None
             else:
                 domain = session.scalar(
@@ -274,6 +276,19 @@ class DeliveryWorker:
         row.lease_expires_at = now + timedelta(seconds=self.config.lease_seconds)
         row.attempts += 1
         return _Claimed(row.id, row.team_id, row.method, args, token)
+
+    def _earlier_follower_unsent(self, session: Session, row: OutboxMessage) -> bool:
+        earlier = session.scalar(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.team_id == row.team_id,
+                OutboxMessage.after_key == row.after_key,
+                OutboxMessage.id < row.id,
+                OutboxMessage.status.in_(("pending", "sending")),
+            )
+            .limit(1)
+        )
+        return earlier is not None
 
     # -- recording --------------------------------------------------------------------------
 

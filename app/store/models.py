@@ -289,6 +289,7 @@ class OutboxMessage(Base):
         UniqueConstraint("team_id", "dedupe_key"),
         Index(None, "status", "next_attempt_at"),
         Index(None, "status", "finished_at"),
+        Index(None, "team_id", "after_key"),
     )
 
 

@@ -326,6 +326,11 @@ def upgrade() -> None:
             unique=False,
         )
         batch_op.create_index(
+            batch_op.f("ix_outbox_messages_team_id_after_key"),
+            ["team_id", "after_key"],
+            unique=False,
+        )
+        batch_op.create_index(
             batch_op.f("ix_outbox_messages_status_next_attempt_at"),
             ["status", "next_attempt_at"],
             unique=False,
@@ -399,6 +404,7 @@ def downgrade() -> None:
     with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_outbox_messages_status_next_attempt_at"))
         batch_op.drop_index(batch_op.f("ix_outbox_messages_status_finished_at"))
+        batch_op.drop_index(batch_op.f("ix_outbox_messages_team_id_after_key"))
 
     op.drop_table("outbox_messages")
     with op.batch_alter_table("offers", schema=None) as batch_op:

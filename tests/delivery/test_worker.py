@@ -327,3 +327,22 @@ def test_prune_removes_old_finished_rows_only(
     with runtime.sessions() as session:
         keys = set(session.scalars(select(OutboxMessage.dedupe_key)))
     assert keys == {"recent"}
+
+
+def test_followers_of_one_message_keep_their_order(
+    runtime: Runtime, slack: SlackStandIn, make_worker: WorkerFactory
+) -> None:
+    _post(runtime, "post", text="v0")
+    with transaction(runtime.sessions) as session:
+        for n in range(1, 6):
+            outbox.queue(
+                session,
+                team_id=TEAM,
+                method="chat.update",
+                args={"channel": outbox.AFTER_CHANNEL, "ts": outbox.AFTER_TS, "text": f"v{n}"},
+                dedupe_key=f"post:edit:{n}",
+                after_key="post",
+                now=runtime.clock.now(),
+            )
+    make_worker().drain()
+    assert [c.args["text"] for c in slack.calls_to("chat.update")] == [f"v{n}" for n in range(1, 6)]

@@ -1,11 +1,11 @@
-"""Events API listeners: the app's lifecycle, the member directory, kudos by reaction."""
+"""Events API listeners: app lifecycle, member directory, kudos by reaction, ask threads."""
 
 from __future__ import annotations
 
 from slack_bolt import App
 
 from app.runtime import Runtime
-from app.slack.listeners.events import app_lifecycle, directory, reactions
+from app.slack.listeners.events import app_lifecycle, ask_threads, directory, reactions
 
 
 def register(app: App, runtime: Runtime) -> None:
@@ -13,3 +13,4 @@ def register(app: App, runtime: Runtime) -> None:
     app_lifecycle.register(app, runtime)
     directory.register(app, runtime)
     reactions.register(app, runtime)
+    ask_threads.register(app, runtime)

@@ -1,0 +1,117 @@
+"""Block Kit for asks: the ask's own message (state and buttons) and the resolve modal."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from app.kudos.mentions import escape, render_inert
+from app.store.models import Ask
+
+CLAIM = "ask.claim"
+RESOLVE = "ask.resolve"
+CLOSE = "ask.close"
+RESOLVE_CALLBACK = "ask.resolved"
+SECTION_LIMIT = 3000
+
+
+def _state(ask: Ask) -> str:
+    if ask.status == "claimed":
+        return f":raising_hand: <@{ask.claimed_by}> offered to help"
+    if ask.status == "answered":
+        return f":speech_balloon: Answered by <@{ask.answered_by}>"
+    if ask.status == "resolved":
+        helpers = ", ".join(f"<@{h.helper_id}>" for h in ask.helpers)
+        return ":white_check_mark: Resolved" + (f" with help from {helpers}" if helpers else "")
+    if ask.status == "closed":
+        return ":no_entry_sign: Closed by the asker"
+    return ":wave: Open: can you help?"
+
+
+def ask_message(ask: Ask) -> dict[str, Any]:
+    """The ask as posted: who asks, what, its topics, where it stands, and its buttons."""
+    body = render_inert(ask.text)
+    if len(body) > SECTION_LIMIT - 20:
+        body = body[: SECTION_LIMIT - 21] + "…"
+    topics = "  ".join(f"`#{escape(t)}`" for t in ask.topics[:8])
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": f":question: <@{ask.asker_id}> asks:\n{body}"},
+        },
+        {
+            "type": "context",
+            "elements": [
+                {"type": "mrkdwn", "text": _state(ask) + (f"  ·  {topics}" if topics else "")}
+            ],
+        },
+    ]
+    if ask.status in ("open", "claimed", "answered"):
+        value = str(ask.id)
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": "ask.actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": CLAIM,
+                        "value": value,
+                        "style": "primary",
+                        "text": {"type": "plain_text", "text": "I can help"},
+                    },
+                    {
+                        "type": "button",
+                        "action_id": RESOLVE,
+                        "value": value,
+                        "text": {"type": "plain_text", "text": "Resolved"},
+                    },
+                    {
+                        "type": "button",
+                        "action_id": CLOSE,
+                        "value": value,
+                        "text": {"type": "plain_text", "text": "Close"},
+                    },
+                ],
+            }
+        )
+    return {"text": f"<@{ask.asker_id}> asks: {render_inert(ask.text)[:300]}", "blocks": blocks}
+
+
+def resolve_modal(ask: Ask, helpers: list[str]) -> dict[str, Any]:
+    """The modal where the asker credits who helped and may thank them."""
+    people: dict[str, Any] = {
+        "type": "multi_users_select",
+        "action_id": "users",
+        "placeholder": {"type": "plain_text", "text": "Who helped?"},
+    }
+    if helpers:
+        people["initial_users"] = helpers
+    return {
+        "type": "modal",
+        "callback_id": RESOLVE_CALLBACK,
+        "private_metadata": json.dumps({"ask_id": ask.id}),
+        "title": {"type": "plain_text", "text": "Resolve your ask"},
+        "submit": {"type": "plain_text", "text": "Resolve"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "helpers",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Who helped?"},
+                "element": people,
+            },
+            {
+                "type": "input",
+                "block_id": "note",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Say thanks (posted as kudos)"},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "text",
+                    "multiline": True,
+                    "max_length": 1000,
+                },
+            },
+        ],
+    }

@@ -1,0 +1,320 @@
+"""The life of an ask: posted, claimed, answered in its thread, resolved with credit or closed.
+
+Plain functions over a Session. Each transition is timestamped and queues a `chat.update` so the
+ask's own message always shows where it stands.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.asks import blocks
+from app.delivery import outbox
+from app.kudos import service as kudos
+from app.kudos.mentions import parse
+from app.offers.topics import normalize
+from app.store.models import Ask, AskHelper, Workspace
+
+MAX_ASK = 3000
+LIVE = ("open", "claimed", "answered")
+_STOP = frozenset(
+    [
+        "the",
+        "and",
+        "for",
+        "with",
+        "that",
+        "this",
+        "from",
+        "have",
+        "has",
+        "how",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "can",
+        "could",
+        "would",
+        "should",
+        "does",
+        "doing",
+        "into",
+        "about",
+        "any",
+        "some",
+        "our",
+        "your",
+        "you",
+        "are",
+        "was",
+        "were",
+        "will",
+        "just",
+        "need",
+        "help",
+        "please",
+        "anyone",
+        "someone",
+        "know",
+        "there",
+        "their",
+        "them",
+        "then",
+        "than",
+        "but",
+        "not",
+        "get",
+        "got",
+        "use",
+        "using",
+        "want",
+    ]
+)
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9+#./-]{2,}")
+_STILL = re.compile(r"\b(still|not (yet )?(solved|fixed|working)|doesn'?t work|reopen)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where the ask was typed, as the ack path knows it."""
+
+    channel_id: str
+    is_private: bool
+    is_dm: bool
+    bot_is_member: bool
+
+
+def topics_of(text: str, limit: int = 8) -> list[str]:
+    """The ask's explicit `#topics` first, then keywords drawn from its words."""
+    parsed = parse(text)
+    explicit = [normalize(v) for v in parsed.values]
+    words = [normalize(w) for w in _WORD.findall(re.sub(r"<[^>]*>", " ", text))]
+    keywords = [w for w in words if w and w not in _STOP and w not in explicit]
+    return list(dict.fromkeys([*explicit, *keywords]))[:limit]
+
+
+def post_key(ask_id: int) -> str:
+    """The outbox dedupe key of an ask's own message."""
+    return f"ask:{ask_id}:post"
+
+
+def create(
+    session: Session,
+    team_id: str,
+    asker_id: str,
+    text: str,
+    origin: Origin,
+    now: datetime,
+    response_url: str | None = None,
+) -> Ask:
+    """Record an open ask and queue its message where the right people will see it.
+
+    Public asks go to the workspace's asks channel if it has one, else where they were typed; an
+    ask from a private channel stays there; an ask from a DM is posted nowhere public.
+    """
+    workspace = session.get_one(Workspace, team_id)
+    private = origin.is_private or origin.is_dm
+    ask = Ask(
+        team_id=team_id,
+        asker_id=asker_id,
+        text=text.strip()[:MAX_ASK],
+        topics=topics_of(text),
+        origin_channel_id=origin.channel_id,
+        channel_is_private=private,
+        status="open",
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(ask)
+    session.flush()
+    if origin.is_dm:
+        return ask
+    target = origin.channel_id if private else (workspace.asks_channel_id or origin.channel_id)
+    outbox.queue(
+        session,
+        team_id=team_id,
+        method="chat.postMessage",
+        args={"channel": target, **blocks.ask_message(ask), "unfurl_links": False},
+        dedupe_key=post_key(ask.id),
+        now=now,
+        link=outbox.Link("asks", ask.id),
+        notice=outbox.Notice(user_id=asker_id, what="your ask", response_url=response_url),
+    )
+    return ask
+
+
+def _refresh(session: Session, ask: Ask, now: datetime, why: str) -> None:
+    ask.updated_at = now
+    outbox.queue(
+        session,
+        team_id=ask.team_id,
+        method="chat.update",
+        args={"channel": outbox.AFTER_CHANNEL, "ts": outbox.AFTER_TS, **blocks.ask_message(ask)},
+        dedupe_key=f"ask:{ask.id}:update:{why}:{now.isoformat()}",
+        after_key=post_key(ask.id),
+        now=now,
+    )
+
+
+def _thread_reply(session: Session, ask: Ask, text: str, now: datetime, why: str) -> None:
+    outbox.queue(
+        session,
+        team_id=ask.team_id,
+        method="chat.postMessage",
+        args={"channel": outbox.AFTER_CHANNEL, "thread_ts": outbox.AFTER_TS, "text": text},
+        dedupe_key=f"ask:{ask.id}:reply:{why}",
+        after_key=post_key(ask.id),
+        now=now,
+    )
+
+
+def find(session: Session, team_id: str, ask_id: int) -> Ask | None:
+    """Return the ask `ask_id` of `team_id`, or None."""
+    ask = session.get(Ask, ask_id)
+    return ask if ask is not None and ask.team_id == team_id else None
+
+
+def claim(session: Session, team_id: str, ask_id: int, user_id: str, now: datetime) -> str:
+    """ "I can help": record the volunteer and say so in the thread; return the answer for them."""
+    ask = find(session, team_id, ask_id)
+    if ask is None or ask.status not in LIVE:
+        return "That ask is no longer open."
+    if ask.asker_id == user_id:
+        return "That's your own ask; wait for a helper, or resolve it when you're sorted."
+    if ask.claimed_by == user_id:
+        return "You already offered to help with this one. Thanks!"
+    ask.claimed_by = user_id
+    ask.claimed_at = now
+    if ask.status == "open":
+        ask.status = "claimed"
+    _thread_reply(
+        session,
+        ask,
+        f"<@{user_id}> can help with this, <@{ask.asker_id}>.",
+        now,
+        f"claim:{user_id}",
+    )
+    _refresh(session, ask, now, "claim")
+    return "Thanks! I've told the asker in the thread."
+
+
+def on_reply(
+    session: Session,
+    team_id: str,
+    channel_id: str,
+    thread_ts: str,
+    user_id: str,
+    text: str,
+    now: datetime,
+) -> Ask | None:
+    """Note a person's reply in an ask's thread: the first answer, or the asker reopening it."""
+    ask = session.scalar(
+        select(Ask).where(
+            Ask.team_id == team_id, Ask.channel_id == channel_id, Ask.message_ts == thread_ts
+        )
+    )
+    if ask is None or ask.status not in (*LIVE, "resolved"):
+        return None
+    if user_id == ask.asker_id:
+        if ask.status in ("answered", "resolved") and _STILL.search(text):
+            ask.status = "open"
+            ask.resolved_at = None
+            _refresh(session, ask, now, "reopen")
+        return ask
+    if ask.status in ("open", "claimed"):
+        ask.status = "answered"
+        ask.answered_by = user_id
+        ask.answered_at = now
+        _refresh(session, ask, now, "answer")
+    return ask
+
+
+def on_deleted(session: Session, team_id: str, channel_id: str, ts: str, now: datetime) -> bool:
+    """Discard the ask whose own message was deleted; return whether one was."""
+    ask = session.scalar(
+        select(Ask).where(
+            Ask.team_id == team_id, Ask.channel_id == channel_id, Ask.message_ts == ts
+        )
+    )
+    if ask is None or ask.status == "discarded":
+        return False
+    ask.status = "discarded"
+    ask.closed_at = now
+    ask.updated_at = now
+    return True
+
+
+def close(session: Session, team_id: str, ask_id: int, user_id: str, now: datetime) -> str:
+    """Close an ask without credit (asker only); return the answer for them."""
+    ask = find(session, team_id, ask_id)
+    if ask is None or ask.status not in LIVE:
+        return "That ask is no longer open."
+    if ask.asker_id != user_id:
+        return "Only the person who asked can close it."
+    ask.status = "closed"
+    ask.closed_at = now
+    _refresh(session, ask, now, "close")
+    return "Closed. Ask again any time."
+
+
+def helper_candidates(ask: Ask) -> list[str]:
+    """Who to prefill as helpers: whoever answered and whoever offered to help."""
+    return [u for u in dict.fromkeys([ask.answered_by, ask.claimed_by]) if u]
+
+
+def resolve(
+    session: Session,
+    team_id: str,
+    ask_id: int,
+    user_id: str,
+    helpers: Sequence[str],
+    note: str,
+    now: datetime,
+) -> str:
+    """Resolve with credit (asker only): record who helped, update the message, thank them."""
+    ask = find(session, team_id, ask_id)
+    if ask is None or ask.status not in LIVE:
+        return "That ask is no longer open."
+    if ask.asker_id != user_id:
+        return "Only the person who asked can resolve it."
+    credited = [h for h in dict.fromkeys(helpers) if h != user_id]
+    ask.status = "resolved"
+    ask.resolved_at = now
+    for helper in credited:
+        ask.helpers.append(AskHelper(team_id=team_id, helper_id=helper, credited_at=now))
+    session.flush()
+    _refresh(session, ask, now, "resolve")
+    if note.strip() and credited:
+        given = kudos.give(
+            session,
+            kudos.KudosRequest(
+                team_id=team_id,
+                giver_id=user_id,
+                recipients=tuple(credited),
+                message=note.strip(),
+                where=kudos.Where(
+                    ask.channel_id or ask.origin_channel_id,
+                    ask.channel_is_private,
+                    is_dm=ask.channel_id is None,
+                ),
+                source="ask",
+                dedupe_key=f"ask:{ask.id}:thanks",
+            ),
+            now,
+        )
+        if isinstance(given, kudos.Refused):
+            return (
+                "Resolved, with credit recorded. Your thank-you note couldn't be sent as kudos: "
+                + given.reason.value.replace("_", " ")
+                + "."
+            )
+    return "Resolved. Thanks for closing the loop!"

@@ -1,0 +1,101 @@
+"""The buttons on an ask: "I can help", "Resolved" (opens the credit modal) and "Close"."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
+
+from app.asks import blocks, service
+from app.delivery import outbox
+from app.runtime import Runtime
+from app.store.db import transaction
+
+log = logging.getLogger(__name__)
+
+
+def _ids(body: dict[str, Any], action: dict[str, Any]) -> tuple[str, str, int | None]:
+    value = str(action.get("value") or "")
+    # The acting user comes from Slack's envelope; the value only names the ask.
+    return (
+        str(body.get("team", {}).get("id") or ""),
+        str(body.get("user", {}).get("id") or ""),
+        int(value) if value.isdigit() else None,
+    )
+
+
+def _tell(
+    session: Session, runtime: Runtime, team_id: str, body: dict[str, Any], user_id: str, text: str
+) -> None:
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+        "channel_id"
+    )
+    key = f"ask-answer:{user_id}:{(body.get('actions') or [{}])[0].get('action_ts', '')}"
+    if channel:
+        outbox.queue(
+            session,
+            team_id=team_id,
+            method="chat.postEphemeral",
+            args={"channel": channel, "user": user_id, "text": text},
+            dedupe_key=key,
+            now=runtime.clock.now(),
+        )
+    else:
+        outbox.queue(
+            session,
+            team_id=team_id,
+            method="dm",
+            args={"user": user_id, "text": text},
+            dedupe_key=key,
+            now=runtime.clock.now(),
+        )
+
+
+def register(app: App, runtime: Runtime) -> None:
+    """Attach the ask button listeners."""
+
+    @app.action(blocks.CLAIM)
+    def claim(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        team_id, user_id, ask_id = _ids(body, action)
+        if ask_id is None:
+            return
+        with transaction(runtime.sessions) as session:
+            text = service.claim(session, team_id, ask_id, user_id, runtime.clock.now())
+            _tell(session, runtime, team_id, body, user_id, text)
+
+    @app.action(blocks.CLOSE)
+    def close(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        team_id, user_id, ask_id = _ids(body, action)
+        if ask_id is None:
+            return
+        with transaction(runtime.sessions) as session:
+            text = service.close(session, team_id, ask_id, user_id, runtime.clock.now())
+            _tell(session, runtime, team_id, body, user_id, text)
+
+    @app.action(blocks.RESOLVE)
+    def resolve(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        team_id, user_id, ask_id = _ids(body, action)
+        if ask_id is None:
+            return
+        with transaction(runtime.sessions) as session:
+            ask = service.find(session, team_id, ask_id)
+            refusal = None
+            if ask is None or ask.status not in service.LIVE:
+                refusal = "That ask is no longer open."
+            elif ask.asker_id != user_id:
+                refusal = "Only the person who asked can resolve it."
+            if refusal is not None or ask is None:
+                _tell(session, runtime, team_id, body, user_id, refusal or "")
+                return
+            view = blocks.resolve_modal(ask, service.helper_candidates(ask))
+        try:
+            client.views_open(trigger_id=str(body.get("trigger_id") or ""), view=view)
+        except SlackApiError as exc:
+            log.warning("views.open for resolve failed: %s", exc.response.get("error"))

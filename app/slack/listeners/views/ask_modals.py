@@ -1,0 +1,108 @@
+"""The ask form and the resolve-with-credit modal."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from app.asks import blocks, command, service
+from app.delivery import outbox
+from app.runtime import Runtime
+from app.slack.listeners.commands.ask import COMPOSE_CALLBACK
+from app.store.db import transaction
+
+
+def _text(view: dict[str, Any], block: str) -> str:
+    state = view.get("state", {}).get("values", {})
+    return str(state.get(block, {}).get("text", {}).get("value") or "").strip()
+
+
+def _metadata(view: dict[str, Any]) -> dict[str, Any]:
+    try:
+        decoded = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return decoded if isinstance(decoded, dict) else {}
+
+
+def register(app: App, runtime: Runtime) -> None:
+    """Attach the ask modal listeners."""
+
+    @app.view(COMPOSE_CALLBACK)
+    def composed(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        team_id = str(body.get("team", {}).get("id") or "")
+        user_id = str(body.get("user", {}).get("id") or "")
+        need = _text(view, "need")
+        if len(need.split()) < command.MIN_WORDS:
+            ack(
+                response_action="errors",
+                errors={"need": "Say a bit more: what exactly do you need?"},
+            )
+            return
+        parts = [need]
+        if tried := _text(view, "tried"):
+            parts.append(f"Tried: {tried}")
+        if by := _text(view, "by"):
+            parts.append(f"Needed by: {by}")
+        if topics := _text(view, "topics"):
+            parts.append(
+                " ".join("#" + t.strip().replace(" ", "-") for t in topics.split(",") if t.strip())
+            )
+        meta = _metadata(view)
+        now = runtime.clock.now()
+        with transaction(runtime.sessions) as session:
+            origin = command.origin_for(
+                session,
+                runtime.lookup,
+                team_id,
+                str(meta.get("channel_id") or ""),
+                bool(meta.get("in_dm")) or not meta.get("channel_id"),
+                now,
+            )
+            ask = service.create(
+                session,
+                team_id,
+                user_id,
+                "\n".join(parts),
+                origin,
+                now,
+                response_url=meta.get("response_url"),
+            )
+            outbox.queue(
+                session,
+                team_id=team_id,
+                method="dm",
+                args={"user": user_id, "text": command.confirmation(ask.id, origin)},
+                dedupe_key=f"ask:{ask.id}:confirm",
+                now=now,
+            )
+        ack()
+
+    @app.view(blocks.RESOLVE_CALLBACK)
+    def resolved(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        team_id = str(body.get("team", {}).get("id") or "")
+        # Authorisation is the submitting user against the ask's asker, never the metadata.
+        user_id = str(body.get("user", {}).get("id") or "")
+        ask_id = _metadata(view).get("ask_id")
+        values = view.get("state", {}).get("values", {})
+        helpers = values.get("helpers", {}).get("users", {}).get("selected_users") or []
+        note = _text(view, "note")
+        if not isinstance(ask_id, int):
+            ack(response_action="errors", errors={"helpers": "This form has expired."})
+            return
+        with transaction(runtime.sessions) as session:
+            answer = service.resolve(
+                session,
+                team_id,
+                ask_id,
+                user_id,
+                [str(h) for h in helpers],
+                note,
+                runtime.clock.now(),
+            )
+        if not answer.startswith("Resolved"):
+            ack(response_action="errors", errors={"helpers": answer})
+            return
+        ack()
