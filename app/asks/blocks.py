@@ -115,3 +115,39 @@ def resolve_modal(ask: Ask, helpers: list[str]) -> dict[str, Any]:
             },
         ],
     }
+
+
+def match_dm(ask: Ask, topics: tuple[str, ...], link: str | None) -> dict[str, Any]:
+    """The private note to someone whose offers match an ask, with an "I can help" button.
+
+    An ask from a private place is described without its text: only its topics are shown.
+    """
+    named = ", ".join(f"`{escape(t)}`" for t in topics) or "a topic you offered"
+    if ask.channel_is_private:
+        text = (
+            f":wave: Someone asked for help on {named} in a private conversation. "
+            "If you can help, say so and they'll hear from you."
+        )
+    else:
+        where = f" (<{link}|see the ask>)" if link else ""
+        body = render_inert(ask.text)[:1500]
+        text = f":wave: <@{ask.asker_id}> asked about {named}, which you offered{where}:\n>{body}"
+    return {
+        "text": text,
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+            {
+                "type": "actions",
+                "block_id": "ask.match",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": CLAIM,
+                        "value": str(ask.id),
+                        "style": "primary",
+                        "text": {"type": "plain_text", "text": "I can help"},
+                    }
+                ],
+            },
+        ],
+    }

@@ -14,12 +14,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.asks import blocks
+from app.asks import blocks, matching
 from app.delivery import outbox
 from app.kudos import service as kudos
 from app.kudos.mentions import parse
 from app.offers.topics import normalize
-from app.store.models import Ask, AskHelper, Workspace
+from app.store.models import Ask, AskHelper, AskMatch, OutboxMessage, Workspace
 
 MAX_ASK = 3000
 LIVE = ("open", "claimed", "answered")
@@ -137,6 +137,7 @@ def create(
     session.add(ask)
     session.flush()
     if origin.is_dm:
+        notify_matches(session, ask, now, posted=False)
         return ask
     target = origin.channel_id if private else (workspace.asks_channel_id or origin.channel_id)
     outbox.queue(
@@ -149,11 +150,48 @@ def create(
         link=outbox.Link("asks", ask.id),
         notice=outbox.Notice(user_id=asker_id, what="your ask", response_url=response_url),
     )
+    notify_matches(session, ask, now, posted=True)
     return ask
+
+
+def notify_matches(session: Session, ask: Ask, now: datetime, *, posted: bool) -> list[str]:
+    """Tell the best-matching people privately (one DM each); return who was told."""
+    chosen = matching.choose(session, ask, now)
+    for candidate in chosen:
+        session.add(
+            AskMatch(
+                ask_id=ask.id,
+                user_id=candidate.user_id,
+                team_id=ask.team_id,
+                score=candidate.score,
+                matched_at=now,
+            )
+        )
+        unlinked = blocks.match_dm(ask, candidate.topics, link=None)
+        outbox.queue(
+            session,
+            team_id=ask.team_id,
+            method="dm",
+            args={
+                "user": candidate.user_id,
+                **(
+                    blocks.match_dm(ask, candidate.topics, link=outbox.AFTER_PERMALINK)
+                    if posted
+                    else unlinked
+                ),
+            },
+            dedupe_key=f"ask:{ask.id}:match:{candidate.user_id}",
+            after_key=post_key(ask.id) if posted else None,
+            after_failed_args={"user": candidate.user_id, **unlinked} if posted else None,
+            now=now,
+        )
+    return [c.user_id for c in chosen]
 
 
 def _refresh(session: Session, ask: Ask, now: datetime, why: str) -> None:
     ask.updated_at = now
+    if not _posted(session, ask):
+        return
     outbox.queue(
         session,
         team_id=ask.team_id,
@@ -166,6 +204,17 @@ def _refresh(session: Session, ask: Ask, now: datetime, why: str) -> None:
 
 
 def _thread_reply(session: Session, ask: Ask, text: str, now: datetime, why: str) -> None:
+    if ask.channel_is_private and not _posted(session, ask):
+        # An ask from a DM has no thread: the asker hears it directly.
+        outbox.queue(
+            session,
+            team_id=ask.team_id,
+            method="dm",
+            args={"user": ask.asker_id, "text": text},
+            dedupe_key=f"ask:{ask.id}:reply:{why}",
+            now=now,
+        )
+        return
     outbox.queue(
         session,
         team_id=ask.team_id,
@@ -174,6 +223,17 @@ def _thread_reply(session: Session, ask: Ask, text: str, now: datetime, why: str
         dedupe_key=f"ask:{ask.id}:reply:{why}",
         after_key=post_key(ask.id),
         now=now,
+    )
+
+
+def _posted(session: Session, ask: Ask) -> bool:
+    return (
+        session.scalar(
+            select(OutboxMessage.id).where(
+                OutboxMessage.team_id == ask.team_id, OutboxMessage.dedupe_key == post_key(ask.id)
+            )
+        )
+        is not None
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -231,6 +232,22 @@ class AskHelper(Base):
     )
 
 
+class AskMatch(Base):
+    """A person told privately about an ask because their offers match it."""
+
+    __tablename__ = "ask_matches"
+
+    ask_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("asks.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[str] = mapped_column(USER, primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM, _team_fk())
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+    matched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index(None, "team_id", "user_id", "matched_at"),)
+
+
 class Offer(Base):
     """A topic someone volunteers to help with."""
 
@@ -323,6 +340,7 @@ class ProcessedEvent(Base):
 __all__ = [
     "Ask",
     "AskHelper",
+    "AskMatch",
     "Base",
     "Channel",
     "DigestRun",

@@ -225,3 +225,24 @@ def test_the_ask_form_builds_a_specific_ask(
     assert "Needed by: Thursday" in ask.text
     assert ask.topics[:2] == ["kubernetes", "helm"]
     slack.wait_for(lambda c: c.method == "chat.postMessage" and c.args["channel"] == "C0GENERAL")
+
+
+def test_an_ask_reaches_the_people_who_offered_its_topic(
+    bot: BotServer, slack: SlackStandIn, ask_cmd: Send, driver: SlackDriver
+) -> None:
+    offered = driver.command(
+        command="/offer",
+        text="postgres — DBA for 10 years",
+        user_id="U0BOB",
+        channel_id="C0GENERAL",
+    )
+    assert "`postgresql`" in reply_text(offered)
+    ask, message = _posted(bot, slack, ask_cmd)
+    dm = slack.wait_for(lambda c: c.method == "chat.postMessage" and c.args["channel"] == "U0BOB")
+    text = dm[0].args["text"]
+    assert "asked about `postgresql`" in text
+    assert "archives/C0GENERAL/p" + message["ts"].replace(".", "") in text
+    button = dm[0].args["blocks"][1]["elements"][0]
+    assert (button["action_id"], button["value"]) == ("ask.claim", str(ask.id))
+    _click(driver, slack, "U0BOB", "ask.claim", ask)
+    assert _ask(bot).claimed_by == "U0BOB"

@@ -1,0 +1,121 @@
+"""Who should hear about an ask: people who offered its topics, and people who helped on them.
+
+Scoring is deliberately simple and explainable: each of the ask's topics a person offers counts
+1; each resolved ask on a shared topic they were credited on counts 1.5 (proven help weighs more
+than a promise). Ties go to whoever was asked least lately, so one expert is not pinged for
+everything, and nobody is told more than the workspace's daily cap.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.orm import Session
+
+from app.store.models import Ask, AskHelper, AskMatch, Member, Offer, Workspace
+
+OFFER_WEIGHT = 1.0
+HELPED_WEIGHT = 1.5
+HISTORY = timedelta(days=180)
+FAIRNESS_WINDOW = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A person to tell, and why."""
+
+    user_id: str
+    score: float
+    topics: tuple[str, ...]
+
+
+def rank(session: Session, ask: Ask, now: datetime) -> list[Candidate]:
+    """Every eligible person for `ask`, best first (no caps applied)."""
+    topics = set(ask.topics)
+    if not topics:
+        return []
+    scores: defaultdict[str, float] = defaultdict(float)
+    reasons: dict[str, set[str]] = {}
+    offers = session.execute(
+        select(Offer.user_id, Offer.topic).where(
+            Offer.team_id == ask.team_id, Offer.active.is_(True), Offer.topic.in_(topics)
+        )
+    )
+    for user_id, topic in offers:
+        scores[user_id] += OFFER_WEIGHT
+        reasons.setdefault(user_id, set()).add(topic)
+    helped = session.execute(
+        select(AskHelper.helper_id, Ask.topics)
+        .join(Ask, Ask.id == AskHelper.ask_id)
+        .where(AskHelper.team_id == ask.team_id, AskHelper.credited_at >= now - HISTORY)
+    )
+    for user_id, past_topics in helped:
+        shared = topics & set(past_topics or [])
+        if shared:
+            scores[user_id] += HELPED_WEIGHT
+            reasons.setdefault(user_id, set()).update(shared)
+    excluded = {ask.asker_id, ask.answered_by, ask.claimed_by}
+    excluded |= set(session.scalars(select(AskMatch.user_id).where(AskMatch.ask_id == ask.id)))
+    people = [u for u in scores if u not in excluded]
+    if not people:
+        return []
+    unavailable = set(
+        session.scalars(
+            select(Member.user_id).where(
+                Member.team_id == ask.team_id,
+                Member.user_id.in_(people),
+                Member.deleted.is_(True)
+                | Member.is_bot.is_(True)
+                | Member.nudges_opt_out.is_(True),
+            )
+        )
+    )
+    recent = _counts(
+        session,
+        (
+            select(AskMatch.user_id, func.count())
+            .where(
+                AskMatch.team_id == ask.team_id,
+                AskMatch.user_id.in_(people),
+                AskMatch.matched_at >= now - FAIRNESS_WINDOW,
+            )
+            .group_by(AskMatch.user_id)
+        ),
+    )
+    ranked = sorted(
+        (u for u in people if u not in unavailable),
+        key=lambda u: (-scores[u], recent.get(u, 0), u),
+    )
+    return [Candidate(u, scores[u], tuple(sorted(reasons[u]))) for u in ranked]
+
+
+def choose(session: Session, ask: Ask, now: datetime, limit: int | None = None) -> list[Candidate]:
+    """The next people to tell about `ask`: ranked, within the per-ask and per-day caps."""
+    workspace = session.get_one(Workspace, ask.team_id)
+    wanted = workspace.matches_per_ask if limit is None else limit
+    ranked = rank(session, ask, now)
+    if not ranked:
+        return []
+    today = _counts(
+        session,
+        (
+            select(AskMatch.user_id, func.count())
+            .where(
+                and_(
+                    AskMatch.team_id == ask.team_id,
+                    AskMatch.user_id.in_([c.user_id for c in ranked]),
+                    AskMatch.matched_at >= now - timedelta(days=1),
+                )
+            )
+            .group_by(AskMatch.user_id)
+        ),
+    )
+    chosen = [c for c in ranked if today.get(c.user_id, 0) < workspace.expert_daily_cap]
+    return chosen[:wanted]
+
+
+def _counts(session: Session, query: Select[str, int]) -> dict[str, int]:
+    return {str(user): int(count) for user, count in session.execute(query)}
