@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -50,3 +51,15 @@ class Reply:
     def as_ack(self) -> dict[str, Any]:
         """Keyword arguments for Bolt's `ack()`."""
         return {"text": self.text, **({"blocks": self.blocks} if self.blocks else {})}
+
+
+def view_metadata(view: Mapping[str, Any]) -> dict[str, Any]:
+    """Decode a view's `private_metadata` (our own JSON); anything unreadable is empty.
+
+    It only carries context such as the channel; who acts is always Slack's `user`, never this.
+    """
+    try:
+        decoded = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return decoded if isinstance(decoded, dict) else {}

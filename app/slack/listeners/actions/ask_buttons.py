@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -58,25 +59,20 @@ def _tell(
 def register(app: App, runtime: Runtime) -> None:
     """Attach the ask button listeners."""
 
-    @app.action(blocks.CLAIM)
-    def claim(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        team_id, user_id, ask_id = _ids(body, action)
-        if ask_id is None:
-            return
-        with transaction(runtime.sessions) as session:
-            text = service.claim(session, team_id, ask_id, user_id, runtime.clock.now())
-            _tell(session, runtime, team_id, body, user_id, text)
+    def transition(change: Callable[..., str]) -> Callable[..., None]:
+        def listener(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+            ack()
+            team_id, user_id, ask_id = _ids(body, action)
+            if ask_id is None:
+                return
+            with transaction(runtime.sessions) as session:
+                text = change(session, team_id, ask_id, user_id, runtime.clock.now())
+                _tell(session, runtime, team_id, body, user_id, text)
 
-    @app.action(blocks.CLOSE)
-    def close(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        team_id, user_id, ask_id = _ids(body, action)
-        if ask_id is None:
-            return
-        with transaction(runtime.sessions) as session:
-            text = service.close(session, team_id, ask_id, user_id, runtime.clock.now())
-            _tell(session, runtime, team_id, body, user_id, text)
+        return listener
+
+    app.action(blocks.CLAIM)(transition(service.claim))
+    app.action(blocks.CLOSE)(transition(service.close))
 
     @app.action(blocks.RESOLVE)
     def resolve(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -10,6 +9,7 @@ from slack_bolt import Ack, App
 from app.asks import blocks, command, service
 from app.delivery import outbox
 from app.runtime import Runtime
+from app.slack.commands import view_metadata
 from app.slack.listeners.commands.ask import COMPOSE_CALLBACK
 from app.store.db import transaction
 
@@ -17,14 +17,6 @@ from app.store.db import transaction
 def _text(view: dict[str, Any], block: str) -> str:
     state = view.get("state", {}).get("values", {})
     return str(state.get(block, {}).get("text", {}).get("value") or "").strip()
-
-
-def _metadata(view: dict[str, Any]) -> dict[str, Any]:
-    try:
-        decoded = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        return {}
-    return decoded if isinstance(decoded, dict) else {}
 
 
 def register(app: App, runtime: Runtime) -> None:
@@ -50,7 +42,7 @@ def register(app: App, runtime: Runtime) -> None:
             parts.append(
                 " ".join("#" + t.strip().replace(" ", "-") for t in topics.split(",") if t.strip())
             )
-        meta = _metadata(view)
+        meta = view_metadata(view)
         now = runtime.clock.now()
         with transaction(runtime.sessions) as session:
             origin = command.origin_for(
@@ -85,7 +77,7 @@ def register(app: App, runtime: Runtime) -> None:
         team_id = str(body.get("team", {}).get("id") or "")
         # Authorisation is the submitting user against the ask's asker, never the metadata.
         user_id = str(body.get("user", {}).get("id") or "")
-        ask_id = _metadata(view).get("ask_id")
+        ask_id = view_metadata(view).get("ask_id")
         values = view.get("state", {}).get("values", {})
         helpers = values.get("helpers", {}).get("users", {}).get("selected_users") or []
         note = _text(view, "note")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime
 from typing import Any
@@ -16,6 +15,7 @@ from app.kudos import blocks, service
 from app.kudos.command import where_for
 from app.kudos.mentions import parse
 from app.runtime import Runtime
+from app.slack.commands import view_metadata
 from app.slack.replies import TRY_AGAIN
 from app.store.db import transaction
 
@@ -30,14 +30,6 @@ def _state(view: dict[str, Any]) -> tuple[list[str], str, str | None]:
     return [str(p) for p in people], str(text), option.get("value")
 
 
-def _metadata(view: dict[str, Any]) -> dict[str, Any]:
-    try:
-        decoded = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        return {}
-    return decoded if isinstance(decoded, dict) else {}
-
-
 def register(app: App, runtime: Runtime) -> None:
     """Attach the give-kudos modal's submission listener."""
 
@@ -47,7 +39,7 @@ def register(app: App, runtime: Runtime) -> None:
         # The giver is who Slack says submitted; nothing in the view decides that.
         giver = str(body.get("user", {}).get("id") or "")
         people, text, value = _state(view)
-        meta = _metadata(view)
+        meta = view_metadata(view)
         channel_id = str(meta.get("channel_id") or "")
         parsed = parse(text)
         now = runtime.clock.now()
