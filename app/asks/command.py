@@ -7,10 +7,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from app.asks import service
+from app.asks import coach, service
 from app.directory.slack_lookup import SlackLookup
 from app.kudos.command import where_for
+from app.kudos.mentions import escape, unescape
 from app.slack.commands import Reply, SlashCommand
+from app.store.models import Workspace
 
 MIN_WORDS = 3
 HELP = (
@@ -65,7 +67,22 @@ def handle(
         now,
         response_url=command.response_url,
     )
-    return Reply(confirmation(ask.id, origin))
+    domain = session.get_one(Workspace, command.team_id).domain
+    found = coach.similar(session, command.team_id, text)
+    return Reply(confirmation(ask.id, origin) + suggestions(found, domain))
+
+
+def suggestions(found: list[coach.Similar], domain: str | None) -> str:
+    """The coach's lines under the confirmation (empty when nothing similar was resolved)."""
+    if not found:
+        return ""
+    host = f"{domain}.slack.com" if domain else "slack.com"
+    lines = [
+        f"• <https://{host}/archives/{s.channel_id}/p{s.message_ts.replace('.', '')}|"
+        f"{escape(unescape(s.text.splitlines()[0]))[:80]}>"
+        for s in found
+    ]
+    return "\n\nAnswered before; one of these may already help:\n" + "\n".join(lines)
 
 
 def confirmation(ask_id: int, origin: service.Origin) -> str:

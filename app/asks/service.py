@@ -23,7 +23,7 @@ from app.store.models import Ask, AskHelper, AskMatch, OutboxMessage, Workspace
 
 MAX_ASK = 3000
 LIVE = ("open", "claimed", "answered")
-_STOP = frozenset(
+STOPWORDS = frozenset(
     [
         "the",
         "and",
@@ -98,7 +98,7 @@ def topics_of(text: str, limit: int = 8) -> list[str]:
     parsed = parse(text)
     explicit = [normalize(v) for v in parsed.values]
     words = [normalize(w) for w in _WORD.findall(re.sub(r"<[^>]*>", " ", text))]
-    keywords = [w for w in words if w and w not in _STOP and w not in explicit]
+    keywords = [w for w in words if w and w not in STOPWORDS and w not in explicit]
     return list(dict.fromkeys([*explicit, *keywords]))[:limit]
 
 

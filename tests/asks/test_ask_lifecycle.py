@@ -246,3 +246,42 @@ def test_an_ask_reaches_the_people_who_offered_its_topic(
     assert (button["action_id"], button["value"]) == ("ask.claim", str(ask.id))
     _click(driver, slack, "U0BOB", "ask.claim", ask)
     assert _ask(bot).claimed_by == "U0BOB"
+
+
+def test_the_coach_suggests_similar_resolved_public_asks(
+    bot: BotServer, slack: SlackStandIn, ask_cmd: Send
+) -> None:
+    from datetime import UTC, datetime
+
+    from app.store.db import transaction
+
+    now = datetime.now(UTC)
+    with transaction(bot.runtime.sessions) as session:
+        for n, (text, private) in enumerate(
+            [
+                ("Rotating the staging database password fails at step 3", False),
+                ("Staging database password rotation, secret version", True),
+                ("Best pizza place near the office", False),
+            ]
+        ):
+            session.add(
+                Ask(
+                    team_id="T0001",
+                    asker_id="U0CAROL",
+                    text=text,
+                    topics=[],
+                    origin_channel_id="C0GENERAL",
+                    channel_id="C0GENERAL",
+                    channel_is_private=private,
+                    message_ts=f"1700000000.00000{n}",
+                    status="resolved",
+                    created_at=now,
+                    updated_at=now,
+                    resolved_at=now,
+                )
+            )
+    answer = reply_text(ask_cmd(QUESTION))
+    assert "Answered before" in answer
+    assert "archives/C0GENERAL/p1700000000000000|Rotating the staging database password" in answer
+    assert "secret version" not in answer
+    assert "pizza" not in answer
