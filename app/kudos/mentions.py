@@ -4,13 +4,17 @@ With `should_escape: true` Slack sends people as `<@U123|name>`, channels as `<#
 broadcasts as `<!here>`, user groups as `<!subteam^S123|@group>`, links as `<https://x|label>`, and
 `&`, `<`, `>` typed by the person as `&amp;`, `&lt;`, `&gt;`. An app installed without escaping gets
 plain `@name` text instead. `tokenize` splits text into those pieces losslessly; `parse` reads the
-kudos out of them; `render_inert` makes text safe for the bot to post.
+kudos out of them; `render_inert` makes text safe for the bot to post. Nothing here does I/O.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal, TypeAlias
+
+BroadcastKind: TypeAlias = Literal["here", "channel", "everyone"]
 
 _ENTITY = re.compile(r"&(amp|lt|gt);")
 _UNESCAPE = {"amp": "&", "lt": "<", "gt": ">"}
@@ -21,18 +25,24 @@ _CHANNEL = re.compile(r"#([CGD][A-Z0-9]{1,20})(?:\|([^|]*))?")
 _BROADCAST = re.compile(r"!(here|channel|everyone)(?:\|[^|]*)?")
 _GROUP = re.compile(r"!subteam\^([A-Z0-9]{1,20})(?:\|([^|]*))?")
 _LINK = re.compile(r"((?:https?|mailto|tel|slack):[^|\s]+)(?:\|([^|]*))?")
-# In plain text: "@name" and "#value", each at the start or after white space.
+# In plain text: "@name" at the start, after white space or "(", and "#value" at the start or
+# after white space. A name may hold dots but never ends in one ("thanks @bob." thanks "bob").
 _PLAIN = re.compile(
-    r"(?<![^\s(])(?:@(?P<name>[A-Za-z0-9][A-Za-z0-9._-]{0,79})"
-    r"|#(?P<value>[A-Za-z0-9][A-Za-z0-9_-]{0,39}))(?![A-Za-z0-9_-])"
+    r"(?<![^\s(])@(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]{0,78}[A-Za-z0-9_-])?)"
+    r"(?![A-Za-z0-9_-]|\.[A-Za-z0-9_-])"
+    r"|(?<!\S)#(?P<value>[A-Za-z0-9_-]{1,40})(?![A-Za-z0-9_-])"
 )
-_BROADCASTS = ("here", "channel", "everyone")
-# A word joiner after "@" keeps the text readable but stops Slack from treating it as a mention.
+_BROADCASTS: tuple[BroadcastKind, ...] = ("here", "channel", "everyone")
+# Why a word joiner (U+2060) after the "@": Slack turns text into a broadcast only when it sees
+# the literal keyword `@here` / `@channel` / `@everyone` (or the `<!here>` token). An invisible
+# word joiner between "@" and the word breaks that match, so nobody is notified, while people
+# still read "@here". Wrapping the word in backticks would also be inert but breaks when the text
+# already sits inside code formatting and changes how the message looks.
 _INERT_AT = "@\u2060"
 
 
 def unescape(text: str) -> str:
-    """Turn Slack's `&amp;`, `&lt;` and `&gt;` back into `&`, `<` and `>`."""
+    """Turn Slack's `&amp;`, `&lt;` and `&gt;` back into `&`, `<` and `>` (one pass, no others)."""
     return _ENTITY.sub(lambda m: _UNESCAPE[m.group(1)], text)
 
 
@@ -55,7 +65,7 @@ class Text:
 
 @dataclass(frozen=True)
 class UserMention:
-    """A person: `<@U123|name>`."""
+    """A person: `<@U123|name>`; `label` is None without `|`, "" with an empty one."""
 
     user_id: str
     label: str | None
@@ -73,9 +83,9 @@ class ChannelMention:
 
 @dataclass(frozen=True)
 class Broadcast:
-    """`<!here>`, `<!channel>` or `<!everyone>`."""
+    """`<!here>`, `<!channel>` or `<!everyone>` (label or not), or the same typed unescaped."""
 
-    kind: str
+    kind: BroadcastKind
     raw: str
 
 
@@ -90,7 +100,7 @@ class UserGroup:
 
 @dataclass(frozen=True)
 class Link:
-    """A link: `<https://x|label>`."""
+    """A link: `<https://x|label>`, `<mailto:a@b|a@b>`."""
 
     url: str
     label: str | None
@@ -99,7 +109,7 @@ class Link:
 
 @dataclass(frozen=True)
 class PlainName:
-    """An unescaped `@name` (the app was installed without escaping)."""
+    """An unescaped `@name` (the app was installed without escaping); `name` is lowercase."""
 
     name: str
     raw: str
@@ -107,26 +117,37 @@ class PlainName:
 
 @dataclass(frozen=True)
 class ValueTag:
-    """A `#value` hashtag."""
+    """A `#value` hashtag; `value` is lowercase."""
 
     value: str
     raw: str
 
 
-Token = Text | UserMention | ChannelMention | Broadcast | UserGroup | Link | PlainName | ValueTag
+Token: TypeAlias = (
+    Text | UserMention | ChannelMention | Broadcast | UserGroup | Link | PlainName | ValueTag
+)
+
+
+def _kind(word: str) -> BroadcastKind | None:
+    lowered = word.lower()
+    for kind in _BROADCASTS:
+        if kind == lowered:
+            return kind
+    return None
 
 
 def _angle(inner: str, raw: str) -> Token:
-    for pattern, build in (
-        (_USER, lambda m: UserMention(m.group(1), m.group(2), raw)),
-        (_CHANNEL, lambda m: ChannelMention(m.group(1), m.group(2), raw)),
-        (_BROADCAST, lambda m: Broadcast(m.group(1), raw)),
-        (_GROUP, lambda m: UserGroup(m.group(1), m.group(2), raw)),
-        (_LINK, lambda m: Link(m.group(1), m.group(2), raw)),
-    ):
-        match = pattern.fullmatch(inner)
-        if match:
-            return build(match)
+    if match := _USER.fullmatch(inner):
+        return UserMention(match.group(1), match.group(2), raw)
+    if match := _CHANNEL.fullmatch(inner):
+        return ChannelMention(match.group(1), match.group(2), raw)
+    if (match := _BROADCAST.fullmatch(inner)) and (kind := _kind(match.group(1))):
+        return Broadcast(kind, raw)
+    if match := _GROUP.fullmatch(inner):
+        return UserGroup(match.group(1), match.group(2), raw)
+    if match := _LINK.fullmatch(inner):
+        return Link(match.group(1), match.group(2), raw)
+    # Anything else in brackets (`<@u1>`, `<!subteam^>`, `<!date^…>`) is just text.
     return Text(raw)
 
 
@@ -136,14 +157,15 @@ def _plain(raw: str) -> list[Token]:
     for match in _PLAIN.finditer(raw):
         if match.start() > position:
             tokens.append(Text(raw[position : match.start()]))
-        name = match.group("name")
-        if name is not None and name.lower() in _BROADCASTS:
+        name, value = match.group("name"), match.group("value")
+        if name is not None:
+            kind = _kind(name)
             # "@here" typed without escaping is a broadcast, never a person to thank.
-            tokens.append(Text(match.group(0)))
-        elif name is not None:
-            tokens.append(PlainName(name.lower(), match.group(0)))
+            tokens.append(
+                Broadcast(kind, match.group(0)) if kind else PlainName(name.lower(), match.group(0))
+            )
         else:
-            tokens.append(ValueTag(match.group("value").lower(), match.group(0)))
+            tokens.append(ValueTag(value.lower(), match.group(0)))
         position = match.end()
     if position < len(raw):
         tokens.append(Text(raw[position:]))
@@ -151,7 +173,11 @@ def _plain(raw: str) -> list[Token]:
 
 
 def tokenize(text: str) -> list[Token]:
-    """Split `text` into tokens whose `raw` parts join back into exactly `text`; never raises."""
+    """Split `text` into tokens whose `raw` parts join back into exactly `text`; never raises.
+
+    Bracket tokens are taken out first, so a `#` or `@` inside `<#C1|general>` or a link is never
+    a value or a name; only the text between them is scanned for `@name` and `#value`.
+    """
     tokens: list[Token] = []
     position = 0
     for match in _ANGLE.finditer(text):
@@ -184,16 +210,23 @@ class ParsedKudos:
     tokens: tuple[Token, ...]
 
 
-_SEPARATOR = re.compile(r"^(?:\s|,|&amp;|\band\b|\+)*$", re.IGNORECASE)
+# Text allowed between two leading recipients: white space, commas, "and", "&amp;", "+"/"++".
+_SEPARATOR = re.compile(r"(?:\s|,|&amp;|\band\b|\+)*", re.IGNORECASE)
+# What may follow the last leading recipient before the message: a "++" and commas or colons.
+_AFTER_LEAD = re.compile(r"^(?:\s|,|:|\+\+)*")
 
 
 def parse(text: str) -> ParsedKudos:
-    """Read a `/kudos` text.
+    """Read a `/kudos` text; never raises.
 
-    Every person mentioned is a recipient, wherever the mention stands ("thanks <@U1> and <@U2>
-    for the deploy" thanks both); each person counts once however often or however they are
-    written. The message is what follows the leading run of mentions, kept escaped as Slack sent
-    it, so posting it back shows exactly what was typed.
+    Recipients are ALL well-formed user mentions anywhere in the text, not only the leading ones:
+    "thanks <@U1> and <@U2> for the deploy" thanks both. Each person counts once, in order of
+    first appearance, however often or however written (`<@U1>`, `<@U1|al>`, `<@U1>++`). Plain
+    `@names` (apps installed without escaping) are returned apart, lowercase, to be resolved
+    against the member directory. The message is what follows the leading run of recipients
+    (mentions and plain names separated by white space, commas, "and" or "&amp;"), trimmed; it is
+    kept escaped exactly as Slack sent it, mentions inside it included, so posting it back shows
+    what was typed.
     """
     tokens = tokenize(text)
     recipients = _unique(t.user_id for t in tokens if isinstance(t, UserMention))
@@ -201,45 +234,65 @@ def parse(text: str) -> ParsedKudos:
     values = _unique(t.value for t in tokens if isinstance(t, ValueTag))
     broadcasts = _unique(t.kind for t in tokens if isinstance(t, Broadcast))
     groups = _unique(t.group_id for t in tokens if isinstance(t, UserGroup))
+    return ParsedKudos(
+        recipients, plain_names, values, broadcasts, groups, _message(tokens), tuple(tokens)
+    )
+
+
+def _message(tokens: list[Token]) -> str:
     lead = 0
     for index, token in enumerate(tokens):
         if isinstance(token, UserMention | PlainName):
             lead = index + 1
-        elif not (isinstance(token, Text) and _SEPARATOR.match(token.raw)):
+        elif not (isinstance(token, Text) and _SEPARATOR.fullmatch(token.raw)):
             break
-    message = "".join(t.raw for t in tokens[lead:]).strip()
-    return ParsedKudos(recipients, plain_names, values, broadcasts, groups, message, tuple(tokens))
+    rest = "".join(t.raw for t in tokens[lead:])
+    if lead:
+        rest = _AFTER_LEAD.sub("", rest, count=1)
+    return rest.strip()
 
 
-def _unique(items: object) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(items))  # type: ignore[call-overload]
+def _unique(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))
 
 
-_LOUD_PLAIN = re.compile(r"@(here|channel|everyone)\b", re.IGNORECASE)
+# A word character before the "@" makes it an address ("ops@here.io"), not a broadcast.
+_LOUD_PLAIN = re.compile(r"(?<!\w)@(here|channel|everyone)\b", re.IGNORECASE)
 _BARE_AMP = re.compile(r"&(?!(?:amp|lt|gt);)")
 
 
 def render_inert(message: str) -> str:
-    """Return `message` safe for the bot to post: no broadcast or group ever notifies.
+    """Return `message` safe for the bot to post: no broadcast or user group ever notifies.
 
-    Person and channel mentions and links stay live; `<!here>`, `<!channel>`, `<!everyone>`, user
-    groups and plain-text `@here` become readable text with a word joiner after the "@", which
-    Slack does not parse as a mention; stray `&`, `<`, `>` are escaped, existing entities kept.
+    Person mentions, channel mentions and links stay live; `<!here>`, `<!channel>`,
+    `<!everyone>` (with or without a label), user groups and plain-text `@here`, `@channel`,
+    `@everyone` become readable text with a word joiner after the "@" (see `_INERT_AT`). Stray
+    `&`, `<`, `>` are escaped; `&amp;`, `&lt;` and `&gt;` already there are kept as they are.
     """
     out: list[str] = []
     for token in tokenize(message):
         if isinstance(token, Broadcast):
             out.append(f"{_INERT_AT}{token.kind}")
         elif isinstance(token, UserGroup):
-            label = (token.label or "group").lstrip("@")
-            out.append(f"{_INERT_AT}{escape(unescape(label))}")
+            label = (token.label or "group").lstrip("@") or "group"
+            out.append(_quiet(f"{_INERT_AT}{_text_safe(label)}"))
         elif isinstance(token, UserMention | ChannelMention | Link):
-            out.append(token.raw)
+            # Their labels are display text: keep the token, only quieten a loud word in it.
+            out.append(_quiet_label(token.raw) if token.label else token.raw)
         else:
-            out.append(_text_inert(token.raw))
+            out.append(_quiet(_text_safe(token.raw)))
     return "".join(out)
 
 
-def _text_inert(raw: str) -> str:
-    safe = _BARE_AMP.sub("&amp;", raw).replace("<", "&lt;").replace(">", "&gt;")
-    return _LOUD_PLAIN.sub(lambda m: f"{_INERT_AT}{m.group(1)}", safe)
+def _text_safe(raw: str) -> str:
+    return _BARE_AMP.sub("&amp;", raw).replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _quiet(text: str) -> str:
+    return _LOUD_PLAIN.sub(lambda m: f"{_INERT_AT}{m.group(1).lower()}", text)
+
+
+def _quiet_label(raw: str) -> str:
+    # `raw` is "<head|label>"; the head (an id or a URL) never holds "|" and is left untouched.
+    head, _, label = raw[1:-1].partition("|")
+    return f"<{head}|{_quiet(label)}>"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import selectors
 import signal
 import subprocess
 import sys
@@ -20,6 +21,40 @@ from tests.conftest import BOT_TOKEN, SIGNING_SECRET, free_port, wait_healthy
 from tests.delivery.conftest import TEAM
 
 KILLS = int(os.environ.get("CRASH_KILLS", "5"))
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def child(database_url: str, slack: SlackStandIn, *extra: str) -> subprocess.Popen[bytes]:
+    """Start `tests.delivery.worker_process` against this test's database and stand-in."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.delivery.worker_process",
+            "--database-url",
+            database_url,
+            "--api-url",
+            slack.base_url,
+            "--token",
+            BOT_TOKEN,
+            "--team",
+            TEAM,
+            *extra,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def read_line(process: subprocess.Popen[bytes], timeout: float = 20) -> str:
+    """The child's next line of stdout, or "" if it exits or stays silent for `timeout`."""
+    assert process.stdout is not None
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        if not selector.select(timeout):
+            return ""
+    return process.stdout.readline().decode().strip()
 
 
 def test_killed_workers_lose_nothing_and_repeat_only_what_was_in_flight(
@@ -81,6 +116,32 @@ def test_a_bot_killed_right_after_its_ack_loses_no_kudos(
         worker.wait(20)
     channels = Counter(c.args["channel"] for c in slack.calls_to("chat.postMessage") if c.ok)
     assert channels == {"C0GENERAL": 1, "U0BOB": 1}
+
+
+def test_a_listener_killed_right_after_commit_and_ack_has_its_message_delivered_once(
+    runtime: Runtime, slack: SlackStandIn, database_url: str
+) -> None:
+    text = "thanks for the rescue"
+    bot = child(database_url, slack, "--ack-one", text)
+    try:
+        acked = read_line(bot)
+        # Killed the moment it acked: nothing after the commit may be needed to deliver.
+        bot.send_signal(signal.SIGKILL)
+    finally:
+        bot.kill()
+        bot.wait()
+    assert acked == "acked"
+    assert slack.calls_to("chat.postMessage") == []
+    worker = child(database_url, slack, "--lease", "2")
+    try:
+        assert read_line(worker) == "ready"
+        slack.wait_for("chat.postMessage", timeout=20)
+        time.sleep(0.5)  # room for a second post, were the worker to send one
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(20)
+    assert [c.args["text"] for c in slack.calls_to("chat.postMessage") if c.ok] == [text]
+    assert unsent(runtime) == 0
 
 
 @pytest.mark.postgres

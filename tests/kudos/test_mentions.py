@@ -11,6 +11,8 @@ from app.kudos.mentions import (
     Broadcast,
     ChannelMention,
     Link,
+    PlainName,
+    Text,
     UserGroup,
     UserMention,
     ValueTag,
@@ -21,7 +23,6 @@ from app.kudos.mentions import (
     unescape,
 )
 
-MANY = settings(max_examples=2000, deadline=None)
 WELL_FORMED_USER = re.compile(r"<@([UW][A-Z0-9]{1,20})(?:\|[^|<>]*)?>")
 
 
@@ -111,6 +112,68 @@ def test_render_inert_keeps_people_channels_links_and_entities() -> None:
     )
 
 
+def test_labels_may_be_missing_or_empty_and_ids_may_be_grid_ids() -> None:
+    assert tokenize("<@W0ABC>") == [UserMention("W0ABC", None, "<@W0ABC>")]
+    assert tokenize("<@U1|>") == [UserMention("U1", "", "<@U1|>")]
+    assert tokenize("<#C1|>") == [ChannelMention("C1", "", "<#C1|>")]
+    assert tokenize("<!subteam^S9>") == [UserGroup("S9", None, "<!subteam^S9>")]
+    assert tokenize("<https://x.io>") == [Link("https://x.io", None, "<https://x.io>")]
+    mail = "<mailto:a@b.c|a@b.c>"
+    assert tokenize(mail) == [Link("mailto:a@b.c", "a@b.c", mail)]
+    assert parse("<@W1|al> <@U1>").recipients == ("W1", "U1")
+
+
+def test_plus_plus_and_trailing_separators_stay_out_of_the_message() -> None:
+    assert parse("<@U1>++ great deploy").message == "great deploy"
+    assert parse("<@U1> ++ great deploy").message == "great deploy"
+    assert parse("<@U1>, <@U2>: great deploy").message == "great deploy"
+    assert parse("<@U1> and thanks").message == "and thanks"
+    assert parse("@bob++ @carol ++ thanks").plain_names == ("bob", "carol")
+    assert parse("  <@U1>  ").message == ""
+    assert parse("  great deploy  ").message == "great deploy"
+
+
+def test_plain_names_do_not_end_in_a_dot_and_addresses_are_not_names() -> None:
+    parsed = parse("thanks @Bob. and mail bob@x.io (@dana)")
+    assert parsed.plain_names == ("bob", "dana")
+    assert PlainName("bob", "@Bob") in parsed.tokens
+
+
+def test_plain_broadcasts_are_broadcasts_not_names() -> None:
+    parsed = parse("@Here and @channel <!everyone|everyone>")
+    assert parsed.broadcasts == ("here", "channel", "everyone")
+    assert parsed.plain_names == ()
+
+
+def test_text_unescapes_once() -> None:
+    [token] = tokenize("a &amp;lt; b &lt; c &amp;amp;")
+    assert isinstance(token, Text)
+    assert token.text == "a &lt; b < c &amp;"
+
+
+def test_values_need_white_space_before_them_and_a_length_limit() -> None:
+    assert parse("#ok x#no (#no) #" + "a" * 41).values == ("ok",)
+    assert parse("#" + "a" * 40 + " #under_score").values == ("a" * 40, "under_score")
+
+
+def test_render_inert_quietens_labels_but_keeps_urls() -> None:
+    text = "<mailto:ops@here.io|@here> <https://x.io/@channel> <#C1|@everyone>"
+    quiet = render_inert(text)
+    assert "<mailto:ops@here.io|@\u2060here>" in quiet
+    assert "<https://x.io/@channel>" in quiet
+    assert "<#C1|@\u2060everyone>" in quiet
+    assert render_inert("mail ops@here.io") == "mail ops@here.io"
+    assert render_inert(render_inert("@here <!here>")) == render_inert("@here <!here>")
+
+
+def test_render_inert_on_broadcast_forms_gives_readable_text() -> None:
+    assert render_inert("<!here|here> <!channel> <!everyone|@everyone>") == (
+        "@\u2060here @\u2060channel @\u2060everyone"
+    )
+    assert render_inert("<!subteam^S1|@devs> <!subteam^S2>") == "@\u2060devs @\u2060group"
+    assert render_inert("ping @CHANNEL now") == "ping @\u2060channel now"
+
+
 def test_escape_and_unescape_are_inverse() -> None:
     assert unescape(escape("a & <b> &amp;")) == "a & <b> &amp;"
 
@@ -139,19 +202,29 @@ pieces = st.one_of(
             "#value",
             "@name",
             "<https://e.x|l>",
+            "<mailto:a@here.io|@here>",
+            "<@U1>++",
+            " and ",
+            ", ",
+            "<@u1>",
+            "<!subteam^>",
+            "<@U2",
         ]
     ),
+    st.builds(lambda n: f"@{n}", st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,8}", fullmatch=True)),
+    st.builds(lambda v: f" #{v}", st.from_regex(r"[A-Za-z0-9_-]{1,8}", fullmatch=True)),
+    st.builds(lambda label: f"<https://e.x|{label}>", labels),
 )
 texts = st.lists(pieces, max_size=12).map("".join)
 
 
-@MANY
+@settings(max_examples=2000, deadline=None)
 @given(texts)
 def test_tokenize_round_trips_exactly(text: str) -> None:
     assert "".join(t.raw for t in tokenize(text)) == text
 
 
-@MANY
+@settings(max_examples=2000, deadline=None)
 @given(texts)
 def test_recipients_are_exactly_the_well_formed_mentions(text: str) -> None:
     mentioned = list(dict.fromkeys(WELL_FORMED_USER.findall(text)))
@@ -161,7 +234,7 @@ def test_recipients_are_exactly_the_well_formed_mentions(text: str) -> None:
     assert len(parsed.recipients) == len(set(parsed.recipients)) == len(mentioned)
 
 
-@MANY
+@settings(max_examples=2000, deadline=None)
 @given(texts)
 def test_render_inert_never_emits_a_broadcast(text: str) -> None:
     quiet = render_inert(text)
@@ -172,7 +245,19 @@ def test_render_inert_never_emits_a_broadcast(text: str) -> None:
     assert WELL_FORMED_USER.findall(quiet) == WELL_FORMED_USER.findall(text)
 
 
-@MANY
+@settings(max_examples=2000, deadline=None)
+@given(texts)
+def test_parse_is_consistent_with_its_tokens(text: str) -> None:
+    parsed = parse(text)
+    assert parsed.tokens == tuple(tokenize(text))
+    assert parsed.message == parsed.message.strip()
+    assert parsed.message in text
+    assert all(v == v.lower() for v in (*parsed.values, *parsed.plain_names))
+    for user_id in parsed.recipients:
+        assert re.search(rf"<@{user_id}(?:\|[^|<>]*)?>", text)
+
+
+@settings(max_examples=2000, deadline=None)
 @given(st.text())
 def test_parse_never_raises_on_any_text(text: str) -> None:
     parsed = parse(text)
