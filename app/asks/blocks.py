@@ -11,6 +11,7 @@ from app.store.models import Ask
 CLAIM = "ask.claim"
 RESOLVE = "ask.resolve"
 CLOSE = "ask.close"
+REOPEN = "ask.reopen"
 RESOLVE_CALLBACK = "ask.resolved"
 SECTION_LIMIT = 3000
 
@@ -26,6 +27,15 @@ def _state(ask: Ask) -> str:
     if ask.status == "closed":
         return ":no_entry_sign: Closed by the asker"
     return ":wave: Open: can you help?"
+
+
+def _button(action_id: str, value: str, label: str) -> dict[str, Any]:
+    return {
+        "type": "button",
+        "action_id": action_id,
+        "value": value,
+        "text": {"type": "plain_text", "text": label},
+    }
 
 
 def ask_message(ask: Ask) -> dict[str, Any]:
@@ -53,25 +63,14 @@ def ask_message(ask: Ask) -> dict[str, Any]:
                 "type": "actions",
                 "block_id": "ask.actions",
                 "elements": [
-                    {
-                        "type": "button",
-                        "action_id": CLAIM,
-                        "value": value,
-                        "style": "primary",
-                        "text": {"type": "plain_text", "text": "I can help"},
-                    },
-                    {
-                        "type": "button",
-                        "action_id": RESOLVE,
-                        "value": value,
-                        "text": {"type": "plain_text", "text": "Resolved"},
-                    },
-                    {
-                        "type": "button",
-                        "action_id": CLOSE,
-                        "value": value,
-                        "text": {"type": "plain_text", "text": "Close"},
-                    },
+                    {**_button(CLAIM, value, "I can help"), "style": "primary"},
+                    _button(RESOLVE, value, "Resolved"),
+                    *(
+                        [_button(REOPEN, value, "Still need help")]
+                        if ask.status == "answered"
+                        else []
+                    ),
+                    _button(CLOSE, value, "Close"),
                 ],
             }
         )
@@ -117,13 +116,15 @@ def resolve_modal(ask: Ask, helpers: list[str]) -> dict[str, Any]:
     }
 
 
-def match_dm(ask: Ask, topics: tuple[str, ...], link: str | None) -> dict[str, Any]:
+def match_dm(
+    ask: Ask, topics: tuple[str, ...], link: str | None, *, private: bool = False
+) -> dict[str, Any]:
     """The private note to someone whose offers match an ask, with an "I can help" button.
 
-    An ask from a private place is described without its text: only its topics are shown.
+    An ask from a private place (or `private`) is described without its text: only its topics.
     """
     named = ", ".join(f"`{escape(t)}`" for t in topics) or "a topic you offered"
-    if ask.channel_is_private:
+    if ask.channel_is_private or private:
         text = (
             f":wave: Someone asked for help on {named} in a private conversation. "
             "If you can help, say so and they'll hear from you."

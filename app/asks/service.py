@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 
 from app.asks import blocks, matching
 from app.delivery import outbox
+from app.delivery.privacy import unless_private
 from app.kudos import service as kudos
 from app.kudos.mentions import parse
 from app.offers.topics import normalize
-from app.store.models import Ask, AskHelper, AskMatch, OutboxMessage, Workspace
+from app.store.models import Ask, AskHelper, AskMatch, AskReply, OutboxMessage, Workspace
 
 MAX_ASK = 3000
 LIVE = ("open", "claimed", "answered")
@@ -93,6 +94,15 @@ class Origin:
     bot_is_member: bool
 
 
+@dataclass(frozen=True)
+class Reply:
+    """A person's message in a thread: its ts, who wrote it and what it says."""
+
+    ts: str
+    user_id: str
+    text: str
+
+
 def topics_of(text: str, limit: int = 8) -> list[str]:
     """The ask's explicit `#topics` first, then keywords drawn from its words."""
     parsed = parse(text)
@@ -140,11 +150,15 @@ def create(
         notify_matches(session, ask, now, posted=False)
         return ask
     target = origin.channel_id if private else (workspace.asks_channel_id or origin.channel_id)
+    args = {"channel": target, **blocks.ask_message(ask), "unfurl_links": False}
+    if target != origin.channel_id:
+        # Should the channel turn private before this goes out, the ask stays where it was typed.
+        args = unless_private(args, origin.channel_id, {**args, "channel": origin.channel_id})
     outbox.queue(
         session,
         team_id=team_id,
         method="chat.postMessage",
-        args={"channel": target, **blocks.ask_message(ask), "unfurl_links": False},
+        args=args,
         dedupe_key=post_key(ask.id),
         now=now,
         link=outbox.Link("asks", ask.id),
@@ -167,22 +181,22 @@ def notify_matches(session: Session, ask: Ask, now: datetime, *, posted: bool) -
                 matched_at=now,
             )
         )
-        unlinked = blocks.match_dm(ask, candidate.topics, link=None)
+        user = {"user": candidate.user_id}
+        unlinked = {**user, **blocks.match_dm(ask, candidate.topics, link=None)}
+        linked = {**user, **blocks.match_dm(ask, candidate.topics, link=outbox.AFTER_PERMALINK)}
+        if not ask.channel_is_private:
+            # Checked again when sent: the channel may have turned private in the meantime.
+            hidden = {**user, **blocks.match_dm(ask, candidate.topics, link=None, private=True)}
+            unlinked = unless_private(unlinked, ask.origin_channel_id, hidden)
+            linked = unless_private(linked, ask.origin_channel_id, hidden)
         outbox.queue(
             session,
             team_id=ask.team_id,
             method="dm",
-            args={
-                "user": candidate.user_id,
-                **(
-                    blocks.match_dm(ask, candidate.topics, link=outbox.AFTER_PERMALINK)
-                    if posted
-                    else unlinked
-                ),
-            },
+            args=linked if posted else unlinked,
             dedupe_key=f"ask:{ask.id}:match:{candidate.user_id}",
             after_key=post_key(ask.id) if posted else None,
-            after_failed_args={"user": candidate.user_id, **unlinked} if posted else None,
+            after_failed_args=unlinked if posted else None,
             now=now,
         )
     return [c.user_id for c in chosen]
@@ -267,50 +281,109 @@ def claim(session: Session, team_id: str, ask_id: int, user_id: str, now: dateti
     return "Thanks! I've told the asker in the thread."
 
 
+def _in_thread(session: Session, team_id: str, channel_id: str, thread_ts: str) -> Ask | None:
+    return session.scalar(
+        select(Ask).where(
+            Ask.team_id == team_id, Ask.channel_id == channel_id, Ask.message_ts == thread_ts
+        )
+    )
+
+
 def on_reply(
     session: Session,
     team_id: str,
     channel_id: str,
     thread_ts: str,
-    user_id: str,
-    text: str,
+    reply: Reply,
     now: datetime,
 ) -> Ask | None:
-    """Note a person's reply in an ask's thread: the first answer, or the asker reopening it."""
-    ask = session.scalar(
-        select(Ask).where(
-            Ask.team_id == team_id, Ask.channel_id == channel_id, Ask.message_ts == thread_ts
-        )
-    )
+    """Note a reply (new or edited) in an ask's thread: an answer, or the asker reopening it.
+
+    Each reply is recorded once by its (channel, ts), so a resent or edited message counts once.
+    """
+    ask = _in_thread(session, team_id, channel_id, thread_ts)
     if ask is None or ask.status not in (*LIVE, "resolved"):
         return None
-    if user_id == ask.asker_id:
-        if ask.status in ("answered", "resolved") and _STILL.search(text):
-            ask.status = "open"
-            ask.resolved_at = None
-            _refresh(session, ask, now, "reopen")
+    if reply.user_id == ask.asker_id:
+        if ask.status in ("answered", "resolved") and _STILL.search(reply.text):
+            _reopen(session, ask, now, f"reply:{reply.ts}")
         return ask
+    if session.get(AskReply, (team_id, channel_id, reply.ts)) is not None:
+        return ask
+    session.add(
+        AskReply(
+            team_id=team_id,
+            channel_id=channel_id,
+            ts=reply.ts,
+            ask_id=ask.id,
+            user_id=reply.user_id,
+            created_at=now,
+        )
+    )
     if ask.status in ("open", "claimed"):
         ask.status = "answered"
-        ask.answered_by = user_id
+        ask.answered_by = reply.user_id
         ask.answered_at = now
-        _refresh(session, ask, now, "answer")
+        _refresh(session, ask, now, f"answer:{reply.ts}")
     return ask
 
 
 def on_deleted(session: Session, team_id: str, channel_id: str, ts: str, now: datetime) -> bool:
-    """Discard the ask whose own message was deleted; return whether one was."""
-    ask = session.scalar(
-        select(Ask).where(
-            Ask.team_id == team_id, Ask.channel_id == channel_id, Ask.message_ts == ts
-        )
-    )
-    if ask is None or ask.status == "discarded":
+    """A message was deleted: discard the ask it posted, or withdraw the answer it gave.
+
+    Return whether an ask changed. An ask whose only answer is deleted goes back to where it stood
+    before (claimed or open); with other answers left, the earliest remaining one counts.
+    """
+    ask = _in_thread(session, team_id, channel_id, ts)
+    if ask is not None:
+        if ask.status == "discarded":
+            return False
+        ask.status = "discarded"
+        ask.closed_at = now
+        ask.updated_at = now
+        return True
+    reply = session.get(AskReply, (team_id, channel_id, ts))
+    if reply is None or reply.deleted_at is not None:
         return False
-    ask.status = "discarded"
-    ask.closed_at = now
-    ask.updated_at = now
+    reply.deleted_at = now
+    ask = session.get_one(Ask, reply.ask_id)
+    if ask.status != "answered":
+        return False
+    remaining = session.scalars(
+        select(AskReply)
+        .where(AskReply.ask_id == ask.id, AskReply.deleted_at.is_(None))
+        .order_by(AskReply.ts)
+        .limit(1)
+    ).first()
+    if remaining is not None:
+        ask.answered_by, ask.answered_at = remaining.user_id, remaining.created_at
+    else:
+        ask.status = "claimed" if ask.claimed_by else "open"
+        ask.answered_by = ask.answered_at = None
+    _refresh(session, ask, now, f"unanswer:{ts}")
     return True
+
+
+def reopen(session: Session, team_id: str, ask_id: int, user_id: str, now: datetime) -> str:
+    """ "Still need help" (asker only): reopen the ask and reach more people; return the answer."""
+    ask = find(session, team_id, ask_id)
+    if ask is None or ask.status not in (*LIVE, "resolved"):
+        return "That ask is closed; ask again with /ask."
+    if ask.asker_id != user_id:
+        return "Only the person who asked can say they still need help."
+    if ask.status == "open":
+        return "It's still open, and the people who can help have been told."
+    told = _reopen(session, ask, now, f"button:{now.isoformat()}")
+    people = "person who offers" if len(told) == 1 else "people who offer"
+    more = f" I've also asked {len(told)} more {people} its topics." if told else ""
+    return "Reopened: it shows as open again." + more
+
+
+def _reopen(session: Session, ask: Ask, now: datetime, why: str) -> list[str]:
+    ask.status = "open"
+    ask.resolved_at = None
+    _refresh(session, ask, now, f"reopen:{why}")
+    return notify_matches(session, ask, now, posted=_posted(session, ask))
 
 
 def close(session: Session, team_id: str, ask_id: int, user_id: str, now: datetime) -> str:

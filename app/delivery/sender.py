@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from app.delivery.privacy import PrivacyCheck
 from app.slack.web_api import AUTH_ERRORS, RateLimited, SlackApiError, TransientError, WebApi
 
 
@@ -27,9 +28,21 @@ class Outcome:
         return cls(ok=False, error=error, permanent=True)
 
 
-def send(api: WebApi, method: str, args: Mapping[str, Any], token: str) -> Outcome:
-    """Make the call an outbox row describes and return how it ended; never raises Slack errors."""
+def send(
+    api: WebApi,
+    method: str,
+    args: Mapping[str, Any],
+    token: str,
+    privacy: PrivacyCheck | None = None,
+    team_id: str = "",
+) -> Outcome:
+    """Make the call an outbox row describes and return how it ended; never raises Slack errors.
+
+    With `privacy`, arguments guarded by `IF_PRIVATE` are settled against the channel as it is now.
+    """
     try:
+        if privacy is not None:
+            args = privacy.resolve(team_id, token, args)
         if method == "response_url":
             api.post_response_url(str(args["url"]), args["payload"])
             return Outcome(ok=True)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from app.delivery import outbox
 from app.delivery.advice import failure_text
 from app.delivery.pacing import Pacer
+from app.delivery.privacy import PrivacyCheck
 from app.delivery.sender import Outcome, send
 from app.delivery.tokens import TokenSource
 from app.events import prune_processed
@@ -94,6 +95,7 @@ class DeliveryWorker:
         self.config = config or WorkerConfig()
         self.id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.pacer = Pacer(monotonic=monotonic)
+        self.privacy = PrivacyCheck(runtime.slack, monotonic=monotonic)
         self.stats = _Stats()
         self._monotonic = monotonic
         self._rng = rng or random.Random()
@@ -192,7 +194,9 @@ class DeliveryWorker:
     def _send(self, row: _Claimed) -> None:
         started = self._monotonic()
         try:
-            outcome = send(self.runtime.slack, row.method, row.args, row.token)
+            outcome = send(
+                self.runtime.slack, row.method, row.args, row.token, self.privacy, row.team_id
+            )
         except Exception as exc:  # a bug in a payload must not wedge the row
             log.exception("delivery of outbox row %d raised", row.id)
             outcome = Outcome.permanent_failure(f"internal: {type(exc).__name__}")

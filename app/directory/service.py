@@ -6,10 +6,10 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from app.store.models import Channel, Member
+from app.store.models import Ask, Channel, Kudos, Member
 from app.store.upsert import upsert
 
 _MEMBER_FIELDS = (
@@ -106,3 +106,31 @@ def save_channel(session: Session, team_id: str, info: Mapping[str, Any], now: d
 def get_channel(session: Session, team_id: str, channel_id: str) -> Channel | None:
     """Return the cached facts about `channel_id`, or None on a miss."""
     return session.get(Channel, (team_id, channel_id))
+
+
+def set_privacy(
+    session: Session, team_id: str, channel_id: str, is_private: bool, now: datetime
+) -> None:
+    """Record that a channel became private (or public).
+
+    Going private also marks what was said there before as private, so no digest or leaderboard
+    quotes it from now on; going public does not expose what was said while it was private.
+    """
+    session.execute(
+        update(Channel)
+        .where(Channel.team_id == team_id, Channel.channel_id == channel_id)
+        .values(is_private=is_private, updated_at=now)
+    )
+    if not is_private:
+        return
+    for model in (Kudos, Ask):
+        session.execute(
+            update(model)
+            .where(model.team_id == team_id, model.channel_id == channel_id)
+            .values(channel_is_private=True)
+        )
+    session.execute(
+        update(Ask)
+        .where(Ask.team_id == team_id, Ask.origin_channel_id == channel_id)
+        .values(channel_is_private=True)
+    )

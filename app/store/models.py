@@ -105,6 +105,8 @@ class Member(Base):
     nudges_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
     # Set by an admin: this person may not give kudos until unlocked.
     kudos_locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set when the person first opens the app's Home tab: only they get refreshed Home views.
+    home_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index(None, "team_id", "name"),)
@@ -246,6 +248,22 @@ class AskMatch(Base):
     matched_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index(None, "team_id", "user_id", "matched_at"),)
+
+
+class AskReply(Base):
+    """A person's reply in an ask's thread: who answered, and whether they took it back."""
+
+    __tablename__ = "ask_replies"
+
+    team_id: Mapped[str] = mapped_column(TEAM, _team_fk(), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(CHANNEL, primary_key=True)
+    ts: Mapped[str] = mapped_column(TS, primary_key=True)
+    ask_id: Mapped[int] = mapped_column(Id, ForeignKey("asks.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(USER)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index(None, "ask_id", "ts"),)
 
 
 class Offer(Base):

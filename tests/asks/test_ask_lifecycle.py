@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 
-import httpx
-import pytest
 from sqlalchemy import select
 
 from app.sandbox import payloads
@@ -15,84 +11,14 @@ from app.sandbox.driver import SlackDriver
 from app.sandbox.slack_api import SlackStandIn
 from app.server import BotServer
 from app.store.models import Ask, Kudos
+from tests.asks.conftest import QUESTION, Send, click, posted, reply, stored_ask
 from tests.kudos.conftest import configure, reply_text
-
-Send = Callable[..., httpx.Response]
-QUESTION = "How do I rotate the staging database password? Tried the runbook #postgres"
-
-
-@pytest.fixture
-def ask_cmd(driver: SlackDriver, slack: SlackStandIn) -> Send:
-    """Sends `/ask <text>` as a person, the way Slack does."""
-
-    def send(text: str, user: str = "U0ALICE", channel: str = "C0GENERAL") -> httpx.Response:
-        return driver.command(
-            command="/ask",
-            text=text,
-            user_id=user,
-            channel_id=channel,
-            response_url=slack.new_response_url(),
-            trigger_id=slack.issue_trigger_id(),
-        )
-
-    return send
-
-
-def _ask(bot: BotServer) -> Ask:
-    with bot.runtime.sessions() as session:
-        ask = session.scalars(select(Ask)).one()
-        assert ask.helpers is not None  # loaded before the session closes
-        session.expunge(ask)
-        return ask
-
-
-def _posted(bot: BotServer, slack: SlackStandIn, ask_cmd: Send) -> tuple[Ask, dict]:
-    assert "is posted" in reply_text(ask_cmd(QUESTION))
-    post = slack.wait_for("chat.postMessage")[0]
-    # The worker records the post's ts on the ask right after Slack answers.
-    deadline = time.monotonic() + 5
-    while _ask(bot).message_ts is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return _ask(bot), post.response["message"]
-
-
-def _click(driver: SlackDriver, slack: SlackStandIn, user: str, action: str, ask: Ask) -> None:
-    payload = payloads.block_actions(
-        user_id=user,
-        action_id=action,
-        value=str(ask.id),
-        channel_id=ask.channel_id,
-        message_ts=ask.message_ts,
-        trigger_id=slack.issue_trigger_id(),
-        response_url=slack.new_response_url(),
-    )
-    assert driver.interactive(payload).status_code == 200
-
-
-def _reply(
-    driver: SlackDriver,
-    ask: Ask,
-    user: str,
-    ts: str,
-    text: str = "try this",
-    event_id: str | None = None,
-    bot_id: str | None = None,
-) -> None:
-    event = payloads.message_event(
-        user=user,
-        channel=str(ask.channel_id),
-        text=text,
-        ts=ts,
-        thread_ts=ask.message_ts,
-        bot_id=bot_id,
-    )
-    assert driver.event(payloads.event_callback(event, event_id=event_id)).status_code == 200
 
 
 def test_an_ask_is_posted_with_its_topics_and_buttons(
     bot: BotServer, slack: SlackStandIn, ask_cmd: Send
 ) -> None:
-    ask, message = _posted(bot, slack, ask_cmd)
+    ask, message = posted(bot, slack, ask_cmd)
     assert (ask.status, ask.channel_id, ask.message_ts) == ("open", "C0GENERAL", message["ts"])
     assert ask.topics[0] == "postgresql"
     assert "database" in ask.topics
@@ -119,25 +45,25 @@ def test_short_asks_get_advice(bot: BotServer, ask_cmd: Send) -> None:
 def test_claim_answer_resolve_with_credit(
     bot: BotServer, slack: SlackStandIn, ask_cmd: Send, driver: SlackDriver
 ) -> None:
-    ask, _ = _posted(bot, slack, ask_cmd)
-    _click(driver, slack, "U0BOB", "ask.claim", ask)
-    reply = slack.wait_for(
+    ask, _ = posted(bot, slack, ask_cmd)
+    click(driver, slack, "U0BOB", "ask.claim", ask)
+    note = slack.wait_for(
         lambda c: c.method == "chat.postMessage" and c.args.get("thread_ts") == ask.message_ts
     )[0]
-    assert "<@U0BOB> can help" in reply.args["text"]
-    assert _ask(bot).status == "claimed"
+    assert "<@U0BOB> can help" in note.args["text"]
+    assert stored_ask(bot).status == "claimed"
     # The asker's own reply and a bot's reply do not answer it; a colleague's does, once.
-    _reply(driver, ask, "U0ALICE", "9000000001.000001")
-    _reply(driver, ask, "UBOT", "9000000001.000002", bot_id="BBOT")
-    assert _ask(bot).status == "claimed"
-    _reply(driver, ask, "U0CAROL", "9000000001.000003", event_id="EvA1")
-    _reply(driver, ask, "U0BOB", "9000000001.000003", event_id="EvA2")  # same message, resent
-    answered = _ask(bot)
+    reply(driver, ask, "U0ALICE", "9000000001.000001")
+    reply(driver, ask, "UBOT", "9000000001.000002", bot_id="BBOT")
+    assert stored_ask(bot).status == "claimed"
+    reply(driver, ask, "U0CAROL", "9000000001.000003", event_id="EvA1")
+    reply(driver, ask, "U0BOB", "9000000001.000003", event_id="EvA2")  # same message, resent
+    answered = stored_ask(bot)
     assert (answered.status, answered.answered_by) == ("answered", "U0CAROL")
     # Only the asker may resolve; the modal is prefilled with who answered and who volunteered.
-    _click(driver, slack, "U0BOB", "ask.resolve", ask)
+    click(driver, slack, "U0BOB", "ask.resolve", ask)
     assert slack.calls_to("views.open") == []
-    _click(driver, slack, "U0ALICE", "ask.resolve", ask)
+    click(driver, slack, "U0ALICE", "ask.resolve", ask)
     view = slack.calls_to("views.open")[0].args["view"]
     assert view["blocks"][0]["element"]["initial_users"] == ["U0CAROL", "U0BOB"]
     values = {
@@ -162,7 +88,7 @@ def test_claim_answer_resolve_with_credit(
         )
     )
     assert done.status_code == 200
-    resolved = _ask(bot)
+    resolved = stored_ask(bot)
     assert resolved.status == "resolved"
     assert sorted(h.helper_id for h in resolved.helpers) == ["U0BOB", "U0CAROL"]
     update = slack.wait_for(
@@ -178,24 +104,24 @@ def test_claim_answer_resolve_with_credit(
 def test_only_the_asker_closes_and_a_deleted_ask_is_discarded(
     bot: BotServer, slack: SlackStandIn, ask_cmd: Send, driver: SlackDriver
 ) -> None:
-    ask, _ = _posted(bot, slack, ask_cmd)
-    _click(driver, slack, "U0BOB", "ask.close", ask)
+    ask, _ = posted(bot, slack, ask_cmd)
+    click(driver, slack, "U0BOB", "ask.close", ask)
     told = slack.wait_for("chat.postEphemeral")[0]
     assert "Only the person who asked" in told.args["text"]
-    assert _ask(bot).status == "open"
+    assert stored_ask(bot).status == "open"
     deleted = payloads.message_deleted_event(
         channel=str(ask.channel_id), deleted_ts=str(ask.message_ts), ts="9.1"
     )
     assert driver.event(payloads.event_callback(deleted)).status_code == 200
-    assert _ask(bot).status == "discarded"
+    assert stored_ask(bot).status == "discarded"
 
 
 def test_the_asker_closes_and_the_message_says_so(
     bot: BotServer, slack: SlackStandIn, ask_cmd: Send, driver: SlackDriver
 ) -> None:
-    ask, _ = _posted(bot, slack, ask_cmd)
-    _click(driver, slack, "U0ALICE", "ask.close", ask)
-    assert _ask(bot).status == "closed"
+    ask, _ = posted(bot, slack, ask_cmd)
+    click(driver, slack, "U0ALICE", "ask.close", ask)
+    assert stored_ask(bot).status == "closed"
     update = slack.wait_for("chat.update")[0]
     assert "Closed" in json.dumps(update.args["blocks"])
     assert "ask.claim" not in json.dumps(update.args["blocks"])
@@ -221,7 +147,7 @@ def test_the_ask_form_builds_a_specific_ask(
         )
     )
     assert response.status_code == 200
-    ask = _ask(bot)
+    ask = stored_ask(bot)
     assert "Needed by: Thursday" in ask.text
     assert ask.topics[:2] == ["kubernetes", "helm"]
     slack.wait_for(lambda c: c.method == "chat.postMessage" and c.args["channel"] == "C0GENERAL")
@@ -237,15 +163,15 @@ def test_an_ask_reaches_the_people_who_offered_its_topic(
         channel_id="C0GENERAL",
     )
     assert "`postgresql`" in reply_text(offered)
-    ask, message = _posted(bot, slack, ask_cmd)
+    ask, message = posted(bot, slack, ask_cmd)
     dm = slack.wait_for(lambda c: c.method == "chat.postMessage" and c.args["channel"] == "U0BOB")
     text = dm[0].args["text"]
     assert "asked about `postgresql`" in text
     assert "archives/C0GENERAL/p" + message["ts"].replace(".", "") in text
     button = dm[0].args["blocks"][1]["elements"][0]
     assert (button["action_id"], button["value"]) == ("ask.claim", str(ask.id))
-    _click(driver, slack, "U0BOB", "ask.claim", ask)
-    assert _ask(bot).claimed_by == "U0BOB"
+    click(driver, slack, "U0BOB", "ask.claim", ask)
+    assert stored_ask(bot).claimed_by == "U0BOB"
 
 
 def test_the_coach_suggests_similar_resolved_public_asks(

@@ -73,6 +73,7 @@ def register(app: App, runtime: Runtime) -> None:
 
     app.action(blocks.CLAIM)(transition(service.claim))
     app.action(blocks.CLOSE)(transition(service.close))
+    app.action(blocks.REOPEN)(transition(service.reopen))
 
     @app.action(blocks.RESOLVE)
     def resolve(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:

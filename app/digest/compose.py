@@ -1,0 +1,727 @@
+"""The weekly digest's contents, read from the store for one workspace and one week.
+
+`compose_digest` returns plain frozen dataclasses; `app.digest.blocks` draws them. Time is passed
+in, never read. Every query is bounded by the week: rows are found through indexed time ranges
+(`created_at`, `credited_at`) or through the ids and people the week produced, never by reading
+the whole history. Content from private channels and DMs is counted and never quoted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, TypeVar
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from app.calendar import zone
+from app.digest.weeks import week_label
+from app.kudos.mentions import (
+    Broadcast,
+    ChannelMention,
+    Link,
+    UserGroup,
+    UserMention,
+    escape,
+    parse,
+    tokenize,
+    unescape,
+)
+from app.offers.topics import normalize
+from app.store.models import Ask, AskHelper, Kudos, KudosRecipient, Member, Offer, Workspace
+
+EXCERPT = 100
+TOP_THANKED = 10
+OPEN_LISTED = 10
+UNMET_LISTED = 10
+# Bound parameters per IN list: far below SQLite's 32,766 and PostgreSQL's 65,535 limits.
+CHUNK = 500
+LIVE_ASK = ("open", "claimed", "answered")
+_MENTIONED = re.compile(r"<@([UW][A-Z0-9]{1,20})")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Help:
+    """One act of help: `helper_id` helped `other_id` on an ask, or `other_id` thanked them.
+
+    `other_name` is the other person's display name, for naming them without a mention.
+
+    `quote` is a short excerpt of the ask or kudos text, still in Slack's escaped form and with
+    person mentions turned into plain "@name" (so quoting never pings); None when the item came
+    from a private channel or DM, whose content is never quoted.
+    """
+
+    kind: Literal["ask", "kudos"]
+    helper_id: str
+    other_id: str
+    other_name: str
+    quote: str | None
+    private: bool
+    at: datetime
+
+
+@dataclass(frozen=True)
+class HelperLine:
+    """Everything one person was thanked or credited for this week, oldest first."""
+
+    helper_id: str
+    name: str
+    helps: tuple[Help, ...]
+
+
+@dataclass(frozen=True)
+class Thanked:
+    """A person on the week's most-thanked list: how many people thanked them, in how many kudos."""
+
+    user_id: str
+    name: str
+    givers: int
+    kudos: int
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Two people who thanked or helped each other this week for the first time."""
+
+    first_id: str
+    first_name: str
+    second_id: str
+    second_name: str
+
+
+@dataclass(frozen=True)
+class OpenAsk:
+    """A public ask still waiting for help; `link` is its message when it was posted."""
+
+    ask_id: int
+    asker_id: str
+    asker_name: str
+    quote: str
+    status: str
+    link: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class OpenAsks:
+    """Asks still open at the week's end: the newest public ones listed, all of them counted."""
+
+    listed: tuple[OpenAsk, ...]
+    public: int
+    private: int
+
+    @property
+    def total(self) -> int:
+        """Every open ask, public and private."""
+        return self.public + self.private
+
+
+@dataclass(frozen=True)
+class NewOffer:
+    """The topics one person newly offered to help with this week."""
+
+    user_id: str
+    name: str
+    topics: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class UnmetTopic:
+    """A topic public asks raised this week that no active offer covers."""
+
+    topic: str
+    asks: int
+
+
+@dataclass(frozen=True)
+class Unsung:
+    """Someone who answered or took on asks this week and was credited on none of them."""
+
+    user_id: str
+    name: str
+    asks: int
+
+
+@dataclass(frozen=True)
+class Totals:
+    """The week's counts, private items included."""
+
+    kudos: int
+    private_kudos: int
+    asks: int
+    asks_resolved: int
+    helpers: int
+
+
+@dataclass(frozen=True)
+class Digest:
+    """One workspace's digest for one week, [start, end) in UTC, as it stood at `as_of`."""
+
+    team_id: str
+    week: str
+    start: datetime
+    end: datetime
+    as_of: datetime
+    helpers: tuple[HelperLine, ...]
+    top_thanked: tuple[Thanked, ...]
+    connections: tuple[Connection, ...]
+    open_asks: OpenAsks
+    new_offers: tuple[NewOffer, ...]
+    unmet_topics: tuple[UnmetTopic, ...]
+    unsung: tuple[Unsung, ...]
+    totals: Totals
+
+    @property
+    def is_quiet(self) -> bool:
+        """True when nothing happened this week: no thanks, help, asks, offers or answers."""
+        return not (
+            self.helpers or self.totals.kudos or self.totals.asks or self.new_offers or self.unsung
+        )
+
+
+@dataclass(frozen=True)
+class _Person:
+    name: str
+    ranked: bool  # may appear on the most-thanked list (not deleted, not a bot, not opted out)
+
+
+@dataclass(frozen=True)
+class _Window:
+    team_id: str
+    start: datetime
+    until: datetime
+
+
+@dataclass(frozen=True)
+class _KudosRow:
+    kudos_id: int
+    giver_id: str
+    recipient_id: str
+    message: str
+    private: bool
+    at: datetime
+
+
+@dataclass(frozen=True)
+class _HelpRow:
+    ask_id: int
+    helper_id: str
+    asker_id: str
+    text: str
+    private: bool
+    at: datetime
+
+
+@dataclass(frozen=True)
+class _AnswerRow:
+    ask_id: int
+    people: tuple[str, ...]
+
+
+def compose_digest(
+    session: Session,
+    team_id: str,
+    week_start_utc: datetime,
+    week_end_utc: datetime,
+    *,
+    now: datetime,
+) -> Digest:
+    """Read workspace `team_id`'s week [start, end) as it stands at `now` into a `Digest`."""
+    workspace = session.get_one(Workspace, team_id)
+    window = _Window(team_id, week_start_utc, min(week_end_utc, now))
+    kudos = _week_kudos(session, window)
+    helped = _week_help(session, window)
+    asks = _week_asks(session, window)
+    answers = _week_answers(session, window)
+    unsung_counts = _unsung_counts(session, answers)
+    offers = _week_offers(session, window)
+    open_asks = _open_asks(session, window)
+    people = _members(
+        session, team_id, _people_needed(kudos, helped, unsung_counts, offers, open_asks)
+    )
+    names = {user: person.name for user, person in people.items()}
+    return Digest(
+        team_id=team_id,
+        week=week_label(week_start_utc, zone(workspace.timezone)),
+        start=week_start_utc,
+        end=week_end_utc,
+        as_of=now,
+        helpers=_helper_lines(kudos, helped, names),
+        top_thanked=_top_thanked(kudos, people),
+        connections=_new_connections(session, window, kudos, helped, names),
+        open_asks=_open_listing(open_asks, workspace.domain, names),
+        new_offers=_new_offers(offers, people),
+        unmet_topics=_unmet_topics(session, team_id, asks),
+        unsung=_unsung(unsung_counts, people),
+        totals=Totals(
+            kudos=len({k.kudos_id for k in kudos}),
+            private_kudos=len({k.kudos_id for k in kudos if k.private}),
+            asks=len(asks),
+            asks_resolved=len({h.ask_id for h in helped}),
+            helpers=len({k.recipient_id for k in kudos} | {h.helper_id for h in helped}),
+        ),
+    )
+
+
+# -- reading the week ---------------------------------------------------------------------------
+
+
+def _week_kudos(session: Session, window: _Window) -> list[_KudosRow]:
+    """Live kudos given in the window, one row per recipient (index: kudos team_id, created_at)."""
+    query = (
+        select(
+            Kudos.id,
+            Kudos.giver_id,
+            KudosRecipient.recipient_id,
+            Kudos.message,
+            Kudos.channel_is_private,
+            Kudos.created_at,
+        )
+        .join(KudosRecipient, KudosRecipient.kudos_id == Kudos.id)
+        .where(
+            Kudos.team_id == window.team_id,
+            Kudos.created_at >= window.start,
+            Kudos.created_at < window.until,
+            Kudos.undone_at.is_(None),
+            Kudos.revoked_at.is_(None),
+            KudosRecipient.recipient_id != Kudos.giver_id,
+        )
+        .order_by(Kudos.created_at, Kudos.id, KudosRecipient.recipient_id)
+    )
+    return [_KudosRow(*row) for row in session.execute(query)]
+
+
+def _week_help(session: Session, window: _Window) -> list[_HelpRow]:
+    """Credit given on asks resolved in the window (index: ask_helpers team_id, credited_at)."""
+    query = (
+        select(
+            Ask.id,
+            AskHelper.helper_id,
+            Ask.asker_id,
+            Ask.text,
+            Ask.channel_is_private,
+            AskHelper.credited_at,
+        )
+        .join(Ask, Ask.id == AskHelper.ask_id)
+        .where(
+            AskHelper.team_id == window.team_id,
+            AskHelper.credited_at >= window.start,
+            AskHelper.credited_at < window.until,
+            Ask.resolved_at >= window.start,
+            Ask.resolved_at < window.until,
+            AskHelper.helper_id != Ask.asker_id,
+        )
+        .order_by(AskHelper.credited_at, Ask.id, AskHelper.helper_id)
+    )
+    return [_HelpRow(*row) for row in session.execute(query)]
+
+
+def _week_asks(session: Session, window: _Window) -> list[tuple[str, list[str], bool]]:
+    """(text, topics, private) of asks created in the window (index: asks team_id, created_at)."""
+    query = select(Ask.text, Ask.topics, Ask.channel_is_private).where(
+        Ask.team_id == window.team_id,
+        Ask.created_at >= window.start,
+        Ask.created_at < window.until,
+        Ask.status != "discarded",
+    )
+    return [
+        (text, list(topics or []), bool(private))
+        for text, topics, private in session.execute(query)
+    ]
+
+
+def _week_answers(session: Session, window: _Window) -> list[_AnswerRow]:
+    """Asks answered or taken on in the window, with who did it.
+
+    Only `created_at` is indexed on asks, so without indexes on `answered_at` and `claimed_at`
+    this query reads the workspace's asks (see the report on indexes); the result stays small.
+    """
+    answered = and_(Ask.answered_at >= window.start, Ask.answered_at < window.until)
+    claimed = and_(Ask.claimed_at >= window.start, Ask.claimed_at < window.until)
+    query = select(Ask.id, Ask.asker_id, Ask.answered_by, Ask.claimed_by, answered, claimed).where(
+        Ask.team_id == window.team_id, or_(answered, claimed)
+    )
+    rows = []
+    for ask_id, asker, answerer, claimer, was_answered, was_claimed in session.execute(query):
+        people = [answerer if was_answered else None, claimer if was_claimed else None]
+        chosen = tuple(dict.fromkeys(p for p in people if p and p != asker))
+        if chosen:
+            rows.append(_AnswerRow(ask_id, chosen))
+    return rows
+
+
+def _unsung_counts(session: Session, answers: Sequence[_AnswerRow]) -> dict[str, int]:
+    """For each person who answered or claimed asks, how many; absent if credited on any of them."""
+    credited: set[tuple[int, str]] = set()
+    for ids in _chunks([a.ask_id for a in answers]):
+        query = select(AskHelper.ask_id, AskHelper.helper_id).where(AskHelper.ask_id.in_(ids))
+        credited.update((ask_id, helper) for ask_id, helper in session.execute(query))
+    counts: Counter[str] = Counter()
+    thanked: set[str] = set()
+    for answer in answers:
+        for person in answer.people:
+            counts[person] += 1
+            if (answer.ask_id, person) in credited:
+                thanked.add(person)
+    return {person: n for person, n in counts.items() if person not in thanked}
+
+
+def _week_offers(session: Session, window: _Window) -> list[tuple[str, str]]:
+    """(user, topic) of active offers first made in the window (index: team_id, created_at)."""
+    query = (
+        select(Offer.user_id, Offer.topic)
+        .where(
+            Offer.team_id == window.team_id,
+            Offer.created_at >= window.start,
+            Offer.created_at < window.until,
+            Offer.active.is_(True),
+        )
+        .order_by(Offer.created_at, Offer.id)
+    )
+    return [(user, topic) for user, topic in session.execute(query)]
+
+
+def _open_asks(session: Session, window: _Window) -> tuple[list[Any], int, int]:
+    """The newest public live asks made before the window's end, and live counts by privacy."""
+    live = and_(
+        Ask.team_id == window.team_id,
+        Ask.status.in_(LIVE_ASK),
+        Ask.created_at < window.until,
+    )
+    counts = dict(
+        session.execute(
+            select(Ask.channel_is_private, func.count())
+            .where(live)
+            .group_by(Ask.channel_is_private)
+        ).all()
+    )
+    listed = session.execute(
+        select(
+            Ask.id,
+            Ask.asker_id,
+            Ask.text,
+            Ask.status,
+            Ask.channel_id,
+            Ask.message_ts,
+            Ask.created_at,
+        )
+        .where(live, Ask.channel_is_private.is_(False))
+        .order_by(Ask.created_at.desc(), Ask.id.desc())
+        .limit(OPEN_LISTED)
+    ).all()
+    return list(listed), int(counts.get(False, 0)), int(counts.get(True, 0))
+
+
+def _members(session: Session, team_id: str, user_ids: set[str]) -> dict[str, _Person]:
+    """Names and ranking eligibility of the people the week involves, by primary key."""
+    found: dict[str, _Person] = {}
+    for ids in _chunks(sorted(user_ids)):
+        query = select(
+            Member.user_id,
+            Member.real_name,
+            Member.name,
+            Member.deleted,
+            Member.is_bot,
+            Member.leaderboard_opt_out,
+        ).where(Member.team_id == team_id, Member.user_id.in_(ids))
+        for user, real, name, deleted, bot, opted_out in session.execute(query):
+            found[user] = _Person(real or name or user, not (deleted or bot or opted_out))
+    return found
+
+
+def _people_needed(
+    kudos: Sequence[_KudosRow],
+    helped: Sequence[_HelpRow],
+    unsung: Mapping[str, int],
+    offers: Sequence[tuple[str, str]],
+    open_asks: tuple[list[Any], int, int],
+) -> set[str]:
+    people = {k.giver_id for k in kudos} | {k.recipient_id for k in kudos}
+    people |= {h.helper_id for h in helped} | {h.asker_id for h in helped}
+    people |= set(unsung) | {user for user, _ in offers} | {row[1] for row in open_asks[0]}
+    quoted = [k.message for k in kudos if not k.private] + [h.text for h in helped if not h.private]
+    quoted += [row[2] for row in open_asks[0]]
+    for text in quoted:
+        people.update(_MENTIONED.findall(text))
+    return people
+
+
+# -- shaping the sections -----------------------------------------------------------------------
+
+
+def _helper_lines(
+    kudos: Sequence[_KudosRow], helped: Sequence[_HelpRow], names: Mapping[str, str]
+) -> tuple[HelperLine, ...]:
+    """Group the week's credit and thanks by the person who helped, busiest first."""
+    by_helper: defaultdict[str, list[Help]] = defaultdict(list)
+    for h in helped:
+        quote = None if h.private else excerpt(h.text, names)
+        other = names.get(h.asker_id, h.asker_id)
+        by_helper[h.helper_id].append(
+            Help("ask", h.helper_id, h.asker_id, other, quote, h.private, h.at)
+        )
+    for k in kudos:
+        quote = None if k.private else excerpt(k.message, names)
+        other = names.get(k.giver_id, k.giver_id)
+        by_helper[k.recipient_id].append(
+            Help("kudos", k.recipient_id, k.giver_id, other, quote, k.private, k.at)
+        )
+    lines = [
+        HelperLine(user, names.get(user, user), tuple(sorted(helps, key=lambda h: h.at)))
+        for user, helps in by_helper.items()
+    ]
+    lines.sort(key=lambda line: (-len(line.helps), line.name.lower(), line.helper_id))
+    return tuple(lines)
+
+
+def _top_thanked(kudos: Sequence[_KudosRow], people: Mapping[str, _Person]) -> tuple[Thanked, ...]:
+    """Rank the thanked by distinct givers, then kudos, as `/kudos top` does (names, no pings)."""
+    givers: defaultdict[str, set[str]] = defaultdict(set)
+    count: Counter[str] = Counter()
+    for k in kudos:
+        givers[k.recipient_id].add(k.giver_id)
+        count[k.recipient_id] += 1
+    ranked = [
+        Thanked(user, people[user].name, len(givers[user]), count[user])
+        for user in givers
+        if user in people and people[user].ranked
+    ]
+    ranked.sort(key=lambda t: (-t.givers, -t.kudos, t.name.lower(), t.user_id))
+    return tuple(ranked[:TOP_THANKED])
+
+
+def _new_connections(
+    session: Session,
+    window: _Window,
+    kudos: Sequence[_KudosRow],
+    helped: Sequence[_HelpRow],
+    names: Mapping[str, str],
+) -> tuple[Connection, ...]:
+    """Pairs who thanked or helped each other this week and never before the week began."""
+    pairs = {_pair(k.giver_id, k.recipient_id) for k in kudos}
+    pairs |= {_pair(h.helper_id, h.asker_id) for h in helped}
+    pairs -= _met_before(session, window, pairs)
+    found = [Connection(a, names.get(a, a), b, names.get(b, b)) for a, b in pairs]
+    found.sort(key=lambda c: (c.first_name.lower(), c.second_name.lower(), c.first_id, c.second_id))
+    return tuple(found)
+
+
+def _pair(one: str, other: str) -> tuple[str, str]:
+    return (one, other) if one < other else (other, one)
+
+
+def _met_before(
+    session: Session, window: _Window, pairs: set[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """The pairs among `pairs` with any live kudos or credited help between them before the week.
+
+    Looked up only for this week's pairs, a chunk at a time: `giver IN (…) AND recipient IN (…)`
+    walks the (team_id, giver_id, created_at) index for those givers; the exact pairs are picked
+    out here, since the IN lists also admit cross pairs.
+    """
+    directed = sorted({p for a, b in pairs for p in ((a, b), (b, a))})
+    met: set[tuple[str, str]] = set()
+    for chunk in _chunks(directed):
+        firsts, seconds = {a for a, _ in chunk}, {b for _, b in chunk}
+        wanted = set(chunk)
+        for query in _history_queries(window, firsts, seconds):
+            met.update(_pair(a, b) for a, b in session.execute(query) if (a, b) in wanted)
+    return met
+
+
+def _history_queries(window: _Window, firsts: set[str], seconds: set[str]) -> Iterator[Any]:
+    yield (
+        select(Kudos.giver_id, KudosRecipient.recipient_id)
+        .distinct()
+        .join(KudosRecipient, KudosRecipient.kudos_id == Kudos.id)
+        .where(
+            Kudos.team_id == window.team_id,
+            Kudos.giver_id.in_(firsts),
+            Kudos.created_at < window.start,
+            Kudos.undone_at.is_(None),
+            KudosRecipient.recipient_id.in_(seconds),
+        )
+    )
+    yield (
+        select(AskHelper.helper_id, Ask.asker_id)
+        .distinct()
+        .join(Ask, Ask.id == AskHelper.ask_id)
+        .where(
+            AskHelper.team_id == window.team_id,
+            AskHelper.helper_id.in_(firsts),
+            AskHelper.credited_at < window.start,
+            Ask.asker_id.in_(seconds),
+        )
+    )
+
+
+def _open_listing(
+    found: tuple[list[Any], int, int], domain: str | None, names: Mapping[str, str]
+) -> OpenAsks:
+    listed = tuple(
+        OpenAsk(
+            ask_id=ask_id,
+            asker_id=asker,
+            asker_name=names.get(asker, asker),
+            quote=excerpt(text, names),
+            status=status,
+            link=permalink(domain, channel, ts),
+            created_at=created,
+        )
+        for ask_id, asker, text, status, channel, ts, created in found[0]
+    )
+    return OpenAsks(listed, found[1], found[2])
+
+
+def _new_offers(
+    offers: Sequence[tuple[str, str]], people: Mapping[str, _Person]
+) -> tuple[NewOffer, ...]:
+    by_user: defaultdict[str, list[str]] = defaultdict(list)
+    for user, topic in offers:
+        by_user[user].append(topic)
+    return tuple(
+        NewOffer(user, people[user].name if user in people else user, tuple(topics))
+        for user, topics in by_user.items()
+    )
+
+
+def _unmet_topics(
+    session: Session, team_id: str, asks: Sequence[tuple[str, list[str], bool]]
+) -> tuple[UnmetTopic, ...]:
+    """Topics of this week's public asks that no active offer by a current member covers.
+
+    A topic counts when an ask tagged it (`#topic`) or when two or more asks share it: the
+    keywords drawn from an ask's words are noisy one at a time. Private asks are left out, since
+    their topics come from their text.
+    """
+    asked: Counter[str] = Counter()
+    tagged: set[str] = set()
+    for text, topics, private in asks:
+        if private:
+            continue
+        asked.update(set(topics))
+        tagged.update(t for t in (normalize(v) for v in parse(text).values) if t)
+    candidates = {t for t, n in asked.items() if n >= 2 or t in tagged}
+    offered = _offered(session, team_id, candidates)
+    unmet = [UnmetTopic(t, asked[t]) for t in candidates - offered]
+    unmet.sort(key=lambda u: (-u.asks, u.topic))
+    return tuple(unmet[:UNMET_LISTED])
+
+
+def _offered(session: Session, team_id: str, topics: set[str]) -> set[str]:
+    """The topics among `topics` with an active offer by someone not deactivated."""
+    offered: set[str] = set()
+    member = and_(Member.team_id == Offer.team_id, Member.user_id == Offer.user_id)
+    for chunk in _chunks(sorted(topics)):
+        query = (
+            select(Offer.topic)
+            .distinct()
+            .join(Member, member, isouter=True)
+            .where(
+                Offer.team_id == team_id,
+                Offer.topic.in_(chunk),
+                Offer.active.is_(True),
+                or_(Member.deleted.is_(False), Member.user_id.is_(None)),
+            )
+        )
+        offered.update(session.scalars(query))
+    return offered
+
+
+def _unsung(counts: Mapping[str, int], people: Mapping[str, _Person]) -> tuple[Unsung, ...]:
+    """The uncredited, most asks first; like the most-thanked list, it skips bots, the
+    deactivated and people who opted out of leaderboards."""
+    found = [
+        Unsung(user, people[user].name if user in people else user, n)
+        for user, n in counts.items()
+        if user in people and people[user].ranked
+    ]
+    found.sort(key=lambda u: (-u.asks, u.name.lower(), u.user_id))
+    return tuple(found)
+
+
+# -- text ---------------------------------------------------------------------------------------
+
+
+def permalink(domain: str | None, channel_id: str | None, ts: str | None) -> str | None:
+    """Slack's permalink for message `ts` in `channel_id`, or None when it was never posted."""
+    if not channel_id or not ts:
+        return None
+    host = f"{domain}.slack.com" if domain else "slack.com"
+    return f"https://{host}/archives/{channel_id}/p{ts.replace('.', '')}"
+
+
+def excerpt(raw: str, names: Mapping[str, str], limit: int = EXCERPT) -> str:
+    """A one-line excerpt of Slack-escaped `raw`, about `limit` visible characters, ending in "…".
+
+    The result stays Slack-escaped (render it with `render_inert`); person mentions become plain
+    "@name" so that quoting someone's message never pings the people it mentions; links, channel
+    mentions and broadcasts are kept whole or dropped, never cut in half.
+    """
+    pieces: list[str] = []
+    room = limit
+    for token in tokenize(" ".join(raw.split())):
+        shown, piece = _visible(token, names)
+        if len(shown) > room:
+            if isinstance(token, ChannelMention | Link | Broadcast | UserGroup):
+                pieces.append("…")
+            else:
+                pieces.append(escape(_cut(shown, room)) + "…")
+            break
+        pieces.append(piece)
+        room -= len(shown)
+    return "".join(pieces).strip()
+
+
+def _visible(token: Any, names: Mapping[str, str]) -> tuple[str, str]:
+    """What a token shows, and the Slack-escaped text that shows it."""
+    if isinstance(token, UserMention):
+        label = unescape(token.label) if token.label else names.get(token.user_id, "someone")
+        shown = "@" + label.lstrip("@")
+        return shown, escape(shown)
+    if isinstance(token, ChannelMention | Link | UserGroup):
+        return unescape(token.label or token.raw), token.raw
+    if isinstance(token, Broadcast):
+        return "@" + token.kind, token.raw
+    return unescape(token.raw), token.raw
+
+
+def _cut(text: str, room: int) -> str:
+    cut = text[:room]
+    space = cut.rfind(" ")
+    # Prefer a word boundary unless that throws most of the room away.
+    return (cut[:space] if space > room // 2 else cut).rstrip()
+
+
+def _chunks(items: Sequence[T] | Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+__all__ = [
+    "Connection",
+    "Digest",
+    "Help",
+    "HelperLine",
+    "NewOffer",
+    "OpenAsk",
+    "OpenAsks",
+    "Thanked",
+    "Totals",
+    "UnmetTopic",
+    "Unsung",
+    "compose_digest",
+    "excerpt",
+    "permalink",
+]
