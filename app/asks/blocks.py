@@ -13,6 +13,8 @@ RESOLVE = "ask.resolve"
 CLOSE = "ask.close"
 REOPEN = "ask.reopen"
 RESOLVE_CALLBACK = "ask.resolved"
+COMPOSE_CALLBACK = "ask.compose"
+COMPOSE_BLOCK = "need"
 SECTION_LIMIT = 3000
 
 
@@ -150,5 +152,57 @@ def match_dm(
                     }
                 ],
             },
+        ],
+    }
+
+
+def compose_modal(metadata: dict[str, Any], similar: str = "") -> dict[str, Any]:
+    """The ask form: it nudges people to be specific, and shows `similar` resolved asks (mrkdwn).
+
+    Typing in "What do you need?" dispatches a block action (block `COMPOSE_BLOCK`), so the form
+    can be updated with similar resolved asks while the person is still writing.
+    """
+
+    def field(
+        block: str, label: str, hint: str, *, optional: bool = True, multiline: bool = False
+    ) -> dict[str, Any]:
+        return {
+            "type": "input",
+            "block_id": block,
+            "optional": optional,
+            "label": {"type": "plain_text", "text": label},
+            "element": {
+                "type": "plain_text_input",
+                "action_id": "text",
+                "multiline": multiline,
+                "max_length": 1000,
+                "placeholder": {"type": "plain_text", "text": hint},
+            },
+        }
+
+    need = field(
+        COMPOSE_BLOCK,
+        "What do you need?",
+        "The specific question or outcome",
+        optional=False,
+        multiline=True,
+    )
+    need["dispatch_action"] = True
+    need["element"]["dispatch_action_config"] = {"trigger_actions_on": ["on_character_entered"]}
+    coach = [{"type": "context", "elements": [{"type": "mrkdwn", "text": similar}]}]
+    return {
+        "type": "modal",
+        "callback_id": COMPOSE_CALLBACK,
+        "private_metadata": json.dumps(metadata),
+        "title": {"type": "plain_text", "text": "Ask for help"},
+        "submit": {"type": "plain_text", "text": "Ask"},
+        "blocks": [
+            need,
+            *(coach if similar else []),
+            field(
+                "tried", "What have you tried?", "Links, commands, what happened", multiline=True
+            ),
+            field("by", "By when?", "e.g. Friday, before the release"),
+            field("topics", "Topics", "e.g. postgres, kubernetes"),
         ],
     }

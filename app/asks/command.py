@@ -11,6 +11,7 @@ from app.asks import coach, service
 from app.directory.slack_lookup import SlackLookup
 from app.kudos.command import where_for
 from app.kudos.mentions import escape, unescape
+from app.permalinks import permalink
 from app.slack.commands import Reply, SlashCommand
 from app.store.models import Workspace
 
@@ -76,9 +77,8 @@ def suggestions(found: list[coach.Similar], domain: str | None) -> str:
     """The coach's lines under the confirmation (empty when nothing similar was resolved)."""
     if not found:
         return ""
-    host = f"{domain}.slack.com" if domain else "slack.com"
     lines = [
-        f"• <https://{host}/archives/{s.channel_id}/p{s.message_ts.replace('.', '')}|"
+        f"• <{permalink(domain, s.channel_id, s.message_ts)}|"
         f"{escape(unescape(s.text.splitlines()[0]))[:80]}>"
         for s in found
     ]

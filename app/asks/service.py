@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from app.asks import blocks, matching
 from app.delivery import outbox
 from app.delivery.privacy import unless_private
+from app.home import refresh as home
 from app.kudos import service as kudos
 from app.kudos.mentions import parse
 from app.offers.topics import normalize
@@ -199,11 +200,16 @@ def notify_matches(session: Session, ask: Ask, now: datetime, *, posted: bool) -
             after_failed_args=unlinked if posted else None,
             now=now,
         )
-    return [c.user_id for c in chosen]
+    told = [c.user_id for c in chosen]
+    home.refresh(session, ask.team_id, [ask.asker_id, *told], now)
+    return told
 
 
 def _refresh(session: Session, ask: Ask, now: datetime, why: str) -> None:
     ask.updated_at = now
+    home.refresh(
+        session, ask.team_id, [ask.asker_id, ask.claimed_by or "", ask.answered_by or ""], now
+    )
     if not _posted(session, ask):
         return
     outbox.queue(

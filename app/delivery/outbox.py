@@ -7,7 +7,7 @@ lose its message, and a rolled-back one never sends. The delivery worker does th
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -36,6 +36,9 @@ _QUEUED = "outbox_queued"
 AFTER_CHANNEL = "$after.channel"
 AFTER_TS = "$after.ts"
 AFTER_PERMALINK = "$after.permalink"
+# Arguments rendered by the worker when it sends, from the store as it is then (a Home tab).
+RENDER = "$render"
+Renderer = Callable[[Session, str, Mapping[str, Any], datetime], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,8 @@ def pace_key(method: str, args: Mapping[str, Any]) -> str | None:
         return str(args.get("channel") or "") or None
     if method == "dm":
         return str(args.get("user") or "") or None
+    if method == "views.publish":
+        return f"home:{args.get('user_id')}"
     return None
 
 

@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,6 +30,8 @@ from app.delivery.privacy import PrivacyCheck
 from app.delivery.sender import Outcome, send
 from app.delivery.tokens import TokenSource
 from app.events import prune_processed
+from app.home import refresh as home
+from app.permalinks import permalink
 from app.runtime import Runtime
 from app.store.db import is_sqlite, transaction
 from app.store.models import Ask, Kudos, OutboxMessage, Workspace
@@ -89,6 +91,7 @@ class DeliveryWorker:
         *,
         monotonic: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
+        renderers: Mapping[str, outbox.Renderer] | None = None,
     ) -> None:
         self.runtime = runtime
         self.tokens = tokens
@@ -96,6 +99,7 @@ class DeliveryWorker:
         self.id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.pacer = Pacer(monotonic=monotonic)
         self.privacy = PrivacyCheck(runtime.slack, monotonic=monotonic)
+        self.renderers = renderers if renderers is not None else {home.RENDERER: home.render}
         self.stats = _Stats()
         self._monotonic = monotonic
         self._rng = rng or random.Random()
@@ -265,6 +269,12 @@ class DeliveryWorker:
                     select(Workspace.domain).where(Workspace.team_id == row.team_id)
                 )
                 args = _substitute(args, _Posted(before.result_channel, before.result_ts, domain))
+        if outbox.RENDER in args:
+            render = self.renderers.get(str(args[outbox.RENDER]))
+            if render is None:
+                self._fail(session, row, f"no renderer {args[outbox.RENDER]!r}", now)
+                return None
+            args = render(session, row.team_id, args, now)
         token = self.tokens.bot_token(row.team_id)
         if token is None:
             # No token: the workspace is gone until someone reinstalls; its rows wait for that.
@@ -458,9 +468,7 @@ class _Posted:
 
     @property
     def permalink(self) -> str:
-        # Slack's own permalink shape; chat.getPermalink would cost a call for the same string.
-        host = f"{self.domain}.slack.com" if self.domain else "slack.com"
-        return f"https://{host}/archives/{self.channel}/p{(self.ts or '').replace('.', '')}"
+        return permalink(self.domain, self.channel or "", self.ts or "")
 
 
 def _substitute(value: Any, posted: _Posted) -> Any:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.calendar import day_start, zone
 from app.delivery import outbox
+from app.home import refresh as home
 from app.kudos import blocks
 from app.store.models import Kudos, KudosRecipient, Member, OutboxMessage, Workspace
 
@@ -157,6 +158,7 @@ def give(session: Session, request: KudosRequest, now: datetime) -> Given | Refu
     session.add(kudos)
     session.flush()
     _queue_messages(session, workspace, kudos, request, now)
+    home.refresh(session, request.team_id, [request.giver_id, *recipients], now)
     return Given(kudos.id, tuple(recipients), remaining - len(recipients))
 
 
@@ -316,6 +318,8 @@ def withdraw_reaction(session: Session, team_id: str, dedupe_key: str, now: date
 
 def _withdraw(session: Session, kudos: Kudos, now: datetime, *, by: str, revoked: bool) -> None:
     kudos.undone_at = now
+    people = [kudos.giver_id, *(r.recipient_id for r in kudos.recipients)]
+    home.refresh(session, kudos.team_id, people, now)
     if revoked:
         kudos.revoked_at = now
         kudos.revoked_by = by

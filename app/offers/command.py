@@ -46,7 +46,7 @@ def handle(session: Session, command: SlashCommand, now: datetime) -> Reply:
     if sub == "remove":
         if not rest.strip():
             return Reply("Say which topic to withdraw: `/offer remove kubernetes`")
-        removed = service.remove(session, command.team_id, command.user_id, rest)
+        removed = service.remove(session, command.team_id, command.user_id, rest, now)
         if removed is None:
             return Reply(f"You haven't offered {_show(rest.strip())}; `/offer list` shows yours.")
         return Reply(f"Withdrawn: {_show(removed)}. Thanks for having offered it!")
@@ -68,21 +68,35 @@ def handle(session: Session, command: SlashCommand, now: datetime) -> Reply:
 def _add(session: Session, command: SlashCommand, text: str, now: datetime) -> Reply:
     parts = _NOTE.split(text, maxsplit=1)
     topics_text, note = (parts[0], parts[1].strip()) if len(parts) == 2 else (text, "")
+    return add_offer(session, command.team_id, command.user_id, topics_text, note, now)
+
+
+def add_offer(
+    session: Session, team_id: str, user_id: str, topics_text: str, note: str, now: datetime
+) -> Reply:
+    """Offer help on comma-separated `topics_text`; say what was recorded, or why not."""
     topics = [t for t in (piece.strip() for piece in topics_text.split(",")) if t]
     if not topics:
-        return Reply("Name a topic before the note: `/offer kubernetes — happy to help`")
+        return Reply(
+            refused=True, text="Name a topic before the note: `/offer kubernetes — happy to help`"
+        )
     if len(topics) > MAX_TOPICS:
-        return Reply(f"That's {len(topics)} topics; offer at most {MAX_TOPICS} at a time.")
+        return Reply(
+            refused=True, text=f"That's {len(topics)} topics; offer at most {MAX_TOPICS} at a time."
+        )
     if any(len(t) > MAX_TOPIC for t in topics):
         return Reply(
-            f"Topics are short names (up to {MAX_TOPIC} characters), separated by "
-            "commas; put details in the note after a dash."
+            refused=True,
+            text=f"Topics are short names (up to {MAX_TOPIC} characters), separated by "
+            "commas; put details in the note after a dash.",
         )
     if len(note) > MAX_NOTE:
-        return Reply(f"The note is longer than {MAX_NOTE} characters; shorten it.")
-    added = service.add(session, command.team_id, command.user_id, topics, note, now)
+        return Reply(
+            refused=True, text=f"The note is longer than {MAX_NOTE} characters; shorten it."
+        )
+    added = service.add(session, team_id, user_id, topics, note, now)
     if not added:
-        return Reply("I couldn't read a topic there. " + HELP.splitlines()[0])
+        return Reply(refused=True, text="I couldn't read a topic there. " + HELP.splitlines()[0])
     return Reply(
         "Thanks! You now offer help with "
         + ", ".join(_show(t) for t in added)

@@ -7,7 +7,9 @@ from datetime import datetime
 
 from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
+from app.home import refresh as home
 from app.offers.topics import normalize
 from app.store.models import Member, Offer
 from app.store.upsert import upsert
@@ -42,6 +44,7 @@ def add(
         key=["team_id", "user_id", "topic"],
         update=["note", "active", "confirmed_at"],
     )
+    home.refresh(session, team_id, [user_id], now)
     return names
 
 
@@ -56,20 +59,34 @@ def mine(session: Session, team_id: str, user_id: str) -> list[Offer]:
     )
 
 
-def remove(session: Session, team_id: str, user_id: str, topic: str) -> str | None:
+def remove(session: Session, team_id: str, user_id: str, topic: str, now: datetime) -> str | None:
     """Withdraw one of a person's offers; return its topic, or None if they had not offered it."""
     name = normalize(topic)
+    return name if _withdraw(session, team_id, user_id, Offer.topic == name, now) else None
+
+
+def remove_by_id(
+    session: Session, team_id: str, user_id: str, offer_id: int, now: datetime
+) -> str | None:
+    """Withdraw the person's own offer `offer_id` (a Home tab button); return its topic or None."""
+    offer = session.get(Offer, offer_id)
+    if offer is None or offer.team_id != team_id or offer.user_id != user_id:
+        return None
+    return offer.topic if _withdraw(session, team_id, user_id, Offer.id == offer_id, now) else None
+
+
+def _withdraw(
+    session: Session, team_id: str, user_id: str, which: ColumnElement[bool], now: datetime
+) -> bool:
     result = session.execute(
         update(Offer)
-        .where(
-            Offer.team_id == team_id,
-            Offer.user_id == user_id,
-            Offer.topic == name,
-            Offer.active.is_(True),
-        )
+        .where(Offer.team_id == team_id, Offer.user_id == user_id, Offer.active.is_(True), which)
         .values(active=False)
     )
-    return name if result.rowcount else None  # type: ignore[attr-defined]
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return False
+    home.refresh(session, team_id, [user_id], now)
+    return True
 
 
 def who(session: Session, team_id: str, topic: str) -> tuple[str, list[Offer]]:

@@ -127,6 +127,9 @@ class SlackStandIn:
         self._revoked: set[str] = set()
         self._faults: dict[str, list[_Fault]] = {}
         self._triggers: dict[str, float] = {}
+        # Modals and Home tabs as last opened, updated or published, by view id / user id.
+        self.views: dict[str, dict[str, Any]] = {}
+        self.homes: dict[str, dict[str, Any]] = {}
         self._response_urls: dict[str, int] = {}
         self._buckets: dict[str, tuple[float, float]] = {}
         self._ts = itertools.count(int(time.time()) * 1_000_000)
@@ -403,6 +406,12 @@ class SlackStandIn:
             self._response_urls[path] = uses + 1
         return _Answer(200, {"ok": True})
 
+    def _save_view(self, view_id: str, view: dict[str, Any]) -> dict[str, Any]:
+        saved = {**view, "id": view_id, "team_id": self.team_id, "hash": f"{next(self._ids)}.h"}
+        with self._lock:
+            self.views[view_id] = saved
+        return saved
+
     def _authenticate(self, token: str | None) -> None:
         if not token:
             raise SlackError("not_authed")
@@ -653,14 +662,22 @@ def _views_open(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
     if expires is None or s.clock() > expires:
         raise SlackError("expired_trigger_id")
     view = _check_view(args.get("view"), "modal")
-    return {"view": {**view, "id": f"V{next(s._ids):08d}", "team_id": s.team_id}}
+    return {"view": s._save_view(f"V{next(s._ids):08d}", view)}
 
 
 def _views_update(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
-    if not args.get("view_id") and not args.get("external_id"):
+    view_id = str(args.get("view_id") or "")
+    if not view_id:
         raise SlackError("invalid_arguments")
     view = _check_view(args.get("view"), "modal")
-    return {"view": {**view, "id": args.get("view_id") or f"V{next(s._ids):08d}"}}
+    with s._lock:
+        current = s.views.get(view_id)
+    if current is None:
+        raise SlackError("not_found")
+    # Slack refuses an update made from an older copy of the view.
+    if args.get("hash") and args["hash"] != current["hash"]:
+        raise SlackError("hash_conflict")
+    return {"view": s._save_view(view_id, view)}
 
 
 def _views_publish(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
@@ -668,7 +685,10 @@ def _views_publish(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
     if user not in s.users:
         raise SlackError("user_not_found")
     view = _check_view(args.get("view"), "home")
-    return {"view": {**view, "id": f"V{next(s._ids):08d}", "team_id": s.team_id}}
+    published = s._save_view(f"V{next(s._ids):08d}", view)
+    with s._lock:
+        s.homes[user] = published
+    return {"view": published}
 
 
 def _reactions_add(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:

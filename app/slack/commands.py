@@ -47,6 +47,8 @@ class Reply:
 
     text: str
     blocks: list[dict[str, Any]] | None = None
+    # True when nothing was done: a form shows the text beside the field instead of closing.
+    refused: bool = False
 
     def as_ack(self) -> dict[str, Any]:
         """Keyword arguments for Bolt's `ack()`."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -11,63 +10,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.asks import command
+from app.asks import blocks, command
 from app.runtime import Runtime
 from app.slack.commands import SlashCommand
 from app.slack.replies import TRY_AGAIN
 from app.store.db import transaction
 
 log = logging.getLogger(__name__)
-COMPOSE_CALLBACK = "ask.compose"
-
-
-def compose_modal(metadata: dict[str, Any]) -> dict[str, Any]:
-    """The ask form: it nudges people to be specific."""
-
-    def field(
-        block: str, label: str, hint: str, *, optional: bool, multiline: bool
-    ) -> dict[str, Any]:
-        return {
-            "type": "input",
-            "block_id": block,
-            "optional": optional,
-            "label": {"type": "plain_text", "text": label},
-            "element": {
-                "type": "plain_text_input",
-                "action_id": "text",
-                "multiline": multiline,
-                "max_length": 1000,
-                "placeholder": {"type": "plain_text", "text": hint},
-            },
-        }
-
-    return {
-        "type": "modal",
-        "callback_id": COMPOSE_CALLBACK,
-        "private_metadata": json.dumps(metadata),
-        "title": {"type": "plain_text", "text": "Ask for help"},
-        "submit": {"type": "plain_text", "text": "Ask"},
-        "blocks": [
-            field(
-                "need",
-                "What do you need?",
-                "The specific question or outcome",
-                optional=False,
-                multiline=True,
-            ),
-            field(
-                "tried",
-                "What have you tried?",
-                "Links, commands, what happened",
-                optional=True,
-                multiline=True,
-            ),
-            field(
-                "by", "By when?", "e.g. Friday, before the release", optional=True, multiline=False
-            ),
-            field("topics", "Topics", "e.g. postgres, kubernetes", optional=True, multiline=False),
-        ],
-    }
 
 
 def register(app: App, runtime: Runtime) -> None:
@@ -90,7 +39,9 @@ def register(app: App, runtime: Runtime) -> None:
                 "response_url": slash.response_url,
             }
             try:
-                client.views_open(trigger_id=slash.trigger_id or "", view=compose_modal(metadata))
+                client.views_open(
+                    trigger_id=slash.trigger_id or "", view=blocks.compose_modal(metadata)
+                )
             except SlackApiError:
                 ack(
                     text="I couldn't open the form in time. Try again, or type it out: "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from app.runtime import Runtime
-from app.slack.listeners.events import app_lifecycle, ask_threads, directory, reactions
+from app.slack.listeners.events import app_home, app_lifecycle, ask_threads, directory, reactions
 
 
 def register(app: App, runtime: Runtime) -> None:
@@ -14,3 +14,4 @@ def register(app: App, runtime: Runtime) -> None:
     directory.register(app, runtime)
     reactions.register(app, runtime)
     ask_threads.register(app, runtime)
+    app_home.register(app, runtime)

@@ -8,6 +8,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from app.kudos import blocks
+from app.permalinks import permalink
 from app.runtime import Runtime
 from app.slack.listeners.commands.kudos import open_modal
 from app.store.models import Workspace
@@ -27,8 +28,7 @@ def register(app: App, runtime: Runtime) -> None:
             domain = workspace.domain if workspace else None
         author = message.get("user")
         ts = str(message.get("ts") or "")
-        host = f"{domain}.slack.com" if domain else "slack.com"
-        link = f"https://{host}/archives/{channel_id}/p{ts.replace('.', '')}" if ts else ""
+        link = permalink(domain, channel_id, ts) if ts else ""
         recipients = (str(author),) if author and author != body.get("user", {}).get("id") else ()
         open_modal(
             client,

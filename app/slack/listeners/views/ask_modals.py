@@ -10,7 +10,6 @@ from app.asks import blocks, command, service
 from app.delivery import outbox
 from app.runtime import Runtime
 from app.slack.commands import view_metadata
-from app.slack.listeners.commands.ask import COMPOSE_CALLBACK
 from app.store.db import transaction
 
 
@@ -22,7 +21,7 @@ def _text(view: dict[str, Any], block: str) -> str:
 def register(app: App, runtime: Runtime) -> None:
     """Attach the ask modal listeners."""
 
-    @app.view(COMPOSE_CALLBACK)
+    @app.view(blocks.COMPOSE_CALLBACK)
     def composed(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         team_id = str(body.get("team", {}).get("id") or "")
         user_id = str(body.get("user", {}).get("id") or "")

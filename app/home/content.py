@@ -1,0 +1,154 @@
+"""What a person's Home tab shows, read from the store (no rendering, no Slack)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from app.store.models import Ask, AskMatch, Kudos, KudosRecipient, Offer, Workspace
+
+SHOWN = 8
+# Asks older than this have had their chance; the Home tab lists what can still be helped.
+FRESH = timedelta(days=30)
+# How many recent open asks to consider when looking for ones matching a person's offers.
+SCANNED = 300
+
+
+@dataclass(frozen=True)
+class AskLine:
+    """An ask as a Home tab lists it; `text` is None for an ask from a private place."""
+
+    id: int
+    asker_id: str
+    text: str | None
+    status: str
+    channel_id: str | None
+    message_ts: str | None
+
+
+@dataclass(frozen=True)
+class KudosLine:
+    """A kudos given or received; `message` is None when it was given in private."""
+
+    giver_id: str
+    recipient_ids: tuple[str, ...]
+    message: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class OfferLine:
+    """One active offer, with the id its Remove button names."""
+
+    id: int
+    topic: str
+    note: str
+
+
+@dataclass(frozen=True)
+class HomeContent:
+    """Everything a person's Home tab shows."""
+
+    user_id: str
+    domain: str | None
+    my_asks: list[AskLine]
+    could_help: list[AskLine]
+    offers: list[OfferLine]
+    kudos: list[KudosLine]
+
+
+def _line(ask: Ask) -> AskLine:
+    return AskLine(
+        ask.id,
+        ask.asker_id,
+        None if ask.channel_is_private else ask.text,
+        ask.status,
+        ask.channel_id,
+        ask.message_ts,
+    )
+
+
+def load(session: Session, team_id: str, user_id: str, now: datetime) -> HomeContent:
+    """Read what `user_id`'s Home tab shows in `team_id` as of `now`."""
+    workspace = session.get_one(Workspace, team_id)
+    mine = session.scalars(
+        select(Ask)
+        .where(
+            Ask.team_id == team_id,
+            Ask.asker_id == user_id,
+            Ask.status.in_(("open", "claimed", "answered")),
+        )
+        .order_by(Ask.created_at.desc())
+        .limit(SHOWN)
+    )
+    offers = list(
+        session.scalars(
+            select(Offer)
+            .where(Offer.team_id == team_id, Offer.user_id == user_id, Offer.active.is_(True))
+            .order_by(Offer.topic)
+        )
+    )
+    return HomeContent(
+        user_id=user_id,
+        domain=workspace.domain,
+        my_asks=[_line(a) for a in mine],
+        could_help=_could_help(session, team_id, user_id, {o.topic for o in offers}, now),
+        offers=[OfferLine(o.id, o.topic, o.note) for o in offers],
+        kudos=_recent_kudos(session, team_id, user_id),
+    )
+
+
+def _could_help(
+    session: Session, team_id: str, user_id: str, topics: set[str], now: datetime
+) -> list[AskLine]:
+    """Open asks by others that match the person's offers or were sent to them, newest first."""
+    matched = select(AskMatch.ask_id).where(
+        AskMatch.team_id == team_id, AskMatch.user_id == user_id
+    )
+    recent = session.scalars(
+        select(Ask)
+        .where(
+            Ask.team_id == team_id,
+            Ask.status == "open",
+            Ask.asker_id != user_id,
+            Ask.created_at >= now - FRESH,
+        )
+        .order_by(Ask.created_at.desc())
+        .limit(SCANNED)
+    )
+    sent_to_me = set(session.scalars(matched.where(AskMatch.matched_at >= now - FRESH)))
+    found = [
+        ask
+        for ask in recent
+        if ask.id in sent_to_me or (not ask.channel_is_private and topics & set(ask.topics))
+    ]
+    return [_line(a) for a in found[:SHOWN]]
+
+
+def _recent_kudos(session: Session, team_id: str, user_id: str) -> list[KudosLine]:
+    received = select(KudosRecipient.kudos_id).where(
+        KudosRecipient.team_id == team_id, KudosRecipient.recipient_id == user_id
+    )
+    rows = session.scalars(
+        select(Kudos)
+        .options(selectinload(Kudos.recipients))
+        .where(
+            Kudos.team_id == team_id,
+            Kudos.undone_at.is_(None),
+            or_(Kudos.giver_id == user_id, Kudos.id.in_(received)),
+        )
+        .order_by(Kudos.created_at.desc())
+        .limit(SHOWN)
+    )
+    return [
+        KudosLine(
+            k.giver_id,
+            tuple(r.recipient_id for r in k.recipients),
+            None if k.channel_is_private else k.message,
+            k.created_at,
+        )
+        for k in rows
+    ]

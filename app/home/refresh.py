@@ -1,0 +1,73 @@
+"""Keeping Home tabs current: a publish is queued when what someone's Home shows changes.
+
+The view is rendered when the worker sends it, not when it is queued, so a burst of changes
+for one person needs one pending publish: the newest state goes out whichever change queued it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.delivery import outbox
+from app.home import blocks, content
+from app.store.db import is_sqlite
+from app.store.models import Member, OutboxMessage
+
+RENDERER = "home"
+
+
+def opened(session: Session, team_id: str, user_id: str, now: datetime) -> None:
+    """The person opened their Home tab: remember it and publish it fresh."""
+    member = session.get(Member, (team_id, user_id))
+    if member is not None and member.home_opened_at is None:
+        member.home_opened_at = now
+    _queue(session, team_id, user_id, now)
+
+
+def refresh(session: Session, team_id: str, user_ids: Iterable[str], now: datetime) -> None:
+    """Queue a fresh Home tab for each of `user_ids` who has ever opened theirs."""
+    for user_id in dict.fromkeys(u for u in user_ids if u):
+        # Usually already in the session (the guards loaded them): no query at all.
+        member = session.get(Member, (team_id, user_id))
+        if member is not None and member.home_opened_at is not None:
+            _queue(session, team_id, user_id, now)
+
+
+def _queue(session: Session, team_id: str, user_id: str, now: datetime) -> None:
+    key = outbox.pace_key("views.publish", {"user_id": user_id})
+    waiting = select(OutboxMessage.id).where(
+        OutboxMessage.team_id == team_id,
+        OutboxMessage.pace_key == key,
+        OutboxMessage.method == "views.publish",
+        OutboxMessage.status == "pending",
+    )
+    if not is_sqlite(session.get_bind()):
+        # Holding the pending row keeps a worker from rendering it before this change commits.
+        waiting = waiting.with_for_update()
+    if session.scalar(waiting.limit(1)) is not None:
+        return
+    outbox.queue(
+        session,
+        team_id=team_id,
+        method="views.publish",
+        args={"user_id": user_id, outbox.RENDER: RENDERER},
+        dedupe_key=f"home:{user_id}:{uuid.uuid4().hex}",
+        now=now,
+    )
+
+
+def render(
+    session: Session, team_id: str, args: Mapping[str, Any], now: datetime
+) -> dict[str, Any]:
+    """The `views.publish` arguments for a queued Home refresh, rendered from the store now."""
+    user_id = str(args["user_id"])
+    return {
+        "user_id": user_id,
+        "view": blocks.home_view(content.load(session, team_id, user_id, now)),
+    }
