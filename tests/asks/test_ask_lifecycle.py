@@ -211,3 +211,44 @@ def test_the_coach_suggests_similar_resolved_public_asks(
     assert "archives/C0GENERAL/p1700000000000000|Rotating the staging database password" in answer
     assert "secret version" not in answer
     assert "pizza" not in answer
+
+
+def test_matching_over_http_rotates_and_keeps_the_daily_cap(
+    bot: BotServer, slack: SlackStandIn, ask_cmd: Send, driver: SlackDriver
+) -> None:
+    configure(bot, matches_per_ask=1, expert_daily_cap=1)
+    for user in ("U0BOB", "U0CAROL"):
+        driver.command(command="/offer", text="postgres", user_id=user, channel_id="C0GENERAL")
+
+    def told() -> list[str]:
+        bot.worker.drain(5)
+        return sorted(
+            c.args["channel"]
+            for c in slack.calls_to("chat.postMessage")
+            if c.args["channel"] in ("U0BOB", "U0CAROL")
+        )
+
+    reply_text(ask_cmd(QUESTION))
+    assert len(told()) == 1
+    reply_text(ask_cmd(QUESTION + " (second)", user="U0DAVE"))
+    # Rotation: the second ask goes to the other expert, not the one just asked.
+    assert told() == ["U0BOB", "U0CAROL"]
+    reply_text(ask_cmd(QUESTION + " (third)"))
+    # Each expert has had their one DM today: nobody is told about the third.
+    assert told() == ["U0BOB", "U0CAROL"]
+
+
+def test_an_ask_in_a_private_channel_stays_there_and_its_text_stays_private(
+    bot: BotServer, slack: SlackStandIn, ask_cmd: Send, driver: SlackDriver
+) -> None:
+    slack.add_channel("C0ASKS", "asks")
+    slack.add_channel("G0TEAM", "team", is_private=True)
+    configure(bot, asks_channel_id="C0ASKS")
+    driver.command(command="/offer", text="postgres", user_id="U0BOB", channel_id="C0GENERAL")
+    reply_text(ask_cmd(QUESTION, channel="G0TEAM"))
+    post = slack.wait_for(lambda c: c.method == "chat.postMessage" and "blocks" in c.args)[0]
+    assert post.args["channel"] == "G0TEAM"
+    dm = slack.wait_for(lambda c: c.method == "chat.postMessage" and c.args["channel"] == "U0BOB")
+    assert "private conversation" in dm[0].args["text"]
+    assert "staging database" not in json.dumps(dm[0].args)
+    assert stored_ask(bot).channel_is_private is True
