@@ -85,6 +85,22 @@ class Workspace(Base):
     work_end_hour: Mapped[int] = mapped_column(SmallInteger, default=18)
     matches_per_ask: Mapped[int] = mapped_column(SmallInteger, default=3)
     expert_daily_cap: Mapped[int] = mapped_column(SmallInteger, default=5)
+    # Whether people matched to an ask from a private place may read its text.
+    share_private_asks: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    # A missed digest is still posted this long after its time; older ones are skipped.
+    digest_grace_hours: Mapped[int] = mapped_column(SmallInteger, default=24)
+    nudges_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Working hours without a reply before each nudge round, counted from the ask.
+    nudge_first_hours: Mapped[int] = mapped_column(SmallInteger, default=4)
+    nudge_second_hours: Mapped[int] = mapped_column(SmallInteger, default=24)
+    nudge_last_hours: Mapped[int] = mapped_column(SmallInteger, default=40)
+    # Days the asker has to answer the last round before the ask is closed as stale.
+    stale_after_days: Mapped[int] = mapped_column(SmallInteger, default=3)
+    # Hours after the first answer before an unresolved ask's asker is followed up.
+    follow_up_hours: Mapped[int] = mapped_column(SmallInteger, default=24)
+    offer_confirm_days: Mapped[int] = mapped_column(SmallInteger, default=90)
+    offer_grace_days: Mapped[int] = mapped_column(SmallInteger, default=14)
 
 
 class Member(Base):
@@ -202,6 +218,7 @@ class Ask(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     nudge_round: Mapped[int] = mapped_column(SmallInteger, default=0)
     next_nudge_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     helpers: Mapped[list[AskHelper]] = relationship(
         back_populates="ask", cascade="all, delete-orphan", lazy="selectin"
@@ -279,11 +296,14 @@ class Offer(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When the offerer was last asked whether this still stands (None: not since confirming).
+    confirm_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         UniqueConstraint("team_id", "user_id", "topic"),
         Index(None, "team_id", "topic"),
         Index(None, "team_id", "created_at"),
+        Index(None, "active", "confirmed_at"),
     )
 
 
@@ -326,6 +346,19 @@ class OutboxMessage(Base):
         Index(None, "status", "finished_at"),
         Index(None, "team_id", "after_key"),
     )
+
+
+class AskNudge(Base):
+    """One nudge round of one ask, claimed before its messages are queued: exactly once."""
+
+    __tablename__ = "ask_nudges"
+
+    ask_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("asks.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    team_id: Mapped[str] = mapped_column(TEAM, _team_fk())
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class DigestRun(Base):
