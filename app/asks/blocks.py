@@ -12,6 +12,7 @@ CLAIM = "ask.claim"
 RESOLVE = "ask.resolve"
 CLOSE = "ask.close"
 REOPEN = "ask.reopen"
+STOP_MATCHES = "ask.stop_matches"
 RESOLVE_CALLBACK = "ask.resolved"
 COMPOSE_CALLBACK = "ask.compose"
 COMPOSE_BLOCK = "need"
@@ -27,7 +28,9 @@ def _state(ask: Ask) -> str:
         helpers = ", ".join(f"<@{h.helper_id}>" for h in ask.helpers)
         return ":white_check_mark: Resolved" + (f" with help from {helpers}" if helpers else "")
     if ask.status == "closed":
-        return ":no_entry_sign: Closed by the asker"
+        # Every nudge round done means the nudge pass closed it, not the asker.
+        stale = ask.nudge_round >= 4
+        return ":no_entry_sign: Closed" + (" after going unanswered" if stale else " by the asker")
     return ":wave: Open: can you help?"
 
 
@@ -119,14 +122,14 @@ def resolve_modal(ask: Ask, helpers: list[str]) -> dict[str, Any]:
 
 
 def match_dm(
-    ask: Ask, topics: tuple[str, ...], link: str | None, *, private: bool = False
+    ask: Ask, topics: tuple[str, ...], link: str | None, *, private: bool
 ) -> dict[str, Any]:
-    """The private note to someone whose offers match an ask, with an "I can help" button.
+    """The private note to someone whose offers match an ask, with "I can help" and "Stop these".
 
-    An ask from a private place (or `private`) is described without its text: only its topics.
+    A `private` ask is described without its text or asker: only its topics.
     """
     named = ", ".join(f"`{escape(t)}`" for t in topics) or "a topic you offered"
-    if ask.channel_is_private or private:
+    if private:
         text = (
             f":wave: Someone asked for help on {named} in a private conversation. "
             "If you can help, say so and they'll hear from you."
@@ -143,13 +146,8 @@ def match_dm(
                 "type": "actions",
                 "block_id": "ask.match",
                 "elements": [
-                    {
-                        "type": "button",
-                        "action_id": CLAIM,
-                        "value": str(ask.id),
-                        "style": "primary",
-                        "text": {"type": "plain_text", "text": "I can help"},
-                    }
+                    {**_button(CLAIM, str(ask.id), "I can help"), "style": "primary"},
+                    _button(STOP_MATCHES, str(ask.id), "Stop these"),
                 ],
             },
         ],

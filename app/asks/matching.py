@@ -39,9 +39,15 @@ def rank(session: Session, ask: Ask, now: datetime) -> list[Candidate]:
         return []
     scores: defaultdict[str, float] = defaultdict(float)
     reasons: dict[str, set[str]] = {}
+    workspace = session.get_one(Workspace, ask.team_id)
+    # Offers nobody confirmed within the confirmation period and its grace stop matching.
+    fresh = now - timedelta(days=workspace.offer_confirm_days + workspace.offer_grace_days)
     offers = session.execute(
         select(Offer.user_id, Offer.topic).where(
-            Offer.team_id == ask.team_id, Offer.active.is_(True), Offer.topic.in_(topics)
+            Offer.team_id == ask.team_id,
+            Offer.active.is_(True),
+            Offer.topic.in_(topics),
+            Offer.confirmed_at >= fresh,
         )
     )
     for user_id, topic in offers:

@@ -20,6 +20,7 @@ from app.delivery.privacy import unless_private
 from app.home import refresh as home
 from app.kudos import service as kudos
 from app.kudos.mentions import parse
+from app.nudges import schedule as nudges
 from app.offers.topics import normalize
 from app.store.models import Ask, AskHelper, AskMatch, AskReply, OutboxMessage, Workspace
 
@@ -147,6 +148,7 @@ def create(
     )
     session.add(ask)
     session.flush()
+    nudges.schedule(session, ask, now)
     if origin.is_dm:
         notify_matches(session, ask, now, posted=False)
         return ask
@@ -169,9 +171,13 @@ def create(
     return ask
 
 
-def notify_matches(session: Session, ask: Ask, now: datetime, *, posted: bool) -> list[str]:
-    """Tell the best-matching people privately (one DM each); return who was told."""
-    chosen = matching.choose(session, ask, now)
+def notify_matches(
+    session: Session, ask: Ask, now: datetime, *, posted: bool, limit: int | None = None
+) -> list[str]:
+    """Tell the next best-matching people privately (one DM each, at most `limit` or the
+    workspace's number per ask); return who was told."""
+    chosen = matching.choose(session, ask, now, limit)
+    share = session.get_one(Workspace, ask.team_id).share_private_asks
     for candidate in chosen:
         session.add(
             AskMatch(
@@ -183,11 +189,15 @@ def notify_matches(session: Session, ask: Ask, now: datetime, *, posted: bool) -
             )
         )
         user = {"user": candidate.user_id}
-        unlinked = {**user, **blocks.match_dm(ask, candidate.topics, link=None)}
-        linked = {**user, **blocks.match_dm(ask, candidate.topics, link=outbox.AFTER_PERMALINK)}
-        if not ask.channel_is_private:
+        private = ask.channel_is_private and not share
+        unlinked = {**user, **blocks.match_dm(ask, candidate.topics, None, private=private)}
+        linked = {
+            **user,
+            **blocks.match_dm(ask, candidate.topics, outbox.AFTER_PERMALINK, private=private),
+        }
+        if not ask.channel_is_private and not share:
             # Checked again when sent: the channel may have turned private in the meantime.
-            hidden = {**user, **blocks.match_dm(ask, candidate.topics, link=None, private=True)}
+            hidden = {**user, **blocks.match_dm(ask, candidate.topics, None, private=True)}
             unlinked = unless_private(unlinked, ask.origin_channel_id, hidden)
             linked = unless_private(linked, ask.origin_channel_id, hidden)
         outbox.queue(
@@ -207,10 +217,11 @@ def notify_matches(session: Session, ask: Ask, now: datetime, *, posted: bool) -
 
 def _refresh(session: Session, ask: Ask, now: datetime, why: str) -> None:
     ask.updated_at = now
+    nudges.schedule(session, ask, now)
     home.refresh(
         session, ask.team_id, [ask.asker_id, ask.claimed_by or "", ask.answered_by or ""], now
     )
-    if not _posted(session, ask):
+    if not is_posted(session, ask):
         return
     outbox.queue(
         session,
@@ -223,8 +234,9 @@ def _refresh(session: Session, ask: Ask, now: datetime, why: str) -> None:
     )
 
 
-def _thread_reply(session: Session, ask: Ask, text: str, now: datetime, why: str) -> None:
-    if ask.channel_is_private and not _posted(session, ask):
+def thread_reply(session: Session, ask: Ask, text: str, now: datetime, why: str) -> None:
+    """Reply in the ask's thread (or, for an ask from a DM, to the asker directly)."""
+    if ask.channel_is_private and not is_posted(session, ask):
         # An ask from a DM has no thread: the asker hears it directly.
         outbox.queue(
             session,
@@ -246,7 +258,8 @@ def _thread_reply(session: Session, ask: Ask, text: str, now: datetime, why: str
     )
 
 
-def _posted(session: Session, ask: Ask) -> bool:
+def is_posted(session: Session, ask: Ask) -> bool:
+    """Whether the ask's own message was queued (it has, or will have, a thread)."""
     return (
         session.scalar(
             select(OutboxMessage.id).where(
@@ -276,7 +289,7 @@ def claim(session: Session, team_id: str, ask_id: int, user_id: str, now: dateti
     ask.claimed_at = now
     if ask.status == "open":
         ask.status = "claimed"
-    _thread_reply(
+    thread_reply(
         session,
         ask,
         f"<@{user_id}> can help with this, <@{ask.asker_id}>.",
@@ -347,6 +360,7 @@ def on_deleted(session: Session, team_id: str, channel_id: str, ts: str, now: da
         ask.status = "discarded"
         ask.closed_at = now
         ask.updated_at = now
+        ask.next_nudge_at = None
         return True
     reply = session.get(AskReply, (team_id, channel_id, ts))
     if reply is None or reply.deleted_at is not None:
@@ -389,7 +403,7 @@ def _reopen(session: Session, ask: Ask, now: datetime, why: str) -> list[str]:
     ask.status = "open"
     ask.resolved_at = None
     _refresh(session, ask, now, f"reopen:{why}")
-    return notify_matches(session, ask, now, posted=_posted(session, ask))
+    return notify_matches(session, ask, now, posted=is_posted(session, ask))
 
 
 def close(session: Session, team_id: str, ask_id: int, user_id: str, now: datetime) -> str:
@@ -403,6 +417,13 @@ def close(session: Session, team_id: str, ask_id: int, user_id: str, now: dateti
     ask.closed_at = now
     _refresh(session, ask, now, "close")
     return "Closed. Ask again any time."
+
+
+def close_stale(session: Session, ask: Ask, now: datetime) -> None:
+    """Close an ask nobody answered after its last nudge; its message says so."""
+    ask.status = "closed"
+    ask.closed_at = now
+    _refresh(session, ask, now, "stale")
 
 
 def helper_candidates(ask: Ask) -> list[str]:

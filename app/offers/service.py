@@ -44,8 +44,27 @@ def add(
         key=["team_id", "user_id", "topic"],
         update=["note", "active", "confirmed_at"],
     )
+    # Offering again is an active choice to be asked: it lifts an earlier "Stop these".
+    session.execute(
+        update(Member)
+        .where(Member.team_id == team_id, Member.user_id == user_id)
+        .values(nudges_opt_out=False)
+    )
     home.refresh(session, team_id, [user_id], now)
     return names
+
+
+def stop_matches(session: Session, team_id: str, user_id: str) -> str:
+    """The person asked to be sent no more asks; return what they are told."""
+    session.execute(
+        update(Member)
+        .where(Member.team_id == team_id, Member.user_id == user_id)
+        .values(nudges_opt_out=True)
+    )
+    return (
+        "Done: I won't send you asks any more. Your offers still show in `/offer who`; "
+        "offer a topic again (`/offer topic`) whenever you'd like asks again."
+    )
 
 
 def mine(session: Session, team_id: str, user_id: str) -> list[Offer]:

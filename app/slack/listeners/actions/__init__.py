@@ -5,7 +5,13 @@ from __future__ import annotations
 from slack_bolt import App
 
 from app.runtime import Runtime
-from app.slack.listeners.actions import ask_buttons, ask_coach, home_buttons, kudos_undo
+from app.slack.listeners.actions import (
+    ask_buttons,
+    ask_coach,
+    home_buttons,
+    kudos_undo,
+    nudge_buttons,
+)
 
 
 def register(app: App, runtime: Runtime) -> None:
@@ -14,3 +20,4 @@ def register(app: App, runtime: Runtime) -> None:
     ask_buttons.register(app, runtime)
     ask_coach.register(app, runtime)
     home_buttons.register(app, runtime)
+    nudge_buttons.register(app, runtime)

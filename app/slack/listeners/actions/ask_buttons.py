@@ -1,4 +1,4 @@
-"""The buttons on an ask: "I can help", "Resolved" (opens the credit modal) and "Close"."""
+"""Buttons on an ask and its DMs: I can help, Resolved, Still need help, Close, Stop these."""
 
 from __future__ import annotations
 
@@ -13,13 +13,15 @@ from sqlalchemy.orm import Session
 
 from app.asks import blocks, service
 from app.delivery import outbox
+from app.offers import service as offers
 from app.runtime import Runtime
 from app.store.db import transaction
 
 log = logging.getLogger(__name__)
 
 
-def _ids(body: dict[str, Any], action: dict[str, Any]) -> tuple[str, str, int | None]:
+def ids_of(body: dict[str, Any], action: dict[str, Any]) -> tuple[str, str, int | None]:
+    """The team, the acting user and the ask id a button names (None if it names none)."""
     value = str(action.get("value") or "")
     # The acting user comes from Slack's envelope; the value only names the ask.
     return (
@@ -29,9 +31,10 @@ def _ids(body: dict[str, Any], action: dict[str, Any]) -> tuple[str, str, int | 
     )
 
 
-def _tell(
+def tell(
     session: Session, runtime: Runtime, team_id: str, body: dict[str, Any], user_id: str, text: str
 ) -> None:
+    """Answer the person who clicked: ephemerally where they clicked, else by DM."""
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
         "channel_id"
     )
@@ -62,12 +65,12 @@ def register(app: App, runtime: Runtime) -> None:
     def transition(change: Callable[..., str]) -> Callable[..., None]:
         def listener(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
             ack()
-            team_id, user_id, ask_id = _ids(body, action)
+            team_id, user_id, ask_id = ids_of(body, action)
             if ask_id is None:
                 return
             with transaction(runtime.sessions) as session:
                 text = change(session, team_id, ask_id, user_id, runtime.clock.now())
-                _tell(session, runtime, team_id, body, user_id, text)
+                tell(session, runtime, team_id, body, user_id, text)
 
         return listener
 
@@ -75,10 +78,24 @@ def register(app: App, runtime: Runtime) -> None:
     app.action(blocks.CLOSE)(transition(service.close))
     app.action(blocks.REOPEN)(transition(service.reopen))
 
+    @app.action(blocks.STOP_MATCHES)
+    def stop(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        team_id, user_id, _ = ids_of(body, action)
+        with transaction(runtime.sessions) as session:
+            tell(
+                session,
+                runtime,
+                team_id,
+                body,
+                user_id,
+                offers.stop_matches(session, team_id, user_id),
+            )
+
     @app.action(blocks.RESOLVE)
     def resolve(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
-        team_id, user_id, ask_id = _ids(body, action)
+        team_id, user_id, ask_id = ids_of(body, action)
         if ask_id is None:
             return
         with transaction(runtime.sessions) as session:
@@ -89,7 +106,7 @@ def register(app: App, runtime: Runtime) -> None:
             elif ask.asker_id != user_id:
                 refusal = "Only the person who asked can resolve it."
             if refusal is not None or ask is None:
-                _tell(session, runtime, team_id, body, user_id, refusal or "")
+                tell(session, runtime, team_id, body, user_id, refusal or "")
                 return
             view = blocks.resolve_modal(ask, service.helper_candidates(ask))
         try:

@@ -1,0 +1,1 @@
+"""Following up asks nobody answered: nudge rounds in working hours, follow-ups, fresh offers."""

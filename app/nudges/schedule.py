@@ -1,0 +1,54 @@
+"""When an ask next needs the nudge pass: a pure function of its status, rounds and settings.
+
+Round times count working hours from when the ask was made, in the asker's zone, so an ask made
+on Friday evening is first nudged on Monday, not over the weekend.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from app.nudges.hours import WorkingHours
+from app.store.models import Ask, AskNudge, Member, Workspace
+
+# The rounds of an open ask, in order; `Ask.nudge_round` counts how many have been done.
+ROUNDS = ("first", "second", "last", "stale")
+FOLLOW_UP = "followup"
+
+
+def hours_for(session: Session, ask: Ask) -> tuple[Workspace, WorkingHours]:
+    """The ask's workspace, and the working hours counted in its asker's zone."""
+    workspace = session.get_one(Workspace, ask.team_id)
+    asker = session.get(Member, (ask.team_id, ask.asker_id))
+    return workspace, WorkingHours.of(workspace, asker)
+
+
+def schedule(session: Session, ask: Ask, now: datetime) -> None:
+    """Set `ask.next_nudge_at` to when the nudge pass should next look at it (None: never)."""
+    ask.next_nudge_at = next_due(session, ask, now)
+
+
+def next_due(session: Session, ask: Ask, now: datetime) -> datetime | None:
+    """When the ask's next nudge, follow-up or stale check is due, or None if nothing is."""
+    if ask.status == "answered":
+        if session.get(AskNudge, (ask.id, FOLLOW_UP)) is not None:
+            return None
+        workspace = session.get_one(Workspace, ask.team_id)
+        return (ask.answered_at or now) + timedelta(hours=workspace.follow_up_hours)
+    if ask.status != "open" or ask.nudge_round >= len(ROUNDS):
+        return None
+    workspace, hours = hours_for(session, ask)
+    if not workspace.nudges_enabled:
+        return None
+    kind = ROUNDS[ask.nudge_round]
+    if kind == "stale":
+        last = session.get(AskNudge, (ask.id, "last"))
+        return (last.sent_at if last else now) + timedelta(days=workspace.stale_after_days)
+    wait = {
+        "first": workspace.nudge_first_hours,
+        "second": workspace.nudge_second_hours,
+        "last": workspace.nudge_last_hours,
+    }[kind]
+    return hours.add(ask.created_at, wait)
