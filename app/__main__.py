@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from app.logs import configure_logging
 from app.settings import Settings, SettingsError, load_settings
@@ -34,7 +35,36 @@ def _parser() -> argparse.ArgumentParser:
         default=60.0,
         help="how long a claimed message is ours before another worker may take it over",
     )
+    scheduler = commands.add_parser(
+        "scheduler", help="run only the scheduler: weekly digests and nudge passes"
+    )
+    scheduler.add_argument("--once", action="store_true", help="run each pass once and exit")
+    scheduler.add_argument(
+        "--at",
+        type=_instant,
+        help="with --once: run the passes as of this ISO 8601 instant (drills, catch-up tests)",
+    )
+    digest = commands.add_parser("digest", help="preview or post a workspace's weekly digest")
+    digest.add_argument("--team", required=True, help="the workspace's team id (T…)")
+    digest.add_argument(
+        "--week", default="current", help="current (default), last, or an ISO week: 2026-W45"
+    )
+    digest.add_argument(
+        "--dry-run", action="store_true", help="print the digest as Slack would show it"
+    )
+    nudge = commands.add_parser("nudge", help="run the unanswered-ask nudge pass now")
+    nudge.add_argument("--team", help="only this workspace (team id T…)")
     return parser
+
+
+def _instant(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 instant: {text!r}") from None
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"give a time zone offset, e.g. {text}Z")
+    return value.astimezone(UTC)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -52,6 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(settings, args)
         if args.command == "worker":
             return _worker(settings, args)
+        if args.command in ("scheduler", "digest", "nudge"):
+            from app import jobs_cli
+
+            return int(getattr(jobs_cli, args.command)(settings, args))
     except SettingsError as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
@@ -79,7 +113,9 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     from app.server import BotServer, StartupError
 
     try:
-        server = BotServer(settings, with_worker=not args.no_worker)
+        server = BotServer(
+            settings, with_worker=not args.no_worker, with_scheduler=not args.no_scheduler
+        )
     except StartupError as exc:
         return _fail(str(exc))
     except OSError as exc:

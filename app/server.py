@@ -18,6 +18,7 @@ from app.clock import Clock
 from app.delivery.tokens import SingleWorkspaceTokens
 from app.delivery.worker import DeliveryWorker, WorkerConfig
 from app.runtime import Runtime, build_runtime
+from app.scheduler import Scheduler
 from app.settings import Settings, SettingsError
 from app.slack.bolt_app import build_bolt_app
 from app.slack.web_api import RateLimited, SlackApiError, TransientError
@@ -92,6 +93,7 @@ class BotServer:
         *,
         clock: Clock | None = None,
         with_worker: bool = True,
+        with_scheduler: bool = False,
         host: str = "0.0.0.0",  # noqa: S104 - a container must be reachable from outside
         port: int | None = None,
     ) -> None:
@@ -123,6 +125,8 @@ class BotServer:
         self.runtime.tokens = SingleWorkspaceTokens(self.workspace.team_id, token)
         self.worker = DeliveryWorker(self.runtime, self.runtime.tokens)
         self._services: list[BackgroundService] = [self.worker] if with_worker else []
+        if with_scheduler:
+            self._services.append(Scheduler(self.runtime))
         self._socket = socket.create_server((host, settings.port if port is None else port))
         self._uvicorn = uvicorn.Server(
             uvicorn.Config(

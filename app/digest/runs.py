@@ -1,0 +1,159 @@
+"""Posting digests exactly once: the scheduled weekly run, catching up after downtime within the
+grace, and `reciprocity digest` by hand. A run claims (workspace, week) in `digest_runs` in the
+transaction that queues its post, so a second scheduler, a restart or a manual run after the
+scheduled one changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.calendar import zone
+from app.delivery import outbox
+from app.digest.blocks import digest_blocks
+from app.digest.compose import compose_digest
+from app.digest.weeks import Week, week_of
+from app.store.db import SessionFactory, transaction
+from app.store.models import DigestRun, Workspace
+from app.store.upsert import insert_new
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What happened to one workspace's digest for one week."""
+
+    team_id: str
+    week: str
+    status: str  # queued | quiet | already | skipped | no-channel
+
+
+def scheduled_at(workspace: Workspace, now: datetime) -> datetime:
+    """The latest scheduled digest time (weekday and hour, workspace zone) at or before `now`."""
+    tz = zone(workspace.timezone)
+    local = now.astimezone(tz)
+    day = local.date() - timedelta(days=(local.weekday() - workspace.digest_weekday) % 7)
+    for back in (0, 7):
+        candidate = datetime.combine(
+            day - timedelta(days=back), time(workspace.digest_hour), tzinfo=tz
+        )
+        # Normalising through UTC resolves a scheduled hour that falls in a DST gap.
+        instant = candidate.astimezone(zone("UTC"))
+        if instant <= now:
+            return instant
+    raise AssertionError("a scheduled time a week back is always in the past")
+
+
+def covered_week(workspace: Workspace, at: datetime) -> Week:
+    """The calendar week (Monday to Sunday, workspace zone) that ended before the run at `at`."""
+    tz = zone(workspace.timezone)
+    this_week = week_of(at, tz)
+    return week_of(this_week.start - timedelta(seconds=1), tz)
+
+
+def channel_for(workspace: Workspace) -> str | None:
+    """Where the digest goes: the digest channel, else the kudos channel, else nowhere."""
+    return workspace.digest_channel_id or workspace.kudos_channel_id
+
+
+def run_due(
+    sessions: SessionFactory, now: datetime, team_id: str | None = None
+) -> list[RunOutcome]:
+    """Post every digest that is due at `now` and not yet posted; skip (and log) stale ones."""
+    with sessions() as session:
+        query = select(Workspace.team_id).where(Workspace.active.is_(True))
+        if team_id is not None:
+            query = query.where(Workspace.team_id == team_id)
+        teams = list(session.scalars(query))
+    outcomes = []
+    for team in teams:
+        with transaction(sessions) as session:
+            outcome = _run_one(session, session.get_one(Workspace, team), now)
+        if outcome is not None:
+            outcomes.append(outcome)
+    return outcomes
+
+
+def _run_one(session: Session, workspace: Workspace, now: datetime) -> RunOutcome | None:
+    at = scheduled_at(workspace, now)
+    week = covered_week(workspace, at)
+    claimed = session.scalar(
+        select(DigestRun.id).where(
+            DigestRun.team_id == workspace.team_id, DigestRun.week == week.label
+        )
+    )
+    # Weeks before the install are nobody's news, and not worth a "skipped" line either.
+    if claimed is not None or channel_for(workspace) is None or week.end <= workspace.installed_at:
+        return None
+    if now - at > timedelta(hours=workspace.digest_grace_hours):
+        # Too late to be news: record the skip so it is logged once, and post nothing.
+        if _claim(session, workspace.team_id, week.label, "skipped", "schedule", now):
+            log.warning(
+                "digest for %s week %s skipped: due %s, now %s is past the %d h grace",
+                workspace.team_id,
+                week.label,
+                at.isoformat(),
+                now.isoformat(),
+                workspace.digest_grace_hours,
+            )
+            return RunOutcome(workspace.team_id, week.label, "skipped")
+        return None
+    return post(session, workspace, week, now, trigger="schedule")
+
+
+def _claim(
+    session: Session, team_id: str, week: str, status: str, trigger: str, now: datetime
+) -> bool:
+    row = {
+        "team_id": team_id,
+        "week": week,
+        "status": status,
+        "trigger": trigger,
+        "created_at": now,
+    }
+    return insert_new(session, DigestRun, row, key=["team_id", "week"])
+
+
+def render(
+    session: Session, workspace: Workspace, week: Week, now: datetime
+) -> tuple[str, list[dict[str, Any]], bool]:
+    """The digest of `week` as of `now`: its fallback text, its blocks, and whether it was quiet."""
+    digest = compose_digest(session, workspace.team_id, week.start, week.end, now=now)
+    text, blocks = digest_blocks(digest)
+    return text, blocks, digest.is_quiet
+
+
+def post(
+    session: Session, workspace: Workspace, week: Week, now: datetime, *, trigger: str
+) -> RunOutcome:
+    """Claim `week`'s digest and queue its post, or report that it was already claimed."""
+    channel = channel_for(workspace)
+    if channel is None:
+        return RunOutcome(workspace.team_id, week.label, "no-channel")
+    if not _claim(session, workspace.team_id, week.label, "queued", trigger, now):
+        return RunOutcome(workspace.team_id, week.label, "already")
+    text, blocks, quiet = render(session, workspace, week, now)
+    if quiet and not workspace.digest_when_quiet:
+        run = session.scalars(
+            select(DigestRun).where(
+                DigestRun.team_id == workspace.team_id, DigestRun.week == week.label
+            )
+        ).one()
+        run.status = "quiet"
+        return RunOutcome(workspace.team_id, week.label, "quiet")
+    outbox.queue(
+        session,
+        team_id=workspace.team_id,
+        method="chat.postMessage",
+        args={"channel": channel, "text": text, "blocks": blocks, "unfurl_links": False},
+        dedupe_key=f"digest:{week.label}",
+        now=now,
+    )
+    return RunOutcome(workspace.team_id, week.label, "queued")

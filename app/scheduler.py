@@ -1,0 +1,95 @@
+"""APScheduler wiring: triggers only. The work lives in `app.digest.runs` and `app.nudges`.
+
+Each process may run its own scheduler: APScheduler does not share a job store between processes,
+and it need not, since every job's effect is claimed by a database key (a digest per workspace and
+week, a nudge per ask and round). Jobs read the injected clock, never APScheduler's.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from app.digest.runs import RunOutcome, run_due
+from app.nudges.service import PassResult, run_pass
+from app.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """How often each pass runs, in seconds."""
+
+    digests: float = 60.0
+    nudges: float = 300.0
+
+
+class Scheduler:
+    """Runs the digest and nudge passes on a cadence in background threads: start() to stop()."""
+
+    def __init__(self, runtime: Runtime, cadence: Cadence | None = None) -> None:
+        self.runtime = runtime
+        self.cadence = cadence or Cadence()
+        self._scheduler: BackgroundScheduler | None = None
+
+    def start(self) -> None:
+        """Start the triggers; each pass also runs once at start, to catch up after downtime."""
+        scheduler = BackgroundScheduler(
+            timezone="UTC",
+            # A pass that overran its slot runs once, not once per missed slot.
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
+        )
+        # APScheduler triggers on the wall clock; the passes themselves read the injected one.
+        first = datetime.now(UTC)
+        scheduler.add_job(
+            self.digests,
+            IntervalTrigger(seconds=self.cadence.digests),
+            id="digests",
+            next_run_time=first,
+        )
+        scheduler.add_job(
+            self.nudges,
+            IntervalTrigger(seconds=self.cadence.nudges),
+            id="nudges",
+            next_run_time=first,
+        )
+        scheduler.start()
+        self._scheduler = scheduler
+        log.info(
+            "scheduler started: digests every %.0f s, nudges every %.0f s",
+            self.cadence.digests,
+            self.cadence.nudges,
+        )
+
+    def stop(self) -> None:
+        """Stop the triggers and wait for a pass in progress to finish."""
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=True)
+            self._scheduler = None
+
+    def digests(self) -> list[RunOutcome]:
+        """Post the digests due now; never raises (a failed pass is logged and retried)."""
+        try:
+            outcomes = run_due(self.runtime.sessions, self.runtime.clock.now())
+        except Exception:
+            log.exception("digest pass failed; the next pass retries")
+            return []
+        for outcome in outcomes:
+            log.info("digest %s %s: %s", outcome.team_id, outcome.week, outcome.status)
+        return outcomes
+
+    def nudges(self) -> PassResult | None:
+        """Run the nudge pass now; never raises (a failed pass is logged and retried)."""
+        try:
+            result = run_pass(self.runtime.sessions, self.runtime.clock.now())
+        except Exception:
+            log.exception("nudge pass failed; the next pass retries")
+            return None
+        if result.examined or any(result.done.values()):
+            log.info("nudge pass: %d asks, %s", result.examined, dict(result.done))
+        return result
