@@ -53,6 +53,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=15000")
+    # Without statistics the planner picks poor indexes for the digest's pair look-ups; SQLite
+    # advises this on opening a long-lived connection (it only analyses what needs it).
+    cursor.execute("PRAGMA optimize=0x10002")
     cursor.close()
 
 

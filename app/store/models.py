@@ -187,10 +187,15 @@ class KudosRecipient(Base):
     )
     recipient_id: Mapped[str] = mapped_column(USER, primary_key=True)
     team_id: Mapped[str] = mapped_column(TEAM, _team_fk())
+    # The kudos's giver again, so "have these two ever thanked each other?" is one index probe.
+    giver_id: Mapped[str] = mapped_column(USER)
 
     kudos: Mapped[Kudos] = relationship(back_populates="recipients")
 
-    __table_args__ = (Index(None, "team_id", "recipient_id"),)
+    __table_args__ = (
+        Index(None, "team_id", "recipient_id"),
+        Index(None, "team_id", "giver_id", "recipient_id"),
+    )
 
 
 class Ask(Base):
@@ -228,6 +233,9 @@ class Ask(Base):
         Index(None, "team_id", "created_at"),
         Index(None, "status", "next_nudge_at"),
         Index(None, "team_id", "channel_id", "message_ts"),
+        Index(None, "team_id", "answered_at"),
+        Index(None, "team_id", "claimed_at"),
+        Index(None, "team_id", "status", "created_at"),
     )
 
 
@@ -241,6 +249,8 @@ class AskHelper(Base):
     )
     helper_id: Mapped[str] = mapped_column(USER, primary_key=True)
     team_id: Mapped[str] = mapped_column(TEAM, _team_fk())
+    # The ask's asker again, so "has this person ever helped that one?" is one index probe.
+    asker_id: Mapped[str] = mapped_column(USER)
     credited_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     ask: Mapped[Ask] = relationship(back_populates="helpers")
@@ -248,6 +258,7 @@ class AskHelper(Base):
     __table_args__ = (
         Index(None, "team_id", "credited_at"),
         Index(None, "team_id", "helper_id"),
+        Index(None, "team_id", "helper_id", "asker_id"),
     )
 
 
