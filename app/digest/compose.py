@@ -8,6 +8,7 @@ the whole history. Content from private channels and DMs is counted and never qu
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import String, and_, column, func, literal, or_, select, text
 from sqlalchemy.orm import Session
 
 from app.calendar import zone
@@ -40,6 +41,9 @@ OPEN_LISTED = 10
 UNMET_LISTED = 10
 # Bound parameters per IN list: far below SQLite's 32,766 and PostgreSQL's 65,535 limits.
 CHUNK = 500
+# Directed pairs per history query (they travel as one parameter).
+PAIRS_PER_QUERY = 5_000
+USER = String(32)
 LIVE_ASK = ("open", "claimed", "answered")
 _MENTIONED = re.compile(r"<@([UW][A-Z0-9]{1,20})")
 T = TypeVar("T")
@@ -232,7 +236,9 @@ def compose_digest(
     now: datetime,
 ) -> Digest:
     """Read workspace `team_id`'s week [start, end) as it stands at `now` into a `Digest`."""
-    workspace = session.get_one(Workspace, team_id)
+    timezone, domain = session.execute(
+        select(Workspace.timezone, Workspace.domain).where(Workspace.team_id == team_id)
+    ).one()
     window = _Window(team_id, week_start_utc, min(week_end_utc, now))
     kudos = _week_kudos(session, window)
     helped = _week_help(session, window)
@@ -247,14 +253,14 @@ def compose_digest(
     names = {user: person.name for user, person in people.items()}
     return Digest(
         team_id=team_id,
-        week=week_label(week_start_utc, zone(workspace.timezone)),
+        week=week_label(week_start_utc, zone(timezone)),
         start=week_start_utc,
         end=week_end_utc,
         as_of=now,
         helpers=_helper_lines(kudos, helped, names),
         top_thanked=_top_thanked(kudos, people),
         connections=_new_connections(session, window, kudos, helped, names),
-        open_asks=_open_listing(open_asks, workspace.domain, names),
+        open_asks=_open_listing(open_asks, domain, names),
         new_offers=_new_offers(offers, people),
         unmet_topics=_unmet_topics(session, team_id, asks),
         unsung=_unsung(unsung_counts, people),
@@ -339,7 +345,7 @@ def _week_answers(session: Session, window: _Window) -> list[_AnswerRow]:
     """Asks answered or taken on in the window, with who did it.
 
     Only `created_at` is indexed on asks, so without indexes on `answered_at` and `claimed_at`
-    this query reads the workspace's asks (see the report on indexes); the result stays small.
+    this query reads the workspace's asks (see "Digest" in bench/README.md); the result is small.
     """
     answered = and_(Ask.answered_at >= window.start, Ask.answered_at < window.until)
     claimed = and_(Ask.claimed_at >= window.start, Ask.claimed_at < window.until)
@@ -446,8 +452,8 @@ def _people_needed(
     people |= set(unsung) | {user for user, _ in offers} | {row[1] for row in open_asks[0]}
     quoted = [k.message for k in kudos if not k.private] + [h.text for h in helped if not h.private]
     quoted += [row[2] for row in open_asks[0]]
-    for text in quoted:
-        people.update(_MENTIONED.findall(text))
+    for body in quoted:
+        people.update(_MENTIONED.findall(body))
     return people
 
 
@@ -520,43 +526,75 @@ def _met_before(
 ) -> set[tuple[str, str]]:
     """The pairs among `pairs` with any live kudos or credited help between them before the week.
 
-    Looked up only for this week's pairs, a chunk at a time: `giver IN (…) AND recipient IN (…)`
-    walks the (team_id, giver_id, created_at) index for those givers; the exact pairs are picked
-    out here, since the IN lists also admit cross pairs.
+    Asked only about this week's pairs, `PAIRS_PER_QUERY` directed pairs per statement; the pairs
+    travel as one parameter, so the statement text never changes and is compiled once.
     """
     directed = sorted({p for a, b in pairs for p in ((a, b), (b, a))})
     met: set[tuple[str, str]] = set()
-    for chunk in _chunks(directed):
-        firsts, seconds = {a for a, _ in chunk}, {b for _, b in chunk}
-        wanted = set(chunk)
-        for query in _history_queries(window, firsts, seconds):
-            met.update(_pair(a, b) for a, b in session.execute(query) if (a, b) in wanted)
+    for chunk in _chunks(directed, PAIRS_PER_QUERY):
+        wanted = _pairs_table(session, chunk)
+        for probe in (_thanked_before(window, wanted), _helped_before(window, wanted)):
+            found = select(wanted.c.a, wanted.c.b).where(probe.is_not(None))
+            met.update(_pair(a, b) for a, b in session.execute(found))
     return met
 
 
-def _history_queries(window: _Window, firsts: set[str], seconds: set[str]) -> Iterator[Any]:
-    yield (
-        select(Kudos.giver_id, KudosRecipient.recipient_id)
-        .distinct()
+def _pairs_table(session: Session, chunk: Sequence[tuple[str, str]]) -> Any:
+    """A CTE of (a, b) rows from one bound parameter: arrays on PostgreSQL, JSON on SQLite."""
+    if session.get_bind().dialect.name == "postgresql":
+        source = text(
+            "SELECT a, b FROM unnest(CAST(:firsts AS varchar[]), CAST(:seconds AS varchar[]))"
+            " AS pairs(a, b)"
+        ).bindparams(firsts=[a for a, _ in chunk], seconds=[b for _, b in chunk])
+    else:
+        source = text(
+            "SELECT json_extract(value, '$[0]') AS a, json_extract(value, '$[1]') AS b"
+            " FROM json_each(:pairs)"
+        ).bindparams(pairs=json.dumps(list(chunk)))
+    return source.columns(column("a", USER), column("b", USER)).cte("wanted")
+
+
+# Each probe is a scalar subquery with LIMIT 1: the planner must run it once per wanted pair
+# through the person's index and stop at the first hit, and may not turn it into a join or a
+# hash over the whole history. A pair that never met still walks a's whole history (given
+# kudos, or credited help), which grows with history: see "Digest" in bench/README.md.
+
+
+def _thanked_before(window: _Window, wanted: Any) -> Any:
+    """Whether wanted.a gave wanted.b a live kudos before the week (index: team, giver, time)."""
+    return (
+        select(literal(1))
+        .select_from(Kudos)
         .join(KudosRecipient, KudosRecipient.kudos_id == Kudos.id)
         .where(
             Kudos.team_id == window.team_id,
-            Kudos.giver_id.in_(firsts),
+            Kudos.giver_id == wanted.c.a,
             Kudos.created_at < window.start,
             Kudos.undone_at.is_(None),
-            KudosRecipient.recipient_id.in_(seconds),
+            KudosRecipient.recipient_id == wanted.c.b,
         )
+        .limit(1)
+        .scalar_subquery()
     )
-    yield (
-        select(AskHelper.helper_id, Ask.asker_id)
-        .distinct()
+
+
+def _helped_before(window: _Window, wanted: Any) -> Any:
+    """Whether wanted.a was credited on an ask by wanted.b before the week (index: team, helper).
+
+    SQLite needs planner statistics (ANALYZE) to prefer this index over (team_id, credited_at).
+    """
+    return (
+        select(literal(1))
+        .select_from(AskHelper)
         .join(Ask, Ask.id == AskHelper.ask_id)
         .where(
             AskHelper.team_id == window.team_id,
-            AskHelper.helper_id.in_(firsts),
+            AskHelper.helper_id == wanted.c.a,
             AskHelper.credited_at < window.start,
-            Ask.asker_id.in_(seconds),
+            Ask.asker_id == wanted.c.b,
         )
+        .limit(1)
+        .scalar_subquery()
     )
 
 
@@ -601,11 +639,11 @@ def _unmet_topics(
     """
     asked: Counter[str] = Counter()
     tagged: set[str] = set()
-    for text, topics, private in asks:
+    for body, topics, private in asks:
         if private:
             continue
         asked.update(set(topics))
-        tagged.update(t for t in (normalize(v) for v in parse(text).values) if t)
+        tagged.update(t for t in (normalize(v) for v in parse(body).values) if t)
     candidates = {t for t, n in asked.items() if n >= 2 or t in tagged}
     offered = _offered(session, team_id, candidates)
     unmet = [UnmetTopic(t, asked[t]) for t in candidates - offered]

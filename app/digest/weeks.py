@@ -58,8 +58,8 @@ def parse_week(arg: str, now: datetime, tz: ZoneInfo) -> Week:
         return week_of(now, tz)
     if text.lower() == "last":
         return week_of(week_of(now, tz).start - timedelta(seconds=1), tz)
+    start, end = iso_week_bounds(text, tz)
     label = text.upper()
-    start, end = iso_week_bounds(label, tz)
     if start > now:
         raise ValueError(f"week {label} has not started yet; {_USAGE}")
     return Week(label, start, end)

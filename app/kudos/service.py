@@ -153,7 +153,10 @@ def give(session: Session, request: KudosRequest, now: datetime) -> Given | Refu
         source=request.source,
         created_at=now,
         dedupe_key=request.dedupe_key,
-        recipients=[KudosRecipient(team_id=request.team_id, recipient_id=r, giver_id=request.giver_id) for r in recipients],
+        recipients=[
+            KudosRecipient(team_id=request.team_id, recipient_id=r, giver_id=request.giver_id)
+            for r in recipients
+        ],
     )
     session.add(kudos)
     session.flush()

@@ -76,7 +76,9 @@ def kudos(
         message=message,
         created_at=at,
         undone_at=at + timedelta(minutes=1) if undone else None,
-        recipients=[KudosRecipient(recipient_id=r, team_id="T1", giver_id=giver) for r in recipients],
+        recipients=[
+            KudosRecipient(recipient_id=r, team_id="T1", giver_id=giver) for r in recipients
+        ],
     )
     session.add(row)
     session.flush()

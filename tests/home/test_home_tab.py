@@ -69,7 +69,9 @@ def test_home_is_refreshed_for_people_who_opened_it_when_kudos_arrive(
     _home(slack, "U0ALICE", "No kudos yet")
     kudos_cmd("<@U0ALICE|alice> <@U0CAROL|carol> thanks for the on-call swap", user="U0BOB")
     refreshed = _home(slack, "U0ALICE", "on-call swap")
-    assert "<@U0BOB> → <@U0ALICE>, <@U0CAROL>" in json.dumps(refreshed.args["view"], ensure_ascii=False)
+    assert "<@U0BOB> → <@U0ALICE>, <@U0CAROL>" in json.dumps(
+        refreshed.args["view"], ensure_ascii=False
+    )
     bot.worker.drain(5)
     # Carol never opened her Home tab: nothing is published for her.
     assert {c.args["user_id"] for c in slack.calls_to("views.publish")} == {"U0ALICE"}

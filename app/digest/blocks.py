@@ -1,0 +1,300 @@
+"""Block Kit for the weekly digest: a pure drawing of a `Digest`, inside Slack's limits.
+
+Who pings whom (decided here, on purpose): the digest is a celebration, so the people it thanks
+in "who helped whom" are mentioned (`<@U…>`) and get a notification, but at most `max_people` of
+them; the people they helped, the most-thanked list (as `/kudos top` does), new connections,
+offers and unsung helpers are named in plain text and ping nobody. User text is escaped and its
+broadcasts made inert (`render_inert`); private items are counted, never quoted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from app.digest.compose import Digest, Help, HelperLine, OpenAsks
+from app.kudos.mentions import escape, render_inert, unescape
+
+Block = dict[str, Any]
+MAX_BLOCKS = 50
+SECTION_LIMIT = 3000
+HEADER_LIMIT = 150
+MAX_PEOPLE = 20
+MAX_HELPS = 3
+MAX_LISTED = 10
+
+
+def digest_blocks(
+    digest: Digest, *, max_people: int = MAX_PEOPLE, max_helps: int = MAX_HELPS
+) -> tuple[str, list[Block]]:
+    """Return the digest's notification text and blocks: ≤ 50 blocks, every text within limits."""
+    blocks: list[Block] = [_header(f":sparkles: Who helped whom, week {digest.week}")]
+    if digest.is_quiet:
+        blocks.append(_section(_quiet_note(digest.open_asks)))
+        return f"Week {digest.week}: a quiet week.", _fit(blocks)
+    blocks.append(_context(_summary(digest)))
+    sections = [
+        _helpers(digest.helpers, max_people, max_helps),
+        _top_thanked(digest, max_people),
+        _connections(digest, max_people),
+        _open_asks(digest.open_asks),
+        _new_offers(digest, max_people),
+        _unmet_topics(digest),
+        _unsung(digest, max_people),
+    ]
+    for lines in sections:
+        if lines:
+            blocks.append({"type": "divider"})
+            blocks.extend(_section(text) for text in _pack(lines))
+    blocks.append(_context(FOOTER))
+    return _fallback(digest), _fit(blocks)
+
+
+FOOTER = (
+    "Thank someone: `/kudos @teammate thanks for …`  ·  Need help? `/ask`  ·  "
+    "Know something? `/offer topic`"
+)
+
+
+def _fallback(digest: Digest) -> str:
+    t = digest.totals
+    return (
+        f"Week {digest.week}: {_count(t.kudos, 'kudos', 'kudos')}, "
+        f"{_count(t.asks_resolved, 'ask resolved', 'asks resolved')}, "
+        f"{_count(t.helpers, 'person helped', 'people helped')}."
+    )
+
+
+def _summary(digest: Digest) -> str:
+    t = digest.totals
+    kudos = _count(t.kudos, "kudos", "kudos")
+    if t.private_kudos:
+        kudos += f" ({t.private_kudos} in private conversations)"
+    parts = [
+        kudos,
+        _count(t.asks, "new ask", "new asks"),
+        _count(t.asks_resolved, "resolved with credit", "resolved with credit"),
+        _count(t.helpers, "person thanked or credited", "people thanked or credited"),
+    ]
+    so_far = "  ·  _the week so far_" if digest.as_of < digest.end else ""
+    return "  ·  ".join(parts) + so_far
+
+
+def _quiet_note(open_asks: OpenAsks) -> str:
+    note = (
+        ":seedling: A quiet week: no kudos, asks or offers yet. Did someone help you lately? "
+        "Say so with `/kudos @teammate thanks for …`, or offer what you know with `/offer`."
+    )
+    if open_asks.total:
+        note += f"\n{_count(open_asks.total, 'ask is', 'asks are')} still waiting for help."
+    return note
+
+
+# -- sections: each returns its lines, the first being its title --------------------------------
+
+
+def _helpers(lines: Sequence[HelperLine], max_people: int, max_helps: int) -> list[str]:
+    if not lines:
+        return []
+    out = ["*:handshake: Who helped whom*"]
+    out += [_helper_line(line, max_helps) for line in lines[:max_people]]
+    out += _more(len(lines) - max_people, "more person helped", "more people helped")
+    return out
+
+
+def _helper_line(line: HelperLine, max_helps: int) -> str:
+    parts = [_help(h) for h in line.helps[:max_helps]]
+    rest = len(line.helps) - max_helps
+    if rest > 0:
+        parts.append(f"and {rest} more")
+    return _clip(f"• <@{line.helper_id}> " + "; ".join(parts))
+
+
+def _help(item: Help) -> str:
+    other = _name(item.other_name)
+    if item.kind == "ask":
+        said = f"helped {other}"
+        where = " with " + _quote(item.quote) if item.quote else ""
+    else:
+        said = f"was thanked by {other}"
+        where = " for " + _quote(item.quote) if item.quote else ""
+    if item.private:
+        where = " (in a private conversation)"
+    return said + where
+
+
+def _top_thanked(digest: Digest, max_people: int) -> list[str]:
+    rows = digest.top_thanked[: min(max_people, MAX_LISTED)]
+    if not rows:
+        return []
+    out = ["*:star2: Most thanked this week*"]
+    for rank, row in enumerate(rows, start=1):
+        people = _count(row.givers, "person", "people")
+        out.append(f"{rank}. {_name(row.name)}: thanked by {people} ({row.kudos} kudos)")
+    return out
+
+
+def _connections(digest: Digest, max_people: int) -> list[str]:
+    pairs = digest.connections
+    if not pairs:
+        return []
+    shown = max(1, min(max_people, MAX_LISTED))
+    out = [f"*:link: New connections* ({len(pairs)} pairs connected for the first time)"]
+    out += [f"• {_name(c.first_name)} and {_name(c.second_name)}" for c in pairs[:shown]]
+    out += _more(len(pairs) - shown, "more pair", "more pairs")
+    return out
+
+
+def _open_asks(open_asks: OpenAsks) -> list[str]:
+    if not open_asks.total:
+        return []
+    out = [f"*:raising_hand: Still open* ({_count(open_asks.total, 'ask', 'asks')})"]
+    for ask in open_asks.listed:
+        quote = _quote(ask.quote)
+        shown = f"<{ask.link}|{quote}>" if ask.link else quote
+        out.append(f"• {shown} by {_name(ask.asker_name)}")
+    unlisted = open_asks.public - len(open_asks.listed)
+    out += _more(unlisted, "more public ask", "more public asks")
+    if open_asks.private:
+        out.append(f"…and {_count(open_asks.private, 'ask', 'asks')} in private conversations.")
+    return out
+
+
+def _new_offers(digest: Digest, max_people: int) -> list[str]:
+    offers = digest.new_offers
+    if not offers:
+        return []
+    shown = min(max_people, MAX_LISTED)
+    out = ["*:gift: New offers of help*"]
+    for offer in offers[:shown]:
+        topics = ", ".join(_topic(t) for t in offer.topics[:MAX_LISTED])
+        extra = len(offer.topics) - MAX_LISTED
+        out.append(f"• {_name(offer.name)}: {topics}" + (f" and {extra} more" if extra > 0 else ""))
+    out += _more(len(offers) - shown, "more person offered", "more people offered")
+    return out
+
+
+def _unmet_topics(digest: Digest) -> list[str]:
+    topics = digest.unmet_topics
+    if not topics:
+        return []
+    listed = ", ".join(f"{_topic(t.topic)} ({_count(t.asks, 'ask', 'asks')})" for t in topics)
+    return [
+        "*:mag: Asked about, but nobody offers*",
+        f"{listed}\nKnow one of these? `/offer topic` and you'll hear when it comes up.",
+    ]
+
+
+def _unsung(digest: Digest, max_people: int) -> list[str]:
+    people = digest.unsung
+    if not people:
+        return []
+    shown = min(max_people, MAX_LISTED)
+    out = ["*:medal: Unsung helpers* (answered asks, not credited yet)"]
+    out += [f"• {_name(p.name)}: {_count(p.asks, 'ask', 'asks')}" for p in people[:shown]]
+    out += _more(len(people) - shown, "more person", "more people")
+    return out
+
+
+# -- text helpers ---------------------------------------------------------------------------------
+
+
+def _name(name: str) -> str:
+    """A person's name as plain text: escaped, and never a broadcast even if it reads "@here"."""
+    return render_inert(escape(name))
+
+
+def _quote(quote: str) -> str:
+    # Quotes from compose are still Slack-escaped; render_inert keeps that and quietens them.
+    return f"“{render_inert(quote)}”"
+
+
+def _topic(topic: str) -> str:
+    return f"`{escape(topic)}`"
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
+
+
+def _more(n: int, one: str, many: str) -> list[str]:
+    return [f"…and {_count(n, one, many)}."] if n > 0 else []
+
+
+def _clip(text: str, limit: int = SECTION_LIMIT) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _pack(lines: Sequence[str]) -> list[str]:
+    """Join lines into as few section texts as fit under Slack's 3,000 characters each."""
+    texts: list[str] = []
+    current = ""
+    for line in (_clip(line) for line in lines):
+        if current and len(current) + 1 + len(line) > SECTION_LIMIT:
+            texts.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    if current:
+        texts.append(current)
+    return texts
+
+
+def _header(text: str) -> Block:
+    clipped = text if len(text) <= HEADER_LIMIT else text[: HEADER_LIMIT - 1] + "…"
+    return {"type": "header", "text": {"type": "plain_text", "text": clipped, "emoji": True}}
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": _clip(text)}}
+
+
+def _context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(text)}]}
+
+
+def _fit(blocks: list[Block]) -> list[Block]:
+    """Keep within Slack's 50 blocks: drop the tail and say the digest was shortened."""
+    if len(blocks) <= MAX_BLOCKS:
+        return blocks
+    return [*blocks[: MAX_BLOCKS - 1], _context("_The digest was shortened to fit in Slack._")]
+
+
+# -- plain text, for `--dry-run` -----------------------------------------------------------------
+
+_LINK = re.compile(r"<([^<>|]+)\|([^<>]*)>")
+_BARE = re.compile(r"<([^<>|]+)>")
+
+
+def digest_as_text(blocks: Sequence[Block]) -> str:
+    """Return the blocks as readable plain text: mentions as @U…, links as "label (url)"."""
+    out: list[str] = []
+    for block in blocks:
+        out.extend(_block_text(block))
+    return "\n".join(out)
+
+
+def _block_text(block: Block) -> list[str]:
+    kind = block.get("type")
+    if kind == "divider":
+        return ["—" * 3]
+    texts: list[str] = []
+    if isinstance(block.get("text"), dict):
+        texts.append(str(block["text"].get("text", "")))
+    texts += [str(e.get("text", "")) for e in block.get("elements", []) if isinstance(e, dict)]
+    return [_plain(t) for t in texts]
+
+
+def _plain(mrkdwn: str) -> str:
+    text = _LINK.sub(lambda m: _label(m.group(1), m.group(2)), mrkdwn)
+    text = _BARE.sub(lambda m: _label(m.group(1), None), text)
+    return unescape(text).replace("\u2060", "")
+
+
+def _label(target: str, label: str | None) -> str:
+    if target.startswith(("@", "#")):
+        return target[:1] + (label or target[1:])
+    if target.startswith("!"):
+        return "@" + (label or target[1:]).lstrip("@")
+    return f"{label} ({target})" if label else target
