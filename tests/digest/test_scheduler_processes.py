@@ -29,6 +29,7 @@ from app.settings import Settings
 from app.store.db import transaction
 from app.store.models import AskNudge, DigestRun, OutboxMessage, Workspace
 from app.workspaces.service import Identity, ensure_workspace
+from tests.clocks import OffsetClock
 from tests.conftest import BOT_TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,16 +39,6 @@ FIRES = "2026-11-30T14:30:00Z"  # the next Monday 09:30 in New York: digest and 
 PUBLIC = asks.Origin("C0GENERAL", is_private=False, is_dm=False, bot_is_member=True)
 
 
-class ShiftedClock:
-    """The wall clock, moved so that it starts at `start`."""
-
-    def __init__(self, start: datetime) -> None:
-        self._offset = start - datetime.now(UTC)
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self._offset
-
-
 @pytest.fixture
 def runtime(database_url: str, slack: SlackStandIn) -> Iterator[Runtime]:
     settings = Settings(
@@ -55,7 +46,7 @@ def runtime(database_url: str, slack: SlackStandIn) -> Iterator[Runtime]:
     )
     # The schedulers run as of FIRES; so do we, so what they queued is due when we deliver.
     # The clock keeps moving from there: paced messages come due a second later, as in life.
-    built = build_runtime(settings, ShiftedClock(datetime.fromisoformat(FIRES)))
+    built = build_runtime(settings, OffsetClock(datetime.fromisoformat(FIRES)))
     yield built
     built.close()
 

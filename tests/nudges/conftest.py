@@ -1,0 +1,40 @@
+"""A bot living on Monday 2026-11-23, 10:00 in New York, whose clock tests move forward."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from app.sandbox.driver import SlackDriver
+from app.sandbox.slack_api import SlackStandIn
+from app.server import BotServer
+from tests.asks.conftest import ask_cmd
+from tests.clocks import OffsetClock
+from tests.conftest import SIGNING_SECRET, bot_settings
+
+__all__ = ["ask_cmd"]
+MONDAY_10_NY = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> OffsetClock:
+    """The bot's clock."""
+    return OffsetClock(MONDAY_10_NY)
+
+
+@pytest.fixture
+def bot(database_url: str, slack: SlackStandIn, clock: OffsetClock) -> Iterator[BotServer]:
+    """The bot on `clock`, served in-process against the stand-in."""
+    settings = bot_settings(database_url, slack)
+    server = BotServer(settings, clock=clock, host="127.0.0.1", port=0).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def driver(bot: BotServer) -> Iterator[SlackDriver]:
+    """Signed requests to the bot, as Slack sends them."""
+    with SlackDriver(bot.url, SIGNING_SECRET) as slack_driver:
+        yield slack_driver

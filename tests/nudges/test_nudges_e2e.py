@@ -1,0 +1,134 @@
+"""Nudges as people meet them over Slack: the follow-up's "Resolved, thank them", the last
+round's "Keep it open", and "Stop these" on an expert's DM, driven by signed requests."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from app.nudges.service import run_pass
+from app.sandbox import payloads
+from app.sandbox.driver import SlackDriver
+from app.sandbox.slack_api import Call, SlackStandIn
+from app.server import BotServer
+from app.store.models import Member
+from tests.asks.conftest import QUESTION, Send, posted, reply, stored_ask
+from tests.clocks import OffsetClock
+from tests.kudos.conftest import configure
+
+
+def _dm(slack: SlackStandIn, user: str, containing: str) -> Call:
+    return slack.wait_for(
+        lambda c: (
+            c.method == "chat.postMessage"
+            and c.args.get("channel") == user
+            and containing in json.dumps(c.args)
+        )
+    )[-1]
+
+
+def _press(driver: SlackDriver, user: str, on: Call, action_id: str) -> None:
+    """Click `action_id` on the DM `on` as `user`, from the DM where it was posted."""
+    button = _button(on, action_id)
+    payload = payloads.block_actions(
+        user_id=user,
+        action_id=action_id,
+        value=button["value"],
+        channel_id=on.response["channel"],
+        message_ts=on.response["ts"],
+    )
+    assert driver.interactive(payload).status_code == 200
+
+
+def _told(slack: SlackStandIn, user: str, containing: str) -> None:
+    slack.wait_for(
+        lambda c: (
+            c.method == "chat.postEphemeral"
+            and c.args.get("user") == user
+            and containing in c.args.get("text", "")
+        )
+    )
+
+
+def _button(call: Call, action_id: str) -> dict:
+    for block in call.args["blocks"]:
+        for element in block.get("elements", []):
+            if element.get("action_id") == action_id:
+                return dict(element)
+    raise AssertionError(f"no {action_id} button")
+
+
+def _pass(bot: BotServer, clock: OffsetClock) -> None:
+    run_pass(bot.runtime.sessions, clock.now())
+    bot.runtime.doorbell.set()
+
+
+def test_a_day_after_an_answer_the_asker_thanks_with_one_click(
+    bot: BotServer,
+    slack: SlackStandIn,
+    driver: SlackDriver,
+    ask_cmd: Send,
+    clock: OffsetClock,
+) -> None:
+    ask, _ = posted(bot, slack, lambda text: ask_cmd(text, user="U0BOB"))
+    reply(driver, ask, "U0CAROL", "9000000010.000001", text="Rotate it with the vault CLI")
+    clock.advance(timedelta(hours=25))  # Tuesday 11:00 in New York: working hours
+    _pass(bot, clock)
+    follow_up = _dm(slack, "U0BOB", "answered your ask")
+    assert "<@U0CAROL>" in follow_up.args["text"]
+    _press(driver, "U0CAROL", follow_up, "nudge.thank")  # not Carol's ask
+    assert stored_ask(bot).status == "answered"
+    _press(driver, "U0BOB", follow_up, "nudge.thank")
+    resolved = stored_ask(bot)
+    assert resolved.status == "resolved"
+    assert [h.helper_id for h in resolved.helpers] == ["U0CAROL"]
+    slack.wait_for(
+        lambda c: (
+            c.method == "chat.postMessage"
+            and "Thank you for answering my ask" in json.dumps(c.args)
+            and c.args.get("channel") == "C0GENERAL"
+        )
+    )
+    # A second pass sends no second follow-up.
+    clock.advance(timedelta(hours=2))
+    _pass(bot, clock)
+    bot.worker.drain(5)
+    follow_ups = [
+        c for c in slack.calls_to("chat.postMessage") if "answered your ask" in json.dumps(c.args)
+    ]
+    assert len(follow_ups) == 1
+
+
+def test_the_last_round_asks_the_asker_and_experts_can_stop_the_notes(
+    bot: BotServer,
+    slack: SlackStandIn,
+    driver: SlackDriver,
+    ask_cmd: Send,
+    clock: OffsetClock,
+) -> None:
+    configure(bot, matches_per_ask=1)
+    driver.command(command="/offer", text="postgres", user_id="U0CAROL", channel_id="C0GENERAL")
+    ask, _ = posted(bot, slack, lambda text: ask_cmd(QUESTION, user="U0BOB"))
+    match = _dm(slack, "U0CAROL", "which you offered")
+    _press(driver, "U0CAROL", match, "ask.stop_matches")
+    with bot.runtime.sessions() as session:
+        assert session.get_one(Member, ("T0001", "U0CAROL")).nudges_opt_out is True
+    _told(slack, "U0CAROL", "won't send you asks")
+    # Friday 14:05 in New York is past 40 working hours: the asker is asked what to do.
+    clock.advance(timedelta(days=4, hours=4, minutes=5))
+    _pass(bot, clock)  # round one is due first: one round per pass
+    _pass(bot, clock)
+    clock.advance(timedelta(minutes=2))
+    _pass(bot, clock)
+    clock.advance(timedelta(minutes=2))
+    _pass(bot, clock)
+    last = _dm(slack, "U0BOB", "Nobody has answered your ask yet")
+    assert [e["action_id"] for e in last.args["blocks"][1]["elements"]] == [
+        "nudge.keep",
+        "ask.resolve",
+        "ask.close",
+    ]
+    _press(driver, "U0BOB", last, "nudge.keep")
+    _told(slack, "U0BOB", "Kept open")
+    assert stored_ask(bot).status == "open"
+    assert stored_ask(bot).id == ask.id
