@@ -450,9 +450,9 @@ def resolve(
     ask.status = "resolved"
     ask.resolved_at = now
     for helper in credited:
-        ask.helpers.append(AskHelper(
-                team_id=team_id, helper_id=helper, asker_id=ask.asker_id, credited_at=now
-            ))
+        ask.helpers.append(
+            AskHelper(team_id=team_id, helper_id=helper, asker_id=ask.asker_id, credited_at=now)
+        )
     session.flush()
     _refresh(session, ask, now, "resolve")
     if note.strip() and credited:

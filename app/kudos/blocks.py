@@ -146,7 +146,8 @@ HELP = (
     "*Give kudos:* `/kudos @teammate [@another …] thanks for … [#value]`\n"
     "*Your numbers:* `/kudos stats`   *Most thanked:* `/kudos top`\n"
     "*Leaderboards:* `/kudos optout` / `/kudos optin`\n"
-    "*Admins:* `/kudos revoke <number>`, `/kudos lock @person`, `/kudos unlock @person`\n"
+    "*Admins:* `/kudos revoke <number>`, `/kudos lock @person`, `/kudos unlock @person`, "
+    "`/kudos settings` (the workspace's settings)\n"
     "`/kudos` alone opens a form."
 )
 

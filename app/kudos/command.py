@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -14,6 +15,7 @@ from app.kudos import blocks, service, stats
 from app.kudos.mentions import parse
 from app.slack.commands import Reply, SlashCommand
 from app.store.models import Member, Workspace
+from app.workspaces import settings_form
 
 _USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
@@ -21,6 +23,13 @@ _USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 @dataclass(frozen=True)
 class OpenModal:
     """The command asks for the give-kudos form (no text was typed)."""
+
+
+@dataclass(frozen=True)
+class OpenSettings:
+    """An admin asked for the workspace settings form; `view` is the modal to open."""
+
+    view: dict[str, Any]
 
 
 def where_for(
@@ -43,8 +52,8 @@ def where_for(
 
 def handle(
     session: Session, lookup: SlackLookup, command: SlashCommand, now: datetime
-) -> Reply | OpenModal:
-    """Run one `/kudos` command and return the ephemeral reply (or ask for the modal)."""
+) -> Reply | OpenModal | OpenSettings:
+    """Run one `/kudos` command and return the ephemeral reply (or ask for a modal)."""
     text = command.text.strip()
     word, _, rest = text.partition(" ")
     sub = word.lower()
@@ -69,6 +78,8 @@ def handle(
         return _revoke(session, lookup, command, rest, now)
     if sub in ("lock", "unlock"):
         return _lock(session, lookup, command, rest, sub == "lock", now)
+    if sub == "settings":
+        return _settings(session, lookup, command, now)
     return _give(session, lookup, command, text, now)
 
 
@@ -183,3 +194,12 @@ def _lock(
     if not service.set_locked(session, command.team_id, target.group(1), lock):
         return Reply(f"I don't know <@{target.group(1)}>.")
     return Reply(f"<@{target.group(1)}> can {'no longer' if lock else 'again'} give kudos.")
+
+
+def _settings(
+    session: Session, lookup: SlackLookup, command: SlashCommand, now: datetime
+) -> Reply | OpenSettings:
+    if _admin(session, lookup, command, now) is None:
+        return Reply(settings_form.NOT_ADMIN)
+    workspace = session.get_one(Workspace, command.team_id)
+    return OpenSettings(settings_form.settings_modal(workspace))

@@ -19,6 +19,8 @@ from app.store.models import Workspace
 
 log = logging.getLogger(__name__)
 
+SETTINGS_FAILED = "I couldn't open the settings form in time. Please try `/kudos settings` again."
+
 
 def register(app: App, runtime: Runtime) -> None:
     """Attach the `/kudos` command listener."""
@@ -36,6 +38,9 @@ def register(app: App, runtime: Runtime) -> None:
             ack(text=TRY_AGAIN)
             return
         # Acked only after the commit: an acknowledged kudos is never lost.
+        if isinstance(outcome, command.OpenSettings):
+            ack(**open_view(client, slash.trigger_id, outcome.view, SETTINGS_FAILED))
+            return
         if isinstance(outcome, command.OpenModal):
             ack(
                 **open_modal(
@@ -65,9 +70,16 @@ def open_modal(
     view = blocks.modal(
         values=values, private_metadata=metadata, recipients=recipients, message=message
     )
+    return open_view(client, trigger_id, view, FORM_FAILED)
+
+
+def open_view(
+    client: WebClient, trigger_id: str | None, view: dict[str, Any], failed: str
+) -> dict[str, Any]:
+    """Open `view` as a modal (its trigger lasts 3 s); return what to ack with, `failed` if not."""
     try:
         client.views_open(trigger_id=trigger_id or "", view=view)
     except SlackApiError as exc:
         log.warning("views.open failed: %s", exc.response.get("error"))
-        return {"text": FORM_FAILED}
+        return {"text": failed}
     return {}
