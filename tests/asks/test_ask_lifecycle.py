@@ -252,3 +252,15 @@ def test_an_ask_in_a_private_channel_stays_there_and_its_text_stays_private(
     assert "private conversation" in dm[0].args["text"]
     assert "staging database" not in json.dumps(dm[0].args)
     assert stored_ask(bot).channel_is_private is True
+
+
+def test_a_workspace_may_let_matched_people_read_private_asks(
+    bot: BotServer, slack: SlackStandIn, ask_cmd: Send, driver: SlackDriver
+) -> None:
+    slack.add_channel("G0TEAM", "team", is_private=True)
+    configure(bot, share_private_asks=True)
+    driver.command(command="/offer", text="postgres", user_id="U0BOB", channel_id="C0GENERAL")
+    reply_text(ask_cmd(QUESTION, channel="G0TEAM"))
+    dm = slack.wait_for(lambda c: c.method == "chat.postMessage" and c.args["channel"] == "U0BOB")
+    assert "staging database password" in dm[0].args["text"]
+    assert "private conversation" not in dm[0].args["text"]
