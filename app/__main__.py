@@ -120,7 +120,10 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
         return _fail(str(exc))
     except OSError as exc:
         return _fail(f"PORT: cannot listen on {settings.port} ({exc.strerror})")
-    server.run()
+    try:
+        server.run()
+    except StartupError as exc:
+        return _fail(str(exc))
     return 0
 
 

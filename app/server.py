@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import socket
@@ -12,6 +13,10 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 import uvicorn
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError as SlackSdkApiError
 from sqlalchemy.exc import OperationalError
 
 from app.clock import Clock
@@ -84,6 +89,39 @@ def _domain(url: str) -> str | None:
     return host.removesuffix(".slack.com") if host.endswith(".slack.com") else None
 
 
+class SocketModeConnection:
+    """Bolt's built-in Socket Mode client: one WebSocket to Slack, reconnecting on drops."""
+
+    def __init__(self, bolt: App, settings: Settings) -> None:
+        assert settings.slack_app_token is not None
+        self.handler = SocketModeHandler(
+            bolt,
+            settings.slack_app_token,
+            # apps.connections.open goes to SLACK_API_URL, like every other call.
+            web_client=WebClient(base_url=settings.slack_api_url, timeout=10),
+            logger=logging.getLogger("slack_bolt.socket_mode"),
+        )
+
+    def start(self) -> None:
+        """Open the connection (`apps.connections.open`); raise StartupError if Slack refuses."""
+        try:
+            self.handler.connect()  # type: ignore[no-untyped-call]
+        except SlackSdkApiError as exc:
+            error = exc.response.get("error") if exc.response is not None else "unknown"
+            raise StartupError(f"SLACK_APP_TOKEN was refused by Slack ({error})") from None
+
+    def stop(self) -> None:
+        """Close the connection at once."""
+        client = self.handler.client
+        client.auto_reconnect_enabled = False
+        # The client's reader blocks in recv() for up to 3 s; shutting the socket wakes it now.
+        sock = getattr(client.current_session, "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        self.handler.close()  # type: ignore[no-untyped-call]
+
+
 class BotServer:
     """One bot process: the HTTP app on a port plus its background services."""
 
@@ -104,12 +142,6 @@ class BotServer:
                 "is set, but multi-workspace OAuth is not available in this version yet: "
                 "set SLACK_BOT_TOKEN for a single workspace",
             )
-        if settings.socket_mode:
-            raise SettingsError(
-                "SLACK_APP_TOKEN",
-                "is set, but Socket Mode is not available in this version yet: unset it and "
-                "serve Slack's requests over HTTP on $PORT",
-            )
         self.settings = settings
         prepare_database(settings)
         self.runtime = build_runtime(settings, clock)
@@ -119,7 +151,8 @@ class BotServer:
             self.runtime.close()
             raise
         self.bolt = build_bolt_app(self.runtime, self.workspace)
-        self.web = create_web_app(self.runtime, self.bolt)
+        # In Socket Mode Slack's requests arrive over the socket; $PORT serves health and metrics.
+        self.web = create_web_app(self.runtime, None if settings.socket_mode else self.bolt)
         token = settings.slack_bot_token
         assert token is not None
         self.runtime.tokens = SingleWorkspaceTokens(self.workspace.team_id, token)
@@ -127,6 +160,8 @@ class BotServer:
         self._services: list[BackgroundService] = [self.worker] if with_worker else []
         if with_scheduler:
             self._services.append(Scheduler(self.runtime))
+        if settings.socket_mode:
+            self._services.append(SocketModeConnection(self.bolt, settings))
         self._socket = socket.create_server((host, settings.port if port is None else port))
         self._uvicorn = uvicorn.Server(
             uvicorn.Config(

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from app.sandbox.driver import SlackDriver
+from app.sandbox.driver import SlackDriver, SocketModeDriver
 from app.sandbox.slack_api import SlackStandIn
 from app.server import BotServer
 from app.settings import Settings
@@ -31,6 +31,11 @@ PG_HINT = (
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip() or None
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 BOT_TOKEN = "xoxb-test-token"
+APP_TOKEN = "xapp-1-A0001-1-test"
+# How the end-to-end tests reach the bot: over HTTP, over Socket Mode, or both (the default).
+SLACK_MODES = [
+    m.strip() for m in os.environ.get("SLACK_MODES", "http,socket").split(",") if m.strip()
+]
 _counter = itertools.count()
 
 
@@ -151,27 +156,46 @@ def wait_healthy(url: str, process: subprocess.Popen[Any], timeout: float = 30) 
     raise AssertionError("the bot did not become healthy")
 
 
-def bot_settings(database_url: str, slack: SlackStandIn) -> Settings:
-    """Settings for a single-workspace bot that talks to the stand-in."""
+def bot_settings(database_url: str, slack: SlackStandIn, mode: str = "http") -> Settings:
+    """Settings for a single-workspace bot that talks to the stand-in over HTTP or Socket Mode."""
+    if mode == "socket":
+        slack.enable_socket_mode(APP_TOKEN)
     return Settings(
         database_url=database_url,
         slack_bot_token=BOT_TOKEN,
         slack_signing_secret=SIGNING_SECRET,
+        slack_app_token=APP_TOKEN if mode == "socket" else None,
         slack_api_url=slack.base_url,
         port=0,
     )
 
 
+@pytest.fixture(params=SLACK_MODES)
+def slack_mode(request: pytest.FixtureRequest) -> str:
+    """How Slack reaches the bot in this test: "http" or "socket"."""
+    return str(request.param)
+
+
+def slack_driver(bot: BotServer, slack: SlackStandIn, mode: str) -> SlackDriver:
+    """A driver that reaches `bot` the way `mode` says, once the bot is connected."""
+    if mode == "socket":
+        assert slack.socket_mode is not None
+        slack.socket_mode.wait_connected()
+        return SocketModeDriver(bot.url, slack.socket_mode)
+    return SlackDriver(bot.url, SIGNING_SECRET)
+
+
 @pytest.fixture
-def bot(database_url: str, slack: SlackStandIn) -> Iterator[BotServer]:
+def bot(database_url: str, slack: SlackStandIn, slack_mode: str) -> Iterator[BotServer]:
     """The bot served in-process on a real loopback port, talking to the stand-in."""
-    server = BotServer(bot_settings(database_url, slack), host="127.0.0.1", port=0).start()
+    settings = bot_settings(database_url, slack, slack_mode)
+    server = BotServer(settings, host="127.0.0.1", port=0).start()
     yield server
     server.stop()
 
 
 @pytest.fixture
-def driver(bot: BotServer) -> Iterator[SlackDriver]:
-    """Sends correctly signed requests to the running bot, as Slack does."""
-    with SlackDriver(bot.url, SIGNING_SECRET) as slack_driver:
-        yield slack_driver
+def driver(bot: BotServer, slack: SlackStandIn, slack_mode: str) -> Iterator[SlackDriver]:
+    """Sends requests to the running bot as Slack does: signed over HTTP, or over the socket."""
+    with slack_driver(bot, slack, slack_mode) as connected:
+        yield connected

@@ -20,6 +20,12 @@ from app.store.models import Workspace
 from tests.conftest import BOT_TOKEN, bot_settings
 
 
+@pytest.fixture
+def slack_mode() -> str:
+    """Signatures, raw bodies and the request URL are HTTP matters: these tests run over HTTP."""
+    return "http"
+
+
 def test_start_up_learns_the_workspace_from_auth_test(bot: BotServer, slack: SlackStandIn) -> None:
     calls = slack.calls_to("auth.test")
     assert len(calls) == 1

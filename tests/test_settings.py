@@ -128,7 +128,6 @@ def _cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Complete
         (["run"], {**GOOD, "PORT": "eighty"}, "PORT"),
         (["migrate"], {"DATABASE_URL": "oracle://scott@db/x"}, "DATABASE_URL"),
         (["migrate"], {"DATABASE_URL": "postgresql+psycopg://127.0.0.1:1/none"}, "DATABASE_URL"),
-        (["run"], {**GOOD, "SLACK_APP_TOKEN": "xapp-1"}, "SLACK_APP_TOKEN"),
     ],
 )
 def test_the_cli_stops_with_one_line_and_exit_2(

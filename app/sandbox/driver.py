@@ -7,10 +7,13 @@ import hmac
 import json
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import httpx
+
+if TYPE_CHECKING:
+    from app.sandbox.socket_mode import Envelope, SocketModeServer
 
 USER_AGENT = "Slackbot 1.0 (+https://api.slack.com/robots)"
 
@@ -108,3 +111,75 @@ class SlackDriver:
     def get(self, path: str) -> httpx.Response:
         """GET a path of the bot (health, metrics)."""
         return self._client.get(self.base_url + path)
+
+
+class SocketModeDriver(SlackDriver):
+    """Sends the same requests as `SlackDriver` over the stand-in's Socket Mode connection.
+
+    Each answer is shaped like the HTTP response Slack would have got: 200 with the ack's payload,
+    or 504 when the bot sent no ack in time (Slack shows the person an error then).
+    """
+
+    def __init__(self, base_url: str, socket: SocketModeServer, *, timeout: float = 10.0) -> None:
+        super().__init__(base_url, "", timeout=timeout)
+        self.socket = socket
+
+    def command(
+        self, *, timestamp: int | None = None, bad_signature: bool = False, **fields: Any
+    ) -> httpx.Response:
+        """Send a slash command envelope."""
+        from app.sandbox.payloads import slash_command
+
+        self._http_only(timestamp, bad_signature)
+        return self._answer(self.socket.send("slash_commands", slash_command(**fields)))
+
+    def interactive(
+        self, payload: dict[str, Any], *, timestamp: int | None = None, bad_signature: bool = False
+    ) -> httpx.Response:
+        """Send an interactivity envelope."""
+        self._http_only(timestamp, bad_signature)
+        return self._answer(self.socket.send("interactive", payload))
+
+    def event(
+        self,
+        envelope: dict[str, Any],
+        *,
+        retry_num: int | None = None,
+        retry_reason: str = "http_timeout",
+        timestamp: int | None = None,
+        bad_signature: bool = False,
+    ) -> httpx.Response:
+        """Send an Events API envelope; `retry_num` becomes the envelope's `retry_attempt`."""
+        self._http_only(timestamp, bad_signature)
+        sent = self.socket.send(
+            "events_api",
+            envelope,
+            retry_attempt=retry_num or 0,
+            retry_reason=retry_reason if retry_num else "",
+        )
+        return self._answer(sent)
+
+    def post_raw(
+        self,
+        body: bytes,
+        content_type: str,
+        timestamp: int | None = None,
+        bad_signature: bool = False,
+        extra_headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """Raw bodies are an HTTP matter: Socket Mode carries parsed payloads only."""
+        raise NotImplementedError("raw, signed bodies exist only in HTTP mode")
+
+    @staticmethod
+    def _http_only(timestamp: int | None, bad_signature: bool) -> None:
+        if timestamp is not None or bad_signature:
+            raise NotImplementedError("signatures and timestamps exist only in HTTP mode")
+
+    @staticmethod
+    def _answer(envelope: Envelope) -> httpx.Response:
+        if envelope.ack is None:
+            return httpx.Response(504, text="no ack within 3 seconds")
+        payload = envelope.ack.get("payload")
+        if payload is None:
+            return httpx.Response(200)
+        return httpx.Response(200, json=payload)

@@ -19,9 +19,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from app.sandbox.socket_mode import SocketModeServer
 
 # Arguments Slack takes as JSON text when a form body carries them.
 _JSON_ARGS = ("blocks", "attachments", "view", "metadata")
@@ -139,6 +142,9 @@ class SlackStandIn:
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        # Socket Mode: the app-level tokens allowed to open connections, and the socket itself.
+        self._app_tokens: set[str] = set()
+        self.socket_mode: SocketModeServer | None = None
         self.add_user(bot_user_id, "reciprocity", is_bot=True)
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -157,6 +163,8 @@ class SlackStandIn:
     def stop(self) -> None:
         """Stop serving; hanging answers are cut short."""
         self._stopping.set()
+        if self.socket_mode is not None:
+            self.socket_mode.stop()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -249,6 +257,16 @@ class SlackStandIn:
         """Invite the bot to a channel, or remove it."""
         with self._lock:
             self.channels[channel_id].bot_is_member = is_member
+
+    def enable_socket_mode(self, app_token: str) -> SocketModeServer:
+        """Accept `app_token` (xapp-…) at `apps.connections.open` and serve the WebSocket."""
+        from app.sandbox.socket_mode import SocketModeServer
+
+        with self._lock:
+            self._app_tokens.add(app_token)
+            if self.socket_mode is None:
+                self.socket_mode = SocketModeServer(self.app_id).start()
+            return self.socket_mode
 
     def add_token(self, token: str, team_id: str | None = None) -> None:
         """Accept another token (another workspace's bot, a rotated token)."""
@@ -378,6 +396,8 @@ class SlackStandIn:
             if fault.status >= 500:
                 return _Answer(fault.status, {"ok": False, "error": "internal_error"})
             return _Answer(200, {"ok": False, "error": fault.error or "fatal_error"})
+        if method == "apps.connections.open":
+            return self._open_connection(token)
         handler = _METHODS.get(method)
         if handler is None:
             return _Answer(404, {"ok": False, "error": "unknown_method"})
@@ -405,6 +425,18 @@ class SlackStandIn:
                 return _Answer(404, {"ok": False, "error": "used_up"})
             self._response_urls[path] = uses + 1
         return _Answer(200, {"ok": True})
+
+    def _open_connection(self, token: str | None) -> _Answer:
+        # Only an app-level token may open a socket; a bot token is the wrong kind.
+        with self._lock:
+            if not token:
+                return _Answer(200, {"ok": False, "error": "not_authed"})
+            if token in self._tokens:
+                return _Answer(200, {"ok": False, "error": "not_allowed_token_type"})
+            if token not in self._app_tokens or self.socket_mode is None:
+                return _Answer(200, {"ok": False, "error": "invalid_auth"})
+            url = self.socket_mode.new_url()
+        return _Answer(200, {"ok": True, "url": url})
 
     def _save_view(self, view_id: str, view: dict[str, Any]) -> dict[str, Any]:
         saved = {**view, "id": view_id, "team_id": self.team_id, "hash": f"{next(self._ids)}.h"}

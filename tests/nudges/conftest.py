@@ -12,7 +12,7 @@ from app.sandbox.slack_api import SlackStandIn
 from app.server import BotServer
 from tests.asks.conftest import ask_cmd
 from tests.clocks import OffsetClock
-from tests.conftest import SIGNING_SECRET, bot_settings
+from tests.conftest import bot_settings, slack_driver
 
 __all__ = ["ask_cmd"]
 MONDAY_10_NY = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -25,16 +25,18 @@ def clock() -> OffsetClock:
 
 
 @pytest.fixture
-def bot(database_url: str, slack: SlackStandIn, clock: OffsetClock) -> Iterator[BotServer]:
+def bot(
+    database_url: str, slack: SlackStandIn, clock: OffsetClock, slack_mode: str
+) -> Iterator[BotServer]:
     """The bot on `clock`, served in-process against the stand-in."""
-    settings = bot_settings(database_url, slack)
+    settings = bot_settings(database_url, slack, slack_mode)
     server = BotServer(settings, clock=clock, host="127.0.0.1", port=0).start()
     yield server
     server.stop()
 
 
 @pytest.fixture
-def driver(bot: BotServer) -> Iterator[SlackDriver]:
-    """Signed requests to the bot, as Slack sends them."""
-    with SlackDriver(bot.url, SIGNING_SECRET) as slack_driver:
-        yield slack_driver
+def driver(bot: BotServer, slack: SlackStandIn, slack_mode: str) -> Iterator[SlackDriver]:
+    """Requests to the bot, as Slack sends them."""
+    with slack_driver(bot, slack, slack_mode) as connected:
+        yield connected
