@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+from slack_sdk.oauth.installation_store import InstallationStore
 from sqlalchemy import Engine
 
 from app.clock import Clock, SystemClock
@@ -29,6 +30,8 @@ class Runtime:
     doorbell: threading.Event = field(default_factory=threading.Event)
     # Set once start-up knows the install: the bot token of each workspace.
     tokens: TokenSource = field(default_factory=NoTokens)
+    # Multi-workspace installs only: slack-sdk's installation store over our tables.
+    installations: InstallationStore | None = None
 
     @property
     def lookup(self) -> SlackLookup:

@@ -13,10 +13,12 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import select
 
 from app.digest.runs import RunOutcome, run_due
 from app.nudges.service import PassResult, run_pass
 from app.runtime import Runtime
+from app.store.models import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +29,7 @@ class Cadence:
 
     digests: float = 60.0
     nudges: float = 300.0
+    tokens: float = 900.0
 
 
 class Scheduler:
@@ -58,6 +61,13 @@ class Scheduler:
             id="nudges",
             next_run_time=first,
         )
+        if self.runtime.installations is not None:
+            scheduler.add_job(
+                self.tokens,
+                IntervalTrigger(seconds=self.cadence.tokens),
+                id="tokens",
+                next_run_time=first,
+            )
         scheduler.start()
         self._scheduler = scheduler
         log.info(
@@ -71,6 +81,19 @@ class Scheduler:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=True)
             self._scheduler = None
+
+    def tokens(self) -> int:
+        """Touch every installed workspace's token so rotating ones are refreshed ahead of
+        time, even where nothing is being sent; return how many workspaces have a token."""
+        with self.runtime.sessions() as session:
+            teams = list(session.scalars(select(Workspace.team_id).where(Workspace.active)))
+        ready = 0
+        for team_id in teams:
+            try:
+                ready += self.runtime.tokens.bot_token(team_id) is not None
+            except Exception:
+                log.exception("refreshing the token of %s failed; the next pass retries", team_id)
+        return ready
 
     def digests(self) -> list[RunOutcome]:
         """Post the digests due now; never raises (a failed pass is logged and retried)."""

@@ -10,13 +10,13 @@ import threading
 import time
 from types import FrameType
 from typing import Protocol
-from urllib.parse import urlsplit
 
 import uvicorn
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError as SlackSdkApiError
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from app.clock import Clock
@@ -26,11 +26,13 @@ from app.runtime import Runtime, build_runtime
 from app.scheduler import Scheduler
 from app.settings import Settings, SettingsError
 from app.slack.bolt_app import build_bolt_app
+from app.slack.installations import InstallationTokens, installation_store
 from app.slack.web_api import RateLimited, SlackApiError, TransientError
 from app.store import migrate
 from app.store.db import transaction
+from app.store.models import Workspace
 from app.web import create_web_app
-from app.workspaces.service import Identity, ensure_workspace
+from app.workspaces.service import Identity, domain_of, ensure_workspace
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,21 @@ def prepare_database(settings: Settings) -> None:
         raise StartupError(f"DATABASE_URL: cannot use the database ({reason})") from None
 
 
+def use_installations(runtime: Runtime) -> None:
+    """Multi-workspace mode: tokens come from the installation store, rotated when due."""
+    settings = runtime.settings
+    assert settings.slack_client_id is not None
+    assert settings.slack_client_secret is not None
+    store = installation_store(settings.slack_client_id, runtime.engine)
+    runtime.installations = store
+    runtime.tokens = InstallationTokens(
+        store,
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        client=WebClient(base_url=settings.slack_api_url, timeout=10),
+    )
+
+
 def learn_workspace(runtime: Runtime) -> Identity:
     """Ask Slack who the bot token belongs to (`auth.test`) and store that workspace."""
     token = runtime.settings.slack_bot_token
@@ -76,17 +93,11 @@ def learn_workspace(runtime: Runtime) -> Identity:
         bot_user_id=answer.get("user_id"),
         bot_id=answer.get("bot_id"),
         enterprise_id=answer.get("enterprise_id") or None,
-        domain=_domain(str(answer.get("url") or "")),
+        domain=domain_of(str(answer.get("url") or "")),
     )
     with transaction(runtime.sessions) as session:
         ensure_workspace(session, identity, runtime.clock.now())
     return identity
-
-
-def _domain(url: str) -> str | None:
-    # auth.test answers "https://acme.slack.com/"; permalinks need the "acme".
-    host = urlsplit(url).hostname or ""
-    return host.removesuffix(".slack.com") if host.endswith(".slack.com") else None
 
 
 class SocketModeConnection:
@@ -136,26 +147,26 @@ class BotServer:
         port: int | None = None,
     ) -> None:
         settings.require_slack_credentials()
-        if settings.oauth_enabled and settings.slack_bot_token is None:
-            raise SettingsError(
-                "SLACK_CLIENT_ID",
-                "is set, but multi-workspace OAuth is not available in this version yet: "
-                "set SLACK_BOT_TOKEN for a single workspace",
-            )
         self.settings = settings
         prepare_database(settings)
         self.runtime = build_runtime(settings, clock)
+        # One workspace (learnt from auth.test), or every workspace that installs through OAuth.
+        self.workspace: Identity | None = None
         try:
-            self.workspace = learn_workspace(self.runtime)
+            if settings.oauth_enabled:
+                use_installations(self.runtime)
+            else:
+                self.workspace = learn_workspace(self.runtime)
+                token = settings.slack_bot_token
+                assert token is not None
+                self.runtime.tokens = SingleWorkspaceTokens(self.workspace.team_id, token)
         except StartupError:
             self.runtime.close()
             raise
         self.bolt = build_bolt_app(self.runtime, self.workspace)
-        # In Socket Mode Slack's requests arrive over the socket; $PORT serves health and metrics.
-        self.web = create_web_app(self.runtime, None if settings.socket_mode else self.bolt)
-        token = settings.slack_bot_token
-        assert token is not None
-        self.runtime.tokens = SingleWorkspaceTokens(self.workspace.team_id, token)
+        # In Socket Mode Slack's requests arrive over the socket; $PORT serves health and metrics
+        # (and, with OAuth, the install pages).
+        self.web = create_web_app(self.runtime, self.bolt, slack_events=not settings.socket_mode)
         self.worker = DeliveryWorker(self.runtime, self.runtime.tokens)
         self._services: list[BackgroundService] = [self.worker] if with_worker else []
         if with_scheduler:
@@ -236,13 +247,16 @@ class BotServer:
             service.start()
 
     def _sync_directory(self) -> None:
-        try:
-            count = self.runtime.lookup.sync_members(
-                self.runtime.sessions, self.workspace.team_id, self.runtime.clock.now()
-            )
-            log.info("member directory synced: %d people", count)
-        except Exception:
-            log.exception("member directory sync failed; look-ups will fill it on demand")
+        with self.runtime.sessions() as session:
+            teams = list(session.scalars(select(Workspace.team_id).where(Workspace.active)))
+        for team_id in teams:
+            try:
+                count = self.runtime.lookup.sync_members(
+                    self.runtime.sessions, team_id, self.runtime.clock.now()
+                )
+                log.info("member directory of %s synced: %d people", team_id, count)
+            except Exception:
+                log.exception("directory sync of %s failed; look-ups fill it on demand", team_id)
 
     def _stop_services(self) -> None:
         for service in reversed(self._services):
@@ -256,7 +270,7 @@ def run_worker(
     settings: Settings, *, clock: Clock | None = None, config: WorkerConfig | None = None
 ) -> None:
     """`reciprocity worker`: deliver the outbox until SIGTERM or SIGINT, without serving HTTP."""
-    if settings.slack_bot_token is None:
+    if settings.slack_bot_token is None and not settings.oauth_enabled:
         raise SettingsError("SLACK_BOT_TOKEN", "is not set: the worker needs it to call Slack")
     prepare_database(settings)
     runtime = build_runtime(settings, clock)
@@ -267,11 +281,16 @@ def run_worker(
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        workspace = learn_workspace(runtime)
-        runtime.tokens = SingleWorkspaceTokens(workspace.team_id, settings.slack_bot_token)
+        if settings.oauth_enabled:
+            use_installations(runtime)
+            log.info("delivering the outbox of every installed workspace")
+        else:
+            assert settings.slack_bot_token is not None
+            workspace = learn_workspace(runtime)
+            runtime.tokens = SingleWorkspaceTokens(workspace.team_id, settings.slack_bot_token)
+            log.info("delivering the outbox of workspace %s", workspace.team_id)
         worker = DeliveryWorker(runtime, runtime.tokens, config)
         worker.start()
-        log.info("delivering the outbox of workspace %s", workspace.team_id)
         stop.wait()
         worker.stop()
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from slack_bolt import App, BoltRequest
+from slack_bolt import App, BoltRequest, BoltResponse
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -22,11 +22,16 @@ MAX_BODY_BYTES = 1_000_000
 
 
 def create_web_app(
-    runtime: Runtime, bolt_app: App | None, registry: CollectorRegistry | None = None
+    runtime: Runtime,
+    bolt_app: App | None,
+    registry: CollectorRegistry | None = None,
+    *,
+    slack_events: bool = True,
 ) -> Starlette:
-    """Return the ASGI app; `bolt_app` None serves only health and metrics (Socket Mode)."""
+    """Return the ASGI app: health and metrics, Slack's request URL unless `slack_events` is
+    False (Socket Mode), and the install pages when `bolt_app` runs the OAuth flow."""
 
-    async def slack_events(request: Request) -> Response:
+    async def events(request: Request) -> Response:
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
             return PlainTextResponse("payload too large", status_code=413)
@@ -41,12 +46,23 @@ def create_web_app(
         )
         # Bolt and our services are synchronous: run them off the event loop.
         bolt_response = await run_in_threadpool(bolt_app.dispatch, bolt_request)
-        headers = {
-            key: values[0]
-            for key, values in bolt_response.headers.items()
-            if key.lower() not in ("content-length",)
-        }
-        return Response(bolt_response.body, status_code=bolt_response.status, headers=headers)
+        return _response(bolt_response)
+
+    async def install(request: Request) -> Response:
+        assert bolt_app is not None
+        assert bolt_app.oauth_flow is not None
+        flow = bolt_app.oauth_flow
+        bolt_request = BoltRequest(
+            body="",
+            query=request.url.query,
+            headers={key: [value] for key, value in request.headers.items()},
+        )
+        handle = (
+            flow.handle_installation
+            if request.url.path == flow.install_path
+            else flow.handle_callback
+        )
+        return _response(await run_in_threadpool(handle, bolt_request))
 
     async def healthz(_: Request) -> Response:
         healthy = await run_in_threadpool(ping, runtime.engine)
@@ -62,6 +78,20 @@ def create_web_app(
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
     ]
-    if bolt_app is not None:
-        routes.append(Route("/slack/events", slack_events, methods=["POST"]))
+    if bolt_app is not None and slack_events:
+        routes.append(Route("/slack/events", events, methods=["POST"]))
+    if bolt_app is not None and bolt_app.oauth_flow is not None:
+        for path in (bolt_app.oauth_flow.install_path, bolt_app.oauth_flow.redirect_uri_path):
+            routes.append(Route(path, install, methods=["GET"]))
     return Starlette(routes=routes)
+
+
+def _response(bolt_response: BoltResponse) -> Response:
+    """Bolt's response as Starlette's, every header value kept (an install sets cookies)."""
+    response = Response(bolt_response.body, status_code=bolt_response.status)
+    for key, values in bolt_response.headers.items():
+        if key.lower() == "content-length":
+            continue
+        for value in values:
+            response.headers.append(key, value)
+    return response

@@ -67,7 +67,6 @@ class _Claimed:
     team_id: str
     method: str
     args: dict[str, Any]
-    token: str
 
 
 @dataclass
@@ -198,9 +197,16 @@ class DeliveryWorker:
     def _send(self, row: _Claimed) -> None:
         started = self._monotonic()
         try:
-            outcome = send(
-                self.runtime.slack, row.method, row.args, row.token, self.privacy, row.team_id
-            )
+            # Looked up here, outside the claim's transaction: a token source may read the
+            # store or rotate the token over HTTP.
+            token = self.tokens.bot_token(row.team_id)
+            if token is None:
+                # The workspace is gone until someone reinstalls; its rows wait for that.
+                outcome = Outcome(ok=False, error="no_token", auth_failed=True)
+            else:
+                outcome = send(
+                    self.runtime.slack, row.method, row.args, token, self.privacy, row.team_id
+                )
         except Exception as exc:  # a bug in a payload must not wedge the row
             log.exception("delivery of outbox row %d raised", row.id)
             outcome = Outcome.permanent_failure(f"internal: {type(exc).__name__}")
@@ -275,11 +281,6 @@ class DeliveryWorker:
                 self._fail(session, row, f"no renderer {args[outbox.RENDER]!r}", now)
                 return None
             args = render(session, row.team_id, args, now)
-        token = self.tokens.bot_token(row.team_id)
-        if token is None:
-            # No token: the workspace is gone until someone reinstalls; its rows wait for that.
-            deactivate(session, row.team_id, now)
-            return None
         wait = self.pacer.wait_for(row.team_id, _api_method(row.method), row.pace_key)
         if wait > 0:
             row.status = "pending"
@@ -289,7 +290,7 @@ class DeliveryWorker:
         row.claimed_by = self.id
         row.lease_expires_at = now + timedelta(seconds=self.config.lease_seconds)
         row.attempts += 1
-        return _Claimed(row.id, row.team_id, row.method, args, token)
+        return _Claimed(row.id, row.team_id, row.method, args)
 
     def _earlier_follower_unsent(self, session: Session, row: OutboxMessage) -> bool:
         earlier = session.scalar(

@@ -8,6 +8,7 @@ answer 429, 5xx or hang for the next N calls of a method.
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import secrets
@@ -142,6 +143,15 @@ class SlackStandIn:
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        # Every workspace the app is installed in: the first is the one given above.
+        self.teams: dict[str, dict[str, str]] = {
+            team_id: {"name": team_name, "bot_user_id": bot_user_id, "bot_id": bot_id}
+        }
+        # OAuth: the app's credentials, the codes Slack would hand the browser, refresh tokens.
+        self._oauth_client: tuple[str, str] | None = None
+        self._oauth_codes: dict[str, dict[str, Any]] = {}
+        self._refresh_tokens: dict[str, str] = {}
+        self.token_lifetime_seconds = 43_200
         # Socket Mode: the app-level tokens allowed to open connections, and the socket itself.
         self._app_tokens: set[str] = set()
         self.socket_mode: SocketModeServer | None = None
@@ -257,6 +267,44 @@ class SlackStandIn:
         """Invite the bot to a channel, or remove it."""
         with self._lock:
             self.channels[channel_id].bot_is_member = is_member
+
+    def add_team(
+        self, team_id: str, name: str, bot_token: str, *, bot_user_id: str = "UBOT2"
+    ) -> None:
+        """Install the app in another workspace, reachable with `bot_token`."""
+        with self._lock:
+            self.teams[team_id] = {
+                "name": name,
+                "bot_user_id": bot_user_id,
+                "bot_id": "B" + team_id,
+            }
+            self._tokens[bot_token] = team_id
+
+    def enable_oauth(self, client_id: str, client_secret: str) -> None:
+        """Accept these app credentials at `oauth.v2.access`."""
+        with self._lock:
+            self._oauth_client = (client_id, client_secret)
+
+    def issue_oauth_code(
+        self,
+        *,
+        team_id: str,
+        team_name: str,
+        installer: str,
+        rotating: bool = False,
+        bot_user_id: str = "UBOT2",
+    ) -> str:
+        """The `code` Slack would put in the redirect after a person approves the install."""
+        code = f"code-{secrets.token_hex(8)}"
+        with self._lock:
+            self._oauth_codes[code] = {
+                "team_id": team_id,
+                "team_name": team_name,
+                "installer": installer,
+                "rotating": rotating,
+                "bot_user_id": bot_user_id,
+            }
+        return code
 
     def enable_socket_mode(self, app_token: str) -> SocketModeServer:
         """Accept `app_token` (xapp-…) at `apps.connections.open` and serve the WebSocket."""
@@ -398,6 +446,14 @@ class SlackStandIn:
             return _Answer(200, {"ok": False, "error": fault.error or "fatal_error"})
         if method == "apps.connections.open":
             return self._open_connection(token)
+        if method == "oauth.v2.access":
+            return self._oauth_access(args)
+        if method == "auth.test":
+            try:
+                self._authenticate(token)
+            except SlackError as exc:
+                return _Answer(200, {"ok": False, "error": exc.error})
+            return _Answer(200, {"ok": True, **self._auth_test(str(token))})
         handler = _METHODS.get(method)
         if handler is None:
             return _Answer(404, {"ok": False, "error": "unknown_method"})
@@ -425,6 +481,72 @@ class SlackStandIn:
                 return _Answer(404, {"ok": False, "error": "used_up"})
             self._response_urls[path] = uses + 1
         return _Answer(200, {"ok": True})
+
+    def _auth_test(self, token: str) -> dict[str, Any]:
+        with self._lock:
+            team_id = self._tokens[token]
+            team = self.teams.get(team_id, self.teams[self.team_id])
+        return {
+            "url": f"https://{team['name'].lower()}.slack.com/",
+            "team": team["name"],
+            "user": "reciprocity",
+            "team_id": team_id,
+            "user_id": team["bot_user_id"],
+            "bot_id": team["bot_id"],
+            "is_enterprise_install": False,
+            **({"enterprise_id": self.enterprise_id} if self.enterprise_id else {}),
+        }
+
+    def _oauth_access(self, args: dict[str, Any]) -> _Answer:
+        with self._lock:
+            if (
+                self._oauth_client is None
+                or (
+                    args.get("client_id"),
+                    args.get("client_secret"),
+                )
+                != self._oauth_client
+            ):
+                return _Answer(200, {"ok": False, "error": "invalid_client_id"})
+            if args.get("grant_type") == "refresh_token":
+                team_id = self._refresh_tokens.pop(str(args.get("refresh_token") or ""), None)
+                if team_id is None:
+                    return _Answer(200, {"ok": False, "error": "invalid_refresh_token"})
+                grant: dict[str, Any] = {"team_id": team_id, "rotating": True}
+            else:
+                found = self._oauth_codes.pop(str(args.get("code") or ""), None)
+                if found is None:
+                    return _Answer(200, {"ok": False, "error": "invalid_code"})
+                grant = found
+            team_id = str(grant["team_id"])
+            if team_id not in self.teams:
+                self.teams[team_id] = {
+                    "name": str(grant["team_name"]),
+                    "bot_user_id": str(grant["bot_user_id"]),
+                    "bot_id": "B" + team_id,
+                }
+            team = self.teams[team_id]
+            access = f"xoxb-{team_id}-{secrets.token_hex(6)}"
+            self._tokens[access] = team_id
+            answer: dict[str, Any] = {
+                "ok": True,
+                "app_id": self.app_id,
+                "scope": "commands,chat:write",
+                "token_type": "bot",
+                "access_token": access,
+                "bot_user_id": team["bot_user_id"],
+                "team": {"id": team_id, "name": team["name"]},
+                "enterprise": None,
+                "is_enterprise_install": False,
+            }
+            if grant.get("installer"):
+                answer["authed_user"] = {"id": grant["installer"]}
+            if grant.get("rotating"):
+                refresh = f"xoxe-1-{secrets.token_hex(8)}"
+                self._refresh_tokens[refresh] = team_id
+                answer["refresh_token"] = refresh
+                answer["expires_in"] = self.token_lifetime_seconds
+        return _Answer(200, answer)
 
     def _open_connection(self, token: str | None) -> _Answer:
         # Only an app-level token may open a socket; a bot token is the wrong kind.
@@ -548,19 +670,6 @@ def _section_texts(block: dict[str, Any]) -> Iterator[str]:
 
 
 # -- Web API methods: each takes the stand-in and the call's arguments, returns Slack's fields. --
-
-
-def _auth_test(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "url": f"https://{s.team_name.lower()}.slack.com/",
-        "team": s.team_name,
-        "user": "reciprocity",
-        "team_id": s.team_id,
-        "user_id": s.bot_user_id,
-        "bot_id": s.bot_id,
-        "is_enterprise_install": False,
-        **({"enterprise_id": s.enterprise_id} if s.enterprise_id else {}),
-    }
 
 
 def _post_message(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
@@ -809,7 +918,6 @@ def _reactions_add(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
 
 
 _METHODS: dict[str, Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]] = {
-    "auth.test": _auth_test,
     "chat.postMessage": _post_message,
     "chat.postEphemeral": _post_ephemeral,
     "chat.update": _update,
@@ -855,6 +963,7 @@ class _Handler(BaseHTTPRequestHandler):
         if parts.path.startswith("/api/"):
             method = parts.path[len("/api/") :]
             args = _parse_args(self.headers.get("Content-Type", ""), body, parts.query)
+            args.update(_basic(self.headers.get("Authorization")))
             token = _bearer(self.headers.get("Authorization")) or args.pop("token", None)
             answer = self.stand_in.handle_api(method, args, token)
             self.stand_in._record(
@@ -899,6 +1008,17 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, set):
         return sorted(value)
     raise TypeError(type(value).__name__)
+
+
+def _basic(header: str | None) -> dict[str, str]:
+    """The app credentials of an HTTP Basic header, as `oauth.v2.access` accepts them."""
+    if not header or not header.lower().startswith("basic "):
+        return {}
+    try:
+        client_id, _, secret = base64.b64decode(header[6:].strip()).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return {"client_id": client_id, "client_secret": secret}
 
 
 def _bearer(header: str | None) -> str | None:

@@ -1,25 +1,54 @@
-"""Builds the Bolt app: request verification, authorization from our own store, the listeners."""
+"""Builds the Bolt app: request verification, authorization, the listeners.
+
+One workspace (`SLACK_BOT_TOKEN`): authorization answers from what start-up learnt. Many
+(`SLACK_CLIENT_ID`…): the OAuth flow and authorization from the installation store.
+"""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from slack_bolt import App
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
 from app.runtime import Runtime
-from app.slack import listeners
+from app.slack import listeners, oauth
 from app.workspaces.service import Identity
 
 log = logging.getLogger(__name__)
 
 
-def build_bolt_app(runtime: Runtime, workspace: Identity) -> App:
-    """Return the Bolt app serving the single workspace `workspace` with every listener attached."""
+def build_bolt_app(runtime: Runtime, workspace: Identity | None) -> App:
+    """Return the Bolt app with every listener attached: for `workspace`, or for OAuth installs."""
     settings = runtime.settings
-    token = settings.slack_bot_token
+    client = WebClient(base_url=settings.slack_api_url, timeout=3)
+    common: dict[str, Any] = {
+        "signing_secret": settings.slack_signing_secret or "",
+        "client": client,
+        # The listener runs on the request thread and its ack is the response: no 10 ms polling.
+        "process_before_response": True,
+        "request_verification_enabled": not settings.socket_mode,
+        "logger": logging.getLogger("slack_bolt"),
+    }
+    if workspace is None:
+        flow = oauth.oauth_settings(runtime, client)
+        assert runtime.installations is not None
+        app = App(
+            **common,
+            oauth_settings=flow,
+            # Bolt takes an Authorize instance here too (it checks), though typed as a callable.
+            authorize=oauth.authorize(runtime, client, runtime.installations),  # type: ignore[arg-type]
+            installation_store_bot_only=True,
+        )
+    else:
+        app = App(**common, authorize=_single_workspace(workspace, settings.slack_bot_token))
+    listeners.register(app, runtime)
+    return app
 
+
+def _single_workspace(workspace: Identity, token: str | None) -> Any:
     def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
         # Answer from what start-up learnt, so no request ever waits on auth.test.
         if team_id != workspace.team_id and enterprise_id != workspace.enterprise_id:
@@ -34,14 +63,4 @@ def build_bolt_app(runtime: Runtime, workspace: Identity) -> App:
             bot_token=token,
         )
 
-    app = App(
-        signing_secret=settings.slack_signing_secret or "",
-        authorize=authorize,
-        client=WebClient(base_url=settings.slack_api_url, timeout=3),
-        # The listener runs on the request thread and its ack is the response: no 10 ms ack polling.
-        process_before_response=True,
-        request_verification_enabled=not settings.socket_mode,
-        logger=logging.getLogger("slack_bolt"),
-    )
-    listeners.register(app, runtime)
-    return app
+    return authorize

@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import (
     Boolean,
     Float,
@@ -414,3 +416,13 @@ __all__ = [
     "ProcessedEvent",
     "Workspace",
 ]
+
+
+# slack-sdk's installation and OAuth-state tables (multi-workspace installs), in the shapes its
+# stores expect, on our metadata: Alembic creates and migrates them like every other table.
+BOTS_TABLE = "slack_bots"
+INSTALLATIONS_TABLE = "slack_installations"
+STATES_TABLE = "slack_oauth_states"
+SQLAlchemyInstallationStore.build_bots_table(Base.metadata, BOTS_TABLE)
+SQLAlchemyInstallationStore.build_installations_table(Base.metadata, INSTALLATIONS_TABLE)
+SQLAlchemyOAuthStateStore.build_oauth_states_table(Base.metadata, STATES_TABLE)

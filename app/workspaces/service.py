@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -77,3 +78,9 @@ def deactivate(session: Session, team_id: str, now: datetime) -> bool:
 def active_team_ids(session: Session) -> list[str]:
     """Return the ids of every active workspace."""
     return list(session.scalars(select(Workspace.team_id).where(Workspace.active.is_(True))))
+
+
+def domain_of(url: str) -> str | None:
+    """The workspace's subdomain ("acme") from the URL `auth.test` answers, or None."""
+    host = urlsplit(url).hostname or ""
+    return host.removesuffix(".slack.com") if host.endswith(".slack.com") else None

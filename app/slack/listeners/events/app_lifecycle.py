@@ -19,6 +19,13 @@ def register(app: App, runtime: Runtime) -> None:
         # Deactivating twice is harmless, so Slack's retries need no dedupe here.
         with transaction(runtime.sessions) as session:
             deactivate(session, team_id, runtime.clock.now())
+        if runtime.installations is not None:
+            # The stored tokens no longer work: drop them; a reinstall stores new ones.
+            runtime.installations.delete_installation(enterprise_id=None, team_id=team_id)
+            runtime.installations.delete_bot(enterprise_id=None, team_id=team_id)
+        forget = getattr(runtime.tokens, "forget", None)
+        if forget is not None:
+            forget(team_id)
 
     @app.event("app_uninstalled")
     def app_uninstalled(ack: Ack, body: dict[str, Any]) -> None:

@@ -1,0 +1,139 @@
+"""Multi-workspace installs: slack-sdk's installation and OAuth-state tables in our database
+(under Alembic, not `create_all`), and bot tokens for the delivery worker, rotated before they
+expire when the app uses token rotation."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+from slack_sdk.oauth.installation_store.models.bot import Bot
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from slack_sdk.oauth.token_rotation import TokenRotator
+from sqlalchemy import Engine
+
+from app.store.models import BOTS_TABLE, INSTALLATIONS_TABLE, STATES_TABLE
+
+log = logging.getLogger(__name__)
+
+# Rotate this long before a token expires, so no call is made with a token about to lapse.
+ROTATE_BEFORE_MINUTES = 120
+# A token found in the store is reused this long before the store is read again.
+TRUST_SECONDS = 60.0
+
+
+def installation_store(client_id: str, engine: Engine) -> SQLAlchemyInstallationStore:
+    """slack-sdk's installation store over our tables."""
+    return SQLAlchemyInstallationStore(
+        client_id=client_id,
+        engine=engine,
+        bots_table_name=BOTS_TABLE,
+        installations_table_name=INSTALLATIONS_TABLE,
+        logger=logging.getLogger("slack_sdk.oauth"),
+    )
+
+
+def state_store(engine: Engine, expiration_seconds: int = 600) -> SQLAlchemyOAuthStateStore:
+    """slack-sdk's OAuth state store over our table (a state lives 10 minutes)."""
+    return SQLAlchemyOAuthStateStore(
+        expiration_seconds=expiration_seconds,
+        engine=engine,
+        table_name=STATES_TABLE,
+        logger=logging.getLogger("slack_sdk.oauth"),
+    )
+
+
+@dataclass
+class _Known:
+    token: str
+    until: float
+
+
+class InstallationTokens:
+    """Bot tokens of every installed workspace, from the installation store (a `TokenSource`).
+
+    A rotating token is refreshed with `oauth.v2.access` two hours before it expires and the
+    new one saved; answers are remembered for a minute so a busy worker does not read the
+    store for every message.
+    """
+
+    def __init__(
+        self,
+        store: SQLAlchemyInstallationStore,
+        *,
+        client_id: str,
+        client_secret: str,
+        client: WebClient,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.rotator = TokenRotator(client_id=client_id, client_secret=client_secret, client=client)
+        self._monotonic = monotonic
+        self._known: dict[str, _Known] = {}
+        self._guards: dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def bot_token(self, team_id: str) -> str | None:
+        """Return `team_id`'s bot token, rotated first if it is about to expire; None if none."""
+        remembered = self._remembered(team_id)
+        if remembered is not None:
+            return remembered
+        # One look-up (and rotation) per workspace at a time: a refresh token works only once.
+        with self._lock:
+            guard = self._guards.setdefault(team_id, threading.Lock())
+        with guard:
+            remembered = self._remembered(team_id)
+            if remembered is not None:
+                return remembered
+            bot = self.store.find_bot(enterprise_id=None, team_id=team_id)
+            if bot is None or not bot.bot_token:
+                return None
+            bot = self._rotated(bot)
+            now = self._monotonic()
+            until = now + TRUST_SECONDS
+            if bot.bot_token_expires_at is not None:
+                # Never trust a token past the point where it should be rotated.
+                left = bot.bot_token_expires_at - time.time() - ROTATE_BEFORE_MINUTES * 60
+                until = min(until, now + max(left, 0.0))
+            with self._lock:
+                self._known[team_id] = _Known(str(bot.bot_token), until)
+            return str(bot.bot_token)
+
+    def _remembered(self, team_id: str) -> str | None:
+        with self._lock:
+            known = self._known.get(team_id)
+        return known.token if known is not None and self._monotonic() < known.until else None
+
+    def forget(self, team_id: str) -> None:
+        """Drop what is remembered about `team_id` (uninstalled, or its token revoked)."""
+        with self._lock:
+            self._known.pop(team_id, None)
+
+    def _rotated(self, bot: Bot) -> Bot:
+        if bot.bot_refresh_token is None:
+            return bot
+        try:
+            fresh = self.rotator.perform_bot_token_rotation(
+                bot=bot, minutes_before_expiration=ROTATE_BEFORE_MINUTES
+            )
+        except Exception:
+            # Slack unreachable: the current token is still valid for up to two hours.
+            log.warning("token rotation for %s failed; using the current token", bot.team_id)
+            return bot
+        if fresh is None:
+            return bot
+        # Saved from another thread: the caller may be inside a transaction (the worker claims
+        # rows in one), and on SQLite a second writer in the same thread would wait for itself.
+        threading.Thread(target=self._save, args=(fresh,), name="token-save", daemon=True).start()
+        return fresh
+
+    def _save(self, bot: Bot) -> None:
+        try:
+            self.store.save_bot(bot)
+        except Exception:
+            log.exception("saving the rotated token of %s failed", bot.team_id)

@@ -1,0 +1,145 @@
+"""Multi-workspace installs through Slack's OAuth flow (`/slack/install`, `/slack/oauth_redirect`).
+
+Bolt runs the flow with slack-sdk's installation and state stores over our database. Installing
+creates the workspace with default settings, fills its member directory and welcomes the person
+who installed it. Authorization comes from the installation store, each result cached by token,
+so a request costs no `auth.test` once its workspace has been seen.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from slack_bolt.authorization.authorize import InstallationStoreAuthorize
+from slack_bolt.oauth.callback_options import CallbackOptions, SuccessArgs
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_bolt.response import BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.oauth.installation_store import InstallationStore
+
+from app.delivery import outbox
+from app.runtime import Runtime
+from app.slack.installations import installation_store, state_store
+from app.store.db import transaction
+from app.workspaces.service import Identity, domain_of, ensure_workspace
+
+log = logging.getLogger(__name__)
+
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+# Every scope a feature needs; manifest.yml declares the same list (a test keeps them in step).
+BOT_SCOPES = [
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "im:write",
+    "users:read",
+    "channels:read",
+    "groups:read",
+    "channels:history",
+    "groups:history",
+    "reactions:read",
+]
+WELCOME = (
+    ":wave: Thanks for installing Reciprocity! Thank a teammate in public with "
+    "`/kudos @teammate thanks for …`, ask for specific help with `/ask`, and offer what you know "
+    "with `/offer topic`. Workspace admins can choose the digest channel, working hours and more "
+    "with `/kudos settings`."
+)
+
+
+def oauth_settings(runtime: Runtime, client: WebClient) -> OAuthSettings:
+    """Bolt's OAuth settings: our stores, our paths, and what happens after an install."""
+    settings = runtime.settings
+    assert settings.slack_client_id is not None
+    assert settings.slack_client_secret is not None
+    store = runtime.installations or installation_store(settings.slack_client_id, runtime.engine)
+    runtime.installations = store
+
+    def installed(args: SuccessArgs) -> BoltResponse:
+        welcome(runtime, client, args)
+        return args.default.success(args)
+
+    return OAuthSettings(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        scopes=BOT_SCOPES,
+        installation_store=store,
+        installation_store_bot_only=True,
+        state_store=state_store(runtime.engine),
+        install_path=INSTALL_PATH,
+        redirect_uri_path=REDIRECT_PATH,
+        callback_options=CallbackOptions(success=installed, failure=_failed),
+        # The scheduler rotates tokens two hours ahead (app/slack/installations.py); Bolt only
+        # steps in at the last minutes, so the two never spend one refresh token twice.
+        token_rotation_expiration_minutes=10,
+    )
+
+
+def authorize(
+    runtime: Runtime, client: WebClient, store: InstallationStore
+) -> InstallationStoreAuthorize:
+    """Authorization from the installation store, cached per token (no auth.test per request)."""
+    settings = runtime.settings
+    return InstallationStoreAuthorize(
+        installation_store=store,
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        logger=logging.getLogger("slack_bolt.authorize"),
+        bot_only=True,
+        cache_enabled=True,
+        client=client,
+    )
+
+
+def welcome(runtime: Runtime, client: WebClient, args: SuccessArgs) -> None:
+    """Create the newly installed workspace, start its directory, and welcome the installer."""
+    installation = args.installation
+    team_id = str(installation.team_id)
+    token = installation.bot_token
+    domain = None
+    if token:
+        try:
+            domain = domain_of(str(client.auth_test(token=token).get("url") or ""))
+        except Exception:
+            log.warning("auth.test after installing %s failed; links will use slack.com", team_id)
+    identity = Identity(
+        team_id=team_id,
+        name=str(installation.team_name or ""),
+        bot_user_id=installation.bot_user_id,
+        bot_id=installation.bot_id,
+        enterprise_id=installation.enterprise_id,
+        domain=domain,
+    )
+    now = runtime.clock.now()
+    with transaction(runtime.sessions) as session:
+        ensure_workspace(session, identity, now)
+        if installation.user_id:
+            outbox.queue(
+                session,
+                team_id=team_id,
+                method="dm",
+                args={"user": installation.user_id, "text": WELCOME},
+                dedupe_key=f"welcome:{installation.user_id}:{int(now.timestamp())}",
+                now=now,
+            )
+    threading.Thread(
+        target=_sync_directory, args=(runtime, team_id), name="directory-sync", daemon=True
+    ).start()
+    log.info("installed in workspace %s", team_id)
+
+
+def _sync_directory(runtime: Runtime, team_id: str) -> None:
+    try:
+        runtime.lookup.sync_members(runtime.sessions, team_id, runtime.clock.now())
+    except Exception:
+        log.exception("member directory sync for %s failed; look-ups fill it on demand", team_id)
+
+
+def _failed(args: object) -> BoltResponse:
+    from slack_bolt.oauth.callback_options import FailureArgs
+
+    assert isinstance(args, FailureArgs)
+    log.warning("an install failed: %s", args.reason)
+    return args.default.failure(args)

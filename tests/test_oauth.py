@@ -1,0 +1,213 @@
+"""Multi-workspace installs over OAuth against the stand-in (`oauth.v2.access`): the install
+flow, cached authorization, token rotation, uninstalling, and two workspaces kept apart."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from app.sandbox.driver import SlackDriver
+from app.sandbox.slack_api import SlackStandIn
+from app.server import BotServer
+from app.settings import Settings
+from app.slack.oauth import WELCOME
+from app.store.models import Kudos, Member, Offer, Workspace
+from tests.conftest import SIGNING_SECRET
+from tests.kudos.conftest import reply_text
+
+CLIENT_ID = "1111.2222"
+CLIENT_SECRET = "client-secret"
+
+
+@pytest.fixture
+def oauth_bot(database_url: str, slack: SlackStandIn) -> Iterator[BotServer]:
+    """A bot serving any workspace that installs it, with no SLACK_BOT_TOKEN."""
+    slack.enable_oauth(CLIENT_ID, CLIENT_SECRET)
+    settings = Settings(
+        database_url=database_url,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_client_id=CLIENT_ID,
+        slack_client_secret=CLIENT_SECRET,
+        slack_state_secret="state-secret",
+        slack_api_url=slack.base_url,
+        port=0,
+    )
+    server = BotServer(settings, host="127.0.0.1", port=0).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def driver(oauth_bot: BotServer) -> Iterator[SlackDriver]:
+    """Signed requests to the OAuth bot."""
+    with SlackDriver(oauth_bot.url, SIGNING_SECRET) as signed:
+        yield signed
+
+
+def install(
+    bot: BotServer,
+    slack: SlackStandIn,
+    team_id: str,
+    team_name: str,
+    installer: str,
+    *,
+    rotating: bool = False,
+) -> None:
+    """Run the browser's side of Slack's OAuth flow for `team_id`."""
+    with httpx.Client(base_url=bot.url, follow_redirects=False, timeout=10) as browser:
+        page = browser.get("/slack/install")
+        assert page.status_code == 200, page.text
+        authorize = re.search(r'href="(https://slack\.com/oauth/v2/authorize\?[^"]+)"', page.text)
+        assert authorize is not None, page.text
+        query = parse_qs(urlsplit(authorize.group(1).replace("&amp;", "&")).query)
+        assert query["client_id"] == [CLIENT_ID]
+        assert "chat:write" in query["scope"][0].split(",")
+        code = slack.issue_oauth_code(
+            team_id=team_id, team_name=team_name, installer=installer, rotating=rotating
+        )
+        # Bolt's state cookie is Secure: a browser sends it back over https only, so the test
+        # (plain http on loopback) hands it back itself.
+        cookie = page.headers["set-cookie"].split(";")[0]
+        done = browser.get(
+            "/slack/oauth_redirect",
+            params={"code": code, "state": query["state"][0]},
+            headers={"Cookie": cookie},
+        )
+        assert done.status_code == 200, done.text
+
+
+def _wait(predicate: object, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return
+        time.sleep(0.02)
+    raise AssertionError("condition never held")
+
+
+def test_installing_creates_the_workspace_and_welcomes_the_installer(
+    oauth_bot: BotServer, slack: SlackStandIn, driver: SlackDriver
+) -> None:
+    install(oauth_bot, slack, "T0001", "Acme", "U0ALICE")
+    with oauth_bot.runtime.sessions() as session:
+        workspace = session.get_one(Workspace, "T0001")
+        assert (workspace.name, workspace.active, workspace.domain) == ("Acme", True, "acme")
+        assert workspace.kudos_daily_limit == 5
+    welcome = slack.wait_for(
+        lambda c: c.method == "chat.postMessage" and c.args.get("channel") == "U0ALICE"
+    )[0]
+    assert welcome.args["text"] == WELCOME
+    slack.wait_for("users.list")
+
+    # Requests from the new workspace are served; authorization is cached per token, so only
+    # the first request may cost an auth.test.
+    def auth_tests() -> int:
+        return len([c for c in slack.calls_to("auth.test") if c.token == welcome.token])
+
+    counts = []
+    for n in range(3):
+        answer = driver.command(
+            command="/kudos",
+            text=f"<@U0BOB|bob> thanks for review {n}",
+            user_id="U0ALICE",
+            channel_id="C0GENERAL",
+        )
+        assert "Kudos to <@U0BOB>" in reply_text(answer)
+        counts.append(auth_tests())
+    assert counts[0] == counts[1] == counts[2]
+
+
+def test_a_workspace_that_never_installed_gets_nothing(
+    oauth_bot: BotServer, slack: SlackStandIn, driver: SlackDriver
+) -> None:
+    answer = driver.command(
+        command="/kudos", text="<@U0BOB|bob> thanks", user_id="U0ALICE", channel_id="C0GENERAL"
+    )
+    assert "Kudos to" not in answer.text
+    with oauth_bot.runtime.sessions() as session:
+        assert session.scalars(select(Kudos)).all() == []
+
+
+def test_a_rotating_token_is_refreshed_before_it_expires(
+    oauth_bot: BotServer, slack: SlackStandIn, driver: SlackDriver
+) -> None:
+    # Tokens that live one hour are inside the two-hour rotation window from the start.
+    slack.token_lifetime_seconds = 3600
+    install(oauth_bot, slack, "T0001", "Acme", "U0ALICE", rotating=True)
+    slack.wait_for(lambda c: c.method == "chat.postMessage" and c.args.get("channel") == "U0ALICE")
+    refreshes = [
+        c for c in slack.calls_to("oauth.v2.access") if c.args.get("grant_type") == "refresh_token"
+    ]
+    assert refreshes, "the worker sent the welcome without rotating its expiring token"
+    assert all(c.ok for c in slack.calls_to("chat.postMessage"))
+    assert oauth_bot.runtime.installations is not None
+    bot = oauth_bot.runtime.installations.find_bot(enterprise_id=None, team_id="T0001")
+    assert bot is not None
+    assert bot.bot_token == refreshes[-1].response["access_token"]
+
+
+def test_uninstalling_forgets_the_tokens(
+    oauth_bot: BotServer, slack: SlackStandIn, driver: SlackDriver
+) -> None:
+    from app.sandbox import payloads
+
+    install(oauth_bot, slack, "T0001", "Acme", "U0ALICE")
+    assert driver.event(payloads.event_callback(payloads.app_uninstalled_event())).status_code in (
+        200,
+        404,
+    )
+    assert oauth_bot.runtime.installations is not None
+    _wait(
+        lambda: (
+            oauth_bot.runtime.installations.find_bot(enterprise_id=None, team_id="T0001") is None
+        )
+    )
+    with oauth_bot.runtime.sessions() as session:
+        assert session.get_one(Workspace, "T0001").active is False
+
+
+def test_two_workspaces_never_see_each_others_records(
+    oauth_bot: BotServer, slack: SlackStandIn, driver: SlackDriver
+) -> None:
+    slack.add_user("U2ANNA", "anna", tz="Europe/Paris")
+    slack.add_user("U2BEN", "ben", tz="Europe/Paris")
+    slack.add_channel("C2MAIN", "main")
+    install(oauth_bot, slack, "T0001", "Acme", "U0ALICE")
+    install(oauth_bot, slack, "T0002", "Beta", "U2ANNA")
+
+    def command(team: str, user: str, channel: str, name: str, text: str) -> str:
+        return reply_text(
+            driver.command(command=name, text=text, user_id=user, channel_id=channel, team_id=team)
+        )
+
+    assert "Kudos to" in command("T0001", "U0ALICE", "C0GENERAL", "/kudos", "<@U0BOB|bob> thanks A")
+    assert "Kudos to" in command("T0002", "U2ANNA", "C2MAIN", "/kudos", "<@U2BEN|ben> thanks B")
+    command("T0001", "U0BOB", "C0GENERAL", "/offer", "postgres")
+    command("T0002", "U2BEN", "C2MAIN", "/offer", "postgres")
+    who_b = command("T0002", "U2ANNA", "C2MAIN", "/offer", "who postgres")
+    assert "<@U2BEN>" in who_b
+    assert "U0BOB" not in who_b
+    top_b = command("T0002", "U2ANNA", "C2MAIN", "/kudos", "top")
+    assert "U0BOB" not in top_b
+    assert "bob" not in top_b.lower()
+    with oauth_bot.runtime.sessions() as session:
+        teams = {k.message: k.team_id for k in session.scalars(select(Kudos))}
+        offers = {(o.team_id, o.user_id) for o in session.scalars(select(Offer))}
+        members_b = set(session.scalars(select(Member.user_id).where(Member.team_id == "T0002")))
+    assert teams == {"thanks A": "T0001", "thanks B": "T0002"}
+    assert offers == {("T0001", "U0BOB"), ("T0002", "U2BEN")}
+    # Each workspace's posts went out with its own token.
+    posts = {
+        c.args.get("channel"): c.token
+        for c in slack.calls_to("chat.postMessage")
+        if c.args.get("channel") in ("C0GENERAL", "C2MAIN")
+    }
+    assert posts["C0GENERAL"] != posts["C2MAIN"]
+    assert json.dumps(sorted(members_b))  # the directory of T0002 was synced on its own
