@@ -52,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     digest.add_argument(
         "--dry-run", action="store_true", help="print the digest as Slack would show it"
     )
+    commands.add_parser(
+        "keygen", help="print a new key for TOKEN_ENCRYPTION_KEYS (put it first to rotate)"
+    )
     nudge = commands.add_parser("nudge", help="run the unanswered-ask nudge pass now")
     nudge.add_argument("--team", help="only this workspace (team id T…)")
     return parser
@@ -70,6 +73,11 @@ def _instant(text: str) -> datetime:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command in `argv`; return the process exit code."""
     args = _parser().parse_args(argv)
+    if args.command == "keygen":
+        from cryptography.fernet import Fernet
+
+        print(Fernet.generate_key().decode())
+        return 0
     try:
         settings = load_settings(os.environ)
     except SettingsError as exc:

@@ -65,7 +65,13 @@ def use_installations(runtime: Runtime) -> None:
     settings = runtime.settings
     assert settings.slack_client_id is not None
     assert settings.slack_client_secret is not None
-    store = installation_store(settings.slack_client_id, runtime.engine)
+    store = installation_store(
+        settings.slack_client_id, runtime.engine, settings.token_encryption_keys
+    )
+    # A new key put first re-encrypts every stored token now; plaintext ones get encrypted.
+    rotated = store.reencrypt_all()
+    if rotated:
+        log.info("re-encrypted the tokens of %d installations with the newest key", rotated)
     runtime.installations = store
     runtime.tokens = InstallationTokens(
         store,

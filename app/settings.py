@@ -6,6 +6,8 @@ against that tuple by a test, so the two cannot drift apart.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -45,6 +47,12 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "SLACK_STATE_SECRET", None, "a random secret that signs OAuth state (multi-workspace)"
     ),
+    Variable(
+        "TOKEN_ENCRYPTION_KEYS",
+        None,
+        "Fernet keys, comma-separated, newest first (`reciprocity keygen` makes one); "
+        "required with OAuth: installation tokens are encrypted with the first",
+    ),
     Variable("SLACK_API_URL", DEFAULT_SLACK_API_URL, "the Web API base URL, http(s)://…/api/"),
     Variable("PORT", str(DEFAULT_PORT), "the HTTP port, a whole number from 1 to 65535"),
     Variable("LOG_LEVEL", "INFO", "one of " + ", ".join(LOG_LEVELS)),
@@ -74,6 +82,7 @@ class Settings:
     slack_client_id: str | None = None
     slack_client_secret: str | None = None
     slack_state_secret: str | None = None
+    token_encryption_keys: tuple[str, ...] = ()
     slack_api_url: str = DEFAULT_SLACK_API_URL
     port: int = DEFAULT_PORT
     log_level: str = "INFO"
@@ -97,6 +106,12 @@ class Settings:
                 "is not set: set SLACK_BOT_TOKEN (xoxb-…) and SLACK_SIGNING_SECRET for one "
                 "workspace, or SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_STATE_SECRET for "
                 "OAuth installs (no Slack at hand? try `reciprocity demo`)",
+            )
+        if self.oauth_enabled and not self.token_encryption_keys:
+            raise SettingsError(
+                "TOKEN_ENCRYPTION_KEYS",
+                "is not set: OAuth installs store bot tokens, encrypted at rest with this key; "
+                "make one with `reciprocity keygen`",
             )
         if self.slack_signing_secret is None and not self.socket_mode:
             raise SettingsError(
@@ -128,6 +143,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         slack_client_id=oauth["SLACK_CLIENT_ID"],
         slack_client_secret=oauth["SLACK_CLIENT_SECRET"],
         slack_state_secret=oauth["SLACK_STATE_SECRET"],
+        token_encryption_keys=_fernet_keys(get("TOKEN_ENCRYPTION_KEYS")),
         slack_api_url=_api_url(get("SLACK_API_URL") or DEFAULT_SLACK_API_URL),
         port=_port(get("PORT")),
         log_level=_log_level(get("LOG_LEVEL")),
@@ -165,6 +181,21 @@ def _token(raw: str | None, name: str, prefix: str) -> str | None:
         # Never echo the value: it may be a real secret pasted into the wrong variable.
         raise SettingsError(name, f"is malformed: expected a token starting with {prefix}")
     return raw
+
+
+def _fernet_keys(raw: str | None) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    keys = tuple(key.strip() for key in raw.split(",") if key.strip())
+    for key in keys:
+        try:
+            decoded = base64.urlsafe_b64decode(key.encode())
+        except (ValueError, binascii.Error):
+            decoded = b""
+        if len(decoded) != 32:
+            # Never echo the value: it is a secret.
+            raise _malformed("TOKEN_ENCRYPTION_KEYS")
+    return keys
 
 
 def _signing_secret(raw: str | None) -> str | None:

@@ -11,7 +11,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from sqlalchemy import select
+from cryptography.fernet import Fernet
+from sqlalchemy import select, text
 
 from app.sandbox.driver import SlackDriver
 from app.sandbox.slack_api import SlackStandIn
@@ -24,6 +25,7 @@ from tests.kudos.conftest import reply_text
 
 CLIENT_ID = "1111.2222"
 CLIENT_SECRET = "client-secret"
+KEY = Fernet.generate_key().decode()
 
 
 @pytest.fixture
@@ -36,6 +38,7 @@ def oauth_bot(database_url: str, slack: SlackStandIn) -> Iterator[BotServer]:
         slack_client_id=CLIENT_ID,
         slack_client_secret=CLIENT_SECRET,
         slack_state_secret="state-secret",
+        token_encryption_keys=(KEY,),
         slack_api_url=slack.base_url,
         port=0,
     )
@@ -148,9 +151,14 @@ def test_a_rotating_token_is_refreshed_before_it_expires(
     assert refreshes, "the worker sent the welcome without rotating its expiring token"
     assert all(c.ok for c in slack.calls_to("chat.postMessage"))
     assert oauth_bot.runtime.installations is not None
-    bot = oauth_bot.runtime.installations.find_bot(enterprise_id=None, team_id="T0001")
-    assert bot is not None
-    assert bot.bot_token == refreshes[-1].response["access_token"]
+    store = oauth_bot.runtime.installations
+    newest = refreshes[-1].response["access_token"]
+
+    def saved() -> bool:
+        bot = store.find_bot(enterprise_id=None, team_id="T0001")
+        return bot is not None and bot.bot_token == newest
+
+    _wait(saved)
 
 
 def test_uninstalling_forgets_the_tokens(
@@ -211,3 +219,49 @@ def test_two_workspaces_never_see_each_others_records(
     }
     assert posts["C0GENERAL"] != posts["C2MAIN"]
     assert json.dumps(sorted(members_b))  # the directory of T0002 was synced on its own
+
+
+def test_tokens_are_encrypted_at_rest_and_keys_rotate(
+    oauth_bot: BotServer, slack: SlackStandIn, driver: SlackDriver, database_url: str
+) -> None:
+    from app.server import use_installations
+    from app.store.db import make_engine
+
+    install(oauth_bot, slack, "T0001", "Acme", "U0ALICE")
+    assert oauth_bot.runtime.installations is not None
+    bot = oauth_bot.runtime.installations.find_bot(enterprise_id=None, team_id="T0001")
+    assert bot is not None
+    assert bot.bot_token is not None
+    token = bot.bot_token
+    assert token.startswith("xoxb-")
+    engine = make_engine(database_url, pool_size=1)
+
+    def stored() -> list[str]:
+        with engine.connect() as connection:
+            return [
+                str(value)
+                for table in ("slack_bots", "slack_installations")
+                for value in connection.scalars(text(f"SELECT bot_token FROM {table}"))
+            ]
+
+    at_rest = stored()
+    assert at_rest
+    assert all(value.startswith("enc:v1:") and token not in value for value in at_rest)
+    # Rotation: a new key first re-encrypts every token at start-up; then the old key can go.
+    new_key = Fernet.generate_key().decode()
+    rotated = oauth_bot.runtime.__class__(**{**oauth_bot.runtime.__dict__})
+    rotated.settings = oauth_bot.settings.__class__(
+        **{**oauth_bot.settings.__dict__, "token_encryption_keys": (new_key, KEY)}
+    )
+    use_installations(rotated)
+    assert stored() != at_rest
+    only_new = oauth_bot.runtime.__class__(**{**oauth_bot.runtime.__dict__})
+    only_new.settings = oauth_bot.settings.__class__(
+        **{**oauth_bot.settings.__dict__, "token_encryption_keys": (new_key,)}
+    )
+    use_installations(only_new)
+    assert only_new.installations is not None
+    found = only_new.installations.find_bot(enterprise_id=None, team_id="T0001")
+    assert found is not None
+    assert found.bot_token == token
+    engine.dispose()

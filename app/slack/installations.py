@@ -7,7 +7,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from slack_sdk import WebClient
@@ -17,6 +18,7 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from slack_sdk.oauth.token_rotation import TokenRotator
 from sqlalchemy import Engine
 
+from app.slack.token_crypto import EncryptedInstallationStore, TokenCipher
 from app.store.models import BOTS_TABLE, INSTALLATIONS_TABLE, STATES_TABLE
 
 log = logging.getLogger(__name__)
@@ -27,9 +29,12 @@ ROTATE_BEFORE_MINUTES = 120
 TRUST_SECONDS = 60.0
 
 
-def installation_store(client_id: str, engine: Engine) -> SQLAlchemyInstallationStore:
-    """slack-sdk's installation store over our tables."""
-    return SQLAlchemyInstallationStore(
+def installation_store(
+    client_id: str, engine: Engine, keys: Sequence[str]
+) -> EncryptedInstallationStore:
+    """slack-sdk's installation store over our tables, tokens encrypted with `keys`."""
+    return EncryptedInstallationStore(
+        TokenCipher(keys),
         client_id=client_id,
         engine=engine,
         bots_table_name=BOTS_TABLE,
@@ -76,6 +81,8 @@ class InstallationTokens:
         self._monotonic = monotonic
         self._known: dict[str, _Known] = {}
         self._guards: dict[str, threading.Lock] = {}
+        self._fresh: dict[str, Bot] = {}
+        self._saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix="token-save")
         self._lock = threading.Lock()
 
     def bot_token(self, team_id: str) -> str | None:
@@ -90,10 +97,13 @@ class InstallationTokens:
             remembered = self._remembered(team_id)
             if remembered is not None:
                 return remembered
-            bot = self.store.find_bot(enterprise_id=None, team_id=team_id)
+            bot = self._newest(self.store.find_bot(enterprise_id=None, team_id=team_id), team_id)
             if bot is None or not bot.bot_token:
                 return None
             bot = self._rotated(bot)
+            if bot.bot_refresh_token is not None:
+                with self._lock:
+                    self._fresh[team_id] = bot
             now = self._monotonic()
             until = now + TRUST_SECONDS
             if bot.bot_token_expires_at is not None:
@@ -104,6 +114,16 @@ class InstallationTokens:
                 self._known[team_id] = _Known(str(bot.bot_token), until)
             return str(bot.bot_token)
 
+    def _newest(self, stored: Bot | None, team_id: str) -> Bot | None:
+        # A token rotated here may not be saved yet, and the one in the store is then spent.
+        with self._lock:
+            mine = self._fresh.get(team_id)
+        if stored is None or mine is None:
+            return stored
+        # Expiry times are whole seconds: on a tie ours is the later one (we rotated it).
+        newer = (mine.bot_token_expires_at or 0) >= (stored.bot_token_expires_at or 0)
+        return mine if newer else stored
+
     def _remembered(self, team_id: str) -> str | None:
         with self._lock:
             known = self._known.get(team_id)
@@ -113,6 +133,7 @@ class InstallationTokens:
         """Drop what is remembered about `team_id` (uninstalled, or its token revoked)."""
         with self._lock:
             self._known.pop(team_id, None)
+            self._fresh.pop(team_id, None)
 
     def _rotated(self, bot: Bot) -> Bot:
         if bot.bot_refresh_token is None:
@@ -127,9 +148,10 @@ class InstallationTokens:
             return bot
         if fresh is None:
             return bot
-        # Saved from another thread: the caller may be inside a transaction (the worker claims
-        # rows in one), and on SQLite a second writer in the same thread would wait for itself.
-        threading.Thread(target=self._save, args=(fresh,), name="token-save", daemon=True).start()
+        # Saved from another thread: the caller may be inside a transaction, and on SQLite a
+        # second writer in the same thread would wait for itself. One saver keeps the order:
+        # an older token must never overwrite a newer one (its refresh token is spent).
+        self._saver.submit(self._save, fresh)
         return fresh
 
     def _save(self, bot: Bot) -> None:

@@ -54,7 +54,9 @@ def oauth_settings(runtime: Runtime, client: WebClient) -> OAuthSettings:
     settings = runtime.settings
     assert settings.slack_client_id is not None
     assert settings.slack_client_secret is not None
-    store = runtime.installations or installation_store(settings.slack_client_id, runtime.engine)
+    store = runtime.installations or installation_store(
+        settings.slack_client_id, runtime.engine, settings.token_encryption_keys
+    )
     runtime.installations = store
 
     def installed(args: SuccessArgs) -> BoltResponse:

@@ -123,6 +123,9 @@ class Member(Base):
     nudges_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
     # Set by an admin: this person may not give kudos until unlocked.
     kudos_locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set when the person's data was erased (`reciprocity forget`, or Slack said they were
+    # deleted): the directory keeps no name for them from then on.
+    forgotten_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when the person first opens the app's Home tab: only they get refreshed Home views.
     home_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -426,3 +429,8 @@ STATES_TABLE = "slack_oauth_states"
 SQLAlchemyInstallationStore.build_bots_table(Base.metadata, BOTS_TABLE)
 SQLAlchemyInstallationStore.build_installations_table(Base.metadata, INSTALLATIONS_TABLE)
 SQLAlchemyOAuthStateStore.build_oauth_states_table(Base.metadata, STATES_TABLE)
+# Tokens are stored encrypted (app/slack/token_crypto.py), longer than slack-sdk's 200 characters.
+for _table in (BOTS_TABLE, INSTALLATIONS_TABLE):
+    for _column in Base.metadata.tables[_table].c:
+        if _column.name.endswith("_token"):
+            _column.type = String(1000)
