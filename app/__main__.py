@@ -55,6 +55,13 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "keygen", help="print a new key for TOKEN_ENCRYPTION_KEYS (put it first to rotate)"
     )
+    for name, purpose in (
+        ("export", "print everything stored about a person, as JSON"),
+        ("forget", "erase a person's data from a workspace"),
+    ):
+        person = commands.add_parser(name, help=purpose)
+        person.add_argument("--team", required=True, help="the workspace's team id (T…)")
+        person.add_argument("--user", required=True, help="the person's user id (U… or W…)")
     nudge = commands.add_parser("nudge", help="run the unanswered-ask nudge pass now")
     nudge.add_argument("--team", help="only this workspace (team id T…)")
     return parser
@@ -90,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(settings, args)
         if args.command == "worker":
             return _worker(settings, args)
-        if args.command in ("scheduler", "digest", "nudge"):
+        if args.command in ("scheduler", "digest", "nudge", "export", "forget"):
             from app import jobs_cli
 
             return int(getattr(jobs_cli, args.command)(settings, args))

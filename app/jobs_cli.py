@@ -1,12 +1,12 @@
-"""`reciprocity scheduler`, `digest` and `nudge`: the scheduled jobs run from the command line.
-
-They need only the database: messages are queued in the outbox for a delivery worker
-(`reciprocity run` or `reciprocity worker`) to send.
+"""Commands that need only the database: `reciprocity scheduler`, `digest` and `nudge` (the
+scheduled jobs by hand), and `export` / `forget` (a person's data). Messages are queued in the
+outbox for a delivery worker (`reciprocity run` or `reciprocity worker`) to send.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import signal
 import sys
@@ -19,6 +19,7 @@ from app.digest import runs
 from app.digest.blocks import digest_as_text
 from app.digest.weeks import parse_week
 from app.nudges.service import run_pass
+from app.privacy.service import export_person, forget_person
 from app.runtime import build_runtime
 from app.scheduler import Scheduler
 from app.server import StartupError, prepare_database
@@ -119,4 +120,41 @@ def nudge(settings: Settings, args: argparse.Namespace) -> int:
         ", ".join(f"{kind}: {n}" for kind, n in sorted(result.done.items()) if n) or "nothing due"
     )
     print(f"nudge pass: {result.examined} asks looked at; {done}")
+    return 0
+
+
+def export(settings: Settings, args: argparse.Namespace) -> int:
+    """Print everything stored about one person in one workspace, as JSON."""
+    try:
+        prepare_database(settings)
+    except StartupError as exc:
+        return _fail(str(exc))
+    runtime = build_runtime(settings)
+    try:
+        with runtime.sessions() as session:
+            if session.get(Workspace, args.team) is None:
+                return _fail(f"--team: no workspace {args.team} is installed here")
+            data = export_person(session, args.team, args.user)
+    finally:
+        runtime.close()
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+    return 0
+
+
+def forget(settings: Settings, args: argparse.Namespace) -> int:
+    """Erase one person's data in one workspace and say what was removed."""
+    try:
+        prepare_database(settings)
+    except StartupError as exc:
+        return _fail(str(exc))
+    runtime = build_runtime(settings)
+    try:
+        with transaction(runtime.sessions) as session:
+            if session.get(Workspace, args.team) is None:
+                return _fail(f"--team: no workspace {args.team} is installed here")
+            done = forget_person(session, args.team, args.user, runtime.clock.now())
+    finally:
+        runtime.close()
+    removed = ", ".join(f"{kind}: {n}" for kind, n in done.counts.items() if n) or "nothing"
+    print(f"forgot {args.user} in {args.team}: {removed}")
     return 0

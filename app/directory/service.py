@@ -46,8 +46,23 @@ def member_row(team_id: str, user: Mapping[str, Any], now: datetime) -> dict[str
 def save_members(
     session: Session, team_id: str, users: Iterable[Mapping[str, Any]], now: datetime
 ) -> None:
-    """Insert or refresh directory entries from Slack user objects (opt-outs and locks are kept)."""
+    """Insert or refresh directory entries from Slack user objects (opt-outs and locks are kept).
+
+    People whose data was erased stay erased: their entries are not filled in again.
+    """
     rows = [member_row(team_id, user, now) for user in users if user.get("id")]
+    forgotten = set(
+        session.scalars(
+            select(Member.user_id).where(
+                Member.team_id == team_id,
+                Member.user_id.in_([row["user_id"] for row in rows]),
+                Member.forgotten_at.is_not(None),
+            )
+        )
+    )
+    rows = [row for row in rows if row["user_id"] not in forgotten]
+    if not rows:
+        return
     upsert(
         session,
         Member,

@@ -1,0 +1,1 @@
+"""What the bot keeps about a person: exporting it, and erasing it."""

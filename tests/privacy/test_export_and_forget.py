@@ -1,0 +1,105 @@
+"""A person's data: exported whole, erased completely (by command or when Slack deletes them),
+and erased for good (a directory sync does not bring their name back)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from app.directory.service import save_members
+from app.sandbox import payloads
+from app.sandbox.driver import SlackDriver
+from app.sandbox.slack_api import SlackStandIn
+from app.server import BotServer
+from app.store.db import transaction
+from app.store.models import Ask, AskReply, Kudos, KudosRecipient, Member, Offer
+from tests.asks.conftest import QUESTION, Send, posted, reply
+from tests.kudos.conftest import reply_text
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _activity(bot: BotServer, slack: SlackStandIn, driver: SlackDriver, ask_cmd: Send) -> None:
+    """Bob thanks Carol, Carol thanks Bob and Alice, Bob asks, Carol answers, Bob offers."""
+
+    def kudos(user: str, text: str) -> None:
+        answer = driver.command(command="/kudos", text=text, user_id=user, channel_id="C0GENERAL")
+        assert "Kudos to" in reply_text(answer)
+
+    kudos("U0BOB", "<@U0CAROL|carol> thanks for the deploy fix")
+    kudos("U0CAROL", "<@U0BOB|bob> <@U0ALICE|alice> thanks for the review")
+    driver.command(command="/offer", text="postgres", user_id="U0BOB", channel_id="C0GENERAL")
+    ask, _ = posted(bot, slack, lambda text: ask_cmd(QUESTION, user="U0BOB"))
+    reply(driver, ask, "U0CAROL", "9000000020.000001")
+
+
+def _cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_export_holds_everything_and_forget_erases_it(
+    bot: BotServer,
+    slack: SlackStandIn,
+    driver: SlackDriver,
+    ask_cmd: Send,
+    database_url: str,
+) -> None:
+    _activity(bot, slack, driver, ask_cmd)
+    bot.worker.drain(10)
+    exported = _cli(database_url, "export", "--team", "T0001", "--user", "U0BOB")
+    assert exported.returncode == 0, exported.stderr
+    data = json.loads(exported.stdout)
+    assert data["profile"]["name"] == "bob"
+    assert [k["message"] for k in data["kudos_given"]] == ["thanks for the deploy fix"]
+    assert [k["message"] for k in data["kudos_received"]] == ["thanks for the review"]
+    assert data["asks"][0]["text"].startswith("How do I rotate")
+    assert [o["topic"] for o in data["offers"]] == ["postgresql"]
+
+    forgot = _cli(database_url, "forget", "--team", "T0001", "--user", "U0BOB")
+    assert forgot.returncode == 0, forgot.stderr
+    assert forgot.stdout.startswith("forgot U0BOB in T0001: kudos given: 1")
+    with bot.runtime.sessions() as session:
+        messages = sorted(k.message for k in session.scalars(select(Kudos)))
+        assert messages == ["thanks for the review"]  # Carol's kudos to Alice stays
+        recipients = session.scalars(select(KudosRecipient.recipient_id)).all()
+        assert recipients == ["U0ALICE"]
+        assert session.scalar(select(func.count()).select_from(Ask)) == 0
+        assert session.scalar(select(func.count()).select_from(AskReply)) == 0
+        assert session.scalars(select(Offer)).all() == []
+        bob = session.get_one(Member, ("T0001", "U0BOB"))
+        assert (bob.name, bob.real_name, bob.forgotten_at is not None) == ("", "", True)
+    again = _cli(database_url, "export", "--team", "T0001", "--user", "U0BOB")
+    data = json.loads(again.stdout)
+    assert data["kudos_given"] == data["kudos_received"] == data["asks"] == data["offers"] == []
+    # A later directory sync does not bring the name back.
+    with transaction(bot.runtime.sessions) as session:
+        save_members(session, "T0001", [slack.users["U0BOB"]], bot.runtime.clock.now())
+    with bot.runtime.sessions() as session:
+        assert session.get_one(Member, ("T0001", "U0BOB")).name == ""
+    assert _cli(database_url, "forget", "--team", "TNONE", "--user", "U0BOB").returncode == 2
+
+
+def test_slack_deleting_a_person_erases_their_data(
+    bot: BotServer, slack: SlackStandIn, driver: SlackDriver, ask_cmd: Send
+) -> None:
+    _activity(bot, slack, driver, ask_cmd)
+    deleted = {**slack.users["U0BOB"], "deleted": True}
+    event = payloads.event_callback(payloads.user_change_event(deleted))
+    assert driver.event(event).status_code == 200
+    with bot.runtime.sessions() as session:
+        assert session.scalars(select(Kudos).where(Kudos.giver_id == "U0BOB")).all() == []
+        assert session.scalars(select(Offer)).all() == []
+        assert session.get_one(Member, ("T0001", "U0BOB")).forgotten_at is not None
