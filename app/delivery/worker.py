@@ -439,7 +439,8 @@ class DeliveryWorker:
 
 
 def prune(session: Session, now: datetime, config: WorkerConfig) -> int:
-    """Delete sent rows older than `keep_sent_days`, failed ones older than `keep_failed_days`."""
+    """Delete sent rows older than `keep_sent_days`, failed or cancelled ones older than
+    `keep_failed_days`."""
     result = session.execute(
         delete(OutboxMessage).where(
             or_(
@@ -448,7 +449,7 @@ def prune(session: Session, now: datetime, config: WorkerConfig) -> int:
                     OutboxMessage.finished_at < now - timedelta(days=config.keep_sent_days),
                 ),
                 and_(
-                    OutboxMessage.status == "failed",
+                    OutboxMessage.status.in_(("failed", "cancelled")),
                     OutboxMessage.finished_at < now - timedelta(days=config.keep_failed_days),
                 ),
             )
