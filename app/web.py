@@ -39,13 +39,20 @@ def create_web_app(
         if len(body) > MAX_BODY_BYTES:
             return PlainTextResponse("payload too large", status_code=413)
         assert bolt_app is not None
-        bolt_request = BoltRequest(
-            body=body.decode("utf-8", errors="replace"),
-            query=request.url.query,
-            headers={key: [value] for key, value in request.headers.items()},
-        )
-        # Bolt and our services are synchronous: run them off the event loop.
-        bolt_response = await run_in_threadpool(bolt_app.dispatch, bolt_request)
+        try:
+            # Bolt parses the body as it builds the request: garbage fails here, not later.
+            bolt_request = BoltRequest(
+                body=body.decode("utf-8", errors="replace"),
+                query=request.url.query,
+                headers={key: [value] for key, value in request.headers.items()},
+            )
+            # Bolt and our services are synchronous: run them off the event loop.
+            bolt_response = await run_in_threadpool(bolt_app.dispatch, bolt_request)
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+            # Listener errors are Bolt's to answer; what escapes dispatch is a body Slack would
+            # never send. Say so plainly, without echoing it.
+            log.warning("refused a malformed request body (%s)", type(exc).__name__)
+            return PlainTextResponse("malformed request", status_code=400)
         return _response(bolt_response)
 
     async def install(request: Request) -> Response:

@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 
 from app.runtime import Runtime
 from app.slack import listeners, oauth
+from app.slack.errors import answer_failure
 from app.workspaces.service import Identity
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ def build_bolt_app(runtime: Runtime, workspace: Identity | None) -> App:
         )
     else:
         app = App(**common, authorize=_single_workspace(workspace, settings.slack_bot_token))
+    app.error(answer_failure)
     listeners.register(app, runtime)
     return app
 
@@ -51,7 +53,11 @@ def build_bolt_app(runtime: Runtime, workspace: Identity | None) -> App:
 def _single_workspace(workspace: Identity, token: str | None) -> Any:
     def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
         # Answer from what start-up learnt, so no request ever waits on auth.test.
-        if team_id != workspace.team_id and enterprise_id != workspace.enterprise_id:
+        # This workspace, or (for an org-wide install) its enterprise; never anyone else.
+        ours = team_id == workspace.team_id or (
+            workspace.enterprise_id is not None and enterprise_id == workspace.enterprise_id
+        )
+        if not ours:
             log.warning("request for team %s, which is not this bot's workspace", team_id)
             # Bolt treats a missing result as "not installed here" and answers without a listener.
             return None  # type: ignore[return-value]

@@ -1,0 +1,39 @@
+"""What Slack hears when a listener fails unexpectedly: never a bare 500 for a person's action.
+
+A failed command gets an apology the person can see; a failed button or form gets a plain 200
+(Slack shows nothing odd, and the error is logged with its traceback). A failed event keeps its
+500, so Slack retries it: events are handled exactly once, and a retry may succeed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from slack_bolt import BoltRequest, BoltResponse
+
+log = logging.getLogger(__name__)
+
+SORRY = (
+    ":warning: Something went wrong on our side and nothing was saved. "
+    "Please try again in a moment."
+)
+
+
+def answer_failure(
+    error: Exception, request: BoltRequest, response: BoltResponse | None
+) -> BoltResponse | None:
+    """Log the failure; return the response a person should get instead of a 500 (or None)."""
+    body = request.body if isinstance(request.body, dict) else {}
+    kind = str(body.get("type") or ("slash_command" if "command" in body else "unknown"))
+    log.error("a %s listener failed: %s", kind, type(error).__name__, exc_info=error)
+    if response is None or kind == "event_callback":
+        # Already acknowledged, or an event: Slack retries events that got no 2xx.
+        return None
+    if kind == "slash_command":
+        return BoltResponse(
+            status=200,
+            body=json.dumps({"response_type": "ephemeral", "text": SORRY}),
+            headers={"content-type": "application/json"},
+        )
+    return BoltResponse(status=200, body="")
