@@ -45,12 +45,6 @@ NOW = END + timedelta(hours=9)
 HISTORY_DAYS = 4 * 365
 TEAM_SIZE = 50
 TOPICS = [f"topic{n}" for n in range(400)]
-# Indexes the digest would use if they existed (see the README): measured as a third variant.
-PROPOSED = [
-    "CREATE INDEX ix_bench_asks_answered ON asks (team_id, answered_at)",
-    "CREATE INDEX ix_bench_asks_claimed ON asks (team_id, claimed_at)",
-    "CREATE INDEX ix_bench_asks_live ON asks (team_id, status, created_at)",
-]
 
 
 @dataclass(frozen=True)
@@ -135,7 +129,7 @@ KUDOS_COLS = (
     "created_at",
     "undone_at",
 )
-RECIPIENT_COLS = ("kudos_id", "recipient_id", "team_id")
+RECIPIENT_COLS = ("kudos_id", "recipient_id", "team_id", "giver_id")
 ASK_COLS = (
     "id",
     "team_id",
@@ -156,7 +150,7 @@ ASK_COLS = (
     "resolved_at",
     "nudge_round",
 )
-HELPER_COLS = ("ask_id", "helper_id", "team_id", "credited_at")
+HELPER_COLS = ("ask_id", "helper_id", "team_id", "credited_at", "asker_id")
 OFFER_COLS = (
     "team_id",
     "user_id",
@@ -221,7 +215,9 @@ class Generator:
                 undone,
             )
         )
-        self.rows.recipients += [(self.kudos_id, r, TEAM) for r in self.people.near(giver, count)]
+        self.rows.recipients += [
+            (self.kudos_id, r, TEAM, giver) for r in self.people.near(giver, count)
+        ]
 
     def ask(self, at: datetime, *, old: bool) -> None:
         self.ask_id += 1
@@ -266,7 +262,7 @@ class Generator:
             )
         )
         if resolved is not None:
-            self.rows.helpers.append((self.ask_id, helper, TEAM, resolved))
+            self.rows.helpers.append((self.ask_id, helper, TEAM, resolved, asker))
 
     def offers(self, at: datetime, count: int) -> None:
         seen = {(r[1], r[2]) for r in self.rows.offers[-50:]}
@@ -425,19 +421,13 @@ class Result:
     figures: Figures
 
 
-def run(backend: str, shape: Shape, runs: int, *, proposed: bool) -> Iterator[Result]:
-    """Measure one database of `shape`; with `proposed`, again after adding PROPOSED indexes."""
+def run(backend: str, shape: Shape, runs: int) -> Iterator[Result]:
+    """Measure one database of `shape`."""
     history = f"{shape.history_kudos:,} kudos + {shape.history_asks:,} asks"
     with database(backend) as url:
         engine = make_engine(url, pool_size=2)
         setup = populate(engine, shape)
         yield Result(backend, history, setup, measure(engine, runs))
-        if proposed:
-            with engine.begin() as connection:
-                for ddl in PROPOSED:
-                    connection.exec_driver_sql(ddl)
-            analyze(engine)
-            yield Result(backend, history + ", proposed indexes", setup, measure(engine, runs))
         engine.dispose()
 
 
@@ -454,8 +444,8 @@ def main() -> None:
     notes: list[str] = []
     for backend in args.backends.split(","):
         baseline: float | None = None
-        for shape, proposed in ((small, False), (big, True)):
-            for result in run(backend, shape, args.runs, proposed=proposed):
+        for shape in (small, big):
+            for result in run(backend, shape, args.runs):
                 f = result.figures
                 baseline = baseline or f.median_ms
                 rows.append(_row(result, baseline))

@@ -526,16 +526,22 @@ def _met_before(
 ) -> set[tuple[str, str]]:
     """The pairs among `pairs` with any live kudos or credited help between them before the week.
 
-    Asked only about this week's pairs, `PAIRS_PER_QUERY` directed pairs per statement; the pairs
-    travel as one parameter, so the statement text never changes and is compiled once.
+    Asked only about this week's pairs, in four passes (a thanked b, b thanked a, a helped b,
+    b helped a), each over the pairs not yet found: most pairs in a team met long ago, so the
+    first pass settles most of them. `PAIRS_PER_QUERY` pairs go in one statement as a single
+    parameter, so the statement text never changes and is compiled once.
     """
-    directed = sorted({p for a, b in pairs for p in ((a, b), (b, a))})
     met: set[tuple[str, str]] = set()
-    for chunk in _chunks(directed, PAIRS_PER_QUERY):
-        wanted = _pairs_table(session, chunk)
-        for probe in (_thanked_before(window, wanted), _helped_before(window, wanted)):
-            found = select(wanted.c.a, wanted.c.b).where(probe.is_not(None))
-            met.update(_pair(a, b) for a, b in session.execute(found))
+    for probe in (_thanked_before, _helped_before):
+        for reverse in (False, True):
+            left = sorted(pairs - met)
+            if not left:
+                return met
+            directed = [(b, a) if reverse else (a, b) for a, b in left]
+            for chunk in _chunks(directed, PAIRS_PER_QUERY):
+                wanted = _pairs_table(session, chunk)
+                found = select(wanted.c.a, wanted.c.b).where(probe(window, wanted).is_not(None))
+                met.update(_pair(a, b) for a, b in session.execute(found))
     return met
 
 
@@ -554,24 +560,23 @@ def _pairs_table(session: Session, chunk: Sequence[tuple[str, str]]) -> Any:
     return source.columns(column("a", USER), column("b", USER)).cte("wanted")
 
 
-# Each probe is a scalar subquery with LIMIT 1: the planner must run it once per wanted pair
-# through the person's index and stop at the first hit, and may not turn it into a join or a
-# hash over the whole history. A pair that never met still walks a's whole history (given
-# kudos, or credited help), which grows with history: see "Digest" in bench/README.md.
+# Each probe is a scalar subquery with LIMIT 1, run once per wanted pair: the repeated giver on
+# kudos_recipients (index team, giver, recipient) and asker on ask_helpers (index team, helper,
+# asker) make it one index probe for the pair, whatever the length of either person's history.
 
 
 def _thanked_before(window: _Window, wanted: Any) -> Any:
-    """Whether wanted.a gave wanted.b a live kudos before the week (index: team, giver, time)."""
+    """Whether wanted.a gave wanted.b a live kudos before the week."""
     return (
         select(literal(1))
-        .select_from(Kudos)
-        .join(KudosRecipient, KudosRecipient.kudos_id == Kudos.id)
+        .select_from(KudosRecipient)
+        .join(Kudos, Kudos.id == KudosRecipient.kudos_id)
         .where(
-            Kudos.team_id == window.team_id,
-            Kudos.giver_id == wanted.c.a,
+            KudosRecipient.team_id == window.team_id,
+            KudosRecipient.giver_id == wanted.c.a,
+            KudosRecipient.recipient_id == wanted.c.b,
             Kudos.created_at < window.start,
             Kudos.undone_at.is_(None),
-            KudosRecipient.recipient_id == wanted.c.b,
         )
         .limit(1)
         .scalar_subquery()
@@ -579,19 +584,15 @@ def _thanked_before(window: _Window, wanted: Any) -> Any:
 
 
 def _helped_before(window: _Window, wanted: Any) -> Any:
-    """Whether wanted.a was credited on an ask by wanted.b before the week (index: team, helper).
-
-    SQLite needs planner statistics (ANALYZE) to prefer this index over (team_id, credited_at).
-    """
+    """Whether wanted.a was credited on an ask by wanted.b before the week."""
     return (
         select(literal(1))
         .select_from(AskHelper)
-        .join(Ask, Ask.id == AskHelper.ask_id)
         .where(
             AskHelper.team_id == window.team_id,
             AskHelper.helper_id == wanted.c.a,
+            AskHelper.asker_id == wanted.c.b,
             AskHelper.credited_at < window.start,
-            Ask.asker_id == wanted.c.b,
         )
         .limit(1)
         .scalar_subquery()
