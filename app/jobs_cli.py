@@ -11,7 +11,10 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from types import FrameType
+
+from sqlalchemy.orm import Session
 
 from app.calendar import zone
 from app.clock import ManualClock
@@ -20,7 +23,7 @@ from app.digest.blocks import digest_as_text
 from app.digest.weeks import parse_week
 from app.nudges.service import run_pass
 from app.privacy.service import export_person, forget_person
-from app.runtime import build_runtime
+from app.runtime import Runtime, build_runtime
 from app.scheduler import Scheduler
 from app.server import StartupError, prepare_database
 from app.settings import Settings
@@ -35,65 +38,83 @@ def _fail(line: str) -> int:
     return 2
 
 
-def scheduler(settings: Settings, args: argparse.Namespace) -> int:
+class _Refused(Exception):
+    """A command-line argument names something that is not there: one line, exit 2."""
+
+
+def _command(
+    run: Callable[[Runtime, argparse.Namespace], int],
+) -> Callable[[Settings, argparse.Namespace], int]:
+    """Give `run` a migrated database and a runtime; turn start-up and argument errors into
+    one line on stderr with exit code 2."""
+
+    def command(settings: Settings, args: argparse.Namespace) -> int:
+        try:
+            prepare_database(settings)
+        except StartupError as exc:
+            return _fail(str(exc))
+        # A fixed instant (scheduler --once --at): the passes run as of then.
+        at = getattr(args, "at", None) if getattr(args, "once", False) else None
+        runtime = build_runtime(settings, ManualClock(at) if at else None)
+        try:
+            return run(runtime, args)
+        except _Refused as exc:
+            return _fail(str(exc))
+        finally:
+            runtime.close()
+
+    command.__doc__ = run.__doc__
+    return command
+
+
+def _workspace(session: Session, team_id: str) -> Workspace:
+    workspace = session.get(Workspace, team_id)
+    if workspace is None:
+        raise _Refused(f"--team: no workspace {team_id} is installed here")
+    return workspace
+
+
+@_command
+def scheduler(runtime: Runtime, args: argparse.Namespace) -> int:
     """Run the scheduler until SIGTERM or SIGINT (or each pass once, with --once)."""
-    try:
-        prepare_database(settings)
-    except StartupError as exc:
-        return _fail(str(exc))
-    # A fixed instant (--at): the passes run as of then, wherever the wall clock is.
-    runtime = build_runtime(settings, ManualClock(args.at) if args.once and args.at else None)
-    try:
-        if args.once:
-            jobs = Scheduler(runtime)
-            outcomes = jobs.digests()
-            result = jobs.nudges()
-            posted = ", ".join(f"{o.team_id} {o.week} {o.status}" for o in outcomes)
-            print(f"digests: {posted or 'none due'}")
-            print(f"nudges: {result.examined if result else 0} asks looked at")
-            return 0
-        stop = threading.Event()
-
-        def on_signal(signum: int, _frame: FrameType | None) -> None:
-            stop.set()
-
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, on_signal)
-        jobs = Scheduler(runtime)
-        jobs.start()
-        stop.wait()
-        jobs.stop()
+    jobs = Scheduler(runtime)
+    if args.once:
+        outcomes = jobs.digests()
+        result = jobs.nudges()
+        posted = ", ".join(f"{o.team_id} {o.week} {o.status}" for o in outcomes)
+        print(f"digests: {posted or 'none due'}")
+        print(f"nudges: {result.examined if result else 0} asks looked at")
         return 0
-    finally:
-        runtime.close()
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, on_signal)
+    jobs.start()
+    stop.wait()
+    jobs.stop()
+    return 0
 
 
-def digest(settings: Settings, args: argparse.Namespace) -> int:
+@_command
+def digest(runtime: Runtime, args: argparse.Namespace) -> int:
     """Preview (--dry-run) or post a workspace's digest for a week."""
-    try:
-        prepare_database(settings)
-    except StartupError as exc:
-        return _fail(str(exc))
-    runtime = build_runtime(settings)
-    try:
-        now = runtime.clock.now()
-        with transaction(runtime.sessions) as session:
-            workspace = session.get(Workspace, args.team)
-            if workspace is None:
-                return _fail(f"--team: no workspace {args.team} is installed here")
-            try:
-                week = parse_week(args.week, now, zone(workspace.timezone))
-            except ValueError as exc:
-                return _fail(f"--week: {exc}")
-            if args.dry_run:
-                _, blocks, _ = runs.render(session, workspace, week, now)
-                print(digest_as_text(blocks))
-                return 0
-            outcome = runs.post(session, workspace, week, now, trigger="manual")
-        print(_said(outcome))
-        return 0 if outcome.status in ("queued", "quiet", "already") else 1
-    finally:
-        runtime.close()
+    now = runtime.clock.now()
+    with transaction(runtime.sessions) as session:
+        workspace = _workspace(session, args.team)
+        try:
+            week = parse_week(args.week, now, zone(workspace.timezone))
+        except ValueError as exc:
+            raise _Refused(f"--week: {exc}") from None
+        if args.dry_run:
+            _, blocks, _ = runs.render(session, workspace, week, now)
+            print(digest_as_text(blocks))
+            return 0
+        outcome = runs.post(session, workspace, week, now, trigger="manual")
+    print(_said(outcome))
+    return 0 if outcome.status in ("queued", "quiet", "already") else 1
 
 
 def _said(outcome: runs.RunOutcome) -> str:
@@ -105,17 +126,10 @@ def _said(outcome: runs.RunOutcome) -> str:
     }.get(outcome.status, outcome.status)
 
 
-def nudge(settings: Settings, args: argparse.Namespace) -> int:
+@_command
+def nudge(runtime: Runtime, args: argparse.Namespace) -> int:
     """Run the nudge pass now, for one workspace or all."""
-    try:
-        prepare_database(settings)
-    except StartupError as exc:
-        return _fail(str(exc))
-    runtime = build_runtime(settings)
-    try:
-        result = run_pass(runtime.sessions, runtime.clock.now(), args.team)
-    finally:
-        runtime.close()
+    result = run_pass(runtime.sessions, runtime.clock.now(), args.team)
     done = (
         ", ".join(f"{kind}: {n}" for kind, n in sorted(result.done.items()) if n) or "nothing due"
     )
@@ -123,38 +137,22 @@ def nudge(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def export(settings: Settings, args: argparse.Namespace) -> int:
+@_command
+def export(runtime: Runtime, args: argparse.Namespace) -> int:
     """Print everything stored about one person in one workspace, as JSON."""
-    try:
-        prepare_database(settings)
-    except StartupError as exc:
-        return _fail(str(exc))
-    runtime = build_runtime(settings)
-    try:
-        with runtime.sessions() as session:
-            if session.get(Workspace, args.team) is None:
-                return _fail(f"--team: no workspace {args.team} is installed here")
-            data = export_person(session, args.team, args.user)
-    finally:
-        runtime.close()
+    with runtime.sessions() as session:
+        _workspace(session, args.team)
+        data = export_person(session, args.team, args.user)
     print(json.dumps(data, indent=2, ensure_ascii=False))
     return 0
 
 
-def forget(settings: Settings, args: argparse.Namespace) -> int:
+@_command
+def forget(runtime: Runtime, args: argparse.Namespace) -> int:
     """Erase one person's data in one workspace and say what was removed."""
-    try:
-        prepare_database(settings)
-    except StartupError as exc:
-        return _fail(str(exc))
-    runtime = build_runtime(settings)
-    try:
-        with transaction(runtime.sessions) as session:
-            if session.get(Workspace, args.team) is None:
-                return _fail(f"--team: no workspace {args.team} is installed here")
-            done = forget_person(session, args.team, args.user, runtime.clock.now())
-    finally:
-        runtime.close()
+    with transaction(runtime.sessions) as session:
+        _workspace(session, args.team)
+        done = forget_person(session, args.team, args.user, runtime.clock.now())
     removed = ", ".join(f"{kind}: {n}" for kind, n in done.counts.items() if n) or "nothing"
     print(f"forgot {args.user} in {args.team}: {removed}")
     return 0

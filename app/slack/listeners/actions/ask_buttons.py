@@ -59,24 +59,27 @@ def tell(
         )
 
 
+def on_ask(runtime: Runtime, change: Callable[..., str]) -> Callable[..., None]:
+    """A button listener that applies `change(session, team, ask_id, user, now)` to the ask the
+    button names, as the person who clicked, and tells them the outcome."""
+
+    def listener(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        team_id, user_id, ask_id = ids_of(body, action)
+        if ask_id is None:
+            return
+        with transaction(runtime.sessions) as session:
+            text = change(session, team_id, ask_id, user_id, runtime.clock.now())
+            tell(session, runtime, team_id, body, user_id, text)
+
+    return listener
+
+
 def register(app: App, runtime: Runtime) -> None:
     """Attach the ask button listeners."""
-
-    def transition(change: Callable[..., str]) -> Callable[..., None]:
-        def listener(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-            ack()
-            team_id, user_id, ask_id = ids_of(body, action)
-            if ask_id is None:
-                return
-            with transaction(runtime.sessions) as session:
-                text = change(session, team_id, ask_id, user_id, runtime.clock.now())
-                tell(session, runtime, team_id, body, user_id, text)
-
-        return listener
-
-    app.action(blocks.CLAIM)(transition(service.claim))
-    app.action(blocks.CLOSE)(transition(service.close))
-    app.action(blocks.REOPEN)(transition(service.reopen))
+    app.action(blocks.CLAIM)(on_ask(runtime, service.claim))
+    app.action(blocks.CLOSE)(on_ask(runtime, service.close))
+    app.action(blocks.REOPEN)(on_ask(runtime, service.reopen))
 
     @app.action(blocks.STOP_MATCHES)
     def stop(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, App
-from sqlalchemy.orm import Session
 
 from app.nudges import blocks, service
 from app.runtime import Runtime
-from app.slack.listeners.actions.ask_buttons import ids_of, tell
+from app.slack.listeners.actions.ask_buttons import ids_of, on_ask, tell
 from app.store.db import transaction
 
 Listener = Callable[[Ack, dict[str, Any], dict[str, Any]], None]
@@ -20,20 +18,8 @@ Listener = Callable[[Ack, dict[str, Any], dict[str, Any]], None]
 def register(app: App, runtime: Runtime) -> None:
     """Attach the nudge button listeners."""
 
-    def on_ask(change: Callable[[Session, str, int, str, datetime], str]) -> Listener:
-        def listener(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-            ack()
-            team_id, user_id, ask_id = ids_of(body, action)
-            if ask_id is None:
-                return
-            with transaction(runtime.sessions) as session:
-                text = change(session, team_id, ask_id, user_id, runtime.clock.now())
-                tell(session, runtime, team_id, body, user_id, text)
-
-        return listener
-
-    app.action(blocks.KEEP)(on_ask(service.keep_open))
-    app.action(blocks.THANK)(on_ask(service.thank_answerers))
+    app.action(blocks.KEEP)(on_ask(runtime, service.keep_open))
+    app.action(blocks.THANK)(on_ask(runtime, service.thank_answerers))
 
     def on_offers(keep: bool) -> Listener:
         def listener(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:

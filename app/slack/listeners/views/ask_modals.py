@@ -9,13 +9,8 @@ from slack_bolt import Ack, App
 from app.asks import blocks, command, service
 from app.delivery import outbox
 from app.runtime import Runtime
-from app.slack.commands import view_metadata
+from app.slack.commands import view_metadata, view_text
 from app.store.db import transaction
-
-
-def _text(view: dict[str, Any], block: str) -> str:
-    state = view.get("state", {}).get("values", {})
-    return str(state.get(block, {}).get("text", {}).get("value") or "").strip()
 
 
 def register(app: App, runtime: Runtime) -> None:
@@ -25,7 +20,7 @@ def register(app: App, runtime: Runtime) -> None:
     def composed(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         team_id = str(body.get("team", {}).get("id") or "")
         user_id = str(body.get("user", {}).get("id") or "")
-        need = _text(view, "need")
+        need = view_text(view, "need")
         if len(need.split()) < command.MIN_WORDS:
             ack(
                 response_action="errors",
@@ -33,11 +28,11 @@ def register(app: App, runtime: Runtime) -> None:
             )
             return
         parts = [need]
-        if tried := _text(view, "tried"):
+        if tried := view_text(view, "tried"):
             parts.append(f"Tried: {tried}")
-        if by := _text(view, "by"):
+        if by := view_text(view, "by"):
             parts.append(f"Needed by: {by}")
-        if topics := _text(view, "topics"):
+        if topics := view_text(view, "topics"):
             parts.append(
                 " ".join("#" + t.strip().replace(" ", "-") for t in topics.split(",") if t.strip())
             )
@@ -79,7 +74,7 @@ def register(app: App, runtime: Runtime) -> None:
         ask_id = view_metadata(view).get("ask_id")
         values = view.get("state", {}).get("values", {})
         helpers = values.get("helpers", {}).get("users", {}).get("selected_users") or []
-        note = _text(view, "note")
+        note = view_text(view, "note")
         if not isinstance(ask_id, int):
             ack(response_action="errors", errors={"helpers": "This form has expired."})
             return

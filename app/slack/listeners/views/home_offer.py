@@ -9,12 +9,8 @@ from slack_bolt import Ack, App
 from app.home import blocks
 from app.offers.command import add_offer
 from app.runtime import Runtime
+from app.slack.commands import view_text
 from app.store.db import transaction
-
-
-def _text(view: dict[str, Any], block: str) -> str:
-    state = view.get("state", {}).get("values", {})
-    return str(state.get(block, {}).get("text", {}).get("value") or "").strip()
 
 
 def register(app: App, runtime: Runtime) -> None:
@@ -27,8 +23,8 @@ def register(app: App, runtime: Runtime) -> None:
                 session,
                 str(body.get("team", {}).get("id") or ""),
                 str(body.get("user", {}).get("id") or ""),
-                _text(view, "topics"),
-                _text(view, "note"),
+                view_text(view, "topics"),
+                view_text(view, "note"),
                 runtime.clock.now(),
             )
         if reply.refused:
