@@ -23,9 +23,7 @@ Method = Literal[
     "chat.postMessage",
     "chat.postEphemeral",
     "chat.update",
-    "chat.delete",
     "views.publish",
-    "reactions.add",
     "response_url",
     "dm",
 ]
