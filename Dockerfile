@@ -8,13 +8,15 @@ COPY migrations ./migrations
 RUN /opt/reciprocity/bin/pip install --no-cache-dir '.[postgres]'
 
 FROM python:3.11-slim
-RUN useradd --create-home --uid 10001 reciprocity && mkdir /data && chown reciprocity /data
+RUN groupadd --gid 10001 reciprocity \
+    && useradd --create-home --uid 10001 --gid 10001 reciprocity \
+    && mkdir /data && chown 10001:10001 /data
 COPY --from=build /opt/reciprocity /opt/reciprocity
 ENV PATH=/opt/reciprocity/bin:$PATH \
     DATABASE_URL=sqlite:////data/reciprocity.db \
     PORT=3000 \
     PYTHONUNBUFFERED=1
-USER reciprocity
+USER 10001:10001
 WORKDIR /data
 VOLUME ["/data"]
 EXPOSE 3000
