@@ -4,11 +4,25 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from datetime import UTC, datetime
 
 # Attributes every LogRecord has; anything else passed through `extra=` is context worth emitting.
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
+
+
+# Slack tokens (bot, user, app-level, refresh) and anything under a secret-sounding name.
+_TOKEN = re.compile(r"xox[abpre]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+")
+_SECRET_KEYS = ("token", "secret", "password", "authorization")
+
+
+def _redacted(key: str, value: object) -> object:
+    if any(word in key.lower() for word in _SECRET_KEYS):
+        return "[redacted]"
+    if isinstance(value, str):
+        return _TOKEN.sub("[redacted]", value)
+    return value
 
 
 class JsonFormatter(logging.Formatter):
@@ -22,7 +36,12 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        entry.update((key, value) for key, value in record.__dict__.items() if key not in _STANDARD)
+        entry.update(
+            (key, _redacted(key, value))
+            for key, value in record.__dict__.items()
+            if key not in _STANDARD
+        )
+        entry["message"] = _TOKEN.sub("[redacted]", str(entry["message"]))
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)

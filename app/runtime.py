@@ -12,6 +12,7 @@ from app.clock import Clock, SystemClock
 from app.delivery.outbox import ring_on_commit
 from app.delivery.tokens import NoTokens, TokenSource
 from app.directory.slack_lookup import SlackLookup
+from app.metrics import Metrics
 from app.settings import Settings
 from app.slack.web_api import WebApi
 from app.store.db import SessionFactory, make_engine, make_session_factory
@@ -30,6 +31,8 @@ class Runtime:
     doorbell: threading.Event = field(default_factory=threading.Event)
     # Set once start-up knows the install: the bot token of each workspace.
     tokens: TokenSource = field(default_factory=NoTokens)
+    # The Prometheus series this process exposes.
+    metrics: Metrics = field(default_factory=Metrics)
     # Multi-workspace installs only: slack-sdk's installation store over our tables.
     installations: InstallationStore | None = None
 
@@ -47,12 +50,15 @@ class Runtime:
 def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     """Create the runtime for `settings` (no connection is opened yet)."""
     engine = make_engine(settings.database_url)
+    metrics = Metrics()
     runtime = Runtime(
         settings=settings,
         engine=engine,
         sessions=make_session_factory(engine),
         clock=clock or SystemClock(),
-        slack=WebApi(settings.slack_api_url),
+        slack=WebApi(settings.slack_api_url, on_call=metrics.slack_call),
+        metrics=metrics,
     )
+    metrics.watch_outbox(runtime.sessions, runtime.clock.now)
     ring_on_commit(runtime.sessions, runtime.doorbell)
     return runtime

@@ -101,7 +101,9 @@ class Scheduler:
             outcomes = run_due(self.runtime.sessions, self.runtime.clock.now())
         except Exception:
             log.exception("digest pass failed; the next pass retries")
+            self.runtime.metrics.scheduler_runs.labels(job="digests", outcome="error").inc()
             return []
+        self.runtime.metrics.scheduler_runs.labels(job="digests", outcome="ok").inc()
         for outcome in outcomes:
             log.info("digest %s %s: %s", outcome.team_id, outcome.week, outcome.status)
         return outcomes
@@ -112,7 +114,9 @@ class Scheduler:
             result = run_pass(self.runtime.sessions, self.runtime.clock.now())
         except Exception:
             log.exception("nudge pass failed; the next pass retries")
+            self.runtime.metrics.scheduler_runs.labels(job="nudges", outcome="error").inc()
             return None
+        self.runtime.metrics.scheduler_runs.labels(job="nudges", outcome="ok").inc()
         if result.examined or any(result.done.values()):
             log.info("nudge pass: %d asks, %s", result.examined, dict(result.done))
         return result

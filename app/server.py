@@ -172,7 +172,12 @@ class BotServer:
         self.bolt = build_bolt_app(self.runtime, self.workspace)
         # In Socket Mode Slack's requests arrive over the socket; $PORT serves health and metrics
         # (and, with OAuth, the install pages).
-        self.web = create_web_app(self.runtime, self.bolt, slack_events=not settings.socket_mode)
+        self.web = create_web_app(
+            self.runtime,
+            self.bolt,
+            self.runtime.metrics.registry,
+            slack_events=not settings.socket_mode,
+        )
         self.worker = DeliveryWorker(self.runtime, self.runtime.tokens)
         self._services: list[BackgroundService] = [self.worker] if with_worker else []
         if with_scheduler:

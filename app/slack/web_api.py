@@ -7,7 +7,7 @@ so every call the bot makes outside Bolt's request handling goes through one `We
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
@@ -93,8 +93,11 @@ class WebApi:
         timeout: float = 10.0,
         max_connections: int = 64,
         transport: httpx.BaseTransport | None = None,
+        on_call: Callable[[str, str], None] | None = None,
     ) -> None:
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        # Told of every call as (method, "ok" or the error): the metrics count them.
+        self.on_call = on_call
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
             limits=httpx.Limits(
@@ -113,6 +116,31 @@ class WebApi:
         timeout: float | None = None,
     ) -> dict[str, Any]:
         """Call `method` as `token`; return Slack's JSON or raise one of this module's errors."""
+        status = "ok"
+        try:
+            return self._call(method, token, args, timeout)
+        except RateLimited:
+            status = "ratelimited"
+            raise
+        except TransientError as exc:
+            status = "timeout" if "timed out" in str(exc) else "transport"
+            if "HTTP 5" in str(exc):
+                status = "http_5xx"
+            raise
+        except SlackApiError as exc:
+            status = exc.error
+            raise
+        finally:
+            if self.on_call is not None:
+                self.on_call(method, status)
+
+    def _call(
+        self,
+        method: str,
+        token: str,
+        args: Mapping[str, Any] | None,
+        timeout: float | None,
+    ) -> dict[str, Any]:
         form = {key: _form_value(value) for key, value in (args or {}).items() if value is not None}
         response = self._send(
             method,
