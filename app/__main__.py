@@ -52,6 +52,13 @@ def _parser() -> argparse.ArgumentParser:
     digest.add_argument(
         "--dry-run", action="store_true", help="print the digest as Slack would show it"
     )
+    demo = commands.add_parser(
+        "demo", help="run the whole bot offline against a built-in Slack stand-in"
+    )
+    demo.add_argument(
+        "--interactive", action="store_true", help="after the story, type commands yourself"
+    )
+    demo.add_argument("--as", dest="as_", default="alice", help="who you are (alice, bob, …)")
     commands.add_parser(
         "keygen", help="print a new key for TOKEN_ENCRYPTION_KEYS (put it first to rotate)"
     )
@@ -91,6 +98,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc))
     configure_logging(settings.log_level, settings.log_format)
     try:
+        if args.command == "demo":
+            from app.sandbox.demo import main as demo
+
+            # The story is the output; the bot's own logs would drown it.
+            configure_logging("WARNING", settings.log_format)
+
+            # A throwaway SQLite file unless DATABASE_URL names a database to use.
+            given = settings.database_url if os.environ.get("DATABASE_URL") else None
+            return demo(given, interactive_as=args.as_ if args.interactive else None)
         if args.command == "migrate":
             return _migrate(settings)
         if args.command == "run":
