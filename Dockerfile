@@ -1,5 +1,7 @@
 # Reciprocity: the bot in a slim image. `docker run -e SLACK_BOT_TOKEN=… -e SLACK_SIGNING_SECRET=…`
-FROM python:3.11-slim AS build
+# Both stages use one pinned base (the venv is copied across, so its Python must be the same one).
+FROM python:3.11.14-slim-bookworm AS build
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 RUN python -m venv /opt/reciprocity
 COPY pyproject.toml README.md ./
@@ -7,7 +9,7 @@ COPY app ./app
 COPY migrations ./migrations
 RUN /opt/reciprocity/bin/pip install --no-cache-dir '.[postgres]'
 
-FROM python:3.11-slim
+FROM python:3.11.14-slim-bookworm
 RUN groupadd --gid 10001 reciprocity \
     && useradd --create-home --uid 10001 --gid 10001 reciprocity \
     && mkdir /data && chown 10001:10001 /data

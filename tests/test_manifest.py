@@ -204,10 +204,10 @@ def _evidence(registered: Registered) -> set[str]:
     return evidence
 
 
-def test_the_app_and_the_code_are_read(registered: Registered, bolt: App) -> None:
+def test_the_app_and_the_code_are_read(registered: Registered) -> None:
     # A reader that finds nothing would let every check below pass vacuously.
-    assert registered.commands and registered.events and registered.actions and registered.views
-    assert registered.shortcuts
+    for kind in ("commands", "events", "shortcuts", "actions", "views"):
+        assert getattr(registered, kind), f"no {kind} read from the Bolt app"
     assert {"chat.postMessage", "views.open", "conversations.info", "users.list"} <= (
         _methods_used()
     )
@@ -289,4 +289,5 @@ def test_transport_settings(manifest: dict[str, Any]) -> None:
     urls = {settings["event_subscriptions"]["request_url"]}
     urls.add(settings["interactivity"]["request_url"])
     urls |= {c["url"] for c in manifest["features"]["slash_commands"]}
-    assert len(urls) == 1 and re.fullmatch(r"https://[^/]+/slack/events", urls.pop())
+    assert len(urls) == 1, urls
+    assert re.fullmatch(r"https://[^/]+/slack/events", urls.pop())

@@ -14,6 +14,7 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select, text
 
+from app.calendar import zone
 from app.sandbox.driver import SlackDriver
 from app.sandbox.slack_api import SlackStandIn
 from app.server import BotServer
@@ -218,7 +219,29 @@ def test_two_workspaces_never_see_each_others_records(
         if c.args.get("channel") in ("C0GENERAL", "C2MAIN")
     }
     assert posts["C0GENERAL"] != posts["C2MAIN"]
-    assert json.dumps(sorted(members_b))  # the directory of T0002 was synced on its own
+    assert {"U2ANNA", "U2BEN"} <= members_b  # Beta's directory was synced with Beta's token
+    # Asks: Beta's ask reaches Beta's expert, never Acme's (who offered the same topic).
+    oauth_bot.worker.drain(10)
+    before = len(slack.calls_to("chat.postMessage"))
+    command("T0002", "U2ANNA", "C2MAIN", "/ask", "How do I vacuum a big postgres table? #postgres")
+    oauth_bot.worker.drain(10)
+    told = {c.args["channel"] for c in slack.calls_to("chat.postMessage")[before:]}
+    assert "U2BEN" in told
+    assert "U0BOB" not in told
+    # Digests: each workspace's week names only its own people.
+    from app.digest.runs import render
+    from app.digest.weeks import week_of
+
+    now = oauth_bot.runtime.clock.now()
+    with oauth_bot.runtime.sessions() as session:
+        for team, ours, theirs in (("T0001", "U0BOB", "U2BEN"), ("T0002", "U2BEN", "U0BOB")):
+            workspace = session.get_one(Workspace, team)
+            week = week_of(now, zone(workspace.timezone))
+            _, blocks, _ = render(session, workspace, week, now)
+            text = json.dumps(blocks)
+            assert ours in text
+            assert theirs not in text
+            assert ("thanks A" in text) == (team == "T0001")
 
 
 def test_tokens_are_encrypted_at_rest_and_keys_rotate(
