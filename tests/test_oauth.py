@@ -21,7 +21,7 @@ from app.server import BotServer
 from app.settings import Settings
 from app.slack.oauth import WELCOME
 from app.store.models import Kudos, Member, Offer, Workspace
-from tests.conftest import SIGNING_SECRET
+from tests.conftest import APP_TOKEN, SIGNING_SECRET, slack_driver
 from tests.kudos.conftest import reply_text
 
 CLIENT_ID = "1111.2222"
@@ -30,10 +30,13 @@ KEY = Fernet.generate_key().decode()
 
 
 @pytest.fixture
-def oauth_bot(database_url: str, slack: SlackStandIn) -> Iterator[BotServer]:
+def oauth_bot(database_url: str, slack: SlackStandIn, slack_mode: str) -> Iterator[BotServer]:
     """A bot serving any workspace that installs it, with no SLACK_BOT_TOKEN."""
     slack.enable_oauth(CLIENT_ID, CLIENT_SECRET)
+    if slack_mode == "socket":
+        slack.enable_socket_mode(APP_TOKEN)
     settings = Settings(
+        slack_app_token=APP_TOKEN if slack_mode == "socket" else None,
         database_url=database_url,
         slack_signing_secret=SIGNING_SECRET,
         slack_client_id=CLIENT_ID,
@@ -49,10 +52,10 @@ def oauth_bot(database_url: str, slack: SlackStandIn) -> Iterator[BotServer]:
 
 
 @pytest.fixture
-def driver(oauth_bot: BotServer) -> Iterator[SlackDriver]:
-    """Signed requests to the OAuth bot."""
-    with SlackDriver(oauth_bot.url, SIGNING_SECRET) as signed:
-        yield signed
+def driver(oauth_bot: BotServer, slack: SlackStandIn, slack_mode: str) -> Iterator[SlackDriver]:
+    """Requests to the OAuth bot as Slack sends them: signed over HTTP, or over the socket."""
+    with slack_driver(oauth_bot, slack, slack_mode) as connected:
+        yield connected
 
 
 def install(
