@@ -18,10 +18,15 @@ _SECRET_KEYS = ("token", "secret", "password", "authorization")
 
 
 def _redacted(key: str, value: object) -> object:
+    """`value` with secrets removed: all of it under a secret-sounding `key`, tokens anywhere."""
     if any(word in key.lower() for word in _SECRET_KEYS):
         return "[redacted]"
     if isinstance(value, str):
         return _TOKEN.sub("[redacted]", value)
+    if isinstance(value, dict):
+        return {str(k): _redacted(str(k), v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_redacted("", item) for item in value]
     return value
 
 
@@ -41,10 +46,22 @@ class JsonFormatter(logging.Formatter):
             for key, value in record.__dict__.items()
             if key not in _STANDARD
         )
-        entry["message"] = _TOKEN.sub("[redacted]", str(entry["message"]))
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        # The last word: whatever slipped through (an object's str(), a traceback, the message)
+        # is swept once more on the finished line; token characters never need JSON escaping.
+        return _TOKEN.sub("[redacted]", json.dumps(entry, default=str))
+
+
+class TextFormatter(logging.Formatter):
+    """Formats a record as one readable line, with Slack tokens redacted like the JSON lines."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Return `record` as text, any token in it replaced by "[redacted]"."""
+        return _TOKEN.sub("[redacted]", super().format(record))
 
 
 def configure_logging(level: str, fmt: str) -> None:
@@ -53,7 +70,7 @@ def configure_logging(level: str, fmt: str) -> None:
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -7,9 +7,8 @@ Labels are bounded: command names, event kinds, Web API method names and Slack's
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
@@ -23,24 +22,14 @@ from app.store.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
+# Slack allows 3 s for an ack; most should take a few milliseconds.
 ACK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0)
-_KNOWN_ERRORS = (
-    frozenset(
-        {"ratelimited", "timeout", "http_5xx", "transport", "not_in_channel", "channel_not_found"}
-    )
-    | PERMANENT_ERRORS
-    | AUTH_ERRORS
-)
-
-
-_KINDS = {
-    "block_actions": "action",
-    "view_submission": "view",
-    "view_closed": "view",
-    "shortcut": "shortcut",
-    "message_action": "shortcut",
-    "event_callback": "event",
-}
+COMMANDS = frozenset({"/kudos", "/ask", "/offer"})
+COMMAND_OUTCOMES = frozenset({"ok", "refused", "error", "form"})
+KINDS = frozenset({"command", "action", "view", "shortcut", "event", "other"})
+# Statuses a Web API call can end with besides Slack's own error codes.
+CALL_STATUSES = frozenset({"ok", "ratelimited", "timeout", "http_5xx", "transport", "bad_response"})
+_KNOWN_STATUSES = CALL_STATUSES | PERMANENT_ERRORS | AUTH_ERRORS
 
 
 class Metrics:
@@ -50,7 +39,7 @@ class Metrics:
         self.registry = registry or CollectorRegistry()
         self.commands = Counter(
             "reciprocity_commands",
-            "Slash commands handled, by command and outcome (ok, error).",
+            "Slash commands handled, by command and outcome (ok, refused, error, form).",
             ["command", "outcome"],
             registry=self.registry,
         )
@@ -74,19 +63,20 @@ class Metrics:
             registry=self.registry,
         )
 
-    def observe_request(self, body: Mapping[str, Any], status: int, seconds: float) -> None:
-        """Record one request Slack sent: its ack time by kind, and a command's outcome."""
-        kind = _KINDS.get(str(body.get("type") or ""), "command" if "command" in body else "other")
+    def observe_request(self, kind: str, subject: str, outcome: str, seconds: float) -> None:
+        """Record one request Slack sent: its ack time by kind and, for a command, its outcome."""
+        kind = kind if kind in KINDS else "other"
         self.acks.labels(kind=kind).observe(seconds)
         if kind == "command":
-            name = str(body.get("command") or "")
-            known = name if name in ("/kudos", "/ask", "/offer") else "other"
-            outcome = "ok" if status < 400 else "error"
-            self.commands.labels(command=known, outcome=outcome).inc()
+            self.commands.labels(
+                command=subject if subject in COMMANDS else "other",
+                outcome=outcome if outcome in COMMAND_OUTCOMES else "error",
+            ).inc()
 
     def slack_call(self, method: str, status: str) -> None:
         """Count one Web API call that ended with `status` ("ok" or an error code)."""
-        known = status if status == "ok" or status in _KNOWN_ERRORS else "other"
+        # Slack invents error codes now and then; unknown ones fold into "other".
+        known = status if status in _KNOWN_STATUSES else "other"
         self.slack_calls.labels(method=method, status=known).inc()
 
     def watch_outbox(self, sessions: SessionFactory, now: Callable[[], datetime]) -> None:
@@ -95,27 +85,36 @@ class Metrics:
 
 
 class _OutboxCollector(Collector):
+    """Reads the outbox at scrape time: one count and one min() over the status index."""
+
     def __init__(self, sessions: SessionFactory, now: Callable[[], datetime]) -> None:
         self.sessions = sessions
         self.now = now
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        depth = GaugeMetricFamily(
-            "reciprocity_outbox_depth", "Messages queued or being sent to Slack."
-        )
-        oldest = GaugeMetricFamily(
-            "reciprocity_outbox_oldest_seconds", "Age of the oldest message still queued."
-        )
+        """Yield the depth and oldest-age gauges, or nothing when the database does not answer."""
         try:
             with self.sessions() as session:
-                waiting = OutboxMessage.status.in_(("pending", "sending"))
-                count = session.scalar(select(func.count()).where(waiting)) or 0
-                first = session.scalar(select(func.min(OutboxMessage.created_at)).where(waiting))
+                depth = session.scalar(
+                    select(func.count()).where(OutboxMessage.status.in_(("pending", "sending")))
+                )
+                first = session.scalar(
+                    select(func.min(OutboxMessage.created_at)).where(
+                        OutboxMessage.status == "pending"
+                    )
+                )
         except SQLAlchemyError:
-            # A scrape must not fail while the database is away; /healthz says so instead.
+            # A scrape must not fail while the database is away; /healthz says so instead, and
+            # the missing series is itself the alert.
             log.warning("outbox metrics unavailable: the database did not answer")
             return
-        depth.add_metric([], float(count))
-        oldest.add_metric([], (self.now() - first).total_seconds() if first else 0.0)
-        yield depth
-        yield oldest
+        yield GaugeMetricFamily(
+            "reciprocity_outbox_depth",
+            "Messages owed to Slack: queued or being sent.",
+            value=float(depth or 0),
+        )
+        yield GaugeMetricFamily(
+            "reciprocity_outbox_oldest_seconds",
+            "Age of the oldest message still queued (0 when none is).",
+            value=max(0.0, (self.now() - first).total_seconds()) if first else 0.0,
+        )

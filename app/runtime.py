@@ -59,6 +59,7 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
         slack=WebApi(settings.slack_api_url, on_call=metrics.slack_call),
         metrics=metrics,
     )
-    metrics.watch_outbox(runtime.sessions, runtime.clock.now)
+    # Read through the runtime at each scrape: tests may swap the clock after start-up.
+    metrics.watch_outbox(runtime.sessions, lambda: runtime.clock.now())
     ring_on_commit(runtime.sessions, runtime.doorbell)
     return runtime

@@ -14,6 +14,7 @@ import argparse
 import gc
 import json
 import random
+import re
 import statistics
 import time
 import tracemalloc
@@ -172,14 +173,17 @@ class Generator:
         self.rows = Rows([], [], [], [], [])
         self.kudos_id = 0
         self.ask_id = 0
+        self.offered: set[tuple[str, str]] = set()
 
     def build(self) -> Rows:
         first = START - timedelta(days=HISTORY_DAYS)
         span = (START - first).total_seconds()
-        for _ in range(self.shape.history_kudos):
-            self.kudos(first + timedelta(seconds=self.rng.random() * span))
-        for _ in range(self.shape.history_asks):
-            self.ask(first + timedelta(seconds=self.rng.random() * span), old=True)
+        # In time order, as a live workspace writes them: PostgreSQL's planner weighs how well a
+        # table's order follows its time columns when choosing between an index and a scan.
+        for offset in sorted(self.rng.random() * span for _ in range(self.shape.history_kudos)):
+            self.kudos(first + timedelta(seconds=offset))
+        for offset in sorted(self.rng.random() * span for _ in range(self.shape.history_asks)):
+            self.ask(first + timedelta(seconds=offset), old=True)
         self.offers(first, self.shape.old_offers)
         week = (END - START).total_seconds()
 
@@ -265,11 +269,11 @@ class Generator:
             self.rows.helpers.append((self.ask_id, helper, TEAM, resolved, asker))
 
     def offers(self, at: datetime, count: int) -> None:
-        seen = {(r[1], r[2]) for r in self.rows.offers[-50:]}
+        # (team, user, topic) is unique: a repeated draw is skipped, whenever it was first made.
         for _ in range(count):
             key = (self.people.one(), self.rng.choice(TOPICS))
-            if key not in seen:
-                seen.add(key)
+            if key not in self.offered:
+                self.offered.add(key)
                 self.rows.offers.append((TEAM, *key, "", True, at, at))
 
 
@@ -296,15 +300,16 @@ def load(
         cursor = raw.cursor()
         quoted = ", ".join(f'"{c}"' for c in columns)
         if engine.dialect.name == "postgresql":
-            with cursor.copy(f"COPY {name} ({quoted}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+            with cursor.copy(f"COPY {name} ({quoted}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row([_pg_value(v) for v in row])
         else:
             marks = ", ".join("?" for _ in columns)
             cursor.execute("BEGIN")
+            # sqlite3 takes any iterable here; a generator keeps a million rows out of memory.
             cursor.executemany(
                 f"INSERT INTO {name} ({quoted}) VALUES ({marks})",  # noqa: S608 (our own names)
-                ([_sqlite_value(v) for v in row] for row in rows),
+                ([_sqlite_value(v) for v in row] for row in rows),  # type: ignore[arg-type]
             )
         raw.commit()
     finally:
@@ -355,7 +360,7 @@ class Figures:
     helpers: int
     connections: int
     blocks: int
-    slowest: list[tuple[str, float]]
+    slowest: list[tuple[str, float, str]]
 
 
 def once(engine: Engine) -> tuple[int, int, int]:
@@ -389,17 +394,19 @@ def measure(engine: Engine, runs: int) -> Figures:
     )
 
 
-def profile(engine: Engine) -> list[tuple[str, float]]:
-    """Milliseconds per SQL statement of one digest, slowest first (its first 70 characters)."""
+def profile(engine: Engine) -> list[tuple[str, float, str]]:
+    """The slowest SQL statements of one digest: first 70 characters, milliseconds, plan access."""
     spent: dict[str, float] = {}
+    sample: dict[str, tuple[str, Any]] = {}
     marks: list[float] = []
 
     def before(*_: Any) -> None:
         marks.append(time.perf_counter())
 
-    def after(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+    def after(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
         key = " ".join(statement.split())[:70]
         spent[key] = spent.get(key, 0.0) + (time.perf_counter() - marks.pop()) * 1000
+        sample.setdefault(key, (statement, parameters))
 
     event.listen(engine, "before_cursor_execute", before)
     event.listen(engine, "after_cursor_execute", after)
@@ -408,7 +415,26 @@ def profile(engine: Engine) -> list[tuple[str, float]]:
     finally:
         event.remove(engine, "before_cursor_execute", before)
         event.remove(engine, "after_cursor_execute", after)
-    return sorted(spent.items(), key=lambda item: -item[1])[:4]
+    slowest = sorted(spent.items(), key=lambda item: -item[1])[:4]
+    return [(key, ms, access(engine, *sample[key])) for key, ms in slowest]
+
+
+_INDEX = re.compile(r"\b(?:ix|pk|sqlite_autoindex)_\w+")
+_SCAN = re.compile(r"(?:Seq Scan on|^SCAN) (\w+)")
+
+
+def access(engine: Engine, statement: str, parameters: Any) -> str:
+    """How the planner reaches the tables for `statement`: the indexes it uses, full scans."""
+    sqlite = engine.dialect.name == "sqlite"
+    prefix = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN (COSTS OFF) "
+    with engine.connect() as connection:
+        lines = [
+            str(row[-1] if sqlite else row[0]).strip()
+            for row in connection.exec_driver_sql(prefix + statement, parameters)
+        ]
+    found = [m for line in lines for m in _INDEX.findall(line)]
+    found += [f"full scan of {m}" for line in lines for m in _SCAN.findall(line)]
+    return ", ".join(dict.fromkeys(found)) or "no table"
 
 
 @dataclass(frozen=True)
@@ -474,7 +500,9 @@ def _row(result: Result, baseline: float) -> list[str]:
 
 
 def _slowest(result: Result) -> str:
-    top = "; ".join(f"`{sql[:48]}…` {ms:.0f} ms" for sql, ms in result.figures.slowest[:3])
+    top = "; ".join(
+        f"`{sql[:48]}…` {ms:.0f} ms ({plan})" for sql, ms, plan in result.figures.slowest[:3]
+    )
     return f"- {result.backend}, {result.history}: {top}"
 
 
@@ -508,7 +536,8 @@ def _body(
             ),
             "",
             "Slowest statements of one digest (time inside `execute`; SQLite does much of its "
-            "work while rows are fetched, so its figures undercount):",
+            "work while rows are fetched, so its figures undercount), with the indexes and full "
+            "scans their plans use (EXPLAIN QUERY PLAN on SQLite, EXPLAIN on PostgreSQL):",
             "",
             *notes,
         ]

@@ -52,11 +52,12 @@ def handle(
     if text.lower() == "help":
         return Reply(HELP)
     if len(text.split()) < MIN_WORDS:
-        return Reply("That's a little short for people to help with. " + HELP)
+        return Reply("That's a little short for people to help with. " + HELP, refused=True)
     if len(text) > service.MAX_ASK:
         return Reply(
             f"That ask is longer than {service.MAX_ASK} characters; trim it and link to "
-            "the details."
+            "the details.",
+            refused=True,
         )
     origin = origin_for(session, lookup, command.team_id, command.channel_id, command.in_dm, now)
     ask = service.create(

@@ -2,8 +2,10 @@
 
 `compose_digest` returns plain frozen dataclasses; `app.digest.blocks` draws them. Time is passed
 in, never read. Every query is bounded by the week: rows are found through indexed time ranges
-(`created_at`, `credited_at`) or through the ids and people the week produced, never by reading
-the whole history. Content from private channels and DMs is counted and never quoted.
+(`created_at`, `credited_at`, `answered_at`, `claimed_at`) or through the ids and people the
+week produced, never by reading the whole history. The one count that is not is the open asks
+still waiting, which is the backlog itself. Content from private channels and DMs is counted and
+never quoted.
 """
 
 from __future__ import annotations
@@ -344,8 +346,8 @@ def _week_asks(session: Session, window: _Window) -> list[tuple[str, list[str], 
 def _week_answers(session: Session, window: _Window) -> list[_AnswerRow]:
     """Asks answered or taken on in the window, with who did it.
 
-    Only `created_at` is indexed on asks, so without indexes on `answered_at` and `claimed_at`
-    this query reads the workspace's asks (see "Digest" in bench/README.md); the result is small.
+    The OR of two ranges is read through both indexes (team_id, answered_at) and (team_id,
+    claimed_at): SQLite's multi-index OR, PostgreSQL's BitmapOr.
     """
     answered = and_(Ask.answered_at >= window.start, Ask.answered_at < window.until)
     claimed = and_(Ask.claimed_at >= window.start, Ask.claimed_at < window.until)
@@ -393,7 +395,12 @@ def _week_offers(session: Session, window: _Window) -> list[tuple[str, str]]:
 
 
 def _open_asks(session: Session, window: _Window) -> tuple[list[Any], int, int]:
-    """The newest public live asks made before the window's end, and live counts by privacy."""
+    """The newest public live asks made before the window's end, and live counts by privacy.
+
+    The counts read every live ask (index team_id, status, created_at, then the row for its
+    privacy), so they follow the workspace's backlog, not its history; the listing walks
+    (team_id, created_at) backwards and stops at the tenth public live ask.
+    """
     live = and_(
         Ask.team_id == window.team_id,
         Ask.status.in_(LIVE_ASK),

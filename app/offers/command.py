@@ -45,14 +45,17 @@ def handle(session: Session, command: SlashCommand, now: datetime) -> Reply:
         return Reply("*You offer help with*\n" + "\n".join(lines))
     if sub == "remove":
         if not rest.strip():
-            return Reply("Say which topic to withdraw: `/offer remove kubernetes`")
+            return Reply("Say which topic to withdraw: `/offer remove kubernetes`", refused=True)
         removed = service.remove(session, command.team_id, command.user_id, rest, now)
         if removed is None:
-            return Reply(f"You haven't offered {_show(rest.strip())}; `/offer list` shows yours.")
+            return Reply(
+                f"You haven't offered {_show(rest.strip())}; `/offer list` shows yours.",
+                refused=True,
+            )
         return Reply(f"Withdrawn: {_show(removed)}. Thanks for having offered it!")
     if sub == "who":
         if not rest.strip():
-            return Reply("Say which topic: `/offer who kubernetes`")
+            return Reply("Say which topic: `/offer who kubernetes`", refused=True)
         topic, offers = service.who(session, command.team_id, rest)
         if not offers:
             return Reply(f"Nobody offers {_show(topic)} yet. Know it? `/offer {topic}`")

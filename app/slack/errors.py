@@ -12,6 +12,8 @@ import logging
 
 from slack_bolt import BoltRequest, BoltResponse
 
+from app.slack.observe import report
+
 log = logging.getLogger(__name__)
 
 SORRY = (
@@ -27,6 +29,8 @@ def answer_failure(
     body = request.body if isinstance(request.body, dict) else {}
     kind = str(body.get("type") or ("slash_command" if "command" in body else "unknown"))
     log.error("a %s listener failed: %s", kind, type(error).__name__, exc_info=error)
+    # The apology below is a 200; the metrics and the request's log line must still say error.
+    report(request.context, "error")
     if response is None or kind == "event_callback":
         # Already acknowledged, or an event: Slack retries events that got no 2xx.
         return None

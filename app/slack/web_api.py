@@ -80,7 +80,15 @@ class RateLimited(Exception):
 
 
 class TransientError(Exception):
-    """A 5xx, a timeout or a broken connection: the call may or may not have happened; retry."""
+    """A 5xx, a timeout or a broken connection: the call may or may not have happened; retry.
+
+    `reason` is one of "http_5xx", "timeout", "transport" or "bad_response" (a body that is not
+    Slack's JSON), for the metrics.
+    """
+
+    def __init__(self, message: str, reason: str = "transport") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class WebApi:
@@ -116,23 +124,7 @@ class WebApi:
         timeout: float | None = None,
     ) -> dict[str, Any]:
         """Call `method` as `token`; return Slack's JSON or raise one of this module's errors."""
-        status = "ok"
-        try:
-            return self._call(method, token, args, timeout)
-        except RateLimited:
-            status = "ratelimited"
-            raise
-        except TransientError as exc:
-            status = "timeout" if "timed out" in str(exc) else "transport"
-            if "HTTP 5" in str(exc):
-                status = "http_5xx"
-            raise
-        except SlackApiError as exc:
-            status = exc.error
-            raise
-        finally:
-            if self.on_call is not None:
-                self.on_call(method, status)
+        return self._counted(method, lambda: self._call(method, token, args, timeout))
 
     def _call(
         self,
@@ -158,28 +150,51 @@ class WebApi:
 
     def post_response_url(self, url: str, payload: Mapping[str, Any]) -> None:
         """Post `payload` to an interaction's `response_url` (the URL is the credential)."""
+        self._counted("response_url", lambda: self._post_response_url(url, payload))
+
+    def _post_response_url(self, url: str, payload: Mapping[str, Any]) -> dict[str, Any]:
         response = self._send("response_url", lambda: self._client.post(url, json=dict(payload)))
         if response.status_code == 404:
             raise SlackApiError("response_url", "used_up")
         body = _json("response_url", response) if response.content.strip().startswith(b"{") else {}
         if body and not body.get("ok", True):
             raise SlackApiError("response_url", str(body.get("error", "unknown_error")), body)
+        return body
 
     def close(self) -> None:
         """Close the connection pool."""
         self._client.close()
 
+    def _counted(self, method: str, call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """Run `call`, telling `on_call` how it ended: "ok", Slack's error code, "ratelimited"
+        or the transient failure's reason."""
+        status = "ok"
+        try:
+            return call()
+        except RateLimited:
+            status = "ratelimited"
+            raise
+        except TransientError as exc:
+            status = exc.reason
+            raise
+        except SlackApiError as exc:
+            status = exc.error
+            raise
+        finally:
+            if self.on_call is not None:
+                self.on_call(method, status)
+
     def _send(self, method: str, send: Any) -> httpx.Response:
         try:
             response: httpx.Response = send()
         except httpx.TimeoutException as exc:
-            raise TransientError(f"{method}: timed out") from exc
+            raise TransientError(f"{method}: timed out", "timeout") from exc
         except httpx.TransportError as exc:
-            raise TransientError(f"{method}: {type(exc).__name__}") from exc
+            raise TransientError(f"{method}: {type(exc).__name__}", "transport") from exc
         if response.status_code == 429:
             raise RateLimited(method, _retry_after(response.headers.get("Retry-After")))
         if response.status_code >= 500:
-            raise TransientError(f"{method}: HTTP {response.status_code}")
+            raise TransientError(f"{method}: HTTP {response.status_code}", "http_5xx")
         return response
 
 
@@ -199,10 +214,10 @@ def _json(method: str, response: httpx.Response) -> dict[str, Any]:
         body = response.json()
     except ValueError:
         raise TransientError(
-            f"{method}: HTTP {response.status_code} with a non-JSON body"
+            f"{method}: HTTP {response.status_code} with a non-JSON body", "bad_response"
         ) from None
     if not isinstance(body, dict):
-        raise TransientError(f"{method}: unexpected body")
+        raise TransientError(f"{method}: unexpected body", "bad_response")
     return body
 
 

@@ -6,9 +6,11 @@ from slack_bolt import App
 
 from app.runtime import Runtime
 from app.slack.listeners import actions, commands, events, shortcuts, views
+from app.slack.observe import admit
 
 
 def register(app: App, runtime: Runtime) -> None:
-    """Attach every listener to `app`."""
+    """Attach every listener to `app`, after the middleware that marks admitted requests."""
+    app.use(admit)
     for kind in (commands, actions, views, shortcuts, events):
         kind.register(app, runtime)

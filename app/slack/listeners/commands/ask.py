@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.asks import blocks, command
 from app.runtime import Runtime
 from app.slack.commands import SlashCommand
+from app.slack.observe import reply_outcome, report
 from app.slack.replies import TRY_AGAIN
 from app.store.db import transaction
 
@@ -23,13 +24,14 @@ def register(app: App, runtime: Runtime) -> None:
     """Attach the `/ask` command listener."""
 
     @app.command("/ask")
-    def ask(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def ask(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         slash = SlashCommand.from_payload(body)
         try:
             with transaction(runtime.sessions) as session:
                 outcome = command.handle(session, runtime.lookup, slash, runtime.clock.now())
         except SQLAlchemyError:
             log.exception("/ask failed on the database")
+            report(context, "error")
             ack(text=TRY_AGAIN)
             return
         if isinstance(outcome, command.OpenAskModal):
@@ -43,11 +45,14 @@ def register(app: App, runtime: Runtime) -> None:
                     trigger_id=slash.trigger_id or "", view=blocks.compose_modal(metadata)
                 )
             except SlackApiError:
+                report(context, "error")
                 ack(
                     text="I couldn't open the form in time. Try again, or type it out: "
                     "`/ask what you need, what you tried, by when #topic`"
                 )
                 return
+            report(context, "form")
             ack()
             return
+        report(context, reply_outcome(outcome))
         ack(**outcome.as_ack())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.kudos import blocks, command
 from app.runtime import Runtime
 from app.slack.commands import SlashCommand
+from app.slack.observe import reply_outcome, report
 from app.slack.replies import FORM_FAILED, TRY_AGAIN
 from app.store.db import transaction
 from app.store.models import Workspace
@@ -26,7 +27,7 @@ def register(app: App, runtime: Runtime) -> None:
     """Attach the `/kudos` command listener."""
 
     @app.command("/kudos")
-    def kudos(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def kudos(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         slash = SlashCommand.from_payload(body)
         try:
             with transaction(runtime.sessions) as session:
@@ -35,26 +36,31 @@ def register(app: App, runtime: Runtime) -> None:
                     values = list(session.get_one(Workspace, slash.team_id).kudos_values)
         except SQLAlchemyError:
             log.exception("/kudos failed on the database")
+            report(context, "error")
             ack(text=TRY_AGAIN)
             return
         # Acked only after the commit: an acknowledged kudos is never lost.
         if isinstance(outcome, command.OpenSettings):
-            ack(**open_view(client, slash.trigger_id, outcome.view, SETTINGS_FAILED))
+            answer = open_view(client, slash.trigger_id, outcome.view, SETTINGS_FAILED)
+            report(context, "error" if answer else "form")
+            ack(**answer)
             return
         if isinstance(outcome, command.OpenModal):
-            ack(
-                **open_modal(
-                    client,
-                    slash.trigger_id,
-                    values,
-                    {
-                        "channel_id": slash.channel_id,
-                        "in_dm": slash.in_dm,
-                        "response_url": slash.response_url,
-                    },
-                )
+            answer = open_modal(
+                client,
+                slash.trigger_id,
+                values,
+                {
+                    "channel_id": slash.channel_id,
+                    "in_dm": slash.in_dm,
+                    "response_url": slash.response_url,
+                },
             )
+            # A non-empty answer is the apology for a form that did not open.
+            report(context, "error" if answer else "form")
+            ack(**answer)
             return
+        report(context, reply_outcome(outcome))
         ack(**outcome.as_ack())
 
 
