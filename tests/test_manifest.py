@@ -47,6 +47,8 @@ SCOPE_NEEDS: dict[str, set[str]] = {
     "groups:read": {"conversations.info"},  # private channels
     "channels:history": {"message.channels", "conversations.history", "conversations.replies"},
     "groups:history": {"message.groups", "conversations.history", "conversations.replies"},
+    # The delivery worker reads a DM's history to find a post whose send timed out.
+    "im:history": {"message.im", "conversations.history", "conversations.replies"},
     "reactions:read": {"reaction_added", "reaction_removed", "reactions.get"},
     "reactions:write": {"reactions.add", "reactions.remove"},
 }

@@ -1,18 +1,51 @@
-"""One outbox row's Web API call, and how it ended as a plain `Outcome`."""
+"""One outbox row's Web API call, and how it ended as a plain `Outcome`.
+
+Posts (`chat.postMessage` and `dm`) carry Slack message metadata naming their outbox row, so when
+an earlier attempt ended without telling us whether Slack posted (a timeout, a dropped connection,
+a 5xx), the next attempt can look for the message on Slack before posting it again.
+"""
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
+
+import httpx
 
 from app.delivery.privacy import PrivacyCheck
 from app.slack.web_api import AUTH_ERRORS, RateLimited, SlackApiError, TransientError, WebApi
 
+log = logging.getLogger(__name__)
+
+# The metadata event type every outbox post carries; its payload's "key" is the row's dedupe key.
+OUTBOX_EVENT = "reciprocity_outbox"
+# How `last_error` marks a row whose message Slack may already have posted (see `Outcome.unsure`).
+UNSURE = "unsure: "
+# Slack's clock and ours may disagree a little: look a few seconds before the row was queued.
+LOOK_BEFORE_SECONDS = 5.0
+# Messages asked for per history page, and pages read before giving up on finding the post.
+PAGE_SIZE = 200
+MAX_PAGES = 5
+# The outbox methods that post a message, and so carry the metadata tag and may be looked for.
+POSTS = ("chat.postMessage", "dm")
+# Failures that can only have happened before the request left us: Slack did nothing.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+_warned: set[tuple[str, str]] = set()
+_warned_lock = threading.Lock()
+
 
 @dataclass(frozen=True)
 class Outcome:
-    """How a call ended: sent (with channel and ts), or an error and whether to retry."""
+    """How a call ended: sent (with channel and ts), or an error and whether to retry.
+
+    `unsure` marks a failure after which Slack may have posted the message all the same (a timeout,
+    a broken connection, a 5xx): the next attempt must look for it before posting again.
+    """
 
     ok: bool
     channel: str | None = None
@@ -21,6 +54,7 @@ class Outcome:
     permanent: bool = False
     auth_failed: bool = False
     retry_after: float | None = None
+    unsure: bool = False
 
     @classmethod
     def permanent_failure(cls, error: str) -> Outcome:
@@ -35,31 +69,165 @@ def send(
     token: str,
     privacy: PrivacyCheck | None = None,
     team_id: str = "",
+    dedupe_key: str | None = None,
+    look_since: datetime | None = None,
 ) -> Outcome:
     """Make the call an outbox row describes and return how it ended; never raises Slack errors.
 
     With `privacy`, arguments guarded by `IF_PRIVATE` are settled against the channel as it is now.
+    A post is tagged with `dedupe_key` as metadata; with `look_since` (an earlier attempt may have
+    posted), Slack is first searched for a message so tagged, and one found counts as this send.
     """
+    # An earlier attempt may have posted: until a lookup settles it, every failure stays unsure.
+    unsure_before = look_since is not None and method in POSTS
     try:
         if privacy is not None:
             args = privacy.resolve(team_id, token, args)
         if method == "response_url":
+            # Ephemeral: Slack keeps no history to look in, so these stay at-least-once.
             api.post_response_url(str(args["url"]), args["payload"])
             return Outcome(ok=True)
+        if method not in POSTS:
+            # chat.update and views.publish are idempotent; chat.postEphemeral leaves no history
+            # to look in, so it stays at-least-once.
+            return _answered(api.call(method, token, args))
+        post = _tagged({key: value for key, value in args.items() if key != "user"}, dedupe_key)
         if method == "dm":
-            rest = {key: value for key, value in args.items() if key != "user"}
             # Posting to a user id lands in the app's DM with that person.
-            answer = api.call("chat.postMessage", token, {**rest, "channel": args["user"]})
-        else:
-            answer = api.call(method, token, args)
+            post["channel"] = args["user"]
+        if look_since is not None and dedupe_key is not None and _is_ours(post, dedupe_key):
+            found = _find_posted(api, token, post, dedupe_key, look_since, team_id)
+            if found is not None:
+                return found
+    except RateLimited as exc:
+        return Outcome(
+            ok=False, error="ratelimited", retry_after=exc.retry_after, unsure=unsure_before
+        )
+    except TransientError as exc:
+        # A lookup that failed must be tried again, never replaced by a blind post.
+        return Outcome(ok=False, error=str(exc), unsure=unsure_before)
+    except SlackApiError as exc:
+        return replace(_refused(exc), unsure=unsure_before)
+    # No lookup, or one that found nothing: only this call can have posted the message now.
+    try:
+        return _answered(api.call("chat.postMessage", token, post))
     except RateLimited as exc:
         return Outcome(ok=False, error="ratelimited", retry_after=exc.retry_after)
     except TransientError as exc:
-        return Outcome(ok=False, error=str(exc))
+        return Outcome(ok=False, error=str(exc), unsure=_may_have_acted(exc))
     except SlackApiError as exc:
-        if exc.error in AUTH_ERRORS:
-            return Outcome(ok=False, error=exc.error, auth_failed=True)
-        return Outcome(ok=False, error=exc.error, permanent=exc.permanent)
+        return _refused(exc)
+
+
+def slack_ts(moment: datetime) -> str:
+    """Return `moment` as a Slack timestamp (seconds and microseconds since the epoch)."""
+    return f"{moment.timestamp():.6f}"
+
+
+def _tagged(args: dict[str, Any], dedupe_key: str | None) -> dict[str, Any]:
+    """Return `args` with metadata naming the outbox row, unless they carry metadata already."""
+    if dedupe_key is None or args.get("metadata") is not None:
+        # Merging into someone else's metadata would change what they meant to say; such a post
+        # goes unchecked (at-least-once) instead. Nothing queues one today.
+        return args
+    return {**args, "metadata": {"event_type": OUTBOX_EVENT, "event_payload": {"key": dedupe_key}}}
+
+
+def _is_ours(post: Mapping[str, Any], dedupe_key: str) -> bool:
+    """Whether `post` carries the metadata tag for `dedupe_key`, so a lookup could find it."""
+    metadata = post.get("metadata")
+    return (
+        isinstance(metadata, dict)
+        and metadata.get("event_type") == OUTBOX_EVENT
+        and metadata.get("event_payload") == {"key": dedupe_key}
+    )
+
+
+def _find_posted(
+    api: WebApi,
+    token: str,
+    post: Mapping[str, Any],
+    dedupe_key: str,
+    since: datetime,
+    team_id: str,
+) -> Outcome | None:
+    """Return a sent `Outcome` for the message tagged `dedupe_key` if Slack has it, else None.
+
+    Raises Slack's transient and auth errors (the lookup is retried later, never replaced by a blind
+    post); a permanent refusal (a scope, a channel we cannot read) is logged once and answers None.
+    """
+    try:
+        channel = str(post.get("channel") or "")
+        if channel[:1] in ("U", "W"):
+            # A post to a user id went to the DM: history is read from its D… id.
+            opened = api.call("conversations.open", token, {"users": channel})
+            channel = str(opened["channel"]["id"])
+        thread = post.get("thread_ts")
+        query: dict[str, Any] = {
+            "channel": channel,
+            "oldest": slack_ts(since - timedelta(seconds=LOOK_BEFORE_SECONDS)),
+            "include_all_metadata": True,
+            "limit": PAGE_SIZE,
+        }
+        if thread:
+            # Thread replies are not in the channel's history, only in the thread's.
+            method, query["ts"] = "conversations.replies", str(thread)
+        else:
+            method = "conversations.history"
+        for _ in range(MAX_PAGES):
+            page = api.call(method, token, query)
+            for message in page.get("messages") or []:
+                if _tag_of(message) == dedupe_key:
+                    return Outcome(ok=True, channel=channel, ts=str(message["ts"]))
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not page.get("has_more") or not cursor:
+                return None
+            query["cursor"] = cursor
+        _warn_once(team_id, f"more than {MAX_PAGES * PAGE_SIZE} messages to search")
+        return None
+    except SlackApiError as exc:
+        if exc.error in AUTH_ERRORS or not exc.permanent:
+            raise  # the token is gone, or Slack may answer later: retry, still unsure
+        _warn_once(team_id, exc.error)
+        return None
+
+
+def _tag_of(message: Mapping[str, Any]) -> str | None:
+    """Return the dedupe key an outbox post's metadata names, or None for any other message."""
+    metadata = message.get("metadata")
+    if not isinstance(metadata, dict) or metadata.get("event_type") != OUTBOX_EVENT:
+        return None
+    payload = metadata.get("event_payload")
+    key = payload.get("key") if isinstance(payload, dict) else None
+    return str(key) if key is not None else None
+
+
+def _warn_once(team_id: str, reason: str) -> None:
+    """Log, once per workspace and reason, that unsure posts there are sent again unchecked."""
+    with _warned_lock:
+        if (team_id, reason) in _warned:
+            return
+        _warned.add((team_id, reason))
+    log.warning(
+        "cannot look for earlier posts in workspace %s (%s): posting again, which may repeat a "
+        "message Slack already has",
+        team_id,
+        reason,
+    )
+
+
+def _may_have_acted(exc: TransientError) -> bool:
+    """Whether Slack may have acted on the call despite `exc`: all but failures to connect."""
+    return not isinstance(exc.__cause__, _NOT_SENT)
+
+
+def _refused(exc: SlackApiError) -> Outcome:
+    if exc.error in AUTH_ERRORS:
+        return Outcome(ok=False, error=exc.error, auth_failed=True)
+    return Outcome(ok=False, error=exc.error, permanent=exc.permanent)
+
+
+def _answered(answer: Mapping[str, Any]) -> Outcome:
     channel = answer.get("channel")
     ts = answer.get("ts") or answer.get("message_ts")
     return Outcome(ok=True, channel=str(channel) if channel else None, ts=str(ts) if ts else None)

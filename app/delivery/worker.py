@@ -3,6 +3,10 @@
 Claims are leases: a row is `sending` with an expiry, so a worker that dies mid-batch leaves rows
 another worker takes up once the lease runs out. On PostgreSQL claims use `FOR UPDATE SKIP LOCKED`,
 so any number of replicas share one queue; SQLite serves one process.
+
+A post whose attempt ended without Slack saying whether it posted (a timeout, a 5xx, a worker that
+died mid-call) is marked unsure in `last_error`; its next attempt waits for Slack to finish, then
+looks for the post by its metadata tag and records the one it finds instead of posting again.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from app.delivery import outbox
 from app.delivery.advice import failure_text
 from app.delivery.pacing import Pacer
 from app.delivery.privacy import PrivacyCheck
-from app.delivery.sender import Outcome, send
+from app.delivery.sender import POSTS, UNSURE, Outcome, send
 from app.delivery.tokens import TokenSource
 from app.events import prune_processed
 from app.home import refresh as home
@@ -56,6 +60,9 @@ class WorkerConfig:
     poll_seconds: float = 1.0
     max_attempts: int = 8
     max_backoff_seconds: float = 300.0
+    # After a post that may have gone through unseen (a timeout, a 5xx), wait this long before
+    # looking for it on Slack: a request Slack is still working on would not be found yet.
+    unsure_wait_seconds: float = 30.0
     keep_sent_days: int = 7
     keep_failed_days: int = 30
     prune_every_seconds: float = 3600.0
@@ -67,6 +74,9 @@ class _Claimed:
     team_id: str
     method: str
     args: dict[str, Any]
+    dedupe_key: str
+    # Set when an earlier attempt may have posted: look for messages since then before posting.
+    look_since: datetime | None = None
 
 
 @dataclass
@@ -205,7 +215,14 @@ class DeliveryWorker:
                 outcome = Outcome(ok=False, error="no_token", auth_failed=True)
             else:
                 outcome = send(
-                    self.runtime.slack, row.method, row.args, token, self.privacy, row.team_id
+                    self.runtime.slack,
+                    row.method,
+                    row.args,
+                    token,
+                    self.privacy,
+                    row.team_id,
+                    dedupe_key=row.dedupe_key,
+                    look_since=row.look_since,
                 )
         except Exception as exc:  # a bug in a payload must not wedge the row
             log.exception("delivery of outbox row %d raised", row.id)
@@ -252,6 +269,10 @@ class DeliveryWorker:
 
     def _admit(self, session: Session, row: OutboxMessage, now: datetime) -> _Claimed | None:
         """Claim `row` if it may go now; otherwise move its next attempt to when it may."""
+        if row.status == "sending" and row.method in POSTS and not _unsure(row):
+            # The worker that claimed it stopped mid-call: Slack may have its post. Recorded on the
+            # row, so a deferral below does not forget it.
+            row.last_error = UNSURE + "the worker sending it stopped"
         args = dict(row.args)
         if row.after_key is not None:
             before = session.scalar(
@@ -290,7 +311,8 @@ class DeliveryWorker:
         row.claimed_by = self.id
         row.lease_expires_at = now + timedelta(seconds=self.config.lease_seconds)
         row.attempts += 1
-        return _Claimed(row.id, row.team_id, row.method, args)
+        look_since = row.created_at if _unsure(row) else None
+        return _Claimed(row.id, row.team_id, row.method, args, row.dedupe_key, look_since)
 
     def _earlier_follower_unsent(self, session: Session, row: OutboxMessage) -> bool:
         earlier = session.scalar(
@@ -343,7 +365,8 @@ class DeliveryWorker:
             with self.stats.lock:
                 self.stats.sent += 1
             return
-        row.last_error = outcome.error
+        # The mark survives until a send settles it: the next attempt looks before it posts.
+        row.last_error = UNSURE + (outcome.error or "") if outcome.unsure else outcome.error
         if outcome.retry_after is not None:
             self.pacer.cool_down(row.team_id, _api_method(row.method), outcome.retry_after)
             row.attempts -= 1  # Slack asked us to wait; that is not a failed try.
@@ -360,7 +383,10 @@ class DeliveryWorker:
         elif outcome.permanent or row.attempts >= self.config.max_attempts:
             self._fail(session, row, outcome.error or "unknown error", now)
         else:
-            self._retry_at(row, now + timedelta(seconds=self._backoff(row.attempts)))
+            delay = self._backoff(row.attempts)
+            if outcome.unsure:
+                delay = max(delay, self.config.unsure_wait_seconds)
+            self._retry_at(row, now + timedelta(seconds=delay))
 
     def _retry_at(self, row: OutboxMessage, when: datetime) -> None:
         row.status = "pending"
@@ -456,6 +482,11 @@ def prune(session: Session, now: datetime, config: WorkerConfig) -> int:
         )
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _unsure(row: OutboxMessage) -> bool:
+    """Whether Slack may already have the message `row` owes, from an attempt that did not say."""
+    return (row.last_error or "").startswith(UNSURE)
 
 
 def _api_method(method: str) -> str:

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
@@ -136,7 +137,7 @@ class SlackStandIn:
         self.homes: dict[str, dict[str, Any]] = {}
         self._response_urls: dict[str, int] = {}
         self._buckets: dict[str, tuple[float, float]] = {}
-        self._ts = itertools.count(int(time.time()) * 1_000_000)
+        self._last_ts = 0
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
@@ -578,7 +579,9 @@ class SlackStandIn:
     # -- method helpers (called with the lock held) ---------------------------------------
 
     def _next_ts(self) -> str:
-        micros = next(self._ts)
+        # Like Slack's: the time of posting in microseconds, unique and increasing per workspace.
+        micros = max(self._last_ts + 1, time.time_ns() // 1_000)
+        self._last_ts = micros
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def _channel(self, args: dict[str, Any], key: str = "channel") -> _Channel:
@@ -604,6 +607,17 @@ class SlackStandIn:
                 channel_id, user_id, is_im=True, user=user_id, members={user_id}
             )
         return self.channels[channel_id]
+
+    def _readable(self, args: dict[str, Any]) -> _Channel:
+        """The conversation whose messages the call reads, if the bot may read them."""
+        channel = self.channels.get(str(args.get("channel") or ""))
+        # Private channels the bot is not in are invisible to it, as in conversations.info.
+        if channel is None or (channel.is_private and not channel.bot_is_member):
+            raise SlackError("channel_not_found")
+        # A bot reads a public channel's history only as a member (chat:write.public aside).
+        if not channel.is_im and not channel.bot_is_member:
+            raise SlackError("not_in_channel")
+        return channel
 
     def _writable(self, channel: _Channel) -> None:
         if channel.is_archived:
@@ -757,13 +771,87 @@ def _conversations_info(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]
     return {"channel": channel.info()}
 
 
+def _conversations_history(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+    channel = s._readable(args)
+    # A channel's history holds its top-level messages (thread parents too), not thread replies.
+    top = [m for m in channel.messages.values() if m.get("thread_ts", m["ts"]) == m["ts"]]
+    return _page(top, args, newest_first=True, default_limit=100, max_limit=999)
+
+
 def _conversations_replies(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
-    channel = s._channel(args)
+    channel = s._readable(args)
     ts = str(args.get("ts") or "")
     if ts not in channel.messages:
         raise SlackError("thread_not_found")
     thread = [m for m in channel.messages.values() if m["ts"] == ts or m.get("thread_ts") == ts]
-    return {"messages": thread, "has_more": False}
+    return _page(thread, args, newest_first=False, default_limit=1000, max_limit=1000)
+
+
+def _page(
+    messages: list[dict[str, Any]],
+    args: dict[str, Any],
+    *,
+    newest_first: bool,
+    default_limit: int,
+    max_limit: int,
+) -> dict[str, Any]:
+    """One page of `messages` between `oldest` and `latest`, as the history methods answer."""
+    inclusive = _flag(args.get("inclusive"))
+    oldest = _ts_value(args.get("oldest"), Decimal(0))
+    latest = _ts_value(args.get("latest"), Decimal(time.time()) + 1)
+
+    def within(message: dict[str, Any]) -> bool:
+        ts = Decimal(message["ts"])
+        if inclusive:
+            return oldest <= ts <= latest
+        return oldest < ts < latest
+
+    chosen = sorted(
+        (m for m in messages if within(m)), key=lambda m: Decimal(m["ts"]), reverse=newest_first
+    )
+    try:
+        limit = min(max(int(args.get("limit") or default_limit), 1), max_limit)
+    except ValueError:
+        raise SlackError("invalid_limit") from None
+    if args.get("cursor"):
+        # The cursor names the last message handed out: the next page starts past it, so
+        # messages posted meanwhile neither shift nor repeat the pages.
+        after = _cursor_ts(str(args["cursor"]))
+        chosen = [
+            m
+            for m in chosen
+            if (Decimal(m["ts"]) < after if newest_first else Decimal(m["ts"]) > after)
+        ]
+    page, more = chosen[:limit], len(chosen) > limit
+    metadata = _flag(args.get("include_all_metadata"))
+    cursor = base64.b64encode(f"next_ts:{page[-1]['ts']}".encode()).decode() if more else ""
+    return {
+        # Slack returns message metadata only to callers who ask for it.
+        "messages": [{k: v for k, v in m.items() if metadata or k != "metadata"} for m in page],
+        "has_more": more,
+        "response_metadata": {"next_cursor": cursor},
+    }
+
+
+def _cursor_ts(cursor: str) -> Decimal:
+    try:
+        return Decimal(base64.b64decode(cursor).decode().removeprefix("next_ts:"))
+    except (ValueError, UnicodeDecodeError, InvalidOperation):
+        raise SlackError("invalid_cursor") from None
+
+
+def _flag(value: Any) -> bool:
+    """A boolean argument as Slack reads it from a form or JSON body."""
+    return value is True or str(value).lower() in ("true", "1")
+
+
+def _ts_value(value: Any, default: Decimal) -> Decimal:
+    if value in (None, ""):
+        return default
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        raise SlackError("invalid_ts_oldest") from None
 
 
 def _users_info(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
@@ -925,6 +1013,7 @@ _METHODS: dict[str, Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]] = 
     "chat.getPermalink": _permalink,
     "conversations.open": _conversations_open,
     "conversations.info": _conversations_info,
+    "conversations.history": _conversations_history,
     "conversations.replies": _conversations_replies,
     "users.info": _users_info,
     "users.list": _users_list,

@@ -39,6 +39,8 @@ BOT_SCOPES = [
     "groups:read",
     "channels:history",
     "groups:history",
+    # Reading the bot's DMs: after a timed-out DM, look whether Slack posted it before resending.
+    "im:history",
     "reactions:read",
 ]
 WELCOME = (

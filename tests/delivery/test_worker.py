@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -15,7 +16,7 @@ from app.sandbox.slack_api import SlackStandIn
 from app.store.db import transaction
 from app.store.models import Kudos, OutboxMessage, Workspace
 from app.workspaces.service import Identity, ensure_workspace
-from tests.delivery.conftest import TEAM, WorkerFactory
+from tests.delivery.conftest import FAST, TEAM, WorkerFactory
 
 
 def _post(
@@ -156,10 +157,12 @@ def test_two_server_errors_then_success_deliver_once(
     runtime: Runtime, slack: SlackStandIn, make_worker: WorkerFactory
 ) -> None:
     slack.fail_next("chat.postMessage", times=2, status=500)
-    make_worker().start()
+    # A 5xx may hide a post: each retry waits a little, then looks before posting.
+    make_worker(replace(FAST, unsure_wait_seconds=0.1)).start()
     _post(runtime, "flaky", text="eventually")
     slack.wait_for("chat.postMessage", timeout=10)
     assert [call.status for call in slack.calls_to("chat.postMessage")] == [500, 500, 200]
+    assert len(slack.calls_to("conversations.history")) == 2
     assert _texts(slack) == ["eventually"]
     row = _settled(runtime, "flaky")
     assert (row.status, row.attempts) == ("sent", 3)

@@ -272,3 +272,92 @@ def test_wait_for_explains_a_timeout(slack: SlackStandIn) -> None:
 def test_unknown_methods_are_404(http: httpx.Client) -> None:
     response = http.post("chat.nonsense", headers={"Authorization": f"Bearer {BOT_TOKEN}"})
     assert (response.status_code, response.json()["error"]) == (404, "unknown_method")
+
+
+def test_message_ts_is_the_time_of_posting(client: WebClient) -> None:
+    before = time.time()
+    ts = client.chat_postMessage(channel="C0GENERAL", text="now")["ts"]
+    assert before - 1 < float(ts) < time.time() + 1
+
+
+TAG = {"event_type": "reciprocity_outbox", "event_payload": {"key": "k1"}}
+
+
+def test_history_is_newest_first_in_pages(client: WebClient) -> None:
+    posted = [client.chat_postMessage(channel="C0GENERAL", text=f"m{n}")["ts"] for n in range(5)]
+    first = client.conversations_history(channel="C0GENERAL", limit=2)
+    assert [m["text"] for m in first["messages"]] == ["m4", "m3"]
+    assert first["has_more"] is True
+    cursor = first["response_metadata"]["next_cursor"]
+    # A message posted between pages neither shifts nor repeats the older ones.
+    client.chat_postMessage(channel="C0GENERAL", text="late")
+    second = client.conversations_history(channel="C0GENERAL", limit=2, cursor=cursor)
+    assert [m["text"] for m in second["messages"]] == ["m2", "m1"]
+    last = client.conversations_history(
+        channel="C0GENERAL", limit=2, cursor=second["response_metadata"]["next_cursor"]
+    )
+    assert [m["text"] for m in last["messages"]] == ["m0"]
+    assert (last["has_more"], last["response_metadata"]["next_cursor"]) == (False, "")
+    window = client.conversations_history(channel="C0GENERAL", oldest=posted[1], latest=posted[3])
+    assert [m["text"] for m in window["messages"]] == ["m2"]
+    both_ends = client.conversations_history(
+        channel="C0GENERAL", oldest=posted[1], latest=posted[3], inclusive=True
+    )
+    assert [m["text"] for m in both_ends["messages"]] == ["m3", "m2", "m1"]
+
+
+def test_history_limit_defaults_to_100(slack: SlackStandIn, client: WebClient) -> None:
+    slack.add_channel("C0BUSY", "busy")
+    for n in range(101):
+        client.chat_postMessage(channel="C0BUSY", text=f"m{n}")
+    answer = client.conversations_history(channel="C0BUSY")
+    assert (len(answer["messages"]), answer["has_more"]) == (100, True)
+    assert len(client.conversations_history(channel="C0BUSY", limit=5000)["messages"]) == 101
+
+
+def test_metadata_is_returned_only_when_asked_for(client: WebClient) -> None:
+    parent = client.chat_postMessage(channel="C0GENERAL", text="p", metadata=TAG)["ts"]
+    client.chat_postMessage(channel="C0GENERAL", text="r", thread_ts=parent, metadata=TAG)
+    plain = client.conversations_history(channel="C0GENERAL")["messages"]
+    # Thread replies live in the thread, not in the channel's history.
+    assert [m["text"] for m in plain] == ["p"]
+    assert "metadata" not in plain[0]
+    full = client.conversations_history(channel="C0GENERAL", include_all_metadata=True)
+    assert full["messages"][0]["metadata"] == TAG
+    thread = client.conversations_replies(channel="C0GENERAL", ts=parent)["messages"]
+    assert [m["text"] for m in thread] == ["p", "r"]
+    assert all("metadata" not in m for m in thread)
+    thread = client.conversations_replies(channel="C0GENERAL", ts=parent, include_all_metadata=1)
+    assert [m["metadata"] for m in thread["messages"]] == [TAG, TAG]
+
+
+def test_history_needs_a_channel_the_bot_can_read(client: WebClient, slack: SlackStandIn) -> None:
+    slack.add_channel("C0PUBLIC", "public", bot_is_member=False)
+    slack.add_channel("G0PRIVATE", "private", is_private=True, bot_is_member=False)
+    for channel, error in [
+        ("C0NOPE", "channel_not_found"),
+        ("G0PRIVATE", "channel_not_found"),  # hidden from a bot outside it
+        ("C0PUBLIC", "not_in_channel"),  # posting needs no membership; reading does
+        ("U0BOB", "channel_not_found"),  # a user id is not a conversation
+    ]:
+        with pytest.raises(SlackApiError) as caught:
+            client.conversations_history(channel=channel)
+        assert caught.value.response["error"] == error, channel
+    dm = client.conversations_open(users="U0BOB")["channel"]["id"]
+    client.chat_postMessage(channel="U0BOB", text="hi")
+    assert [m["text"] for m in client.conversations_history(channel=dm)["messages"]] == ["hi"]
+
+
+def test_a_hung_post_is_in_the_history_once_the_hang_ends(slack: SlackStandIn) -> None:
+    slack.hang_next("chat.postMessage", seconds=1)
+    headers = {"Authorization": f"Bearer {BOT_TOKEN}"}
+    with httpx.Client(base_url=slack.base_url, timeout=0.2) as impatient:
+        with pytest.raises(httpx.ReadTimeout):
+            impatient.post(
+                "chat.postMessage", data={"channel": "C0GENERAL", "text": "x"}, headers=headers
+            )
+        assert _call(impatient, "conversations.history", channel="C0GENERAL")["messages"] == []
+    slack.wait_for("chat.postMessage", timeout=5)
+    with httpx.Client(base_url=slack.base_url, timeout=5) as patient:
+        found = _call(patient, "conversations.history", channel="C0GENERAL")["messages"]
+    assert [m["text"] for m in found] == ["x"]
