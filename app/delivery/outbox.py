@@ -78,31 +78,66 @@ def queue(
     `dm` posts `args` to the DM of `args["user"]`; `response_url` posts `args["payload"]` to
     `args["url"]`; the rest are Web API methods called with `args`.
     """
+    queue_all(
+        session,
+        [
+            entry(
+                team_id=team_id,
+                method=method,
+                args=args,
+                dedupe_key=dedupe_key,
+                now=now,
+                link=link,
+                notice=notice,
+                after_key=after_key,
+                after_failed_args=after_failed_args,
+            )
+        ],
+    )
+
+
+def entry(
+    *,
+    team_id: str,
+    method: Method,
+    args: Mapping[str, Any],
+    dedupe_key: str,
+    now: datetime,
+    link: Link | None = None,
+    notice: Notice | None = None,
+    after_key: str | None = None,
+    after_failed_args: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One outbox row as `queue` would write it, for `queue_all` to write with others at once."""
     if method not in METHODS:
         raise ValueError(f"unknown outbox method {method!r}")
-    upsert(
-        session,
-        OutboxMessage,
-        [
-            {
-                "team_id": team_id,
-                "dedupe_key": dedupe_key,
-                "method": method,
-                "args": dict(args),
-                "pace_key": pace_key(method, args),
-                "status": "pending",
-                "attempts": 0,
-                "created_at": now,
-                "next_attempt_at": now,
-                "link_table": link.table if link else None,
-                "link_id": link.id if link else None,
-                "on_failure": asdict(notice) if notice else None,
-                "after_key": after_key,
-                "after_failed_args": dict(after_failed_args) if after_failed_args else None,
-            }
-        ],
-        key=["team_id", "dedupe_key"],
-    )
+    return {
+        "team_id": team_id,
+        "dedupe_key": dedupe_key,
+        "method": method,
+        "args": dict(args),
+        "pace_key": pace_key(method, args),
+        "status": "pending",
+        "attempts": 0,
+        "created_at": now,
+        "next_attempt_at": now,
+        "link_table": link.table if link else None,
+        "link_id": link.id if link else None,
+        "on_failure": asdict(notice) if notice else None,
+        "after_key": after_key,
+        "after_failed_args": dict(after_failed_args) if after_failed_args else None,
+    }
+
+
+def queue_all(session: Session, entries: list[dict[str, Any]]) -> None:
+    """Add rows built by `entry` in one statement (known keys are no-ops), in insertion order.
+
+    One round trip instead of one per message: a kudos owes a post and a note per recipient,
+    and the ack waits on this.
+    """
+    if not entries:
+        return
+    upsert(session, OutboxMessage, entries, key=["team_id", "dedupe_key"])
     session.info[_QUEUED] = True
 
 

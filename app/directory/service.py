@@ -77,6 +77,15 @@ def get_member(session: Session, team_id: str, user_id: str) -> Member | None:
     return session.get(Member, (team_id, user_id))
 
 
+def get_members(session: Session, team_id: str, user_ids: Iterable[str]) -> dict[str, Member]:
+    """Return the cached profiles of those `user_ids` the directory has seen, in one query."""
+    wanted = list(dict.fromkeys(user_ids))
+    if not wanted:
+        return {}
+    query = select(Member).where(Member.team_id == team_id, Member.user_id.in_(wanted))
+    return {member.user_id: member for member in session.scalars(query)}
+
+
 def members_named(session: Session, team_id: str, names: Iterable[str]) -> dict[str, list[Member]]:
     """Return, for each lowercase `@name`, the live members whose handle or display name it is."""
     wanted = {name.lower() for name in names}

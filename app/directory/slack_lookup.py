@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from app.delivery.tokens import TokenSource
-from app.directory.service import get_channel, get_member, save_channel, save_members
+from app.directory.service import (
+    get_channel,
+    get_member,
+    get_members,
+    save_channel,
+    save_members,
+)
 from app.slack.web_api import RateLimited, SlackApiError, TransientError, WebApi
 from app.store.db import SessionFactory, transaction
 from app.store.models import Channel, Member
@@ -37,6 +44,17 @@ class SlackLookup:
             return None
         save_members(session, team_id, [answer["user"]], now)
         return get_member(session, team_id, user_id)
+
+    def members(
+        self, session: Session, team_id: str, user_ids: Iterable[str], now: datetime
+    ) -> dict[str, Member | None]:
+        """Return each of `user_ids`' profiles as `member` would, with one query for the cached."""
+        wanted = list(dict.fromkeys(user_ids))
+        found: dict[str, Member | None] = dict(get_members(session, team_id, wanted))
+        for user_id in wanted:
+            if user_id not in found:
+                found[user_id] = self.member(session, team_id, user_id, now)
+        return found
 
     def channel(
         self, session: Session, team_id: str, channel_id: str, now: datetime

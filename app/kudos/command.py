@@ -89,10 +89,7 @@ def _give(
     parsed = parse(text)
     # Held until the kudos is given: the session's identity map only keeps objects in use, and
     # the guards read these people again.
-    people = [
-        lookup.member(session, command.team_id, user_id, now)
-        for user_id in (command.user_id, *parsed.recipients)
-    ]
+    people = lookup.members(session, command.team_id, (command.user_id, *parsed.recipients), now)
     where = where_for(session, lookup, command.team_id, command.channel_id, command.in_dm, now)
     result = service.give(
         session,
@@ -110,7 +107,7 @@ def _give(
     )
     del people
     if isinstance(result, service.Refused):
-        return Reply(blocks.refusal_text(result))
+        return Reply(blocks.refusal_text(result), refused=True)
     message = blocks.confirmation(result.kudos_id, result.recipients, result.remaining_today)
     if not where.is_dm and where.is_private and not where.bot_is_member:
         note = (
@@ -167,12 +164,13 @@ def _revoke(
     if not number.isdigit():
         return Reply(
             "Say which kudos to revoke by its number: `/kudos revoke 42` "
-            "(the number is under each kudos post)."
+            "(the number is under each kudos post).",
+            refused=True,
         )
     admin = lookup.member(session, command.team_id, command.user_id, now)
     outcome = service.revoke(session, command.team_id, int(number), admin, now)
     if isinstance(outcome, str):
-        return Reply(outcome)
+        return Reply(outcome, refused=True)
     return Reply(f"Kudos #{outcome.kudos_id} is revoked; its post now says so.")
 
 
@@ -186,13 +184,13 @@ def _lock(
 ) -> Reply:
     verb = "lock" if lock else "unlock"
     if _admin(session, lookup, command, now) is None:
-        return Reply(f"Only workspace admins can {verb} givers.")
+        return Reply(f"Only workspace admins can {verb} givers.", refused=True)
     target = _USER.search(rest)
     if target is None:
-        return Reply(f"Mention who to {verb}: `/kudos {verb} @person`")
+        return Reply(f"Mention who to {verb}: `/kudos {verb} @person`", refused=True)
     lookup.member(session, command.team_id, target.group(1), now)
     if not service.set_locked(session, command.team_id, target.group(1), lock):
-        return Reply(f"I don't know <@{target.group(1)}>.")
+        return Reply(f"I don't know <@{target.group(1)}>.", refused=True)
     return Reply(f"<@{target.group(1)}> can {'no longer' if lock else 'again'} give kudos.")
 
 
@@ -200,6 +198,6 @@ def _settings(
     session: Session, lookup: SlackLookup, command: SlashCommand, now: datetime
 ) -> Reply | OpenSettings:
     if _admin(session, lookup, command, now) is None:
-        return Reply(settings_form.NOT_ADMIN)
+        return Reply(settings_form.NOT_ADMIN, refused=True)
     workspace = session.get_one(Workspace, command.team_id)
     return OpenSettings(settings_form.settings_modal(workspace))

@@ -218,9 +218,8 @@ def _queue_messages(
         what="your kudos post",
         response_url=request.response_url,
     )
-    for index, channel in enumerate(channels):
-        outbox.queue(
-            session,
+    entries = [
+        outbox.entry(
             team_id=kudos.team_id,
             method="chat.postMessage",
             args={"channel": channel, **post, "unfurl_links": False},
@@ -229,28 +228,32 @@ def _queue_messages(
             link=outbox.Link("kudos", kudos.id) if index == 0 else None,
             notice=notice,
         )
+        for index, channel in enumerate(channels)
+    ]
+    unlinked = blocks.recipient_note(kudos, link=None)
     for recipient in recipients:
-        unlinked = blocks.recipient_note(kudos, link=None)
-        outbox.queue(
-            session,
-            team_id=kudos.team_id,
-            method="dm",
-            args={
-                "user": recipient,
-                **(
-                    blocks.recipient_note(kudos, link=outbox.AFTER_PERMALINK)
-                    if channels
-                    else unlinked
-                ),
-                "unfurl_links": False,
-            },
-            dedupe_key=f"kudos:{kudos.id}:note:{recipient}",
-            now=now,
-            # The note links to the post, so it waits for the post's ts; without the post it
-            # still goes out, unlinked.
-            after_key=post_key(kudos.id) if channels else None,
-            after_failed_args={"user": recipient, **unlinked} if channels else None,
+        entries.append(
+            outbox.entry(
+                team_id=kudos.team_id,
+                method="dm",
+                args={
+                    "user": recipient,
+                    **(
+                        blocks.recipient_note(kudos, link=outbox.AFTER_PERMALINK)
+                        if channels
+                        else unlinked
+                    ),
+                    "unfurl_links": False,
+                },
+                dedupe_key=f"kudos:{kudos.id}:note:{recipient}",
+                now=now,
+                # The note links to the post, so it waits for the post's ts; without the post it
+                # still goes out, unlinked.
+                after_key=post_key(kudos.id) if channels else None,
+                after_failed_args={"user": recipient, **unlinked} if channels else None,
+            )
         )
+    outbox.queue_all(session, entries)
 
 
 def _resolve_names(session: Session, team_id: str, names: Sequence[str]) -> list[str] | Refused:
