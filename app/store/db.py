@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -9,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 SessionFactory = sessionmaker[Session]
@@ -65,7 +66,9 @@ def _serialize_sqlite_writers(engine: Engine) -> None:
     pysqlite defers the write lock, so two read-then-write transactions can deadlock; BEGIN
     IMMEDIATE takes it up front. Waiting for it inside SQLite means its busy handler's sleeps
     (up to 100 ms each), which wreck the ack path's tail latency; a Python lock hands the turn
-    over the moment the holder commits.
+    over the moment the holder has committed. SQLAlchemy's commit and rollback events fire before
+    the driver ends the transaction, so they end it themselves and only then hand the turn over:
+    a turn passed on earlier meets SQLite's lock still held and sleeps in its busy handler.
     """
     turn = threading.Lock()
 
@@ -79,14 +82,27 @@ def _serialize_sqlite_writers(engine: Engine) -> None:
             raise
         connection.info["holds_turn"] = True
 
-    def end(connection: Any) -> None:
+    def end(connection: Any, statement: str) -> None:
         # Only the connection that took the turn gives it back.
-        if connection.info.pop("holds_turn", False):
+        if not connection.info.pop("holds_turn", False):
+            return
+        driver = connection.connection.dbapi_connection
+        try:
+            if driver is not None and driver.in_transaction:
+                # The driver's own commit() then finds no transaction and does nothing.
+                driver.execute(statement)
+        except sqlite3.Error as exc:
+            # A COMMIT can fail (a deferred constraint, a full disk) and leave the transaction
+            # open: end it before the next writer's turn, as SQLAlchemy would a moment later.
+            if driver.in_transaction:
+                driver.execute("ROLLBACK")
+            raise DBAPIError.instance(statement, {}, exc, sqlite3.Error) from None
+        finally:
             turn.release()
 
+    event.listen(engine, "commit", lambda connection: end(connection, "COMMIT"))
+    event.listen(engine, "rollback", lambda connection: end(connection, "ROLLBACK"))
     event.listen(engine, "begin", begin)
-    event.listen(engine, "commit", end)
-    event.listen(engine, "rollback", end)
 
 
 def make_session_factory(engine: Engine) -> SessionFactory:
