@@ -15,11 +15,13 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select, text
 
 from app.calendar import zone
+from app.sandbox import payloads
 from app.sandbox.driver import SlackDriver
 from app.sandbox.slack_api import SlackStandIn
 from app.server import BotServer
 from app.settings import Settings
 from app.slack.oauth import WELCOME
+from app.slack.replies import TRY_AGAIN
 from app.store.models import Kudos, Member, Offer, Workspace
 from tests.conftest import APP_TOKEN, SIGNING_SECRET, slack_driver
 from tests.kudos.conftest import reply_text
@@ -168,8 +170,6 @@ def test_a_rotating_token_is_refreshed_before_it_expires(
 def test_uninstalling_forgets_the_tokens(
     oauth_bot: BotServer, slack: SlackStandIn, driver: SlackDriver
 ) -> None:
-    from app.sandbox import payloads
-
     install(oauth_bot, slack, "T0001", "Acme", "U0ALICE")
     assert driver.event(payloads.event_callback(payloads.app_uninstalled_event())).status_code in (
         200,
@@ -291,3 +291,41 @@ def test_tokens_are_encrypted_at_rest_and_keys_rotate(
     assert found is not None
     assert found.bot_token == token
     engine.dispose()
+
+
+def test_an_installation_store_that_fails_is_not_read_as_uninstalled(
+    oauth_bot: BotServer, slack: SlackStandIn, driver: SlackDriver, slack_mode: str
+) -> None:
+    # Bolt reads any error of the installation store as "not installed": a command would hear
+    # that the app is gone and an event would be answered 200, so Slack would never resend it.
+    install(oauth_bot, slack, "T0001", "Acme", "U0ALICE")
+    with oauth_bot.runtime.engine.begin() as connection:
+        connection.execute(text("ALTER TABLE slack_bots RENAME TO slack_bots_away"))
+    try:
+        answer = driver.command(
+            command="/kudos", text="<@U0BOB|bob> thanks", user_id="U0ALICE", channel_id="C0GENERAL"
+        )
+        assert answer.status_code == 200
+        assert reply_text(answer) == TRY_AGAIN
+        assert "no longer available" not in answer.text
+        reaction = payloads.event_callback(
+            payloads.reaction_added_event(
+                user="U0ALICE",
+                reaction="tada",
+                channel="C0GENERAL",
+                ts="1.000001",
+                item_user="U0BOB",
+            )
+        )
+        if slack_mode == "http":
+            # Not a 2xx: Slack sends the event again later.
+            assert driver.event(reaction).status_code == 500
+    finally:
+        with oauth_bot.runtime.engine.begin() as connection:
+            connection.execute(text("ALTER TABLE slack_bots_away RENAME TO slack_bots"))
+    again = driver.command(
+        command="/kudos", text="<@U0BOB|bob> thanks", user_id="U0ALICE", channel_id="C0GENERAL"
+    )
+    assert "Kudos to" in reply_text(again)
+    with oauth_bot.runtime.sessions() as session:
+        assert [k.message for k in session.scalars(select(Kudos))] == ["thanks"]

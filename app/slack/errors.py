@@ -11,8 +11,10 @@ import json
 import logging
 
 from slack_bolt import BoltRequest, BoltResponse
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.slack.observe import report
+from app.slack.replies import TRY_AGAIN
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +37,11 @@ def answer_failure(
         # Already acknowledged, or an event: Slack retries events that got no 2xx.
         return None
     if kind == "slash_command":
+        # The database being away is worth saying: it passes, and nothing was half-saved.
+        apology = TRY_AGAIN if isinstance(error, SQLAlchemyError) else SORRY
         return BoltResponse(
             status=200,
-            body=json.dumps({"response_type": "ephemeral", "text": SORRY}),
+            body=json.dumps({"response_type": "ephemeral", "text": apology}),
             headers={"content-type": "application/json"},
         )
     return BoltResponse(status=200, body="")

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
 
+from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.callback_options import CallbackOptions, SuccessArgs
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
-from slack_sdk.oauth.installation_store import InstallationStore
+from slack_sdk.oauth.installation_store import Bot, Installation, InstallationStore
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.delivery import outbox
 from app.runtime import Runtime
@@ -86,7 +89,7 @@ def authorize(
 ) -> InstallationStoreAuthorize:
     """Authorization from the installation store, cached per token (no auth.test per request)."""
     settings = runtime.settings
-    return InstallationStoreAuthorize(
+    return _StoreAuthorize(
         installation_store=store,
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret,
@@ -95,6 +98,85 @@ def authorize(
         cache_enabled=True,
         client=client,
     )
+
+
+class _StoreAuthorize(InstallationStoreAuthorize):
+    """Bolt's store authorization, except that a store that fails raises instead of "not installed".
+
+    Bolt catches any error of `find_bot` and carries on as if the workspace had removed the app: a
+    command would get Bolt's "installation no longer available" reply, and an event a 200, so Slack
+    would never retry it. Raised, the failure reaches `answer_failure`: a command hears "try again
+    shortly", an event gets a 500 and comes back.
+    """
+
+    def __init__(self, *, installation_store: InstallationStore, **kwargs: Any) -> None:
+        self._failure = threading.local()
+        super().__init__(
+            installation_store=_FailureNoting(installation_store, self._failure), **kwargs
+        )
+
+    def __call__(self, **kwargs: Any) -> AuthorizeResult | None:
+        self._failure.error = None
+        result = super().__call__(**kwargs)
+        error: Exception | None = self._failure.error
+        self._failure.error = None
+        if result is None and error is not None:
+            raise error
+        return result
+
+
+class _FailureNoting(InstallationStore):
+    """`store`, noting in `failure.error` a database error of a lookup before Bolt hides it."""
+
+    def __init__(self, store: InstallationStore, failure: threading.local) -> None:
+        self._store = store
+        self._failure = failure
+
+    @property
+    def logger(self) -> logging.Logger:
+        return self._store.logger
+
+    def save(self, installation: Installation) -> None:
+        self._store.save(installation)
+
+    def save_bot(self, bot: Bot) -> None:
+        self._store.save_bot(bot)
+
+    def find_bot(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        is_enterprise_install: bool | None = False,
+    ) -> Bot | None:
+        try:
+            return self._store.find_bot(
+                enterprise_id=enterprise_id,
+                team_id=team_id,
+                is_enterprise_install=is_enterprise_install,
+            )
+        except SQLAlchemyError as exc:
+            self._failure.error = exc
+            raise
+
+    def find_installation(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None = None,
+        is_enterprise_install: bool | None = False,
+    ) -> Installation | None:
+        try:
+            return self._store.find_installation(
+                enterprise_id=enterprise_id,
+                team_id=team_id,
+                user_id=user_id,
+                is_enterprise_install=is_enterprise_install,
+            )
+        except SQLAlchemyError as exc:
+            self._failure.error = exc
+            raise
 
 
 def welcome(runtime: Runtime, client: WebClient, args: SuccessArgs) -> None:
