@@ -273,6 +273,14 @@ class DeliveryWorker:
             # The worker that claimed it stopped mid-call: Slack may have its post. Recorded on the
             # row, so a deferral below does not forget it.
             row.last_error = UNSURE + "the worker sending it stopped"
+            # Its lease ran out, but its call may still be under way at Slack (a lease shorter
+            # than the call's timeout): look no sooner than after any unsure attempt.
+            if row.lease_expires_at is not None:
+                started = row.lease_expires_at - timedelta(seconds=self.config.lease_seconds)
+                look_at = started + timedelta(seconds=self.config.unsure_wait_seconds)
+                if look_at > now:
+                    self._retry_at(row, look_at)
+                    return None
         args = dict(row.args)
         if row.after_key is not None:
             before = session.scalar(

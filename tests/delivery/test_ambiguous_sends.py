@@ -8,6 +8,7 @@ that tag before posting again.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import replace
 from datetime import timedelta
@@ -213,6 +214,37 @@ def test_a_post_made_by_a_worker_that_died_is_found_not_repeated(
     assert slack.calls_to("chat.postMessage") == []
     row = _row(runtime, "orphan")
     assert (row.status, row.result_ts) == ("sent", posted["ts"])
+
+
+def test_a_post_still_in_flight_when_its_lease_ran_out_is_not_repeated(
+    runtime: Runtime, slack: SlackStandIn, make_worker: WorkerFactory
+) -> None:
+    # A lease shorter than a slow call: another worker takes the row over while Slack is still
+    # posting it, so it must not look before the call could have ended.
+    config = replace(PATIENT, lease_seconds=0.5)
+    _queue(runtime, "slow", "chat.postMessage", {"channel": "C0GENERAL", "text": "slow"})
+    with transaction(runtime.sessions) as session:
+        row = session.scalars(select(OutboxMessage)).one()
+        row.status, row.claimed_by, row.attempts = "sending", "slow-worker", 1
+        row.lease_expires_at = runtime.clock.now() - timedelta(seconds=0.1)
+
+    def slow_call() -> None:
+        time.sleep(HANG / 2)
+        runtime.slack.call(
+            "chat.postMessage",
+            BOT_TOKEN,
+            {"channel": "C0GENERAL", "text": "slow", "metadata": _tag("slow")},
+        )
+
+    in_flight = threading.Thread(target=slow_call)
+    in_flight.start()
+    try:
+        _deliver(runtime, make_worker, config)
+    finally:
+        in_flight.join()
+    posts = [c for c in slack.calls_to("chat.postMessage") if c.args.get("text") == "slow"]
+    assert len(posts) == 1
+    assert _row(runtime, "slow").status == "sent"
 
 
 def test_an_ephemeral_message_is_not_looked_for(
