@@ -26,6 +26,12 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run the bot (HTTP on $PORT, or Socket Mode)")
     run.add_argument("--no-worker", action="store_true", help="do not deliver queued messages")
     run.add_argument("--no-scheduler", action="store_true", help="do not run scheduled jobs")
+    run.add_argument(
+        "--lease-seconds",
+        type=float,
+        default=60.0,
+        help="how long a message the worker claimed is its own before another may take it over",
+    )
     commands.add_parser("migrate", help="apply database migrations (alembic upgrade head)")
     worker = commands.add_parser("worker", help="run only the delivery worker (no HTTP server)")
     worker.add_argument("--concurrency", type=int, default=16, help="Slack calls in flight")
@@ -141,11 +147,17 @@ def _migrate(settings: Settings) -> int:
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
+    from app.delivery.worker import WorkerConfig
     from app.server import BotServer, StartupError
 
+    if args.lease_seconds <= 0:
+        return _fail("--lease-seconds must be positive")
     try:
         server = BotServer(
-            settings, with_worker=not args.no_worker, with_scheduler=not args.no_scheduler
+            settings,
+            with_worker=not args.no_worker,
+            with_scheduler=not args.no_scheduler,
+            worker_config=WorkerConfig(lease_seconds=args.lease_seconds),
         )
     except StartupError as exc:
         return _fail(str(exc))

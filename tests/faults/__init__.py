@@ -1,0 +1,1 @@
+"""Faults during load: a replica killed, PostgreSQL stopped, Slack failing; nothing twice."""
