@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 from app.delivery.tokens import SingleWorkspaceTokens
 from app.delivery.worker import DeliveryWorker, WorkerConfig
@@ -38,16 +39,20 @@ PG_ADMIN = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0
 
 
 @contextmanager
-def database(backend: str) -> Iterator[str]:
-    """A fresh migrated database on `backend` ("sqlite" or "postgresql"), dropped afterwards."""
+def database(backend: str, admin_url: str = PG_ADMIN) -> Iterator[str]:
+    """A fresh migrated database on `backend` ("sqlite" or "postgresql"), dropped afterwards.
+
+    PostgreSQL's is created through `admin_url` with no connection pool, so a server stopped and
+    started meanwhile (the fault tests do) leaves no stale connection in the way of the DROP.
+    """
     if backend == "sqlite":
         with tempfile.TemporaryDirectory() as folder:
             url = f"sqlite:///{folder}/bench.db"
             migrate.upgrade(url)
             yield url
         return
-    name = f"bench_{os.getpid()}_{int(time.time())}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    name = f"bench_{os.getpid()}_{int(time.time() * 1000) % 10**9}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     url = admin.url.set(database=name).render_as_string(hide_password=False)

@@ -29,8 +29,8 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
@@ -40,7 +40,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 from cryptography.fernet import Fernet
-from sqlalchemy import Engine, create_engine, func, select, text, update
+from sqlalchemy import Engine, create_engine, func, select, update
 from sqlalchemy.pool import NullPool
 
 from app.delivery.sender import OUTBOX_EVENT, POSTS
@@ -53,8 +53,7 @@ from app.slack.errors import SORRY
 from app.slack.replies import TRY_AGAIN
 from app.store.models import Ask, AskReply, Kudos, Member, Offer, OutboxMessage, Workspace
 from bench.apps import SIGNING_SECRET
-from bench.delivery import PG_ADMIN
-from bench.delivery import database as delivery_database
+from bench.delivery import PG_ADMIN, database
 from bench.loadgen import Result, free_port, table, wait_port, write_section
 
 README = Path(__file__).with_name("README.md")
@@ -209,37 +208,6 @@ def postgres_cpu_seconds() -> float:
     return total
 
 
-# -- databases -------------------------------------------------------------------------------
-
-
-@contextmanager
-def throwaway_database(backend: str, admin_url: str = PG_ADMIN) -> Iterator[str]:
-    """A fresh migrated database on `backend`, dropped afterwards; survives a server restart.
-
-    SQLite comes from `bench.delivery.database`; PostgreSQL is created through `admin_url` with
-    no connection pool, so a PostgreSQL stopped and started meanwhile leaves no stale connection
-    in the way of the final DROP.
-    """
-    if backend == "sqlite":
-        with delivery_database("sqlite") as url:
-            yield url
-        return
-    from app.store import migrate
-
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    name = f"load_{os.getpid()}_{int(time.time() * 1000) % 10**9}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin.url.set(database=name).render_as_string(hide_password=False)
-    try:
-        migrate.upgrade(url)
-        yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 # -- the cluster -----------------------------------------------------------------------------
 
 
@@ -302,9 +270,7 @@ class Cluster:
     def start(self) -> None:
         """Start the stand-in and the replicas, install every workspace, seed ask threads."""
         if not self.database_url:
-            self.database_url = self._stack.enter_context(
-                throwaway_database(self.backend, self._admin_url)
-            )
+            self.database_url = self._stack.enter_context(database(self.backend, self._admin_url))
         connect_args = {"timeout": 15} if self.backend == "sqlite" else {"connect_timeout": 5}
         self._engine = create_engine(
             self.database_url, poolclass=NullPool, connect_args=connect_args

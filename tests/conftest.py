@@ -17,6 +17,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from app.sandbox.driver import SlackDriver, SocketModeDriver
 from app.sandbox.slack_api import SlackStandIn
@@ -54,7 +55,8 @@ class PostgresDatabases:
 
     def __init__(self, url: str) -> None:
         self.base = make_url(url)
-        self.admin = create_engine(self.base, isolation_level="AUTOCOMMIT")
+        # No pool: the fault tests stop and start the server, which would leave stale connections.
+        self.admin = create_engine(self.base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
         self.prefix = f"recip_{os.getpid()}_{uuid.uuid4().hex[:6]}"
         self.template: str | None = None
         self.created: list[str] = []
