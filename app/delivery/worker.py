@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.delivery import outbox
@@ -224,6 +225,16 @@ class DeliveryWorker:
                     dedupe_key=row.dedupe_key,
                     look_since=row.look_since,
                 )
+        except SQLAlchemyError as exc:
+            # The token or the privacy check could not be read (the database is busy or away):
+            # nothing was posted, and it passes.
+            log.warning("delivery of outbox row %d waits for the database: %s", row.id, exc)
+            outcome = Outcome(
+                ok=False,
+                error=f"database: {type(exc).__name__}",
+                # A row that may already be on Slack stays so until a lookup settles it.
+                unsure=row.look_since is not None and row.method in POSTS,
+            )
         except Exception as exc:  # a bug in a payload must not wedge the row
             log.exception("delivery of outbox row %d raised", row.id)
             outcome = Outcome.permanent_failure(f"internal: {type(exc).__name__}")

@@ -8,14 +8,16 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from app.delivery import outbox
-from app.delivery.worker import WorkerConfig, prune
+from app.delivery.worker import DeliveryWorker, WorkerConfig, prune
 from app.runtime import Runtime
 from app.sandbox.slack_api import SlackStandIn
 from app.store.db import transaction
 from app.store.models import Kudos, OutboxMessage, Workspace
 from app.workspaces.service import Identity, ensure_workspace
+from tests.conftest import BOT_TOKEN
 from tests.delivery.conftest import FAST, TEAM, WorkerFactory
 
 
@@ -349,3 +351,27 @@ def test_followers_of_one_message_keep_their_order(
             )
     make_worker().drain()
     assert [c.args["text"] for c in slack.calls_to("chat.update")] == [f"v{n}" for n in range(1, 6)]
+
+
+class _BusyThenReady:
+    """A token source whose store is busy for the first `busy` reads, like SQLite under load."""
+
+    def __init__(self, busy: int) -> None:
+        self.busy = busy
+
+    def bot_token(self, team_id: str) -> str | None:
+        if self.busy > 0:
+            self.busy -= 1
+            raise OperationalError("SELECT bot token", {}, TimeoutError("database is busy"))
+        return BOT_TOKEN if team_id == TEAM else None
+
+
+def test_a_database_too_busy_to_read_the_token_delays_the_post_but_never_fails_it(
+    runtime: Runtime, slack: SlackStandIn
+) -> None:
+    _post(runtime, "busy", text="held up")
+    worker = DeliveryWorker(runtime, _BusyThenReady(busy=3), FAST)
+    worker.drain(timeout=20)
+    row = _row(runtime, "busy")
+    assert (row.status, row.attempts) == ("sent", 4)
+    assert _texts(slack) == ["held up"]
