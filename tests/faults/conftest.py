@@ -39,7 +39,7 @@ class Sizes:
 
 
 SIZES = (
-    Sizes(workspaces=50, users=100, rate=60, seconds=40, fault_period=30, timeout=900)
+    Sizes(workspaces=50, users=100, rate=30, seconds=40, fault_period=30, timeout=900)
     if FULL
     else Sizes(workspaces=4, users=20, rate=25, seconds=8, fault_period=2.5, timeout=180)
 )
