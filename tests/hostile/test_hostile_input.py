@@ -4,6 +4,7 @@ never re-emits a broadcast, and never reads or writes across workspaces."""
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
@@ -20,8 +21,10 @@ from app.store.db import transaction
 from app.store.models import Ask, Kudos, Offer, OutboxMessage, ProcessedEvent, Workspace
 from app.workspaces.service import Identity, ensure_workspace
 
+# CI runs a sample; HOSTILE_FULL=1 (by hand) runs each property over many more inputs.
+FULL = os.environ.get("HOSTILE_FULL", "").strip() == "1"
 SLOW = settings(
-    max_examples=60,
+    max_examples=1000 if FULL else 60,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
