@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from slack_bolt.authorization import AuthorizeResult
@@ -149,15 +151,12 @@ class _FailureNoting(InstallationStore):
         team_id: str | None,
         is_enterprise_install: bool | None = False,
     ) -> Bot | None:
-        try:
+        with self._noting():
             return self._store.find_bot(
                 enterprise_id=enterprise_id,
                 team_id=team_id,
                 is_enterprise_install=is_enterprise_install,
             )
-        except SQLAlchemyError as exc:
-            self._failure.error = exc
-            raise
 
     def find_installation(
         self,
@@ -167,13 +166,18 @@ class _FailureNoting(InstallationStore):
         user_id: str | None = None,
         is_enterprise_install: bool | None = False,
     ) -> Installation | None:
-        try:
+        with self._noting():
             return self._store.find_installation(
                 enterprise_id=enterprise_id,
                 team_id=team_id,
                 user_id=user_id,
                 is_enterprise_install=is_enterprise_install,
             )
+
+    @contextmanager
+    def _noting(self) -> Iterator[None]:
+        try:
+            yield
         except SQLAlchemyError as exc:
             self._failure.error = exc
             raise

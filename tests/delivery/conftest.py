@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
+from sqlalchemy import select
 
 from app.delivery.tokens import SingleWorkspaceTokens
 from app.delivery.worker import DeliveryWorker, WorkerConfig
@@ -12,6 +13,7 @@ from app.runtime import Runtime, build_runtime
 from app.sandbox.slack_api import SlackStandIn
 from app.settings import Settings
 from app.store.db import transaction
+from app.store.models import OutboxMessage
 from app.workspaces.service import Identity, ensure_workspace
 from tests.conftest import BOT_TOKEN
 
@@ -48,3 +50,11 @@ def make_worker(runtime: Runtime) -> Iterator[WorkerFactory]:
     yield build
     for worker in workers:
         worker.stop()
+
+
+def outbox_row(runtime: Runtime, key: str) -> OutboxMessage:
+    """The outbox row queued under `key`, detached from its session."""
+    with runtime.sessions() as session:
+        row = session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key == key)).one()
+        session.expunge(row)
+        return row

@@ -26,7 +26,7 @@ from app.slack.web_api import WebApi
 from app.store.db import transaction
 from app.store.models import OutboxMessage
 from tests.conftest import BOT_TOKEN
-from tests.delivery.conftest import FAST, TEAM, WorkerFactory
+from tests.delivery.conftest import FAST, TEAM, WorkerFactory, outbox_row
 
 CLIENT_TIMEOUT = 0.5
 HANG = 1.5
@@ -52,13 +52,6 @@ def _queue(runtime: Runtime, key: str, method: outbox.Method, args: dict[str, An
             dedupe_key=key,
             now=runtime.clock.now(),
         )
-
-
-def _row(runtime: Runtime, key: str) -> OutboxMessage:
-    with runtime.sessions() as session:
-        row = session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key == key)).one()
-        session.expunge(row)
-        return row
 
 
 def _deliver(runtime: Runtime, make_worker: WorkerFactory, config: WorkerConfig = PATIENT) -> None:
@@ -90,7 +83,7 @@ def test_a_channel_post_that_timed_out_but_was_posted_is_not_posted_again(
     assert message["metadata"] == _tag("kudos:1:post")
     assert len(slack.calls_to("chat.postMessage")) == 1
     assert len(slack.calls_to("conversations.history")) == 1
-    row = _row(impatient, "kudos:1:post")
+    row = outbox_row(impatient, "kudos:1:post")
     assert (row.status, row.attempts, row.last_error) == ("sent", 2, None)
     assert (row.result_channel, row.result_ts) == ("C0GENERAL", message["ts"])
     (update,) = slack.calls_to("chat.update")
@@ -113,7 +106,7 @@ def test_a_dm_that_timed_out_but_was_posted_is_not_posted_again(
     # The DM's D… id comes from conversations.open, then its history is searched.
     assert [c.args["users"] for c in slack.calls_to("conversations.open")] == ["U0BOB"]
     assert [c.args["channel"] for c in slack.calls_to("conversations.history")] == ["D0BOB"]
-    row = _row(impatient, "welcome:U0BOB")
+    row = outbox_row(impatient, "welcome:U0BOB")
     assert (row.status, row.result_channel, row.result_ts) == ("sent", "D0BOB", message["ts"])
 
 
@@ -128,11 +121,11 @@ def test_a_server_error_that_posted_nothing_is_posted_once_after_looking(
     assert looked.args["include_all_metadata"] == "true"
     assert looked.args["limit"] == "200"
     # From a few seconds before the row was queued.
-    queued = _row(runtime, "ask:7:post").created_at
+    queued = outbox_row(runtime, "ask:7:post").created_at
     assert queued.timestamp() - 10 < float(looked.args["oldest"]) < queued.timestamp()
     (message,) = slack.posted_messages("C0GENERAL")
     assert message["metadata"] == _tag("ask:7:post")
-    row = _row(runtime, "ask:7:post")
+    row = outbox_row(runtime, "ask:7:post")
     assert (row.status, row.result_ts) == ("sent", message["ts"])
 
 
@@ -155,7 +148,7 @@ def test_a_thread_reply_that_timed_out_but_was_posted_is_not_posted_again(
     # Replies are not in the channel's history: the thread is searched.
     assert [c.args["ts"] for c in slack.calls_to("conversations.replies")] == [parent]
     assert slack.calls_to("conversations.history") == []
-    row = _row(impatient, "ask:1:reply")
+    row = outbox_row(impatient, "ask:1:reply")
     assert (row.status, row.result_ts) == ("sent", replies[0]["ts"])
 
 
@@ -169,7 +162,7 @@ def test_a_lookup_that_fails_is_retried_and_never_replaced_by_a_blind_post(
     assert [c.status for c in slack.calls_to("conversations.history")] == [503, 503, 200]
     assert len(slack.calls_to("chat.postMessage")) == 1
     assert len(slack.posted_messages("C0GENERAL")) == 1
-    row = _row(impatient, "digest:1")
+    row = outbox_row(impatient, "digest:1")
     assert (row.status, row.attempts) == ("sent", 4)
 
 
@@ -190,7 +183,7 @@ def test_a_lookup_slack_refuses_for_good_falls_back_to_posting_and_warns_once(
         _deliver(impatient, make_worker)
     # At-least-once here: both hung posts landed and both were posted again.
     assert sorted(m["text"] for m in slack.posted_messages("C0OPEN")) == ["0", "0", "1", "1"]
-    assert {_row(impatient, f"open:{n}").status for n in range(2)} == {"sent"}
+    assert {outbox_row(impatient, f"open:{n}").status for n in range(2)} == {"sent"}
     warnings = [r for r in caplog.records if "not_in_channel" in r.getMessage()]
     assert len(warnings) == 1
 
@@ -212,7 +205,7 @@ def test_a_post_made_by_a_worker_that_died_is_found_not_repeated(
     slack.reset_calls()
     _deliver(runtime, make_worker)
     assert slack.calls_to("chat.postMessage") == []
-    row = _row(runtime, "orphan")
+    row = outbox_row(runtime, "orphan")
     assert (row.status, row.result_ts) == ("sent", posted["ts"])
 
 
@@ -244,7 +237,7 @@ def test_a_post_still_in_flight_when_its_lease_ran_out_is_not_repeated(
         in_flight.join()
     posts = [c for c in slack.calls_to("chat.postMessage") if c.args.get("text") == "slow"]
     assert len(posts) == 1
-    assert _row(runtime, "slow").status == "sent"
+    assert outbox_row(runtime, "slow").status == "sent"
 
 
 def test_an_ephemeral_message_is_not_looked_for(
@@ -262,4 +255,4 @@ def test_an_ephemeral_message_is_not_looked_for(
     _deliver(impatient, make_worker)
     assert time.monotonic() - started < PATIENT.unsure_wait_seconds
     assert slack.calls_to("conversations.history") == []
-    assert _row(impatient, "psst").status == "sent"
+    assert outbox_row(impatient, "psst").status == "sent"

@@ -18,7 +18,7 @@ from app.store.db import transaction
 from app.store.models import Kudos, OutboxMessage, Workspace
 from app.workspaces.service import Identity, ensure_workspace
 from tests.conftest import BOT_TOKEN
-from tests.delivery.conftest import FAST, TEAM, WorkerFactory
+from tests.delivery.conftest import FAST, TEAM, WorkerFactory, outbox_row
 
 
 def _post(
@@ -41,18 +41,11 @@ def _post(
         )
 
 
-def _row(runtime: Runtime, key: str) -> OutboxMessage:
-    with runtime.sessions() as session:
-        row = session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key == key)).one()
-        session.expunge(row)
-        return row
-
-
 def _settled(runtime: Runtime, key: str, timeout: float = 10.0) -> OutboxMessage:
     """Wait until the worker has recorded how the row `key` ended, and return it."""
     deadline = time.monotonic() + timeout
     while True:
-        row = _row(runtime, key)
+        row = outbox_row(runtime, key)
         if row.status in ("sent", "failed") or time.monotonic() > deadline:
             return row
         time.sleep(0.02)
@@ -109,7 +102,7 @@ def test_a_queued_message_is_delivered_once_and_linked_to_its_record(
     worker.drain()
     worker.drain()
     assert _texts(slack) == ["thanks bob"]
-    row = _row(runtime, f"kudos:{kudos_id}:post")
+    row = outbox_row(runtime, f"kudos:{kudos_id}:post")
     assert (row.status, row.attempts, row.result_channel) == ("sent", 1, "C0GENERAL")
     with runtime.sessions() as session:
         stored = session.get(Kudos, kudos_id)
@@ -187,7 +180,7 @@ def test_a_call_that_times_out_is_retried(
             now=runtime.clock.now(),
         )
     worker.drain(timeout=15)
-    row = _row(runtime, "slow")
+    row = outbox_row(runtime, "slow")
     assert row.status == "sent"
     assert row.attempts == 2
     assert "timed out" not in (row.last_error or "")
@@ -208,7 +201,7 @@ def test_a_permanent_error_stops_retrying_and_tells_the_waiting_person(
     )
     make_worker().drain()
     assert len(slack.calls_to("chat.postMessage")) == 1
-    row = _row(runtime, "kudos:1:post")
+    row = outbox_row(runtime, "kudos:1:post")
     assert (row.status, row.last_error) == ("failed", "not_in_channel")
     told = slack.calls_to("response_url")
     assert len(told) == 1
@@ -228,7 +221,7 @@ def test_without_a_response_url_the_person_is_told_by_dm(
         notice=outbox.Notice(user_id="U0BOB", what="your ask"),
     )
     make_worker().drain()
-    assert _row(runtime, "to-nowhere").last_error == "channel_not_found"
+    assert outbox_row(runtime, "to-nowhere").last_error == "channel_not_found"
     dms = [m for m in slack.posted_messages() if "your ask" in m["text"]]
     assert len(dms) == 1
     assert dms[0]["channel"].startswith("D")
@@ -268,7 +261,7 @@ def test_a_row_left_by_a_dead_worker_is_taken_up_after_its_lease(
         session.scalars(select(OutboxMessage)).one().lease_expires_at = now - timedelta(seconds=1)
     make_worker().drain()
     assert _texts(slack) == ["hello"]
-    assert _row(runtime, "orphan").attempts == 2
+    assert outbox_row(runtime, "orphan").attempts == 2
 
 
 def test_an_inactive_workspace_holds_its_messages_until_reinstalled(
@@ -291,7 +284,7 @@ def test_a_revoked_token_pauses_the_workspace_instead_of_failing_messages(
     slack.fail_next("chat.postMessage", times=1, error="token_revoked", status=200)
     _post(runtime, "paused")
     make_worker().drain(timeout=2)
-    row = _row(runtime, "paused")
+    row = outbox_row(runtime, "paused")
     assert (row.status, row.last_error) == ("pending", "token_revoked")
     with runtime.sessions() as session:
         assert not session.get_one(Workspace, TEAM).active
@@ -372,6 +365,6 @@ def test_a_database_too_busy_to_read_the_token_delays_the_post_but_never_fails_i
     _post(runtime, "busy", text="held up")
     worker = DeliveryWorker(runtime, _BusyThenReady(busy=3), FAST)
     worker.drain(timeout=20)
-    row = _row(runtime, "busy")
+    row = outbox_row(runtime, "busy")
     assert (row.status, row.attempts) == ("sent", 4)
     assert _texts(slack) == ["held up"]
