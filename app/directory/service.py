@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.store.models import Ask, Channel, Kudos, Member
@@ -77,13 +77,25 @@ def get_member(session: Session, team_id: str, user_id: str) -> Member | None:
     return session.get(Member, (team_id, user_id))
 
 
+# Built once: the ack path runs it on every command, and reuse skips the per-call construction.
+_MEMBERS = select(Member).where(
+    Member.team_id == bindparam("team_id"),
+    Member.user_id.in_(bindparam("user_ids", expanding=True)),
+)
+
+
+_CHANNEL = select(Channel).where(
+    Channel.team_id == bindparam("team_id"), Channel.channel_id == bindparam("channel_id")
+)
+
+
 def get_members(session: Session, team_id: str, user_ids: Iterable[str]) -> dict[str, Member]:
     """Return the cached profiles of those `user_ids` the directory has seen, in one query."""
     wanted = list(dict.fromkeys(user_ids))
     if not wanted:
         return {}
-    query = select(Member).where(Member.team_id == team_id, Member.user_id.in_(wanted))
-    return {member.user_id: member for member in session.scalars(query)}
+    found = session.scalars(_MEMBERS, {"team_id": team_id, "user_ids": wanted})
+    return {member.user_id: member for member in found}
 
 
 def members_named(session: Session, team_id: str, names: Iterable[str]) -> dict[str, list[Member]]:
@@ -129,7 +141,7 @@ def save_channel(session: Session, team_id: str, info: Mapping[str, Any], now: d
 
 def get_channel(session: Session, team_id: str, channel_id: str) -> Channel | None:
     """Return the cached facts about `channel_id`, or None on a miss."""
-    return session.get(Channel, (team_id, channel_id))
+    return session.scalars(_CHANNEL, {"team_id": team_id, "channel_id": channel_id}).first()
 
 
 def set_privacy(

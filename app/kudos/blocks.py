@@ -10,7 +10,6 @@ from app.kudos.mentions import escape, render_inert
 
 if TYPE_CHECKING:
     from app.kudos.service import Refused
-    from app.store.models import Kudos
 
 Message = dict[str, Any]
 UNDO_ACTION = "kudos.undo"
@@ -54,18 +53,18 @@ def recognition_post(
     }
 
 
-def recipient_note(kudos: Kudos, link: str | None) -> Message:
+def recipient_note(giver_id: str, message: str, source: str, link: str | None) -> Message:
     """The DM to a person who was thanked, linking to the post when there is one."""
     where = f" (<{link}|see the post>)" if link else ""
-    if kudos.source == "reaction":
-        headline = f":raised_hands: <@{kudos.giver_id}> gave you kudos for your message{where}."
+    if source == "reaction":
+        headline = f":raised_hands: <@{giver_id}> gave you kudos for your message{where}."
     else:
-        headline = f":sparkles: <@{kudos.giver_id}> thanked you{where}."
+        headline = f":sparkles: <@{giver_id}> thanked you{where}."
     return {
-        "text": f"<@{kudos.giver_id}> thanked you: {render_inert(kudos.message)}",
+        "text": f"<@{giver_id}> thanked you: {render_inert(message)}",
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": headline}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": _quote(kudos.message)}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": _quote(message)}},
         ],
     }
 

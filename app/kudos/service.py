@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.calendar import day_start, zone
@@ -21,6 +21,24 @@ from app.kudos import blocks
 from app.store.models import Kudos, KudosRecipient, Member, OutboxMessage, Workspace
 
 UNDO_WINDOW = timedelta(minutes=10)
+
+# Built once, on the tables rather than the classes: the ack path writes through Core (see
+# `_record`), and a statement reused as it is skips SQLAlchemy's per-call construction.
+_KUDOS = Kudos.metadata.tables[Kudos.__tablename__]
+_INSERT_KUDOS = insert(_KUDOS).returning(_KUDOS.c.id)
+_INSERT_RECIPIENTS = insert(Kudos.metadata.tables[KudosRecipient.__tablename__])
+# How many people a giver has thanked since a moment (withdrawn kudos give their thanks back).
+_USED_SINCE = (
+    select(func.count())
+    .select_from(KudosRecipient)
+    .join(Kudos, Kudos.id == KudosRecipient.kudos_id)
+    .where(
+        Kudos.team_id == bindparam("team_id"),
+        Kudos.giver_id == bindparam("giver_id"),
+        Kudos.created_at >= bindparam("since"),
+        Kudos.undone_at.is_(None),
+    )
+)
 
 
 class Refusal(StrEnum):
@@ -88,6 +106,21 @@ class Refused:
     allowed: tuple[str, ...] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """A kudos as `give` stored it: what its post and notes are rendered from."""
+
+    id: int
+    team_id: str
+    giver_id: str
+    recipients: tuple[str, ...]
+    channel_id: str
+    channel_is_private: bool
+    message: str
+    values: tuple[str, ...]
+    source: str
+
+
 def give(session: Session, request: KudosRequest, now: datetime) -> Given | Refused:
     """Check every guard, then record the kudos and queue its post and notes; else store nothing."""
     workspace = session.get_one(Workspace, request.team_id)
@@ -143,26 +176,63 @@ def give(session: Session, request: KudosRequest, now: datetime) -> Given | Refu
                 duplicate=True,
             )
 
-    kudos = Kudos(
-        team_id=request.team_id,
-        giver_id=request.giver_id,
-        channel_id=request.where.channel_id,
-        channel_is_private=request.where.is_private or request.where.is_dm,
-        message=message,
-        values=list(values),
-        source=request.source,
-        created_at=now,
-        dedupe_key=request.dedupe_key,
-        recipients=[
-            KudosRecipient(team_id=request.team_id, recipient_id=r, giver_id=request.giver_id)
-            for r in recipients
-        ],
-    )
-    session.add(kudos)
-    session.flush()
+    kudos = _record(session, request, tuple(recipients), message, values, now)
     _queue_messages(session, workspace, kudos, request, now)
     home.refresh(session, request.team_id, [request.giver_id, *recipients], now)
-    return Given(kudos.id, tuple(recipients), remaining - len(recipients))
+    return Given(kudos.id, kudos.recipients, remaining - len(recipients))
+
+
+def _record(
+    session: Session,
+    request: KudosRequest,
+    recipients: tuple[str, ...],
+    message: str,
+    values: tuple[str, ...],
+    now: datetime,
+) -> Recorded:
+    """Insert the kudos and a row per recipient; return what was stored.
+
+    Core statements rather than the unit of work: this runs on every ack, the ORM objects would
+    serve nothing after it, and flushing them cost more than all the kudos's other writes.
+    """
+    private = request.where.is_private or request.where.is_dm
+    kudos_id: int = session.execute(
+        _INSERT_KUDOS,
+        {
+            "team_id": request.team_id,
+            "giver_id": request.giver_id,
+            "channel_id": request.where.channel_id,
+            "channel_is_private": private,
+            "message": message,
+            "values": list(values),
+            "source": request.source,
+            "created_at": now,
+            "dedupe_key": request.dedupe_key,
+        },
+    ).scalar_one()
+    session.execute(
+        _INSERT_RECIPIENTS,
+        [
+            {
+                "kudos_id": kudos_id,
+                "team_id": request.team_id,
+                "recipient_id": recipient,
+                "giver_id": request.giver_id,
+            }
+            for recipient in recipients
+        ],
+    )
+    return Recorded(
+        id=kudos_id,
+        team_id=request.team_id,
+        giver_id=request.giver_id,
+        recipients=recipients,
+        channel_id=request.where.channel_id,
+        channel_is_private=private,
+        message=message,
+        values=values,
+        source=request.source,
+    )
 
 
 def remaining_today(
@@ -171,15 +241,7 @@ def remaining_today(
     """Return how many more people `giver_id` may thank today, counted in their own time zone."""
     since = day_start(now, zone(giver.tz if giver else None, workspace.timezone))
     used = session.scalar(
-        select(func.count())
-        .select_from(KudosRecipient)
-        .join(Kudos, Kudos.id == KudosRecipient.kudos_id)
-        .where(
-            Kudos.team_id == workspace.team_id,
-            Kudos.giver_id == giver_id,
-            Kudos.created_at >= since,
-            Kudos.undone_at.is_(None),
-        )
+        _USED_SINCE, {"team_id": workspace.team_id, "giver_id": giver_id, "since": since}
     )
     return max(0, workspace.kudos_daily_limit - int(used or 0))
 
@@ -189,7 +251,7 @@ def post_key(kudos_id: int) -> str:
     return f"kudos:{kudos_id}:post"
 
 
-def _post_channels(workspace: Workspace, kudos: Kudos, where: Where) -> list[str]:
+def _post_channels(workspace: Workspace, kudos: Recorded, where: Where) -> list[str]:
     # A reaction thanks quietly; a DM between two people is not ours to post in; private kudos
     # never go to a public channel.
     if kudos.source == "reaction":
@@ -206,9 +268,9 @@ def _post_channels(workspace: Workspace, kudos: Kudos, where: Where) -> list[str
 
 
 def _queue_messages(
-    session: Session, workspace: Workspace, kudos: Kudos, request: KudosRequest, now: datetime
+    session: Session, workspace: Workspace, kudos: Recorded, request: KudosRequest, now: datetime
 ) -> None:
-    recipients = [r.recipient_id for r in kudos.recipients]
+    recipients = kudos.recipients
     post = blocks.recognition_post(
         kudos.giver_id, recipients, kudos.message, kudos.values, kudos.id
     )
@@ -230,7 +292,7 @@ def _queue_messages(
         )
         for index, channel in enumerate(channels)
     ]
-    unlinked = blocks.recipient_note(kudos, link=None)
+    unlinked = blocks.recipient_note(kudos.giver_id, kudos.message, kudos.source, link=None)
     for recipient in recipients:
         entries.append(
             outbox.entry(
@@ -239,7 +301,9 @@ def _queue_messages(
                 args={
                     "user": recipient,
                     **(
-                        blocks.recipient_note(kudos, link=outbox.AFTER_PERMALINK)
+                        blocks.recipient_note(
+                            kudos.giver_id, kudos.message, kudos.source, link=outbox.AFTER_PERMALINK
+                        )
                         if channels
                         else unlinked
                     ),

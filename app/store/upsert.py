@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -22,18 +23,26 @@ def upsert(
     """Insert `rows` into `model`'s table; where `key` exists, overwrite the `update` columns."""
     if not rows:
         return
-    insert = _insert_for(session)
-    # Parameters passed apart from the statement keep its compiled form cacheable.
-    statement = insert(model.__table__)
-    columns = list(update)
-    if columns:
-        statement = statement.on_conflict_do_update(
-            index_elements=list(key),
-            set_={column: statement.excluded[column] for column in columns},
-        )
-    else:
-        statement = statement.on_conflict_do_nothing(index_elements=list(key))
+    statement = _upsert_statement(session.get_bind().dialect.name, model, tuple(key), tuple(update))
+    # Parameters passed apart from the statement keep one statement (and its compiled form)
+    # for every call.
     session.execute(statement, [dict(row) for row in rows])
+
+
+@functools.cache
+def _upsert_statement(
+    dialect: str, model: type[Base], key: tuple[str, ...], update: tuple[str, ...]
+) -> Any:
+    # Built once per shape: the outbox and the directory upsert on every ack, and building the
+    # statement cost more than running it.
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(model.metadata.tables[model.__tablename__])
+    if update:
+        return statement.on_conflict_do_update(
+            index_elements=list(key),
+            set_={column: statement.excluded[column] for column in update},
+        )
+    return statement.on_conflict_do_nothing(index_elements=list(key))
 
 
 def insert_new(
