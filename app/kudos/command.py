@@ -125,7 +125,8 @@ def _stats(session: Session, command: SlashCommand, now: datetime) -> Reply:
     member = session.get(Member, (command.team_id, command.user_id))
     tz = zone(member.tz if member else None, workspace.timezone)
     numbers = stats.personal(session, command.team_id, command.user_id, week_start(now, tz))
-    remaining = service.remaining_today(session, workspace, command.user_id, member, now)
+    rules = service.rules_of(session, command.team_id)
+    remaining = service.remaining_today(session, rules, command.user_id, member, now)
     return Reply(
         blocks.stats_text(
             numbers.given_week,

@@ -13,7 +13,7 @@ from app.clock import ManualClock
 from app.directory.service import save_members
 from app.kudos import blocks, service
 from app.store.db import SessionFactory, make_engine, make_session_factory, transaction
-from app.store.models import OutboxMessage, Workspace
+from app.store.models import OutboxMessage
 from app.workspaces.service import Identity, ensure_workspace
 
 HERE = service.Where("C1", is_private=False, is_dm=False)
@@ -85,7 +85,7 @@ def test_undo_is_for_the_giver_within_ten_minutes(sessions: SessionFactory) -> N
             service.undo(session, "T1", first.kudos_id, "UNY", clock.now()), service.Withdrawn
         )
         remaining = service.remaining_today(
-            session, session.get_one(Workspace, "T1"), "UNY", None, clock.now()
+            session, service.rules_of(session, "T1"), "UNY", None, clock.now()
         )
         assert remaining == 4
     clock.advance(timedelta(minutes=2))
