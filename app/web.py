@@ -4,21 +4,33 @@ from __future__ import annotations
 
 import logging
 
+import anyio
+import anyio.to_thread
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from slack_bolt import App, BoltRequest, BoltResponse
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from app.runtime import Runtime
-from app.store.db import ping
+from app.store.db import is_sqlite, ping
 
 log = logging.getLogger(__name__)
 
 # Slack's own payloads are a few kilobytes; anything this large is not from Slack.
 MAX_BODY_BYTES = 1_000_000
+
+
+def dispatch_threads(runtime: Runtime) -> int:
+    """How many Slack requests this process works on at once.
+
+    Listeners are mostly Python under one GIL, and on SQLite their writes take turns as well, so
+    threads beyond a few only interleave: every switch costs, and at 200 kudos/s 40 threads (the
+    default) doubled the ack's p99 against 4 (bench/README.md). The few kept cover the waits
+    that do overlap: a Slack look-up on a directory miss, a modal opening, PostgreSQL's round trips.
+    """
+    return 4 if is_sqlite(runtime.engine) else 8
 
 
 def create_web_app(
@@ -30,6 +42,8 @@ def create_web_app(
 ) -> Starlette:
     """Return the ASGI app: health and metrics, Slack's request URL unless `slack_events` is
     False (Socket Mode), and the install pages when `bolt_app` runs the OAuth flow."""
+
+    dispatchers = anyio.CapacityLimiter(dispatch_threads(runtime))
 
     async def events(request: Request) -> Response:
         declared = request.headers.get("content-length", "")
@@ -47,7 +61,9 @@ def create_web_app(
                 headers={key: [value] for key, value in request.headers.items()},
             )
             # Bolt and our services are synchronous: run them off the event loop.
-            bolt_response = await run_in_threadpool(bolt_app.dispatch, bolt_request)
+            bolt_response = await anyio.to_thread.run_sync(
+                bolt_app.dispatch, bolt_request, limiter=dispatchers
+            )
         except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
             # Listener errors are Bolt's to answer; what escapes dispatch is a body Slack would
             # never send. Say so plainly, without echoing it.
@@ -69,10 +85,10 @@ def create_web_app(
             if request.url.path == flow.install_path
             else flow.handle_callback
         )
-        return _response(await run_in_threadpool(handle, bolt_request))
+        return _response(await anyio.to_thread.run_sync(handle, bolt_request))
 
     async def healthz(_: Request) -> Response:
-        healthy = await run_in_threadpool(ping, runtime.engine)
+        healthy = await anyio.to_thread.run_sync(ping, runtime.engine)
         if healthy:
             return JSONResponse({"ok": True, "database": "ok"})
         return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
