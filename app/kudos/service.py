@@ -125,17 +125,17 @@ _RULES = select(
     Workspace.team_id,
     Workspace.bot_user_id,
     Workspace.timezone,
-    Workspace.kudos_daily_limit,
-    Workspace.kudos_max_length,
-    Workspace.kudos_values,
+    Workspace.kudos_daily_limit.label("daily_limit"),
+    Workspace.kudos_max_length.label("max_length"),
+    Workspace.kudos_values.label("values"),
     Workspace.kudos_channel_id,
-    Workspace.kudos_reply_mode,
+    Workspace.kudos_reply_mode.label("reply_mode"),
 ).where(Workspace.team_id == bindparam("team_id"))
 
 
 def rules_of(session: Session, team_id: str) -> Rules:
     """Return the kudos rules of the installed workspace `team_id`."""
-    return Rules(*session.execute(_RULES, {"team_id": team_id}).one())
+    return Rules(**session.execute(_RULES, {"team_id": team_id}).one()._asdict())
 
 
 @dataclass(frozen=True)
