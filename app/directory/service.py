@@ -77,13 +77,11 @@ def get_member(session: Session, team_id: str, user_id: str) -> Member | None:
     return session.get(Member, (team_id, user_id))
 
 
-# Built once: the ack path runs it on every command, and reuse skips the per-call construction.
+# Built once: the ack path runs these on every command, and reuse skips the per-call construction.
 _MEMBERS = select(Member).where(
     Member.team_id == bindparam("team_id"),
     Member.user_id.in_(bindparam("user_ids", expanding=True)),
 )
-
-
 _CHANNEL = select(Channel).where(
     Channel.team_id == bindparam("team_id"), Channel.channel_id == bindparam("channel_id")
 )
