@@ -121,11 +121,10 @@ def _give(
 
 
 def _stats(session: Session, command: SlashCommand, now: datetime) -> Reply:
-    workspace = session.get_one(Workspace, command.team_id)
-    member = session.get(Member, (command.team_id, command.user_id))
-    tz = zone(member.tz if member else None, workspace.timezone)
-    numbers = stats.personal(session, command.team_id, command.user_id, week_start(now, tz))
     rules = service.rules_of(session, command.team_id)
+    member = session.get(Member, (command.team_id, command.user_id))
+    tz = zone(member.tz if member else None, rules.timezone)
+    numbers = stats.personal(session, command.team_id, command.user_id, week_start(now, tz))
     remaining = service.remaining_today(session, rules, command.user_id, member, now)
     return Reply(
         blocks.stats_text(

@@ -35,8 +35,7 @@ def _upsert_statement(
 ) -> Any:
     # Built once per shape: the outbox and the directory upsert on every ack, and building the
     # statement cost more than running it.
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model.metadata.tables[model.__tablename__])
+    statement = _insert_for(dialect)(model.metadata.tables[model.__tablename__])
     if update:
         return statement.on_conflict_do_update(
             index_elements=list(key),
@@ -49,7 +48,7 @@ def insert_new(
     session: Session, model: type[Base], row: Mapping[str, Any], key: Sequence[str]
 ) -> bool:
     """Insert `row` unless its `key` exists; return whether this call inserted it."""
-    insert = _insert_for(session)
+    insert = _insert_for(session.get_bind().dialect.name)
     statement = (
         insert(model.__table__)
         .values(dict(row))
@@ -60,6 +59,5 @@ def insert_new(
     return session.execute(statement).first() is not None
 
 
-def _insert_for(session: Session) -> Any:
-    dialect = session.get_bind().dialect.name
+def _insert_for(dialect: str) -> Any:
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
