@@ -16,6 +16,7 @@ import argparse
 import os
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -165,6 +166,7 @@ def main() -> None:
     yardstick = ", ".join(f"{label} {seconds:.2f} s" for label, seconds in hosts.items())
     body = "\n".join(
         [
+            f"Measured {datetime.now(UTC):%Y-%m-%d}. "
             f"Open loop, {args.seconds:g} s per cell after a 1 s warm-up, 32 connections, "
             f"{USERS} people thanking each other (every request a real kudos: parse, directory "
             "guards, daily limit in the giver's zone, insert, two outbox rows, commit, ack). "
