@@ -325,22 +325,19 @@ def _queue_messages(
         for index, channel in enumerate(channels)
     ]
     unlinked = blocks.recipient_note(kudos.giver_id, kudos.message, kudos.source, link=None)
+    note = (
+        blocks.recipient_note(
+            kudos.giver_id, kudos.message, kudos.source, link=outbox.AFTER_PERMALINK
+        )
+        if channels
+        else unlinked
+    )
     for recipient in recipients:
         entries.append(
             outbox.entry(
                 team_id=kudos.team_id,
                 method="dm",
-                args={
-                    "user": recipient,
-                    **(
-                        blocks.recipient_note(
-                            kudos.giver_id, kudos.message, kudos.source, link=outbox.AFTER_PERMALINK
-                        )
-                        if channels
-                        else unlinked
-                    ),
-                    "unfurl_links": False,
-                },
+                args={"user": recipient, **note, "unfurl_links": False},
                 dedupe_key=f"kudos:{kudos.id}:note:{recipient}",
                 now=now,
                 # The note links to the post, so it waits for the post's ts; without the post it
