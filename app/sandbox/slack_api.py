@@ -63,6 +63,8 @@ class _Fault:
     retry_after: int = 1
     error: str | None = None
     hang: float = 0.0
+    # Carry the call out first, then answer the failure: Slack's "some aspect may have succeeded".
+    after_effect: bool = False
 
 
 @dataclass
@@ -352,9 +354,20 @@ class SlackStandIn:
         status: int = 429,
         retry_after: int = 1,
         error: str | None = None,
+        after_effect: bool = False,
     ) -> None:
-        """Make the next `times` calls of `method` answer 429 (Retry-After), a 5xx, or `error`."""
-        fault = _Fault(times, status=200 if error else status, retry_after=retry_after, error=error)
+        """Make the next `times` calls of `method` answer 429 (Retry-After), a 5xx, or `error`.
+
+        With `after_effect`, each call takes effect (a post is posted) before the failure is
+        answered, as Slack documents for 5xx, `fatal_error` and `internal_error`.
+        """
+        fault = _Fault(
+            times,
+            status=200 if error else status,
+            retry_after=retry_after,
+            error=error,
+            after_effect=after_effect,
+        )
         with self._lock:
             self._faults.setdefault(method, []).append(fault)
 
@@ -435,16 +448,28 @@ class SlackStandIn:
         fault = self._take_fault(method)
         if fault is not None and fault.hang:
             self._stopping.wait(fault.hang)
+        elif fault is not None and fault.after_effect:
+            self._answer_call(method, args, token)
+            return self._fault_answer(fault)
         elif fault is not None:
-            if fault.status == 429:
-                return _Answer(
-                    429,
-                    {"ok": False, "error": "ratelimited"},
-                    {"Retry-After": str(fault.retry_after)},
-                )
-            if fault.status >= 500:
-                return _Answer(fault.status, {"ok": False, "error": "internal_error"})
-            return _Answer(200, {"ok": False, "error": fault.error or "fatal_error"})
+            return self._fault_answer(fault)
+        return self._answer_call(method, args, token)
+
+    @staticmethod
+    def _fault_answer(fault: _Fault) -> _Answer:
+        """Slack's answer for an injected failure."""
+        if fault.status == 429:
+            return _Answer(
+                429,
+                {"ok": False, "error": "ratelimited"},
+                {"Retry-After": str(fault.retry_after)},
+            )
+        if fault.status >= 500:
+            return _Answer(fault.status, {"ok": False, "error": "internal_error"})
+        return _Answer(200, {"ok": False, "error": fault.error or "fatal_error"})
+
+    def _answer_call(self, method: str, args: dict[str, Any], token: str | None) -> _Answer:
+        """Carry out one Web API call and return Slack's answer to it."""
         if method == "apps.connections.open":
             return self._open_connection(token)
         if method == "oauth.v2.access":
