@@ -40,11 +40,13 @@ SCOPE_NEEDS: dict[str, set[str]] = {
     "chat:write": {"chat.postMessage", "chat.postEphemeral", "chat.update", "chat.delete"},
     # Kudos, asks and digests are posted to channels nobody invited the bot to.
     "chat:write.public": {"chat.postMessage"},
+    # Asks and kudos join a public channel before posting there, to hear its replies.
+    "channels:join": {"conversations.join"},
     # `dm` (outbox): chat.postMessage to a user id, which opens the DM with that person.
     "im:write": {"dm", "conversations.open"},
     "users:read": {"users.info", "users.list", "user_change", "team_join"},
-    "channels:read": {"conversations.info"},  # public channels
-    "groups:read": {"conversations.info"},  # private channels
+    "channels:read": {"conversations.info", "member_joined_channel", "channel_left"},  # public
+    "groups:read": {"conversations.info", "member_joined_channel", "group_left"},  # private
     "channels:history": {"message.channels", "conversations.history", "conversations.replies"},
     "groups:history": {"message.groups", "conversations.history", "conversations.replies"},
     # The delivery worker reads a DM's history to find a post whose send timed out.

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.asks import blocks, matching
 from app.delivery import outbox
+from app.delivery.joins import join_first
 from app.delivery.privacy import unless_private
 from app.home import refresh as home
 from app.kudos import service as kudos
@@ -153,7 +154,8 @@ def create(
         notify_matches(session, ask, now, posted=False)
         return ask
     target = origin.channel_id if private else (workspace.asks_channel_id or origin.channel_id)
-    args = {"channel": target, **blocks.ask_message(ask), "unfurl_links": False}
+    # Joining first: Slack sends the thread's replies only from channels the bot is in.
+    args = join_first({"channel": target, **blocks.ask_message(ask), "unfurl_links": False})
     if target != origin.channel_id:
         # Should the channel turn private before this goes out, the ask stays where it was typed.
         args = unless_private(args, origin.channel_id, {**args, "channel": origin.channel_id})

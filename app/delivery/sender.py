@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from app.delivery.joins import JOIN_FIRST, ChannelJoins
 from app.delivery.privacy import PrivacyCheck
 from app.slack.web_api import AUTH_ERRORS, RateLimited, SlackApiError, TransientError, WebApi
 
@@ -71,18 +72,23 @@ def send(
     team_id: str = "",
     dedupe_key: str | None = None,
     look_since: datetime | None = None,
+    joins: ChannelJoins | None = None,
 ) -> Outcome:
     """Make the call an outbox row describes and return how it ended; never raises Slack errors.
 
     With `privacy`, arguments guarded by `IF_PRIVATE` are settled against the channel as it is now.
     A post is tagged with `dedupe_key` as metadata; with `look_since` (an earlier attempt may have
     posted), Slack is first searched for a message so tagged, and one found counts as this send.
+    A post marked `JOIN_FIRST` joins its channel through `joins` first, so its replies are heard.
     """
     # An earlier attempt may have posted: until a lookup settles it, every failure stays unsure.
     unsure_before = look_since is not None and method in POSTS
     try:
         if privacy is not None:
             args = privacy.resolve(team_id, token, args)
+        join = bool(args.get(JOIN_FIRST))
+        if join:
+            args = {key: value for key, value in args.items() if key != JOIN_FIRST}
         if method == "response_url":
             # Ephemeral: Slack keeps no history to look in, so these stay at-least-once.
             api.post_response_url(str(args["url"]), args["payload"])
@@ -95,6 +101,8 @@ def send(
         if method == "dm":
             # Posting to a user id lands in the app's DM with that person.
             post["channel"] = args["user"]
+        elif join and joins is not None:
+            joins.ensure(team_id, token, str(post.get("channel") or ""))
         if look_since is not None and dedupe_key is not None and _is_ours(post, dedupe_key):
             found = _find_posted(api, token, post, dedupe_key, look_since, team_id)
             if found is not None:

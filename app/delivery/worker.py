@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from app.delivery import outbox
 from app.delivery.advice import failure_text
+from app.delivery.joins import ChannelJoins
 from app.delivery.pacing import Pacer
 from app.delivery.privacy import PrivacyCheck
 from app.delivery.sender import POSTS, UNSURE, Outcome, send
@@ -109,6 +110,7 @@ class DeliveryWorker:
         self.id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.pacer = Pacer(monotonic=monotonic)
         self.privacy = PrivacyCheck(runtime.slack, monotonic=monotonic)
+        self.joins = ChannelJoins(runtime.slack, monotonic=monotonic)
         self.renderers = renderers if renderers is not None else {home.RENDERER: home.render}
         self.stats = _Stats()
         self._monotonic = monotonic
@@ -224,6 +226,7 @@ class DeliveryWorker:
                     row.team_id,
                     dedupe_key=row.dedupe_key,
                     look_since=row.look_since,
+                    joins=self.joins,
                 )
         except SQLAlchemyError as exc:
             # The token or the privacy check could not be read (the database is busy or away):

@@ -168,3 +168,31 @@ def set_privacy(
         .where(Ask.team_id == team_id, Ask.origin_channel_id == channel_id)
         .values(channel_is_private=True)
     )
+
+
+def set_bot_membership(
+    session: Session,
+    team_id: str,
+    channel_id: str,
+    now: datetime,
+    is_member: bool,
+    is_private: bool,
+) -> None:
+    """Record that the bot joined or left `channel_id` (a channel never seen is cached then)."""
+    row = {
+        "team_id": team_id,
+        "channel_id": channel_id,
+        "name": "",
+        "is_private": is_private,
+        "is_im": False,
+        "is_archived": False,
+        "bot_is_member": is_member,
+        "updated_at": now,
+    }
+    upsert(
+        session,
+        Channel,
+        [row],
+        key=["team_id", "channel_id"],
+        update=["bot_is_member", "updated_at"],
+    )

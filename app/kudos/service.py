@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.calendar import day_start, zone
 from app.delivery import outbox
+from app.delivery.joins import join_first
 from app.home import refresh as home
 from app.kudos import blocks
 from app.store.models import Kudos, KudosRecipient, Member, OutboxMessage, Workspace
@@ -316,7 +317,8 @@ def _queue_messages(
         outbox.entry(
             team_id=kudos.team_id,
             method="chat.postMessage",
-            args={"channel": channel, **post, "unfurl_links": False},
+            # Joined first, so reactions and replies to the post reach the bot.
+            args=join_first({"channel": channel, **post, "unfurl_links": False}),
             dedupe_key=post_key(kudos.id) if index == 0 else f"{post_key(kudos.id)}:{channel}",
             now=now,
             link=outbox.Link("kudos", kudos.id) if index == 0 else None,

@@ -38,6 +38,8 @@ BOT_SCOPES = [
     "commands",
     "chat:write",
     "chat:write.public",
+    # Joining public channels before posting there: Slack sends replies only from member channels.
+    "channels:join",
     "im:write",
     "users:read",
     "channels:read",

@@ -1,0 +1,47 @@
+"""`member_joined_channel`, `channel_left`, `group_left`: where the bot is a member.
+
+The channel cache's `bot_is_member` decides whether an ask or kudos typed in a private channel can
+be posted there; an invitation (`/invite @Reciprocity`) or a removal must reach it at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+
+from app.directory.service import set_bot_membership
+from app.runtime import Runtime
+from app.store.db import transaction
+
+
+def register(app: App, runtime: Runtime) -> None:
+    """Attach the bot-membership listeners."""
+
+    def record(team_id: str, event: dict[str, Any], is_member: bool, is_private: bool) -> None:
+        channel = str(event.get("channel") or "")
+        if not team_id or not channel:
+            return
+        # Setting the same flag twice changes nothing: Slack's retries need no dedupe.
+        with transaction(runtime.sessions) as session:
+            set_bot_membership(
+                session, team_id, channel, runtime.clock.now(), is_member, is_private
+            )
+
+    @app.event("member_joined_channel")
+    def joined(ack: Ack, body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
+        ack()
+        # Slack tells the bot of everyone who joins its channels; only its own joins matter here.
+        if context.bot_user_id and event.get("user") == context.bot_user_id:
+            private = event.get("channel_type") == "G"
+            record(str(body.get("team_id") or ""), event, True, private)
+
+    @app.event("channel_left")
+    def left_public(ack: Ack, body: dict[str, Any], event: dict[str, Any]) -> None:
+        ack()
+        record(str(body.get("team_id") or ""), event, False, False)
+
+    @app.event("group_left")
+    def left_private(ack: Ack, body: dict[str, Any], event: dict[str, Any]) -> None:
+        ack()
+        record(str(body.get("team_id") or ""), event, False, True)
