@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.delivery.tokens import TokenSource
 from app.directory.service import (
+    channel_is_stale,
     get_channel,
     get_member,
     get_members,
@@ -94,14 +95,25 @@ class SlackLookup:
     def channel(
         self, session: Session, team_id: str, channel_id: str, now: datetime
     ) -> Channel | None:
-        """Return the channel from the cache, else from `conversations.info`.
+        """Return the channel from the cache, re-read from `conversations.info` on a miss or
+        when its facts are older than `CHANNEL_TTL`.
 
-        Slack hides private channels the bot is not in (`channel_not_found`); such a channel is
-        cached as private with the bot outside, which is what every guard needs to know.
+        A re-read that fails keeps the cached (stale) facts: they beat knowing nothing. Slack
+        hides private channels the bot is not in (`channel_not_found`); such a channel is cached
+        as private with the bot outside, which is what every guard needs to know.
         """
         cached = get_channel(session, team_id, channel_id)
-        if cached is not None:
+        if cached is not None and not channel_is_stale(cached, now):
             return cached
+        info = self._channel_info(team_id, channel_id)
+        if info is None:
+            return cached
+        if cached is not None and not info.get("name"):
+            info = {**info, "name": cached.name}
+        return save_channel(session, team_id, info, now)
+
+    def _channel_info(self, team_id: str, channel_id: str) -> dict[str, Any] | None:
+        """Slack's conversation object for `channel_id`, or None when Slack did not say."""
         token = self.tokens.bot_token(team_id)
         if token is None:
             return None
@@ -112,12 +124,11 @@ class SlackLookup:
         except SlackApiError as exc:
             if exc.error != "channel_not_found":
                 return None
-            info: dict[str, Any] = {"id": channel_id, "is_private": True, "is_member": False}
+            return {"id": channel_id, "is_private": True, "is_member": False}
         except (TransientError, RateLimited):
             return None
-        else:
-            info = answer["channel"]
-        return save_channel(session, team_id, info, now)
+        channel = answer.get("channel")
+        return channel if isinstance(channel, dict) else None
 
     def sync_members(
         self,
