@@ -1,9 +1,9 @@
 """Keeping member directories complete: sync each workspace, retry an incomplete sync later.
 
-A sync cut short (Slack kept answering 429 or 5xx, or refused the token) leaves the pages it saved,
-but is never reported as the workspace's directory: it is retried with growing delays, going on
-from its cursor, until it completes or the process stops. The state lives in memory: a restart
-syncs every workspace again anyway.
+A sync cut short (Slack kept answering 429 or 5xx) leaves the pages it saved, but is never reported
+as the workspace's directory: it is retried with growing delays, going on from its cursor, until it
+completes or the process stops. A workspace that refuses our token is not retried: installing again
+starts a new sync. The state lives in memory: a restart syncs every workspace again anyway.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from app.clock import Clock
 from app.directory.slack_lookup import STOPPED, SlackLookup, SyncResult, Wait
+from app.slack.web_api import AUTH_ERRORS
 from app.store.db import SessionFactory
 from app.store.models import Workspace
 
@@ -88,7 +89,8 @@ class DirectorySync:
 
     def run(self, team_ids: Iterable[str]) -> dict[str, SyncResult]:
         """Sync `team_ids`, retrying the incomplete ones after `retry_delays`, until every one
-        is complete or the sync is stopped; return each workspace's last result."""
+        is complete (or refuses our token) or the sync is stopped; return each workspace's last
+        result."""
         teams = list(dict.fromkeys(team_ids))
         pending = teams
         attempt = 0
@@ -98,7 +100,8 @@ class DirectorySync:
             for team in pending:
                 if self._stop.is_set():
                     break
-                if not self.sync(team, retry_in).complete:
+                result = self.sync(team, retry_in)
+                if not result.complete and result.reason not in AUTH_ERRORS:
                     left.append(team)
             pending = left
             if self._stop.is_set() or (pending and self._wait(retry_in)):
@@ -108,7 +111,8 @@ class DirectorySync:
 
     def sync(self, team_id: str, retry_in: float) -> SyncResult:
         """Make one attempt at `team_id`'s directory, going on from where the last one stopped;
-        log it as synced only when it is complete, else say when it is retried."""
+        log it as synced only when it is complete, else say when it is retried (never when
+        Slack refuses the token)."""
         before = self.results.get(team_id)
         error: Exception | None = None
         try:
@@ -130,6 +134,15 @@ class DirectorySync:
             self._stop.set()
         elif result.complete:
             log.info("member directory of %s synced: %d people", team_id, result.people)
+        elif result.reason in AUTH_ERRORS:
+            # Retrying cannot help; installing the app again starts a new sync.
+            log.warning(
+                "member directory of %s is incomplete (%d people so far; %s); not retried: "
+                "Slack refuses the token",
+                team_id,
+                result.people,
+                result.reason,
+            )
         else:
             log.warning(
                 "member directory of %s is incomplete (%d people so far; %s); "

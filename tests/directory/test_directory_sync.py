@@ -13,7 +13,7 @@ from app.directory.sync import RETRY_DELAYS, DirectorySync
 from app.sandbox.slack_api import SlackStandIn
 from app.server import BotServer
 from app.store.db import SessionFactory
-from tests.conftest import bot_settings
+from tests.conftest import BOT_TOKEN, bot_settings
 from tests.directory.conftest import START, TEAM, Waits, member_ids
 
 LOGGER = "app.directory.sync"
@@ -33,8 +33,10 @@ def test_an_incomplete_sync_is_retried_until_complete_and_only_then_logged_as_sy
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger=LOGGER)
-    # Two whole attempts fail (every try at their first page); the third gets through.
-    slack.fail_next("users.list", status=500, times=2 * PAGE_ATTEMPTS)
+    # Two attempts fail: Slack refuses the first outright, and the second at every try at its
+    # first page; the third gets through.
+    slack.fail_next("users.list", error="missing_scope")
+    slack.fail_next("users.list", status=500, times=PAGE_ATTEMPTS)
     sync = DirectorySync(lookup, sessions, ManualClock(START), wait=waits)
     results = sync.run([TEAM])
     assert results == {TEAM: SyncResult(complete=True, people=len(crowd))}
@@ -46,8 +48,11 @@ def test_an_incomplete_sync_is_retried_until_complete_and_only_then_logged_as_sy
     logged = lines(caplog)
     warnings = [m for level, m in logged if level == logging.WARNING]
     assert len(warnings) == 2
-    assert all(f"{TEAM} is incomplete" in m and "retrying in" in m for m in warnings)
+    assert all(f"{TEAM} is incomplete (0 people so far" in m for m in warnings)
+    assert "missing_scope" in warnings[0]
     assert f"retrying in {RETRY_DELAYS[0]:.0f} s" in warnings[0]
+    assert "HTTP 500" in warnings[1]
+    assert f"retrying in {RETRY_DELAYS[1]:.0f} s" in warnings[1]
     synced = [m for _, m in logged if "synced" in m]
     assert synced == [f"member directory of {TEAM} synced: {len(crowd)} people"]
     assert logged[-1] == (logging.INFO, synced[0])
@@ -84,6 +89,25 @@ def test_a_stop_during_retry_after_ends_the_sync_without_a_retry_or_a_warning(
     assert waits.asked == [20.0]
     assert len(slack.calls_to("users.list")) == 1
     assert lines(caplog) == []
+
+
+def test_a_workspace_that_refuses_the_token_is_not_retried(
+    slack: SlackStandIn,
+    sessions: SessionFactory,
+    lookup: SlackLookup,
+    waits: Waits,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    slack.revoke_token(BOT_TOKEN)
+    results = DirectorySync(lookup, sessions, ManualClock(START), wait=waits).run([TEAM])
+    assert results[TEAM] == SyncResult(complete=False, people=0, cursor="", reason="token_revoked")
+    assert waits.asked == []
+    assert len(slack.calls_to("users.list")) == 1
+    ((level, message),) = lines(caplog)
+    assert level == logging.WARNING
+    assert "incomplete" in message
+    assert "not retried" in message
 
 
 @pytest.fixture
