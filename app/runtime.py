@@ -35,6 +35,8 @@ class Runtime:
     metrics: Metrics = field(default_factory=Metrics)
     # Multi-workspace installs only: slack-sdk's installation store over our tables.
     installations: InstallationStore | None = None
+    # Set when the process shuts down: background loops (the directory sync) end their waits.
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     @property
     def lookup(self) -> SlackLookup:
@@ -42,7 +44,8 @@ class Runtime:
         return SlackLookup(self.slack, self.tokens)
 
     def close(self) -> None:
-        """Release the connection pools."""
+        """Tell background loops to stop, and release the connection pools."""
+        self.stopping.set()
         self.slack.close()
         self.engine.dispose()
 

@@ -17,12 +17,13 @@ from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError as SlackSdkApiError
-from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from app.clock import Clock
 from app.delivery.tokens import SingleWorkspaceTokens
 from app.delivery.worker import DeliveryWorker, WorkerConfig
+from app.directory.slack_lookup import Wait
+from app.directory.sync import DirectorySync
 from app.runtime import Runtime, build_runtime
 from app.scheduler import Scheduler
 from app.settings import Settings, SettingsError
@@ -31,7 +32,6 @@ from app.slack.installations import InstallationTokens, installation_store
 from app.slack.web_api import RateLimited, SlackApiError, TransientError
 from app.store import migrate
 from app.store.db import transaction
-from app.store.models import Workspace
 from app.web import create_web_app
 from app.workspaces.service import Identity, domain_of, ensure_workspace
 
@@ -153,6 +153,7 @@ class BotServer:
         worker_config: WorkerConfig | None = None,
         host: str = "0.0.0.0",  # noqa: S104 - a container must be reachable from outside
         port: int | None = None,
+        directory_wait: Wait | None = None,
     ) -> None:
         settings.require_slack_credentials()
         self.settings = settings
@@ -181,6 +182,14 @@ class BotServer:
             slack_events=not settings.socket_mode,
         )
         self.worker = DeliveryWorker(self.runtime, self.runtime.tokens, worker_config)
+        # Tests pass a `directory_wait` that returns at once instead of sleeping out Retry-After.
+        self.directory = DirectorySync(
+            self.runtime.lookup,
+            self.runtime.sessions,
+            self.runtime.clock,
+            stop=self.runtime.stopping,
+            wait=directory_wait,
+        )
         self._services: list[BackgroundService] = [self.worker] if with_worker else []
         if with_scheduler:
             self._services.append(Scheduler(self.runtime))
@@ -260,23 +269,12 @@ class BotServer:
 
     def _start_services(self) -> None:
         # The directory fills in the background: guards read through to Slack on a miss meanwhile.
-        threading.Thread(target=self._sync_directory, name="directory-sync", daemon=True).start()
+        self.directory.start()
         for service in self._services:
             service.start()
 
-    def _sync_directory(self) -> None:
-        with self.runtime.sessions() as session:
-            teams = list(session.scalars(select(Workspace.team_id).where(Workspace.active)))
-        for team_id in teams:
-            try:
-                count = self.runtime.lookup.sync_members(
-                    self.runtime.sessions, team_id, self.runtime.clock.now()
-                )
-                log.info("member directory of %s synced: %d people", team_id, count)
-            except Exception:
-                log.exception("directory sync of %s failed; look-ups fill it on demand", team_id)
-
     def _stop_services(self) -> None:
+        self.directory.stop()
         for service in reversed(self._services):
             try:
                 service.stop()

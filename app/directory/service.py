@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, func, or_, select, update
@@ -11,6 +11,10 @@ from sqlalchemy.orm import Session
 
 from app.store.models import Ask, Channel, Kudos, Member
 from app.store.upsert import upsert
+
+# Cached channel facts (privacy, archived, the bot's membership) older than this are read from
+# Slack again on the next look-up: not every change reaches us as an event.
+CHANNEL_TTL = timedelta(hours=1)
 
 _MEMBER_FIELDS = (
     "name",
@@ -142,6 +146,11 @@ def get_channel(session: Session, team_id: str, channel_id: str) -> Channel | No
     return session.scalars(_CHANNEL, {"team_id": team_id, "channel_id": channel_id}).first()
 
 
+def channel_is_stale(channel: Channel, now: datetime) -> bool:
+    """Whether `channel`'s facts were read from Slack `CHANNEL_TTL` or longer before `now`."""
+    return now - channel.updated_at >= CHANNEL_TTL
+
+
 def set_privacy(
     session: Session, team_id: str, channel_id: str, is_private: bool, now: datetime
 ) -> None:
@@ -149,11 +158,14 @@ def set_privacy(
 
     Going private also marks what was said there before as private, so no digest or leaderboard
     quotes it from now on; going public does not expose what was said while it was private.
+    The row's `updated_at` stays: it dates the last full read from Slack, and the event tells
+    only one fact, so the others are still re-read when `CHANNEL_TTL` has passed (`now` is
+    accepted for the callers' sake).
     """
     session.execute(
         update(Channel)
         .where(Channel.team_id == team_id, Channel.channel_id == channel_id)
-        .values(is_private=is_private, updated_at=now)
+        .values(is_private=is_private)
     )
     if not is_private:
         return

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.delivery.tokens import TokenSource
 from app.directory.service import (
+    channel_is_stale,
     get_channel,
     get_member,
     get_members,
@@ -25,6 +27,40 @@ log = logging.getLogger(__name__)
 
 # A miss on the ack path may cost one short call; Slack gives us 3 seconds in all.
 LOOKUP_TIMEOUT = 1.0
+# The sync runs in the background, where a big page may take its time.
+SYNC_TIMEOUT = 10.0
+# Slack advises pages of at most 200 and may hand back fewer, even none, with a cursor to follow.
+USERS_PAGE = 200
+# One page may fail transiently (5xx, timeout) this many times in a row before the sync gives up
+# for now; the waits between tries double from PAGE_BACKOFF seconds.
+PAGE_ATTEMPTS = 4
+PAGE_BACKOFF = 2.0
+# Retry-After is honoured every time; a page still refused after this many waits means something
+# else spends the workspace's Tier 2 budget, and the sync is better retried much later.
+PAGE_RATE_LIMITS = 10
+
+# The reason of a sync that ended because its wait said stop.
+STOPPED = "stopped"
+
+Wait = Callable[[float], bool]
+"""Waits up to the given seconds and returns True when the caller should stop instead
+(`threading.Event.wait` is one; tests pass one that returns at once)."""
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """How far a `users.list` sync got: complete, or the cursor to go on from and why it stopped."""
+
+    complete: bool
+    people: int
+    cursor: str | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class _Page:
+    members: list[dict[str, Any]]
+    next_cursor: str
 
 
 class SlackLookup:
@@ -59,14 +95,25 @@ class SlackLookup:
     def channel(
         self, session: Session, team_id: str, channel_id: str, now: datetime
     ) -> Channel | None:
-        """Return the channel from the cache, else from `conversations.info`.
+        """Return the channel from the cache, re-read from `conversations.info` on a miss or
+        when its facts are older than `CHANNEL_TTL`.
 
-        Slack hides private channels the bot is not in (`channel_not_found`); such a channel is
-        cached as private with the bot outside, which is what every guard needs to know.
+        A re-read that fails keeps the cached (stale) facts: they beat knowing nothing. Slack
+        hides private channels the bot is not in (`channel_not_found`); such a channel is cached
+        as private with the bot outside, which is what every guard needs to know.
         """
         cached = get_channel(session, team_id, channel_id)
-        if cached is not None:
+        if cached is not None and not channel_is_stale(cached, now):
             return cached
+        info = self._channel_info(team_id, channel_id)
+        if info is None:
+            return cached
+        if cached is not None and not info.get("name"):
+            info = {**info, "name": cached.name}
+        return save_channel(session, team_id, info, now)
+
+    def _channel_info(self, team_id: str, channel_id: str) -> dict[str, Any] | None:
+        """Slack's conversation object for `channel_id`, or None when Slack did not say."""
         token = self.tokens.bot_token(team_id)
         if token is None:
             return None
@@ -77,31 +124,83 @@ class SlackLookup:
         except SlackApiError as exc:
             if exc.error != "channel_not_found":
                 return None
-            info: dict[str, Any] = {"id": channel_id, "is_private": True, "is_member": False}
+            return {"id": channel_id, "is_private": True, "is_member": False}
         except (TransientError, RateLimited):
             return None
-        else:
-            info = answer["channel"]
-        return save_channel(session, team_id, info, now)
+        channel = answer.get("channel")
+        return channel if isinstance(channel, dict) else None
 
-    def sync_members(self, sessions: SessionFactory, team_id: str, now: datetime) -> int:
-        """Copy the whole `users.list` of `team_id` into the directory; return how many."""
-        cursor = ""
-        count = 0
+    def sync_members(
+        self,
+        sessions: SessionFactory,
+        team_id: str,
+        now: datetime,
+        *,
+        wait: Wait,
+        resume: SyncResult | None = None,
+    ) -> SyncResult:
+        """Copy `team_id`'s `users.list` into the directory, page by page, and say how far it got.
+
+        Each page is saved as it arrives (saving is idempotent). A 429 waits Retry-After through
+        `wait` and asks for the same page again; a transient failure is retried with backoff. A
+        sync that cannot finish returns `complete=False` with the cursor to go on from: pass that
+        result as `resume` to continue (from the start again if Slack no longer knows the
+        cursor). Nothing here concludes anything from who was *not* listed.
+        """
+        cursor, people = "", 0
+        if resume is not None and not resume.complete and resume.cursor:
+            cursor, people = resume.cursor, resume.people
         while True:
-            answer = self._call(
-                team_id, "users.list", {"limit": 200, "cursor": cursor or None}, timeout=10.0
-            )
-            if answer is None:
-                break
-            members = answer.get("members") or []
+            page = self._users_page(team_id, cursor, wait)
+            if isinstance(page, str):
+                if page == "invalid_cursor" and cursor:
+                    # The cursor went stale between attempts: list everyone again.
+                    cursor, people = "", 0
+                    continue
+                return SyncResult(complete=False, people=people, cursor=cursor, reason=page)
             with transaction(sessions) as session:
-                save_members(session, team_id, members, now)
-            count += len(members)
-            cursor = (answer.get("response_metadata") or {}).get("next_cursor") or ""
-            if not cursor:
-                break
-        return count
+                save_members(session, team_id, page.members, now)
+            people += len(page.members)
+            if not page.next_cursor:
+                return SyncResult(complete=True, people=people)
+            cursor = page.next_cursor
+
+    def _users_page(self, team_id: str, cursor: str, wait: Wait) -> _Page | str:
+        """Fetch the `users.list` page at `cursor`, waiting out 429s and retrying transient
+        failures; return the page, or why it could not be had now."""
+        token = self.tokens.bot_token(team_id)
+        if token is None:
+            return "no bot token for the workspace"
+        failures = limits = 0
+        while True:
+            try:
+                answer = self.api.call(
+                    "users.list",
+                    token,
+                    {"limit": USERS_PAGE, "cursor": cursor or None},
+                    timeout=SYNC_TIMEOUT,
+                )
+            except RateLimited as exc:
+                limits += 1
+                if limits > PAGE_RATE_LIMITS:
+                    return f"still rate-limited after {PAGE_RATE_LIMITS} waits"
+                delay = exc.retry_after
+            except (SlackApiError, TransientError) as exc:
+                if isinstance(exc, SlackApiError) and (
+                    exc.permanent or exc.error == "invalid_cursor"
+                ):
+                    return exc.error
+                # 5xx, timeouts, fatal_error and the like: a read is safe to ask again.
+                failures += 1
+                if failures >= PAGE_ATTEMPTS:
+                    return str(exc)
+                delay = PAGE_BACKOFF * 2 ** (failures - 1)
+            else:
+                members = answer.get("members") or []
+                next_cursor = (answer.get("response_metadata") or {}).get("next_cursor") or ""
+                return _Page([m for m in members if isinstance(m, dict)], str(next_cursor))
+            if wait(delay):
+                return STOPPED
 
     def _call(
         self, team_id: str, method: str, args: dict[str, Any], timeout: float = LOOKUP_TIMEOUT

@@ -24,6 +24,7 @@ from slack_sdk.oauth.installation_store import Bot, Installation, InstallationSt
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.delivery import outbox
+from app.directory.sync import DirectorySync
 from app.runtime import Runtime
 from app.slack.installations import installation_store, state_store
 from app.store.db import transaction
@@ -223,10 +224,10 @@ def welcome(runtime: Runtime, client: WebClient, args: SuccessArgs) -> None:
 
 
 def _sync_directory(runtime: Runtime, team_id: str) -> None:
-    try:
-        runtime.lookup.sync_members(runtime.sessions, team_id, runtime.clock.now())
-    except Exception:
-        log.exception("member directory sync for %s failed; look-ups fill it on demand", team_id)
+    """Fill the new workspace's directory, retrying later until it is complete or we stop."""
+    DirectorySync(runtime.lookup, runtime.sessions, runtime.clock, stop=runtime.stopping).run(
+        [team_id]
+    )
 
 
 def _failed(args: object) -> BoltResponse:
