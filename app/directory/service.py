@@ -206,5 +206,6 @@ def set_bot_membership(
         Channel,
         [row],
         key=["team_id", "channel_id"],
-        update=["bot_is_member", "updated_at"],
+        # `updated_at` dates the last full read from Slack: one fact does not refresh the others.
+        update=["bot_is_member"],
     )
