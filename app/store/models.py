@@ -48,6 +48,12 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+# Ids in outbox keys (`kudos:<id>:post`), links and button values must never name two rows:
+# SQLite reuses the id of a deleted newest row unless the table is AUTOINCREMENT.
+def _ids_never_reused() -> dict[str, Any]:
+    return {"sqlite_autoincrement": True}
+
+
 def _team_fk() -> ForeignKey:
     return ForeignKey("workspaces.team_id", ondelete="CASCADE")
 
@@ -123,8 +129,8 @@ class Member(Base):
     nudges_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
     # Set by an admin: this person may not give kudos until unlocked.
     kudos_locked: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Set when the person's data was erased (`reciprocity forget`, or Slack said they were
-    # deleted): the directory keeps no name for them from then on.
+    # Set when the person's data was erased (`reciprocity forget`): the directory keeps no
+    # name for them from then on. `deleted` (deactivated in Slack) erases nothing.
     forgotten_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when the person first opens the app's Home tab: only they get refreshed Home views.
     home_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -179,6 +185,7 @@ class Kudos(Base):
         UniqueConstraint("team_id", "dedupe_key"),
         Index(None, "team_id", "created_at"),
         Index(None, "team_id", "giver_id", "created_at"),
+        _ids_never_reused(),
     )
 
 
@@ -241,6 +248,7 @@ class Ask(Base):
         Index(None, "team_id", "answered_at"),
         Index(None, "team_id", "claimed_at"),
         Index(None, "team_id", "status", "created_at"),
+        _ids_never_reused(),
     )
 
 
@@ -320,6 +328,7 @@ class Offer(Base):
         Index(None, "team_id", "topic"),
         Index(None, "team_id", "created_at"),
         Index(None, "active", "confirmed_at"),
+        _ids_never_reused(),
     )
 
 
