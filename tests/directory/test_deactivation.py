@@ -23,7 +23,7 @@ from app.store.db import transaction
 from app.store.models import Ask, Kudos, Member, OutboxMessage, Workspace
 from tests.asks.conftest import QUESTION, Send, posted, reply
 from tests.clocks import OffsetClock
-from tests.kudos.conftest import Kudo, configure, reply_text, stored_kudos
+from tests.kudos.conftest import Kudo, configure, reply_text, stored_kudos, wait_for_member
 
 
 def _set_deleted(driver: SlackDriver, slack: SlackStandIn, user_id: str, deleted: bool) -> None:
@@ -106,9 +106,13 @@ def test_a_deactivated_person_keeps_their_record_and_comes_back_whole(
     assert "Received: 1 this week, 1 in all" in carol
     # ...and in the week's digest, which still names him.
     digest = _digest(bot, clock)
-    for words in ("deploy fix", "pager handover", "thanks for the review"):
-        assert words in digest
-    assert "Bob" in digest
+    assert "3 kudos" in digest
+    assert "was thanked by Alice for “thanks for the deploy fix”" in digest
+    assert "was thanked by Bob for “thanks for the review”" in digest
+    # Its most-thanked list, like the leaderboards, leaves him out.
+    most_thanked = digest.split("Most thanked this week")[1].split("———")[0]
+    assert "1. Carol" in most_thanked
+    assert "Bob" not in most_thanked
     # He is off the leaderboards; the kudos he gave still lift Carol.
     top = _top(kudos_cmd)
     assert "Bob" not in top
@@ -228,3 +232,18 @@ def test_forgetting_the_newest_kudos_giver_does_not_swallow_the_next_kudos(
     with bot.runtime.sessions() as session:
         posted = session.scalar(select(Kudos.post_ts).where(Kudos.id == fresh.id))
     assert posted == post.response["ts"]
+
+
+def test_a_forgotten_person_who_leaves_is_still_known_to_have_left(
+    bot: BotServer, slack: SlackStandIn, driver: SlackDriver, kudos_cmd: Kudo, clock: OffsetClock
+) -> None:
+    wait_for_member(bot, "U0BOB")
+    with transaction(bot.runtime.sessions) as session:
+        forget_person(session, "T0001", "U0BOB", clock.now())
+    _set_deleted(driver, slack, "U0BOB", True)
+    with bot.runtime.sessions() as session:
+        bob = session.get_one(Member, ("T0001", "U0BOB"))
+        # The flag is kept; the name stays erased.
+        assert (bob.deleted, bob.name, bob.forgotten_at is not None) == (True, "", True)
+    refused = reply_text(kudos_cmd("<@U0BOB|bob> thanks", user="U0ALICE"))
+    assert "account is deactivated" in refused

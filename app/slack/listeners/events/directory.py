@@ -1,8 +1,8 @@
 """`user_change` / `team_join`: keep the member directory fresh, deactivation included.
 
 `deleted: true` is Slack's deactivation, which an admin can undo: it only sets the directory's
-flag, which keeps kudos, asks and DMs from reaching the person while it stands. Nothing they gave,
-asked or answered is erased; that takes `reciprocity forget` (SECURITY.md).
+flag (app/directory/departures.py). Nothing the person gave, asked or answered is erased; that
+takes `reciprocity forget` (SECURITY.md).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from app.directory.departures import set_deactivated
 from app.directory.service import save_members
-from app.privacy.service import cancel_messages_to
 from app.runtime import Runtime
 from app.store.db import transaction
 
@@ -28,9 +28,7 @@ def register(app: App, runtime: Runtime) -> None:
             now = runtime.clock.now()
             with transaction(runtime.sessions) as session:
                 save_members(session, team_id, [user], now)
-                if user.get("deleted"):
-                    # Slack would refuse them (user_disabled); the record stays as it is.
-                    cancel_messages_to(session, team_id, str(user["id"]), now)
+                set_deactivated(session, team_id, str(user["id"]), bool(user.get("deleted")), now)
         ack()
 
     app.event("user_change")(save)
