@@ -156,6 +156,7 @@ def _stale(session: Session, ask: Ask, workspace: Workspace, now: datetime) -> N
 
 
 def _deactivated(session: Session, team_id: str, user_id: str) -> bool:
+    """Whether the directory has `user_id` as deactivated in Slack (reversible)."""
     member = session.get(Member, (team_id, user_id))
     return member is not None and member.deleted
 

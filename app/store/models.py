@@ -48,9 +48,10 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-# Ids in outbox keys (`kudos:<id>:post`), links and button values must never name two rows:
-# SQLite reuses the id of a deleted newest row unless the table is AUTOINCREMENT.
 def _ids_never_reused() -> dict[str, Any]:
+    """Table options that keep SQLite from handing a deleted row's id to a new row."""
+    # Ids in outbox keys (`kudos:<id>:post`), links and button values must never name two rows;
+    # without AUTOINCREMENT SQLite reuses the id of a deleted newest row. PostgreSQL never does.
     return {"sqlite_autoincrement": True}
 
 
@@ -124,6 +125,8 @@ class Member(Base):
     tz: Mapped[str | None] = mapped_column(String(64))
     is_bot: Mapped[bool] = mapped_column(Boolean, default=False)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Deactivated in Slack, which is reversible: guards and filters pass them over while it
+    # stands; nothing of theirs is erased (app/directory/departures.py).
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     leaderboard_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
     nudges_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -34,6 +34,7 @@ NAMED_IN_KEYS = {
 
 
 def upgrade() -> None:
+    """Rebuild the tables with AUTOINCREMENT, each sequence past every id still named."""
     if op.get_bind().dialect.name != "sqlite":
         return
     for table in TABLES:
@@ -46,6 +47,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """Rebuild the tables without AUTOINCREMENT (ids may then be reused again)."""
     if op.get_bind().dialect.name != "sqlite":
         return
     for table in TABLES:
