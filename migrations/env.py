@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from alembic import context
+from typing import Any
 
-from app.store.db import make_engine
+from alembic import context
+from sqlalchemy import Connection
+
+from app.store.db import is_sqlite, make_engine
 from app.store.models import Base
 
 config = context.config
@@ -37,10 +40,33 @@ def run_migrations_online() -> None:
                 render_as_batch=True,
                 compare_type=True,
             )
+            _foreign_keys(connection, on=False)
             with context.begin_transaction():
                 context.run_migrations()
+                if is_sqlite(connection):
+                    _check_foreign_keys(connection)
+            _foreign_keys(connection, on=True)
     finally:
         engine.dispose()
+
+
+def _foreign_keys(connection: Connection, *, on: bool) -> None:
+    """Switch SQLite's foreign key enforcement, which it ignores inside a transaction.
+
+    Batch mode rebuilds a table by copying it and dropping the original; with enforcement on,
+    dropping a table that others reference deletes their rows (ON DELETE CASCADE). SQLite's own
+    procedure for altering a table turns it off around the transaction, as here.
+    """
+    if is_sqlite(connection):
+        driver: Any = connection.connection.driver_connection
+        driver.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    """Refuse to commit migrations that left a row pointing at nothing."""
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"migration left rows with dangling foreign keys: {broken[:5]}")
 
 
 if context.is_offline_mode():

@@ -31,11 +31,11 @@ def opened(session: Session, team_id: str, user_id: str, now: datetime) -> None:
 
 
 def refresh(session: Session, team_id: str, user_ids: Iterable[str], now: datetime) -> None:
-    """Queue a fresh Home tab for each of `user_ids` who has ever opened theirs."""
+    """Queue a fresh Home tab for each of `user_ids` who has ever opened theirs and is active."""
     for user_id in dict.fromkeys(u for u in user_ids if u):
         # Usually already in the session (the guards loaded them): no query at all.
         member = session.get(Member, (team_id, user_id))
-        if member is not None and member.home_opened_at is not None:
+        if member is not None and member.home_opened_at is not None and not member.deleted:
             _queue(session, team_id, user_id, now)
 
 

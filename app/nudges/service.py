@@ -21,13 +21,15 @@ from app.nudges.schedule import FOLLOW_UP, ROUNDS, hours_for, next_due
 from app.offers import service as offers
 from app.offers.topics import normalize
 from app.store.db import SessionFactory, is_sqlite, transaction
-from app.store.models import Ask, AskNudge, AskReply, Offer, Workspace
+from app.store.models import Ask, AskNudge, AskReply, Member, Offer, Workspace
 from app.store.upsert import insert_new
 
 log = logging.getLogger(__name__)
 BATCH = 200
 # A step that leaves the next round already due waits this long: one round per ask per pass.
 SPACING = timedelta(minutes=1)
+# An ask whose asker is deactivated waits, checked this often, until they are back (or forever).
+AWAY_RECHECK = timedelta(days=1)
 
 
 @dataclass
@@ -84,6 +86,8 @@ def step(session: Session, ask: Ask, now: datetime) -> str:
         ask.next_nudge_at = hours.next_open(now)
     elif outcome == "snoozed":
         ask.next_nudge_at = ask.snoozed_until
+    elif outcome == "asker away":
+        ask.next_nudge_at = now + AWAY_RECHECK
     else:
         due = next_due(session, ask, now)
         ask.next_nudge_at = None if due is None else max(due, now + SPACING)
@@ -95,6 +99,9 @@ def _act(session: Session, ask: Ask, workspace: Workspace, now: datetime, workin
         return "inactive"
     if ask.snoozed_until is not None and ask.snoozed_until > now:
         return "snoozed"
+    if _deactivated(session, ask.team_id, ask.asker_id):
+        # Every round DMs the asker or asks others for them: nobody is there to read or thank.
+        return "asker away"
     # Checked here, when sending, not only when scheduling: settings and zones change.
     if not working:
         return "waiting"
@@ -146,6 +153,12 @@ def _stale(session: Session, ask: Ask, workspace: Workspace, now: datetime) -> N
         dedupe_key=f"ask:{ask.id}:nudge:stale",
         now=now,
     )
+
+
+def _deactivated(session: Session, team_id: str, user_id: str) -> bool:
+    """Whether the directory has `user_id` as deactivated in Slack (reversible)."""
+    member = session.get(Member, (team_id, user_id))
+    return member is not None and member.deleted
 
 
 _ROUND = {"first": _first, "second": _second, "last": _last, "stale": _stale}
@@ -233,6 +246,9 @@ def check_offers(session: Session, now: datetime, team_id: str | None = None) ->
         for offer in rows:
             by_person.setdefault(offer.user_id, []).append(offer)
         for user_id, mine in by_person.items():
+            if _deactivated(session, workspace.team_id, user_id):
+                # Asked once they are back: their offers stay as they are meanwhile.
+                continue
             for offer in mine:
                 offer.confirm_asked_at = now
             outbox.queue(

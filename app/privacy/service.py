@@ -4,6 +4,7 @@ Erasing removes what the person wrote (kudos they gave, their asks, replies and 
 place in other people's records (kudos they received, credit and matches), and their profile;
 the directory keeps only an empty entry marked forgotten, so a later sync cannot fill it in again.
 Kudos left without anyone thanked are removed; asks they claimed or answered stay, unattributed.
+Erasure is an explicit act (`reciprocity forget`): Slack deactivating someone erases nothing.
 """
 
 from __future__ import annotations
@@ -172,7 +173,7 @@ def forget_person(session: Session, team_id: str, user_id: str, now: datetime) -
         .where(Ask.team_id == team_id, Ask.answered_by == user_id)
         .values(answered_by=None),
     )
-    done.add("queued messages cancelled", _cancel_messages_to(session, team_id, user_id, now))
+    done.add("queued messages cancelled", cancel_messages_to(session, team_id, user_id, now))
     member = session.get(Member, (team_id, user_id))
     if member is not None and member.forgotten_at is None:
         member.name = member.real_name = member.display_name = ""
@@ -184,8 +185,12 @@ def forget_person(session: Session, team_id: str, user_id: str, now: datetime) -
     return done
 
 
-def _cancel_messages_to(session: Session, team_id: str, user_id: str, now: datetime) -> int:
-    # Pending DMs and Home tabs for the person would carry what was just erased.
+def cancel_messages_to(session: Session, team_id: str, user_id: str, now: datetime) -> int:
+    """Cancel the DMs, ephemeral messages and Home tabs still queued for `user_id`; count them.
+
+    After an erasure they would carry what was erased; after a deactivation Slack would refuse
+    them. Safe to run again: only pending rows change.
+    """
     pending = session.scalars(
         select(OutboxMessage).where(
             OutboxMessage.team_id == team_id, OutboxMessage.status == "pending"

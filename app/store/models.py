@@ -48,6 +48,13 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+def _ids_never_reused() -> dict[str, Any]:
+    """Table options that keep SQLite from handing a deleted row's id to a new row."""
+    # Ids in outbox keys (`kudos:<id>:post`), links and button values must never name two rows;
+    # without AUTOINCREMENT SQLite reuses the id of a deleted newest row. PostgreSQL never does.
+    return {"sqlite_autoincrement": True}
+
+
 def _team_fk() -> ForeignKey:
     return ForeignKey("workspaces.team_id", ondelete="CASCADE")
 
@@ -118,13 +125,15 @@ class Member(Base):
     tz: Mapped[str | None] = mapped_column(String(64))
     is_bot: Mapped[bool] = mapped_column(Boolean, default=False)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Deactivated in Slack, which is reversible: guards and filters pass them over while it
+    # stands; nothing of theirs is erased (app/directory/departures.py).
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     leaderboard_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
     nudges_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
     # Set by an admin: this person may not give kudos until unlocked.
     kudos_locked: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Set when the person's data was erased (`reciprocity forget`, or Slack said they were
-    # deleted): the directory keeps no name for them from then on.
+    # Set when the person's data was erased (`reciprocity forget`): the directory keeps no
+    # name for them from then on. `deleted` (deactivated in Slack) erases nothing.
     forgotten_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when the person first opens the app's Home tab: only they get refreshed Home views.
     home_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -179,6 +188,7 @@ class Kudos(Base):
         UniqueConstraint("team_id", "dedupe_key"),
         Index(None, "team_id", "created_at"),
         Index(None, "team_id", "giver_id", "created_at"),
+        _ids_never_reused(),
     )
 
 
@@ -241,6 +251,7 @@ class Ask(Base):
         Index(None, "team_id", "answered_at"),
         Index(None, "team_id", "claimed_at"),
         Index(None, "team_id", "status", "created_at"),
+        _ids_never_reused(),
     )
 
 
@@ -320,6 +331,7 @@ class Offer(Base):
         Index(None, "team_id", "topic"),
         Index(None, "team_id", "created_at"),
         Index(None, "active", "confirmed_at"),
+        _ids_never_reused(),
     )
 
 

@@ -1,5 +1,6 @@
-"""A person's data: exported whole, erased completely (by command or when Slack deletes them),
-and erased for good (a directory sync does not bring their name back)."""
+"""A person's data: exported whole, erased completely and only by `reciprocity forget` (Slack
+deactivating someone erases nothing), and erased for good (a directory sync does not bring their
+name back)."""
 
 from __future__ import annotations
 
@@ -92,14 +93,26 @@ def test_export_holds_everything_and_forget_erases_it(
     assert _cli(database_url, "forget", "--team", "TNONE", "--user", "U0BOB").returncode == 2
 
 
-def test_slack_deleting_a_person_erases_their_data(
-    bot: BotServer, slack: SlackStandIn, driver: SlackDriver, ask_cmd: Send
+def test_slack_deactivating_a_person_erases_nothing(
+    bot: BotServer,
+    slack: SlackStandIn,
+    driver: SlackDriver,
+    ask_cmd: Send,
+    database_url: str,
 ) -> None:
     _activity(bot, slack, driver, ask_cmd)
-    deleted = {**slack.users["U0BOB"], "deleted": True}
-    event = payloads.event_callback(payloads.user_change_event(deleted))
+    bot.worker.drain(10)
+    before = json.loads(_cli(database_url, "export", "--team", "T0001", "--user", "U0BOB").stdout)
+    deactivated = {**slack.users["U0BOB"], "deleted": True}
+    event = payloads.event_callback(payloads.user_change_event(deactivated))
     assert driver.event(event).status_code == 200
+    after = json.loads(_cli(database_url, "export", "--team", "T0001", "--user", "U0BOB").stdout)
+    assert after == before
+    with bot.runtime.sessions() as session:
+        bob = session.get_one(Member, ("T0001", "U0BOB"))
+        assert (bob.deleted, bob.forgotten_at) == (True, None)
+    # Erasing them is still there, as its own act.
+    assert _cli(database_url, "forget", "--team", "T0001", "--user", "U0BOB").returncode == 0
     with bot.runtime.sessions() as session:
         assert session.scalars(select(Kudos).where(Kudos.giver_id == "U0BOB")).all() == []
-        assert session.scalars(select(Offer)).all() == []
         assert session.get_one(Member, ("T0001", "U0BOB")).forgotten_at is not None

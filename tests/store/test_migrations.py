@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import delete, func, inspect, select, text
 
 from app.store import migrate
-from app.store.db import make_engine
-from app.store.models import Base
+from app.store.db import make_engine, make_session_factory, transaction
+from app.store.models import (
+    Ask,
+    Base,
+    Kudos,
+    KudosRecipient,
+    Offer,
+    OutboxMessage,
+)
+from app.workspaces.service import Identity, ensure_workspace
+
+AT = datetime(2026, 11, 30, 10, tzinfo=UTC)
 
 
 def _differences(url: str) -> list[object]:
@@ -117,3 +129,100 @@ def test_0005_fills_the_repeated_giver_and_asker_from_existing_rows(
     finally:
         engine.dispose()
     assert (giver, asker) == ("UANA", "UCAT")
+
+
+def _kudos(n: int) -> Kudos:
+    return Kudos(
+        team_id="T1",
+        giver_id="UANA",
+        channel_id="C1",
+        message=f"thanks #{n}",
+        created_at=AT,
+        recipients=[KudosRecipient(recipient_id="UBEN", team_id="T1", giver_id="UANA")],
+    )
+
+
+def _ask(n: int) -> Ask:
+    return Ask(
+        team_id="T1",
+        asker_id="UCAT",
+        text=f"question {n}",
+        origin_channel_id="C1",
+        created_at=AT,
+        updated_at=AT,
+    )
+
+
+def _sent(key: str, link: tuple[str, int] | None = None) -> OutboxMessage:
+    return OutboxMessage(
+        team_id="T1",
+        dedupe_key=key,
+        method="chat.postMessage",
+        args={"channel": "C1", "text": "x"},
+        status="sent",
+        created_at=AT,
+        next_attempt_at=AT,
+        link_table=link[0] if link else None,
+        link_id=link[1] if link else None,
+    )
+
+
+def test_0008_never_reissues_an_id_the_outbox_still_names(empty_database_url: str) -> None:
+    # Before 0008, SQLite gave a deleted newest row's id to the next insert: its outbox keys
+    # were taken for the new row's, which was then never posted.
+    migrate.upgrade(empty_database_url, "0007")
+    engine = make_engine(empty_database_url, pool_size=1)
+    sessions = make_session_factory(engine)
+    try:
+        with transaction(sessions) as session:
+            ensure_workspace(session, Identity("T1", "Acme", "UBOT", "BBOT"), AT)
+            kudos = [_kudos(n) for n in range(3)]
+            asks = [_ask(n) for n in range(2)]
+            session.add_all([*kudos, *asks])
+            session.flush()
+            newest_kudos, newest_ask = kudos[-1].id, asks[-1].id
+            session.add_all(
+                [_sent(f"kudos:{k.id}:post", ("kudos", k.id)) for k in kudos]
+                + [_sent(f"ask:{newest_ask}:match:UDAN")]
+            )
+        with transaction(sessions) as session:
+            # The newest of each is erased; the outbox still names them.
+            session.execute(delete(Kudos).where(Kudos.id == newest_kudos))
+            session.execute(delete(Ask).where(Ask.id == newest_ask))
+    finally:
+        engine.dispose()
+
+    migrate.upgrade(empty_database_url)
+
+    engine = make_engine(empty_database_url, pool_size=1)
+    sessions = make_session_factory(engine)
+    try:
+        with transaction(sessions) as session:
+            # The rebuild kept every row, and the rows that point at them.
+            assert session.scalar(select(func.count()).select_from(Kudos)) == 2
+            assert session.scalar(select(func.count()).select_from(KudosRecipient)) == 2
+            fresh_kudos, fresh_ask = _kudos(9), _ask(9)
+            offer = Offer(team_id="T1", user_id="UBEN", topic="go", created_at=AT, confirmed_at=AT)
+            session.add_all([fresh_kudos, fresh_ask, offer])
+            session.flush()
+            assert fresh_kudos.id > newest_kudos
+            assert fresh_ask.id > newest_ask
+            assert offer.id >= 1
+        if engine.dialect.name == "sqlite":
+            with engine.connect() as connection:
+                tables = connection.execute(
+                    text(
+                        "SELECT name, sql FROM sqlite_master"
+                        " WHERE name IN ('kudos', 'asks', 'offers')"
+                    )
+                ).all()
+            assert {name for name, sql in tables if "AUTOINCREMENT" in sql} == {
+                "kudos",
+                "asks",
+                "offers",
+            }
+    finally:
+        engine.dispose()
+    migrate.downgrade(empty_database_url, "0007")
+    migrate.upgrade(empty_database_url)
+    assert _differences(empty_database_url) == []
