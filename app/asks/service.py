@@ -23,7 +23,15 @@ from app.kudos import service as kudos
 from app.kudos.mentions import parse
 from app.nudges import schedule as nudges
 from app.offers.topics import normalize
-from app.store.models import Ask, AskHelper, AskMatch, AskReply, OutboxMessage, Workspace
+from app.store.models import (
+    Ask,
+    AskHelper,
+    AskMatch,
+    AskReply,
+    Member,
+    OutboxMessage,
+    Workspace,
+)
 
 MAX_ASK = 3000
 LIVE = ("open", "claimed", "answered")
@@ -433,6 +441,20 @@ def helper_candidates(ask: Ask) -> list[str]:
     return [u for u in dict.fromkeys([ask.answered_by, ask.claimed_by]) if u]
 
 
+def _still_here(session: Session, team_id: str, user_ids: Sequence[str]) -> list[str]:
+    """Return `user_ids` less the people the directory knows as deactivated, in order."""
+    gone = set(
+        session.scalars(
+            select(Member.user_id).where(
+                Member.team_id == team_id,
+                Member.user_id.in_(list(user_ids)),
+                Member.deleted.is_(True),
+            )
+        )
+    )
+    return [user_id for user_id in user_ids if user_id not in gone]
+
+
 def resolve(
     session: Session,
     team_id: str,
@@ -457,13 +479,15 @@ def resolve(
         )
     session.flush()
     _refresh(session, ask, now, "resolve")
-    if note.strip() and credited:
+    # Credit stays with everyone who helped; the thank-you goes to those who can still get it.
+    thanked = _still_here(session, team_id, credited)
+    if note.strip() and thanked:
         given = kudos.give(
             session,
             kudos.KudosRequest(
                 team_id=team_id,
                 giver_id=user_id,
-                recipients=tuple(credited),
+                recipients=tuple(thanked),
                 message=note.strip(),
                 where=kudos.Where(
                     ask.channel_id or ask.origin_channel_id,
