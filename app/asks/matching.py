@@ -58,16 +58,13 @@ def offered(session: Session, team_id: str, topics: Collection[str]) -> set[str]
     if not topics:
         return set()
     forms = stored_forms(topics)
-    rows = session.scalars(
-        select(Offer.topic)
+    # As in `rank`: only (team, topic) goes to the database, so its index is the one used.
+    rows = session.execute(
+        select(Offer.topic, Offer.active)
         .distinct()
-        .where(
-            Offer.team_id == team_id,
-            Offer.active.is_(True),
-            Offer.topic.in_(sorted(forms)),
-        )
+        .where(Offer.team_id == team_id, Offer.topic.in_(sorted(forms)))
     )
-    return {forms[topic] for topic in rows}
+    return {forms[topic] for topic, active in rows if active}
 
 
 def rank(session: Session, ask: Ask, now: datetime) -> list[Candidate]:
@@ -80,16 +77,17 @@ def rank(session: Session, ask: Ask, now: datetime) -> list[Candidate]:
     # Offers nobody confirmed within the confirmation period and its grace stop matching.
     fresh = now - timedelta(days=workspace.offer_confirm_days + workspace.offer_grace_days)
     forms = stored_forms(looked_up)
+    # Only (team, topic) is asked of the database, so the planner seeks that index once per form
+    # instead of scanning every fresh offer; the few inactive or stale rows are dropped here.
+    rows = session.execute(
+        select(Offer.user_id, Offer.topic, Offer.active, Offer.confirmed_at).where(
+            Offer.team_id == ask.team_id, Offer.topic.in_(sorted(forms))
+        )
+    )
     offers = [
         (user_id, forms[topic])
-        for user_id, topic in session.execute(
-            select(Offer.user_id, Offer.topic).where(
-                Offer.team_id == ask.team_id,
-                Offer.active.is_(True),
-                Offer.topic.in_(sorted(forms)),
-                Offer.confirmed_at >= fresh,
-            )
-        )
+        for user_id, topic, active, confirmed_at in rows
+        if active and confirmed_at >= fresh
     ]
     vocabulary = {topic for _, topic in offers}
     named = set(ask_topics.mentioned(ask.text, vocabulary | ask_topics.KNOWN))
