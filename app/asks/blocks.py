@@ -124,6 +124,7 @@ def resolve_modal(ask: Ask, helpers: list[str]) -> dict[str, Any]:
 
 
 def _listed(topics: tuple[str, ...]) -> str:
+    """Topics as inline code, comma-separated (empty for none)."""
     return ", ".join(f"`{escape(t)}`" for t in topics)
 
 

@@ -147,6 +147,7 @@ def rank(session: Session, ask: Ask, now: datetime) -> list[Candidate]:
 
 
 def _candidate(user_id: str, score: float, offered: set[str], helped: set[str]) -> Candidate:
+    """A candidate whose help-given topics leave out what they also offered."""
     # Said as "which you offered" only for what they offered; help given is said as such.
     return Candidate(user_id, score, tuple(sorted(offered)), tuple(sorted(helped - offered)))
 

@@ -106,6 +106,7 @@ MAX_TOPIC = 80
 
 
 def _singular(word: str) -> str:
+    """`word` without a plural ending (kept when its "s" is not a plural)."""
     if word in _KEEP_S or len(word) <= 3:
         return word
     if word.endswith("ies") and len(word) > 4:
@@ -153,6 +154,7 @@ def _legacy(topic: str) -> str:
 
 
 def _legacy_singular(word: str) -> str:
+    """The older plural rule, before "pandas" kept its "s"."""
     # "pandas" joined the words whose trailing "s" is kept; it used to be stored as "panda".
     return "panda" if word == "pandas" else _singular(word)
 
@@ -180,6 +182,7 @@ _LEGACY_SYNONYMS = {
 
 
 def _reverse() -> dict[str, set[str]]:
+    """Each topic the synonym table names, and the spellings that fold into it."""
     table: dict[str, set[str]] = {}
     for key, value in SYNONYMS.items():
         table.setdefault(value, set()).add(key)
