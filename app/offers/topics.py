@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from itertools import product
 
 # A small, editable table: the spelling people type → the topic it means. Keys are looked up after
 # case, hyphens and plurals are folded, so "Design-Systems" finds "design system".
@@ -201,8 +200,12 @@ def spellings(topic: str) -> frozenset[str]:
     match. `topic` must already be normal.
     """
     words = topic.split(" ")
-    options = [sorted({word, *_REVERSE.get(word, ())}) for word in words]
-    phrases = {" ".join(choice) for choice in product(*options)} if len(words) <= 4 else set()
+    # One folded word at a time ("k8s ingress"): a product over every word would grow fast.
+    phrases = {
+        " ".join([*words[:n], other, *words[n + 1 :]])
+        for n, word in enumerate(words)
+        for other in _REVERSE.get(word, ())
+    }
     phrases |= {topic, *_REVERSE.get(topic, ())}
     found = set()
     for phrase in phrases:
