@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from app.asks.matching import Candidate
+from app.asks.topics import shown
 from app.kudos.mentions import escape, render_inert
 from app.store.models import Ask
 
@@ -48,7 +50,7 @@ def ask_message(ask: Ask) -> dict[str, Any]:
     body = render_inert(ask.text)
     if len(body) > SECTION_LIMIT - 20:
         body = body[: SECTION_LIMIT - 21] + "…"
-    topics = "  ".join(f"`#{escape(t)}`" for t in ask.topics[:8])
+    topics = "  ".join(f"`#{escape(t)}`" for t in shown(ask.topics)[:8])
     blocks: list[dict[str, Any]] = [
         {
             "type": "section",
@@ -121,15 +123,33 @@ def resolve_modal(ask: Ask, helpers: list[str]) -> dict[str, Any]:
     }
 
 
-def match_dm(
-    ask: Ask, topics: tuple[str, ...], link: str | None, *, private: bool
-) -> dict[str, Any]:
-    """The private note to someone whose offers match an ask, with "I can help" and "Stop these".
+def _listed(topics: tuple[str, ...]) -> str:
+    """Topics as inline code, comma-separated (empty for none)."""
+    return ", ".join(f"`{escape(t)}`" for t in topics)
 
-    A `private` ask is described without its text or asker: only its topics.
+
+def _why(candidate: Candidate) -> str:
+    """Why this person hears of the ask, in true words: what they offered, what they helped on."""
+    offered, helped = _listed(candidate.offered), _listed(candidate.helped)
+    if offered and helped:
+        return f"{offered}, which you offered, and {helped}, which you helped with before"
+    if offered:
+        return f"{offered}, which you offered"
+    if helped:
+        return f"{helped}, which you helped with before"
+    return "a topic you offered"
+
+
+def match_dm(ask: Ask, candidate: Candidate, link: str | None, *, private: bool) -> dict[str, Any]:
+    """The private note to someone whose offers (or past help) match an ask, with "I can help"
+    and "Stop these".
+
+    It names only the topics the person offered, in the words of their offer, and the topics they
+    were credited for helping on before, said as such. A `private` ask is described without its
+    text or asker: only its topics.
     """
-    named = ", ".join(f"`{escape(t)}`" for t in topics) or "a topic you offered"
     if private:
+        named = _listed(candidate.topics) or "a topic you offered"
         text = (
             f":wave: Someone asked for help on {named} in a private conversation. "
             "If you can help, say so and they'll hear from you."
@@ -137,7 +157,7 @@ def match_dm(
     else:
         where = f" (<{link}|see the ask>)" if link else ""
         body = render_inert(ask.text)[:1500]
-        text = f":wave: <@{ask.asker_id}> asked about {named}, which you offered{where}:\n>{body}"
+        text = f":wave: <@{ask.asker_id}> asked about {_why(candidate)}{where}:\n>{body}"
     return {
         "text": text,
         "blocks": [

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.asks.service import STOPWORDS
+from app.asks.topics import FILLER
 from app.offers.topics import normalize
 from app.store.models import Ask
 
@@ -36,7 +36,7 @@ class Similar:
 
 def _words(text: str) -> Counter[str]:
     words = (normalize(w) for w in _WORD.findall(re.sub(r"<[^>]*>", " ", text)))
-    return Counter(w for w in words if w and w not in STOPWORDS)
+    return Counter(w for w in words if w and w not in FILLER)
 
 
 def similar(session: Session, team_id: str, text: str, limit: int = 3) -> list[Similar]:

@@ -15,14 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.asks import blocks, matching
+from app.asks.topics import candidates, topics_of
 from app.delivery import outbox
 from app.delivery.joins import join_first
 from app.delivery.privacy import unless_private
 from app.home import refresh as home
 from app.kudos import service as kudos
-from app.kudos.mentions import parse
 from app.nudges import schedule as nudges
-from app.offers.topics import normalize
 from app.store.models import (
     Ask,
     AskHelper,
@@ -35,63 +34,6 @@ from app.store.models import (
 
 MAX_ASK = 3000
 LIVE = ("open", "claimed", "answered")
-STOPWORDS = frozenset(
-    [
-        "the",
-        "and",
-        "for",
-        "with",
-        "that",
-        "this",
-        "from",
-        "have",
-        "has",
-        "how",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "why",
-        "can",
-        "could",
-        "would",
-        "should",
-        "does",
-        "doing",
-        "into",
-        "about",
-        "any",
-        "some",
-        "our",
-        "your",
-        "you",
-        "are",
-        "was",
-        "were",
-        "will",
-        "just",
-        "need",
-        "help",
-        "please",
-        "anyone",
-        "someone",
-        "know",
-        "there",
-        "their",
-        "them",
-        "then",
-        "than",
-        "but",
-        "not",
-        "get",
-        "got",
-        "use",
-        "using",
-        "want",
-    ]
-)
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9+#./-]{2,}")
 _STILL = re.compile(r"\b(still|not (yet )?(solved|fixed|working)|doesn'?t work|reopen)\b", re.I)
 
 
@@ -112,15 +54,6 @@ class Reply:
     ts: str
     user_id: str
     text: str
-
-
-def topics_of(text: str, limit: int = 8) -> list[str]:
-    """The ask's explicit `#topics` first, then keywords drawn from its words."""
-    parsed = parse(text)
-    explicit = [normalize(v) for v in parsed.values]
-    words = [normalize(w) for w in _WORD.findall(re.sub(r"<[^>]*>", " ", text))]
-    keywords = [w for w in words if w and w not in STOPWORDS and w not in explicit]
-    return list(dict.fromkeys([*explicit, *keywords]))[:limit]
 
 
 def post_key(ask_id: int) -> str:
@@ -148,7 +81,7 @@ def create(
         team_id=team_id,
         asker_id=asker_id,
         text=text.strip()[:MAX_ASK],
-        topics=topics_of(text),
+        topics=topics_of(text, matching.offered(session, team_id, candidates(text))),
         origin_channel_id=origin.channel_id,
         channel_is_private=private,
         status="open",
@@ -200,14 +133,14 @@ def notify_matches(
         )
         user = {"user": candidate.user_id}
         private = ask.channel_is_private and not share
-        unlinked = {**user, **blocks.match_dm(ask, candidate.topics, None, private=private)}
+        unlinked = {**user, **blocks.match_dm(ask, candidate, None, private=private)}
         linked = {
             **user,
-            **blocks.match_dm(ask, candidate.topics, outbox.AFTER_PERMALINK, private=private),
+            **blocks.match_dm(ask, candidate, outbox.AFTER_PERMALINK, private=private),
         }
         if not ask.channel_is_private and not share:
             # Checked again when sent: the channel may have turned private in the meantime.
-            hidden = {**user, **blocks.match_dm(ask, candidate.topics, None, private=True)}
+            hidden = {**user, **blocks.match_dm(ask, candidate, None, private=True)}
             unlinked = unless_private(unlinked, ask.origin_channel_id, hidden)
             linked = unless_private(linked, ask.origin_channel_id, hidden)
         outbox.queue(

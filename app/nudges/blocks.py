@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from app.asks.blocks import CLOSE, REOPEN, RESOLVE
+from app.asks.topics import shown
 from app.kudos.mentions import escape, render_inert
 
 KEEP = "nudge.keep"
@@ -44,7 +45,7 @@ def thread_tip(topics: Sequence[str], told: int) -> str:
     """Round two, in the ask's thread: how to make the ask easier to answer."""
     more = (
         f" I've also asked {told} more {'person' if told == 1 else 'people'} who know "
-        + ", ".join(f"`{escape(t)}`" for t in topics[:3])
+        + ", ".join(f"`{escape(t)}`" for t in shown(topics)[:3])
         + "."
         if told
         else ""

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.home import refresh as home
-from app.offers.topics import normalize
+from app.offers.topics import normalize, spellings
 from app.store.models import Member, Offer
 from app.store.upsert import upsert
 
@@ -81,7 +81,9 @@ def mine(session: Session, team_id: str, user_id: str) -> list[Offer]:
 def remove(session: Session, team_id: str, user_id: str, topic: str, now: datetime) -> str | None:
     """Withdraw one of a person's offers; return its topic, or None if they had not offered it."""
     name = normalize(topic)
-    return name if _withdraw(session, team_id, user_id, Offer.topic == name, now) else None
+    # An offer saved under an older spelling ("machine-learning") is the same offer.
+    which = Offer.topic.in_(spellings(name))
+    return name if _withdraw(session, team_id, user_id, which, now) else None
 
 
 def remove_by_id(
@@ -120,7 +122,7 @@ def who(session: Session, team_id: str, topic: str) -> tuple[str, list[Offer]]:
         )
         .where(
             Offer.team_id == team_id,
-            Offer.topic == name,
+            Offer.topic.in_(spellings(name)),
             Offer.active.is_(True),
             (Member.deleted.is_(False)) | (Member.user_id.is_(None)),
         )

@@ -1,4 +1,5 @@
-"""Matching asks to offers: who is told, caps and rotation, privacy, and quality on 30 examples."""
+"""Matching asks to offers: who is told, caps and rotation, privacy, and quality over the
+evaluation set."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from app.asks import service
 from app.directory.service import save_members
 from app.offers import service as offers
 from app.store.db import SessionFactory, make_engine, make_session_factory, transaction
-from app.store.models import AskMatch, OutboxMessage, Workspace
+from app.store.models import Ask, AskHelper, AskMatch, Offer, OutboxMessage, Workspace
 from app.workspaces.service import Identity, ensure_workspace
+from bench import matching_eval
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 PUBLIC = service.Origin("C1", is_private=False, is_dm=False, bot_is_member=True)
@@ -30,41 +32,6 @@ ROSTER = {
     "UIDA": ["security", "oauth", "networking"],
     "UJON": ["excel", "finance", "budgets"],
 }
-# (ask, the people who should hear about it): at least 30 written by hand, easy and hard.
-CASES: list[tuple[str, set[str]]] = [
-    ("Postgres query is slow after the upgrade #postgres", {"UANA"}),
-    ("How do I write a database migration that renames a column? #database-migrations", {"UANA"}),
-    ("Our k8s pods keep restarting #k8s", {"UBEN", "UGUS"}),
-    ("Need a Helm chart review before Friday", {"UBEN"}),
-    ("Docker image is 3GB, how to slim it? #docker", {"UBEN"}),
-    ("React state resets when I navigate #react", {"UCAT", "UHAL"}),
-    ("TypeScript generics question #ts", {"UCAT"}),
-    ("CSS grid layout breaks on Safari #css", {"UCAT"}),
-    ("Pandas groupby returns NaN #pandas", {"UDAN"}),
-    ("Which ML model for churn prediction? #ml", {"UDAN"}),
-    ("Python packaging: wheels vs sdists #python", {"UDAN"}),
-    ("Terraform state lock stuck #terraform", {"UEVE", "UGUS"}),
-    ("AWS IAM policy for S3 read only #aws", {"UEVE"}),
-    ("VPN to the office keeps dropping #networking", {"UEVE", "UIDA"}),
-    ("Figma components for the new design system #figma", {"UFAY"}),
-    ("Is our signup form accessible to screen readers? #accessibility", {"UFAY"}),
-    ("CI pipeline takes 40 minutes, ideas? #ci", {"UGUS"}),
-    ("Node memory leak in the API server #node", {"UHAL"}),
-    ("JavaScript date parsing across time zones #js", {"UHAL"}),
-    ("OAuth refresh tokens expire too early #oauth", {"UIDA"}),
-    ("Security review for the new upload endpoint #security", {"UIDA"}),
-    ("Excel formula to split names #excel", {"UJON"}),
-    ("Budget template for Q3 planning #budgets", {"UJON"}),
-    ("Finance approval flow for travel #finance", {"UJON"}),
-    ("Kubernetes ingress with terraform #kubernetes #terraform", {"UGUS", "UBEN", "UEVE"}),
-    ("SQL window functions explained? #sql", {"UANA"}),
-    ("Design review for onboarding screens #design", {"UFAY"}),
-    ("Where do we order new laptops?", set()),
-    ("Who runs the Friday demo?", set()),
-    ("Postgres on kubernetes with helm #postgres #kubernetes", {"UANA", "UBEN", "UGUS"}),
-    ("Python notebook for machine learning features #python #machine-learning", {"UDAN"}),
-    ("React accessibility audit #react #accessibility", {"UCAT", "UHAL", "UFAY"}),
-]
 
 
 @pytest.fixture
@@ -87,20 +54,20 @@ def _ask(
     return sorted(m.user_id for m in session.query(AskMatch).filter_by(ask_id=ask.id))
 
 
-def test_matching_quality_on_the_evaluation_set(sessions: SessionFactory) -> None:
-    found = expected = correct = 0
-    with transaction(sessions) as session:
-        session.get_one(Workspace, "T1").expert_daily_cap = 1000
-        for text, wanted in CASES:
-            told = set(_ask(session, text))
-            found += len(told)
-            expected += len(wanted)
-            correct += len(told & wanted)
-    precision, recall = correct / found, correct / expected
-    print(f"matching on {len(CASES)} cases: precision {precision:.2f}, recall {recall:.2f}")
-    assert len(CASES) >= 30
-    assert precision >= 0.9
-    assert recall >= 0.9
+def test_matching_quality_on_the_evaluation_set(database_url: str) -> None:
+    """Who gets the DM over the evaluation asks (bench/matching_eval.py), through the real code."""
+    with matching_eval.seeded(database_url) as factory:
+        result = matching_eval.evaluate(factory)
+    print(
+        f"matching on {result.cases} cases: precision {result.precision:.3f}, "
+        f"recall {result.recall:.3f}",
+        *result.misses,
+        sep="\n",
+    )
+    assert result.cases >= 80
+    assert result.false_reasons == []
+    assert result.precision >= 0.95
+    assert result.recall >= 0.9
 
 
 def test_caps_and_rotation(sessions: SessionFactory) -> None:
@@ -135,3 +102,86 @@ def test_a_private_ask_is_matched_without_its_text(sessions: SessionFactory) -> 
         assert "salary" not in payload
         assert "private conversation" in payload
         assert "`excel`" in payload
+
+
+def _dm_text(session: Session, user: str) -> str:
+    dm = session.query(OutboxMessage).filter(OutboxMessage.method == "dm").all()
+    texts = [m.args["text"] for m in dm if m.args["user"] == user]
+    assert len(texts) == 1, texts
+    # What the DM says before the ask's text and the link to it.
+    return str(texts[0]).split(":\n>")[0].split(" (<")[0]
+
+
+def _helped(session: Session, helper: str, topics: list[str]) -> None:
+    """A resolved ask with `topics` (as older code stored them) that `helper` was credited on."""
+    past = Ask(
+        team_id="T1",
+        asker_id="UJON",
+        text="an older ask",
+        topics=topics,
+        origin_channel_id="C1",
+        status="resolved",
+        created_at=NOW - timedelta(days=10),
+        updated_at=NOW - timedelta(days=10),
+        resolved_at=NOW - timedelta(days=10),
+    )
+    past.helpers.append(
+        AskHelper(
+            team_id="T1", helper_id=helper, asker_id="UJON", credited_at=NOW - timedelta(days=10)
+        )
+    )
+    session.add(past)
+    session.flush()
+
+
+def test_the_dm_names_only_what_the_expert_offered(sessions: SessionFactory) -> None:
+    """Issue 16: Carol, who offered postgres and kubernetes, was told Bob "asked about
+    `password`, `postgresql`, `rotate`, `tried`, which you offered"."""
+    with transaction(sessions) as session:
+        offers.add(session, "T1", "UCAROL", ["postgres", "kubernetes"], "", NOW)
+        save_members(session, "T1", [{"id": "UCAROL", "name": "carol"}], NOW)
+        _helped(session, "UCAROL", ["password", "postgresql", "rotate", "tried"])
+        told = _ask(
+            session,
+            "How do I rotate the staging database password? Tried the runbook, step 3 fails. "
+            "Need it by Friday #postgres",
+        )
+        assert "UCAROL" in told
+        said = _dm_text(session, "UCAROL")
+        assert said.endswith("asked about `postgresql`, which you offered")
+
+
+def test_help_given_before_is_said_as_such(sessions: SessionFactory) -> None:
+    with transaction(sessions) as session:
+        save_members(session, "T1", [{"id": "UKIT", "name": "kit"}], NOW)
+        offers.add(session, "T1", "UKIT", ["docker"], "", NOW)
+        _helped(session, "UKIT", ["terraform", "tried"])
+        assert "UKIT" in _ask(session, "Terraform state lock is stuck #terraform #docker")
+        said = _dm_text(session, "UKIT")
+        assert said.endswith(
+            "asked about `docker`, which you offered, and `terraform`, which you helped with before"
+        )
+
+
+def test_offers_saved_in_the_older_form_still_match(sessions: SessionFactory) -> None:
+    with transaction(sessions) as session:
+        save_members(session, "T1", [{"id": "UOLD", "name": "old"}], NOW)
+        # Before hyphens were word breaks, "/offer machine-learning, nodejs" was saved like this
+        # (the older plural rule made "nodejs" "nodej").
+        for topic in ("machine-learning", "nodej"):
+            session.add(
+                Offer(
+                    team_id="T1",
+                    user_id="UOLD",
+                    topic=topic,
+                    note="",
+                    active=True,
+                    created_at=NOW,
+                    confirmed_at=NOW,
+                )
+            )
+        session.flush()
+        assert "UOLD" in _ask(session, "Training a machine learning model in Node.js")
+        said = _dm_text(session, "UOLD")
+        assert said.endswith("asked about `machine learning`, `node`, which you offered")
+        assert offers.remove(session, "T1", "UOLD", "Machine Learning", NOW) == "machine learning"

@@ -34,7 +34,7 @@ def offer(driver: SlackDriver, slack: SlackStandIn) -> Offer:
 def test_offer_list_remove_and_who(bot: BotServer, offer: Offer, slack: SlackStandIn) -> None:
     added = reply_text(offer("K8s, Postgres databases — happy to pair on upgrades"))
     assert "`kubernetes`" in added
-    assert "`postgres database`" in added
+    assert "`postgresql database`" in added
     assert "`kubernetes`" in reply_text(offer("kubernetes", user="U0BOB"))
     listed = reply_text(offer("list"))
     assert "`kubernetes`: happy to pair on upgrades" in listed
