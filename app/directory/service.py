@@ -101,20 +101,26 @@ def get_members(session: Session, team_id: str, user_ids: Iterable[str]) -> dict
 
 
 def members_named(session: Session, team_id: str, names: Iterable[str]) -> dict[str, list[Member]]:
-    """Return, for each lowercase `@name`, the live members whose handle or display name it is."""
+    """Return, for each lowercase `@name`, the members whose handle or display name it is.
+
+    Active people win over deactivated ones of the same name; a name only a deactivated person
+    holds still finds them, so the guards can say they left instead of "nobody by that name".
+    """
     wanted = {name.lower() for name in names}
     if not wanted:
         return {}
     found: dict[str, list[Member]] = {name: [] for name in wanted}
     query = select(Member).where(
         Member.team_id == team_id,
-        Member.deleted.is_(False),
+        Member.forgotten_at.is_(None),
         or_(func.lower(Member.name).in_(wanted), func.lower(Member.display_name).in_(wanted)),
     )
     for member in session.scalars(query):
         for name in {member.name.lower(), member.display_name.lower()} & wanted:
             found[name].append(member)
-    return found
+    return {
+        name: [m for m in members if not m.deleted] or members for name, members in found.items()
+    }
 
 
 def save_channel(session: Session, team_id: str, info: Mapping[str, Any], now: datetime) -> Channel:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from app.directory.service import save_members
 from app.sandbox.slack_api import SlackStandIn
 from app.server import BotServer
+from app.store.db import transaction
 from tests.kudos.conftest import Kudo, configure, reply_text, stored_kudos, wait_for_member
 
 
@@ -100,6 +102,21 @@ def test_plain_at_names_resolve_against_the_directory(
     assert "on their way" in reply_text(kudos_cmd("@carol thanks for the review"))
     [kudos] = stored_kudos(bot)
     assert [r.recipient_id for r in kudos.recipients] == ["U0CAROL"]
+
+
+def test_a_plain_at_name_of_someone_who_left_says_so_and_an_active_namesake_wins(
+    bot: BotServer, slack: SlackStandIn, kudos_cmd: Kudo
+) -> None:
+    wait_for_member(bot, "U0DAVE")
+    assert "deactivated" in reply_text(kudos_cmd("@dave thanks for the handover"))
+    assert stored_kudos(bot) == []
+    # A new Dave joins: the plain name now means the person who is here.
+    slack.add_user("U0DAVE2", "dave")
+    with transaction(bot.runtime.sessions) as session:
+        save_members(session, "T0001", [slack.users["U0DAVE2"]], bot.runtime.clock.now())
+    assert "on their way" in reply_text(kudos_cmd("@dave welcome aboard"))
+    [kudos] = stored_kudos(bot)
+    assert [r.recipient_id for r in kudos.recipients] == ["U0DAVE2"]
 
 
 def test_unknown_value_tags_are_refused_when_values_are_configured(
