@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from app.store.models import Ask, AskMatch, Kudos, KudosRecipient, Offer, Workspace
+from app.store.models import Ask, AskMatch, Kudos, KudosRecipient, Member, Offer, Workspace
 
 SHOWN = 8
 # Asks older than this have had their chance; the Home tab lists what can still be helped.
@@ -115,6 +115,14 @@ def _could_help(
             Ask.status == "open",
             Ask.asker_id != user_id,
             Ask.created_at >= now - FRESH,
+            # An asker who left can no longer be helped; their ask waits for their return.
+            ~select(Member.user_id)
+            .where(
+                Member.team_id == Ask.team_id,
+                Member.user_id == Ask.asker_id,
+                Member.deleted.is_(True),
+            )
+            .exists(),
         )
         .order_by(Ask.created_at.desc())
         .limit(SCANNED)

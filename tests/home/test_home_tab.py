@@ -218,3 +218,25 @@ def test_the_ask_form_shows_similar_resolved_asks_while_typing(
     # Nothing similar: the form carries no suggestions.
     typed("Where do we order team lunch", update.response["view"])
     assert "archives" not in json.dumps(slack.calls_to("views.update")[-1].args["view"])
+
+
+def test_an_ask_whose_asker_left_leaves_the_could_help_list_until_they_return(
+    bot: BotServer, slack: SlackStandIn, driver: SlackDriver, ask_cmd: Send
+) -> None:
+    driver.command(command="/offer", text="postgres", user_id="U0BOB", channel_id="C0GENERAL")
+    posted(bot, slack, ask_cmd)
+    _open_home(driver, "U0BOB")
+    _home(slack, "U0BOB", "staging database")
+
+    def alice(deleted: bool) -> None:
+        user = {**slack.users["U0ALICE"], "deleted": deleted}
+        assert driver.event(payloads.event_callback(payloads.user_change_event(user))).is_success
+
+    alice(deleted=True)
+    slack.reset_calls()
+    _open_home(driver, "U0BOB")
+    away = slack.wait_for(lambda c: c.method == "views.publish" and c.args["user_id"] == "U0BOB")
+    assert "staging database" not in json.dumps(away[-1].args["view"])
+    alice(deleted=False)
+    _open_home(driver, "U0BOB")
+    _home(slack, "U0BOB", "staging database")
