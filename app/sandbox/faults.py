@@ -57,7 +57,7 @@ class _Bucket:
 
 @dataclass
 class TierLimiter:
-    """A token bucket per (token, method): bursts of `per_minute` calls, `per_minute` a minute.
+    """A token bucket per (workspace, method): bursts of `per_minute` calls, then as many a minute.
 
     `take` answers None when the call may go ahead, or the whole seconds to wait (Retry-After):
     the time until the bucket holds a call again, at most 60 / per_minute rounded up.
@@ -66,13 +66,13 @@ class TierLimiter:
     tiers: dict[str, Tier]
     _buckets: dict[tuple[str, str], _Bucket] = field(default_factory=dict)
 
-    def take(self, token: str, method: str, now: float) -> int | None:
-        """Spend one call of `method` by `token` at `now`; return Retry-After seconds if over."""
+    def take(self, team: str, method: str, now: float) -> int | None:
+        """Spend one call of `method` in workspace `team` at `now`; return Retry-After if over."""
         tier = self.tiers.get(method)
         if tier is None:
             return None
         rate = tier.per_minute / 60.0
-        bucket = self._buckets.setdefault((token, method), _Bucket(float(tier.per_minute), now))
+        bucket = self._buckets.setdefault((team, method), _Bucket(float(tier.per_minute), now))
         bucket.tokens = min(float(tier.per_minute), bucket.tokens + (now - bucket.updated) * rate)
         bucket.updated = now
         if bucket.tokens >= 1.0:

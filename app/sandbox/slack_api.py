@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 from app.sandbox import payloads
 from app.sandbox.faults import DEFAULT_TIERS, Fault, Tier, TierLimiter
-from app.sandbox.slack_methods import METHODS
+from app.sandbox.slack_methods import METHODS, dm_id
 from app.sandbox.workspace import Channel, RateLimited, SlackError
 
 if TYPE_CHECKING:
@@ -260,8 +260,13 @@ class SlackStandIn:
         it; the `message` event Slack would send is returned, for `SlackDriver.event`.
         """
         with self._lock:
-            channel = self.channels[channel_id]
             assert user_id in self.users, f"add_user({user_id!r}, ...) first"
+            if channel_id == dm_id(user_id) and channel_id not in self.channels:
+                # A person writing to the bot opens their DM with it.
+                self.channels[channel_id] = Channel(
+                    channel_id, user_id, is_im=True, user=user_id, members={user_id}
+                )
+            channel = self.channels[channel_id]
             if thread_ts is not None:
                 assert thread_ts in channel.messages, f"no message {thread_ts} in {channel_id}"
             ts = self._next_ts()
@@ -510,7 +515,9 @@ class SlackStandIn:
         try:
             self._authenticate(token)
             with self._lock:
-                retry_after = self._tiers.take(str(token), method, self.clock())
+                # Slack counts per app per workspace: every token of one workspace shares a limit.
+                team = self._tokens[str(token)]
+                retry_after = self._tiers.take(team, method, self.clock())
                 if retry_after is not None:
                     raise RateLimited(retry_after)
                 return _Answer(200, {"ok": True, **handler(self, args)})

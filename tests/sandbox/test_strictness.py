@@ -99,6 +99,8 @@ def test_posting_in_a_public_channel_needs_no_membership_but_reading_does(
 
 
 def test_dms_with_the_bot_are_always_readable(client: WebClient, slack: SlackStandIn) -> None:
+    written = slack.user_posts("D0CAROL", "U0CAROL", "hi")  # a person opens their DM
+    assert client.conversations_open(users="U0CAROL")["channel"]["id"] == written["channel"]
     dm = client.conversations_open(users="U0BOB")["channel"]["id"]
     assert slack.hears(dm)
     assert client.conversations_info(channel=dm)["channel"]["is_im"] is True
@@ -178,8 +180,11 @@ def test_users_list_is_tier_2() -> None:
         assert refused.json() == {"ok": False, "error": "ratelimited"}
         wait = int(refused.headers["Retry-After"])
         assert 1 <= wait <= 3
-        # Other methods are not limited by default, and the limit is per method.
+        # Other methods are not limited by default, and the limit is per method and workspace.
         assert http.post("users.info", data={"user": "UBOT"}).status_code == 200
+        limited.add_team("T0002", "Other", "xoxb-other")
+        other = {"Authorization": "Bearer xoxb-other"}
+        assert http.post("users.list", data={"limit": "10"}, headers=other).status_code == 200
         clock.now += wait
         assert http.post("users.list", data={"limit": "10"}).status_code == 200
         assert http.post("users.list", data={"limit": "10"}).status_code == 429

@@ -14,7 +14,12 @@ from functools import cache
 from pathlib import Path
 
 from app.sandbox.slack_api import Call
-from tests.slack_spec.supplement import ADDED_ARGS, ADDED_ERRORS, EVERY_METHOD_ERRORS
+from tests.slack_spec.supplement import (
+    ADDED_ARGS,
+    ADDED_ERRORS,
+    EVERY_METHOD_ARGS,
+    EVERY_METHOD_ERRORS,
+)
 
 TABLE = Path(__file__).with_name("methods.json")
 # Requests to a `response_url` are not Web API methods.
@@ -36,7 +41,9 @@ def table() -> dict[str, MethodSpec]:
     methods = set(spec) | set(ADDED_ARGS) | set(ADDED_ERRORS)
     return {
         method: MethodSpec(
-            args=frozenset(spec.get(method, {}).get("args", ())) | set(ADDED_ARGS.get(method, {})),
+            args=frozenset(spec.get(method, {}).get("args", ()))
+            | set(ADDED_ARGS.get(method, {}))
+            | set(EVERY_METHOD_ARGS),
             errors=frozenset(spec.get(method, {}).get("errors", ()))
             | set(ADDED_ERRORS.get(method, {}))
             | set(EVERY_METHOD_ERRORS),

@@ -35,6 +35,16 @@ EVERY_METHOD_ERRORS = MappingProxyType(
     }
 )
 
+# Arguments any of these methods accepts.
+EVERY_METHOD_ARGS = MappingProxyType(
+    {
+        # Org-wide apps name the workspace on every call. Bolt's per-request client sets it
+        # (slack_bolt/app/app.py `_init_context`: `WebClient(team_id=req.context.team_id)`), and
+        # slack-sdk then sends it with every method (`default_params`).
+        "team_id": "https://api.slack.com/enterprise/org-ready-apps",
+    }
+)
+
 # Per method: arguments and errors its page documents beyond the spec.
 ADDED_ARGS = MappingProxyType(
     {
