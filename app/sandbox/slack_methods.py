@@ -40,6 +40,15 @@ def target(s: SlackStandIn, args: dict[str, Any], key: str = "channel") -> Chann
     return channel
 
 
+def known(s: SlackStandIn, args: dict[str, Any]) -> Channel:
+    """The conversation a call about an existing message names, if the bot can see it."""
+    channel = target(s, args)
+    # A private channel the bot is not in (it was removed) is invisible to it.
+    if channel.is_private and not channel.bot_is_member:
+        raise SlackError("channel_not_found")
+    return channel
+
+
 def dm_id(user_id: str) -> str:
     """The id of the bot's DM with `user_id`."""
     return "D" + user_id.lstrip("UW")
@@ -136,7 +145,7 @@ def _post_ephemeral(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _update(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
-    channel = target(s, args)
+    channel = known(s, args)
     message = channel.messages.get(str(args.get("ts") or ""))
     if message is None:
         raise SlackError("message_not_found")
@@ -148,7 +157,7 @@ def _update(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _delete(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
-    channel = target(s, args)
+    channel = known(s, args)
     ts = str(args.get("ts") or "")
     if channel.messages.pop(ts, None) is None:
         raise SlackError("message_not_found")
@@ -156,7 +165,7 @@ def _delete(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _permalink(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
-    channel = target(s, args)
+    channel = known(s, args)
     ts = str(args.get("message_ts") or "")
     if ts not in channel.messages:
         raise SlackError("message_not_found")
@@ -274,7 +283,7 @@ def _views_publish(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _reactions_add(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
-    channel = target(s, args)
+    channel = known(s, args)
     message = channel.messages.get(str(args.get("timestamp") or ""))
     if message is None:
         raise SlackError("message_not_found")

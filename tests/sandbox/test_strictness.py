@@ -303,3 +303,19 @@ def test_a_failure_before_the_effect_posts_nothing(http: httpx.Client, slack: Sl
     assert (
         http.post("conversations.history", data={"channel": "C0GENERAL"}).json()["messages"] == []
     )
+
+
+def test_a_bot_removed_from_a_private_channel_cannot_touch_its_messages(
+    client: WebClient, slack: SlackStandIn
+) -> None:
+    slack.add_channel("G0TEAM", "team", is_private=True, bot_is_member=True)
+    ts = client.chat_postMessage(channel="G0TEAM", text="v1")["ts"]
+    slack.set_bot_member("G0TEAM", False)
+    assert _error(client.chat_update, channel="G0TEAM", ts=ts, text="v2") == "channel_not_found"
+    assert _error(client.chat_getPermalink, channel="G0TEAM", message_ts=ts) == (
+        "channel_not_found"
+    )
+    assert _error(client.reactions_add, channel="G0TEAM", timestamp=ts, name="eyes") == (
+        "channel_not_found"
+    )
+    assert _error(client.chat_delete, channel="G0TEAM", ts=ts) == "channel_not_found"
