@@ -30,10 +30,13 @@ def check_deliverable(slack: SlackStandIn, envelope: dict[str, Any]) -> None:
     """Raise `UndeliverableEvent` if Slack would not send `envelope` to the bot.
 
     Message events (every subtype) and reactions come only from conversations the bot is a
-    member of, or from DMs with it; other events are not affected.
+    member of, or from DMs with it; other events are not affected, nor are envelopes from a
+    workspace the stand-in does not hold (a forged request's conversations are unknown to it).
     """
     event = envelope.get("event")
     if envelope.get("type") != "event_callback" or not isinstance(event, dict):
+        return
+    if envelope.get("team_id") not in slack.teams:
         return
     if event.get("type") not in MEMBERSHIP_EVENTS:
         return

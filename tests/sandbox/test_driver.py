@@ -157,6 +157,9 @@ def test_dms_and_other_events_are_always_delivered(strict: tuple, slack: SlackSt
     driver.event(payloads.event_callback(payloads.app_home_opened_event(user="U0BOB")))
     driver.event(payloads.event_callback(payloads.user_change_event(slack.users["U0DAVE"])))
     assert _sent_events(seen) == ["message", "app_home_opened", "user_change"]
+    # A forged envelope from a workspace the stand-in does not hold is the bot's to refuse.
+    forged = payloads.message_event(user="U0BOB", channel="C0GENERAL", text="x", ts="3.0")
+    driver.event(payloads.event_callback(forged, team_id="T0NOTHERE"))
     # A channel the stand-in never heard of is one the bot is not in.
     unknown = payloads.message_event(user="U0BOB", channel="C0ELSEWHERE", text="x", ts="2.0")
     with pytest.raises(UndeliverableEvent):
