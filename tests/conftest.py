@@ -24,6 +24,7 @@ from app.sandbox.slack_api import SlackStandIn
 from app.server import BotServer
 from app.settings import Settings
 from app.store import migrate
+from tests.slack_spec.check import violations
 
 PG_HINT = (
     "PostgreSQL tests need TEST_DATABASE_URL, e.g. "
@@ -125,7 +126,10 @@ def empty_database_url(postgres: PostgresDatabases | None, tmp_path: Path) -> st
 
 @pytest.fixture
 def slack() -> Iterator[SlackStandIn]:
-    """A running Slack stand-in with a small made-up team."""
+    """A running Slack stand-in with a small made-up team; the bot is in no channel yet.
+
+    At teardown every recorded call is checked against Slack's method table (tests/slack_spec).
+    """
     with SlackStandIn(team_id="T0001", team_name="Acme", bot_token=BOT_TOKEN) as stand_in:
         stand_in.add_user("U0ALICE", "alice", tz="Europe/Berlin", is_admin=True)
         stand_in.add_user("U0BOB", "bob", tz="America/New_York")
@@ -134,6 +138,10 @@ def slack() -> Iterator[SlackStandIn]:
         stand_in.add_user("U0HELPER", "deploybot", is_bot=True)
         stand_in.add_channel("C0GENERAL", "general")
         yield stand_in
+        # Every call the test made must be one Slack documents: arguments and error codes.
+        problems = violations(stand_in.calls)
+        if problems:
+            pytest.fail("calls Slack would not document:\n" + "\n".join(problems), pytrace=False)
 
 
 def free_port() -> int:
@@ -183,8 +191,8 @@ def slack_driver(bot: BotServer, slack: SlackStandIn, mode: str) -> SlackDriver:
     if mode == "socket":
         assert slack.socket_mode is not None
         slack.socket_mode.wait_connected()
-        return SocketModeDriver(bot.url, slack.socket_mode)
-    return SlackDriver(bot.url, SIGNING_SECRET)
+        return SocketModeDriver(bot.url, slack.socket_mode, slack=slack)
+    return SlackDriver(bot.url, SIGNING_SECRET, slack=slack)
 
 
 @pytest.fixture

@@ -145,7 +145,8 @@ def running(out: TextIO, database_url: str | None = None) -> Iterator[Demo]:
         with SlackStandIn(team_id=TEAM, team_name="Demo", bot_token=TOKEN) as slack:
             for name, user_id in PEOPLE.items():
                 slack.add_user(user_id, name, tz=ZONE, is_admin=name == "alice")
-            slack.add_channel("C0GENERAL", "general")
+            # Someone invited the bot to #general when the app was installed.
+            slack.add_channel("C0GENERAL", "general", bot_is_member=True)
             clock = OffsetClock(START)
             settings = Settings(
                 database_url=url,
@@ -162,7 +163,7 @@ def running(out: TextIO, database_url: str | None = None) -> Iterator[Demo]:
                     workspace.timezone = ZONE
                     workspace.digest_channel_id = "C0GENERAL"
                     workspace.matches_per_ask = 1
-                with SlackDriver(bot.url, SECRET) as driver:
+                with SlackDriver(bot.url, SECRET, slack=slack) as driver:
                     demo = Demo(bot, slack, driver, clock, out)
                     demo.seen = len(slack.calls)
                     yield demo
@@ -242,13 +243,11 @@ def _nudge(demo: Demo) -> None:
 
 def _answer(demo: Demo) -> None:
     ask = _ask(demo)
-    event = payloads.message_event(
-        user=PEOPLE["bob"],
-        channel=str(ask.channel_id),
-        text="Step 3 needs the new vault path: `vault kv get secret/staging/db`",
-        ts=f"{time.time():.6f}",
+    event = demo.slack.user_posts(
+        str(ask.channel_id),
+        PEOPLE["bob"],
+        "Step 3 needs the new vault path: `vault kv get secret/staging/db`",
         thread_ts=ask.message_ts,
-        team=TEAM,
     )
     print("  @bob replies in the thread: Step 3 needs the new vault path", file=demo.out)
     demo.driver.event(payloads.event_callback(event, team_id=TEAM))

@@ -13,9 +13,41 @@ from urllib.parse import urlencode
 import httpx
 
 if TYPE_CHECKING:
+    from app.sandbox.slack_api import SlackStandIn
     from app.sandbox.socket_mode import Envelope, SocketModeServer
 
 USER_AGENT = "Slackbot 1.0 (+https://api.slack.com/robots)"
+# Events Slack sends only from conversations the bot is in, or from DMs with it
+# (https://api.slack.com/events/message.channels, /events/reaction_added).
+MEMBERSHIP_EVENTS = frozenset({"message", "reaction_added", "reaction_removed"})
+
+
+class UndeliverableEvent(AssertionError):
+    """A test asked to send an event Slack would never send the bot."""
+
+
+def check_deliverable(slack: SlackStandIn, envelope: dict[str, Any]) -> None:
+    """Raise `UndeliverableEvent` if Slack would not send `envelope` to the bot.
+
+    Message events (every subtype) and reactions come only from conversations the bot is a
+    member of, or from DMs with it; other events are not affected, nor are envelopes from a
+    workspace the stand-in does not hold (a forged request's conversations are unknown to it).
+    """
+    event = envelope.get("event")
+    if envelope.get("type") != "event_callback" or not isinstance(event, dict):
+        return
+    if envelope.get("team_id") not in slack.teams:
+        return
+    if event.get("type") not in MEMBERSHIP_EVENTS:
+        return
+    item = event.get("item")
+    channel = event.get("channel") or (item.get("channel") if isinstance(item, dict) else None)
+    if channel and not slack.hears(str(channel)):
+        raise UndeliverableEvent(
+            f"Slack would never send this {event['type']} event: the bot is not a member of "
+            f"{channel} (have it join with conversations.join, or slack.set_bot_member for an "
+            "/invite)"
+        )
 
 
 def signature(secret: str, timestamp: int, body: bytes) -> str:
@@ -34,8 +66,11 @@ class SlackDriver:
         *,
         clock: Callable[[], float] = time.time,
         timeout: float = 10.0,
+        slack: SlackStandIn | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # With the stand-in, events are checked against what the bot can hear before sending.
+        self.slack = slack
         self.signing_secret = signing_secret
         self._clock = clock
         self._client = httpx.Client(timeout=timeout)
@@ -79,7 +114,13 @@ class SlackDriver:
         timestamp: int | None = None,
         bad_signature: bool = False,
     ) -> httpx.Response:
-        """Post an Events API envelope; `retry_num` marks it as one of Slack's retries."""
+        """Post an Events API envelope; `retry_num` marks it as one of Slack's retries.
+
+        Raises `UndeliverableEvent` for a message or reaction event from a conversation the bot
+        is not in, when the driver knows the stand-in.
+        """
+        if self.slack is not None:
+            check_deliverable(self.slack, envelope)
         headers = {}
         if retry_num is not None:
             headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": retry_reason}
@@ -120,8 +161,15 @@ class SocketModeDriver(SlackDriver):
     or 504 when the bot sent no ack in time (Slack shows the person an error then).
     """
 
-    def __init__(self, base_url: str, socket: SocketModeServer, *, timeout: float = 10.0) -> None:
-        super().__init__(base_url, "", timeout=timeout)
+    def __init__(
+        self,
+        base_url: str,
+        socket: SocketModeServer,
+        *,
+        timeout: float = 10.0,
+        slack: SlackStandIn | None = None,
+    ) -> None:
+        super().__init__(base_url, "", timeout=timeout, slack=slack)
         self.socket = socket
 
     def command(
@@ -151,6 +199,8 @@ class SocketModeDriver(SlackDriver):
     ) -> httpx.Response:
         """Send an Events API envelope; `retry_num` becomes the envelope's `retry_attempt`."""
         self._http_only(timestamp, bad_signature)
+        if self.slack is not None:
+            check_deliverable(self.slack, envelope)
         sent = self.socket.send(
             "events_api",
             envelope,

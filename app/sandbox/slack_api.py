@@ -1,9 +1,10 @@
 """A local stand-in for Slack's Web API: a real HTTP server that answers like Slack and records.
 
-Tests, benchmarks and `reciprocity demo` point `SLACK_API_URL` at `SlackStandIn.base_url`. It checks
-tokens and required arguments, answers Slack's own error codes, enforces the limits the bot must
-respect (blocks, text length, one message a second per channel when asked to), and can be told to
-answer 429, 5xx or hang for the next N calls of a method.
+Tests, benchmarks and `reciprocity demo` point `SLACK_API_URL` at `SlackStandIn.base_url`. It is
+as strict as Slack by default (STRICTNESS.md lists each rule and the Slack page it follows): it
+checks tokens and arguments, answers Slack's own error codes, knows which conversations the bot is
+in, pages `users.list` the way Slack does, rate-limits by tier, and can be told to answer 429, 5xx,
+`ok: false` or hang for the next N calls of a method. The methods live in `slack_methods`.
 """
 
 from __future__ import annotations
@@ -15,26 +16,27 @@ import secrets
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
+from app.sandbox import payloads
+from app.sandbox.faults import DEFAULT_TIERS, Fault, Tier, TierLimiter
+from app.sandbox.slack_methods import METHODS, dm_id
+from app.sandbox.workspace import Channel, RateLimited, SlackError
+
 if TYPE_CHECKING:
     from app.sandbox.socket_mode import SocketModeServer
 
+__all__ = ["Call", "SlackError", "SlackStandIn"]
+
 # Arguments Slack takes as JSON text when a form body carries them.
 _JSON_ARGS = ("blocks", "attachments", "view", "metadata")
-MAX_TEXT = 40_000
-MAX_BLOCKS_MESSAGE = 50
-MAX_BLOCKS_VIEW = 100
-MAX_SECTION_TEXT = 3_000
-MAX_TITLE = 24
 RESPONSE_URL_USES = 5
 TRIGGER_TTL = 3.0
 
@@ -49,57 +51,13 @@ class Call:
     at: float
     status: int
     response: dict[str, Any]
+    # The answer was an error a test injected knowing no Slack page documents it for the method.
+    undocumented: bool = False
 
     @property
     def ok(self) -> bool:
         """Whether Slack would have reported success."""
         return self.status == 200 and bool(self.response.get("ok"))
-
-
-@dataclass
-class _Fault:
-    times: int
-    status: int = 200
-    retry_after: int = 1
-    error: str | None = None
-    hang: float = 0.0
-    # Carry the call out first, then answer the failure: Slack's "some aspect may have succeeded".
-    after_effect: bool = False
-
-
-@dataclass
-class _Channel:
-    id: str
-    name: str
-    is_private: bool = False
-    is_im: bool = False
-    is_archived: bool = False
-    bot_is_member: bool = True
-    members: set[str] = field(default_factory=set)
-    user: str | None = None
-    messages: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def info(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "is_channel": not self.is_im and not self.is_private,
-            "is_group": self.is_private and not self.is_im,
-            "is_im": self.is_im,
-            "is_private": self.is_private or self.is_im,
-            "is_archived": self.is_archived,
-            "is_member": self.bot_is_member,
-            **({"user": self.user} if self.user else {}),
-        }
-
-
-class SlackError(Exception):
-    """Answer the current call with Slack's `error` code."""
-
-    def __init__(self, error: str, status: int = 200) -> None:
-        super().__init__(error)
-        self.error = error
-        self.status = status
 
 
 class SlackStandIn:
@@ -116,6 +74,7 @@ class SlackStandIn:
         app_id: str = "A0001",
         enterprise_id: str | None = None,
         channel_rate_limit: bool = False,
+        method_tiers: Mapping[str, Tier] = DEFAULT_TIERS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.team_id = team_id
@@ -126,13 +85,15 @@ class SlackStandIn:
         self.app_id = app_id
         self.enterprise_id = enterprise_id
         self.channel_rate_limit = channel_rate_limit
+        # Slack's per-method limits (faults.py): users.list at Tier 2 unless told otherwise.
+        self._tiers = TierLimiter(dict(method_tiers))
         self.clock = clock
         self.calls: list[Call] = []
         self.users: dict[str, dict[str, Any]] = {}
-        self.channels: dict[str, _Channel] = {}
+        self.channels: dict[str, Channel] = {}
         self._tokens: dict[str, str] = {bot_token: team_id}
         self._revoked: set[str] = set()
-        self._faults: dict[str, list[_Fault]] = {}
+        self._faults: dict[str, list[Fault]] = {}
         self._triggers: dict[str, float] = {}
         # Modals and Home tabs as last opened, updated or published, by view id / user id.
         self.views: dict[str, dict[str, Any]] = {}
@@ -252,12 +213,16 @@ class SlackStandIn:
         is_private: bool = False,
         is_im: bool = False,
         is_archived: bool = False,
-        bot_is_member: bool = True,
+        bot_is_member: bool = False,
         members: tuple[str, ...] | list[str] = (),
     ) -> None:
-        """Add a conversation; `members` (if given) limits who may see ephemeral messages."""
+        """Add a conversation; `members` (if given) limits who may see ephemeral messages.
+
+        The bot is a member only when `bot_is_member` says so (it was invited, or it joined), as
+        for a freshly installed app; a DM (`is_im`) always has the bot in it.
+        """
         with self._lock:
-            self.channels[channel_id] = _Channel(
+            self.channels[channel_id] = Channel(
                 channel_id, name, is_private, is_im, is_archived, bot_is_member, set(members)
             )
 
@@ -267,9 +232,64 @@ class SlackStandIn:
             self.channels[channel_id].is_private = is_private
 
     def set_bot_member(self, channel_id: str, is_member: bool) -> None:
-        """Invite the bot to a channel, or remove it."""
+        """Invite the bot to a channel (someone typed /invite), or remove it."""
         with self._lock:
             self.channels[channel_id].bot_is_member = is_member
+
+    def set_user_deleted(self, user_id: str, deleted: bool = True) -> None:
+        """Deactivate a person (or reactivate them), as a workspace admin can."""
+        with self._lock:
+            self.users[user_id]["deleted"] = deleted
+
+    def hears(self, channel_id: str) -> bool:
+        """Whether Slack would send the bot message and reaction events from `channel_id`.
+
+        Only from conversations the bot is in, and from DMs with it; a conversation the stand-in
+        does not know is one the bot is not in, unless its id is a DM's (D…).
+        """
+        with self._lock:
+            channel = self.channels.get(channel_id)
+            return channel.hears() if channel is not None else channel_id.startswith("D")
+
+    def user_posts(
+        self, channel_id: str, user_id: str, text: str, *, thread_ts: str | None = None
+    ) -> dict[str, Any]:
+        """A person posts `text` in a conversation (in a thread with `thread_ts`).
+
+        The message joins the conversation's history, so `conversations.history` / `replies` see
+        it; the `message` event Slack would send is returned, for `SlackDriver.event`.
+        """
+        with self._lock:
+            assert user_id in self.users, f"add_user({user_id!r}, ...) first"
+            if channel_id == dm_id(user_id) and channel_id not in self.channels:
+                # A person writing to the bot opens their DM with it.
+                self.channels[channel_id] = Channel(
+                    channel_id, user_id, is_im=True, user=user_id, members={user_id}
+                )
+            channel = self.channels[channel_id]
+            if thread_ts is not None:
+                assert thread_ts in channel.messages, f"no message {thread_ts} in {channel_id}"
+            ts = self._next_ts()
+            message: dict[str, Any] = {
+                "type": "message",
+                "user": user_id,
+                "text": text,
+                "ts": ts,
+                "team": self.team_id,
+            }
+            if thread_ts is not None:
+                message["thread_ts"] = thread_ts
+            channel.messages[ts] = message
+            kind = channel.kind
+        return payloads.message_event(
+            user=user_id,
+            channel=channel_id,
+            text=text,
+            ts=ts,
+            thread_ts=thread_ts,
+            channel_type=kind,
+            team=self.team_id,
+        )
 
     def add_team(
         self, team_id: str, name: str, bot_token: str, *, bot_user_id: str = "UBOT2"
@@ -355,18 +375,23 @@ class SlackStandIn:
         retry_after: int = 1,
         error: str | None = None,
         after_effect: bool = False,
+        undocumented: bool = False,
     ) -> None:
         """Make the next `times` calls of `method` answer 429 (Retry-After), a 5xx, or `error`.
 
-        With `after_effect`, each call takes effect (a post is posted) before the failure is
-        answered, as Slack documents for 5xx, `fatal_error` and `internal_error`.
+        An `error` is answered with HTTP 200 and `ok: false`, as Slack does (`ratelimited`
+        included: some of Slack's limits answer so instead of 429). With `after_effect`, each call
+        takes effect (a post is posted) before the failure is answered, as Slack documents for
+        5xx, `fatal_error` and `internal_error`. `undocumented` marks an `error` the test knows
+        no Slack page lists for `method` (the spec check in tests/conftest.py lets it pass).
         """
-        fault = _Fault(
+        fault = Fault(
             times,
             status=200 if error else status,
             retry_after=retry_after,
             error=error,
             after_effect=after_effect,
+            undocumented=undocumented,
         )
         with self._lock:
             self._faults.setdefault(method, []).append(fault)
@@ -374,7 +399,7 @@ class SlackStandIn:
     def hang_next(self, method: str, *, times: int = 1, seconds: float = 10.0) -> None:
         """Make the next `times` calls of `method` wait `seconds` before answering normally."""
         with self._lock:
-            self._faults.setdefault(method, []).append(_Fault(times, hang=seconds))
+            self._faults.setdefault(method, []).append(Fault(times, hang=seconds))
 
     # -- records --------------------------------------------------------------------------
 
@@ -432,7 +457,7 @@ class SlackStandIn:
             self.calls.append(call)
             self._changed.notify_all()
 
-    def _take_fault(self, method: str) -> _Fault | None:
+    def _take_fault(self, method: str) -> Fault | None:
         with self._lock:
             queue = self._faults.get(method)
             if not queue:
@@ -456,7 +481,7 @@ class SlackStandIn:
         return self._answer_call(method, args, token)
 
     @staticmethod
-    def _fault_answer(fault: _Fault) -> _Answer:
+    def _fault_answer(fault: Fault) -> _Answer:
         """Slack's answer for an injected failure."""
         if fault.status == 429:
             return _Answer(
@@ -466,7 +491,11 @@ class SlackStandIn:
             )
         if fault.status >= 500:
             return _Answer(fault.status, {"ok": False, "error": "internal_error"})
-        return _Answer(200, {"ok": False, "error": fault.error or "fatal_error"})
+        return _Answer(
+            200,
+            {"ok": False, "error": fault.error or "fatal_error"},
+            undocumented=fault.undocumented,
+        )
 
     def _answer_call(self, method: str, args: dict[str, Any], token: str | None) -> _Answer:
         """Carry out one Web API call and return Slack's answer to it."""
@@ -480,16 +509,20 @@ class SlackStandIn:
             except SlackError as exc:
                 return _Answer(200, {"ok": False, "error": exc.error})
             return _Answer(200, {"ok": True, **self._auth_test(str(token))})
-        handler = _METHODS.get(method)
+        handler = METHODS.get(method)
         if handler is None:
             return _Answer(404, {"ok": False, "error": "unknown_method"})
         try:
             self._authenticate(token)
             with self._lock:
+                # Slack counts per app per workspace: every token of one workspace shares a limit.
+                team = self._tokens[str(token)]
+                retry_after = self._tiers.take(team, method, self.clock())
+                if retry_after is not None:
+                    raise RateLimited(retry_after)
                 return _Answer(200, {"ok": True, **handler(self, args)})
         except SlackError as exc:
-            headers = {"Retry-After": "1"} if exc.status == 429 else {}
-            return _Answer(exc.status, {"ok": False, "error": exc.error}, headers)
+            return _error_answer(exc)
 
     def handle_response_url(self, path: str, payload: dict[str, Any]) -> _Answer:
         """Answer a post to a `response_url`: at most 5 uses, like Slack."""
@@ -609,58 +642,6 @@ class SlackStandIn:
         self._last_ts = micros
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
-    def _channel(self, args: dict[str, Any], key: str = "channel") -> _Channel:
-        channel_id = str(args.get(key) or "")
-        if not channel_id:
-            raise SlackError("channel_not_found")
-        if channel_id in self.users:
-            return self._im(channel_id)
-        channel = self.channels.get(channel_id)
-        if channel is None:
-            raise SlackError("channel_not_found")
-        return channel
-
-    def _im(self, user_id: str) -> _Channel:
-        user = self.users.get(user_id)
-        if user is None:
-            raise SlackError("user_not_found")
-        if user["is_bot"]:
-            raise SlackError("cannot_dm_bot")
-        channel_id = "D" + user_id.lstrip("UW")
-        if channel_id not in self.channels:
-            self.channels[channel_id] = _Channel(
-                channel_id, user_id, is_im=True, user=user_id, members={user_id}
-            )
-        return self.channels[channel_id]
-
-    def _readable(self, args: dict[str, Any]) -> _Channel:
-        """The conversation whose messages the call reads, if the bot may read them."""
-        channel = self.channels.get(str(args.get("channel") or ""))
-        # Private channels the bot is not in are invisible to it, as in conversations.info.
-        if channel is None or (channel.is_private and not channel.bot_is_member):
-            raise SlackError("channel_not_found")
-        # A bot reads a public channel's history only as a member (chat:write.public aside).
-        if not channel.is_im and not channel.bot_is_member:
-            raise SlackError("not_in_channel")
-        return channel
-
-    def _writable(self, channel: _Channel) -> None:
-        if channel.is_archived:
-            raise SlackError("is_archived")
-        # Public channels accept posts from non-members (chat:write.public); private ones don't.
-        if channel.is_private and not channel.bot_is_member:
-            raise SlackError("not_in_channel")
-
-    def _check_content(self, args: dict[str, Any], *, max_blocks: int = MAX_BLOCKS_MESSAGE) -> None:
-        text = args.get("text")
-        blocks = args.get("blocks")
-        if not text and not blocks and not args.get("attachments"):
-            raise SlackError("no_text")
-        if isinstance(text, str) and len(text) > MAX_TEXT:
-            raise SlackError("msg_too_long")
-        if blocks is not None:
-            _check_blocks(blocks, max_blocks)
-
     def _rate_limited(self, channel_id: str) -> bool:
         if not self.channel_rate_limit:
             return False
@@ -684,369 +665,16 @@ class _Answer:
     status: int
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
+    undocumented: bool = False
 
 
-def _check_blocks(blocks: Any, max_blocks: int) -> None:
-    if not isinstance(blocks, list) or len(blocks) > max_blocks:
-        raise SlackError("invalid_blocks")
-    for block in blocks:
-        if not isinstance(block, dict) or not isinstance(block.get("type"), str):
-            raise SlackError("invalid_blocks")
-        for text in _section_texts(block):
-            if len(text) > MAX_SECTION_TEXT:
-                raise SlackError("invalid_blocks")
-
-
-def _section_texts(block: dict[str, Any]) -> Iterator[str]:
-    if block.get("type") != "section":
-        return
-    text = block.get("text")
-    if isinstance(text, dict):
-        yield str(text.get("text", ""))
-    for item in block.get("fields") or []:
-        if isinstance(item, dict):
-            yield str(item.get("text", ""))
-
-
-# -- Web API methods: each takes the stand-in and the call's arguments, returns Slack's fields. --
-
-
-def _post_message(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
-    channel = s._channel(args)
-    s._writable(channel)
-    s._check_content(args)
-    if s._rate_limited(channel.id):
-        raise _RateLimited()
-    ts = s._next_ts()
-    message: dict[str, Any] = {
-        "type": "message",
-        "text": args.get("text", ""),
-        "user": s.bot_user_id,
-        "bot_id": s.bot_id,
-        "ts": ts,
-        "team": s.team_id,
-    }
-    for key in ("blocks", "thread_ts", "metadata"):
-        if args.get(key) is not None:
-            message[key] = args[key]
-    channel.messages[ts] = message
-    return {"channel": channel.id, "ts": ts, "message": message}
-
-
-class _RateLimited(SlackError):
-    def __init__(self) -> None:
-        super().__init__("ratelimited", 429)
-
-
-def _post_ephemeral(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
-    channel = s._channel(args)
-    user = str(args.get("user") or "")
-    if user not in s.users:
-        raise SlackError("user_not_found")
-    s._writable(channel)
-    if channel.members and user not in channel.members:
-        raise SlackError("user_not_in_channel")
-    s._check_content(args)
-    return {"message_ts": s._next_ts()}
-
-
-def _update(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
-    channel = s._channel(args)
-    message = channel.messages.get(str(args.get("ts") or ""))
-    if message is None:
-        raise SlackError("message_not_found")
-    if message.get("user") != s.bot_user_id:
-        raise SlackError("cant_update_message")
-    s._check_content(args)
-    message.update({key: args[key] for key in ("text", "blocks") if key in args})
-    return {"channel": channel.id, "ts": message["ts"], "text": message.get("text", "")}
-
-
-def _delete(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
-    channel = s._channel(args)
-    ts = str(args.get("ts") or "")
-    if channel.messages.pop(ts, None) is None:
-        raise SlackError("message_not_found")
-    return {"channel": channel.id, "ts": ts}
-
-
-def _permalink(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
-    channel = s._channel(args)
-    ts = str(args.get("message_ts") or "")
-    if ts not in channel.messages:
-        raise SlackError("message_not_found")
-    return {
-        "channel": channel.id,
-        "permalink": f"https://{s.team_name.lower()}.slack.com/archives/{channel.id}/p"
-        + ts.replace(".", ""),
-    }
-
-
-def _conversations_open(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
-    users = [u for u in str(args.get("users") or "").split(",") if u]
-    if len(users) != 1:
-        raise SlackError("users_list_not_supplied" if not users else "not_enough_users")
-    return {"channel": {"id": s._im(users[0]).id}}
-
-
-def _conversations_info(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
-    channel = s.channels.get(str(args.get("channel") or ""))
-    if channel is None or (channel.is_private and not channel.bot_is_member):
-        raise SlackError("channel_not_found")
-    return {"channel": channel.info()}
-
-
-def _conversations_history(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
-    channel = s._readable(args)
-    # A channel's history holds its top-level messages (thread parents too), not thread replies.
-    top = [m for m in channel.messages.values() if m.get("thread_ts", m["ts"]) == m["ts"]]
-    return _page(top, args, newest_first=True, default_limit=100, max_limit=999)
-
-
-def _conversations_replies(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
-    channel = s._readable(args)
-    ts = str(args.get("ts") or "")
-    if ts not in channel.messages:
-        raise SlackError("thread_not_found")
-    thread = [m for m in channel.messages.values() if m["ts"] == ts or m.get("thread_ts") == ts]
-    return _page(thread, args, newest_first=False, default_limit=1000, max_limit=1000)
-
-
-def _page(
-    messages: list[dict[str, Any]],
-    args: dict[str, Any],
-    *,
-    newest_first: bool,
-    default_limit: int,
-    max_limit: int,
-) -> dict[str, Any]:
-    """One page of `messages` between `oldest` and `latest`, as the history methods answer."""
-    inclusive = _flag(args.get("inclusive"))
-    oldest = _ts_value(args.get("oldest"), Decimal(0))
-    latest = _ts_value(args.get("latest"), Decimal(time.time()) + 1)
-
-    def within(message: dict[str, Any]) -> bool:
-        ts = Decimal(message["ts"])
-        if inclusive:
-            return oldest <= ts <= latest
-        return oldest < ts < latest
-
-    chosen = sorted(
-        (m for m in messages if within(m)), key=lambda m: Decimal(m["ts"]), reverse=newest_first
-    )
-    try:
-        limit = min(max(int(args.get("limit") or default_limit), 1), max_limit)
-    except ValueError:
-        raise SlackError("invalid_limit") from None
-    if args.get("cursor"):
-        # The cursor names the last message handed out: the next page starts past it, so
-        # messages posted meanwhile neither shift nor repeat the pages.
-        after = _cursor_ts(str(args["cursor"]))
-        chosen = [
-            m
-            for m in chosen
-            if (Decimal(m["ts"]) < after if newest_first else Decimal(m["ts"]) > after)
-        ]
-    page, more = chosen[:limit], len(chosen) > limit
-    metadata = _flag(args.get("include_all_metadata"))
-    cursor = base64.b64encode(f"next_ts:{page[-1]['ts']}".encode()).decode() if more else ""
-    return {
-        # Slack returns message metadata only to callers who ask for it.
-        "messages": [{k: v for k, v in m.items() if metadata or k != "metadata"} for m in page],
-        "has_more": more,
-        "response_metadata": {"next_cursor": cursor},
-    }
-
-
-def _cursor_ts(cursor: str) -> Decimal:
-    try:
-        return Decimal(base64.b64decode(cursor).decode().removeprefix("next_ts:"))
-    except (ValueError, UnicodeDecodeError, InvalidOperation):
-        raise SlackError("invalid_cursor") from None
-
-
-def _flag(value: Any) -> bool:
-    """A boolean argument as Slack reads it from a form or JSON body."""
-    return value is True or str(value).lower() in ("true", "1")
-
-
-def _ts_value(value: Any, default: Decimal) -> Decimal:
-    if value in (None, ""):
-        return default
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        raise SlackError("invalid_ts_oldest") from None
-
-
-def _users_info(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
-    user = s.users.get(str(args.get("user") or ""))
-    if user is None:
-        raise SlackError("user_not_found")
-    return {"user": user}
-
-
-def _users_list(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
-    limit = int(args.get("limit") or 200)
-    start = int(args.get("cursor") or 0)
-    members = list(s.users.values())
-    page = members[start : start + limit]
-    following = start + limit
-    cursor = str(following) if following < len(members) else ""
-    return {"members": page, "response_metadata": {"next_cursor": cursor}}
-
-
-def _check_view(view: Any, kind: str) -> dict[str, Any]:
-    if not isinstance(view, dict) or view.get("type") != kind:
-        raise SlackError("invalid_arguments")
-    blocks = view.get("blocks", [])
-    if not isinstance(blocks, list) or len(blocks) > MAX_BLOCKS_VIEW:
-        raise SlackError("invalid_arguments")
-    title = view.get("title", {})
-    if kind == "modal" and len(str(title.get("text", "") if isinstance(title, dict) else "")) > 24:
-        raise SlackError("invalid_arguments")
-    ids = [b["block_id"] for b in blocks if isinstance(b, dict) and "block_id" in b]
-    if len(ids) != len(set(ids)):
-        raise SlackError("invalid_arguments")
-    for block in blocks:
-        if not isinstance(block, dict):
-            raise SlackError("invalid_arguments")
-        if block.get("type") == "input" and not (block.get("label") and block.get("element")):
-            raise SlackError("invalid_arguments")
-        for element in _block_elements(block):
-            if not _element_ok(element):
-                raise SlackError("invalid_arguments")
-    return view
-
-
-_CONVERSATION_KINDS = {"im", "mpim", "private", "public"}
-
-
-def _block_elements(block: dict[str, Any]) -> list[Any]:
-    if block.get("type") == "input":
-        return [block.get("element")]
-    if block.get("type") == "section" and "accessory" in block:
-        return [block["accessory"]]
-    if block.get("type") == "actions":
-        return list(block.get("elements") or [])
-    return []
-
-
-def _element_ok(element: Any) -> bool:
-    """Whether Slack's schema accepts the element's options, initial values and bounds."""
-    if not isinstance(element, dict):
-        return False
-    kind = element.get("type")
-    options = element.get("options")
-    if kind == "static_select" and "option_groups" not in element:
-        chosen = element.get("initial_option")
-        # The reference: initial options must exactly match options in `options`.
-        return (
-            isinstance(options, list)
-            and 0 < len(options) <= 100
-            and (chosen is None or chosen in options)
-        )
-    if kind == "checkboxes":
-        initial = element.get("initial_options")
-        return (
-            isinstance(options, list)
-            and 0 < len(options) <= 10
-            and (initial is None or (bool(initial) and all(o in options for o in initial)))
-        )
-    if kind == "number_input":
-        return _number_input_ok(element)
-    if kind == "conversations_select" and "filter" in element:
-        include = element["filter"].get("include") if isinstance(element["filter"], dict) else []
-        # The reference: an array of im, mpim, private, public that cannot be empty.
-        return include is None or (
-            isinstance(include, list) and bool(include) and set(include) <= _CONVERSATION_KINDS
-        )
-    return True
-
-
-def _number_input_ok(element: dict[str, Any]) -> bool:
-    if not isinstance(element.get("is_decimal_allowed"), bool):
-        return False
-    values = [element.get(key) for key in ("min_value", "initial_value", "max_value")]
-    # The reference types these as strings: JSON numbers fail Slack's schema.
-    if any(value is not None and not isinstance(value, str) for value in values):
-        return False
-    low, high = element.get("min_value"), element.get("max_value")
-    try:
-        return low is None or high is None or float(low) <= float(high)
-    except ValueError:
-        return False
-
-
-def _views_open(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
-    trigger = str(args.get("trigger_id") or "")
-    if not trigger:
-        raise SlackError("invalid_arguments")
-    expires = s._triggers.pop(trigger, None)
-    if expires is None or s.clock() > expires:
-        raise SlackError("expired_trigger_id")
-    view = _check_view(args.get("view"), "modal")
-    return {"view": s._save_view(f"V{next(s._ids):08d}", view)}
-
-
-def _views_update(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
-    view_id = str(args.get("view_id") or "")
-    if not view_id:
-        raise SlackError("invalid_arguments")
-    view = _check_view(args.get("view"), "modal")
-    with s._lock:
-        current = s.views.get(view_id)
-    if current is None:
-        raise SlackError("not_found")
-    # Slack refuses an update made from an older copy of the view.
-    if args.get("hash") and args["hash"] != current["hash"]:
-        raise SlackError("hash_conflict")
-    return {"view": s._save_view(view_id, view)}
-
-
-def _views_publish(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
-    user = str(args.get("user_id") or "")
-    if user not in s.users:
-        raise SlackError("user_not_found")
-    view = _check_view(args.get("view"), "home")
-    published = s._save_view(f"V{next(s._ids):08d}", view)
-    with s._lock:
-        s.homes[user] = published
-    return {"view": published}
-
-
-def _reactions_add(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
-    channel = s._channel(args)
-    message = channel.messages.get(str(args.get("timestamp") or ""))
-    if message is None:
-        raise SlackError("message_not_found")
-    name = str(args.get("name") or "")
-    if not name:
-        raise SlackError("invalid_name")
-    reactions: set[str] = message.setdefault("_reactions", set())
-    if name in reactions:
-        raise SlackError("already_reacted")
-    reactions.add(name)
-    return {}
-
-
-_METHODS: dict[str, Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]] = {
-    "chat.postMessage": _post_message,
-    "chat.postEphemeral": _post_ephemeral,
-    "chat.update": _update,
-    "chat.delete": _delete,
-    "chat.getPermalink": _permalink,
-    "conversations.open": _conversations_open,
-    "conversations.info": _conversations_info,
-    "conversations.history": _conversations_history,
-    "conversations.replies": _conversations_replies,
-    "users.info": _users_info,
-    "users.list": _users_list,
-    "views.open": _views_open,
-    "views.update": _views_update,
-    "views.publish": _views_publish,
-    "reactions.add": _reactions_add,
-}
+def _error_answer(exc: SlackError) -> _Answer:
+    """Slack's answer for a failed call: `ok: false`, the code, and any messages or Retry-After."""
+    body: dict[str, Any] = {"ok": False, "error": exc.error}
+    if exc.messages:
+        body["response_metadata"] = {"messages": list(exc.messages)}
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else {}
+    return _Answer(exc.status, body, headers)
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -1081,7 +709,15 @@ class _Handler(BaseHTTPRequestHandler):
             token = _bearer(self.headers.get("Authorization")) or args.pop("token", None)
             answer = self.stand_in.handle_api(method, args, token)
             self.stand_in._record(
-                Call(method, args, token, time.monotonic(), answer.status, answer.body)
+                Call(
+                    method,
+                    args,
+                    token,
+                    time.monotonic(),
+                    answer.status,
+                    answer.body,
+                    answer.undocumented,
+                )
             )
         elif parts.path.startswith("/response/"):
             try:

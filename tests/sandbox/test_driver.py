@@ -13,7 +13,8 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 
 from app.sandbox import payloads
-from app.sandbox.driver import SlackDriver
+from app.sandbox.driver import SlackDriver, SocketModeDriver, UndeliverableEvent
+from app.sandbox.slack_api import SlackStandIn
 
 SECRET = "driversecret123"
 
@@ -42,6 +43,16 @@ def recorded() -> Iterator[tuple[SlackDriver, list[tuple[dict[str, str], bytes]]
     with SlackDriver(f"http://127.0.0.1:{server.server_address[1]}", SECRET) as driver:
         yield driver, Recorder.seen
     server.shutdown()
+
+
+@pytest.fixture
+def strict(
+    recorded: tuple[SlackDriver, list[tuple[dict[str, str], bytes]]], slack: SlackStandIn
+) -> tuple[SlackDriver, list[tuple[dict[str, str], bytes]]]:
+    """The recording driver, told which conversations the stand-in's bot is in."""
+    driver, seen = recorded
+    driver.slack = slack
+    return driver, seen
 
 
 def _verified(headers: dict[str, str], body: bytes) -> bool:
@@ -95,3 +106,71 @@ def test_message_events_mark_thread_replies(recorded: tuple) -> None:
     assert "client_msg_id" in reply
     bot = payloads.message_event(user="UB", channel="C1", text="hi", ts="3.0", bot_id="B1")
     assert "client_msg_id" not in bot
+
+
+def _sent_events(seen: list[tuple[dict[str, str], bytes]]) -> list[str]:
+    return [json.loads(body)["event"]["type"] for _, body in seen]
+
+
+def test_message_events_come_only_from_conversations_the_bot_is_in(
+    strict: tuple, slack: SlackStandIn
+) -> None:
+    driver, seen = strict
+    event = slack.user_posts("C0GENERAL", "U0BOB", "anyone?")
+    with pytest.raises(UndeliverableEvent, match=r"not a member of C0GENERAL"):
+        driver.event(payloads.event_callback(event))
+    edited = payloads.message_changed_event(
+        channel="C0GENERAL", message=event, previous=event, ts=event["ts"]
+    )
+    with pytest.raises(UndeliverableEvent):
+        driver.event(payloads.event_callback(edited))
+    assert seen == []
+    slack.set_bot_member("C0GENERAL", True)
+    driver.event(payloads.event_callback(event))
+    driver.event(payloads.event_callback(edited))
+    assert _sent_events(seen) == ["message", "message"]
+
+
+def test_reactions_come_only_from_conversations_the_bot_is_in(
+    strict: tuple, slack: SlackStandIn
+) -> None:
+    driver, seen = strict
+    slack.add_channel("G0SECRET", "secret", is_private=True)
+    added = payloads.reaction_added_event(
+        user="U0BOB", reaction="tada", channel="G0SECRET", ts="1.000001", item_user="U0ALICE"
+    )
+    removed = {**added, "type": "reaction_removed"}
+    for event in (added, removed):
+        with pytest.raises(UndeliverableEvent, match="reaction"):
+            driver.event(payloads.event_callback(event))
+    slack.set_bot_member("G0SECRET", True)
+    driver.event(payloads.event_callback(added))
+    assert _sent_events(seen) == ["reaction_added"]
+
+
+def test_dms_and_other_events_are_always_delivered(strict: tuple, slack: SlackStandIn) -> None:
+    driver, seen = strict
+    dm = payloads.message_event(
+        user="U0BOB", channel="D0BOB", text="hi", ts="1.000001", channel_type="im"
+    )
+    driver.event(payloads.event_callback(dm))
+    driver.event(payloads.event_callback(payloads.app_home_opened_event(user="U0BOB")))
+    driver.event(payloads.event_callback(payloads.user_change_event(slack.users["U0DAVE"])))
+    assert _sent_events(seen) == ["message", "app_home_opened", "user_change"]
+    # A forged envelope from a workspace the stand-in does not hold is the bot's to refuse.
+    forged = payloads.message_event(user="U0BOB", channel="C0GENERAL", text="x", ts="3.0")
+    driver.event(payloads.event_callback(forged, team_id="T0NOTHERE"))
+    # A channel the stand-in never heard of is one the bot is not in.
+    unknown = payloads.message_event(user="U0BOB", channel="C0ELSEWHERE", text="x", ts="2.0")
+    with pytest.raises(UndeliverableEvent):
+        driver.event(payloads.event_callback(unknown))
+
+
+def test_the_socket_mode_driver_checks_membership_too(slack: SlackStandIn) -> None:
+    socket = slack.enable_socket_mode("xapp-1-A0001-1-driver")
+    event = slack.user_posts("C0GENERAL", "U0BOB", "anyone?")
+    with (
+        SocketModeDriver("http://127.0.0.1:9", socket, slack=slack) as driver,
+        pytest.raises(UndeliverableEvent),
+    ):
+        driver.event(payloads.event_callback(event))

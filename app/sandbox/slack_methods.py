@@ -1,0 +1,317 @@
+"""The Web API methods the stand-in serves: each takes the stand-in and the call's arguments and
+returns Slack's answer fields, or raises `SlackError` with the code Slack documents.
+
+They run with the stand-in's lock held. STRICTNESS.md lists where each rule comes from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from app.sandbox.block_kit import MAX_BLOCKS_MESSAGE, check_blocks, check_view
+from app.sandbox.paging import history_page, members_page
+from app.sandbox.workspace import Channel, RateLimited, SlackError
+
+if TYPE_CHECKING:
+    from app.sandbox.slack_api import SlackStandIn
+
+MAX_TEXT = 40_000
+Method = Callable[["SlackStandIn", dict[str, Any]], dict[str, Any]]
+
+
+# -- conversations as the bot sees them ---------------------------------------------------------
+
+
+def target(s: SlackStandIn, args: dict[str, Any], key: str = "channel") -> Channel:
+    """The conversation a call names: a channel id, or a person's id for their DM with the bot."""
+    channel_id = str(args.get(key) or "")
+    if channel_id in s.users:
+        user = s.users[channel_id]
+        existing = s.channels.get(dm_id(channel_id))
+        # Posting to a deactivated person's old DM works (their history stays); opening a new
+        # one does not (conversations.open answers user_disabled).
+        if user["deleted"] and not user["is_bot"] and existing is None:
+            raise SlackError("channel_not_found")
+        return open_dm(s, channel_id) if existing is None else existing
+    channel = s.channels.get(channel_id)
+    if channel is None:
+        raise SlackError("channel_not_found")
+    return channel
+
+
+def known(s: SlackStandIn, args: dict[str, Any]) -> Channel:
+    """The conversation a call about an existing message names, if the bot can see it."""
+    channel = target(s, args)
+    # A private channel the bot is not in (it was removed) is invisible to it.
+    if channel.is_private and not channel.bot_is_member:
+        raise SlackError("channel_not_found")
+    return channel
+
+
+def dm_id(user_id: str) -> str:
+    """The id of the bot's DM with `user_id`."""
+    return "D" + user_id.lstrip("UW")
+
+
+def open_dm(s: SlackStandIn, user_id: str) -> Channel:
+    """The bot's DM with `user_id`, opened if need be, as `conversations.open` does."""
+    user = s.users.get(user_id)
+    if user is None:
+        raise SlackError("user_not_found")
+    if user["is_bot"]:
+        raise SlackError("cannot_dm_bot")
+    if user["deleted"]:
+        raise SlackError("user_disabled")
+    channel_id = dm_id(user_id)
+    if channel_id not in s.channels:
+        s.channels[channel_id] = Channel(
+            channel_id, user_id, is_im=True, user=user_id, members={user_id}
+        )
+    return s.channels[channel_id]
+
+
+def visible(s: SlackStandIn, args: dict[str, Any]) -> Channel:
+    """The channel named by `channel`, unless the bot may not know of it (private, not in it)."""
+    channel = s.channels.get(str(args.get("channel") or ""))
+    if channel is None or (channel.is_private and not channel.bot_is_member):
+        raise SlackError("channel_not_found")
+    return channel
+
+
+def readable(s: SlackStandIn, args: dict[str, Any]) -> Channel:
+    """The conversation whose messages the call reads, if the bot may read them."""
+    channel = visible(s, args)
+    # A bot reads a public channel's messages only as a member (chat:write.public posts aside).
+    if not channel.bot_is_member:
+        raise SlackError("not_in_channel")
+    return channel
+
+
+def writable(channel: Channel) -> None:
+    """Raise unless the bot may post in `channel`: public ones take posts from non-members."""
+    if channel.is_private and not channel.bot_is_member:
+        raise SlackError("channel_not_found")
+    if channel.is_archived:
+        raise SlackError("is_archived")
+
+
+def check_content(args: dict[str, Any], *, max_blocks: int = MAX_BLOCKS_MESSAGE) -> None:
+    """Raise unless the message has text, blocks or attachments within Slack's limits."""
+    text = args.get("text")
+    blocks = args.get("blocks")
+    if not text and not blocks and not args.get("attachments"):
+        raise SlackError("no_text")
+    if isinstance(text, str) and len(text) > MAX_TEXT:
+        raise SlackError("msg_too_long")
+    if blocks is not None:
+        check_blocks(blocks, max_blocks)
+
+
+# -- chat.* ------------------------------------------------------------------------------------
+
+
+def _post_message(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+    channel = target(s, args)
+    writable(channel)
+    check_content(args)
+    if s._rate_limited(channel.id):
+        raise RateLimited()
+    ts = s._next_ts()
+    message: dict[str, Any] = {
+        "type": "message",
+        "text": args.get("text", ""),
+        "user": s.bot_user_id,
+        "bot_id": s.bot_id,
+        "ts": ts,
+        "team": s.team_id,
+    }
+    for key in ("blocks", "thread_ts", "metadata"):
+        if args.get(key) is not None:
+            message[key] = args[key]
+    channel.messages[ts] = message
+    return {"channel": channel.id, "ts": ts, "message": message}
+
+
+def _post_ephemeral(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+    channel = target(s, args)
+    writable(channel)
+    user = s.users.get(str(args.get("user") or ""))
+    # The method's documented answer for a recipient who cannot see the conversation.
+    if user is None or user["deleted"] or (channel.members and user["id"] not in channel.members):
+        raise SlackError("user_not_in_channel")
+    check_content(args)
+    return {"message_ts": s._next_ts()}
+
+
+def _update(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+    channel = known(s, args)
+    message = channel.messages.get(str(args.get("ts") or ""))
+    if message is None:
+        raise SlackError("message_not_found")
+    if message.get("user") != s.bot_user_id:
+        raise SlackError("cant_update_message")
+    check_content(args)
+    message.update({key: args[key] for key in ("text", "blocks") if key in args})
+    return {"channel": channel.id, "ts": message["ts"], "text": message.get("text", "")}
+
+
+def _delete(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+    channel = known(s, args)
+    ts = str(args.get("ts") or "")
+    if channel.messages.pop(ts, None) is None:
+        raise SlackError("message_not_found")
+    return {"channel": channel.id, "ts": ts}
+
+
+def _permalink(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+    channel = known(s, args)
+    ts = str(args.get("message_ts") or "")
+    if ts not in channel.messages:
+        raise SlackError("message_not_found")
+    return {
+        "channel": channel.id,
+        "permalink": f"https://{s.team_name.lower()}.slack.com/archives/{channel.id}/p"
+        + ts.replace(".", ""),
+    }
+
+
+# -- conversations.* ---------------------------------------------------------------------------
+
+
+def _conversations_open(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+    users = [u for u in str(args.get("users") or "").split(",") if u]
+    if len(users) != 1:
+        raise SlackError("users_list_not_supplied" if not users else "not_enough_users")
+    return {"channel": {"id": open_dm(s, users[0]).id}}
+
+
+def _conversations_join(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+    channel = s.channels.get(str(args.get("channel") or ""))
+    if channel is None:
+        raise SlackError("channel_not_found")
+    # Only public channels can be joined; a private one needs an invitation (/invite).
+    if channel.is_private or channel.is_im:
+        raise SlackError("method_not_supported_for_channel_type")
+    if channel.is_archived:
+        raise SlackError("is_archived")
+    if channel.bot_is_member:
+        return {
+            "channel": channel.info(),
+            "warning": "already_in_channel",
+            "response_metadata": {"warnings": ["already_in_channel"]},
+        }
+    channel.bot_is_member = True
+    return {"channel": channel.info()}
+
+
+def _conversations_info(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+    return {"channel": visible(s, args).info()}
+
+
+def _conversations_history(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+    channel = readable(s, args)
+    # A channel's history holds its top-level messages (thread parents too), not thread replies.
+    top = [m for m in channel.messages.values() if m.get("thread_ts", m["ts"]) == m["ts"]]
+    return history_page(top, args, newest_first=True, default_limit=100, max_limit=999)
+
+
+def _conversations_replies(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+    channel = readable(s, args)
+    ts = str(args.get("ts") or "")
+    if ts not in channel.messages:
+        raise SlackError("thread_not_found")
+    thread = [m for m in channel.messages.values() if m["ts"] == ts or m.get("thread_ts") == ts]
+    return history_page(thread, args, newest_first=False, default_limit=1000, max_limit=1000)
+
+
+# -- users.* -----------------------------------------------------------------------------------
+
+
+def _users_info(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+    user = s.users.get(str(args.get("user") or ""))
+    if user is None:
+        raise SlackError("user_not_found")
+    return {"user": user}
+
+
+def _users_list(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+    return members_page(list(s.users.values()), args)
+
+
+# -- views.* -----------------------------------------------------------------------------------
+
+
+def _views_open(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+    trigger = str(args.get("trigger_id") or "")
+    if not trigger:
+        raise SlackError("invalid_arguments")
+    expires = s._triggers.pop(trigger, None)
+    if expires is None or s.clock() > expires:
+        raise SlackError("expired_trigger_id")
+    view = check_view(args.get("view"), "modal")
+    return {"view": s._save_view(f"V{next(s._ids):08d}", view)}
+
+
+def _views_update(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+    view_id = str(args.get("view_id") or "")
+    if not view_id:
+        raise SlackError("invalid_arguments")
+    view = check_view(args.get("view"), "modal")
+    current = s.views.get(view_id)
+    if current is None:
+        raise SlackError("not_found")
+    # Slack refuses an update made from an older copy of the view.
+    if args.get("hash") and args["hash"] != current["hash"]:
+        raise SlackError("hash_conflict")
+    return {"view": s._save_view(view_id, view)}
+
+
+def _views_publish(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+    user = s.users.get(str(args.get("user_id") or ""))
+    # Slack's documented answer for a user_id it will not publish to; a deactivated person has
+    # no Home tab to show it in.
+    if user is None or user["deleted"]:
+        raise SlackError("invalid_arguments", messages=("invalid `user_id`",))
+    view = check_view(args.get("view"), "home")
+    published = s._save_view(f"V{next(s._ids):08d}", view)
+    s.homes[user["id"]] = published
+    return {"view": published}
+
+
+# -- reactions.* -------------------------------------------------------------------------------
+
+
+def _reactions_add(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+    channel = known(s, args)
+    message = channel.messages.get(str(args.get("timestamp") or ""))
+    if message is None:
+        raise SlackError("message_not_found")
+    name = str(args.get("name") or "")
+    if not name:
+        raise SlackError("invalid_name")
+    reactions: set[str] = message.setdefault("_reactions", set())
+    if name in reactions:
+        raise SlackError("already_reacted")
+    reactions.add(name)
+    return {}
+
+
+METHODS: dict[str, Method] = {
+    "chat.postMessage": _post_message,
+    "chat.postEphemeral": _post_ephemeral,
+    "chat.update": _update,
+    "chat.delete": _delete,
+    "chat.getPermalink": _permalink,
+    "conversations.open": _conversations_open,
+    "conversations.join": _conversations_join,
+    "conversations.info": _conversations_info,
+    "conversations.history": _conversations_history,
+    "conversations.replies": _conversations_replies,
+    "users.info": _users_info,
+    "users.list": _users_list,
+    "views.open": _views_open,
+    "views.update": _views_update,
+    "views.publish": _views_publish,
+    "reactions.add": _reactions_add,
+}
