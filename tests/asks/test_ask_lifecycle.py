@@ -242,7 +242,8 @@ def test_an_ask_in_a_private_channel_stays_there_and_its_text_stays_private(
     bot: BotServer, slack: SlackStandIn, ask_cmd: Send, driver: SlackDriver
 ) -> None:
     slack.add_channel("C0ASKS", "asks")
-    slack.add_channel("G0TEAM", "team", is_private=True)
+    # Someone invited the bot (/invite @Reciprocity): a private channel cannot be joined.
+    slack.add_channel("G0TEAM", "team", is_private=True, bot_is_member=True)
     configure(bot, asks_channel_id="C0ASKS")
     driver.command(command="/offer", text="postgres", user_id="U0BOB", channel_id="C0GENERAL")
     reply_text(ask_cmd(QUESTION, channel="G0TEAM"))

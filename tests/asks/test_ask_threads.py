@@ -156,6 +156,8 @@ def test_a_channel_turned_private_is_not_quoted_at_send_time_nor_later(
         user_id="U0ALICE",
         channel_id="C0GENERAL",
     )
+    # The kudos is posted while #general is public: the bot joins it then.
+    slack.wait_for(lambda c: c.method == "chat.postMessage" and "gave kudos" in c.args["text"])
     with bot.runtime.sessions() as session:
         assert session.get_one(Channel, ("T0001", "C0GENERAL")).is_private is False
     # An admin makes #general private; our cache has not heard yet when the ask is sent.

@@ -182,12 +182,13 @@ def test_nothing_is_sent_to_a_deactivated_person_until_they_are_back(
     _dm(slack, "U0BOB", "Is that still right?")
 
 
-def test_a_dm_slack_refuses_as_user_disabled_fails_quietly(
+def test_a_dm_slack_refuses_to_someone_who_just_left_fails_quietly(
     bot: BotServer, slack: SlackStandIn, driver: SlackDriver
 ) -> None:
-    # Bob left a moment before the bot heard: Slack refuses the note telling him of a kudos.
+    # Bob left a moment before the bot heard: Slack has no DM to open with him any more, and
+    # refuses the note telling him of a kudos.
     configure(bot, reaction_emoji="raised_hands")
-    slack.fail_next("chat.postMessage", error="user_disabled")
+    slack.set_user_deleted("U0BOB")
     event = payloads.reaction_added_event(
         user="U0ALICE",
         reaction="raised_hands",
@@ -202,7 +203,7 @@ def test_a_dm_slack_refuses_as_user_disabled_fails_quietly(
     with bot.runtime.sessions() as session:
         rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
     notes = [r for r in rows if ":note:" in r.dedupe_key]
-    assert [(r.status, r.last_error) for r in notes] == [("failed", "user_disabled")]
+    assert [(r.status, r.last_error) for r in notes] == [("failed", "channel_not_found")]
     # Nobody is told about it, and nothing is tried again.
     assert [r.dedupe_key for r in rows if r.dedupe_key.startswith("notice:")] == []
     assert [r.dedupe_key for r in rows if r.status == "pending"] == []

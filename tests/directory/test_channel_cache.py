@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from app.directory.service import CHANNEL_TTL, channel_is_stale, get_channel, set_privacy
 from app.directory.slack_lookup import SlackLookup
 from app.sandbox.slack_api import SlackStandIn
@@ -14,6 +16,12 @@ from tests.directory.conftest import START, TEAM
 
 CHANNEL = "C0GENERAL"
 SECOND = timedelta(seconds=1)
+
+
+@pytest.fixture(autouse=True)
+def invited(slack: SlackStandIn) -> None:
+    """Someone invited the bot to #general, so the facts start with it a member."""
+    slack.set_bot_member(CHANNEL, True)
 
 
 def look(lookup: SlackLookup, sessions: SessionFactory, at: timedelta) -> Channel | None:

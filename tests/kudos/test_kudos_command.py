@@ -143,7 +143,7 @@ def test_in_a_private_channel_without_the_bot_the_giver_is_told_and_nothing_is_l
     )[0]
     assert "see the post" not in str(note.args)
     failed = [c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == "G0SECRET"]
-    assert [c.response["error"] for c in failed] == ["not_in_channel"]
+    assert [c.response["error"] for c in failed] == ["channel_not_found"]
 
 
 def test_kudos_in_a_dm_are_private_and_not_posted_there(
