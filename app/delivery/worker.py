@@ -331,7 +331,9 @@ class DeliveryWorker:
         wait = self._pace(row)
         if wait > 0:
             row.status = "pending"
-            row.next_attempt_at = now + timedelta(seconds=wait)
+            # Never less than a millisecond: a wait the clock cannot tell from none would leave
+            # the row due at once, to be claimed and put off again in a loop.
+            row.next_attempt_at = now + timedelta(seconds=max(wait, 0.001))
             return None
         row.status = "sending"
         row.claimed_by = self.id
