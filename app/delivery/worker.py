@@ -451,18 +451,20 @@ class DeliveryWorker:
         return ceiling / 2 + self._rng.uniform(0, ceiling / 2)
 
     def _fail(self, session: Session, row: OutboxMessage, error: str, now: datetime) -> None:
+        # A post that may be on Slack all the same keeps its mark: it may not be missing.
+        unsure = _unsure(row)
         row.status = "failed"
         row.finished_at = now
-        row.last_error = error
+        row.last_error = UNSURE + error if unsure else error
         row.claimed_by = None
         row.lease_expires_at = None
         with self.stats.lock:
             self.stats.failed += 1
-        log.warning("outbox row %d (%s) failed for good: %s", row.id, row.method, error)
+        log.warning("outbox row %d (%s) failed for good: %s", row.id, row.method, row.last_error)
         notice = row.on_failure
         if not notice or row.dedupe_key.startswith("notice:"):
             return
-        text = failure_text(str(notice.get("what", "your message")), error)
+        text = failure_text(str(notice.get("what", "your message")), error, unsure=unsure)
         key = f"notice:{row.dedupe_key}"
         if notice.get("response_url"):
             outbox.queue(

@@ -404,6 +404,31 @@ def test_an_update_answered_fatal_error_is_retried_without_a_lookup(
     assert slack.channels["C0GENERAL"].messages[parent]["text"] == "v1"
 
 
+def test_a_person_told_of_a_post_that_may_have_gone_through_is_asked_to_look_first(
+    runtime: Runtime, slack: SlackStandIn, make_worker: WorkerFactory
+) -> None:
+    slack.set_bot_member("C0GENERAL", True)
+    slack.fail_next("chat.postMessage", times=2, status=500)
+    response_url = slack.new_response_url()
+    with transaction(runtime.sessions) as session:
+        outbox.queue(
+            session,
+            team_id=TEAM,
+            method="chat.postMessage",
+            args={"channel": "C0GENERAL", "text": "ty"},
+            dedupe_key="kudos:3:post",
+            now=runtime.clock.now(),
+            notice=outbox.Notice("U0ALICE", "your kudos for bob", response_url),
+        )
+    _deliver(runtime, make_worker, replace(FAST, answered_wait_seconds=0.05, max_attempts=2))
+    row = outbox_row(runtime, "kudos:3:post")
+    # Slack may have it: the row says so, and the person is not told to simply try again.
+    assert (row.status, row.last_error) == ("failed", UNSURE + "chat.postMessage: HTTP 500")
+    (told,) = slack.calls_to("response_url")
+    assert told.args["text"].startswith(":warning: I'm not sure I delivered your kudos for bob")
+    assert "Look for it before you try again" in told.args["text"]
+
+
 # -- rate limits in an HTTP 200 body --------------------------------------------------------------
 
 
