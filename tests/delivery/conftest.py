@@ -1,4 +1,5 @@
-"""Fixtures for delivery tests: a runtime on a fresh database, its workspace, a worker factory."""
+"""Fixtures for delivery tests: a runtime on a fresh database, its workspace, a worker factory,
+and a started worker on manual time."""
 
 from __future__ import annotations
 
@@ -85,7 +86,6 @@ class ManualTime:
         self.runtime = runtime
         self.worker = worker
         self.clock = clock
-        self.start = clock.now()
 
     def now(self) -> datetime:
         """The worker's present instant."""
