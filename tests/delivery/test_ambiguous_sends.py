@@ -40,6 +40,12 @@ HANG = 1.5
 PATIENT = replace(FAST, unsure_wait_seconds=HANG + 0.5)
 
 
+@pytest.fixture(autouse=True)
+def member_of_general(slack: SlackStandIn) -> None:
+    """The bot is in #general: lookups read its history, which Slack shows only to members."""
+    slack.set_bot_member("C0GENERAL", True)
+
+
 @pytest.fixture
 def impatient(runtime: Runtime, slack: SlackStandIn) -> Runtime:
     """`runtime` with a Web API client that gives up after half a second."""
@@ -297,7 +303,6 @@ def test_a_post_that_took_effect_before_an_answered_failure_appears_once(
     manual: ManualTime, slack: SlackStandIn, failure: dict[str, Any]
 ) -> None:
     runtime = manual.runtime
-    slack.set_bot_member("C0GENERAL", True)  # the lookup reads the channel's history
     slack.fail_next("chat.postMessage", after_effect=True, **failure)
     _queue(runtime, "kudos:1:post", "chat.postMessage", {"channel": "C0GENERAL", "text": "ty"})
     # The DM note that links to the post waits for it, then links the post that was found.
@@ -331,7 +336,6 @@ def test_after_two_answered_server_errors_the_post_goes_out_within_seconds(
     manual: ManualTime, slack: SlackStandIn
 ) -> None:
     runtime = manual.runtime
-    slack.set_bot_member("C0GENERAL", True)
     slack.fail_next("chat.postMessage", times=2, status=500)
     _queue(runtime, "kudos:2:post", "chat.postMessage", {"channel": "C0GENERAL", "text": "ty"})
     queued = manual.now()
@@ -407,7 +411,6 @@ def test_an_update_answered_fatal_error_is_retried_without_a_lookup(
 def test_a_person_told_of_a_post_that_may_have_gone_through_is_asked_to_look_first(
     runtime: Runtime, slack: SlackStandIn, make_worker: WorkerFactory
 ) -> None:
-    slack.set_bot_member("C0GENERAL", True)
     slack.fail_next("chat.postMessage", times=2, status=500)
     response_url = slack.new_response_url()
     with transaction(runtime.sessions) as session:
@@ -499,7 +502,6 @@ def test_posts_queued_after_an_unsure_one_are_not_held_back_by_its_lookup(
     manual: ManualTime, slack: SlackStandIn
 ) -> None:
     runtime = manual.runtime
-    slack.set_bot_member("C0GENERAL", True)
     slack.fail_next("chat.postMessage", status=500, after_effect=True)
     slack.fail_next("conversations.history", status=429, retry_after=30)
     _queue(runtime, "first", "chat.postMessage", {"channel": "C0GENERAL", "text": "first"})

@@ -150,6 +150,7 @@ def test_after_a_429_the_retry_waits_retry_after_and_delivers_once(
 def test_two_server_errors_then_success_deliver_once(
     runtime: Runtime, slack: SlackStandIn, make_worker: WorkerFactory
 ) -> None:
+    slack.set_bot_member("C0GENERAL", True)  # lookups read its history
     slack.fail_next("chat.postMessage", times=2, status=500)
     # A 5xx may hide a post: each retry waits a moment, then looks before posting.
     make_worker(replace(FAST, answered_wait_seconds=0.1)).start()
