@@ -19,7 +19,19 @@ _FALLBACK = (
 )
 
 
-def failure_text(what: str, error: str) -> str:
-    """Return the one-paragraph explanation for a person that `what` failed with Slack's `error`."""
+_UNSURE = (
+    ":warning: I'm not sure I delivered {what}: Slack kept failing ({error}) and I couldn't "
+    "check whether it went through. Look for it before you try again."
+)
+
+
+def failure_text(what: str, error: str, *, unsure: bool = False) -> str:
+    """Return the one-paragraph explanation for a person that `what` failed with Slack's `error`.
+
+    `unsure`: Slack may have posted it all the same (its last answers were 5xx, `fatal_error` or
+    timeouts), so the person is asked to look before trying again, which could post it twice.
+    """
+    if unsure:
+        return _UNSURE.format(what=what, error=error)
     advice = _ADVICE.get(error, _FALLBACK.format(error=error))
     return f":warning: I couldn't deliver {what}. {advice}"

@@ -1,7 +1,9 @@
 """Slack's per-channel and per-method limits, kept in this process.
 
 `chat.postMessage` allows about one message a second per channel with short bursts: a token bucket
-per channel. A 429 names how long to wait for that method in that workspace: a cooldown.
+per channel. A 429 names how long to wait for that method in that workspace: a cooldown. A slot
+spent on a call that never went out (a post that a lookup found already on Slack) is given back,
+so the lookup does not hold back the channel's next posts.
 """
 
 from __future__ import annotations
@@ -46,12 +48,25 @@ class Pacer:
             bucket = self._buckets.get((team_id, pace_key))
             if bucket is None:
                 bucket = self._buckets[(team_id, pace_key)] = _Bucket(float(self.burst), now)
-            bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * self.rate)
-            bucket.updated = now
+            self._refill(bucket, now)
             if bucket.tokens >= 1.0:
                 bucket.tokens -= 1.0
                 return 0.0
             return (1.0 - bucket.tokens) / self.rate
+
+    def give_back(self, team_id: str, pace_key: str | None) -> None:
+        """Return the slot `wait_for` spent for a call that was not made after all."""
+        if pace_key is None:
+            return
+        with self._lock:
+            bucket = self._buckets.get((team_id, pace_key))
+            if bucket is not None:
+                self._refill(bucket, self._now())
+                bucket.tokens = min(self.burst, bucket.tokens + 1.0)
+
+    def _refill(self, bucket: _Bucket, now: float) -> None:
+        bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * self.rate)
+        bucket.updated = now
 
     def cool_down(self, team_id: str, method: str, seconds: float) -> None:
         """Hold every call of `method` in `team_id` for `seconds` (Slack's Retry-After)."""

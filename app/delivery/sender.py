@@ -2,7 +2,8 @@
 
 Posts (`chat.postMessage` and `dm`) carry Slack message metadata naming their outbox row, so when
 an earlier attempt ended without telling us whether Slack posted (a timeout, a dropped connection,
-a 5xx), the next attempt can look for the message on Slack before posting it again.
+a 5xx, `fatal_error` or `internal_error`), the next attempt can look for the message on Slack
+before posting it again.
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ PAGE_SIZE = 200
 MAX_PAGES = 5
 # The outbox methods that post a message, and so carry the metadata tag and may be looked for.
 POSTS = ("chat.postMessage", "dm")
+# How a Web API call can fail; `send` turns each into an `Outcome`.
+SLACK_ERRORS = (RateLimited, TransientError, SlackApiError)
+# The methods a lookup calls: their rate limits hold back the lookup, not the channel's posts.
+LOOKUP_METHODS = ("conversations.open", "conversations.history", "conversations.replies")
 # Failures that can only have happened before the request left us: Slack did nothing.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
@@ -44,8 +49,12 @@ _warned_lock = threading.Lock()
 class Outcome:
     """How a call ended: sent (with channel and ts), or an error and whether to retry.
 
-    `unsure` marks a failure after which Slack may have posted the message all the same (a timeout,
-    a broken connection, a 5xx): the next attempt must look for it before posting again.
+    `unsure` marks a failure after which Slack may have posted the message all the same (a 5xx,
+    `fatal_error`, a timeout, a broken connection): the next attempt must look for it before
+    posting again. `in_flight` says Slack may still be carrying that call out (it timed out or was
+    cut off, so Slack never said it was done): the lookup then waits longer. `called` is False when
+    the call the row owes was never made (a lookup found the post, or failed): the channel's pace
+    is not spent. `limited` names the method Slack rate-limited, with `retry_after`.
     """
 
     ok: bool
@@ -55,7 +64,10 @@ class Outcome:
     permanent: bool = False
     auth_failed: bool = False
     retry_after: float | None = None
+    limited: str | None = None
     unsure: bool = False
+    in_flight: bool = False
+    called: bool = True
 
     @classmethod
     def permanent_failure(cls, error: str) -> Outcome:
@@ -89,42 +101,38 @@ def send(
         join = bool(args.get(JOIN_FIRST))
         if join:
             args = {key: value for key, value in args.items() if key != JOIN_FIRST}
+        if method in POSTS:
+            post = _tagged({key: value for key, value in args.items() if key != "user"}, dedupe_key)
+            if method == "dm":
+                # Posting to a user id lands in the app's DM with that person.
+                post["channel"] = args["user"]
+            elif join and joins is not None:
+                joins.ensure(team_id, token, str(post.get("channel") or ""))
+            args = post
+            if look_since is not None and dedupe_key is not None and _is_ours(args, dedupe_key):
+                found = _find_posted(api, token, args, dedupe_key, look_since, team_id)
+                if found is not None:
+                    return found
+    except SLACK_ERRORS as exc:
+        # Nothing was posted by this attempt; a lookup that failed must be tried again, never
+        # replaced by a blind post, and the earlier attempt is no nearer to being settled.
+        return replace(_failed(exc), unsure=unsure_before, in_flight=False, called=False)
+    try:
         if method == "response_url":
             # Ephemeral: Slack keeps no history to look in, so these stay at-least-once.
             api.post_response_url(str(args["url"]), args["payload"])
             return Outcome(ok=True)
         if method not in POSTS:
-            # chat.update and views.publish are idempotent; chat.postEphemeral leaves no history
-            # to look in, so it stays at-least-once.
+            # chat.update and views.publish are idempotent, so a retry is enough;
+            # chat.postEphemeral leaves no history to look in, so it stays at-least-once.
             return _answered(api.call(method, token, args))
-        post = _tagged({key: value for key, value in args.items() if key != "user"}, dedupe_key)
-        if method == "dm":
-            # Posting to a user id lands in the app's DM with that person.
-            post["channel"] = args["user"]
-        elif join and joins is not None:
-            joins.ensure(team_id, token, str(post.get("channel") or ""))
-        if look_since is not None and dedupe_key is not None and _is_ours(post, dedupe_key):
-            found = _find_posted(api, token, post, dedupe_key, look_since, team_id)
-            if found is not None:
-                return found
-    except RateLimited as exc:
-        return Outcome(
-            ok=False, error="ratelimited", retry_after=exc.retry_after, unsure=unsure_before
-        )
-    except TransientError as exc:
-        # A lookup that failed must be tried again, never replaced by a blind post.
-        return Outcome(ok=False, error=str(exc), unsure=unsure_before)
-    except SlackApiError as exc:
-        return replace(_refused(exc), unsure=unsure_before)
-    # No lookup, or one that found nothing: only this call can have posted the message now.
-    try:
-        return _answered(api.call("chat.postMessage", token, post))
-    except RateLimited as exc:
-        return Outcome(ok=False, error="ratelimited", retry_after=exc.retry_after)
-    except TransientError as exc:
-        return Outcome(ok=False, error=str(exc), unsure=_may_have_acted(exc))
-    except SlackApiError as exc:
-        return _refused(exc)
+        # No lookup, or one that found nothing: only this call can have posted the message now.
+        return _answered(api.call("chat.postMessage", token, args))
+    except SLACK_ERRORS as exc:
+        failed = _failed(exc)
+        if method in POSTS and isinstance(exc, TransientError) and _may_have_acted(exc):
+            return replace(failed, unsure=True, in_flight=not exc.answered)
+        return failed
 
 
 def slack_ts(moment: datetime) -> str:
@@ -186,7 +194,7 @@ def _find_posted(
             page = api.call(method, token, query)
             for message in page.get("messages") or []:
                 if _tag_of(message) == dedupe_key:
-                    return Outcome(ok=True, channel=channel, ts=str(message["ts"]))
+                    return Outcome(ok=True, channel=channel, ts=str(message["ts"]), called=False)
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not page.get("has_more") or not cursor:
                 return None
@@ -229,7 +237,14 @@ def _may_have_acted(exc: TransientError) -> bool:
     return not isinstance(exc.__cause__, _NOT_SENT)
 
 
-def _refused(exc: SlackApiError) -> Outcome:
+def _failed(exc: RateLimited | TransientError | SlackApiError) -> Outcome:
+    """Return how a call that raised one of Slack's errors ended."""
+    if isinstance(exc, RateLimited):
+        return Outcome(
+            ok=False, error="ratelimited", retry_after=exc.retry_after, limited=exc.method
+        )
+    if isinstance(exc, TransientError):
+        return Outcome(ok=False, error=str(exc))
     if exc.error in AUTH_ERRORS:
         return Outcome(ok=False, error=exc.error, auth_failed=True)
     return Outcome(ok=False, error=exc.error, permanent=exc.permanent)

@@ -4,9 +4,11 @@ Claims are leases: a row is `sending` with an expiry, so a worker that dies mid-
 another worker takes up once the lease runs out. On PostgreSQL claims use `FOR UPDATE SKIP LOCKED`,
 so any number of replicas share one queue; SQLite serves one process.
 
-A post whose attempt ended without Slack saying whether it posted (a timeout, a 5xx, a worker that
-died mid-call) is marked unsure in `last_error`; its next attempt waits for Slack to finish, then
-looks for the post by its metadata tag and records the one it finds instead of posting again.
+A post whose attempt ended without Slack saying whether it posted (a 5xx, `fatal_error`, a
+timeout, a worker that died mid-call) is marked unsure in `last_error`; its next attempt looks for
+the post by its metadata tag and records the one it finds instead of posting again. It looks after
+a moment when Slack answered (it is done with the call), after `unsure_wait_seconds` when Slack may
+still be carrying the call out. A row waiting for its lookup holds back only its own followers.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from app.delivery.advice import failure_text
 from app.delivery.joins import ChannelJoins
 from app.delivery.pacing import Pacer
 from app.delivery.privacy import PrivacyCheck
-from app.delivery.sender import POSTS, UNSURE, Outcome, send
+from app.delivery.sender import LOOKUP_METHODS, POSTS, UNSURE, Outcome, send
 from app.delivery.tokens import TokenSource
 from app.events import prune_processed
 from app.home import refresh as home
@@ -62,9 +64,13 @@ class WorkerConfig:
     poll_seconds: float = 1.0
     max_attempts: int = 8
     max_backoff_seconds: float = 300.0
-    # After a post that may have gone through unseen (a timeout, a 5xx), wait this long before
-    # looking for it on Slack: a request Slack is still working on would not be found yet.
+    # After a post that may have gone through unseen and that Slack may still be working on (a
+    # timeout, a connection cut mid-call, a worker that died mid-call), wait this long before
+    # looking for it on Slack: a request Slack is still carrying out would not be found yet.
     unsure_wait_seconds: float = 30.0
+    # After one Slack answered with a failure that may hide a post (a 5xx, `fatal_error`), it is
+    # done with the request: look after this long (or the backoff, if longer).
+    answered_wait_seconds: float = 2.0
     keep_sent_days: int = 7
     keep_failed_days: int = 30
     prune_every_seconds: float = 3600.0
@@ -215,7 +221,7 @@ class DeliveryWorker:
             token = self.tokens.bot_token(row.team_id)
             if token is None:
                 # The workspace is gone until someone reinstalls; its rows wait for that.
-                outcome = Outcome(ok=False, error="no_token", auth_failed=True)
+                outcome = Outcome(ok=False, error="no_token", auth_failed=True, called=False)
             else:
                 outcome = send(
                     self.runtime.slack,
@@ -237,6 +243,7 @@ class DeliveryWorker:
                 error=f"database: {type(exc).__name__}",
                 # A row that may already be on Slack stays so until a lookup settles it.
                 unsure=row.look_since is not None and row.method in POSTS,
+                called=False,
             )
         except Exception as exc:  # a bug in a payload must not wedge the row
             log.exception("delivery of outbox row %d raised", row.id)
@@ -311,7 +318,7 @@ class DeliveryWorker:
             elif before.status != "sent" or self._earlier_follower_unsent(session, row):
                 # Followers of one message go out in the order they were queued: two edits of
                 # an ask's message must not overtake each other.
-                row.next_attempt_at = now + timedelta(seconds=0.2 if before.status == "sent" else 1)
+                row.next_attempt_at = _follow_at(before, now)
                 return None
             else:
                 domain = session.scalar(
@@ -324,10 +331,12 @@ class DeliveryWorker:
                 self._fail(session, row, f"no renderer {args[outbox.RENDER]!r}", now)
                 return None
             args = render(session, row.team_id, args, now)
-        wait = self.pacer.wait_for(row.team_id, _api_method(row.method), row.pace_key)
+        wait = self._pace(row)
         if wait > 0:
             row.status = "pending"
-            row.next_attempt_at = now + timedelta(seconds=wait)
+            # Never less than a millisecond: a wait the clock cannot tell from none would leave
+            # the row due at once, to be claimed and put off again in a loop.
+            row.next_attempt_at = now + timedelta(seconds=max(wait, 0.001))
             return None
         row.status = "sending"
         row.claimed_by = self.id
@@ -335,6 +344,16 @@ class DeliveryWorker:
         row.attempts += 1
         look_since = row.created_at if _unsure(row) else None
         return _Claimed(row.id, row.team_id, row.method, args, row.dedupe_key, look_since)
+
+    def _pace(self, row: OutboxMessage) -> float:
+        """Return 0 and spend `row`'s slot if its call may go now, else the seconds to wait."""
+        if row.method in POSTS and _unsure(row):
+            # Its lookup comes first: a lookup method Slack rate-limited holds back the rows
+            # that must look, not the channel's other posts.
+            held = max(self.pacer.wait_for(row.team_id, method, None) for method in LOOKUP_METHODS)
+            if held > 0:
+                return held
+        return self.pacer.wait_for(row.team_id, _api_method(row.method), row.pace_key)
 
     def _earlier_follower_unsent(self, session: Session, row: OutboxMessage) -> bool:
         earlier = session.scalar(
@@ -377,6 +396,10 @@ class DeliveryWorker:
     ) -> None:
         row.claimed_by = None
         row.lease_expires_at = None
+        if not outcome.called:
+            # This attempt posted nothing (a lookup found the post, or failed): the slot it took
+            # goes to the channel's next post.
+            self.pacer.give_back(row.team_id, row.pace_key)
         if outcome.ok:
             row.status = "sent"
             row.finished_at = now
@@ -390,7 +413,8 @@ class DeliveryWorker:
         # The mark survives until a send settles it: the next attempt looks before it posts.
         row.last_error = UNSURE + (outcome.error or "") if outcome.unsure else outcome.error
         if outcome.retry_after is not None:
-            self.pacer.cool_down(row.team_id, _api_method(row.method), outcome.retry_after)
+            limited = outcome.limited or _api_method(row.method)
+            self.pacer.cool_down(row.team_id, limited, outcome.retry_after)
             row.attempts -= 1  # Slack asked us to wait; that is not a failed try.
             self._retry_at(row, now + timedelta(seconds=outcome.retry_after))
         elif outcome.auth_failed:
@@ -405,10 +429,7 @@ class DeliveryWorker:
         elif outcome.permanent or row.attempts >= self.config.max_attempts:
             self._fail(session, row, outcome.error or "unknown error", now)
         else:
-            delay = self._backoff(row.attempts)
-            if outcome.unsure:
-                delay = max(delay, self.config.unsure_wait_seconds)
-            self._retry_at(row, now + timedelta(seconds=delay))
+            self._retry_at(row, now + timedelta(seconds=self._retry_delay(row, outcome)))
 
     def _retry_at(self, row: OutboxMessage, when: datetime) -> None:
         row.status = "pending"
@@ -416,24 +437,37 @@ class DeliveryWorker:
         with self.stats.lock:
             self.stats.retried += 1
 
+    def _retry_delay(self, row: OutboxMessage, outcome: Outcome) -> float:
+        """Return the seconds until `row` is tried again after the failed `outcome`."""
+        delay = self._backoff(row.attempts)
+        if not outcome.unsure:
+            return delay
+        if outcome.in_flight:
+            # Slack may still be carrying the post out: a lookup now would not find it yet.
+            return max(delay, self.config.unsure_wait_seconds)
+        # Slack answered, so it is done with the call: a post it made shows within moments.
+        return max(delay, self.config.answered_wait_seconds)
+
     def _backoff(self, attempts: int) -> float:
         # Exponential with full jitter: retries from many rows spread out instead of stampeding.
         ceiling = min(self.config.max_backoff_seconds, 2.0**attempts)
         return ceiling / 2 + self._rng.uniform(0, ceiling / 2)
 
     def _fail(self, session: Session, row: OutboxMessage, error: str, now: datetime) -> None:
+        # A post that may be on Slack all the same keeps its mark: it may not be missing.
+        unsure = _unsure(row)
         row.status = "failed"
         row.finished_at = now
-        row.last_error = error
+        row.last_error = UNSURE + error if unsure else error
         row.claimed_by = None
         row.lease_expires_at = None
         with self.stats.lock:
             self.stats.failed += 1
-        log.warning("outbox row %d (%s) failed for good: %s", row.id, row.method, error)
+        log.warning("outbox row %d (%s) failed for good: %s", row.id, row.method, row.last_error)
         notice = row.on_failure
         if not notice or row.dedupe_key.startswith("notice:"):
             return
-        text = failure_text(str(notice.get("what", "your message")), error)
+        text = failure_text(str(notice.get("what", "your message")), error, unsure=unsure)
         key = f"notice:{row.dedupe_key}"
         if notice.get("response_url"):
             outbox.queue(
@@ -509,6 +543,14 @@ def prune(session: Session, now: datetime, config: WorkerConfig) -> int:
 def _unsure(row: OutboxMessage) -> bool:
     """Whether Slack may already have the message `row` owes, from an attempt that did not say."""
     return (row.last_error or "").startswith(UNSURE)
+
+
+def _follow_at(before: OutboxMessage, now: datetime) -> datetime:
+    """When to look again at a follower of `before`, which must go out first."""
+    if before.status == "pending" and before.next_attempt_at > now:
+        # Nothing can change before `before`'s own next attempt (a lookup's wait, a backoff).
+        return before.next_attempt_at
+    return now + timedelta(seconds=0.2 if before.status == "sent" else 1)
 
 
 def _api_method(method: str) -> str:

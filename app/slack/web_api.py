@@ -42,6 +42,12 @@ PERMANENT_ERRORS = frozenset(
         "user_disabled",
     }
 )
+# Slack answers these with HTTP 200 and ok=false, and documents that some aspect of the call may
+# have succeeded all the same: like a 5xx, they are transient, and a post may exist.
+AMBIGUOUS_ERRORS = frozenset({"fatal_error", "internal_error"})
+# "Too many calls" in an HTTP 200 body: `ratelimited`, or `rate_limited` as Slack's OpenAPI
+# reference spells it for chat.postMessage. Treated like a 429.
+RATE_LIMIT_ERRORS = frozenset({"ratelimited", "rate_limited"})
 # The workspace itself can no longer be reached with this token.
 AUTH_ERRORS = frozenset(
     {
@@ -71,7 +77,8 @@ class SlackApiError(Exception):
 
 
 class RateLimited(Exception):
-    """Slack answered 429; wait `retry_after` seconds before calling this method again."""
+    """Slack answered 429 (or `ratelimited` in an HTTP 200 body); wait `retry_after` seconds
+    before calling this method again."""
 
     def __init__(self, method: str, retry_after: float) -> None:
         super().__init__(f"{method}: ratelimited, retry after {retry_after:g}s")
@@ -80,15 +87,19 @@ class RateLimited(Exception):
 
 
 class TransientError(Exception):
-    """A 5xx, a timeout or a broken connection: the call may or may not have happened; retry.
+    """A 5xx, `fatal_error`, a timeout or a broken connection: the call may or may not have
+    happened; retry.
 
-    `reason` is one of "http_5xx", "timeout", "transport" or "bad_response" (a body that is not
-    Slack's JSON), for the metrics.
+    `reason` is one of "http_5xx", "timeout", "transport", "bad_response" (a body that is not
+    Slack's JSON) or an `AMBIGUOUS_ERRORS` code, for the metrics. `answered` says Slack finished
+    with the request and answered (a 5xx, `fatal_error`): whatever it did is done. Otherwise (a
+    timeout, a connection cut mid-call) Slack may still be carrying the call out.
     """
 
-    def __init__(self, message: str, reason: str = "transport") -> None:
+    def __init__(self, message: str, reason: str = "transport", *, answered: bool = False) -> None:
         super().__init__(message)
         self.reason = reason
+        self.answered = answered
 
 
 class WebApi:
@@ -145,7 +156,7 @@ class WebApi:
         )
         body = _json(method, response)
         if not body.get("ok"):
-            raise SlackApiError(method, str(body.get("error", "unknown_error")), body)
+            raise _refusal(method, body, response)
         return body
 
     def post_response_url(self, url: str, payload: Mapping[str, Any]) -> None:
@@ -158,7 +169,7 @@ class WebApi:
             raise SlackApiError("response_url", "used_up")
         body = _json("response_url", response) if response.content.strip().startswith(b"{") else {}
         if body and not body.get("ok", True):
-            raise SlackApiError("response_url", str(body.get("error", "unknown_error")), body)
+            raise _refusal("response_url", body, response)
         return body
 
     def close(self) -> None:
@@ -194,8 +205,21 @@ class WebApi:
         if response.status_code == 429:
             raise RateLimited(method, _retry_after(response.headers.get("Retry-After")))
         if response.status_code >= 500:
-            raise TransientError(f"{method}: HTTP {response.status_code}", "http_5xx")
+            raise TransientError(
+                f"{method}: HTTP {response.status_code}", "http_5xx", answered=True
+            )
         return response
+
+
+def _refusal(method: str, body: Mapping[str, Any], response: httpx.Response) -> Exception:
+    """Return the exception for Slack's `ok: false` answer `body`: the one place that sorts
+    Slack's error codes into rate limits, ambiguous failures and refusals."""
+    error = str(body.get("error", "unknown_error"))
+    if error in RATE_LIMIT_ERRORS:
+        return RateLimited(method, _retry_after(response.headers.get("Retry-After")))
+    if error in AMBIGUOUS_ERRORS:
+        return TransientError(f"{method}: {error}", error, answered=True)
+    return SlackApiError(method, error, body)
 
 
 def _form_value(value: Any) -> str:
@@ -214,10 +238,12 @@ def _json(method: str, response: httpx.Response) -> dict[str, Any]:
         body = response.json()
     except ValueError:
         raise TransientError(
-            f"{method}: HTTP {response.status_code} with a non-JSON body", "bad_response"
+            f"{method}: HTTP {response.status_code} with a non-JSON body",
+            "bad_response",
+            answered=True,
         ) from None
     if not isinstance(body, dict):
-        raise TransientError(f"{method}: unexpected body", "bad_response")
+        raise TransientError(f"{method}: unexpected body", "bad_response", answered=True)
     return body
 
 

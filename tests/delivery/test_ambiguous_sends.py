@@ -1,12 +1,16 @@
-"""Posts whose first try ended without an answer (a timeout, a 5xx) are delivered exactly once.
+"""Posts whose try ended without a clear answer (a timeout, a 5xx, `fatal_error`) are delivered
+exactly once.
 
-The stand-in, like Slack, still posts a message whose caller gave up waiting. The worker tags each
-post with its outbox row's key as message metadata and, after an unsure attempt, looks on Slack for
-that tag before posting again.
+The stand-in, like Slack, still posts a message whose caller gave up waiting, and can post one and
+then answer a failure (`fail_next(..., after_effect=True)`). The worker tags each post with its
+outbox row's key as message metadata and, after an unsure attempt, looks on Slack for that tag
+before posting again: within seconds when Slack answered, after a longer wait when it may still be
+carrying the call out. Tests on `manual` time assert the instants the worker scheduled.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -14,24 +18,32 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select
 
 from app.delivery import outbox, sender
-from app.delivery.sender import OUTBOX_EVENT
+from app.delivery.sender import OUTBOX_EVENT, UNSURE
 from app.delivery.worker import WorkerConfig
+from app.permalinks import permalink
 from app.runtime import Runtime
 from app.sandbox.slack_api import SlackStandIn
-from app.slack.web_api import WebApi
+from app.slack.web_api import RateLimited, TransientError, WebApi
 from app.store.db import transaction
 from app.store.models import OutboxMessage
 from tests.conftest import BOT_TOKEN
-from tests.delivery.conftest import FAST, TEAM, WorkerFactory, outbox_row
+from tests.delivery.conftest import FAST, REAL, TEAM, ManualTime, WorkerFactory, outbox_row
 
 CLIENT_TIMEOUT = 0.5
 HANG = 1.5
 # Long enough for the hung call to have posted by the time the worker looks.
 PATIENT = replace(FAST, unsure_wait_seconds=HANG + 0.5)
+
+
+@pytest.fixture(autouse=True)
+def member_of_general(slack: SlackStandIn) -> None:
+    """The bot is in #general: lookups read its history, which Slack shows only to members."""
+    slack.set_bot_member("C0GENERAL", True)
 
 
 @pytest.fixture
@@ -42,7 +54,13 @@ def impatient(runtime: Runtime, slack: SlackStandIn) -> Runtime:
     return runtime
 
 
-def _queue(runtime: Runtime, key: str, method: outbox.Method, args: dict[str, Any]) -> None:
+def _queue(
+    runtime: Runtime,
+    key: str,
+    method: outbox.Method,
+    args: dict[str, Any],
+    after_key: str | None = None,
+) -> None:
     with transaction(runtime.sessions) as session:
         outbox.queue(
             session,
@@ -51,6 +69,7 @@ def _queue(runtime: Runtime, key: str, method: outbox.Method, args: dict[str, An
             args=args,
             dedupe_key=key,
             now=runtime.clock.now(),
+            after_key=after_key,
         )
 
 
@@ -115,7 +134,7 @@ def test_a_server_error_that_posted_nothing_is_posted_once_after_looking(
 ) -> None:
     slack.fail_next("chat.postMessage", status=500)
     _queue(runtime, "ask:7:post", "chat.postMessage", {"channel": "C0GENERAL", "text": "help?"})
-    _deliver(runtime, make_worker, replace(FAST, unsure_wait_seconds=0.1))
+    _deliver(runtime, make_worker, replace(FAST, answered_wait_seconds=0.1))
     assert [c.status for c in slack.calls_to("chat.postMessage")] == [500, 200]
     (looked,) = slack.calls_to("conversations.history")
     assert looked.args["include_all_metadata"] == "true"
@@ -158,7 +177,8 @@ def test_a_lookup_that_fails_is_retried_and_never_replaced_by_a_blind_post(
     slack.hang_next("chat.postMessage", seconds=HANG)
     slack.fail_next("conversations.history", times=2, status=503)
     _queue(impatient, "digest:1", "chat.postMessage", {"channel": "C0GENERAL", "text": "week"})
-    _deliver(impatient, make_worker, replace(PATIENT, max_backoff_seconds=0.1))
+    # The failed lookups were answered: they are tried again after the (short) backoff.
+    _deliver(impatient, make_worker, replace(PATIENT, answered_wait_seconds=0.1))
     assert [c.status for c in slack.calls_to("conversations.history")] == [503, 503, 200]
     assert len(slack.calls_to("chat.postMessage")) == 1
     assert len(slack.posted_messages("C0GENERAL")) == 1
@@ -241,7 +261,7 @@ def test_a_post_still_in_flight_when_its_lease_ran_out_is_not_repeated(
 
 
 def test_an_ephemeral_message_is_not_looked_for(
-    impatient: Runtime, slack: SlackStandIn, make_worker: WorkerFactory
+    impatient: Runtime, manual: ManualTime, slack: SlackStandIn
 ) -> None:
     # Slack keeps no history of ephemeral messages: these stay at-least-once.
     slack.hang_next("chat.postEphemeral", seconds=HANG)
@@ -251,8 +271,261 @@ def test_an_ephemeral_message_is_not_looked_for(
         "chat.postEphemeral",
         {"channel": "C0GENERAL", "user": "U0ALICE", "text": "psst"},
     )
-    started = time.monotonic()
-    _deliver(impatient, make_worker)
-    assert time.monotonic() - started < PATIENT.unsure_wait_seconds
+    manual.settle()
+    row = outbox_row(impatient, "psst")
+    # Not unsure, so no long wait: the plain backoff (at most 2 s after one try).
+    assert not (row.last_error or "").startswith(UNSURE)
+    assert row.next_attempt_at - manual.now() <= timedelta(seconds=2)
+    assert manual.until_sent("psst").attempts == 2
     assert slack.calls_to("conversations.history") == []
-    assert outbox_row(impatient, "psst").status == "sent"
+
+
+# -- answered failures: Slack finished the call, and may have posted ----------------------------
+
+ANSWERED_FAILURES = [
+    pytest.param({"status": 500}, id="http-500"),
+    pytest.param({"error": "fatal_error"}, id="fatal_error"),
+    pytest.param({"error": "internal_error"}, id="internal_error"),
+]
+
+
+def _posts_to(slack: SlackStandIn, channel: str) -> list[Any]:
+    return [c for c in slack.calls_to("chat.postMessage") if c.args.get("channel") == channel]
+
+
+def _in_channel(slack: SlackStandIn, channel: str) -> list[dict[str, Any]]:
+    """What the channel holds, oldest first: a post answered with a failure counts too."""
+    return sorted(slack.channels[channel].messages.values(), key=lambda m: float(m["ts"]))
+
+
+@pytest.mark.parametrize("failure", ANSWERED_FAILURES)
+def test_a_post_that_took_effect_before_an_answered_failure_appears_once(
+    manual: ManualTime, slack: SlackStandIn, failure: dict[str, Any]
+) -> None:
+    runtime = manual.runtime
+    slack.fail_next("chat.postMessage", after_effect=True, **failure)
+    _queue(runtime, "kudos:1:post", "chat.postMessage", {"channel": "C0GENERAL", "text": "ty"})
+    # The DM note that links to the post waits for it, then links the post that was found.
+    _queue(
+        runtime,
+        "kudos:1:note:U0BOB",
+        "dm",
+        {"user": "U0BOB", "text": f"You got kudos: {outbox.AFTER_PERMALINK}"},
+        after_key="kudos:1:post",
+    )
+    manual.settle()
+    row = outbox_row(runtime, "kudos:1:post")
+    assert (row.status, row.attempts) == ("pending", 1)
+    assert (row.last_error or "").startswith(UNSURE)
+    # Slack answered, so it is done with the call: the lookup comes within seconds.
+    assert row.next_attempt_at - manual.now() == timedelta(seconds=REAL.answered_wait_seconds)
+    assert outbox_row(runtime, "kudos:1:note:U0BOB").status == "pending"
+
+    row = manual.until_sent("kudos:1:post")
+    (message,) = _in_channel(slack, "C0GENERAL")
+    assert message["metadata"] == _tag("kudos:1:post")
+    assert len(_posts_to(slack, "C0GENERAL")) == 1
+    assert len(slack.calls_to("conversations.history")) == 1
+    assert (row.attempts, row.result_channel, row.result_ts) == (2, "C0GENERAL", message["ts"])
+    manual.until_sent("kudos:1:note:U0BOB")
+    (note,) = slack.posted_messages("D0BOB")
+    assert note["text"] == f"You got kudos: {permalink(None, 'C0GENERAL', message['ts'])}"
+
+
+def test_after_two_answered_server_errors_the_post_goes_out_within_seconds(
+    manual: ManualTime, slack: SlackStandIn
+) -> None:
+    runtime = manual.runtime
+    slack.fail_next("chat.postMessage", times=2, status=500)
+    _queue(runtime, "kudos:2:post", "chat.postMessage", {"channel": "C0GENERAL", "text": "ty"})
+    queued = manual.now()
+    for attempt in (1, 2):
+        manual.settle()
+        row = outbox_row(runtime, "kudos:2:post")
+        assert (row.status, row.attempts) == ("pending", attempt)
+        wait = row.next_attempt_at - manual.now()
+        # A moment for Slack to show a post it made, or the backoff once failures repeat; never
+        # the wait for a call Slack may still be carrying out.
+        shortest = timedelta(seconds=REAL.answered_wait_seconds)
+        assert shortest <= wait <= max(shortest, timedelta(seconds=2**attempt))
+        assert wait < timedelta(seconds=REAL.unsure_wait_seconds)
+        manual.advance()
+    row = manual.until_sent("kudos:2:post")
+    assert row.finished_at is not None
+    assert row.finished_at - queued < timedelta(seconds=10)
+    assert [c.status for c in slack.calls_to("chat.postMessage")] == [500, 500, 200]
+    # Each retry looked first, and found nothing to record.
+    assert len(slack.calls_to("conversations.history")) == 2
+    assert len(slack.posted_messages("C0GENERAL")) == 1
+
+
+def test_a_timed_out_post_waits_for_slack_to_finish_before_looking(
+    impatient: Runtime, manual: ManualTime, slack: SlackStandIn
+) -> None:
+    slack.hang_next("chat.postMessage", seconds=HANG)
+    _queue(impatient, "slow:post", "chat.postMessage", {"channel": "C0GENERAL", "text": "slow"})
+    _queue(
+        impatient,
+        "slow:edit",
+        "chat.update",
+        {"channel": outbox.AFTER_CHANNEL, "ts": outbox.AFTER_TS, "text": "edited"},
+        after_key="slow:post",
+    )
+    manual.settle()
+    row = outbox_row(impatient, "slow:post")
+    assert (row.last_error or "").startswith(UNSURE + "chat.postMessage: timed out")
+    # No answer: Slack may still be posting it, so the lookup waits the long wait.
+    assert row.next_attempt_at - manual.now() == timedelta(seconds=REAL.unsure_wait_seconds)
+    # Its follower waits for it too, looking again when the post's lookup is due (not each
+    # second in between).
+    manual.advance()
+    manual.settle()
+    edit = outbox_row(impatient, "slow:edit")
+    assert (edit.status, edit.next_attempt_at) == ("pending", row.next_attempt_at)
+    slack.wait_for("chat.postMessage", timeout=10)  # the stand-in finishes the hung call
+    row = manual.until_sent("slow:post")
+    (message,) = slack.posted_messages("C0GENERAL")
+    assert len(slack.calls_to("chat.postMessage")) == 1
+    assert row.result_ts == message["ts"]
+    manual.until_sent("slow:edit")
+    assert slack.channels["C0GENERAL"].messages[message["ts"]]["text"] == "edited"
+
+
+def test_an_update_answered_fatal_error_is_retried_without_a_lookup(
+    manual: ManualTime, slack: SlackStandIn
+) -> None:
+    runtime = manual.runtime
+    parent = runtime.slack.call(
+        "chat.postMessage", BOT_TOKEN, {"channel": "C0GENERAL", "text": "v0"}
+    )["ts"]
+    slack.fail_next("chat.update", error="fatal_error", after_effect=True)
+    _queue(runtime, "edit", "chat.update", {"channel": "C0GENERAL", "ts": parent, "text": "v1"})
+    row = manual.until_sent("edit")
+    # An edit can be made twice to the same effect: a retry is enough.
+    assert [c.response.get("error") for c in slack.calls_to("chat.update")] == ["fatal_error", None]
+    assert slack.calls_to("conversations.history") == []
+    assert row.attempts == 2
+    assert slack.channels["C0GENERAL"].messages[parent]["text"] == "v1"
+
+
+def test_a_person_told_of_a_post_that_may_have_gone_through_is_asked_to_look_first(
+    runtime: Runtime, slack: SlackStandIn, make_worker: WorkerFactory
+) -> None:
+    slack.fail_next("chat.postMessage", times=2, status=500)
+    response_url = slack.new_response_url()
+    with transaction(runtime.sessions) as session:
+        outbox.queue(
+            session,
+            team_id=TEAM,
+            method="chat.postMessage",
+            args={"channel": "C0GENERAL", "text": "ty"},
+            dedupe_key="kudos:3:post",
+            now=runtime.clock.now(),
+            notice=outbox.Notice("U0ALICE", "your kudos for bob", response_url),
+        )
+    _deliver(runtime, make_worker, replace(FAST, answered_wait_seconds=0.05, max_attempts=2))
+    row = outbox_row(runtime, "kudos:3:post")
+    # Slack may have it: the row says so, and the person is not told to simply try again.
+    assert (row.status, row.last_error) == ("failed", UNSURE + "chat.postMessage: HTTP 500")
+    (told,) = slack.calls_to("response_url")
+    assert told.args["text"].startswith(":warning: I'm not sure I delivered your kudos for bob")
+    assert "Look for it before you try again" in told.args["text"]
+
+
+# -- rate limits in an HTTP 200 body --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("error", ["ratelimited", "rate_limited"])
+def test_an_http_200_rate_limit_is_retried_after_retry_after_without_failing_the_row(
+    manual: ManualTime, slack: SlackStandIn, error: str
+) -> None:
+    runtime = manual.runtime
+    slack.add_channel("C0OTHER", "other")
+    slack.fail_next("chat.postMessage", error=error)
+    _queue(runtime, "limited", "chat.postMessage", {"channel": "C0GENERAL", "text": "patient"})
+    manual.settle()
+    (refused,) = slack.calls_to("chat.postMessage")
+    assert (refused.status, refused.response["error"]) == (200, error)
+    row = outbox_row(runtime, "limited")
+    # Not a failed try, and not unsure: Slack refused it and said when to come back (1 s when
+    # its answer names no Retry-After).
+    assert (row.status, row.attempts, row.last_error) == ("pending", 0, "ratelimited")
+    assert row.next_attempt_at - manual.now() == timedelta(seconds=1)
+    # The method cools down as after a 429: a post to another channel waits for it too.
+    _queue(runtime, "other", "chat.postMessage", {"channel": "C0OTHER", "text": "me too"})
+    manual.settle()
+    other = outbox_row(runtime, "other")
+    assert other.status == "pending"
+    assert abs(other.next_attempt_at - row.next_attempt_at) < timedelta(milliseconds=1)
+    row = manual.until_sent("limited")
+    assert row.attempts == 1
+    assert manual.until_sent("other").status == "sent"
+    assert sorted(m["text"] for m in slack.posted_messages()) == ["me too", "patient"]
+    assert slack.calls_to("conversations.history") == []
+
+
+def test_an_http_200_rate_limit_takes_its_retry_after_header(slack: SlackStandIn) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        body = {"ok": False, "error": "ratelimited"}
+        return httpx.Response(200, content=json.dumps(body), headers={"Retry-After": "7"})
+
+    api = WebApi(slack.base_url, transport=httpx.MockTransport(answer))
+    try:
+        with pytest.raises(RateLimited) as limited:
+            api.call("chat.postMessage", BOT_TOKEN, {"channel": "C0GENERAL", "text": "hi"})
+    finally:
+        api.close()
+    assert (limited.value.method, limited.value.retry_after) == ("chat.postMessage", 7.0)
+
+
+def test_slack_answers_are_sorted_by_whether_slack_finished_the_call(
+    impatient: Runtime, slack: SlackStandIn
+) -> None:
+    post = {"channel": "C0GENERAL", "text": "hi"}
+    answered = []
+    for failure in ({"status": 503}, {"error": "fatal_error"}, {"error": "internal_error"}):
+        slack.fail_next("chat.postMessage", **failure)  # type: ignore[arg-type]
+        with pytest.raises(TransientError) as raised:
+            impatient.slack.call("chat.postMessage", BOT_TOKEN, post)
+        answered.append(raised.value.answered)
+    slack.hang_next("chat.postMessage", seconds=HANG)
+    with pytest.raises(TransientError) as timed_out:
+        impatient.slack.call("chat.postMessage", BOT_TOKEN, post)
+    assert answered == [True, True, True]
+    assert (timed_out.value.reason, timed_out.value.answered) == ("timeout", False)
+
+
+# -- an unsure post holds back no one but its followers -----------------------------------------
+
+
+def test_posts_queued_after_an_unsure_one_are_not_held_back_by_its_lookup(
+    manual: ManualTime, slack: SlackStandIn
+) -> None:
+    runtime = manual.runtime
+    slack.fail_next("chat.postMessage", status=500, after_effect=True)
+    slack.fail_next("conversations.history", status=429, retry_after=30)
+    _queue(runtime, "first", "chat.postMessage", {"channel": "C0GENERAL", "text": "first"})
+    manual.settle()
+    looked_at = manual.advance()  # its lookup: Slack rate-limits conversations.history
+    manual.settle()
+    first = outbox_row(runtime, "first")
+    assert (first.status, first.attempts) == ("pending", 1)
+    assert first.next_attempt_at - looked_at == timedelta(seconds=30)
+    # A burst of three (the channel's whole allowance) queued while it waits goes out at once:
+    # the lookup's rate limit holds back lookups, not posts, and the slot the lookup took was
+    # given back when it posted nothing.
+    for n in range(3):
+        _queue(runtime, f"next:{n}", "chat.postMessage", {"channel": "C0GENERAL", "text": f"{n}"})
+    manual.settle()
+    assert manual.now() == looked_at
+    assert [outbox_row(runtime, f"next:{n}").status for n in range(3)] == ["sent"] * 3
+    row = manual.until_sent("first")
+    first_post, *others = _in_channel(slack, "C0GENERAL")
+    # Sent together, the three may land in any order.
+    assert (first_post["text"], sorted(m["text"] for m in others)) == ("first", ["0", "1", "2"])
+    assert row.result_ts == first_post["ts"]
+    # Found, not posted: that lookup, too, leaves the channel its allowance.
+    for n in range(3):
+        _queue(runtime, f"later:{n}", "chat.postMessage", {"channel": "C0GENERAL", "text": "x"})
+    manual.settle()
+    assert [outbox_row(runtime, f"later:{n}").status for n in range(3)] == ["sent"] * 3

@@ -18,7 +18,7 @@ from app.store.db import transaction
 from app.store.models import Kudos, OutboxMessage, Workspace
 from app.workspaces.service import Identity, ensure_workspace
 from tests.conftest import BOT_TOKEN
-from tests.delivery.conftest import FAST, TEAM, WorkerFactory, outbox_row
+from tests.delivery.conftest import FAST, TEAM, ManualTime, WorkerFactory, outbox_row
 
 
 def _post(
@@ -133,27 +133,27 @@ def test_the_started_worker_wakes_when_its_process_queues(
 
 
 def test_after_a_429_the_retry_waits_retry_after_and_delivers_once(
-    runtime: Runtime, slack: SlackStandIn, make_worker: WorkerFactory
+    manual: ManualTime, slack: SlackStandIn
 ) -> None:
     slack.fail_next("chat.postMessage", times=1, status=429, retry_after=2)
-    make_worker().start()
-    _post(runtime, "limited", text="patient")
-    calls = slack.wait_for("chat.postMessage", timeout=10)
-    attempts = slack.calls_to("chat.postMessage")
-    assert [call.status for call in attempts] == [429, 200]
-    assert attempts[1].at - attempts[0].at >= 2.0
+    _post(manual.runtime, "limited", text="patient")
+    manual.settle()
+    row = outbox_row(manual.runtime, "limited")
+    assert (row.status, row.attempts) == ("pending", 0)
+    assert row.next_attempt_at - manual.now() == timedelta(seconds=2)
+    row = manual.until_sent("limited")
+    assert [call.status for call in slack.calls_to("chat.postMessage")] == [429, 200]
     assert _texts(slack) == ["patient"]
-    assert len(calls) == 1
-    row = _settled(runtime, "limited")
-    assert (row.status, row.attempts) == ("sent", 1)
+    assert row.attempts == 1
 
 
 def test_two_server_errors_then_success_deliver_once(
     runtime: Runtime, slack: SlackStandIn, make_worker: WorkerFactory
 ) -> None:
+    slack.set_bot_member("C0GENERAL", True)  # lookups read its history
     slack.fail_next("chat.postMessage", times=2, status=500)
-    # A 5xx may hide a post: each retry waits a little, then looks before posting.
-    make_worker(replace(FAST, unsure_wait_seconds=0.1)).start()
+    # A 5xx may hide a post: each retry waits a moment, then looks before posting.
+    make_worker(replace(FAST, answered_wait_seconds=0.1)).start()
     _post(runtime, "flaky", text="eventually")
     slack.wait_for("chat.postMessage", timeout=10)
     assert [call.status for call in slack.calls_to("chat.postMessage")] == [500, 500, 200]
@@ -228,21 +228,27 @@ def test_without_a_response_url_the_person_is_told_by_dm(
 
 
 def test_one_channel_is_paced_while_another_goes_on(
-    runtime: Runtime, slack: SlackStandIn, make_worker: WorkerFactory
+    manual: ManualTime, slack: SlackStandIn
 ) -> None:
     slack.add_channel("C0BUSY", "busy")
     slack.add_channel("C0QUIET", "quiet")
     for n in range(6):
-        _post(runtime, f"busy-{n}", channel="C0BUSY", text=f"busy {n}")
+        _post(manual.runtime, f"busy-{n}", channel="C0BUSY", text=f"busy {n}")
     for n in range(2):
-        _post(runtime, f"quiet-{n}", channel="C0QUIET", text=f"quiet {n}")
-    make_worker().start()
-    slack.wait_for("chat.postMessage", count=8, timeout=15)
-    busy = [c.at for c in slack.calls_to("chat.postMessage") if c.args["channel"] == "C0BUSY"]
-    quiet = [c.at for c in slack.calls_to("chat.postMessage") if c.args["channel"] == "C0QUIET"]
-    # A burst of three, then about one a second.
-    assert busy[5] - busy[0] >= 2.5
-    assert max(quiet) < busy[4]
+        _post(manual.runtime, f"quiet-{n}", channel="C0QUIET", text=f"quiet {n}")
+    start = manual.now()
+
+    def sent_after(key: str) -> float:
+        row = manual.until_sent(key)
+        assert row.finished_at is not None
+        return (row.finished_at - start).total_seconds()
+
+    # Rounded: the pacer's arithmetic is in floats.
+    busy = sorted(round(sent_after(f"busy-{n}"), 2) for n in range(6))
+    quiet = [round(sent_after(f"quiet-{n}"), 2) for n in range(2)]
+    # A burst of three, then one a second; the quiet channel is not held up by the busy one.
+    assert busy == [0, 0, 0, 1, 2, 3]
+    assert quiet == [0, 0]
     assert all(call.status == 200 for call in slack.calls_to("chat.postMessage"))
 
 
