@@ -16,7 +16,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.slack.web_api import AUTH_ERRORS, PERMANENT_ERRORS
+from app.slack.web_api import AMBIGUOUS_ERRORS, AUTH_ERRORS, PERMANENT_ERRORS
 from app.store.db import SessionFactory
 from app.store.models import OutboxMessage
 
@@ -29,7 +29,7 @@ COMMAND_OUTCOMES = frozenset({"ok", "refused", "error", "form"})
 KINDS = frozenset({"command", "action", "view", "shortcut", "event", "other"})
 # Statuses a Web API call can end with besides Slack's own error codes.
 CALL_STATUSES = frozenset({"ok", "ratelimited", "timeout", "http_5xx", "transport", "bad_response"})
-_KNOWN_STATUSES = CALL_STATUSES | PERMANENT_ERRORS | AUTH_ERRORS
+_KNOWN_STATUSES = CALL_STATUSES | PERMANENT_ERRORS | AUTH_ERRORS | AMBIGUOUS_ERRORS
 
 
 class Metrics:

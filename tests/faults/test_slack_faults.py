@@ -12,7 +12,8 @@ from tests.faults.conftest import SIZES, assert_exactly_once, cluster, keep_fail
 
 # Longer than the Web API client's 10-second timeout: the worker cannot know if these posted.
 HANG_SECONDS = 12.0
-# A timed-out or 5xx post waits WorkerConfig.unsure_wait_seconds (30 s) before it is looked for.
+# A timed-out post waits WorkerConfig.unsure_wait_seconds (30 s) before it is looked for; an
+# answered 5xx only answered_wait_seconds (2 s).
 DRAIN_SECONDS = 30 + HANG_SECONDS + 60
 
 
