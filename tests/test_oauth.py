@@ -308,6 +308,8 @@ def test_an_installation_store_that_fails_is_not_read_as_uninstalled(
         assert answer.status_code == 200
         assert reply_text(answer) == TRY_AGAIN
         assert "no longer available" not in answer.text
+        # Someone invited the bot to #general: Slack sends reactions only from its channels.
+        slack.set_bot_member("C0GENERAL", True)
         reaction = payloads.event_callback(
             payloads.reaction_added_event(
                 user="U0ALICE",

@@ -202,7 +202,7 @@ def test_a_permanent_error_stops_retrying_and_tells_the_waiting_person(
     make_worker().drain()
     assert len(slack.calls_to("chat.postMessage")) == 1
     row = outbox_row(runtime, "kudos:1:post")
-    assert (row.status, row.last_error) == ("failed", "not_in_channel")
+    assert (row.status, row.last_error) == ("failed", "channel_not_found")
     told = slack.calls_to("response_url")
     assert len(told) == 1
     payload = told[0].args
