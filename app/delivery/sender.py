@@ -82,7 +82,11 @@ def send(
     unsure_before = look_since is not None and method in POSTS
     try:
         if privacy is not None:
-            args = privacy.resolve(team_id, token, args)
+            resolved = privacy.resolve(team_id, token, args)
+            if resolved is None:
+                # Withheld: what it quotes turned private, and nothing else goes in its place.
+                return Outcome(ok=True)
+            args = resolved
         if method == "response_url":
             # Ephemeral: Slack keeps no history to look in, so these stay at-least-once.
             api.post_response_url(str(args["url"]), args["payload"])
