@@ -219,7 +219,10 @@ def test_the_giver_can_undo_and_the_post_says_so(
     )
     assert driver.interactive(click).status_code == 200
     assert stored_kudos(bot)[0].undone_at is not None
-    update = slack.wait_for("chat.update")[0]
+    # The post says so (and so does Bob's note).
+    [update] = slack.wait_for(
+        lambda c: c.method == "chat.update" and c.args["channel"] == "C0GENERAL"
+    )
     assert "withdrawn" in update.args["text"]
     told = slack.wait_for("response_url", count=2)
     assert any("Only the person who gave" in c.args["text"] for c in told)

@@ -69,10 +69,12 @@ def test_undo_edits_the_post_the_kudos_channel_copy_and_the_note_once_each(
         shown = _shown(slack, post)
         assert "rota" not in shown
         assert "withdr" in shown
-    rows = _outbox(bot)
-    edits = [row for key, row in rows.items() if key.endswith(":withdrawn")]
-    assert len(edits) == 3
-    assert all(row.status == "sent" for row in edits)
+
+    def edits() -> list[OutboxMessage]:
+        return [row for key, row in _outbox(bot).items() if key.endswith(":withdrawn")]
+
+    assert len(edits()) == 3
+    _until(lambda: all(row.status == "sent" for row in edits()))
     assert len(slack.calls_to("chat.update")) == 3
 
 
