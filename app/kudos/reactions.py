@@ -61,7 +61,7 @@ def on_reaction_added(
     if not reactor or not author:
         return None
     identity = reaction_key(reactor, str(item.get("channel")), str(item.get("ts")))
-    live = service.live_reaction_kudos(session, team_id, identity)
+    live = service.live_reaction_kudos(session, team_id, reactor, identity)
     key = add_key(identity, str(event.get("event_ts") or ""))
     if live is not None and live.dedupe_key != key:
         # Still thanked by an earlier add (a second skin tone of the same emoji, or a removal
@@ -107,9 +107,10 @@ def on_reaction_removed(
     if not first_delivery(session, team_id, event_id, now):
         return False
     item = event["item"]
-    identity = reaction_key(str(event.get("user")), str(item.get("channel")), str(item.get("ts")))
+    reactor = str(event.get("user") or "")
+    identity = reaction_key(reactor, str(item.get("channel")), str(item.get("ts")))
     # The same removal resent under a new event_id must not withdraw a later add's kudos.
     removal = f"{identity}:removed:{event.get('event_ts') or ''}"
     if event.get("event_ts") and not first_delivery(session, team_id, removal, now):
         return False
-    return service.withdraw_reaction(session, team_id, identity, now)
+    return service.withdraw_reaction(session, team_id, reactor, identity, now)

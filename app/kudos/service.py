@@ -421,12 +421,17 @@ def revoke(
     return Withdrawn(kudos.id, admin.user_id)
 
 
-def live_reaction_kudos(session: Session, team_id: str, identity: str) -> Kudos | None:
-    """Return the kudos the reaction `identity` (see `reactions.reaction_key`) gives now, if any."""
+def live_reaction_kudos(
+    session: Session, team_id: str, reactor: str, identity: str
+) -> Kudos | None:
+    """Return the kudos `reactor`'s reaction `identity` (see `reactions.reaction_key`) gives now,
+    if any."""
     return session.scalars(
         select(Kudos)
         .where(
             Kudos.team_id == team_id,
+            # The giver narrows the search to one person's kudos (index team, giver, created).
+            Kudos.giver_id == reactor,
             # One row per add: the identity alone (before adds were told apart) or with its ts.
             or_(
                 Kudos.dedupe_key == identity,
@@ -439,9 +444,11 @@ def live_reaction_kudos(session: Session, team_id: str, identity: str) -> Kudos 
     ).first()
 
 
-def withdraw_reaction(session: Session, team_id: str, identity: str, now: datetime) -> bool:
+def withdraw_reaction(
+    session: Session, team_id: str, reactor: str, identity: str, now: datetime
+) -> bool:
     """Withdraw the kudos a reaction gives, when the reaction is removed; return whether one was."""
-    kudos = live_reaction_kudos(session, team_id, identity)
+    kudos = live_reaction_kudos(session, team_id, reactor, identity)
     if kudos is None:
         return False
     _withdraw(session, kudos, now, by=kudos.giver_id, revoked=False)
