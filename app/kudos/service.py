@@ -462,6 +462,12 @@ def _withdraw(session: Session, kudos: Kudos, now: datetime, *, by: str, revoked
     if revoked:
         kudos.revoked_at = now
         kudos.revoked_by = by
+    _withdraw_copies(session, kudos, now, revoked)
+
+
+def _withdraw_copies(session: Session, kudos: Kudos, now: datetime, revoked: bool) -> None:
+    """Make every copy of the kudos (posts, notes) say it was withdrawn, once, through the outbox;
+    a copy Slack cannot have yet is cancelled instead."""
     copies = session.execute(
         select(
             OutboxMessage.id,
