@@ -36,6 +36,7 @@ def test_the_digest_quotes_only_conversations_still_public_when_it_is_sent(
 
     slack.add_channel("C0DIGEST", "digest", bot_is_member=True)
     slack.add_channel("C0TEAM", "team", bot_is_member=True)
+    slack.set_bot_member("C0GENERAL", True)
     configure(bot, digest_channel_id="C0DIGEST")
     kudos_cmd("<@U0BOB> thanks for the secret plan", channel="C0TEAM")
     kudos_cmd("<@U0CAROL> thanks for the lunch talk")
