@@ -97,7 +97,11 @@ def send(
     unsure_before = look_since is not None and method in POSTS
     try:
         if privacy is not None:
-            args = privacy.resolve(team_id, token, args)
+            resolved = privacy.resolve(team_id, token, args)
+            if resolved is None:
+                # Withheld: what it quotes turned private, and nothing else goes in its place.
+                return Outcome(ok=True, called=False)
+            args = resolved
         join = bool(args.get(JOIN_FIRST))
         if join:
             args = {key: value for key, value in args.items() if key != JOIN_FIRST}

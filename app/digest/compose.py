@@ -14,7 +14,7 @@ import json
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
@@ -69,6 +69,8 @@ class Help:
     quote: str | None
     private: bool
     at: datetime
+    # The conversations the quote comes from, checked again when the digest is sent.
+    channels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,7 @@ class OpenAsk:
     status: str
     link: str | None
     created_at: datetime
+    channels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,8 @@ class UnmetTopic:
 
     topic: str
     asks: int
+    # The conversations of the asks it was drawn from: a topic is a word of their text.
+    channels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -182,6 +187,26 @@ class Digest:
     unsung: tuple[Unsung, ...]
     totals: Totals
 
+    def quoted_channels(self) -> tuple[str, ...]:
+        """Every conversation whose content the digest quotes (to check again when sending)."""
+        found = [c for line in self.helpers for h in line.helps if h.quote for c in h.channels]
+        found += [c for ask in self.open_asks.listed for c in ask.channels]
+        found += [c for topic in self.unmet_topics for c in topic.channels]
+        return tuple(dict.fromkeys(c for c in found if c))
+
+    def without_quotes(self) -> Digest:
+        """This digest with nothing quoted: counts and names only, as for private items."""
+        helpers = tuple(
+            replace(line, helps=tuple(replace(h, quote=None) for h in line.helps))
+            for line in self.helpers
+        )
+        return replace(
+            self,
+            helpers=helpers,
+            open_asks=replace(self.open_asks, listed=()),
+            unmet_topics=(),
+        )
+
     @property
     def is_quiet(self) -> bool:
         """True when nothing happened this week: no thanks, help, asks, offers or answers."""
@@ -211,6 +236,7 @@ class _KudosRow:
     message: str
     private: bool
     at: datetime
+    channel_id: str
 
 
 @dataclass(frozen=True)
@@ -221,6 +247,15 @@ class _HelpRow:
     text: str
     private: bool
     at: datetime
+    origin_channel_id: str
+
+
+@dataclass(frozen=True)
+class _AskRow:
+    text: str
+    topics: list[str]
+    private: bool
+    origin_channel_id: str
 
 
 @dataclass(frozen=True)
@@ -289,6 +324,7 @@ def _week_kudos(session: Session, window: _Window) -> list[_KudosRow]:
             Kudos.message,
             Kudos.channel_is_private,
             Kudos.created_at,
+            Kudos.channel_id,
         )
         .join(KudosRecipient, KudosRecipient.kudos_id == Kudos.id)
         .where(
@@ -314,6 +350,7 @@ def _week_help(session: Session, window: _Window) -> list[_HelpRow]:
             Ask.text,
             Ask.channel_is_private,
             AskHelper.credited_at,
+            Ask.origin_channel_id,
         )
         .join(Ask, Ask.id == AskHelper.ask_id)
         .where(
@@ -329,17 +366,17 @@ def _week_help(session: Session, window: _Window) -> list[_HelpRow]:
     return [_HelpRow(*row) for row in session.execute(query)]
 
 
-def _week_asks(session: Session, window: _Window) -> list[tuple[str, list[str], bool]]:
-    """(text, topics, private) of asks created in the window (index: asks team_id, created_at)."""
-    query = select(Ask.text, Ask.topics, Ask.channel_is_private).where(
+def _week_asks(session: Session, window: _Window) -> list[_AskRow]:
+    """Asks created in the window (index: asks team_id, created_at)."""
+    query = select(Ask.text, Ask.topics, Ask.channel_is_private, Ask.origin_channel_id).where(
         Ask.team_id == window.team_id,
         Ask.created_at >= window.start,
         Ask.created_at < window.until,
         Ask.status != "discarded",
     )
     return [
-        (text, list(topics or []), bool(private))
-        for text, topics, private in session.execute(query)
+        _AskRow(text, list(topics or []), bool(private), origin)
+        for text, topics, private, origin in session.execute(query)
     ]
 
 
@@ -422,6 +459,7 @@ def _open_asks(session: Session, window: _Window) -> tuple[list[Any], int, int]:
             Ask.channel_id,
             Ask.message_ts,
             Ask.created_at,
+            Ask.origin_channel_id,
         )
         .where(live, Ask.channel_is_private.is_(False))
         .order_by(Ask.created_at.desc(), Ask.id.desc())
@@ -475,14 +513,16 @@ def _helper_lines(
     for h in helped:
         quote = None if h.private else excerpt(h.text, names)
         other = names.get(h.asker_id, h.asker_id)
+        typed_in = (h.origin_channel_id,)
         by_helper[h.helper_id].append(
-            Help("ask", h.helper_id, h.asker_id, other, quote, h.private, h.at)
+            Help("ask", h.helper_id, h.asker_id, other, quote, h.private, h.at, typed_in)
         )
     for k in kudos:
         quote = None if k.private else excerpt(k.message, names)
         other = names.get(k.giver_id, k.giver_id)
+        where = (k.channel_id,)
         by_helper[k.recipient_id].append(
-            Help("kudos", k.recipient_id, k.giver_id, other, quote, k.private, k.at)
+            Help("kudos", k.recipient_id, k.giver_id, other, quote, k.private, k.at, where)
         )
     lines = [
         HelperLine(user, names.get(user, user), tuple(sorted(helps, key=lambda h: h.at)))
@@ -618,8 +658,9 @@ def _open_listing(
             status=status,
             link=permalink(domain, channel, ts),
             created_at=created,
+            channels=(origin,),
         )
-        for ask_id, asker, text, status, channel, ts, created in found[0]
+        for ask_id, asker, text, status, channel, ts, created, origin in found[0]
     )
     return OpenAsks(listed, found[1], found[2])
 
@@ -637,7 +678,7 @@ def _new_offers(
 
 
 def _unmet_topics(
-    session: Session, team_id: str, asks: Sequence[tuple[str, list[str], bool]]
+    session: Session, team_id: str, asks: Sequence[_AskRow]
 ) -> tuple[UnmetTopic, ...]:
     """Topics of this week's public asks that no active offer by a current member covers.
 
@@ -647,14 +688,17 @@ def _unmet_topics(
     """
     asked: Counter[str] = Counter()
     tagged: set[str] = set()
-    for body, topics, private in asks:
-        if private:
+    where: defaultdict[str, dict[str, None]] = defaultdict(dict)
+    for ask in asks:
+        if ask.private:
             continue
-        asked.update(set(topics))
-        tagged.update(t for t in (normalize(v) for v in parse(body).values) if t)
+        asked.update(set(ask.topics))
+        tagged.update(t for t in (normalize(v) for v in parse(ask.text).values) if t)
+        for topic in ask.topics:
+            where[topic][ask.origin_channel_id] = None
     candidates = {t for t, n in asked.items() if n >= 2 or t in tagged}
     offered = _offered(session, team_id, candidates)
-    unmet = [UnmetTopic(t, asked[t]) for t in candidates - offered]
+    unmet = [UnmetTopic(t, asked[t], tuple(where[t])) for t in candidates - offered]
     unmet.sort(key=lambda u: (-u.asks, u.topic))
     return tuple(unmet[:UNMET_LISTED])
 

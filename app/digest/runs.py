@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from app.calendar import zone
 from app.delivery import outbox
+from app.delivery.privacy import unless_private
 from app.digest.blocks import digest_blocks
-from app.digest.compose import compose_digest
+from app.digest.compose import Digest, compose_digest
 from app.digest.weeks import Week, week_of
 from app.store.db import SessionFactory, transaction
 from app.store.models import DigestRun, Workspace
@@ -139,8 +140,8 @@ def post(
         return RunOutcome(workspace.team_id, week.label, "no-channel")
     if not _claim(session, workspace.team_id, week.label, "queued", trigger, now):
         return RunOutcome(workspace.team_id, week.label, "already")
-    text, blocks, quiet = render(session, workspace, week, now)
-    if quiet and not workspace.digest_when_quiet:
+    digest = compose_digest(session, workspace.team_id, week.start, week.end, now=now)
+    if digest.is_quiet and not workspace.digest_when_quiet:
         run = session.scalars(
             select(DigestRun).where(
                 DigestRun.team_id == workspace.team_id, DigestRun.week == week.label
@@ -152,8 +153,25 @@ def post(
         session,
         team_id=workspace.team_id,
         method="chat.postMessage",
-        args={"channel": channel, "text": text, "blocks": blocks, "unfurl_links": False},
+        args=post_args(channel, digest),
         dedupe_key=f"digest:{week.label}",
         now=now,
     )
     return RunOutcome(workspace.team_id, week.label, "queued")
+
+
+def post_args(channel: str, digest: Digest) -> dict[str, Any]:
+    """The digest's post to `channel`, quoting nothing if a conversation it quotes is private
+    by the time it is sent.
+
+    Compose already leaves out what the store knows is private; a channel can turn private
+    unseen (the bot hears a conversion only where it is a member) or while the post waits.
+    """
+    text, blocks = digest_blocks(digest)
+    args = {"channel": channel, "text": text, "blocks": blocks, "unfurl_links": False}
+    quoted = digest.quoted_channels()
+    if not quoted:
+        return args
+    plain_text, plain_blocks = digest_blocks(digest.without_quotes())
+    plain = {**args, "text": plain_text, "blocks": plain_blocks}
+    return unless_private(args, quoted, plain)

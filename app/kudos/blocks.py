@@ -79,6 +79,16 @@ def withdrawn_post(kudos_id: int, *, revoked: bool) -> Message:
     return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
 
 
+def withdrawn_note(giver_id: str, kudos_id: int, *, revoked: bool) -> Message:
+    """What a recipient's note becomes once its kudos is undone or revoked."""
+    text = (
+        f"_The kudos <@{giver_id}> gave you (#{kudos_id}) was removed by a workspace admin._"
+        if revoked
+        else f"_<@{giver_id}> withdrew the kudos they gave you (#{kudos_id})._"
+    )
+    return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+
+
 def left_today(remaining: int) -> str:
     """How many kudos the giver has left today, as a sentence."""
     if remaining <= 0:

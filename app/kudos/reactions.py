@@ -1,4 +1,9 @@
-"""Kudos by emoji reaction: a configured reaction on someone's message thanks its author."""
+"""Kudos by emoji reaction: a configured reaction on someone's message thanks its author.
+
+A reaction's identity is (reactor, channel, message ts); each add of it is one event, told apart
+by its `event_ts`. So a reaction removed and added again thanks again, while Slack's retries of
+one add (the same `event_id`, or the same add resent under a new `event_id`) thank once.
+"""
 
 from __future__ import annotations
 
@@ -19,8 +24,13 @@ log = logging.getLogger(__name__)
 
 
 def reaction_key(user: str, channel: str, ts: str) -> str:
-    """The natural key of one person's reaction-kudos on one message."""
+    """The identity of one person's reaction on one message, whichever time they added it."""
     return f"reaction:{user}:{channel}:{ts}"
+
+
+def add_key(identity: str, event_ts: str) -> str:
+    """The dedupe key of one add of the reaction `identity` (its `event_ts` tells adds apart)."""
+    return f"{identity}:{event_ts}" if event_ts else identity
 
 
 def _counts(workspace: Workspace, event: Mapping[str, Any]) -> bool:
@@ -50,6 +60,13 @@ def on_reaction_added(
     author = str(event.get("item_user") or "")
     if not reactor or not author:
         return None
+    identity = reaction_key(reactor, str(item.get("channel")), str(item.get("ts")))
+    live = service.live_reaction_kudos(session, team_id, reactor, identity)
+    key = add_key(identity, str(event.get("event_ts") or ""))
+    if live is not None and live.dedupe_key != key:
+        # Still thanked by an earlier add (a second skin tone of the same emoji, or a removal
+        # Slack has not sent yet): one reaction is one kudos at a time.
+        return None
     for user_id in (reactor, author):
         lookup.member(session, team_id, user_id, now)
     where = where_for(
@@ -70,7 +87,7 @@ def on_reaction_added(
             "on your message",
             where=where,
             source="reaction",
-            dedupe_key=reaction_key(reactor, str(item.get("channel")), str(item.get("ts"))),
+            dedupe_key=key,
         ),
         now,
     )
@@ -90,5 +107,10 @@ def on_reaction_removed(
     if not first_delivery(session, team_id, event_id, now):
         return False
     item = event["item"]
-    key = reaction_key(str(event.get("user")), str(item.get("channel")), str(item.get("ts")))
-    return service.withdraw_reaction(session, team_id, key, now)
+    reactor = str(event.get("user") or "")
+    identity = reaction_key(reactor, str(item.get("channel")), str(item.get("ts")))
+    # The same removal resent under a new event_id must not withdraw a later add's kudos.
+    removal = f"{identity}:removed:{event.get('event_ts') or ''}"
+    if event.get("event_ts") and not first_delivery(session, team_id, removal, now):
+        return False
+    return service.withdraw_reaction(session, team_id, reactor, identity, now)

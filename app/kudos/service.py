@@ -6,17 +6,20 @@ each recipient) in one transaction; a refused kudos stores nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.calendar import day_start, zone
 from app.delivery import outbox
 from app.delivery.joins import join_first
+from app.delivery.privacy import unless_private
+from app.delivery.sender import UNSURE
 from app.home import refresh as home
 from app.kudos import blocks
 from app.store.models import Kudos, KudosRecipient, Member, OutboxMessage, Workspace
@@ -300,6 +303,18 @@ def _post_channels(rules: Rules, kudos: Recorded, where: Where) -> list[str]:
     return here
 
 
+def _cross_post_guard(kudos: Recorded, index: int, args: dict[str, Any]) -> dict[str, Any]:
+    """Guard a post outside the conversation the kudos was given in against it turning private.
+
+    Checked when sent, as `_post_channels` checks it when given: the first post falls back to the
+    conversation itself, a second copy (the kudos channel, beside the original) is not sent.
+    """
+    if args["channel"] == kudos.channel_id:
+        return args
+    instead = {**args, "channel": kudos.channel_id} if index == 0 else None
+    return unless_private(args, kudos.channel_id, instead)
+
+
 def _queue_messages(
     session: Session, rules: Rules, kudos: Recorded, request: KudosRequest, now: datetime
 ) -> None:
@@ -317,8 +332,11 @@ def _queue_messages(
         outbox.entry(
             team_id=kudos.team_id,
             method="chat.postMessage",
-            # Joined first, so reactions and replies to the post reach the bot.
-            args=join_first({"channel": channel, **post, "unfurl_links": False}),
+            # Joined first, so reactions and replies to the post reach the bot (a private
+            # channel cannot be joined: there the post needs the bot invited).
+            args=_cross_post_guard(
+                kudos, index, join_first({"channel": channel, **post, "unfurl_links": False})
+            ),
             dedupe_key=post_key(kudos.id) if index == 0 else f"{post_key(kudos.id)}:{channel}",
             now=now,
             link=outbox.Link("kudos", kudos.id) if index == 0 else None,
@@ -406,12 +424,35 @@ def revoke(
     return Withdrawn(kudos.id, admin.user_id)
 
 
-def withdraw_reaction(session: Session, team_id: str, dedupe_key: str, now: datetime) -> bool:
-    """Withdraw the kudos a reaction gave, when the reaction is removed; return whether one was."""
-    kudos = session.scalar(
-        select(Kudos).where(Kudos.team_id == team_id, Kudos.dedupe_key == dedupe_key)
-    )
-    if kudos is None or kudos.undone_at is not None:
+def live_reaction_kudos(
+    session: Session, team_id: str, reactor: str, identity: str
+) -> Kudos | None:
+    """Return the kudos `reactor`'s reaction `identity` (see `reactions.reaction_key`) gives now,
+    if any."""
+    return session.scalars(
+        select(Kudos)
+        .where(
+            Kudos.team_id == team_id,
+            # The giver narrows the search to one person's kudos (index team, giver, created).
+            Kudos.giver_id == reactor,
+            # One row per add: the identity alone (before adds were told apart) or with its ts.
+            or_(
+                Kudos.dedupe_key == identity,
+                Kudos.dedupe_key.startswith(f"{identity}:", autoescape=True),
+            ),
+            Kudos.undone_at.is_(None),
+        )
+        .order_by(Kudos.id.desc())
+        .limit(1)
+    ).first()
+
+
+def withdraw_reaction(
+    session: Session, team_id: str, reactor: str, identity: str, now: datetime
+) -> bool:
+    """Withdraw the kudos a reaction gives, when the reaction is removed; return whether one was."""
+    kudos = live_reaction_kudos(session, team_id, reactor, identity)
+    if kudos is None:
         return False
     _withdraw(session, kudos, now, by=kudos.giver_id, revoked=False)
     return True
@@ -424,22 +465,119 @@ def _withdraw(session: Session, kudos: Kudos, now: datetime, *, by: str, revoked
     if revoked:
         kudos.revoked_at = now
         kudos.revoked_by = by
-    posted = session.scalar(
-        select(OutboxMessage.id).where(
+    _withdraw_copies(session, kudos, now, revoked)
+
+
+def _withdraw_copies(session: Session, kudos: Kudos, now: datetime, revoked: bool) -> None:
+    """Make every copy of the kudos (posts, notes) say it was withdrawn, once, through the outbox;
+    a copy Slack cannot have yet is cancelled instead."""
+    copies = session.execute(
+        select(
+            OutboxMessage.id,
+            OutboxMessage.dedupe_key,
+            OutboxMessage.method,
+            OutboxMessage.args,
+            OutboxMessage.after_failed_args,
+        ).where(
             OutboxMessage.team_id == kudos.team_id,
-            OutboxMessage.dedupe_key == post_key(kudos.id),
+            OutboxMessage.method.in_(("chat.postMessage", "dm")),
+            or_(
+                OutboxMessage.dedupe_key == post_key(kudos.id),
+                OutboxMessage.dedupe_key.startswith(f"{post_key(kudos.id)}:", autoescape=True),
+                OutboxMessage.dedupe_key.startswith(f"kudos:{kudos.id}:note:", autoescape=True),
+            ),
         )
+    ).all()
+    if not copies and kudos.post_ts:
+        # The outbox forgets sent rows after a week; the kudos remembers where its post went.
+        _queue_withdrawn(
+            session, kudos, now, "chat.postMessage", post_key(kudos.id), revoked, kudos.post_ts
+        )
+    for row_id, key, method, args, failed_args in copies:
+        if _cancel_unsent(session, row_id, now):
+            continue
+        # Being sent, or waiting after an attempt that may have posted: should it post (again),
+        # it posts the withdrawn text; whatever Slack already shows is edited once it is known.
+        withdrawn = _withdrawn_args(kudos, method, args, revoked)
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row_id, OutboxMessage.status != "sent")
+            .values(args=withdrawn, after_failed_args=withdrawn if failed_args else None)
+            .execution_options(synchronize_session=False)
+        )
+        _queue_withdrawn(session, kudos, now, method, key, revoked)
+
+
+def _cancel_unsent(session: Session, row_id: int, now: datetime) -> bool:
+    """Cancel an outbox row Slack cannot have yet; return whether the message is settled.
+
+    Settled: cancelled now, or never delivered (failed, cancelled, withheld for privacy). A row
+    being sent, sent, or waiting after an attempt that may have posted is not: it gets an edit.
+    The update only matches a row no worker holds: PostgreSQL re-reads it after a claim commits.
+    """
+    cancelled = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == row_id,
+            OutboxMessage.status == "pending",
+            or_(
+                OutboxMessage.last_error.is_(None),
+                OutboxMessage.last_error.not_like(f"{UNSURE}%"),
+            ),
+        )
+        .values(status="cancelled", finished_at=now)
+        .execution_options(synchronize_session=False)
     )
-    if posted is None:
-        return
-    replacement = blocks.withdrawn_post(kudos.id, revoked=revoked)
+    if cancelled.rowcount:  # type: ignore[attr-defined]
+        return True
+    status, posted_ts = session.execute(
+        select(OutboxMessage.status, OutboxMessage.result_ts).where(OutboxMessage.id == row_id)
+    ).one()
+    return status in ("failed", "cancelled") or (status == "sent" and not posted_ts)
+
+
+def _withdrawn_args(
+    kudos: Kudos, method: str, args: Mapping[str, Any], revoked: bool
+) -> dict[str, Any]:
+    """The arguments that post the withdrawn form of the copy `args` would have posted."""
+    if method == "dm":
+        return {
+            "user": args.get("user"),
+            **blocks.withdrawn_note(kudos.giver_id, kudos.id, revoked=revoked),
+        }
+    return {
+        "channel": args.get("channel"),
+        **blocks.withdrawn_post(kudos.id, revoked=revoked),
+        "unfurl_links": False,
+    }
+
+
+def _queue_withdrawn(
+    session: Session,
+    kudos: Kudos,
+    now: datetime,
+    method: str,
+    key: str,
+    revoked: bool,
+    known_ts: str | None = None,
+) -> None:
+    """Queue the edit that makes the copy posted under outbox `key` say the kudos is withdrawn."""
+    if method == "dm":
+        replacement = blocks.withdrawn_note(kudos.giver_id, kudos.id, revoked=revoked)
+    else:
+        replacement = blocks.withdrawn_post(kudos.id, revoked=revoked)
+    where = (
+        {"channel": kudos.post_channel_id, "ts": known_ts}
+        if known_ts
+        else {"channel": outbox.AFTER_CHANNEL, "ts": outbox.AFTER_TS}
+    )
     outbox.queue(
         session,
         team_id=kudos.team_id,
         method="chat.update",
-        args={"channel": outbox.AFTER_CHANNEL, "ts": outbox.AFTER_TS, **replacement},
-        dedupe_key=f"{post_key(kudos.id)}:withdrawn",
-        after_key=post_key(kudos.id),
+        args={**where, **replacement},
+        dedupe_key=f"{key}:withdrawn",
+        after_key=None if known_ts else key,
         now=now,
     )
 

@@ -11,6 +11,7 @@ from app.asks.topics import shown
 from app.kudos.mentions import escape, render_inert
 
 KEEP = "nudge.keep"
+SNOOZE = "nudge.snooze"
 THANK = "nudge.thank"
 OFFERS_KEEP = "offers.keep"
 OFFERS_DROP = "offers.drop"
@@ -58,12 +59,13 @@ def thread_tip(topics: Sequence[str], told: int) -> str:
 
 
 def last_round(ask_id: int, text: str) -> dict[str, Any]:
-    """The asker's last-round DM: keep the ask open, resolve it, or close it."""
+    """The asker's last-round DM: keep the ask open, be asked again tomorrow, resolve or close."""
     value = str(ask_id)
     return _message(
         f"Nobody has answered your ask yet:\n>{_quote(text)}\n"
         "Do you still need it? If not, resolve or close it so people see what's still open.",
         _button(KEEP, value, "Keep it open", "primary"),
+        _button(SNOOZE, value, "Remind me tomorrow"),
         _button(RESOLVE, value, "Resolved"),
         _button(CLOSE, value, "Close it"),
     )

@@ -21,7 +21,7 @@ from app.nudges.schedule import FOLLOW_UP, ROUNDS, hours_for, next_due
 from app.offers import service as offers
 from app.offers.topics import normalize
 from app.store.db import SessionFactory, is_sqlite, transaction
-from app.store.models import Ask, AskNudge, AskReply, Member, Offer, Workspace
+from app.store.models import Ask, AskNudge, AskReply, Member, Offer, OutboxMessage, Workspace
 from app.store.upsert import insert_new
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,8 @@ BATCH = 200
 SPACING = timedelta(minutes=1)
 # An ask whose asker is deactivated waits, checked this often, until they are back (or forever).
 AWAY_RECHECK = timedelta(days=1)
+# "Remind me tomorrow": this long, then on to the asker's next working moment.
+SNOOZE = timedelta(days=1)
 
 
 @dataclass
@@ -133,12 +135,24 @@ def _second(session: Session, ask: Ask, workspace: Workspace, now: datetime) -> 
 
 
 def _last(session: Session, ask: Ask, workspace: Workspace, now: datetime) -> None:
+    key = f"ask:{ask.id}:nudge:last"
+    if (
+        session.scalar(
+            select(OutboxMessage.id).where(
+                OutboxMessage.team_id == ask.team_id, OutboxMessage.dedupe_key == key
+            )
+        )
+        is not None
+    ):
+        # Asked again after "Keep it open" or a snooze: the round's claim (just taken) makes
+        # this once; the key must differ from the first time's, or the outbox would drop it.
+        key = f"{key}:{now:%Y%m%dT%H%M%S}"
     outbox.queue(
         session,
         team_id=ask.team_id,
         method="dm",
         args={"user": ask.asker_id, **blocks.last_round(ask.id, ask.text)},
-        dedupe_key=f"ask:{ask.id}:nudge:last",
+        dedupe_key=key,
         now=now,
     )
 
@@ -196,14 +210,35 @@ def keep_open(session: Session, team_id: str, ask_id: int, user_id: str, now: da
         return "That ask is no longer open."
     if ask.asker_id != user_id:
         return "Only the person who asked can keep it open."
-    # The last round may come round again: drop its claim and step back one round.
+    _back_to_last_round(session, ask)
+    workspace, hours = hours_for(session, ask)
+    ask.snoozed_until = None
+    ask.next_nudge_at = hours.add(now, workspace.nudge_last_hours - workspace.nudge_second_hours)
+    return "Kept open. I'll check with you again later if it's still unanswered."
+
+
+def snooze(session: Session, team_id: str, ask_id: int, user_id: str, now: datetime) -> str:
+    """ "Remind me tomorrow" on the last round: ask the asker again a day later, at the first
+    moment of their working hours from then; only the asker may."""
+    ask = asks.find(session, team_id, ask_id)
+    if ask is None or ask.status not in asks.LIVE:
+        return "That ask is no longer open."
+    if ask.asker_id != user_id:
+        return "Only the person who asked can snooze its reminders."
+    _back_to_last_round(session, ask)
+    _, hours = hours_for(session, ask)
+    until = hours.next_open(now + SNOOZE)
+    ask.snoozed_until = ask.next_nudge_at = until
+    local = until.astimezone(hours.tz)
+    return f"Snoozed. I'll ask you about it again on {local:%A} at {local:%H:%M}."
+
+
+def _back_to_last_round(session: Session, ask: Ask) -> None:
+    """Let the last round come round again: drop its claim (and the stale one after it)."""
     session.execute(
         delete(AskNudge).where(AskNudge.ask_id == ask.id, AskNudge.kind.in_(("last", "stale")))
     )
     ask.nudge_round = ROUNDS.index("last")
-    workspace, hours = hours_for(session, ask)
-    ask.next_nudge_at = hours.add(now, workspace.nudge_last_hours - workspace.nudge_second_hours)
-    return "Kept open. I'll check with you again later if it's still unanswered."
 
 
 def thank_answerers(

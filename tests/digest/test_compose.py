@@ -195,6 +195,28 @@ def test_private_items_are_counted_but_never_quoted(sessions: SessionFactory) ->
     assert "1 ask in private conversations" in shown
 
 
+def test_the_digest_names_the_conversations_it_quotes_and_can_quote_none(
+    sessions: SessionFactory,
+) -> None:
+    with transaction(sessions) as session:
+        ask(session, "UANA", "How do I rotate keys?", MID, helpers=["UBEN"], resolved=MID)
+        kudos(session, "UCAT", ["UBEN"], MID, "SECRET thanks", private=True)
+        kudos(session, "UCAT", ["UDAN"], MID, "for the deploy fix")
+        ask(session, "UEVE", "Who knows #vault", MID, topics=["vault"])
+        digest = compose(session)
+    # Private items quote nothing, so their conversations need no second look when sending.
+    assert digest.quoted_channels() == ("C1",)
+    plain = digest.without_quotes()
+    assert plain.quoted_channels() == ()
+    assert plain.totals == digest.totals
+    text, blocks = digest_blocks(plain)
+    shown = digest_as_text(blocks) + text
+    for quoted in ("rotate keys", "deploy fix", "Who knows", "vault", "SECRET"):
+        assert quoted not in shown
+    assert "was thanked by Cat" in shown
+    assert "1 ask" in shown
+
+
 def test_most_thanked_ranks_by_distinct_givers_and_skips_opted_out(
     sessions: SessionFactory,
 ) -> None:

@@ -6,7 +6,7 @@ import json
 
 from app.sandbox import payloads
 from app.sandbox.driver import SlackDriver
-from app.sandbox.slack_api import SlackStandIn
+from app.sandbox.slack_api import Call, SlackStandIn
 from app.server import BotServer
 from tests.kudos.conftest import Kudo, configure, reply_text, stored_kudos
 
@@ -95,21 +95,23 @@ def test_the_message_shortcut_prefills_author_and_link(
     assert json.loads(view["private_metadata"])["channel_id"] == "C0GENERAL"
 
 
-def _reaction(kind: str, user: str = "U0ALICE") -> dict:
+def _reaction(kind: str, user: str = "U0ALICE", event_ts: str | None = None) -> dict:
     build = payloads.reaction_added_event if kind == "added" else payloads.reaction_removed_event
-    return build(
+    event = build(
         user=user,
         reaction="raised_hands",
         channel="C0GENERAL",
         ts="1700000000.000200",
         item_user="U0BOB",
     )
+    return {**event, "event_ts": event_ts} if event_ts else event
 
 
 def test_a_reaction_counts_once_however_often_slack_sends_it(
     bot: BotServer, slack: SlackStandIn, driver: SlackDriver
 ) -> None:
     configure(bot, reaction_emoji=":raised_hands:")
+    slack.set_bot_member("C0GENERAL", True)
     envelope = payloads.event_callback(_reaction("added"), event_id="EvREACT1")
     assert driver.event(envelope).status_code == 200
     assert driver.event(envelope, retry_num=1).status_code == 200
@@ -127,10 +129,63 @@ def test_a_reaction_counts_once_however_often_slack_sends_it(
     assert stored_kudos(bot)[0].undone_at is not None
 
 
-def test_other_reactions_and_self_reactions_do_not_count(
-    bot: BotServer, driver: SlackDriver
+def test_a_reaction_removed_and_added_again_thanks_again_once_per_add(
+    bot: BotServer, slack: SlackStandIn, driver: SlackDriver
 ) -> None:
     configure(bot, reaction_emoji="raised_hands")
+    slack.set_bot_member("C0GENERAL", True)
+
+    def deliver(kind: str, event_ts: str, event_id: str, retry_num: int | None = None) -> None:
+        envelope = payloads.event_callback(_reaction(kind, event_ts=event_ts), event_id=event_id)
+        extra = {"retry_num": retry_num} if retry_num else {}
+        assert driver.event(envelope, **extra).status_code == 200
+
+    def live() -> list[int]:
+        return [k.id for k in stored_kudos(bot) if k.undone_at is None]
+
+    def notes(count: int) -> list[Call]:
+        to_bob = lambda c: c.method == "chat.postMessage" and c.args["channel"] == "U0BOB"  # noqa: E731
+        return slack.wait_for(to_bob, count=count)
+
+    deliver("added", "1700000100.000100", "EvADD1")
+    [first] = live()
+    [note] = notes(1)
+    deliver("removed", "1700000200.000100", "EvREMOVE1")
+    assert live() == []
+    # Bob's note now says the kudos was withdrawn.
+    [update] = slack.wait_for("chat.update")
+    assert (update.args["channel"], update.args["ts"]) == (
+        note.response["channel"],
+        note.response["ts"],
+    )
+    assert "withdrew" in update.args["text"]
+    # Slack retries the first add, once as itself and once under a new event id: nothing new.
+    deliver("added", "1700000100.000100", "EvADD1", retry_num=1)
+    deliver("added", "1700000100.000100", "EvADD1-AGAIN")
+    assert live() == []
+    deliver("added", "1700000300.000100", "EvADD2")
+    [second] = live()
+    assert second != first
+    # The second add's retries, and the first removal resent under a new id, change nothing.
+    deliver("added", "1700000300.000100", "EvADD2", retry_num=2)
+    deliver("added", "1700000300.000100", "EvADD2-AGAIN")
+    deliver("removed", "1700000200.000100", "EvREMOVE1-AGAIN")
+    assert live() == [second]
+    assert len(stored_kudos(bot)) == 2
+    notes(2)
+    deliver("removed", "1700000400.000100", "EvREMOVE2")
+    assert live() == []
+    slack.wait_for("chat.update", count=2)
+    # Bob heard of each add once, and of each removal once.
+    assert len(slack.calls_to("chat.postMessage")) == 2
+    assert len(slack.calls_to("chat.update")) == 2
+
+
+def test_other_reactions_and_self_reactions_do_not_count(
+    bot: BotServer, slack: SlackStandIn, driver: SlackDriver
+) -> None:
+    configure(bot, reaction_emoji="raised_hands")
+    slack.set_bot_member("C0GENERAL", True)
     other = payloads.reaction_added_event(
         user="U0ALICE", reaction="thumbsup", channel="C0GENERAL", ts="1.1", item_user="U0BOB"
     )
@@ -164,7 +219,10 @@ def test_the_giver_can_undo_and_the_post_says_so(
     )
     assert driver.interactive(click).status_code == 200
     assert stored_kudos(bot)[0].undone_at is not None
-    update = slack.wait_for("chat.update")[0]
+    # The post says so (and so does Bob's note).
+    [update] = slack.wait_for(
+        lambda c: c.method == "chat.update" and c.args["channel"] == "C0GENERAL"
+    )
     assert "withdrawn" in update.args["text"]
     told = slack.wait_for("response_url", count=2)
     assert any("Only the person who gave" in c.args["text"] for c in told)

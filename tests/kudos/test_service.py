@@ -6,14 +6,15 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from app.clock import ManualClock
+from app.delivery.sender import UNSURE
 from app.directory.service import save_members
 from app.kudos import blocks, service
 from app.store.db import SessionFactory, make_engine, make_session_factory, transaction
-from app.store.models import OutboxMessage
+from app.store.models import Kudos, Member, OutboxMessage, Workspace
 from app.workspaces.service import Identity, ensure_workspace
 
 HERE = service.Where("C1", is_private=False, is_dm=False)
@@ -92,9 +93,92 @@ def test_undo_is_for_the_giver_within_ten_minutes(sessions: SessionFactory) -> N
     with transaction(sessions) as session:
         late = service.undo(session, "T1", second.kudos_id, "UNY", clock.now())
         assert "10 minutes" in str(late)
-        keys = set(session.scalars(select(OutboxMessage.dedupe_key)))
-    assert f"kudos:{first.kudos_id}:post:withdrawn" in keys
-    assert f"kudos:{second.kudos_id}:post:withdrawn" not in keys
+        statuses = dict(
+            session.execute(select(OutboxMessage.dedupe_key, OutboxMessage.status)).all()
+        )
+    # Nothing was delivered yet: the undone kudos's post and note never go out, nothing to edit.
+    assert statuses[f"kudos:{first.kudos_id}:post"] == "cancelled"
+    assert statuses[f"kudos:{first.kudos_id}:note:UBOB"] == "cancelled"
+    assert statuses[f"kudos:{second.kudos_id}:post"] == "pending"
+    assert not any(key.endswith(":withdrawn") for key in statuses)
+
+
+def _mark(session: Session, key: str, status: str, last_error: str | None = None) -> None:
+    row = session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key == key)).one()
+    row.status, row.last_error = status, last_error
+    if status == "sent":
+        row.result_channel, row.result_ts = "C1", "1700000000.000100"
+
+
+def test_withdrawing_edits_every_copy_slack_may_have_and_cancels_the_rest(
+    sessions: SessionFactory,
+) -> None:
+    now = datetime(2026, 1, 6, 9, 0, tzinfo=UTC)
+    with transaction(sessions) as session:
+        workspace = session.get_one(Workspace, "T1")
+        workspace.kudos_channel_id, workspace.kudos_reply_mode = "CKUDOS", "both"
+        request = service.KudosRequest(
+            team_id="T1",
+            giver_id="UNY",
+            recipients=("UBOB", "UTOKYO"),
+            message="thanks",
+            where=HERE,
+        )
+        given = service.give(session, request, now)
+        assert isinstance(given, service.Given)
+        k = given.kudos_id
+        _mark(session, f"kudos:{k}:post", "sent")
+        _mark(session, f"kudos:{k}:post:CKUDOS", "sending")
+        # An attempt that may have posted (a timeout): Slack may show it, so it is edited too.
+        _mark(session, f"kudos:{k}:note:UBOB", "pending", last_error=f"{UNSURE}timed out")
+    with transaction(sessions) as session:
+        assert isinstance(service.undo(session, "T1", k, "UNY", now), service.Withdrawn)
+        rows = {r.dedupe_key: r for r in session.scalars(select(OutboxMessage))}
+    edits = {key: row for key, row in rows.items() if key.endswith(":withdrawn")}
+    assert set(edits) == {
+        f"kudos:{k}:post:withdrawn",
+        f"kudos:{k}:post:CKUDOS:withdrawn",
+        f"kudos:{k}:note:UBOB:withdrawn",
+    }
+    for key, edit in edits.items():
+        assert (edit.method, edit.after_key) == ("chat.update", key.removesuffix(":withdrawn"))
+    assert "withdrew" in edits[f"kudos:{k}:note:UBOB:withdrawn"].args["text"]
+    assert "withdrawn" in edits[f"kudos:{k}:post:withdrawn"].args["text"]
+    assert rows[f"kudos:{k}:note:UTOKYO"].status == "cancelled"
+    # Should the copies not yet known to be on Slack post after all, they post withdrawn.
+    assert "thanks" not in str(rows[f"kudos:{k}:post:CKUDOS"].args)
+    assert rows[f"kudos:{k}:post:CKUDOS"].args["channel"] == "CKUDOS"
+    assert "withdrew" in rows[f"kudos:{k}:note:UBOB"].args["text"]
+    assert "withdrew" in rows[f"kudos:{k}:note:UBOB"].after_failed_args["text"]
+    assert "thanks" in str(rows[f"kudos:{k}:post"].args)  # posted: it is edited, not rewritten
+    with transaction(sessions) as session:
+        admin = session.get_one(Member, ("T1", "UBOB"))
+        admin.is_admin = True
+        assert "already withdrawn" in str(service.revoke(session, "T1", k, admin, now))
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == len(rows)
+
+
+def test_a_revoked_kudos_whose_outbox_rows_were_pruned_still_edits_its_post(
+    sessions: SessionFactory,
+) -> None:
+    now = datetime(2026, 1, 6, 9, 0, tzinfo=UTC)
+    with transaction(sessions) as session:
+        given = _give(session, "UNY", now)
+        assert isinstance(given, service.Given)
+        kudos = session.get_one(Kudos, given.kudos_id)
+        kudos.post_channel_id, kudos.post_ts = "C1", "1700000000.000100"
+        session.execute(delete(OutboxMessage))
+    with transaction(sessions) as session:
+        admin = session.get_one(Member, ("T1", "UBOB"))
+        admin.is_admin = True
+        later = now + timedelta(days=30)
+        assert isinstance(
+            service.revoke(session, "T1", given.kudos_id, admin, later), service.Withdrawn
+        )
+        [edit] = session.scalars(select(OutboxMessage))
+    assert (edit.method, edit.after_key) == ("chat.update", None)
+    assert (edit.args["channel"], edit.args["ts"]) == ("C1", "1700000000.000100")
+    assert "removed by a workspace admin" in edit.args["text"]
 
 
 def test_long_messages_fit_slacks_section_limit() -> None:

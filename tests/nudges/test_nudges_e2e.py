@@ -4,7 +4,7 @@ round's "Keep it open", and "Stop these" on an expert's DM, driven by signed req
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from app.nudges.service import run_pass
 from app.sandbox import payloads
@@ -125,6 +125,7 @@ def test_the_last_round_asks_the_asker_and_experts_can_stop_the_notes(
     last = _dm(slack, "U0BOB", "Nobody has answered your ask yet")
     assert [e["action_id"] for e in last.args["blocks"][1]["elements"]] == [
         "nudge.keep",
+        "nudge.snooze",
         "ask.resolve",
         "ask.close",
     ]
@@ -132,3 +133,70 @@ def test_the_last_round_asks_the_asker_and_experts_can_stop_the_notes(
     _told(slack, "U0BOB", "Kept open")
     assert stored_ask(bot).status == "open"
     assert stored_ask(bot).id == ask.id
+
+
+def _last_rounds(slack: SlackStandIn, user: str) -> list[Call]:
+    return [
+        c
+        for c in slack.calls_to("chat.postMessage")
+        if c.ok
+        and c.args.get("channel") == user
+        and "Nobody has answered your ask yet" in c.args.get("text", "")
+    ]
+
+
+def _to_last_round(bot: BotServer, slack: SlackStandIn, clock: OffsetClock) -> Call:
+    # Friday 14:05 in New York is past 40 working hours; one round per pass.
+    clock.advance(timedelta(days=4, hours=4, minutes=5))
+    for _ in range(3):
+        _pass(bot, clock)
+        clock.advance(timedelta(minutes=2))
+    _pass(bot, clock)
+    return _dm(slack, "U0BOB", "Nobody has answered your ask yet")
+
+
+def test_the_asker_snoozes_the_last_round_to_their_next_working_day(
+    bot: BotServer,
+    slack: SlackStandIn,
+    driver: SlackDriver,
+    ask_cmd: Send,
+    clock: OffsetClock,
+) -> None:
+    ask, _ = posted(bot, slack, lambda text: ask_cmd(QUESTION, user="U0BOB"))
+    last = _to_last_round(bot, slack, clock)
+    _press(driver, "U0CAROL", last, "nudge.snooze")  # the value names the ask; Carol isn't Bob
+    assert stored_ask(bot).snoozed_until is None
+    _press(driver, "U0BOB", last, "nudge.snooze")
+    # Friday afternoon + a day is Saturday: the reminder waits for Monday 09:00 in New York.
+    _told(slack, "U0BOB", "again on Monday at 09:00")
+    snoozed = stored_ask(bot)
+    assert snoozed.snoozed_until == datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
+    assert snoozed.status == "open"
+    clock.advance(snoozed.snoozed_until - clock.now() - timedelta(minutes=1))  # 08:59: not yet
+    _pass(bot, clock)
+    bot.worker.drain(5)
+    assert len(_last_rounds(slack, "U0BOB")) == 1
+    clock.advance(timedelta(minutes=1))
+    _pass(bot, clock)
+    slack.wait_for(lambda c: len(_last_rounds(slack, "U0BOB")) == 2)
+    assert "nudge.snooze" in json.dumps(_last_rounds(slack, "U0BOB")[1].args["blocks"])
+    _pass(bot, clock)  # a second pass at the same moment asks nothing more
+    bot.worker.drain(5)
+    assert len(_last_rounds(slack, "U0BOB")) == 2
+    assert stored_ask(bot).id == ask.id
+
+
+def test_keep_it_open_asks_the_last_round_again_later(
+    bot: BotServer,
+    slack: SlackStandIn,
+    driver: SlackDriver,
+    ask_cmd: Send,
+    clock: OffsetClock,
+) -> None:
+    posted(bot, slack, lambda text: ask_cmd(QUESTION, user="U0BOB"))
+    last = _to_last_round(bot, slack, clock)
+    _press(driver, "U0BOB", last, "nudge.keep")
+    _told(slack, "U0BOB", "Kept open")
+    clock.advance(timedelta(days=7))
+    _pass(bot, clock)
+    slack.wait_for(lambda c: len(_last_rounds(slack, "U0BOB")) == 2)

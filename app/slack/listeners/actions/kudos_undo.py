@@ -27,7 +27,7 @@ def register(app: App, runtime: Runtime) -> None:
         with transaction(runtime.sessions) as session:
             outcome = service.undo(session, team_id, int(value), user_id, runtime.clock.now())
             if isinstance(outcome, service.Withdrawn):
-                text = f"Kudos #{outcome.kudos_id} is withdrawn; its post now says so."
+                text = f"Kudos #{outcome.kudos_id} is withdrawn; everywhere it went now says so."
             else:
                 text = outcome
             _tell(session, runtime, team_id, body, text)

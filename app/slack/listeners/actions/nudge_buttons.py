@@ -1,4 +1,5 @@
-"""Buttons on nudge DMs: "Keep it open", "Resolved, thank them", and the offer check's answers."""
+"""Buttons on nudge DMs: "Keep it open", "Remind me tomorrow", "Resolved, thank them", and the
+offer check's answers."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ def register(app: App, runtime: Runtime) -> None:
     """Attach the nudge button listeners."""
 
     app.action(blocks.KEEP)(on_ask(runtime, service.keep_open))
+    app.action(blocks.SNOOZE)(on_ask(runtime, service.snooze))
     app.action(blocks.THANK)(on_ask(runtime, service.thank_answerers))
 
     def on_offers(keep: bool) -> Listener:
