@@ -34,7 +34,7 @@ from app.kudos.mentions import (
     tokenize,
     unescape,
 )
-from app.offers.topics import normalize
+from app.offers.topics import normalize, spellings
 from app.store.models import Ask, AskHelper, Kudos, KudosRecipient, Member, Offer, Workspace
 
 EXCERPT = 100
@@ -707,7 +707,12 @@ def _offered(session: Session, team_id: str, topics: set[str]) -> set[str]:
     """The topics among `topics` with an active offer by someone not deactivated."""
     offered: set[str] = set()
     member = and_(Member.team_id == Offer.team_id, Member.user_id == Offer.user_id)
-    for chunk in _chunks(sorted(topics)):
+    # Each stored spelling (offers saved before the normal form changed) → the topics it means.
+    meaning: dict[str, set[str]] = {}
+    for topic in topics:
+        for spelled in spellings(normalize(topic)) | {topic}:
+            meaning.setdefault(spelled, set()).add(topic)
+    for chunk in _chunks(sorted(meaning)):
         query = (
             select(Offer.topic)
             .distinct()
@@ -719,7 +724,8 @@ def _offered(session: Session, team_id: str, topics: set[str]) -> set[str]:
                 or_(Member.deleted.is_(False), Member.user_id.is_(None)),
             )
         )
-        offered.update(session.scalars(query))
+        for found in session.scalars(query):
+            offered |= meaning.get(found, set())
     return offered
 
 

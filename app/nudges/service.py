@@ -19,7 +19,7 @@ from app.delivery import outbox
 from app.nudges import blocks
 from app.nudges.schedule import FOLLOW_UP, ROUNDS, hours_for, next_due
 from app.offers import service as offers
-from app.offers.topics import normalize
+from app.offers.topics import normalize, spellings
 from app.store.db import SessionFactory, is_sqlite, transaction
 from app.store.models import Ask, AskNudge, AskReply, Member, Offer, OutboxMessage, Workspace
 from app.store.upsert import insert_new
@@ -306,13 +306,15 @@ def answer_offers_check(
 ) -> str:
     """The person kept or removed the offers a check named (their own offers only)."""
     names = [normalize(t) for t in topics if t.strip()]
+    # Offers saved before the topic normal form changed are kept under their older spelling.
+    stored = {spelled for name in names for spelled in spellings(name)} | set(topics)
     if keep:
         session.execute(
             update(Offer)
             .where(
                 Offer.team_id == team_id,
                 Offer.user_id == user_id,
-                Offer.topic.in_(names),
+                Offer.topic.in_(stored),
                 Offer.active.is_(True),
             )
             .values(confirmed_at=now, confirm_asked_at=None)

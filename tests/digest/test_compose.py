@@ -297,6 +297,19 @@ def test_new_offers_and_topics_nobody_offers(sessions: SessionFactory) -> None:
     ]
 
 
+def test_an_offer_saved_in_an_older_spelling_still_counts_as_offered(
+    sessions: SessionFactory,
+) -> None:
+    with transaction(sessions) as session:
+        offer(session, "UANA", "machine-learning", BEFORE)  # saved before the normal form
+        ask(session, "UDAN", "Model drift #ml", MID, topics=["machine learning"])
+        ask(session, "UEVE", "Feature store? #ml", MID, topics=["machine learning"])
+        ask(session, "UEVE", "Design tokens #design-system", MID, topics=["design system"])
+        ask(session, "UFAY", "Figma libs #design-system", MID, topics=["design system"])
+        digest = compose(session)
+    assert [(t.topic, t.asks) for t in digest.unmet_topics] == [("design system", 2)]
+
+
 def test_unsung_helpers_answered_but_were_not_credited(sessions: SessionFactory) -> None:
     with transaction(sessions) as session:
         ask(session, "UANA", "a", MID, status="answered", answered_by="UBEN", answered_at=MID)

@@ -246,6 +246,17 @@ def test_offers_are_checked_once_and_stop_matching_after_the_grace(
         assert session.get_one(Offer, _offer_id(session, "UBEN")).active is False
 
 
+def test_an_offer_saved_in_an_older_spelling_is_kept_from_its_check(
+    sessions: SessionFactory,
+) -> None:
+    later = MONDAY_10 + timedelta(days=91)
+    with transaction(sessions) as session:
+        old = session.get_one(Offer, _offer_id(session, "UANA"))
+        old.topic = "machine-learning"  # how offers were saved before the normal form
+        service.answer_offers_check(session, "T1", "UANA", ["machine-learning"], True, later)
+        assert session.get_one(Offer, old.id).confirmed_at == later
+
+
 def _offer_id(session: object, user: str) -> int:
     from sqlalchemy.orm import Session
 
