@@ -284,7 +284,10 @@ class Cluster:
                     user, user_name(user), team_id=team.team_id, is_admin=index == 0
                 )
             for index, channel in enumerate(team.channels):
+                # Each team invited the bot (/invite @Reciprocity) to its channels: reaction
+                # kudos and thread replies arrive only from channels the bot is in.
                 self.slack.add_channel(channel, f"team-{index}")
+                self.slack.set_bot_member(channel, True)
         for index in range(self.replica_count):
             self.start_replica(index)
         for team in self.teams:
