@@ -44,7 +44,7 @@ from sqlalchemy import Engine, create_engine, func, select, update
 from sqlalchemy.pool import NullPool
 
 from app.delivery.sender import OUTBOX_EVENT, POSTS
-from app.kudos.reactions import reaction_key
+from app.kudos.reactions import identity_of, reaction_key
 from app.offers.topics import normalize
 from app.sandbox import payloads
 from app.sandbox.driver import signature
@@ -958,7 +958,10 @@ def _stored(cluster: Cluster) -> dict[str, Counter[str]]:
         "offer": _markers(offers),
         "reply": Counter(f"{r.team_id}:{r.channel_id}:{r.ts}" for r in replies),
         "reaction": Counter(
-            f"{row.team_id}:{row.dedupe_key}" for row in kudos if row.source == "reaction"
+            # One add of a reaction is one kudos; its key adds the add's event_ts to the identity.
+            f"{row.team_id}:{identity_of(row.dedupe_key)}"
+            for row in kudos
+            if row.source == "reaction"
         ),
     }
 

@@ -33,6 +33,11 @@ def add_key(identity: str, event_ts: str) -> str:
     return f"{identity}:{event_ts}" if event_ts else identity
 
 
+def identity_of(key: str) -> str:
+    """The reaction identity an `add_key` was made from (ids and timestamps hold no colon)."""
+    return ":".join(key.split(":")[:4])
+
+
 def _counts(workspace: Workspace, event: Mapping[str, Any]) -> bool:
     emoji = (workspace.reaction_emoji or "").strip(":")
     # Skin tones arrive as "raised_hands::skin-tone-3": the same thanks.

@@ -121,13 +121,17 @@ def test_a_deactivated_person_keeps_their_record_and_comes_back_whole(
     refused = reply_text(kudos_cmd("<@U0BOB|bob> thanks again", user="U0CAROL"))
     assert "account is deactivated, so they can't receive kudos" in refused
     assert len(stored_kudos(bot)) == 3
+    # A kudos given while he is away is recorded and posted like any other.
+    _thank(kudos_cmd, "U0ALICE", "<@U0CAROL|carol> thanks for covering his rota")
+    _post_of(slack, "thanks for covering his rota")
+    assert len(stored_kudos(bot)) == 4
 
     _set_deleted(driver, slack, "U0BOB", False)
 
-    assert "1. Bob: thanked by 2 people" in _top(kudos_cmd)
+    assert "Bob: thanked by 2 people" in _top(kudos_cmd)
     _thank(kudos_cmd, "U0CAROL", "<@U0BOB|bob> welcome back")
     _post_of(slack, "welcome back")
-    assert len(stored_kudos(bot)) == 4
+    assert len(stored_kudos(bot)) == 5
 
 
 def test_team_join_with_deleted_only_marks_the_person(
