@@ -123,9 +123,9 @@ def members_named(session: Session, team_id: str, names: Iterable[str]) -> dict[
     }
 
 
-def save_channel(session: Session, team_id: str, info: Mapping[str, Any], now: datetime) -> Channel:
-    """Insert or refresh a channel from Slack's conversation object."""
-    row = {
+def _channel_row(team_id: str, info: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """Map Slack's conversation object to a `channels` row."""
+    return {
         "team_id": team_id,
         "channel_id": str(info["id"]),
         "name": str(info.get("name") or ""),
@@ -135,6 +135,11 @@ def save_channel(session: Session, team_id: str, info: Mapping[str, Any], now: d
         "bot_is_member": bool(info.get("is_member")),
         "updated_at": now,
     }
+
+
+def save_channel(session: Session, team_id: str, info: Mapping[str, Any], now: datetime) -> Channel:
+    """Insert or refresh a channel from Slack's conversation object."""
+    row = _channel_row(team_id, info, now)
     upsert(
         session,
         Channel,
@@ -197,20 +202,11 @@ def set_bot_membership(
     is_private: bool,
 ) -> None:
     """Record that the bot joined or left `channel_id` (a channel never seen is cached then)."""
-    row = {
-        "team_id": team_id,
-        "channel_id": channel_id,
-        "name": "",
-        "is_private": is_private,
-        "is_im": False,
-        "is_archived": False,
-        "bot_is_member": is_member,
-        "updated_at": now,
-    }
+    info = {"id": channel_id, "is_private": is_private, "is_member": is_member}
     upsert(
         session,
         Channel,
-        [row],
+        [_channel_row(team_id, info, now)],
         key=["team_id", "channel_id"],
         # `updated_at` dates the last full read from Slack: one fact does not refresh the others.
         update=["bot_is_member"],

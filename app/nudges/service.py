@@ -203,13 +203,23 @@ def _follow_up(session: Session, ask: Ask, now: datetime) -> None:
     )
 
 
-def keep_open(session: Session, team_id: str, ask_id: int, user_id: str, now: datetime) -> str:
-    """ "Keep it open" on the last round: ask again after another last-round wait."""
+def _askers_open_ask(
+    session: Session, team_id: str, ask_id: int, user_id: str, what: str
+) -> Ask | str:
+    """Return the ask if it is open and `user_id` asked it, else why they may not do `what`."""
     ask = asks.find(session, team_id, ask_id)
     if ask is None or ask.status not in asks.LIVE:
         return "That ask is no longer open."
     if ask.asker_id != user_id:
-        return "Only the person who asked can keep it open."
+        return f"Only the person who asked can {what}."
+    return ask
+
+
+def keep_open(session: Session, team_id: str, ask_id: int, user_id: str, now: datetime) -> str:
+    """ "Keep it open" on the last round: ask again after another last-round wait."""
+    ask = _askers_open_ask(session, team_id, ask_id, user_id, "keep it open")
+    if isinstance(ask, str):
+        return ask
     _back_to_last_round(session, ask)
     workspace, hours = hours_for(session, ask)
     ask.snoozed_until = None
@@ -220,11 +230,9 @@ def keep_open(session: Session, team_id: str, ask_id: int, user_id: str, now: da
 def snooze(session: Session, team_id: str, ask_id: int, user_id: str, now: datetime) -> str:
     """ "Remind me tomorrow" on the last round: ask the asker again a day later, at the first
     moment of their working hours from then; only the asker may."""
-    ask = asks.find(session, team_id, ask_id)
-    if ask is None or ask.status not in asks.LIVE:
-        return "That ask is no longer open."
-    if ask.asker_id != user_id:
-        return "Only the person who asked can snooze its reminders."
+    ask = _askers_open_ask(session, team_id, ask_id, user_id, "snooze its reminders")
+    if isinstance(ask, str):
+        return ask
     _back_to_last_round(session, ask)
     _, hours = hours_for(session, ask)
     until = hours.next_open(now + SNOOZE)
