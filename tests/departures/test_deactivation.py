@@ -24,6 +24,7 @@ from app.store.models import Ask, Kudos, Member, OutboxMessage, Workspace
 from tests.asks.conftest import QUESTION, Send, posted, reply
 from tests.clocks import OffsetClock
 from tests.kudos.conftest import Kudo, configure, reply_text, stored_kudos, wait_for_member
+from tests.nudges.conftest import dm_to
 
 
 def _set_deleted(driver: SlackDriver, slack: SlackStandIn, user_id: str, deleted: bool) -> None:
@@ -65,16 +66,6 @@ def _digest(bot: BotServer, clock: OffsetClock) -> str:
 def _to(call: Call, user_id: str) -> bool:
     """Whether the bot's `call` was a DM, ephemeral message or Home tab for `user_id`."""
     return user_id in (call.args.get("channel"), call.args.get("user"), call.args.get("user_id"))
-
-
-def _dm(slack: SlackStandIn, user_id: str, words: str) -> Call:
-    return slack.wait_for(
-        lambda c: (
-            c.method == "chat.postMessage"
-            and c.args.get("channel") == user_id
-            and words in json.dumps(c.args)
-        )
-    )[-1]
 
 
 def _passes(bot: BotServer, clock: OffsetClock) -> None:
@@ -166,7 +157,7 @@ def test_nothing_is_sent_to_a_deactivated_person_until_they_are_back(
 
     # Alice's ask is matched to Carol only.
     assert "is posted" in reply_text(ask_cmd("Vacuuming a huge table? #postgres", user="U0ALICE"))
-    _dm(slack, "U0CAROL", "Vacuuming a huge table")
+    dm_to(slack, "U0CAROL", "Vacuuming a huge table")
     # Carol answers Bob's ask: it is answered, and the record says so, but his Home is left be.
     reply(driver, ask, "U0CAROL", "9000000020.000001", text="Use the vault CLI")
     with bot.runtime.sessions() as session:
@@ -182,8 +173,8 @@ def test_nothing_is_sent_to_a_deactivated_person_until_they_are_back(
     clock.advance(timedelta(days=1))
     _passes(bot, clock)
     # Back again: his ask's follow-up and his offer check reach him.
-    _dm(slack, "U0BOB", "answered your ask")
-    _dm(slack, "U0BOB", "Is that still right?")
+    dm_to(slack, "U0BOB", "answered your ask")
+    dm_to(slack, "U0BOB", "Is that still right?")
 
 
 def test_a_dm_slack_refuses_to_someone_who_just_left_fails_quietly(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 
 from app.sandbox.driver import SlackDriver
-from app.sandbox.slack_api import SlackStandIn
+from app.sandbox.slack_api import Call, SlackStandIn
 from app.server import BotServer
 from tests.asks.conftest import ask_cmd
 from tests.clocks import OffsetClock
@@ -40,3 +41,14 @@ def driver(bot: BotServer, slack: SlackStandIn, slack_mode: str) -> Iterator[Sla
     """Requests to the bot, as Slack sends them."""
     with slack_driver(bot, slack, slack_mode) as connected:
         yield connected
+
+
+def dm_to(slack: SlackStandIn, user: str, containing: str) -> Call:
+    """The newest DM the bot posted to `user` whose arguments contain `containing`."""
+    return slack.wait_for(
+        lambda c: (
+            c.method == "chat.postMessage"
+            and c.args.get("channel") == user
+            and containing in json.dumps(c.args)
+        )
+    )[-1]

@@ -15,16 +15,7 @@ from app.store.models import Member
 from tests.asks.conftest import QUESTION, Send, posted, reply, stored_ask
 from tests.clocks import OffsetClock
 from tests.kudos.conftest import configure
-
-
-def _dm(slack: SlackStandIn, user: str, containing: str) -> Call:
-    return slack.wait_for(
-        lambda c: (
-            c.method == "chat.postMessage"
-            and c.args.get("channel") == user
-            and containing in json.dumps(c.args)
-        )
-    )[-1]
+from tests.nudges.conftest import dm_to
 
 
 def _press(driver: SlackDriver, user: str, on: Call, action_id: str) -> None:
@@ -74,7 +65,7 @@ def test_a_day_after_an_answer_the_asker_thanks_with_one_click(
     reply(driver, ask, "U0CAROL", "9000000010.000001", text="Rotate it with the vault CLI")
     clock.advance(timedelta(hours=25))  # Tuesday 11:00 in New York: working hours
     _pass(bot, clock)
-    follow_up = _dm(slack, "U0BOB", "answered your ask")
+    follow_up = dm_to(slack, "U0BOB", "answered your ask")
     assert "<@U0CAROL>" in follow_up.args["text"]
     _press(driver, "U0CAROL", follow_up, "nudge.thank")  # not Carol's ask
     assert stored_ask(bot).status == "answered"
@@ -109,7 +100,7 @@ def test_the_last_round_asks_the_asker_and_experts_can_stop_the_notes(
     configure(bot, matches_per_ask=1)
     driver.command(command="/offer", text="postgres", user_id="U0CAROL", channel_id="C0GENERAL")
     ask, _ = posted(bot, slack, lambda text: ask_cmd(QUESTION, user="U0BOB"))
-    match = _dm(slack, "U0CAROL", "which you offered")
+    match = dm_to(slack, "U0CAROL", "which you offered")
     _press(driver, "U0CAROL", match, "ask.stop_matches")
     with bot.runtime.sessions() as session:
         assert session.get_one(Member, ("T0001", "U0CAROL")).nudges_opt_out is True
@@ -122,7 +113,7 @@ def test_the_last_round_asks_the_asker_and_experts_can_stop_the_notes(
     _pass(bot, clock)
     clock.advance(timedelta(minutes=2))
     _pass(bot, clock)
-    last = _dm(slack, "U0BOB", "Nobody has answered your ask yet")
+    last = dm_to(slack, "U0BOB", "Nobody has answered your ask yet")
     assert [e["action_id"] for e in last.args["blocks"][1]["elements"]] == [
         "nudge.keep",
         "nudge.snooze",
@@ -152,7 +143,7 @@ def _to_last_round(bot: BotServer, slack: SlackStandIn, clock: OffsetClock) -> C
         _pass(bot, clock)
         clock.advance(timedelta(minutes=2))
     _pass(bot, clock)
-    return _dm(slack, "U0BOB", "Nobody has answered your ask yet")
+    return dm_to(slack, "U0BOB", "Nobody has answered your ask yet")
 
 
 def test_the_asker_snoozes_the_last_round_to_their_next_working_day(
