@@ -18,7 +18,7 @@ from app.sandbox.slack_api import SlackStandIn
 from app.server import BotServer
 from app.store.models import Channel
 from tests.asks.conftest import QUESTION, Send, reply, stored_ask
-from tests.kudos.conftest import Kudo, reply_text, wait_for_member
+from tests.kudos.conftest import Kudo, configure, reply_text, wait_for_member
 
 
 @pytest.fixture
@@ -138,3 +138,22 @@ def test_removing_the_bot_from_a_private_channel_is_remembered(
     other = _membership_event("member_joined_channel", "G0TEAM", user="U0BOB", channel_type="G")
     assert driver.event(other).is_success
     assert "invite me" in reply_text(kudos_cmd("<@U0BOB> thanks again", channel="G0TEAM"))
+
+
+def test_an_archived_kudos_channel_is_not_joined_and_the_giver_is_told(
+    bot: BotServer, slack: SlackStandIn, kudos_cmd: Kudo
+) -> None:
+    slack.add_channel("C0KUDOS", "kudos", is_archived=True)
+    configure(bot, kudos_channel_id="C0KUDOS", kudos_reply_mode="kudos_channel")
+    wait_for_member(bot, "U0BOB")
+    assert "on their way" in reply_text(kudos_cmd("<@U0BOB> thanks", channel="C0GENERAL"))
+    told = slack.wait_for(
+        lambda c: c.method == "response_url" and "archived" in c.args.get("text", "")
+    )[0]
+    assert "your kudos post" in told.args["text"]
+    assert [c.response.get("error") for c in slack.calls_to("conversations.join")] == [
+        "is_archived"
+    ]
+    assert not [c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == "C0KUDOS"]
+    # The kudos itself stands, and Bob still hears of it.
+    slack.wait_for(lambda c: c.method == "chat.postMessage" and c.args["channel"] == "U0BOB")

@@ -34,9 +34,8 @@ def test_the_digest_quotes_only_conversations_still_public_when_it_is_sent(
         answer = driver.command(command="/kudos", text=text, user_id="U0ALICE", channel_id=channel)
         assert "on their way" in reply_text(answer)
 
-    slack.add_channel("C0DIGEST", "digest", bot_is_member=True)
-    slack.add_channel("C0TEAM", "team", bot_is_member=True)
-    slack.set_bot_member("C0GENERAL", True)
+    slack.add_channel("C0DIGEST", "digest")
+    slack.add_channel("C0TEAM", "team")
     configure(bot, digest_channel_id="C0DIGEST")
     kudos_cmd("<@U0BOB> thanks for the secret plan", channel="C0TEAM")
     kudos_cmd("<@U0CAROL> thanks for the lunch talk")

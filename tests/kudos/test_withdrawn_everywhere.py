@@ -54,8 +54,7 @@ def _outbox(bot: BotServer) -> dict[str, OutboxMessage]:
 def test_undo_edits_the_post_the_kudos_channel_copy_and_the_note_once_each(
     bot: BotServer, slack: SlackStandIn, kudos_cmd: Kudo, driver: SlackDriver
 ) -> None:
-    slack.add_channel("C0KUDOS", "kudos", bot_is_member=True)
-    slack.set_bot_member("C0GENERAL", True)
+    slack.add_channel("C0KUDOS", "kudos")
     configure(bot, kudos_channel_id="C0KUDOS", kudos_reply_mode="both")
     response = kudos_cmd("<@U0BOB> thanks for the rota")
     posts = slack.wait_for("chat.postMessage", count=3)
@@ -82,8 +81,7 @@ def test_undo_edits_the_post_the_kudos_channel_copy_and_the_note_once_each(
 def test_a_kudos_undone_before_its_posts_go_out_is_never_posted(
     bot: BotServer, slack: SlackStandIn, kudos_cmd: Kudo, driver: SlackDriver
 ) -> None:
-    slack.add_channel("C0KUDOS", "kudos", bot_is_member=True)
-    slack.set_bot_member("C0GENERAL", True)
+    slack.add_channel("C0KUDOS", "kudos")
     configure(bot, kudos_channel_id="C0KUDOS", kudos_reply_mode="both")
     # Slack holds posting back for a minute: the kudos's copies wait in the outbox.
     # (Both posts may be on their way at once: each meets the 429.)
@@ -111,8 +109,7 @@ def test_a_kudos_undone_before_its_posts_go_out_is_never_posted(
 def test_a_cross_post_from_a_channel_turned_private_is_not_sent(
     bot: BotServer, slack: SlackStandIn, kudos_cmd: Kudo
 ) -> None:
-    slack.add_channel("C0KUDOS", "kudos", bot_is_member=True)
-    slack.set_bot_member("C0GENERAL", True)
+    slack.add_channel("C0KUDOS", "kudos")
     # A first kudos, before the kudos channel is set, teaches the bot's cache #general is public.
     reply_text(kudos_cmd("<@U0CAROL> thanks for the review"))
     slack.wait_for("chat.postMessage", count=2)
@@ -138,8 +135,7 @@ def test_a_cross_post_from_a_channel_turned_private_is_not_sent(
 def test_a_kudos_meant_only_for_the_kudos_channel_stays_where_it_was_given_once_private(
     bot: BotServer, slack: SlackStandIn, kudos_cmd: Kudo
 ) -> None:
-    slack.add_channel("C0KUDOS", "kudos", bot_is_member=True)
-    slack.set_bot_member("C0GENERAL", True)
+    slack.add_channel("C0KUDOS", "kudos")
     reply_text(kudos_cmd("<@U0CAROL> thanks for the review"))
     slack.wait_for("chat.postMessage", count=2)
     configure(bot, kudos_channel_id="C0KUDOS", kudos_reply_mode="kudos_channel")
