@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from app.delivery import outbox
+from app.delivery.joins import join_first
 from app.runtime import Runtime
 from app.sandbox.slack_api import SlackStandIn
 from app.store.db import transaction
@@ -36,19 +37,27 @@ class CrashReport:
 
 
 def queue_messages(
-    runtime: Runtime, team_id: str, slack: SlackStandIn, count: int, channels: int
+    runtime: Runtime,
+    team_id: str,
+    slack: SlackStandIn,
+    count: int,
+    channels: int,
+    *,
+    join: bool = False,
 ) -> None:
-    """Queue `count` uniquely worded posts spread over `channels` channels the stand-in knows."""
+    """Queue `count` uniquely worded posts spread over `channels` channels the stand-in knows;
+    with `join`, each post joins its channel first, as asks and kudos do."""
     for n in range(channels):
         slack.add_channel(f"C{n:06d}", f"load-{n}")
     now = runtime.clock.now()
     with transaction(runtime.sessions) as session:
         for n in range(count):
+            args = {"channel": f"C{n % channels:06d}", "text": f"message {n}"}
             outbox.queue(
                 session,
                 team_id=team_id,
                 method="chat.postMessage",
-                args={"channel": f"C{n % channels:06d}", "text": f"message {n}"},
+                args=join_first(args) if join else args,
                 dedupe_key=f"crash:{n}",
                 now=now,
             )

@@ -87,8 +87,9 @@ def baseline(messages: int, channels: int) -> float:
     return messages / elapsed
 
 
-def drain(backend: str, messages: int, channels: int) -> dict[str, float]:
-    """Queue `messages` and time one worker delivering them all under Slack's channel limit."""
+def drain(backend: str, messages: int, channels: int, *, join: bool = False) -> dict[str, float]:
+    """Queue `messages` and time one worker delivering them all under Slack's channel limit;
+    with `join`, every post first joins its channel (once per channel, as asks and kudos do)."""
     with database(backend) as url, SlackStandIn(bot_token=TOKEN, channel_rate_limit=True) as slack:
         runtime = build_runtime(
             Settings(database_url=url, slack_bot_token=TOKEN, slack_api_url=slack.base_url)
@@ -97,7 +98,7 @@ def drain(backend: str, messages: int, channels: int) -> dict[str, float]:
             ensure_workspace(
                 session, Identity("T0001", "Acme", "UBOT", "BBOT"), runtime.clock.now()
             )
-        queue_messages(runtime, "T0001", slack, messages, channels)
+        queue_messages(runtime, "T0001", slack, messages, channels, join=join)
         worker = DeliveryWorker(
             runtime,
             SingleWorkspaceTokens("T0001", TOKEN),
@@ -110,6 +111,7 @@ def drain(backend: str, messages: int, channels: int) -> dict[str, float]:
         elapsed = time.perf_counter() - started
         worker.stop()
         limited = sum(1 for c in slack.calls_to("chat.postMessage") if c.status == 429)
+        joins = len(slack.calls_to("conversations.join"))
         runtime.close()
     return {
         "rate": messages / elapsed,
@@ -117,6 +119,7 @@ def drain(backend: str, messages: int, channels: int) -> dict[str, float]:
         "slack": worker.stats.slack_seconds,
         "own": worker.stats.own_seconds,
         "429s": limited,
+        "joins": joins,
     }
 
 
@@ -132,14 +135,20 @@ def main() -> None:
     # Slack's limit alone: a burst of 3, then one a second, in every channel at once.
     limit_bound = args.messages / max(1.0, per_channel - 3)
     rows = [["direct calls, no DB, no limit (baseline)", f"{ceiling:,.0f}", "1.00"] + [""] * 7]
-    for backend in ("sqlite", "postgresql"):
-        figures = drain(backend, args.messages, args.channels)
+    for backend, join in (
+        ("sqlite", False),
+        ("sqlite", True),
+        ("postgresql", False),
+        ("postgresql", True),
+    ):
+        figures = drain(backend, args.messages, args.channels, join=join)
         waiting = figures["slack"] / max(1e-9, figures["slack"] + figures["own"])
         # Of the 16 sender threads' capacity over the run, how much was spent in Web API calls.
         senders_busy = figures["slack"] / (figures["seconds"] * CONCURRENCY)
         rows.append(
             [
-                f"worker on {backend}",
+                f"worker on {backend}"
+                + (f", joining first ({int(figures['joins']):,} joins)" if join else ""),
                 f"{figures['rate']:,.0f}",
                 f"{figures['rate'] / ceiling:.2f}",
                 f"{figures['rate'] / limit_bound:.2f}",
@@ -179,7 +188,9 @@ def main() -> None:
             'threads (so it can exceed wall time); "own s" is the claim and record transactions '
             "on the worker's one loop thread, which are serial, so own s / wall s is the share of "
             "the run the loop was busy in the database; senders busy is Slack s over 16 threads' "
-            "worth of wall time.",
+            'worth of wall time. A run "joining first" marks every post as asks and kudos '
+            "are marked (`join_first`): the worker calls `conversations.join` before the first "
+            "post to each channel and remembers it for an hour.",
         ]
     )
     print(body)
