@@ -52,7 +52,7 @@ def mrkdwn_text(text: str, names: Mapping[str, str] = NO_NAMES, *, ansi: bool = 
         piece = match.group(0)
         if piece.startswith("<"):
             line_start = text.rfind("\n", 0, match.start()) + 1
-            before = _PLACEHOLDER.sub("", text[line_start : match.start()])
+            before = _HELD.sub("", text[line_start : match.start()])
             in_brackets = before.count("(") > before.count(")")
             piece = token_text(piece[1:-1], names, in_brackets=in_brackets)
         else:
@@ -70,6 +70,7 @@ def mrkdwn_text(text: str, names: Mapping[str, str] = NO_NAMES, *, ansi: bool = 
 
 
 def _style(ansi: bool, on: str, off: str, plain: str) -> Callable[[re.Match[str]], str]:
+    """A substitution that wraps a marked span in ANSI codes, or writes it as `plain` says."""
     return lambda m: f"{on}{m.group(1)}{off}" if ansi else plain.format(m.group(1))
 
 

@@ -121,7 +121,7 @@ class Demo:
         """One message (or form) as Slack would show it, under a line saying where."""
         args = call.args
         if call.method == "views.open":
-            where = "  A form opens (in Slack you would fill it in):"
+            where = "  A form opens:"
             body = view_text(args.get("view") or {}, self.names, ansi=self.ansi)
         else:
             where = self.where(call.method, args)
@@ -149,6 +149,7 @@ class Demo:
 
 
 def _indent(text: str) -> str:
+    """`text` indented under its "where" line, without trailing blanks."""
     return "\n".join(("    " + line).rstrip() for line in text.strip().splitlines() or [""])
 
 
@@ -278,13 +279,19 @@ def _resolve(demo: Demo) -> None:
         message_ts=ask.message_ts,
         trigger_id=demo.slack.issue_trigger_id(),
     )
+    print("  @alice clicks [Resolved] under her ask", file=demo.out)
     demo.driver.interactive(click)
+    demo.settle()
     view = demo.slack.calls_to("views.open")[-1].args["view"]
     values = {
         "helpers": {"users": payloads.multi_users_select_value([PEOPLE["bob"], PEOPLE["carol"]])},
         "note": {"text": payloads.plain_text_value("You two saved my Friday!")},
     }
-    print("  @alice credits @bob and @carol: You two saved my Friday!", file=demo.out)
+    print(
+        "  @alice adds @carol to who helped, writes “You two saved my Friday!” and clicks "
+        "[Resolve]",
+        file=demo.out,
+    )
     demo.driver.interactive(
         payloads.view_submission(
             user_id=PEOPLE["alice"],
@@ -340,13 +347,8 @@ def answer(demo: Demo, person: str, text: str) -> None:
     if not text.startswith("/"):
         print(f"  Type a slash command, e.g. /kudos @{other} thanks for the review", file=demo.out)
         return
-    if name not in COMMANDS:
-        print(
-            f"  Unknown command {name}: try {', '.join(COMMANDS[:-1])} or {COMMANDS[-1]}",
-            file=demo.out,
-        )
-        return
-    reply = demo.command(person, name + text[len(name) :])
+    # Slack itself answers a command no installed app registers; the bot never hears it.
+    reply = demo.command(person, name + text[len(name) :]) if name in COMMANDS else None
     if reply is None:
         print(
             f"  Unknown command {name}: try {', '.join(COMMANDS[:-1])} or {COMMANDS[-1]}",
@@ -383,7 +385,7 @@ def main(database_url: str | None, *, interactive_as: str | None) -> int:
             file=out,
         )
     if person is not None:
-        print(f"First the story (8 steps), then it's your turn as @{person}.", file=out)
+        print(f"First the story, then it's your turn as @{person}.", file=out)
     with running(out) as demo:
         story(demo)
         if person is not None:
