@@ -3,30 +3,36 @@
 from __future__ import annotations
 
 import os
+import pty
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from app.sandbox.demo import COMMANDS
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _demo(
-    tmp_path: Path, *args: str, stdin: str = "", env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    # No Slack variables, no database: what a newcomer has on a fresh clone.
-    clean = {
+def _fresh() -> dict[str, str]:
+    """No Slack variables, no database: what a newcomer has on a fresh clone."""
+    env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("SLACK_", "DATABASE_URL", "TOKEN_ENCRYPTION"))
     }
-    clean["PYTHONPATH"] = str(ROOT)
+    return env | {"PYTHONPATH": str(ROOT)}
+
+
+def _demo(
+    tmp_path: Path, *args: str, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "app", "demo", *args],
         cwd=tmp_path,
-        env=clean | (env or {}),
+        env=_fresh() | (env or {}),
         input=stdin,
         capture_output=True,
         text=True,
@@ -34,8 +40,19 @@ def _demo(
     )
 
 
-def test_the_demo_tells_who_helped_whom(tmp_path: Path) -> None:
-    result = _demo(tmp_path)
+@pytest.fixture(scope="module")
+def story(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """One run of the plain story, shared by the tests that only read it."""
+    folder = tmp_path_factory.mktemp("demo")
+    return _demo(folder), folder
+
+
+def test_the_demo_tells_who_helped_whom(
+    story: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    result, folder = story
     assert result.returncode == 0, result.stderr
     out = result.stdout
     for step in range(1, 9):
@@ -47,11 +64,13 @@ def test_the_demo_tells_who_helped_whom(tmp_path: Path) -> None:
     assert "@bob helped Alice" in out
     assert "@carol helped Alice" in out
     assert "Traceback" not in result.stderr
-    assert list(tmp_path.iterdir()) == []  # a throwaway database, left nowhere
+    assert list(folder.iterdir()) == []  # a throwaway database, left nowhere
 
 
-def test_the_demo_prints_messages_as_a_reader_sees_them(tmp_path: Path) -> None:
-    out = _demo(tmp_path).stdout
+def test_the_demo_prints_messages_as_a_reader_sees_them(
+    story: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    out = story[0].stdout
     # Links spelt out once, never "(see the post (https://…))".
     assert "(see the ask: https://demo.slack.com/archives/C0GENERAL/p" in out
     assert "))" not in out
@@ -124,3 +143,28 @@ def test_the_demo_never_touches_the_database_in_database_url(tmp_path: Path) -> 
 def test_the_demo_knows_the_commands_the_manifest_registers() -> None:
     manifest = (ROOT / "manifest.yml").read_text()
     assert tuple(re.findall(r"command: (/[a-z]+)", manifest)) == COMMANDS
+
+
+def test_on_a_terminal_bold_is_bold(tmp_path: Path) -> None:
+    main, terminal = pty.openpty()
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "app", "demo"],
+        cwd=tmp_path,
+        env=_fresh(),
+        stdin=subprocess.DEVNULL,
+        stdout=terminal,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the terminal's other end closed: the demo is done
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(main)
+    assert demo.wait(timeout=120) == 0
+    assert "\x1b[1m:handshake: Who helped whom\x1b[22m" in shown.decode()
