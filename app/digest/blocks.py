@@ -9,12 +9,12 @@ broadcasts made inert (`render_inert`); private items are counted, never quoted.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from app.console import NO_NAMES, blocks_text
 from app.digest.compose import Digest, Help, HelperLine, OpenAsks
-from app.kudos.mentions import escape, render_inert, unescape
+from app.kudos.mentions import escape, render_inert
 
 Block = dict[str, Any]
 MAX_BLOCKS = 50
@@ -60,7 +60,7 @@ FOOTER = (
 def _fallback(digest: Digest) -> str:
     t = digest.totals
     return (
-        f"Week {digest.week}: {_count(t.kudos, 'kudos', 'kudos')}, "
+        f"Week {digest.week}: {_count(t.kudos, 'kudo', 'kudos')}, "
         f"{_count(t.asks_resolved, 'ask resolved', 'asks resolved')}, "
         f"{_count(t.helpers, 'person helped', 'people helped')}."
     )
@@ -68,7 +68,7 @@ def _fallback(digest: Digest) -> str:
 
 def _summary(digest: Digest) -> str:
     t = digest.totals
-    kudos = _count(t.kudos, "kudos", "kudos")
+    kudos = _count(t.kudos, "kudo", "kudos")
     if t.private_kudos:
         kudos += f" ({t.private_kudos} in private conversations)"
     parts = [
@@ -131,7 +131,9 @@ def _top_thanked(digest: Digest, max_people: int) -> list[str]:
     out = ["*:star2: Most thanked this week*"]
     for rank, row in enumerate(rows, start=1):
         people = _count(row.givers, "person", "people")
-        out.append(f"{rank}. {_name(row.name)}: thanked by {people} ({row.kudos} kudos)")
+        # Each giver gave at least one: the count says something (and is plural) only when more.
+        times = f" ({row.kudos:,} kudos)" if row.kudos > row.givers else ""
+        out.append(f"{rank}. {_name(row.name)}: thanked by {people}{times}")
     return out
 
 
@@ -263,38 +265,10 @@ def _fit(blocks: list[Block]) -> list[Block]:
 
 # -- plain text, for `--dry-run` -----------------------------------------------------------------
 
-_LINK = re.compile(r"<([^<>|]+)\|([^<>]*)>")
-_BARE = re.compile(r"<([^<>|]+)>")
 
-
-def digest_as_text(blocks: Sequence[Block]) -> str:
-    """Return the blocks as readable plain text: mentions as @U…, links as "label (url)"."""
-    out: list[str] = []
-    for block in blocks:
-        out.extend(_block_text(block))
-    return "\n".join(out)
-
-
-def _block_text(block: Block) -> list[str]:
-    kind = block.get("type")
-    if kind == "divider":
-        return ["—" * 3]
-    texts: list[str] = []
-    if isinstance(block.get("text"), dict):
-        texts.append(str(block["text"].get("text", "")))
-    texts += [str(e.get("text", "")) for e in block.get("elements", []) if isinstance(e, dict)]
-    return [_plain(t) for t in texts]
-
-
-def _plain(mrkdwn: str) -> str:
-    text = _LINK.sub(lambda m: _label(m.group(1), m.group(2)), mrkdwn)
-    text = _BARE.sub(lambda m: _label(m.group(1), None), text)
-    return unescape(text).replace("\u2060", "")
-
-
-def _label(target: str, label: str | None) -> str:
-    if target.startswith(("@", "#")):
-        return target[:1] + (label or target[1:])
-    if target.startswith("!"):
-        return "@" + (label or target[1:]).lstrip("@")
-    return f"{label} ({target})" if label else target
+def digest_as_text(
+    blocks: Sequence[Block], names: Mapping[str, str] = NO_NAMES, *, ansi: bool = False
+) -> str:
+    """Return the blocks as the console shows them: mentions as @name from `names` (@U… for
+    ids it lacks), links as "label (url)"; see app/console.py."""
+    return blocks_text(blocks, names, ansi=ansi)

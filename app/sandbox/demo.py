@@ -2,12 +2,16 @@
 
 It plays a short story (an offer, an ask that reaches the offerer, a nudge, a thread answer, a
 resolution with credit, kudos, the weekly digest) and prints each message as Slack would show
-it; `--interactive` then lets a person type commands as a team member. Nothing leaves the machine.
+it; `--interactive` then plays the same story and lets a person type commands as a team member
+(Slack's own answer for a command the app does not have, a form shown as text, the typed line
+echoed when input is piped). Nothing leaves the machine: the bot's database is a throwaway SQLite
+file, always; DATABASE_URL is ignored (and the demo says so), so a demo can never write its
+made-up team into a real database.
 """
 
 from __future__ import annotations
 
-import json
+import logging
 import re
 import sys
 import tempfile
@@ -17,10 +21,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from app.clock import OffsetClock
-from app.digest.blocks import digest_as_text
+from app.console import message_text, mrkdwn_text, view_text
 from app.digest.runs import run_due
 from app.nudges.service import run_pass
 from app.sandbox import payloads
@@ -38,7 +42,13 @@ ZONE = "America/New_York"
 # Monday 23 November 2026, 09:30 in New York.
 START = datetime(2026, 11, 23, 14, 30, tzinfo=UTC)
 PEOPLE = {"alice": "U0ALICE", "bob": "U0BOB", "carol": "U0CAROL", "dave": "U0DAVE"}
-SHOWN = ("chat.postMessage", "chat.update", "chat.postEphemeral", "response_url")
+SHOWN = ("chat.postMessage", "chat.update", "chat.postEphemeral", "response_url", "views.open")
+# The slash commands the app's manifest registers: Slack answers any other itself.
+COMMANDS = ("/kudos", "/ask", "/offer")
+FORMS = {
+    "/kudos": "/kudos @{other} thanks for the review",
+    "/ask": "/ask How do I rotate the staging password? #postgres",
+}
 
 
 @dataclass
@@ -54,19 +64,30 @@ class Demo:
 
     def name(self, user_id: str) -> str:
         """A person's @name."""
-        return str(self.slack.users.get(user_id, {}).get("name") or user_id)
+        return self.names.get(user_id, user_id)
+
+    @property
+    def names(self) -> dict[str, str]:
+        """Every person's and channel's name by id, as Slack shows them."""
+        people = {
+            user_id: str((user.get("profile") or {}).get("display_name") or user.get("name"))
+            for user_id, user in self.slack.users.items()
+        }
+        return people | {channel_id: c.name for channel_id, c in self.slack.channels.items()}
 
     def readable(self, text: str) -> str:
-        """Text as Slack shows it: mentions as @names."""
-        text = re.sub(r"<@(U[0-9A-Z]+)(?:\|[^>]*)?>", lambda m: "@" + self.name(m.group(1)), text)
-        return re.sub(r"@(U[0-9A-Z]+)", lambda m: "@" + self.name(m.group(1)), text)
+        """mrkdwn as the console shows it (app/console.py)."""
+        return mrkdwn_text(text, self.names, ansi=self.ansi)
 
-    def command(self, user: str, text: str) -> str:
-        """Send a slash command (`/kudos …`) as `user`; return the reply only they see."""
+    def command(self, user: str, text: str) -> str | None:
+        """Send a slash command (`/kudos …`) as `user`; return the reply only they see, already
+        readable, or None when the bot has no such command."""
         name, _, rest = text.partition(" ")
         escaped = re.sub(
-            r"@([a-z]+)",
-            lambda m: f"<@{PEOPLE[m.group(1)]}|{m.group(1)}>" if m.group(1) in PEOPLE else m[0],
+            r"@([A-Za-z]+)",
+            lambda m: (
+                f"<@{PEOPLE[m[1].lower()]}|{m[1].lower()}>" if m[1].lower() in PEOPLE else m[0]
+            ),
             rest,
         )
         response = self.driver.command(
@@ -78,11 +99,13 @@ class Demo:
             response_url=self.slack.new_response_url(),
             trigger_id=self.slack.issue_trigger_id(),
         )
+        if response.status_code == 404:
+            return None
         if not response.content:
             return ""
         if response.headers.get("content-type", "").startswith("application/json"):
-            return str(response.json().get("text", ""))
-        return response.text
+            return message_text(response.json(), self.names, ansi=self.ansi)
+        return self.readable(response.text)
 
     def settle(self) -> None:
         """Let the bot deliver what it owes, then print every new message."""
@@ -95,53 +118,47 @@ class Demo:
                 print(self.render(call), file=self.out)
 
     def render(self, call: Call) -> str:
-        """One message as Slack would show it."""
+        """One message (or form) as Slack would show it, under a line saying where."""
         args = call.args
-        blocks = args.get("blocks")
-        if isinstance(blocks, str):
-            blocks = json.loads(blocks)
-        body = _blocks_text(blocks) if blocks else str(args.get("text", ""))
+        if call.method == "views.open":
+            where = "  A form opens:"
+            body = view_text(args.get("view") or {}, self.names, ansi=self.ansi)
+        else:
+            where = self.where(call.method, args)
+            body = message_text(args, self.names, ansi=self.ansi)
+        return where + "\n" + _indent(body)
+
+    def where(self, method: str, args: dict[str, Any]) -> str:
+        """Where a message appears, and to whom."""
         channel = str(args.get("channel") or "")
-        if call.method == "response_url":
-            where = "  (only visible to you)"
-        elif call.method == "chat.postEphemeral":
-            where = f"  (only visible to @{self.name(str(args.get('user')))}) in #general"
-        elif channel in self.slack.users:
-            where = f"  DM to @{self.name(channel)}"
-        elif args.get("thread_ts"):
-            where = "  #general, in the thread"
-        else:
-            where = "  #general" + (" (updated)" if call.method == "chat.update" else "")
-        lines = self.readable(body).strip().splitlines() or [""]
-        return where + "\n" + "\n".join("    " + line for line in lines)
+        if method == "response_url":
+            return "  (only visible to you)"
+        if method == "chat.postEphemeral":
+            return f"  (only visible to @{self.name(str(args.get('user')))}) in #general"
+        if channel in self.slack.users:
+            return f"  DM to @{self.name(channel)}"
+        place = "#" + self.names.get(channel, channel)
+        if args.get("thread_ts"):
+            return f"  {place}, in the thread"
+        return f"  {place}" + (" (updated)" if method == "chat.update" else "")
+
+    @property
+    def ansi(self) -> bool:
+        """Whether the output is a terminal, which shows bold as bold."""
+        return self.out.isatty()
 
 
-def _blocks_text(blocks: list[dict[str, object]]) -> str:
-    """Blocks as readable text; buttons as [labels]."""
-    lines = []
-    for block in blocks:
-        if block.get("type") == "actions":
-            elements = block.get("elements")
-            labels = (
-                [
-                    str(e["text"].get("text"))
-                    for e in elements
-                    if isinstance(e, dict) and isinstance(e.get("text"), dict)
-                ]
-                if isinstance(elements, list)
-                else []
-            )
-            lines.append("  ".join(f"[{label}]" for label in labels))
-        else:
-            lines.append(digest_as_text([block]))
-    return "\n".join(line for line in lines if line)
+def _indent(text: str) -> str:
+    """`text` indented under its "where" line, without trailing blanks."""
+    return "\n".join(("    " + line).rstrip() for line in text.strip().splitlines() or [""])
 
 
 @contextmanager
-def running(out: TextIO, database_url: str | None = None) -> Iterator[Demo]:
-    """Start the stand-in and the real bot with a made-up team; stop both afterwards."""
+def running(out: TextIO) -> Iterator[Demo]:
+    """Start the stand-in and the real bot with a made-up team and a throwaway SQLite file;
+    stop both and delete the file afterwards."""
     with tempfile.TemporaryDirectory() as folder:
-        url = database_url or f"sqlite:///{Path(folder) / 'demo.db'}"
+        url = f"sqlite:///{Path(folder) / 'demo.db'}"
         with SlackStandIn(team_id=TEAM, team_name="Demo", bot_token=TOKEN) as slack:
             for name, user_id in PEOPLE.items():
                 slack.add_user(user_id, name, tz=ZONE, is_admin=name == "alice")
@@ -156,6 +173,10 @@ def running(out: TextIO, database_url: str | None = None) -> Iterator[Demo]:
                 log_level="WARNING",
             )
             bot = BotServer(settings, clock=clock, host="127.0.0.1", port=0).start()
+            # Bolt's advice for an unhandled request is Python for the app's developer; the
+            # demo answers unknown commands itself, as Slack does.
+            for logger in ("slack_bolt", "slack_bolt.App"):
+                logging.getLogger(logger).setLevel(logging.ERROR)
             try:
                 slack.wait_for("users.list", timeout=10)
                 with transaction(bot.runtime.sessions) as session:
@@ -215,13 +236,7 @@ def _say(demo: Demo, user: str, text: str) -> None:
     print(f"  @{user} types: {text}", file=demo.out)
     reply = demo.command(user, text)
     if reply:
-        print(
-            "  (only visible to @"
-            + user
-            + ")\n    "
-            + demo.readable(reply).replace("\n", "\n    "),
-            file=demo.out,
-        )
+        print(f"  (only visible to @{user})\n{_indent(reply)}", file=demo.out)
 
 
 def _ask(demo: Demo) -> Ask:
@@ -264,13 +279,19 @@ def _resolve(demo: Demo) -> None:
         message_ts=ask.message_ts,
         trigger_id=demo.slack.issue_trigger_id(),
     )
+    print("  @alice clicks [Resolved] under her ask", file=demo.out)
     demo.driver.interactive(click)
+    demo.settle()
     view = demo.slack.calls_to("views.open")[-1].args["view"]
     values = {
         "helpers": {"users": payloads.multi_users_select_value([PEOPLE["bob"], PEOPLE["carol"]])},
         "note": {"text": payloads.plain_text_value("You two saved my Friday!")},
     }
-    print("  @alice credits @bob and @carol: You two saved my Friday!", file=demo.out)
+    print(
+        "  @alice adds @carol to who helped, writes “You two saved my Friday!” and clicks "
+        "[Resolve]",
+        file=demo.out,
+    )
     demo.driver.interactive(
         payloads.view_submission(
             user_id=PEOPLE["alice"],
@@ -290,35 +311,66 @@ def _digest(demo: Demo) -> None:
     run_due(demo.bot.runtime.sessions, demo.clock.now())
 
 
-def interactive(demo: Demo, person: str, lines: TextIO) -> None:
-    """Read commands typed as `person` and show the bot's answers, until EOF or `exit`."""
+def other_than(person: str) -> str:
+    """Someone for `person` to thank in an example: never themselves."""
+    return "carol" if person != "carol" else "bob"
+
+
+def interactive(demo: Demo, person: str, lines: TextIO, *, echo: bool = False) -> None:
+    """Read commands typed as `person` and show the bot's answers, until EOF or `exit`; with
+    `echo` (input that is not a terminal), print each line read after the prompt."""
+    other = other_than(person)
     print(
-        f"\nYou are @{person} in #general. Try `/kudos @bob thanks for the review`, "
-        "`/ask …`, `/offer …`; `exit` to leave.",
+        f"\nYour turn. You are @{person} in #general. Try `/kudos @{other} thanks for the "
+        "review`, `/ask …`, `/offer …`, `/kudos top`; `exit` to leave.",
         file=demo.out,
     )
     while True:
         print(f"{person}> ", end="", file=demo.out, flush=True)
         line = lines.readline()
+        if echo and line:
+            print(line.rstrip("\n"), file=demo.out)
         if not line or line.strip() in ("exit", "quit"):
-            print(file=demo.out)
+            if not line or not echo:
+                print(file=demo.out)
             return
         text = line.strip()
-        if not text.startswith("/"):
-            print("  Type a slash command, e.g. /kudos @bob thanks", file=demo.out)
+        if not text:
             continue
-        reply = demo.command(person, text)
-        if reply:
-            print(
-                "  (only visible to you)\n    " + demo.readable(reply).replace("\n", "\n    "),
-                file=demo.out,
-            )
-        demo.settle()
+        answer(demo, person, text)
+
+
+def answer(demo: Demo, person: str, text: str) -> None:
+    """Play one typed line as Slack would: the command's reply, what it posts, or a hint."""
+    other = other_than(person)
+    name = text.split(maxsplit=1)[0].lower()
+    if not text.startswith("/"):
+        print(f"  Type a slash command, e.g. /kudos @{other} thanks for the review", file=demo.out)
+        return
+    # Slack itself answers a command no installed app registers; the bot never hears it.
+    reply = demo.command(person, name + text[len(name) :]) if name in COMMANDS else None
+    if reply is None:
+        print(
+            f"  Unknown command {name}: try {', '.join(COMMANDS[:-1])} or {COMMANDS[-1]}",
+            file=demo.out,
+        )
+        return
+    if reply:
+        print(f"  (only visible to you)\n{_indent(reply)}", file=demo.out)
+    demo.settle()
+    if name in FORMS and not text[len(name) :].strip():
+        example = FORMS[name].format(other=other)
+        print(f"  Forms cannot be filled in here: type `{example}` instead.", file=demo.out)
 
 
 def main(database_url: str | None, *, interactive_as: str | None) -> int:
-    """Run the story (and then, with `interactive_as`, a prompt); return the exit code."""
-    if interactive_as is not None and interactive_as not in PEOPLE:
+    """Run the story (and then, with `interactive_as`, a prompt); return the exit code.
+
+    `database_url` (DATABASE_URL, when set) is never used: the demo's made-up team lives in a
+    throwaway SQLite file, so a demo cannot touch a real workspace's data.
+    """
+    person = interactive_as.strip().lstrip("@").lower() if interactive_as is not None else None
+    if person is not None and person not in PEOPLE:
         print(f"reciprocity: --as: pick one of {', '.join(PEOPLE)}", file=sys.stderr)
         return 2
     out = sys.stdout
@@ -326,10 +378,18 @@ def main(database_url: str | None, *, interactive_as: str | None) -> int:
         "Reciprocity demo: the real bot, a made-up team (alice, bob, carol, dave), no Slack.",
         file=out,
     )
-    with running(out, database_url) as demo:
+    if database_url:
+        print(
+            "DATABASE_URL is set, and ignored: the demo keeps its made-up team in a throwaway "
+            "SQLite file, so your database is not touched.",
+            file=out,
+        )
+    if person is not None:
+        print(f"First the story, then it's your turn as @{person}.", file=out)
+    with running(out) as demo:
         story(demo)
-        if interactive_as is not None:
-            interactive(demo, interactive_as, sys.stdin)
+        if person is not None:
+            interactive(demo, person, sys.stdin, echo=not sys.stdin.isatty())
     print(
         "\nThat's the demo. Set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to run it for real.",
         file=out,

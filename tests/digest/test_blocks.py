@@ -185,7 +185,7 @@ def test_an_ordinary_week_reads_well_as_plain_text() -> None:
     _, blocks = digest_blocks(digest)
     shown = digest_as_text(blocks)
     assert "Who helped whom, week 2026-W44" in shown
-    assert "1 kudos (1 in private conversations)" in shown
+    assert "1 kudo (1 in private conversations)" in shown
     assert "the week so far" in shown
     assert (
         "• @UBEN helped Ana with “How do I rotate (https://x.io) keys?”; "
