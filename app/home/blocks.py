@@ -52,7 +52,8 @@ def _note(text: str) -> dict[str, Any]:
 def _ask_text(ask: AskLine, domain: str | None) -> str:
     body = _short(ask.text) if ask.text is not None else "_(asked in a private conversation)_"
     if ask.channel_id and ask.message_ts and ask.text is not None:
-        body = f"<{permalink(domain, ask.channel_id, ask.message_ts)}|{escape(body)}>"
+        # `_short` has escaped the text already (render_inert): escaping again would show `&lt;`.
+        body = f"<{permalink(domain, ask.channel_id, ask.message_ts)}|{body}>"
     return body
 
 

@@ -93,7 +93,7 @@ def left_today(remaining: int) -> str:
     """How many kudos the giver has left today, as a sentence."""
     if remaining <= 0:
         return "You have no kudos left today; more tomorrow."
-    return f"You have {remaining} kudos left today."
+    return f"You have {remaining} {'kudo' if remaining == 1 else 'kudos'} left today."
 
 
 def confirmation(kudos_id: int, recipients: Sequence[str], remaining: int) -> Message:
@@ -255,5 +255,7 @@ def leaderboard_text(title: str, rows: Sequence[tuple[str, int, int]]) -> str:
     lines = [f"*{title}*"]
     for rank, (name, people, total) in enumerate(rows, start=1):
         thanked_by = "1 person" if people == 1 else f"{people} people"
-        lines.append(f"{rank}. {escape(name)}: thanked by {thanked_by} ({total} kudos)")
+        # The count says something only when someone thanked more than once (then it is >= 2).
+        extra = f" ({total} kudos)" if total != people else ""
+        lines.append(f"{rank}. {escape(name)}: thanked by {thanked_by}{extra}")
     return "\n".join(lines)
