@@ -53,8 +53,8 @@ class _Refused(Exception):
 def _command(
     run: Callable[[Runtime, argparse.Namespace], int],
 ) -> Callable[[Settings, argparse.Namespace], int]:
-    """Give `run` a migrated database and a runtime; turn start-up and argument errors into
-    one line on stderr with exit code 2."""
+    """Give `run` a migrated database and a runtime, having checked any --team names an
+    installed workspace; turn start-up and argument errors into one line on stderr, exit 2."""
 
     def command(settings: Settings, args: argparse.Namespace) -> int:
         try:
