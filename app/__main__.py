@@ -6,77 +6,210 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Sequence
+import textwrap
+from argparse import ArgumentParser
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from importlib import metadata
 
 from app.logs import configure_logging
-from app.settings import Settings, SettingsError, load_settings
+from app.settings import VARIABLES, Settings, SettingsError, load_settings
 
 log = logging.getLogger("app")
 
 EXIT_CONFIG = 2
 
 
+_WIDTH = 79
+_DB = ("DATABASE_URL", "LOG_LEVEL", "LOG_FORMAT")
+_SLACK_CALLS = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
+    "TOKEN_ENCRYPTION_KEYS",
+    "SLACK_API_URL",
+)
+
+
+def _environment(names: Sequence[str], defaults: Mapping[str, str] | None = None) -> str:
+    """The help epilog listing the environment variables `names`, what each holds, and its
+    default (from `defaults` where a command's differs)."""
+    if not names:
+        return "environment: reads none"
+    known = {variable.name: variable for variable in VARIABLES}
+    lines = ["environment:"]
+    for name in names:
+        variable = known[name]
+        default = (defaults or {}).get(name, variable.default)
+        text = variable.expects + (f" (default: {default})" if default is not None else "")
+        lines.extend(
+            textwrap.wrap(text, _WIDTH, initial_indent=f"  {name:<22} ", subsequent_indent=" " * 25)
+        )
+    return "\n".join(lines)
+
+
+def _version() -> str:
+    try:
+        return metadata.version("reciprocity")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="reciprocity",
         description="Reciprocity: kudos, specific asks and a weekly digest of who helped whom.",
+        epilog="`reciprocity COMMAND --help` tells what a command does, its options and the "
+        "environment variables it reads.",
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"reciprocity {_version()}",
+        help="print `reciprocity VERSION` and exit",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    run = commands.add_parser("run", help="run the bot (HTTP on $PORT, or Socket Mode)")
+
+    def command(
+        name: str,
+        summary: str,
+        details: str,
+        env: Sequence[str],
+        defaults: Mapping[str, str] | None = None,
+    ) -> ArgumentParser:
+        about = f"{summary[0].upper()}{summary[1:]}. {details}".strip()
+        return commands.add_parser(
+            name,
+            help=summary,
+            description=textwrap.fill(about, _WIDTH),
+            epilog=_environment(env, defaults),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    run = command(
+        "run",
+        "run the bot (HTTP on $PORT, or Socket Mode when SLACK_APP_TOKEN is set)",
+        "Applies pending migrations first, then serves Slack with the delivery worker and "
+        "the scheduler in the same process unless told otherwise.",
+        [variable.name for variable in VARIABLES],
+    )
     run.add_argument("--no-worker", action="store_true", help="do not deliver queued messages")
     run.add_argument("--no-scheduler", action="store_true", help="do not run scheduled jobs")
     run.add_argument(
         "--lease-seconds",
         type=float,
         default=60.0,
-        help="how long a message the worker claimed is its own before another may take it over",
+        metavar="SECONDS",
+        help="how long a message the worker claimed is its own before another may take it "
+        "over (default: 60)",
     )
-    commands.add_parser("migrate", help="apply database migrations (alembic upgrade head)")
-    worker = commands.add_parser("worker", help="run only the delivery worker (no HTTP server)")
-    worker.add_argument("--concurrency", type=int, default=16, help="Slack calls in flight")
+    command(
+        "migrate",
+        "apply database migrations (alembic upgrade head)",
+        "Creates the database's tables on first use; the other commands expect them.",
+        _DB,
+    )
+    worker = command(
+        "worker",
+        "run only the delivery worker (no HTTP server)",
+        "Sends the messages other processes queued, until SIGTERM or SIGINT.",
+        (*_DB, *_SLACK_CALLS),
+    )
+    worker.add_argument(
+        "--concurrency",
+        type=int,
+        default=16,
+        metavar="N",
+        help="Slack calls in flight (default: 16)",
+    )
     worker.add_argument(
         "--lease-seconds",
         type=float,
         default=60.0,
-        help="how long a claimed message is ours before another worker may take it over",
+        metavar="SECONDS",
+        help="how long a claimed message is ours before another worker may take it over "
+        "(default: 60)",
     )
-    scheduler = commands.add_parser(
-        "scheduler", help="run only the scheduler: weekly digests and nudge passes"
+    scheduler = command(
+        "scheduler",
+        "run only the scheduler: weekly digests and nudge passes",
+        "Queues what is due, for a delivery worker to send, until SIGTERM or SIGINT.",
+        _DB,
     )
-    scheduler.add_argument("--once", action="store_true", help="run each pass once and exit")
+    scheduler.add_argument(
+        "--once",
+        action="store_true",
+        help="run each pass once and exit (default: run until stopped)",
+    )
     scheduler.add_argument(
         "--at",
         type=_instant,
-        help="with --once: run the passes as of this ISO 8601 instant (drills, catch-up tests)",
+        metavar="INSTANT",
+        help="with --once: run the passes as of this ISO 8601 instant with a zone offset, "
+        "e.g. 2026-11-30T14:30:00Z, for drills and catch-up tests (default: now)",
     )
-    digest = commands.add_parser("digest", help="preview or post a workspace's weekly digest")
-    digest.add_argument("--team", required=True, help="the workspace's team id (T…)")
+    digest = command(
+        "digest",
+        "preview or post a workspace's weekly digest",
+        "Without --dry-run the digest is queued for posting now, unless that week's digest was "
+        'already posted. A week that is not over is posted as the week "so far" and never '
+        "claimed, so its scheduled digest still comes.",
+        _DB,
+    )
+    digest.add_argument("--team", required=True, metavar="T", help="the workspace's team id (T…)")
     digest.add_argument(
-        "--week", default="current", help="current (default), last, or an ISO week: 2026-W45"
+        "--week",
+        default="current",
+        metavar="WEEK",
+        help="current (the week so far, in the workspace's time zone), last, or an ISO week "
+        "such as 2026-W45 (default: current)",
     )
     digest.add_argument(
         "--dry-run", action="store_true", help="print the digest as Slack would show it"
     )
-    demo = commands.add_parser(
-        "demo", help="run the whole bot offline against a built-in Slack stand-in"
+    demo = command(
+        "demo",
+        "run the whole bot offline against a built-in Slack stand-in",
+        "Uses a throwaway SQLite file unless DATABASE_URL is set.",
+        ("DATABASE_URL", "LOG_FORMAT"),
+        {"DATABASE_URL": "a throwaway SQLite file"},
     )
     demo.add_argument(
         "--interactive", action="store_true", help="after the story, type commands yourself"
     )
-    demo.add_argument("--as", dest="as_", default="alice", help="who you are (alice, bob, …)")
-    commands.add_parser(
-        "keygen", help="print a new key for TOKEN_ENCRYPTION_KEYS (put it first to rotate)"
+    demo.add_argument(
+        "--as",
+        dest="as_",
+        default="alice",
+        metavar="NAME",
+        help="with --interactive: who you are, alice, bob, … (default: alice)",
+    )
+    command(
+        "keygen",
+        "print a new key for TOKEN_ENCRYPTION_KEYS (put it first to rotate)",
+        "",
+        (),
     )
     for name, purpose in (
         ("export", "print everything stored about a person, as JSON"),
         ("forget", "erase a person's data from a workspace"),
     ):
-        person = commands.add_parser(name, help=purpose)
-        person.add_argument("--team", required=True, help="the workspace's team id (T…)")
-        person.add_argument("--user", required=True, help="the person's user id (U… or W…)")
-    nudge = commands.add_parser("nudge", help="run the unanswered-ask nudge pass now")
-    nudge.add_argument("--team", help="only this workspace (team id T…)")
+        person = command(name, purpose, "", _DB)
+        person.add_argument(
+            "--team", required=True, metavar="T", help="the workspace's team id (T…)"
+        )
+        person.add_argument(
+            "--user", required=True, metavar="U", help="the person's user id (U… or W…)"
+        )
+    nudge = command(
+        "nudge",
+        "run the unanswered-ask nudge pass now",
+        "Queues the nudges that are due, as the scheduler would.",
+        _DB,
+    )
+    nudge.add_argument(
+        "--team", metavar="T", help="only this workspace, by team id (default: every workspace)"
+    )
     return parser
 
 
@@ -92,7 +225,10 @@ def _instant(text: str) -> datetime:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command in `argv`; return the process exit code."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "scheduler" and args.at is not None and not args.once:
+        parser.error("scheduler --at needs --once")
     if args.command == "keygen":
         from cryptography.fernet import Fernet
 
@@ -102,7 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(os.environ)
     except SettingsError as exc:
         return _fail(str(exc))
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.log_level, settings.log_format, migrations=args.command == "migrate")
     try:
         if args.command == "demo":
             from app.sandbox.demo import main as demo

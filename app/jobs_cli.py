@@ -14,6 +14,8 @@ import threading
 from collections.abc import Callable
 from types import FrameType
 
+from sqlalchemy import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.calendar import zone
@@ -27,10 +29,16 @@ from app.runtime import Runtime, build_runtime
 from app.scheduler import Scheduler
 from app.server import StartupError, prepare_database
 from app.settings import Settings
+from app.store import migrate
 from app.store.db import transaction
 from app.store.models import Workspace
 
 log = logging.getLogger(__name__)
+
+
+# Like `run` and `worker`, the long-running scheduler sets a new database up; the one-shot
+# commands refuse one, so a typo in DATABASE_URL does not leave an empty database behind.
+_CREATES = frozenset({"scheduler"})
 
 
 def _fail(line: str) -> int:
@@ -45,18 +53,22 @@ class _Refused(Exception):
 def _command(
     run: Callable[[Runtime, argparse.Namespace], int],
 ) -> Callable[[Settings, argparse.Namespace], int]:
-    """Give `run` a migrated database and a runtime; turn start-up and argument errors into
-    one line on stderr with exit code 2."""
+    """Give `run` a migrated database and a runtime, having checked any --team names an
+    installed workspace; turn start-up and argument errors into one line on stderr, exit 2."""
 
     def command(settings: Settings, args: argparse.Namespace) -> int:
         try:
-            prepare_database(settings)
+            _ready(settings, creates=run.__name__ in _CREATES)
         except StartupError as exc:
             return _fail(str(exc))
         # A fixed instant (scheduler --once --at): the passes run as of then.
         at = getattr(args, "at", None) if getattr(args, "once", False) else None
         runtime = build_runtime(settings, ManualClock(at) if at else None)
         try:
+            team = getattr(args, "team", None)
+            if team is not None:
+                with runtime.sessions() as session:
+                    _workspace(session, team)
             return run(runtime, args)
         except _Refused as exc:
             return _fail(str(exc))
@@ -65,6 +77,23 @@ def _command(
 
     command.__doc__ = run.__doc__
     return command
+
+
+def _ready(settings: Settings, *, creates: bool) -> None:
+    """Bring the database to the newest migration; unless `creates`, refuse one that was never
+    migrated (or a SQLite file that does not exist) rather than make it as a side effect."""
+    if not creates:
+        try:
+            known = migrate.initialised(settings.database_url)
+        except OperationalError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+            raise StartupError(f"DATABASE_URL: cannot use the database ({reason})") from None
+        if not known:
+            where = make_url(settings.database_url).render_as_string(hide_password=True)
+            raise StartupError(
+                f"DATABASE_URL: no tables yet in {where}: run `reciprocity migrate` first"
+            )
+    prepare_database(settings)
 
 
 def _workspace(session: Session, team_id: str) -> Workspace:
@@ -114,14 +143,20 @@ def digest(runtime: Runtime, args: argparse.Namespace) -> int:
             return 0
         outcome = runs.post(session, workspace, week, now, trigger="manual")
     print(_said(outcome))
-    return 0 if outcome.status in ("queued", "quiet", "already") else 1
+    return 1 if outcome.status == "no-channel" else 0
 
 
 def _said(outcome: runs.RunOutcome) -> str:
+    week = outcome.week
     return {
-        "queued": f"digest for {outcome.week} queued; a delivery worker posts it",
-        "quiet": f"{outcome.week} was quiet and the workspace skips quiet weeks: nothing posted",
-        "already": f"the digest for {outcome.week} was already posted: nothing changed",
+        "queued": f"digest for {week} queued; a delivery worker posts it",
+        "so-far": (
+            f"digest for {week} so far queued; a delivery worker posts it, and the week's "
+            "own digest still comes after it ends"
+        ),
+        "so-far-already": f"the digest for {week} so far was queued this minute: nothing changed",
+        "quiet": f"{week} was quiet and the workspace skips quiet weeks: nothing posted",
+        "already": f"the digest for {week} was already posted: nothing changed",
         "no-channel": "the workspace has no digest channel: set one in /kudos settings",
     }.get(outcome.status, outcome.status)
 

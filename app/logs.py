@@ -64,8 +64,9 @@ class TextFormatter(logging.Formatter):
         return _TOKEN.sub("[redacted]", super().format(record))
 
 
-def configure_logging(level: str, fmt: str) -> None:
-    """Send all logs to stderr at `level`, as text or JSON (`fmt`)."""
+def configure_logging(level: str, fmt: str, *, migrations: bool = False) -> None:
+    """Send all logs to stderr at `level`, as text or JSON (`fmt`); Alembic's account of each
+    migration only at DEBUG or when `migrations` is what the command is for."""
     handler = logging.StreamHandler(sys.stderr)
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
@@ -77,3 +78,6 @@ def configure_logging(level: str, fmt: str) -> None:
     # Bolt and slack-sdk log request bodies at DEBUG; keep them quiet unless asked for.
     for noisy in ("slack_bolt", "slack_sdk", "httpx", "httpcore", "alembic.runtime.plugins"):
         logging.getLogger(noisy).setLevel(max(logging.getLevelName(level), logging.WARNING))
+    # Every command brings the database up to date first; how is news only to `migrate`.
+    quiet = not migrations and level != "DEBUG"
+    logging.getLogger("alembic").setLevel(logging.WARNING if quiet else logging.NOTSET)

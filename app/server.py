@@ -26,7 +26,7 @@ from app.directory.slack_lookup import Wait
 from app.directory.sync import DirectorySync
 from app.runtime import Runtime, build_runtime
 from app.scheduler import Scheduler
-from app.settings import Settings, SettingsError
+from app.settings import DEFAULT_SLACK_API_URL, Settings, SettingsError
 from app.slack.bolt_app import build_bolt_app
 from app.slack.installations import InstallationTokens, installation_store
 from app.slack.web_api import RateLimited, SlackApiError, TransientError
@@ -91,8 +91,15 @@ def learn_workspace(runtime: Runtime) -> Identity:
     except SlackApiError as exc:
         raise StartupError(f"SLACK_BOT_TOKEN was refused by Slack ({exc.error})") from None
     except (TransientError, RateLimited) as exc:
+        url = runtime.settings.slack_api_url
+        if url == DEFAULT_SLACK_API_URL:
+            raise StartupError(
+                f"cannot reach Slack at {url} ({exc}): check the network and any proxy "
+                "(HTTPS_PROXY)"
+            ) from None
         raise StartupError(
-            f"SLACK_API_URL: cannot reach Slack at {runtime.settings.slack_api_url} ({exc})"
+            f"SLACK_API_URL: cannot reach Slack at {url} ({exc}): check SLACK_API_URL "
+            "and that the server it names is up"
         ) from None
     identity = Identity(
         team_id=str(answer["team_id"]),

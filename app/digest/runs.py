@@ -2,13 +2,16 @@
 grace, and `reciprocity digest` by hand. A run claims (workspace, week) in `digest_runs` in the
 transaction that queues its post, so a second scheduler, a restart or a manual run after the
 scheduled one changes nothing.
+
+A week that is not over is never claimed: `reciprocity digest` for it posts the week "so far"
+under its own key, and the scheduled digest still comes once the week ends.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -21,7 +24,7 @@ from app.digest.blocks import digest_blocks
 from app.digest.compose import Digest, compose_digest
 from app.digest.weeks import Week, week_of
 from app.store.db import SessionFactory, transaction
-from app.store.models import DigestRun, Workspace
+from app.store.models import DigestRun, OutboxMessage, Workspace
 from app.store.upsert import insert_new
 
 log = logging.getLogger(__name__)
@@ -33,7 +36,7 @@ class RunOutcome:
 
     team_id: str
     week: str
-    status: str  # queued | quiet | already | skipped | no-channel
+    status: str  # queued | quiet | already | skipped | no-channel | so-far | so-far-already
 
 
 def scheduled_at(workspace: Workspace, now: datetime) -> datetime:
@@ -127,14 +130,20 @@ def render(
 ) -> tuple[str, list[dict[str, Any]], bool]:
     """The digest of `week` as of `now`: its fallback text, its blocks, and whether it was quiet."""
     digest = compose_digest(session, workspace.team_id, week.start, week.end, now=now)
-    text, blocks = digest_blocks(digest)
+    text, blocks = _blocks(digest)
     return text, blocks, digest.is_quiet
 
 
 def post(
     session: Session, workspace: Workspace, week: Week, now: datetime, *, trigger: str
 ) -> RunOutcome:
-    """Claim `week`'s digest and queue its post, or report that it was already claimed."""
+    """Claim `week`'s digest and queue its post, or report that it was already claimed.
+
+    A week not over at `now` goes to `post_so_far` instead: claiming it would stop the
+    scheduled digest of the whole week.
+    """
+    if now < week.end:
+        return post_so_far(session, workspace, week, now)
     channel = channel_for(workspace)
     if channel is None:
         return RunOutcome(workspace.team_id, week.label, "no-channel")
@@ -160,6 +169,40 @@ def post(
     return RunOutcome(workspace.team_id, week.label, "queued")
 
 
+def so_far_key(week: Week, now: datetime) -> str:
+    """The outbox key of a so-far post: one per week and minute, so a command repeated by
+    accident posts once while a later look at the week posts again."""
+    minute = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+    return f"digest:{week.label}:so-far:{minute}"
+
+
+def post_so_far(session: Session, workspace: Workspace, week: Week, now: datetime) -> RunOutcome:
+    """Queue the digest of the unfinished `week` as it stands at `now`, claiming nothing."""
+    channel = channel_for(workspace)
+    if channel is None:
+        return RunOutcome(workspace.team_id, week.label, "no-channel")
+    key = so_far_key(week, now)
+    known = session.scalar(
+        select(OutboxMessage.id).where(
+            OutboxMessage.team_id == workspace.team_id, OutboxMessage.dedupe_key == key
+        )
+    )
+    if known is not None:
+        return RunOutcome(workspace.team_id, week.label, "so-far-already")
+    digest = compose_digest(session, workspace.team_id, week.start, week.end, now=now)
+    if digest.is_quiet and not workspace.digest_when_quiet:
+        return RunOutcome(workspace.team_id, week.label, "quiet")
+    outbox.queue(
+        session,
+        team_id=workspace.team_id,
+        method="chat.postMessage",
+        args=post_args(channel, digest),
+        dedupe_key=key,
+        now=now,
+    )
+    return RunOutcome(workspace.team_id, week.label, "so-far")
+
+
 def post_args(channel: str, digest: Digest) -> dict[str, Any]:
     """The digest's post to `channel`, quoting nothing if a conversation it quotes is private
     by the time it is sent.
@@ -167,11 +210,29 @@ def post_args(channel: str, digest: Digest) -> dict[str, Any]:
     Compose already leaves out what the store knows is private; a channel can turn private
     unseen (the bot hears a conversion only where it is a member) or while the post waits.
     """
-    text, blocks = digest_blocks(digest)
+    text, blocks = _blocks(digest)
     args = {"channel": channel, "text": text, "blocks": blocks, "unfurl_links": False}
     quoted = digest.quoted_channels()
     if not quoted:
         return args
-    plain_text, plain_blocks = digest_blocks(digest.without_quotes())
+    plain_text, plain_blocks = _blocks(digest.without_quotes())
     plain = {**args, "text": plain_text, "blocks": plain_blocks}
     return unless_private(args, quoted, plain)
+
+
+def _blocks(digest: Digest) -> tuple[str, list[dict[str, Any]]]:
+    """The digest's text and blocks; a week not over says "so far" in its heading and text, so
+    nobody takes it for the week's digest, which still comes."""
+    text, blocks = digest_blocks(digest)
+    if digest.as_of >= digest.end:
+        return text, blocks
+    marked = []
+    for block in blocks:
+        if block.get("type") == "header":
+            heading = block["text"]["text"]
+            block = {**block, "text": {**block["text"], "text": f"{heading} (so far)"}}
+        marked.append(block)
+    prefix = f"Week {digest.week}"
+    if text.startswith(prefix):
+        text = f"{prefix} so far{text[len(prefix) :]}"
+    return text, marked

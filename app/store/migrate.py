@@ -8,7 +8,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine, make_url
+from sqlalchemy.pool import NullPool
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 
@@ -46,3 +47,21 @@ def pending(engine: Engine) -> bool:
     with engine.connect() as connection:
         current = set(MigrationContext.configure(connection).get_current_heads())
     return current != set(script.get_heads())
+
+
+def initialised(url: str) -> bool:
+    """Return whether `url`'s database has had any migration applied, without creating it: a
+    SQLite file that does not exist is not created."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = parsed.database or ""
+        if path in ("", ":memory:"):
+            return False
+        if not path.startswith("file:") and not Path(path).exists():
+            return False
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            return bool(MigrationContext.configure(connection).get_current_heads())
+    finally:
+        engine.dispose()
