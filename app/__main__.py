@@ -170,9 +170,11 @@ def _parser() -> argparse.ArgumentParser:
     demo = command(
         "demo",
         "run the whole bot offline against a built-in Slack stand-in",
-        "Uses a throwaway SQLite file unless DATABASE_URL is set.",
-        ("DATABASE_URL", "LOG_FORMAT"),
-        {"DATABASE_URL": "a throwaway SQLite file"},
+        "Uses its own throwaway SQLite file; DATABASE_URL is ignored, so a demo never touches a "
+        "real workspace's data. With --interactive it plays the story first, then takes your "
+        "commands.",
+        ("LOG_FORMAT",),
+        {},
     )
     demo.add_argument(
         "--interactive", action="store_true", help="after the story, type commands yourself"
@@ -182,7 +184,8 @@ def _parser() -> argparse.ArgumentParser:
         dest="as_",
         default="alice",
         metavar="NAME",
-        help="with --interactive: who you are, alice, bob, … (default: alice)",
+        help="with --interactive: who you are: alice, bob, carol or dave, any case "
+        "(default: alice)",
     )
     command(
         "keygen",
@@ -246,7 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # The story is the output; the bot's own logs would drown it.
             configure_logging("WARNING", settings.log_format)
 
-            # A throwaway SQLite file unless DATABASE_URL names a database to use.
+            # The demo says so if DATABASE_URL is set: it uses its own throwaway file regardless.
             given = settings.database_url if os.environ.get("DATABASE_URL") else None
             return demo(given, interactive_as=args.as_ if args.interactive else None)
         if args.command == "migrate":

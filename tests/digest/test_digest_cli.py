@@ -82,6 +82,9 @@ def test_digest_previews_then_posts_once(database_url: str) -> None:
     assert preview.returncode == 0, preview.stderr
     assert "Who helped whom, week 2026-W48" in preview.stdout
     assert "flaky test" in preview.stdout
+    # People appear by name, as Slack shows them, never as raw ids.
+    assert "@ben" in preview.stdout
+    assert "UBEN" not in preview.stdout
     posted = _cli(database_url, "digest", "--team", "T1", "--week", "2026-W48")
     assert (posted.returncode, posted.stdout.strip()) == (
         0,
