@@ -252,11 +252,11 @@ def test_a_look_at_the_week_so_far_leaves_the_scheduled_digest_to_come(
     _deliver(runtime)
     assert _headings(slack) == [
         (
-            "Week 2026-W48 so far: 1 kudos, 0 asks resolved, 1 person helped.",
+            "Week 2026-W48 so far: 1 kudo, 0 asks resolved, 1 person helped.",
             ":sparkles: Who helped whom, week 2026-W48 (so far)",
         ),
         (
-            "Week 2026-W48: 1 kudos, 0 asks resolved, 1 person helped.",
+            "Week 2026-W48: 1 kudo, 0 asks resolved, 1 person helped.",
             ":sparkles: Who helped whom, week 2026-W48",
         ),
     ]

@@ -77,7 +77,7 @@ def test_each_guard_refuses_clearly_and_stores_nothing(
 
 def test_the_daily_limit_counts_people_in_the_givers_day(bot: BotServer, kudos_cmd: Kudo) -> None:
     configure(bot, kudos_daily_limit=3)
-    assert "1 kudos left" in reply_text(kudos_cmd("<@U0BOB> <@U0CAROL> thanks"))
+    assert "1 kudo left" in reply_text(kudos_cmd("<@U0BOB> <@U0CAROL> thanks"))
     refused = reply_text(kudos_cmd("<@U0BOB> <@U0CAROL> thanks again"))
     assert "used your 3 kudos for today" in refused
     assert "no kudos left today" in reply_text(kudos_cmd("<@U0BOB> one more"))
