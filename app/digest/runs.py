@@ -158,14 +158,7 @@ def post(
         ).one()
         run.status = "quiet"
         return RunOutcome(workspace.team_id, week.label, "quiet")
-    outbox.queue(
-        session,
-        team_id=workspace.team_id,
-        method="chat.postMessage",
-        args=post_args(channel, digest),
-        dedupe_key=f"digest:{week.label}",
-        now=now,
-    )
+    _queue_post(session, workspace.team_id, channel, digest, f"digest:{week.label}", now)
     return RunOutcome(workspace.team_id, week.label, "queued")
 
 
@@ -192,15 +185,22 @@ def post_so_far(session: Session, workspace: Workspace, week: Week, now: datetim
     digest = compose_digest(session, workspace.team_id, week.start, week.end, now=now)
     if digest.is_quiet and not workspace.digest_when_quiet:
         return RunOutcome(workspace.team_id, week.label, "quiet")
+    _queue_post(session, workspace.team_id, channel, digest, key, now)
+    return RunOutcome(workspace.team_id, week.label, "so-far")
+
+
+def _queue_post(
+    session: Session, team_id: str, channel: str, digest: Digest, key: str, now: datetime
+) -> None:
+    """Queue `digest`'s post to `channel` under the outbox key `key`."""
     outbox.queue(
         session,
-        team_id=workspace.team_id,
+        team_id=team_id,
         method="chat.postMessage",
         args=post_args(channel, digest),
         dedupe_key=key,
         now=now,
     )
-    return RunOutcome(workspace.team_id, week.label, "so-far")
 
 
 def post_args(channel: str, digest: Digest) -> dict[str, Any]:
