@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.calendar import zone
@@ -125,6 +125,16 @@ def _claim(
     return insert_new(session, DigestRun, row, key=["team_id", "week"])
 
 
+def _take_skipped(session: Session, team_id: str, week: str) -> bool:
+    """Claim a week the schedule skipped (past its grace) for a manual run; True once only."""
+    taken = session.execute(
+        update(DigestRun)
+        .where(DigestRun.team_id == team_id, DigestRun.week == week, DigestRun.status == "skipped")
+        .values(status="queued", trigger="manual")
+    )
+    return int(taken.rowcount) == 1  # type: ignore[attr-defined]
+
+
 def render(
     session: Session, workspace: Workspace, week: Week, now: datetime
 ) -> tuple[str, list[dict[str, Any]], bool]:
@@ -147,7 +157,9 @@ def post(
     channel = channel_for(workspace)
     if channel is None:
         return RunOutcome(workspace.team_id, week.label, "no-channel")
-    if not _claim(session, workspace.team_id, week.label, "queued", trigger, now):
+    if not _claim(session, workspace.team_id, week.label, "queued", trigger, now) and not (
+        trigger == "manual" and _take_skipped(session, workspace.team_id, week.label)
+    ):
         return RunOutcome(workspace.team_id, week.label, "already")
     digest = compose_digest(session, workspace.team_id, week.start, week.end, now=now)
     if digest.is_quiet and not workspace.digest_when_quiet:

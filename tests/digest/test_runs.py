@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from app.digest import runs
+from app.digest.weeks import parse_week
 from app.directory.service import save_members
 from app.kudos import service as kudos
 from app.store.db import SessionFactory, make_engine, make_session_factory, transaction
@@ -136,6 +137,27 @@ def test_after_downtime_a_digest_within_the_grace_is_posted_and_an_older_one_ski
     with sessions() as session:
         statuses = dict(session.execute(select(DigestRun.team_id, DigestRun.status)).all())
     assert statuses == {"TNY": "queued", "TTOKYO": "skipped"}
+
+
+def test_a_week_the_schedule_skipped_can_still_be_posted_by_hand_once(
+    sessions: SessionFactory,
+) -> None:
+    with transaction(sessions) as session:
+        session.get_one(Workspace, "TTOKYO").digest_grace_hours = 2
+    due = local("Asia/Tokyo", 2026, 11, 30, 9)
+    runs.run_due(sessions, due + timedelta(hours=3), "TTOKYO")
+    later = due + timedelta(hours=5)
+    week = parse_week("2026-W48", later, ZoneInfo("Asia/Tokyo"))
+    outcomes = []
+    for _ in range(2):
+        with transaction(sessions) as session:
+            workspace = session.get_one(Workspace, "TTOKYO")
+            outcomes.append(runs.post(session, workspace, week, later, trigger="manual").status)
+    assert outcomes[1] == "already"
+    assert outcomes[0] in ("queued", "quiet")
+    with sessions() as session:
+        run = session.scalars(select(DigestRun).where(DigestRun.team_id == "TTOKYO")).one()
+    assert (run.status, run.trigger) == (outcomes[0], "manual")
 
 
 def test_a_quiet_week_posts_a_short_note_or_nothing_as_the_workspace_chose(
