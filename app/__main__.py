@@ -237,8 +237,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(Fernet.generate_key().decode())
         return 0
+    environ = dict(os.environ)
+    if args.command == "demo":
+        # The demo ignores DATABASE_URL, so a malformed one must not stop it either.
+        environ.pop("DATABASE_URL", None)
     try:
-        settings = load_settings(os.environ)
+        settings = load_settings(environ)
     except SettingsError as exc:
         return _fail(str(exc))
     configure_logging(settings.log_level, settings.log_format, migrations=args.command == "migrate")
@@ -250,7 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             configure_logging("WARNING", settings.log_format)
 
             # The demo says so if DATABASE_URL is set: it uses its own throwaway file regardless.
-            given = settings.database_url if os.environ.get("DATABASE_URL") else None
+            given = os.environ.get("DATABASE_URL") or None
             return demo(given, interactive_as=args.as_ if args.interactive else None)
         if args.command == "migrate":
             return _migrate(settings)
