@@ -40,6 +40,8 @@ class ChannelJoins:
         self.api = api
         self._monotonic = monotonic
         self._joined: dict[tuple[str, str], float] = {}
+        # One lock per channel: posts to one new channel sent at once join it once, not each.
+        self._channel_locks: dict[tuple[str, str], threading.Lock] = {}
         self._lock = threading.Lock()
 
     def ensure(self, team_id: str, token: str, channel_id: str) -> None:
@@ -49,6 +51,14 @@ class ChannelJoins:
         the Web API's transient and rate-limit errors; a private channel passes unjoined.
         """
         key = (team_id, channel_id)
+        with self._lock:
+            channel_lock = self._channel_locks.setdefault(key, threading.Lock())
+        with channel_lock:
+            self._join_unless_recent(key, token)
+
+    def _join_unless_recent(self, key: tuple[str, str], token: str) -> None:
+        """Join `key`'s channel unless this worker joined it within `REMEMBER_SECONDS`."""
+        team_id, channel_id = key
         now = self._monotonic()
         with self._lock:
             joined = self._joined.get(key)
