@@ -11,17 +11,8 @@ import pytest
 from app.delivery.joins import REMEMBER_SECONDS, ChannelJoins
 from app.sandbox.slack_api import SlackStandIn
 from app.slack.web_api import SlackApiError, WebApi
+from tests.clocks import HandClock
 from tests.conftest import BOT_TOKEN
-
-
-class Ticks:
-    """A monotonic clock that moves only when told."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -44,7 +35,7 @@ def test_posts_sent_at_once_to_a_new_channel_join_it_once(slack: SlackStandIn, a
 
 
 def test_a_join_is_remembered_for_an_hour_then_made_again(slack: SlackStandIn, api: WebApi) -> None:
-    ticks = Ticks()
+    ticks = HandClock()
     joins = ChannelJoins(api, monotonic=ticks)
     joins.ensure("T0001", BOT_TOKEN, "C0GENERAL")
     ticks.now += REMEMBER_SECONDS - 1

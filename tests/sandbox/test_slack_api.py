@@ -11,22 +11,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from app.sandbox.slack_api import SlackStandIn
+from tests.clocks import HandClock
 from tests.conftest import BOT_TOKEN
-
-
-class FakeClock:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def client(slack: SlackStandIn) -> WebClient:
-    return WebClient(base_url=slack.base_url, token=BOT_TOKEN)
 
 
 @pytest.fixture
@@ -154,7 +140,7 @@ def test_users_info(client: WebClient) -> None:
 
 
 def test_views_open_needs_a_live_trigger(slack: SlackStandIn) -> None:
-    clock = FakeClock()
+    clock = HandClock()
     with SlackStandIn(bot_token=BOT_TOKEN, clock=clock) as timed:
         client = WebClient(base_url=timed.base_url, token=BOT_TOKEN)
         view = {

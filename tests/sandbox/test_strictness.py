@@ -12,22 +12,8 @@ from slack_sdk.errors import SlackApiError
 
 from app.sandbox.faults import TIER_3
 from app.sandbox.slack_api import SlackStandIn
+from tests.clocks import HandClock
 from tests.conftest import BOT_TOKEN
-
-
-class FakeClock:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def client(slack: SlackStandIn) -> WebClient:
-    return WebClient(base_url=slack.base_url, token=BOT_TOKEN)
 
 
 def _error(call: object, **args: object) -> str:
@@ -166,7 +152,7 @@ def test_users_list_cursors_are_opaque_and_checked(client: WebClient) -> None:
 
 
 def test_users_list_is_tier_2() -> None:
-    clock = FakeClock()
+    clock = HandClock()
     with (
         SlackStandIn(bot_token=BOT_TOKEN, clock=clock) as limited,
         httpx.Client(
@@ -191,7 +177,7 @@ def test_users_list_is_tier_2() -> None:
 
 
 def test_the_tier_table_is_extensible() -> None:
-    clock = FakeClock()
+    clock = HandClock()
     with SlackStandIn(
         bot_token=BOT_TOKEN, clock=clock, method_tiers={"conversations.info": TIER_3}
     ) as limited:

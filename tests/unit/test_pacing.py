@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 from app.delivery.pacing import Pacer
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.clocks import HandClock
 
 
 def test_a_channel_gets_a_burst_then_one_a_second() -> None:
-    clock = Clock()
+    clock = HandClock(100.0)
     pacer = Pacer(rate=1.0, burst=3, monotonic=clock)
     assert [pacer.wait_for("T", "chat.postMessage", "C1") for _ in range(3)] == [0, 0, 0]
     assert pacer.wait_for("T", "chat.postMessage", "C1") == 1.0
@@ -25,7 +18,7 @@ def test_a_channel_gets_a_burst_then_one_a_second() -> None:
 
 
 def test_a_cooldown_holds_the_method_in_that_workspace_only() -> None:
-    clock = Clock()
+    clock = HandClock(100.0)
     pacer = Pacer(monotonic=clock)
     pacer.cool_down("T1", "chat.postMessage", 2.0)
     assert pacer.wait_for("T1", "chat.postMessage", "C1") == 2.0
@@ -36,7 +29,7 @@ def test_a_cooldown_holds_the_method_in_that_workspace_only() -> None:
 
 
 def test_idle_state_is_forgotten() -> None:
-    clock = Clock()
+    clock = HandClock(100.0)
     pacer = Pacer(monotonic=clock)
     pacer.wait_for("T", "chat.postMessage", "C1")
     pacer.cool_down("T", "chat.update", 1)
