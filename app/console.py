@@ -34,7 +34,7 @@ _BOLD = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]*?\S)\*(?![\w*])")
 _ITALIC = re.compile(r"(?<![\w_])_(?=\S)([^_\n]*?\S)_(?![\w_])")
 _STRIKE = re.compile(r"(?<![\w~])~(?=\S)([^~\n]*?\S)~(?![\w~])")
 _BROADCASTS = ("here", "channel", "everyone")
-# Inert broadcasts carry a word joiner after "@" (app/kudos/mentions.py); a terminal needs none.
+# Inert broadcasts carry a word joiner after "@" (app/slackapi/mrkdwn.py); a terminal needs none.
 _WORD_JOINER = "\u2060"
 _USER_ID = re.compile(r"<@([UW][A-Z0-9]+)")
 

@@ -16,7 +16,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.slack.web_api import AMBIGUOUS_ERRORS, AUTH_ERRORS, PERMANENT_ERRORS
+from app.slackapi.web_api import AMBIGUOUS_ERRORS, AUTH_ERRORS, PERMANENT_ERRORS
 from app.store.db import SessionFactory
 from app.store.models import OutboxMessage
 

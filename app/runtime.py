@@ -14,7 +14,7 @@ from app.delivery.tokens import NoTokens, TokenSource
 from app.directory.slack_lookup import SlackLookup
 from app.metrics import Metrics
 from app.settings import Settings
-from app.slack.web_api import WebApi
+from app.slackapi.web_api import WebApi
 from app.store.db import SessionFactory, make_engine, make_session_factory
 
 

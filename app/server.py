@@ -29,7 +29,7 @@ from app.scheduler import Scheduler
 from app.settings import DEFAULT_SLACK_API_URL, Settings, SettingsError
 from app.slack.bolt_app import build_bolt_app
 from app.slack.installations import InstallationTokens, installation_store
-from app.slack.web_api import RateLimited, SlackApiError, TransientError
+from app.slackapi.web_api import RateLimited, TransientError, WebApiError
 from app.store import migrate
 from app.store.db import transaction
 from app.web import create_web_app
@@ -88,7 +88,7 @@ def learn_workspace(runtime: Runtime) -> Identity:
     assert token is not None
     try:
         answer = runtime.slack.call("auth.test", token)
-    except SlackApiError as exc:
+    except WebApiError as exc:
         raise StartupError(f"SLACK_BOT_TOKEN was refused by Slack ({exc.error})") from None
     except (TransientError, RateLimited) as exc:
         url = runtime.settings.slack_api_url

@@ -21,7 +21,7 @@ from pathlib import Path
 from app.delivery.tokens import SingleWorkspaceTokens
 from app.directory.slack_lookup import SlackLookup
 from app.sandbox.slack_api import SlackStandIn
-from app.slack.web_api import WebApi
+from app.slackapi.web_api import WebApi
 from app.store import migrate
 from app.store.db import make_engine, make_session_factory, transaction
 from app.workspaces.service import Identity, ensure_workspace

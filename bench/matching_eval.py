@@ -19,6 +19,7 @@ from app.asks import service
 from app.directory.service import save_members
 from app.offers import service as offers
 from app.offers.topics import normalize
+from app.slackapi.commands import Conversation
 from app.store.db import SessionFactory, make_engine, make_session_factory, transaction
 from app.store.models import AskMatch, OutboxMessage, Workspace
 from app.workspaces.service import Identity, ensure_workspace
@@ -26,7 +27,7 @@ from app.workspaces.service import Identity, ensure_workspace
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 TEAM = "T1"
 ASKER = "UASK"
-PUBLIC = service.Origin("C1", is_private=False, is_dm=False, bot_is_member=True)
+PUBLIC = Conversation("C1", is_private=False, is_dm=False, bot_is_member=True)
 # Who offers what, typed as people type it in `/offer`.
 ROSTER: dict[str, list[str]] = {
     "UANA": ["postgres", "sql", "database migrations"],

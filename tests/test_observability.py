@@ -26,7 +26,7 @@ from app.sandbox.slack_api import SlackStandIn
 from app.scheduler import Scheduler
 from app.server import BotServer
 from app.settings import Settings
-from app.slack.web_api import RateLimited, SlackApiError, TransientError, WebApi
+from app.slackapi.web_api import RateLimited, TransientError, WebApi, WebApiError
 from tests.conftest import BOT_TOKEN, bot_settings, slack_driver
 from tests.kudos.conftest import reply_text
 
@@ -226,11 +226,11 @@ def test_every_web_api_call_is_counted_by_method_and_status(slack: SlackStandIn)
         with pytest.raises(TransientError):
             api.call("chat.postMessage", BOT_TOKEN, post)
         slack.fail_next("chat.postMessage", error="channel_not_found")
-        with pytest.raises(SlackApiError):
+        with pytest.raises(WebApiError):
             api.call("chat.postMessage", BOT_TOKEN, post)
         # An error code Slack may invent tomorrow must not become a label of its own.
         slack.fail_next("chat.postMessage", error="brand_new_error_for_U0ALICE", undocumented=True)
-        with pytest.raises(SlackApiError):
+        with pytest.raises(WebApiError):
             api.call("chat.postMessage", BOT_TOKEN, post)
         api.post_response_url(slack.new_response_url(), {"text": "done"})
     finally:

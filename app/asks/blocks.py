@@ -7,7 +7,7 @@ from typing import Any
 
 from app.asks.matching import Candidate
 from app.asks.topics import shown
-from app.kudos.mentions import escape, render_inert
+from app.slackapi.mrkdwn import escape, render_inert
 from app.store.models import Ask
 
 CLAIM = "ask.claim"

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 from app.asks import coach, service
 from app.directory.slack_lookup import SlackLookup
 from app.kudos.command import where_for
-from app.kudos.mentions import escape, unescape
 from app.permalinks import permalink
-from app.slack.commands import Reply, SlashCommand
+from app.slackapi.commands import Conversation, Reply, SlashCommand
+from app.slackapi.mrkdwn import escape, unescape
 from app.store.models import Workspace
 
 MIN_WORDS = 3
@@ -36,10 +36,10 @@ def origin_for(
     channel_id: str,
     in_dm: bool,
     now: datetime,
-) -> service.Origin:
+) -> Conversation:
     """Where the ask was typed and how private that place is."""
     where = where_for(session, lookup, team_id, channel_id, in_dm, now)
-    return service.Origin(where.channel_id, where.is_private, where.is_dm, where.bot_is_member)
+    return Conversation(where.channel_id, where.is_private, where.is_dm, where.bot_is_member)
 
 
 def handle(
@@ -86,7 +86,7 @@ def suggestions(found: list[coach.Similar], domain: str | None) -> str:
     return "\n\nAnswered before; one of these may already help:\n" + "\n".join(lines)
 
 
-def confirmation(ask_id: int, origin: service.Origin) -> str:
+def confirmation(ask_id: int, origin: Conversation) -> str:
     """What the asker is told once their ask is recorded."""
     if origin.is_dm:
         return (

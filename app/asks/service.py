@@ -22,6 +22,7 @@ from app.delivery.privacy import unless_private
 from app.home import refresh as home
 from app.kudos import service as kudos
 from app.nudges import schedule as nudges
+from app.slackapi.commands import Conversation
 from app.store.models import (
     Ask,
     AskHelper,
@@ -38,17 +39,7 @@ _STILL = re.compile(r"\b(still|not (yet )?(solved|fixed|working)|doesn'?t work|r
 
 
 @dataclass(frozen=True)
-class Origin:
-    """Where the ask was typed, as the ack path knows it."""
-
-    channel_id: str
-    is_private: bool
-    is_dm: bool
-    bot_is_member: bool
-
-
-@dataclass(frozen=True)
-class Reply:
+class ThreadReply:
     """A person's message in a thread: its ts, who wrote it and what it says."""
 
     ts: str
@@ -66,7 +57,7 @@ def create(
     team_id: str,
     asker_id: str,
     text: str,
-    origin: Origin,
+    origin: Conversation,
     now: datetime,
     response_url: str | None = None,
 ) -> Ask:
@@ -256,7 +247,7 @@ def on_reply(
     team_id: str,
     channel_id: str,
     thread_ts: str,
-    reply: Reply,
+    reply: ThreadReply,
     now: datetime,
 ) -> Ask | None:
     """Note a reply (new or edited) in an ask's thread: an answer, or the asker reopening it.
@@ -422,7 +413,7 @@ def resolve(
                 giver_id=user_id,
                 recipients=tuple(thanked),
                 message=note.strip(),
-                where=kudos.Where(
+                where=Conversation(
                     ask.channel_id or ask.origin_channel_id,
                     ask.channel_is_private,
                     is_dm=ask.channel_id is None,

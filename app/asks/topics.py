@@ -19,8 +19,8 @@ import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
-from app.kudos.mentions import parse
 from app.offers.topics import SYNONYMS, normalize
+from app.slackapi.mrkdwn import parse
 
 MAX_SPAN = 4
 FALLBACK = 3

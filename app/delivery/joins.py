@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from app.slack.web_api import SlackApiError, WebApi
+from app.slackapi.web_api import WebApi, WebApiError
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class ChannelJoins:
     def ensure(self, team_id: str, token: str, channel_id: str) -> None:
         """Make the bot a member of public `channel_id` if it can be; raise Slack's other errors.
 
-        Raises `SlackApiError` for a channel that cannot take the post (archived, not found) and
+        Raises `WebApiError` for a channel that cannot take the post (archived, not found) and
         the Web API's transient and rate-limit errors; a private channel passes unjoined.
         """
         key = (team_id, channel_id)
@@ -66,7 +66,7 @@ class ChannelJoins:
             return
         try:
             self.api.call("conversations.join", token, {"channel": channel_id})
-        except SlackApiError as exc:
+        except WebApiError as exc:
             if exc.error not in _POST_ANYWAY:
                 raise
             if exc.error == "missing_scope":

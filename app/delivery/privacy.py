@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from app.slack.web_api import RateLimited, SlackApiError, WebApi
+from app.slackapi.web_api import RateLimited, WebApi, WebApiError
 
 IF_PRIVATE = "$if_private"
 # Short enough that a conversion is honoured within the minute, long enough to spare Tier 3 calls.
@@ -82,7 +82,7 @@ class PrivacyCheck:
             private = bool(
                 channel.get("is_private") or channel.get("is_im") or channel.get("is_mpim")
             )
-        except SlackApiError:
+        except WebApiError:
             # Slack hides private channels we are not in; any refusal means "do not quote it".
             private = True
         with self._lock:

@@ -19,7 +19,7 @@ import httpx
 
 from app.delivery.joins import JOIN_FIRST, ChannelJoins
 from app.delivery.privacy import PrivacyCheck
-from app.slack.web_api import AUTH_ERRORS, RateLimited, SlackApiError, TransientError, WebApi
+from app.slackapi.web_api import AUTH_ERRORS, RateLimited, TransientError, WebApi, WebApiError
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ MAX_PAGES = 5
 # The outbox methods that post a message, and so carry the metadata tag and may be looked for.
 POSTS = ("chat.postMessage", "dm")
 # How a Web API call can fail; `send` turns each into an `Outcome`.
-SLACK_ERRORS = (RateLimited, TransientError, SlackApiError)
+SLACK_ERRORS = (RateLimited, TransientError, WebApiError)
 # The methods a lookup calls: their rate limits hold back the lookup, not the channel's posts.
 LOOKUP_METHODS = ("conversations.open", "conversations.history", "conversations.replies")
 # Failures that can only have happened before the request left us: Slack did nothing.
@@ -205,7 +205,7 @@ def _find_posted(
             query["cursor"] = cursor
         _warn_once(team_id, f"more than {MAX_PAGES * PAGE_SIZE} messages to search")
         return None
-    except SlackApiError as exc:
+    except WebApiError as exc:
         if exc.error in AUTH_ERRORS or not exc.permanent:
             raise  # the token is gone, or Slack may answer later: retry, still unsure
         _warn_once(team_id, exc.error)
@@ -241,7 +241,7 @@ def _may_have_acted(exc: TransientError) -> bool:
     return not isinstance(exc.__cause__, _NOT_SENT)
 
 
-def _failed(exc: RateLimited | TransientError | SlackApiError) -> Outcome:
+def _failed(exc: RateLimited | TransientError | WebApiError) -> Outcome:
     """Return how a call that raised one of Slack's errors ended."""
     if isinstance(exc, RateLimited):
         return Outcome(

@@ -14,7 +14,7 @@ from typing import Any
 
 from app.console import NO_NAMES, blocks_text
 from app.digest.compose import Digest, Help, HelperLine, OpenAsks
-from app.kudos.mentions import escape, render_inert
+from app.slackapi.mrkdwn import escape, render_inert
 
 Block = dict[str, Any]
 MAX_BLOCKS = 50

@@ -23,10 +23,11 @@ from sqlalchemy.orm import Session
 
 from app.calendar import zone
 from app.digest.weeks import week_label
-from app.kudos.mentions import (
+from app.offers.topics import normalize, spellings
+from app.slackapi.mrkdwn import (
     Broadcast,
     ChannelMention,
-    Link,
+    Hyperlink,
     UserGroup,
     UserMention,
     escape,
@@ -34,7 +35,6 @@ from app.kudos.mentions import (
     tokenize,
     unescape,
 )
-from app.offers.topics import normalize, spellings
 from app.store.models import Ask, AskHelper, Kudos, KudosRecipient, Member, Offer, Workspace
 
 EXCERPT = 100
@@ -764,7 +764,7 @@ def excerpt(raw: str, names: Mapping[str, str], limit: int = EXCERPT) -> str:
     for token in tokenize(" ".join(raw.split())):
         shown, piece = _visible(token, names)
         if len(shown) > room:
-            if isinstance(token, ChannelMention | Link | Broadcast | UserGroup):
+            if isinstance(token, ChannelMention | Hyperlink | Broadcast | UserGroup):
                 pieces.append("…")
             else:
                 pieces.append(escape(_cut(shown, room)) + "…")
@@ -780,7 +780,7 @@ def _visible(token: Any, names: Mapping[str, str]) -> tuple[str, str]:
         label = unescape(token.label) if token.label else names.get(token.user_id, "someone")
         shown = "@" + label.lstrip("@")
         return shown, escape(shown)
-    if isinstance(token, ChannelMention | Link | UserGroup):
+    if isinstance(token, ChannelMention | Hyperlink | UserGroup):
         return unescape(token.label or token.raw), token.raw
     if isinstance(token, Broadcast):
         return "@" + token.kind, token.raw

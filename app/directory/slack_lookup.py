@@ -19,7 +19,7 @@ from app.directory.service import (
     save_channel,
     save_members,
 )
-from app.slack.web_api import RateLimited, SlackApiError, TransientError, WebApi
+from app.slackapi.web_api import RateLimited, TransientError, WebApi, WebApiError
 from app.store.db import SessionFactory, transaction
 from app.store.models import Channel, Member
 
@@ -121,7 +121,7 @@ class SlackLookup:
             answer = self.api.call(
                 "conversations.info", token, {"channel": channel_id}, timeout=LOOKUP_TIMEOUT
             )
-        except SlackApiError as exc:
+        except WebApiError as exc:
             if exc.error != "channel_not_found":
                 return None
             return {"id": channel_id, "is_private": True, "is_member": False}
@@ -185,8 +185,8 @@ class SlackLookup:
                 if limits > PAGE_RATE_LIMITS:
                     return f"still rate-limited after {PAGE_RATE_LIMITS} waits"
                 delay = exc.retry_after
-            except (SlackApiError, TransientError) as exc:
-                if isinstance(exc, SlackApiError) and (
+            except (WebApiError, TransientError) as exc:
+                if isinstance(exc, WebApiError) and (
                     exc.permanent or exc.error == "invalid_cursor"
                 ):
                     return exc.error
@@ -210,6 +210,6 @@ class SlackLookup:
             return None
         try:
             return self.api.call(method, token, args, timeout=timeout)
-        except (SlackApiError, TransientError, RateLimited) as exc:
+        except (WebApiError, TransientError, RateLimited) as exc:
             log.warning("%s for %s failed: %s", method, team_id, exc)
             return None

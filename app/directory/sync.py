@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from app.clock import Clock
 from app.directory.slack_lookup import STOPPED, SlackLookup, SyncResult, Wait
-from app.slack.web_api import AUTH_ERRORS
+from app.slackapi.web_api import AUTH_ERRORS
 from app.store.db import SessionFactory
 from app.store.models import Workspace
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from app.asks.blocks import CLAIM
 from app.home.content import AskLine, HomeContent, KudosLine
-from app.kudos.mentions import escape, render_inert
 from app.permalinks import permalink
+from app.slackapi.mrkdwn import escape, render_inert
 
 OFFER_ADD = "home.offer_add"
 OFFER_REMOVE = "home.offer_remove"

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from app.kudos.mentions import escape, render_inert
+from app.slackapi.mrkdwn import escape, render_inert
 
 if TYPE_CHECKING:
     from app.kudos.service import Refused

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from app.calendar import month_start, week_start, zone
 from app.directory.slack_lookup import SlackLookup
 from app.kudos import blocks, service, stats
-from app.kudos.mentions import parse
-from app.slack.commands import Reply, SlashCommand
+from app.slackapi.commands import Conversation, Reply, SlashCommand
+from app.slackapi.mrkdwn import parse
 from app.store.models import Member, Workspace
 from app.workspaces import settings_form
 
@@ -39,15 +39,15 @@ def where_for(
     channel_id: str,
     in_dm: bool,
     now: datetime,
-) -> service.Where:
+) -> Conversation:
     """Work out the privacy of the conversation a kudos was given in, from cache or Slack."""
     if in_dm:
-        return service.Where(channel_id, is_private=True, is_dm=True, bot_is_member=False)
+        return Conversation(channel_id, is_private=True, is_dm=True, bot_is_member=False)
     channel = lookup.channel(session, team_id, channel_id, now)
     if channel is None:
         # Unknown privacy: treat as private, so nothing is ever quoted where it should not be.
-        return service.Where(channel_id, is_private=True, is_dm=False, bot_is_member=False)
-    return service.Where(channel_id, channel.is_private, channel.is_im, channel.bot_is_member)
+        return Conversation(channel_id, is_private=True, is_dm=False, bot_is_member=False)
+    return Conversation(channel_id, channel.is_private, channel.is_im, channel.bot_is_member)
 
 
 def handle(

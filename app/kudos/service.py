@@ -22,6 +22,7 @@ from app.delivery.privacy import unless_private
 from app.delivery.sender import UNSURE
 from app.home import refresh as home
 from app.kudos import blocks
+from app.slackapi.commands import Conversation
 from app.store.models import Kudos, KudosRecipient, Member, OutboxMessage, Workspace
 
 UNDO_WINDOW = timedelta(minutes=10)
@@ -63,16 +64,6 @@ class Refusal(StrEnum):
 
 
 @dataclass(frozen=True)
-class Where:
-    """The conversation a kudos was given in, as the ack path knows it."""
-
-    channel_id: str
-    is_private: bool
-    is_dm: bool
-    bot_is_member: bool = True
-
-
-@dataclass(frozen=True)
 class KudosRequest:
     """A person's wish to thank others, already parsed out of Slack's payload."""
 
@@ -80,7 +71,7 @@ class KudosRequest:
     giver_id: str
     recipients: tuple[str, ...]
     message: str
-    where: Where
+    where: Conversation
     values: tuple[str, ...] = ()
     source: str = "command"
     response_url: str | None = None
@@ -287,7 +278,7 @@ def post_key(kudos_id: int) -> str:
     return f"kudos:{kudos_id}:post"
 
 
-def _post_channels(rules: Rules, kudos: Recorded, where: Where) -> list[str]:
+def _post_channels(rules: Rules, kudos: Recorded, where: Conversation) -> list[str]:
     # A reaction thanks quietly; a DM between two people is not ours to post in; private kudos
     # never go to a public channel.
     if kudos.source == "reaction":

@@ -8,7 +8,7 @@ from typing import Any
 
 from app.asks.blocks import CLOSE, REOPEN, RESOLVE
 from app.asks.topics import shown
-from app.kudos.mentions import escape, render_inert
+from app.slackapi.mrkdwn import escape, render_inert
 
 KEEP = "nudge.keep"
 SNOOZE = "nudge.snooze"

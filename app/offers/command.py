@@ -7,10 +7,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from app.kudos.mentions import escape, render_inert
 from app.offers import service
 from app.offers.topics import MAX_TOPIC
-from app.slack.commands import Reply, SlashCommand
+from app.slackapi.commands import Reply, SlashCommand
+from app.slackapi.mrkdwn import escape, render_inert
 
 HELP = (
     "*Offer help:* `/offer kubernetes, postgres — happy to pair on upgrades`\n"

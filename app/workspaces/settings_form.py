@@ -33,7 +33,7 @@ REPLY_MODES = {
 }
 # The give-kudos form lists the values in one static_select, which holds at most 100 options.
 MAX_VALUES = 100
-# What `/kudos … #value` can parse (app/kudos/mentions.py), so every value can also be typed.
+# What `/kudos … #value` can parse (app/slackapi/mrkdwn.py), so every value can also be typed.
 _VALUE = re.compile(r"[a-z0-9_-]{1,40}")
 # Slack's emoji names: lowercase letters, digits and `_ - + '`; the column holds 100 characters.
 _EMOJI = re.compile(r"[a-z0-9_+'-]{1,100}")

@@ -13,13 +13,14 @@ from sqlalchemy.orm import Session
 from app.asks import service
 from app.directory.service import save_members
 from app.offers import service as offers
+from app.slackapi.commands import Conversation
 from app.store.db import SessionFactory, make_engine, make_session_factory, transaction
 from app.store.models import Ask, AskHelper, AskMatch, Offer, OutboxMessage, Workspace
 from app.workspaces.service import Identity, ensure_workspace
 from bench import matching_eval
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
-PUBLIC = service.Origin("C1", is_private=False, is_dm=False, bot_is_member=True)
+PUBLIC = Conversation("C1", is_private=False, is_dm=False, bot_is_member=True)
 ROSTER = {
     "UANA": ["postgres", "sql", "database migrations"],
     "UBEN": ["kubernetes", "helm", "docker"],
@@ -48,7 +49,7 @@ def sessions(database_url: str) -> Iterator[SessionFactory]:
 
 
 def _ask(
-    session: Session, text: str, origin: service.Origin = PUBLIC, now: datetime = NOW
+    session: Session, text: str, origin: Conversation = PUBLIC, now: datetime = NOW
 ) -> list[str]:
     ask = service.create(session, "T1", "UASK", text, origin, now)
     return sorted(m.user_id for m in session.query(AskMatch).filter_by(ask_id=ask.id))
@@ -94,7 +95,7 @@ def test_the_asker_and_people_who_already_helped_are_not_told(sessions: SessionF
 
 
 def test_a_private_ask_is_matched_without_its_text(sessions: SessionFactory) -> None:
-    private = service.Origin("G1", is_private=True, is_dm=False, bot_is_member=True)
+    private = Conversation("G1", is_private=True, is_dm=False, bot_is_member=True)
     with transaction(sessions) as session:
         assert _ask(session, "Secret salary spreadsheet in Excel #excel", private) == ["UJON"]
         dm = session.query(OutboxMessage).filter(OutboxMessage.method == "dm").one()

@@ -28,7 +28,7 @@ from app.delivery.worker import WorkerConfig
 from app.permalinks import permalink
 from app.runtime import Runtime
 from app.sandbox.slack_api import SlackStandIn
-from app.slack.web_api import RateLimited, TransientError, WebApi
+from app.slackapi.web_api import RateLimited, TransientError, WebApi
 from app.store.db import transaction
 from app.store.models import OutboxMessage
 from tests.conftest import BOT_TOKEN

@@ -10,7 +10,7 @@ import pytest
 
 from app.delivery.joins import REMEMBER_SECONDS, ChannelJoins
 from app.sandbox.slack_api import SlackStandIn
-from app.slack.web_api import SlackApiError, WebApi
+from app.slackapi.web_api import WebApi, WebApiError
 from tests.clocks import HandClock
 from tests.conftest import BOT_TOKEN
 
@@ -55,6 +55,6 @@ def test_a_private_channel_passes_unjoined_and_an_archived_one_is_refused(
     joins = ChannelJoins(api)
     joins.ensure("T0001", BOT_TOKEN, "G0TEAM")
     assert not slack.channels["G0TEAM"].bot_is_member
-    with pytest.raises(SlackApiError) as refused:
+    with pytest.raises(WebApiError) as refused:
         joins.ensure("T0001", BOT_TOKEN, "C0OLD")
     assert refused.value.error == "is_archived"

@@ -6,7 +6,7 @@ import pytest
 
 from app.delivery.privacy import IF_PRIVATE, PrivacyCheck, unless_private
 from app.sandbox.slack_api import SlackStandIn
-from app.slack.web_api import RateLimited, WebApi
+from app.slackapi.web_api import RateLimited, WebApi
 
 TOKEN = "xoxb-test-token"
 

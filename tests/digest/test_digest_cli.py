@@ -27,6 +27,7 @@ from app.kudos import service as kudos
 from app.runtime import Runtime, build_runtime
 from app.sandbox.slack_api import SlackStandIn
 from app.settings import Settings
+from app.slackapi.commands import Conversation
 from app.store.db import make_engine, make_session_factory, transaction
 from app.store.models import DigestRun, OutboxMessage, Workspace
 from app.workspaces.service import Identity, ensure_workspace
@@ -68,7 +69,7 @@ def _setup(database_url: str) -> None:
                 giver_id="UANA",
                 recipients=("UBEN",),
                 message="thanks for pairing on the flaky test",
-                where=kudos.Where("C1", is_private=False, is_dm=False, bot_is_member=True),
+                where=Conversation("C1", is_private=False, is_dm=False, bot_is_member=True),
             ),
             MONDAY,
         )
@@ -198,7 +199,7 @@ def clocked(database_url: str, slack: SlackStandIn) -> Iterator[tuple[Runtime, O
                 giver_id="U0ALICE",
                 recipients=("U0BOB",),
                 message="thanks for untangling the release branch",
-                where=kudos.Where("C0GENERAL", is_private=False, is_dm=False, bot_is_member=True),
+                where=Conversation("C0GENERAL", is_private=False, is_dm=False, bot_is_member=True),
             ),
             THANKED,
         )

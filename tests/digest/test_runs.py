@@ -14,6 +14,7 @@ from app.digest import runs
 from app.digest.weeks import parse_week
 from app.directory.service import save_members
 from app.kudos import service as kudos
+from app.slackapi.commands import Conversation
 from app.store.db import SessionFactory, make_engine, make_session_factory, transaction
 from app.store.models import DigestRun, OutboxMessage, Workspace
 from app.workspaces.service import Identity, ensure_workspace
@@ -50,7 +51,7 @@ def _thank(sessions: SessionFactory, team: str, when: datetime) -> None:
                 giver_id="UANA",
                 recipients=("UBEN",),
                 message="thanks for the review",
-                where=kudos.Where("C1", is_private=False, is_dm=False, bot_is_member=True),
+                where=Conversation("C1", is_private=False, is_dm=False, bot_is_member=True),
             ),
             when,
         )

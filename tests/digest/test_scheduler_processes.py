@@ -26,6 +26,7 @@ from app.offers import service as offers
 from app.runtime import Runtime, build_runtime
 from app.sandbox.slack_api import SlackStandIn
 from app.settings import Settings
+from app.slackapi.commands import Conversation
 from app.store.db import transaction
 from app.store.models import AskNudge, DigestRun, OutboxMessage, Workspace
 from app.workspaces.service import Identity, ensure_workspace
@@ -36,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TEAM = "T0001"
 ASKED = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # Monday 10:00 in New York
 FIRES = "2026-11-30T14:30:00Z"  # the next Monday 09:30 in New York: digest and round one due
-PUBLIC = asks.Origin("C0GENERAL", is_private=False, is_dm=False, bot_is_member=True)
+PUBLIC = Conversation("C0GENERAL", is_private=False, is_dm=False, bot_is_member=True)
 
 
 @pytest.fixture
@@ -66,7 +67,7 @@ def _workspace(runtime: Runtime, team: str) -> None:
                 giver_id="U0ALICE",
                 recipients=("U0BOB",),
                 message=f"thanks for the migration help in {team}",
-                where=kudos.Where("C0GENERAL", is_private=False, is_dm=False, bot_is_member=True),
+                where=Conversation("C0GENERAL", is_private=False, is_dm=False, bot_is_member=True),
             ),
             ASKED,
         )

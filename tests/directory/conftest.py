@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app.delivery.tokens import SingleWorkspaceTokens
 from app.directory.slack_lookup import SlackLookup
 from app.sandbox.slack_api import SlackStandIn
-from app.slack.web_api import WebApi
+from app.slackapi.web_api import WebApi
 from app.store.db import SessionFactory, make_engine, make_session_factory, transaction
 from app.store.models import Member
 from app.workspaces.service import Identity, ensure_workspace

@@ -18,7 +18,7 @@ from app.delivery.tokens import SingleWorkspaceTokens
 from app.directory.service import save_members
 from app.directory.slack_lookup import PAGE_ATTEMPTS, PAGE_BACKOFF, SlackLookup, SyncResult
 from app.sandbox.slack_api import SlackStandIn
-from app.slack.web_api import WebApi
+from app.slackapi.web_api import WebApi
 from app.store.db import SessionFactory, transaction
 from app.store.models import Member
 from tests.conftest import BOT_TOKEN

@@ -16,12 +16,13 @@ from app.asks import service as asks
 from app.directory.service import save_members
 from app.nudges import service
 from app.offers import service as offers
+from app.slackapi.commands import Conversation
 from app.store.db import SessionFactory, make_engine, make_session_factory, transaction
 from app.store.models import Ask, AskMatch, AskNudge, Offer, OutboxMessage, Workspace
 from app.workspaces.service import Identity, ensure_workspace
 
 NY = ZoneInfo("America/New_York")
-PUBLIC = asks.Origin("C1", is_private=False, is_dm=False, bot_is_member=True)
+PUBLIC = Conversation("C1", is_private=False, is_dm=False, bot_is_member=True)
 EXPERTS = ["UANA", "UBEN", "UCAT", "UDAN", "UEVE", "UFAY", "UGUS"]
 
 
@@ -140,13 +141,18 @@ def test_claimed_asks_get_no_nudges_and_answered_ones_get_one_follow_up(
             "T1",
             "C1",
             "0",
-            asks.Reply("1.1", "UCAT", "try VACUUM FULL"),
+            asks.ThreadReply("1.1", "UCAT", "try VACUUM FULL"),
             MONDAY_10,
         )
         ask = session.get_one(Ask, answered)
         ask.channel_id, ask.message_ts = "C1", "1.0"
         asks.on_reply(
-            session, "T1", "C1", "1.0", asks.Reply("1.1", "UCAT", "try VACUUM FULL"), MONDAY_10
+            session,
+            "T1",
+            "C1",
+            "1.0",
+            asks.ThreadReply("1.1", "UCAT", "try VACUUM FULL"),
+            MONDAY_10,
         )
     assert _ask_row(sessions, claimed).next_nudge_at is None
     assert _ask_row(sessions, answered).status == "answered"

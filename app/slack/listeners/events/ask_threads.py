@@ -17,14 +17,14 @@ _PERSON_SUBTYPES = (None, "thread_broadcast", "file_share")
 _PRIVACY = {"channel_convert_to_private": True, "channel_convert_to_public": False}
 
 
-def _reply(message: dict[str, Any]) -> tuple[str, service.Reply] | None:
+def _reply(message: dict[str, Any]) -> tuple[str, service.ThreadReply] | None:
     """The thread and reply in a person's threaded message, or None for anything else."""
     thread_ts, ts = message.get("thread_ts"), message.get("ts")
     if message.get("subtype") not in _PERSON_SUBTYPES or message.get("bot_id"):
         return None
     if not thread_ts or not ts or thread_ts == ts or not message.get("user"):
         return None
-    return str(thread_ts), service.Reply(
+    return str(thread_ts), service.ThreadReply(
         str(ts), str(message["user"]), str(message.get("text") or "")
     )
 

@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 from app.delivery import outbox
 from app.kudos import blocks, service
 from app.kudos.command import where_for
-from app.kudos.mentions import parse
 from app.runtime import Runtime
-from app.slack.commands import view_metadata
 from app.slack.replies import TRY_AGAIN
+from app.slackapi.commands import Conversation, view_metadata
+from app.slackapi.mrkdwn import parse
 from app.store.db import transaction
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ def _confirm(
     session: Session,
     team_id: str,
     giver: str,
-    where: service.Where,
+    where: Conversation,
     given: service.Given,
     now: datetime,
 ) -> None:

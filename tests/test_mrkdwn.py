@@ -7,10 +7,10 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.kudos.mentions import (
+from app.slackapi.mrkdwn import (
     Broadcast,
     ChannelMention,
-    Link,
+    Hyperlink,
     PlainName,
     Text,
     UserGroup,
@@ -43,8 +43,8 @@ def test_every_token_form_is_recognised() -> None:
         "Broadcast",
         "UserGroup",
         "UserGroup",
-        "Link",
-        "Link",
+        "Hyperlink",
+        "Hyperlink",
         "ValueTag",
     ]
     parsed = parse(text)
@@ -117,9 +117,9 @@ def test_labels_may_be_missing_or_empty_and_ids_may_be_grid_ids() -> None:
     assert tokenize("<@U1|>") == [UserMention("U1", "", "<@U1|>")]
     assert tokenize("<#C1|>") == [ChannelMention("C1", "", "<#C1|>")]
     assert tokenize("<!subteam^S9>") == [UserGroup("S9", None, "<!subteam^S9>")]
-    assert tokenize("<https://x.io>") == [Link("https://x.io", None, "<https://x.io>")]
+    assert tokenize("<https://x.io>") == [Hyperlink("https://x.io", None, "<https://x.io>")]
     mail = "<mailto:a@b.c|a@b.c>"
-    assert tokenize(mail) == [Link("mailto:a@b.c", "a@b.c", mail)]
+    assert tokenize(mail) == [Hyperlink("mailto:a@b.c", "a@b.c", mail)]
     assert parse("<@W1|al> <@U1>").recipients == ("W1", "U1")
 
 
@@ -270,5 +270,5 @@ def test_token_types_carry_their_parts() -> None:
     assert ChannelMention("C1", "gen", "<#C1|gen>") in tokens
     assert Broadcast("here", "<!here>") in tokens
     assert UserGroup("S1", "@t", "<!subteam^S1|@t>") in tokens
-    assert Link("https://a.b", "c", "<https://a.b|c>") in tokens
+    assert Hyperlink("https://a.b", "c", "<https://a.b|c>") in tokens
     assert ValueTag("v", "#v") in tokens

@@ -61,7 +61,7 @@ AUTH_ERRORS = frozenset(
 )
 
 
-class SlackApiError(Exception):
+class WebApiError(Exception):
     """Slack refused the call (ok=false); `error` is Slack's error code."""
 
     def __init__(self, method: str, error: str, response: Mapping[str, Any] | None = None) -> None:
@@ -166,7 +166,7 @@ class WebApi:
     def _post_response_url(self, url: str, payload: Mapping[str, Any]) -> dict[str, Any]:
         response = self._send("response_url", lambda: self._client.post(url, json=dict(payload)))
         if response.status_code == 404:
-            raise SlackApiError("response_url", "used_up")
+            raise WebApiError("response_url", "used_up")
         body = _json("response_url", response) if response.content.strip().startswith(b"{") else {}
         if body and not body.get("ok", True):
             raise _refusal("response_url", body, response)
@@ -188,7 +188,7 @@ class WebApi:
         except TransientError as exc:
             status = exc.reason
             raise
-        except SlackApiError as exc:
+        except WebApiError as exc:
             status = exc.error
             raise
         finally:
@@ -219,7 +219,7 @@ def _refusal(method: str, body: Mapping[str, Any], response: httpx.Response) -> 
         return RateLimited(method, _retry_after(response.headers.get("Retry-After")))
     if error in AMBIGUOUS_ERRORS:
         return TransientError(f"{method}: {error}", error, answered=True)
-    return SlackApiError(method, error, body)
+    return WebApiError(method, error, body)
 
 
 def _form_value(value: Any) -> str:

@@ -75,3 +75,13 @@ def view_text(view: Mapping[str, Any], block: str) -> str:
     entry = field.get("text") if isinstance(field, Mapping) else None
     value = entry.get("value") if isinstance(entry, Mapping) else None
     return str(value or "").strip()
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """The conversation a command was typed in, as the ack path knows it."""
+
+    channel_id: str
+    is_private: bool
+    is_dm: bool
+    bot_is_member: bool = True

@@ -99,7 +99,7 @@ class UserGroup:
 
 
 @dataclass(frozen=True)
-class Link:
+class Hyperlink:
     """A link: `<https://x|label>`, `<mailto:a@b|a@b>`."""
 
     url: str
@@ -124,7 +124,7 @@ class ValueTag:
 
 
 Token: TypeAlias = (
-    Text | UserMention | ChannelMention | Broadcast | UserGroup | Link | PlainName | ValueTag
+    Text | UserMention | ChannelMention | Broadcast | UserGroup | Hyperlink | PlainName | ValueTag
 )
 
 
@@ -146,7 +146,7 @@ def _angle(inner: str, raw: str) -> Token:
     if match := _GROUP.fullmatch(inner):
         return UserGroup(match.group(1), match.group(2), raw)
     if match := _LINK.fullmatch(inner):
-        return Link(match.group(1), match.group(2), raw)
+        return Hyperlink(match.group(1), match.group(2), raw)
     # Anything else in brackets (`<@u1>`, `<!subteam^>`, `<!date^…>`) is just text.
     return Text(raw)
 
@@ -276,7 +276,7 @@ def render_inert(message: str) -> str:
         elif isinstance(token, UserGroup):
             label = (token.label or "group").lstrip("@") or "group"
             out.append(_quiet(f"{_INERT_AT}{_text_safe(label)}"))
-        elif isinstance(token, UserMention | ChannelMention | Link):
+        elif isinstance(token, UserMention | ChannelMention | Hyperlink):
             # Their labels are display text: keep the token, only quieten a loud word in it.
             out.append(_quiet_label(token.raw) if token.label else token.raw)
         else:

@@ -1,0 +1,1 @@
+"""Slack without Bolt: payload types, the Web API client, mrkdwn and Block Kit helpers."""
