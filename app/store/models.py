@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from app.store.statuses import AskStatus, DigestRunStatus, OutboxStatus
 from app.store.types import Id, Json, UTCDateTime
 
 # Stable constraint names keep migrations (and SQLite batch rebuilds) deterministic.
@@ -227,7 +228,7 @@ class Ask(Base):
     channel_is_private: Mapped[bool] = mapped_column(Boolean, default=False)
     channel_id: Mapped[str | None] = mapped_column(CHANNEL)
     message_ts: Mapped[str | None] = mapped_column(TS)
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default=AskStatus.OPEN)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -347,7 +348,7 @@ class OutboxMessage(Base):
     args: Mapped[dict[str, Any]] = mapped_column(Json)
     # The channel (or user, for DMs) whose per-channel limit paces this call.
     pace_key: Mapped[str | None] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(12), default="pending")
+    status: Mapped[str] = mapped_column(String(12), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -397,7 +398,7 @@ class DigestRun(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     team_id: Mapped[str] = mapped_column(TEAM, _team_fk())
     week: Mapped[str] = mapped_column(String(8))
-    status: Mapped[str] = mapped_column(String(12), default="queued")
+    status: Mapped[str] = mapped_column(String(12), default=DigestRunStatus.QUEUED)
     trigger: Mapped[str] = mapped_column(String(12), default="schedule")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

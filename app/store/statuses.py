@@ -1,0 +1,47 @@
+"""The lifecycle states stored in status columns, by name: one enum per table that has them.
+
+They are `StrEnum`s, so a row read back compares equal to its member and the stored text stays
+what it always was (no migration).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AskStatus(StrEnum):
+    """Where an ask is in its life: posted, someone on it, answered, then resolved or closed."""
+
+    OPEN = "open"
+    CLAIMED = "claimed"
+    ANSWERED = "answered"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    # Withdrawn before it was posted (its post could not be delivered, or the asker cancelled).
+    DISCARDED = "discarded"
+
+
+# The asks still waiting for help: shown on Home, counted in the digest, nudged.
+LIVE_ASKS = (AskStatus.OPEN, AskStatus.CLAIMED, AskStatus.ANSWERED)
+
+
+class OutboxStatus(StrEnum):
+    """Where an outbox message is: waiting, leased by a worker, or finished one way or another."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+# Finished without reaching Slack: a message waiting on one of these is not sent either.
+UNDELIVERED = (OutboxStatus.FAILED, OutboxStatus.CANCELLED)
+
+
+class DigestRunStatus(StrEnum):
+    """A week's digest claim: queued to post, quiet (nothing to say), or skipped past its grace."""
+
+    QUEUED = "queued"
+    QUIET = "quiet"
+    SKIPPED = "skipped"
