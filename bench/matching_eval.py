@@ -19,7 +19,7 @@ from app.asks import service
 from app.directory.service import save_members
 from app.offers import service as offers
 from app.offers.topics import normalize
-from app.slackapi.commands import Conversation
+from app.slackapi.payloads import Conversation
 from app.store.db import SessionFactory, make_engine, make_session_factory, transaction
 from app.store.models import AskMatch, OutboxMessage, Workspace
 from app.workspaces.service import Identity, ensure_workspace

@@ -11,8 +11,9 @@ from app.asks import coach, service
 from app.directory.slack_lookup import SlackLookup
 from app.kudos.command import where_for
 from app.permalinks import permalink
-from app.slackapi.commands import Conversation, Reply, SlashCommand
 from app.slackapi.mrkdwn import escape, unescape
+from app.slackapi.outcomes import Reply
+from app.slackapi.payloads import Conversation, SlashCommand
 from app.store.models import Workspace
 
 MIN_WORDS = 3

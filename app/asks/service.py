@@ -22,7 +22,7 @@ from app.delivery.privacy import unless_private
 from app.home import refresh as home
 from app.kudos import service as kudos
 from app.nudges import schedule as nudges
-from app.slackapi.commands import Conversation
+from app.slackapi.payloads import Conversation
 from app.store.models import (
     Ask,
     AskHelper,

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 from app.calendar import month_start, week_start, zone
 from app.directory.slack_lookup import SlackLookup
 from app.kudos import blocks, service, stats
-from app.slackapi.commands import Conversation, Reply, SlashCommand
 from app.slackapi.mrkdwn import parse
+from app.slackapi.outcomes import Reply
+from app.slackapi.payloads import Conversation, SlashCommand
 from app.store.models import Member, Workspace
 from app.workspaces import settings_form
 

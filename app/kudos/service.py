@@ -22,7 +22,7 @@ from app.delivery.privacy import unless_private
 from app.delivery.sender import UNSURE
 from app.home import refresh as home
 from app.kudos import blocks
-from app.slackapi.commands import Conversation
+from app.slackapi.payloads import Conversation
 from app.store.models import Kudos, KudosRecipient, Member, OutboxMessage, Workspace
 
 UNDO_WINDOW = timedelta(minutes=10)

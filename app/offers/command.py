@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 
 from app.offers import service
 from app.offers.topics import MAX_TOPIC
-from app.slackapi.commands import Reply, SlashCommand
 from app.slackapi.mrkdwn import escape, render_inert
+from app.slackapi.outcomes import Reply
+from app.slackapi.payloads import SlashCommand
 
 HELP = (
     "*Offer help:* `/offer kubernetes, postgres — happy to pair on upgrades`\n"

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 
 from app.runtime import Runtime
-from app.slackapi.commands import Reply
+from app.slackapi.outcomes import Reply
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app.asks import service
 from app.directory.service import save_members
 from app.offers import service as offers
-from app.slackapi.commands import Conversation
+from app.slackapi.payloads import Conversation
 from app.store.db import SessionFactory, make_engine, make_session_factory, transaction
 from app.store.models import Ask, AskHelper, AskMatch, Offer, OutboxMessage, Workspace
 from app.workspaces.service import Identity, ensure_workspace

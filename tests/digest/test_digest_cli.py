@@ -27,7 +27,7 @@ from app.kudos import service as kudos
 from app.runtime import Runtime, build_runtime
 from app.sandbox.slack_api import SlackStandIn
 from app.settings import Settings
-from app.slackapi.commands import Conversation
+from app.slackapi.payloads import Conversation
 from app.store.db import make_engine, make_session_factory, transaction
 from app.store.models import DigestRun, OutboxMessage, Workspace
 from app.workspaces.service import Identity, ensure_workspace

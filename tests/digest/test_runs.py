@@ -14,7 +14,7 @@ from app.digest import runs
 from app.digest.weeks import parse_week
 from app.directory.service import save_members
 from app.kudos import service as kudos
-from app.slackapi.commands import Conversation
+from app.slackapi.payloads import Conversation
 from app.store.db import SessionFactory, make_engine, make_session_factory, transaction
 from app.store.models import DigestRun, OutboxMessage, Workspace
 from app.workspaces.service import Identity, ensure_workspace

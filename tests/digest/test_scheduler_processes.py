@@ -26,7 +26,7 @@ from app.offers import service as offers
 from app.runtime import Runtime, build_runtime
 from app.sandbox.slack_api import SlackStandIn
 from app.settings import Settings
-from app.slackapi.commands import Conversation
+from app.slackapi.payloads import Conversation
 from app.store.db import transaction
 from app.store.models import AskNudge, DigestRun, OutboxMessage, Workspace
 from app.workspaces.service import Identity, ensure_workspace

@@ -13,7 +13,7 @@ from app.clock import ManualClock
 from app.delivery.sender import UNSURE
 from app.directory.service import save_members
 from app.kudos import blocks, service
-from app.slackapi.commands import Conversation
+from app.slackapi.payloads import Conversation
 from app.store.db import SessionFactory, make_engine, make_session_factory, transaction
 from app.store.models import Kudos, Member, OutboxMessage, Workspace
 from app.workspaces.service import Identity, ensure_workspace

@@ -16,7 +16,7 @@ from app.asks import service as asks
 from app.directory.service import save_members
 from app.nudges import service
 from app.offers import service as offers
-from app.slackapi.commands import Conversation
+from app.slackapi.payloads import Conversation
 from app.store.db import SessionFactory, make_engine, make_session_factory, transaction
 from app.store.models import Ask, AskMatch, AskNudge, Offer, OutboxMessage, Workspace
 from app.workspaces.service import Identity, ensure_workspace

@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError
 
 from app.asks import blocks, coach, command
 from app.runtime import Runtime
-from app.slackapi.commands import view_metadata
+from app.slackapi.payloads import view_metadata
 from app.store.models import Workspace
 
 log = logging.getLogger(__name__)

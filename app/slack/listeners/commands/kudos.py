@@ -14,7 +14,7 @@ from app.kudos import blocks, command
 from app.runtime import Runtime
 from app.slack.observe import reply_outcome, report
 from app.slack.replies import FORM_FAILED, TRY_AGAIN
-from app.slackapi.commands import SlashCommand
+from app.slackapi.payloads import SlashCommand
 from app.store.db import transaction
 from app.store.models import Workspace
 

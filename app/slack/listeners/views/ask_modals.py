@@ -9,7 +9,7 @@ from slack_bolt import Ack, App
 from app.asks import blocks, command, service
 from app.delivery import outbox
 from app.runtime import Runtime
-from app.slackapi.commands import view_metadata, view_text
+from app.slackapi.payloads import view_metadata, view_text
 from app.store.db import transaction
 
 

@@ -9,7 +9,7 @@ from slack_bolt import Ack, App
 from app.home import blocks
 from app.offers.command import add_offer
 from app.runtime import Runtime
-from app.slackapi.commands import view_text
+from app.slackapi.payloads import view_text
 from app.store.db import transaction
 
 

@@ -15,8 +15,8 @@ from app.kudos import blocks, service
 from app.kudos.command import where_for
 from app.runtime import Runtime
 from app.slack.replies import TRY_AGAIN
-from app.slackapi.commands import Conversation, view_metadata
 from app.slackapi.mrkdwn import parse
+from app.slackapi.payloads import Conversation, view_metadata
 from app.store.db import transaction
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,76 @@
+"""The way from a listener into the domain: one request's `now`, and its unit of work.
+
+A global middleware gives every admitted request a `Door` in Bolt's context. A listener parses
+the payload, passes the use case through `door(context).run(...)`, and answers the outcome;
+a database error becomes the `UNAVAILABLE` outcome, which `app.slack.answers` turns into the
+person's answer for that surface. Bolt's synchronous dispatcher runs the listener after every
+middleware has returned, so the transaction cannot wrap `next()`: the door opens it instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from slack_bolt import BoltContext
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from app.runtime import Runtime
+from app.store.db import SessionFactory, transaction
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+_DOOR = "reciprocity_door"
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """The database could not be reached: nothing was saved."""
+
+
+UNAVAILABLE = Unavailable()
+
+
+@dataclass(frozen=True)
+class Door:
+    """One request's way in: the time it arrived, and transactions on the store."""
+
+    sessions: SessionFactory
+    now: datetime
+
+    def run(self, use_case: Callable[[Session, datetime], T]) -> T | Unavailable:
+        """Run `use_case(session, now)` in one transaction; `UNAVAILABLE` if the database failed.
+
+        The commit happens before this returns, so whatever the listener acks afterwards is
+        already stored: an acknowledged action is never lost.
+        """
+        try:
+            with transaction(self.sessions) as session:
+                return use_case(session, self.now)
+        except SQLAlchemyError:
+            log.exception("a listener's transaction failed on the database")
+            return UNAVAILABLE
+
+
+def middleware(runtime: Runtime) -> Callable[[BoltContext, Callable[[], None]], None]:
+    """Return the global middleware that gives each request its `Door`."""
+
+    def give_door(context: BoltContext, next: Callable[[], None]) -> None:
+        # Read through the runtime at each request: tests move its clock after start-up.
+        context[_DOOR] = Door(runtime.sessions, runtime.clock.now())
+        next()
+
+    return give_door
+
+
+def door(context: BoltContext) -> Door:
+    """The door the middleware gave this request."""
+    found = context[_DOOR]
+    assert isinstance(found, Door), "the door middleware is registered before every listener"
+    return found
