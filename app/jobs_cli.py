@@ -148,21 +148,23 @@ def digest(runtime: Runtime, args: argparse.Namespace) -> int:
             return 0
         outcome = runs.post(session, workspace, week, now, trigger="manual")
     print(_said(outcome))
-    return 1 if outcome.status == "no-channel" else 0
+    return 1 if outcome.status == runs.Outcome.NO_CHANNEL else 0
 
 
 def _said(outcome: runs.RunOutcome) -> str:
     week = outcome.week
     return {
-        "queued": f"digest for {week} queued; a delivery worker posts it",
-        "so-far": (
+        runs.Outcome.QUEUED: f"digest for {week} queued; a delivery worker posts it",
+        runs.Outcome.SO_FAR: (
             f"digest for {week} so far queued; a delivery worker posts it, and the week's "
             "own digest still comes after it ends"
         ),
-        "so-far-already": f"the digest for {week} so far was queued this minute: nothing changed",
-        "quiet": f"{week} was quiet and the workspace skips quiet weeks: nothing posted",
-        "already": f"the digest for {week} was already posted: nothing changed",
-        "no-channel": "the workspace has no digest channel: set one in /kudos settings",
+        runs.Outcome.SO_FAR_ALREADY: (
+            f"the digest for {week} so far was queued this minute: nothing changed"
+        ),
+        runs.Outcome.QUIET: f"{week} was quiet and the workspace skips quiet weeks: nothing posted",
+        runs.Outcome.ALREADY: f"the digest for {week} was already posted: nothing changed",
+        runs.Outcome.NO_CHANNEL: "the workspace has no digest channel: set one in /kudos settings",
     }.get(outcome.status, outcome.status)
 
 

@@ -36,6 +36,7 @@ from app.slackapi.mrkdwn import (
     unescape,
 )
 from app.store.models import Ask, AskHelper, Kudos, KudosRecipient, Member, Offer, Workspace
+from app.store.statuses import LIVE_ASKS, AskStatus
 
 EXCERPT = 100
 TOP_THANKED = 10
@@ -46,7 +47,6 @@ CHUNK = 500
 # Directed pairs per history query (they travel as one parameter).
 PAIRS_PER_QUERY = 5_000
 USER = String(32)
-LIVE_ASK = ("open", "claimed", "answered")
 _MENTIONED = re.compile(r"<@([UW][A-Z0-9]{1,20})")
 T = TypeVar("T")
 
@@ -110,7 +110,7 @@ class OpenAsk:
     asker_id: str
     asker_name: str
     quote: str
-    status: str
+    status: AskStatus
     link: str | None
     created_at: datetime
     channels: tuple[str, ...] = ()
@@ -372,7 +372,7 @@ def _week_asks(session: Session, window: _Window) -> list[_AskRow]:
         Ask.team_id == window.team_id,
         Ask.created_at >= window.start,
         Ask.created_at < window.until,
-        Ask.status != "discarded",
+        Ask.status != AskStatus.DISCARDED,
     )
     return [
         _AskRow(text, list(topics or []), bool(private), origin)
@@ -440,7 +440,7 @@ def _open_asks(session: Session, window: _Window) -> tuple[list[Any], int, int]:
     """
     live = and_(
         Ask.team_id == window.team_id,
-        Ask.status.in_(LIVE_ASK),
+        Ask.status.in_(LIVE_ASKS),
         Ask.created_at < window.until,
     )
     counts = dict(
@@ -655,7 +655,7 @@ def _open_listing(
             asker_id=asker,
             asker_name=names.get(asker, asker),
             quote=excerpt(text, names),
-            status=status,
+            status=AskStatus(status),
             link=permalink(domain, channel, ts),
             created_at=created,
             channels=(origin,),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select, update
@@ -25,9 +26,24 @@ from app.digest.compose import Digest, compose_digest
 from app.digest.weeks import Week, week_of
 from app.store.db import SessionFactory, transaction
 from app.store.models import DigestRun, OutboxMessage, Workspace
+from app.store.statuses import DigestRunStatus
 from app.store.upsert import insert_new
 
 log = logging.getLogger(__name__)
+
+
+class Outcome(StrEnum):
+    """What a run did with a week's digest; the first three are also the claim it stored."""
+
+    QUEUED = DigestRunStatus.QUEUED.value
+    QUIET = DigestRunStatus.QUIET.value
+    SKIPPED = DigestRunStatus.SKIPPED.value
+    # Claimed before (by the schedule or an earlier run): nothing changed.
+    ALREADY = "already"
+    NO_CHANNEL = "no-channel"
+    # A week not over, queued as it stands; the same minute's look again changes nothing.
+    SO_FAR = "so-far"
+    SO_FAR_ALREADY = "so-far-already"
 
 
 @dataclass(frozen=True)
@@ -36,7 +52,7 @@ class RunOutcome:
 
     team_id: str
     week: str
-    status: str  # queued | quiet | already | skipped | no-channel | so-far | so-far-already
+    status: Outcome
 
 
 def scheduled_at(workspace: Workspace, now: datetime) -> datetime:
@@ -98,7 +114,7 @@ def _run_one(session: Session, workspace: Workspace, now: datetime) -> RunOutcom
         return None
     if now - at > timedelta(hours=workspace.digest_grace_hours):
         # Too late to be news: record the skip so it is logged once, and post nothing.
-        if _claim(session, workspace.team_id, week.label, "skipped", "schedule", now):
+        if _claim(session, workspace.team_id, week.label, DigestRunStatus.SKIPPED, "schedule", now):
             log.warning(
                 "digest for %s week %s skipped: due %s, now %s is past the %d h grace",
                 workspace.team_id,
@@ -107,14 +123,20 @@ def _run_one(session: Session, workspace: Workspace, now: datetime) -> RunOutcom
                 now.isoformat(),
                 workspace.digest_grace_hours,
             )
-            return RunOutcome(workspace.team_id, week.label, "skipped")
+            return RunOutcome(workspace.team_id, week.label, Outcome.SKIPPED)
         return None
     return post(session, workspace, week, now, trigger="schedule")
 
 
 def _claim(
-    session: Session, team_id: str, week: str, status: str, trigger: str, now: datetime
+    session: Session,
+    team_id: str,
+    week: str,
+    status: DigestRunStatus,
+    trigger: str,
+    now: datetime,
 ) -> bool:
+    """Claim (`team_id`, `week`) with `status`; False when it was already claimed."""
     row = {
         "team_id": team_id,
         "week": week,
@@ -129,8 +151,12 @@ def _take_skipped(session: Session, team_id: str, week: str) -> bool:
     """Claim a week the schedule skipped (past its grace) for a manual run; True once only."""
     taken = session.execute(
         update(DigestRun)
-        .where(DigestRun.team_id == team_id, DigestRun.week == week, DigestRun.status == "skipped")
-        .values(status="queued", trigger="manual")
+        .where(
+            DigestRun.team_id == team_id,
+            DigestRun.week == week,
+            DigestRun.status == DigestRunStatus.SKIPPED,
+        )
+        .values(status=DigestRunStatus.QUEUED, trigger="manual")
     )
     return int(taken.rowcount) == 1  # type: ignore[attr-defined]
 
@@ -156,11 +182,12 @@ def post(
         return post_so_far(session, workspace, week, now)
     channel = channel_for(workspace)
     if channel is None:
-        return RunOutcome(workspace.team_id, week.label, "no-channel")
-    if not _claim(session, workspace.team_id, week.label, "queued", trigger, now) and not (
-        trigger == "manual" and _take_skipped(session, workspace.team_id, week.label)
-    ):
-        return RunOutcome(workspace.team_id, week.label, "already")
+        return RunOutcome(workspace.team_id, week.label, Outcome.NO_CHANNEL)
+    claimed = _claim(session, workspace.team_id, week.label, DigestRunStatus.QUEUED, trigger, now)
+    if not claimed and trigger == "manual":
+        claimed = _take_skipped(session, workspace.team_id, week.label)
+    if not claimed:
+        return RunOutcome(workspace.team_id, week.label, Outcome.ALREADY)
     digest = compose_digest(session, workspace.team_id, week.start, week.end, now=now)
     if digest.is_quiet and not workspace.digest_when_quiet:
         run = session.scalars(
@@ -168,10 +195,10 @@ def post(
                 DigestRun.team_id == workspace.team_id, DigestRun.week == week.label
             )
         ).one()
-        run.status = "quiet"
-        return RunOutcome(workspace.team_id, week.label, "quiet")
+        run.status = DigestRunStatus.QUIET
+        return RunOutcome(workspace.team_id, week.label, Outcome.QUIET)
     _queue_post(session, workspace.team_id, channel, digest, f"digest:{week.label}", now)
-    return RunOutcome(workspace.team_id, week.label, "queued")
+    return RunOutcome(workspace.team_id, week.label, Outcome.QUEUED)
 
 
 def so_far_key(week: Week, now: datetime) -> str:
@@ -185,7 +212,7 @@ def post_so_far(session: Session, workspace: Workspace, week: Week, now: datetim
     """Queue the digest of the unfinished `week` as it stands at `now`, claiming nothing."""
     channel = channel_for(workspace)
     if channel is None:
-        return RunOutcome(workspace.team_id, week.label, "no-channel")
+        return RunOutcome(workspace.team_id, week.label, Outcome.NO_CHANNEL)
     key = so_far_key(week, now)
     known = session.scalar(
         select(OutboxMessage.id).where(
@@ -193,12 +220,12 @@ def post_so_far(session: Session, workspace: Workspace, week: Week, now: datetim
         )
     )
     if known is not None:
-        return RunOutcome(workspace.team_id, week.label, "so-far-already")
+        return RunOutcome(workspace.team_id, week.label, Outcome.SO_FAR_ALREADY)
     digest = compose_digest(session, workspace.team_id, week.start, week.end, now=now)
     if digest.is_quiet and not workspace.digest_when_quiet:
-        return RunOutcome(workspace.team_id, week.label, "quiet")
+        return RunOutcome(workspace.team_id, week.label, Outcome.QUIET)
     _queue_post(session, workspace.team_id, channel, digest, key, now)
-    return RunOutcome(workspace.team_id, week.label, "so-far")
+    return RunOutcome(workspace.team_id, week.label, Outcome.SO_FAR)
 
 
 def _queue_post(
