@@ -15,7 +15,7 @@ from app.console import (
     view_text,
 )
 from app.digest.blocks import digest_as_text, digest_blocks
-from app.digest.compose import (
+from app.digest.contents import (
     Digest,
     Help,
     HelperLine,

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from app.console import NO_NAMES, blocks_text
-from app.digest.compose import Digest, Help, HelperLine, OpenAsks
+from app.digest.contents import Digest, Help, HelperLine, OpenAsks
 from app.slackapi.mrkdwn import escape, render_inert
 
 Block = dict[str, Any]

@@ -22,7 +22,8 @@ from app.calendar import zone
 from app.delivery import outbox
 from app.delivery.privacy import unless_private
 from app.digest.blocks import digest_blocks
-from app.digest.compose import Digest, compose_digest
+from app.digest.compose import compose_digest
+from app.digest.contents import Digest
 from app.digest.weeks import Week, week_of
 from app.store.db import SessionFactory, transaction
 from app.store.models import DigestRun, OutboxMessage, Workspace

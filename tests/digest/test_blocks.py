@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.digest.blocks import digest_as_text, digest_blocks
-from app.digest.compose import (
+from app.digest.contents import (
     Connection,
     Digest,
     Help,

@@ -11,7 +11,9 @@ import pytest
 from sqlalchemy.orm import Session
 
 from app.digest.blocks import digest_as_text, digest_blocks
-from app.digest.compose import Digest, compose_digest, excerpt
+from app.digest.compose import compose_digest
+from app.digest.contents import Digest
+from app.digest.quoting import excerpt
 from app.digest.weeks import iso_week_bounds, parse_week, week_label
 from app.directory.service import save_members
 from app.store.db import SessionFactory, make_engine, make_session_factory, transaction

@@ -1,0 +1,178 @@
+"""The weekly digest's contents: one workspace's week, section by section, as frozen dataclasses.
+
+`app.digest.compose` fills them from the store and `app.digest.blocks` draws them. Quotes are
+already excerpts (`app.digest.quoting`): short, Slack-escaped, pinging nobody; private items carry
+no quote at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Literal
+
+from app.store.statuses import AskStatus
+
+
+@dataclass(frozen=True)
+class Help:
+    """One act of help: `helper_id` helped `other_id` on an ask, or `other_id` thanked them.
+
+    `other_name` is the other person's display name, for naming them without a mention.
+
+    `quote` is a short excerpt of the ask or kudos text, still in Slack's escaped form and with
+    person mentions turned into plain "@name" (so quoting never pings); None when the item came
+    from a private channel or DM, whose content is never quoted.
+    """
+
+    kind: Literal["ask", "kudos"]
+    helper_id: str
+    other_id: str
+    other_name: str
+    quote: str | None
+    private: bool
+    at: datetime
+    # The conversations the quote comes from, checked again when the digest is sent.
+    channels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class HelperLine:
+    """Everything one person was thanked or credited for this week, oldest first."""
+
+    helper_id: str
+    name: str
+    helps: tuple[Help, ...]
+
+
+@dataclass(frozen=True)
+class Thanked:
+    """A person on the week's most-thanked list: how many people thanked them, in how many kudos."""
+
+    user_id: str
+    name: str
+    givers: int
+    kudos: int
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Two people who thanked or helped each other this week for the first time."""
+
+    first_id: str
+    first_name: str
+    second_id: str
+    second_name: str
+
+
+@dataclass(frozen=True)
+class OpenAsk:
+    """A public ask still waiting for help; `link` is its message when it was posted."""
+
+    ask_id: int
+    asker_id: str
+    asker_name: str
+    quote: str
+    status: AskStatus
+    link: str | None
+    created_at: datetime
+    channels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OpenAsks:
+    """Asks still open at the week's end: the newest public ones listed, all of them counted."""
+
+    listed: tuple[OpenAsk, ...]
+    public: int
+    private: int
+
+    @property
+    def total(self) -> int:
+        """Every open ask, public and private."""
+        return self.public + self.private
+
+
+@dataclass(frozen=True)
+class NewOffer:
+    """The topics one person newly offered to help with this week."""
+
+    user_id: str
+    name: str
+    topics: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class UnmetTopic:
+    """A topic public asks raised this week that no active offer covers."""
+
+    topic: str
+    asks: int
+    # The conversations of the asks it was drawn from: a topic is a word of their text.
+    channels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Unsung:
+    """Someone who answered or took on asks this week and was credited on none of them."""
+
+    user_id: str
+    name: str
+    asks: int
+
+
+@dataclass(frozen=True)
+class Totals:
+    """The week's counts, private items included."""
+
+    kudos: int
+    private_kudos: int
+    asks: int
+    asks_resolved: int
+    helpers: int
+
+
+@dataclass(frozen=True)
+class Digest:
+    """One workspace's digest for one week, [start, end) in UTC, as it stood at `as_of`."""
+
+    team_id: str
+    week: str
+    start: datetime
+    end: datetime
+    as_of: datetime
+    helpers: tuple[HelperLine, ...]
+    top_thanked: tuple[Thanked, ...]
+    connections: tuple[Connection, ...]
+    open_asks: OpenAsks
+    new_offers: tuple[NewOffer, ...]
+    unmet_topics: tuple[UnmetTopic, ...]
+    unsung: tuple[Unsung, ...]
+    totals: Totals
+
+    def quoted_channels(self) -> tuple[str, ...]:
+        """Every conversation whose content the digest quotes (to check again when sending)."""
+        found = [c for line in self.helpers for h in line.helps if h.quote for c in h.channels]
+        found += [c for ask in self.open_asks.listed for c in ask.channels]
+        found += [c for topic in self.unmet_topics for c in topic.channels]
+        return tuple(dict.fromkeys(c for c in found if c))
+
+    def without_quotes(self) -> Digest:
+        """This digest with nothing quoted: counts and names only, as for private items."""
+        helpers = tuple(
+            replace(line, helps=tuple(replace(h, quote=None) for h in line.helps))
+            for line in self.helpers
+        )
+        return replace(
+            self,
+            helpers=helpers,
+            open_asks=replace(self.open_asks, listed=()),
+            unmet_topics=(),
+        )
+
+    @property
+    def is_quiet(self) -> bool:
+        """True when nothing happened this week: no thanks, help, asks, offers or answers."""
+        return not (
+            self.helpers or self.totals.kudos or self.totals.asks or self.new_offers or self.unsung
+        )

@@ -1,0 +1,324 @@
+"""The rows of one workspace's week, read from the store for the digest to shape.
+
+Every read is bounded by the week: rows are found through indexed time ranges (`created_at`,
+`credited_at`, `answered_at`, `claimed_at`) or through the ids and people the week produced,
+never by reading the whole history. The one count that is not is the open asks still waiting,
+which is the backlog itself.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from app.offers.topics import normalize, spellings
+from app.store.models import Ask, AskHelper, Kudos, KudosRecipient, Member, Offer
+from app.store.statuses import LIVE_ASKS, AskStatus
+
+OPEN_LISTED = 10
+# Bound parameters per IN list: far below SQLite's 32,766 and PostgreSQL's 65,535 limits.
+CHUNK = 500
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Window:
+    """The part of workspace `team_id`'s week to read: [start, until), `until` no later than now."""
+
+    team_id: str
+    start: datetime
+    until: datetime
+
+
+@dataclass(frozen=True)
+class Person:
+    """A member's name, and whether they may appear on the week's ranked lists."""
+
+    name: str
+    ranked: bool  # not deleted, not a bot, not opted out of leaderboards
+
+
+@dataclass(frozen=True)
+class KudosRow:
+    """One recipient of a live kudos given in the window."""
+
+    kudos_id: int
+    giver_id: str
+    recipient_id: str
+    message: str
+    private: bool
+    at: datetime
+    channel_id: str
+
+
+@dataclass(frozen=True)
+class HelpRow:
+    """One helper credited on an ask resolved in the window."""
+
+    ask_id: int
+    helper_id: str
+    asker_id: str
+    text: str
+    private: bool
+    at: datetime
+    origin_channel_id: str
+
+
+@dataclass(frozen=True)
+class AskRow:
+    """An ask made in the window."""
+
+    text: str
+    topics: list[str]
+    private: bool
+    origin_channel_id: str
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    """An ask answered or taken on in the window, and who did it (never its asker)."""
+
+    ask_id: int
+    people: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class OpenAskRow:
+    """A public live ask made before the window's end."""
+
+    ask_id: int
+    asker_id: str
+    text: str
+    status: AskStatus
+    channel_id: str | None
+    message_ts: str | None
+    created_at: datetime
+    origin_channel_id: str
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """The live asks at the window's end: the newest public ones, and all of them counted."""
+
+    newest: list[OpenAskRow]
+    public: int
+    private: int
+
+
+def read_kudos(session: Session, window: Window) -> list[KudosRow]:
+    """Live kudos given in the window, one row per recipient (index: kudos team_id, created_at)."""
+    query = (
+        select(
+            Kudos.id,
+            Kudos.giver_id,
+            KudosRecipient.recipient_id,
+            Kudos.message,
+            Kudos.channel_is_private,
+            Kudos.created_at,
+            Kudos.channel_id,
+        )
+        .join(KudosRecipient, KudosRecipient.kudos_id == Kudos.id)
+        .where(
+            Kudos.team_id == window.team_id,
+            Kudos.created_at >= window.start,
+            Kudos.created_at < window.until,
+            Kudos.undone_at.is_(None),
+            Kudos.revoked_at.is_(None),
+            KudosRecipient.recipient_id != Kudos.giver_id,
+        )
+        .order_by(Kudos.created_at, Kudos.id, KudosRecipient.recipient_id)
+    )
+    return [KudosRow(*row) for row in session.execute(query)]
+
+
+def read_help(session: Session, window: Window) -> list[HelpRow]:
+    """Credit given on asks resolved in the window (index: ask_helpers team_id, credited_at)."""
+    query = (
+        select(
+            Ask.id,
+            AskHelper.helper_id,
+            Ask.asker_id,
+            Ask.text,
+            Ask.channel_is_private,
+            AskHelper.credited_at,
+            Ask.origin_channel_id,
+        )
+        .join(Ask, Ask.id == AskHelper.ask_id)
+        .where(
+            AskHelper.team_id == window.team_id,
+            AskHelper.credited_at >= window.start,
+            AskHelper.credited_at < window.until,
+            Ask.resolved_at >= window.start,
+            Ask.resolved_at < window.until,
+            AskHelper.helper_id != Ask.asker_id,
+        )
+        .order_by(AskHelper.credited_at, Ask.id, AskHelper.helper_id)
+    )
+    return [HelpRow(*row) for row in session.execute(query)]
+
+
+def read_asks(session: Session, window: Window) -> list[AskRow]:
+    """Asks created in the window (index: asks team_id, created_at)."""
+    query = select(Ask.text, Ask.topics, Ask.channel_is_private, Ask.origin_channel_id).where(
+        Ask.team_id == window.team_id,
+        Ask.created_at >= window.start,
+        Ask.created_at < window.until,
+        Ask.status != AskStatus.DISCARDED,
+    )
+    return [
+        AskRow(text, list(topics or []), bool(private), origin)
+        for text, topics, private, origin in session.execute(query)
+    ]
+
+
+def read_answers(session: Session, window: Window) -> list[AnswerRow]:
+    """Asks answered or taken on in the window, with who did it.
+
+    The OR of two ranges is read through both indexes (team_id, answered_at) and (team_id,
+    claimed_at): SQLite's multi-index OR, PostgreSQL's BitmapOr.
+    """
+    answered = and_(Ask.answered_at >= window.start, Ask.answered_at < window.until)
+    claimed = and_(Ask.claimed_at >= window.start, Ask.claimed_at < window.until)
+    query = select(Ask.id, Ask.asker_id, Ask.answered_by, Ask.claimed_by, answered, claimed).where(
+        Ask.team_id == window.team_id, or_(answered, claimed)
+    )
+    rows = []
+    for ask_id, asker, answerer, claimer, was_answered, was_claimed in session.execute(query):
+        people = [answerer if was_answered else None, claimer if was_claimed else None]
+        chosen = tuple(dict.fromkeys(p for p in people if p and p != asker))
+        if chosen:
+            rows.append(AnswerRow(ask_id, chosen))
+    return rows
+
+
+def uncredited_counts(session: Session, answers: Sequence[AnswerRow]) -> dict[str, int]:
+    """For each person who answered or claimed asks, how many; absent if credited on any of them."""
+    credited: set[tuple[int, str]] = set()
+    for ids in chunks([a.ask_id for a in answers]):
+        query = select(AskHelper.ask_id, AskHelper.helper_id).where(AskHelper.ask_id.in_(ids))
+        credited.update((ask_id, helper) for ask_id, helper in session.execute(query))
+    counts: Counter[str] = Counter()
+    thanked: set[str] = set()
+    for answer in answers:
+        for person in answer.people:
+            counts[person] += 1
+            if (answer.ask_id, person) in credited:
+                thanked.add(person)
+    return {person: n for person, n in counts.items() if person not in thanked}
+
+
+def read_offers(session: Session, window: Window) -> list[tuple[str, str]]:
+    """(user, topic) of active offers first made in the window (index: team_id, created_at)."""
+    query = (
+        select(Offer.user_id, Offer.topic)
+        .where(
+            Offer.team_id == window.team_id,
+            Offer.created_at >= window.start,
+            Offer.created_at < window.until,
+            Offer.active.is_(True),
+        )
+        .order_by(Offer.created_at, Offer.id)
+    )
+    return [(user, topic) for user, topic in session.execute(query)]
+
+
+def read_backlog(session: Session, window: Window) -> Backlog:
+    """The newest public live asks made before the window's end, and live counts by privacy.
+
+    The counts read every live ask (index team_id, status, created_at, then the row for its
+    privacy), so they follow the workspace's backlog, not its history; the listing walks
+    (team_id, created_at) backwards and stops at the tenth public live ask.
+    """
+    live = and_(
+        Ask.team_id == window.team_id,
+        Ask.status.in_(LIVE_ASKS),
+        Ask.created_at < window.until,
+    )
+    counts = dict(
+        session.execute(
+            select(Ask.channel_is_private, func.count())
+            .where(live)
+            .group_by(Ask.channel_is_private)
+        ).all()
+    )
+    query = (
+        select(
+            Ask.id,
+            Ask.asker_id,
+            Ask.text,
+            Ask.status,
+            Ask.channel_id,
+            Ask.message_ts,
+            Ask.created_at,
+            Ask.origin_channel_id,
+        )
+        .where(live, Ask.channel_is_private.is_(False))
+        .order_by(Ask.created_at.desc(), Ask.id.desc())
+        .limit(OPEN_LISTED)
+    )
+    newest = [
+        OpenAskRow(ask_id, asker, text, AskStatus(status), channel, ts, created, origin)
+        for ask_id, asker, text, status, channel, ts, created, origin in session.execute(query)
+    ]
+    return Backlog(newest, int(counts.get(False, 0)), int(counts.get(True, 0)))
+
+
+def read_members(session: Session, team_id: str, user_ids: set[str]) -> dict[str, Person]:
+    """Names and ranking eligibility of the people the week involves, by primary key."""
+    found: dict[str, Person] = {}
+    for ids in chunks(sorted(user_ids)):
+        query = select(
+            Member.user_id,
+            Member.real_name,
+            Member.name,
+            Member.deleted,
+            Member.is_bot,
+            Member.leaderboard_opt_out,
+        ).where(Member.team_id == team_id, Member.user_id.in_(ids))
+        for user, real, name, deleted, bot, opted_out in session.execute(query):
+            found[user] = Person(real or name or user, not (deleted or bot or opted_out))
+    return found
+
+
+def offered_topics(session: Session, team_id: str, topics: set[str]) -> set[str]:
+    """The topics among `topics` with an active offer by someone not deactivated."""
+    offered: set[str] = set()
+    member = and_(Member.team_id == Offer.team_id, Member.user_id == Offer.user_id)
+    # Each stored spelling (offers saved before the normal form changed) → the topics it means.
+    meaning: dict[str, set[str]] = {}
+    for topic in topics:
+        for spelled in spellings(normalize(topic)) | {topic}:
+            meaning.setdefault(spelled, set()).add(topic)
+    for chunk in chunks(sorted(meaning)):
+        query = (
+            select(Offer.topic)
+            .distinct()
+            .join(Member, member, isouter=True)
+            .where(
+                Offer.team_id == team_id,
+                Offer.topic.in_(chunk),
+                Offer.active.is_(True),
+                or_(Member.deleted.is_(False), Member.user_id.is_(None)),
+            )
+        )
+        for found in session.scalars(query):
+            offered |= meaning.get(found, set())
+    return offered
+
+
+def chunks(items: Sequence[T] | Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
+    """`items` in lists of `size` (the last one shorter), for statements with bounded IN lists."""
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
