@@ -4,7 +4,9 @@ Who pings whom (decided here, on purpose): the digest is a celebration, so the p
 in "who helped whom" are mentioned (`<@U…>`) and get a notification, but at most `max_people` of
 them; the people they helped, the most-thanked list (as `/kudos top` does), new connections,
 offers and unsung helpers are named in plain text and ping nobody. User text is escaped and its
-broadcasts made inert (`render_inert`); private items are counted, never quoted.
+broadcasts made inert (`render_inert`); private items are counted, never quoted. A week not over
+says "so far" in its heading, its text and its summary, so nobody takes it for the week's digest,
+which still comes.
 """
 
 from __future__ import annotations
@@ -29,10 +31,11 @@ def digest_blocks(
     digest: Digest, *, max_people: int = MAX_PEOPLE, max_helps: int = MAX_HELPS
 ) -> tuple[str, list[Block]]:
     """Return the digest's notification text and blocks: ≤ 50 blocks, every text within limits."""
-    blocks: list[Block] = [_header(f":sparkles: Who helped whom, week {digest.week}")]
+    heading = f":sparkles: Who helped whom, week {digest.week}"
+    blocks: list[Block] = [_header(heading + (" (so far)" if digest.so_far else ""))]
     if digest.is_quiet:
         blocks.append(_section(_quiet_note(digest.open_asks)))
-        return f"Week {digest.week}: a quiet week.", _fit(blocks)
+        return f"{_week(digest)}: a quiet week.", _fit(blocks)
     blocks.append(_context(_summary(digest)))
     sections = [
         _helpers(digest.helpers, max_people, max_helps),
@@ -57,10 +60,15 @@ FOOTER = (
 )
 
 
+def _week(digest: Digest) -> str:
+    """How the notification text names the week: "Week 2026-W48", or "Week 2026-W48 so far"."""
+    return f"Week {digest.week}" + (" so far" if digest.so_far else "")
+
+
 def _fallback(digest: Digest) -> str:
     t = digest.totals
     return (
-        f"Week {digest.week}: {_count(t.kudos, 'kudo', 'kudos')}, "
+        f"{_week(digest)}: {_count(t.kudos, 'kudo', 'kudos')}, "
         f"{_count(t.asks_resolved, 'ask resolved', 'asks resolved')}, "
         f"{_count(t.helpers, 'person helped', 'people helped')}."
     )
@@ -77,7 +85,7 @@ def _summary(digest: Digest) -> str:
         _count(t.asks_resolved, "resolved with credit", "resolved with credit"),
         _count(t.helpers, "person thanked or credited", "people thanked or credited"),
     ]
-    so_far = "  ·  _the week so far_" if digest.as_of < digest.end else ""
+    so_far = "  ·  _the week so far_" if digest.so_far else ""
     return "  ·  ".join(parts) + so_far
 
 

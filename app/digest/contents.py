@@ -171,6 +171,11 @@ class Digest:
         )
 
     @property
+    def so_far(self) -> bool:
+        """True when the week was not over at `as_of`: the digest shows the week so far."""
+        return self.as_of < self.end
+
+    @property
     def is_quiet(self) -> bool:
         """True when nothing happened this week: no thanks, help, asks, offers or answers."""
         return not (

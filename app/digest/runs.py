@@ -167,7 +167,7 @@ def render(
 ) -> tuple[str, list[dict[str, Any]], bool]:
     """The digest of `week` as of `now`: its fallback text, its blocks, and whether it was quiet."""
     digest = compose_digest(session, workspace.team_id, week.start, week.end, now=now)
-    text, blocks = _blocks(digest)
+    text, blocks = digest_blocks(digest)
     return text, blocks, digest.is_quiet
 
 
@@ -250,29 +250,11 @@ def post_args(channel: str, digest: Digest) -> dict[str, Any]:
     Compose already leaves out what the store knows is private; a channel can turn private
     unseen (the bot hears a conversion only where it is a member) or while the post waits.
     """
-    text, blocks = _blocks(digest)
+    text, blocks = digest_blocks(digest)
     args = {"channel": channel, "text": text, "blocks": blocks, "unfurl_links": False}
     quoted = digest.quoted_channels()
     if not quoted:
         return args
-    plain_text, plain_blocks = _blocks(digest.without_quotes())
+    plain_text, plain_blocks = digest_blocks(digest.without_quotes())
     plain = {**args, "text": plain_text, "blocks": plain_blocks}
     return unless_private(args, quoted, plain)
-
-
-def _blocks(digest: Digest) -> tuple[str, list[dict[str, Any]]]:
-    """The digest's text and blocks; a week not over says "so far" in its heading and text, so
-    nobody takes it for the week's digest, which still comes."""
-    text, blocks = digest_blocks(digest)
-    if digest.as_of >= digest.end:
-        return text, blocks
-    marked = []
-    for block in blocks:
-        if block.get("type") == "header":
-            heading = block["text"]["text"]
-            block = {**block, "text": {**block["text"], "text": f"{heading} (so far)"}}
-        marked.append(block)
-    prefix = f"Week {digest.week}"
-    if text.startswith(prefix):
-        text = f"{prefix} so far{text[len(prefix) :]}"
-    return text, marked
