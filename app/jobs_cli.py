@@ -20,9 +20,8 @@ from sqlalchemy.orm import Session
 
 from app.calendar import zone
 from app.clock import ManualClock
-from app.console import mentioned_users
+from app.console import blocks_text, mentioned_users
 from app.digest import runs
-from app.digest.blocks import digest_as_text
 from app.digest.weeks import parse_week
 from app.directory.service import get_members
 from app.nudges.service import run_pass
@@ -144,7 +143,7 @@ def digest(runtime: Runtime, args: argparse.Namespace) -> int:
             # The console shows people by name, as Slack would, not as raw user ids.
             members = get_members(session, workspace.team_id, mentioned_users(blocks))
             names = {u: m.display_name or m.real_name or m.name for u, m in members.items()}
-            print(digest_as_text(blocks, names, ansi=sys.stdout.isatty()))
+            print(blocks_text(blocks, names, ansi=sys.stdout.isatty()))
             return 0
         outcome = runs.post(session, workspace, week, now, trigger="manual")
     print(_said(outcome))

@@ -14,7 +14,7 @@ from app.console import (
     mrkdwn_text,
     view_text,
 )
-from app.digest.blocks import digest_as_text, digest_blocks
+from app.digest.blocks import digest_blocks
 from app.digest.contents import (
     Digest,
     Help,
@@ -180,7 +180,7 @@ def _digest() -> Digest:
 
 def test_the_digest_dry_run_names_people_and_counts_in_good_english() -> None:
     _, blocks = digest_blocks(_digest())
-    assert digest_as_text(blocks, NAMES) == "\n".join(
+    assert blocks_text(blocks, NAMES) == "\n".join(
         [
             ":sparkles: Who helped whom, week 2026-W48",
             "1 kudo  ·  1 new ask  ·  1 resolved with credit  ·  1 person thanked or credited",
@@ -202,7 +202,7 @@ def test_the_digest_dry_run_names_people_and_counts_in_good_english() -> None:
         ]
     )
     # Without names (the old call) a mention still reads, as its id.
-    assert "• @U0CAROL helped Alice" in digest_as_text(blocks)
+    assert "• @U0CAROL helped Alice" in blocks_text(blocks)
     assert mentioned_users(blocks) == ["U0CAROL"]
 
 

@@ -11,10 +11,9 @@ which still comes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from app.console import NO_NAMES, blocks_text
 from app.digest.contents import Digest, Help, HelperLine, OpenAsks
 from app.slackapi.mrkdwn import escape, render_inert
 
@@ -269,14 +268,3 @@ def _fit(blocks: list[Block]) -> list[Block]:
     if len(blocks) <= MAX_BLOCKS:
         return blocks
     return [*blocks[: MAX_BLOCKS - 1], _context("_The digest was shortened to fit in Slack._")]
-
-
-# -- plain text, for `--dry-run` -----------------------------------------------------------------
-
-
-def digest_as_text(
-    blocks: Sequence[Block], names: Mapping[str, str] = NO_NAMES, *, ansi: bool = False
-) -> str:
-    """Return the blocks as the console shows them: mentions as @name from `names` (@U… for
-    ids it lacks), links as "label (url)"; see app/console.py."""
-    return blocks_text(blocks, names, ansi=ansi)

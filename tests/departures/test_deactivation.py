@@ -10,8 +10,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.calendar import zone
+from app.console import blocks_text
 from app.digest import runs
-from app.digest.blocks import digest_as_text
 from app.digest.weeks import parse_week
 from app.nudges.service import run_pass
 from app.privacy.service import forget_person
@@ -60,7 +60,7 @@ def _digest(bot: BotServer, clock: OffsetClock) -> str:
         workspace = session.get_one(Workspace, "T0001")
         week = parse_week("current", now, zone(workspace.timezone))
         _, blocks, _ = runs.render(session, workspace, week, now)
-    return digest_as_text(blocks)
+    return blocks_text(blocks)
 
 
 def _to(call: Call, user_id: str) -> bool:

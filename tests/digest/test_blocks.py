@@ -8,7 +8,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from app.digest.blocks import digest_as_text, digest_blocks
+from app.console import blocks_text
+from app.digest.blocks import digest_blocks
 from app.digest.contents import (
     Connection,
     Digest,
@@ -95,7 +96,7 @@ def test_a_huge_week_stays_inside_slacks_limits() -> None:
     assert all(
         len(e["text"]) <= 3000 for b in blocks if b["type"] == "context" for e in b["elements"]
     )
-    shown = digest_as_text(blocks)
+    shown = blocks_text(blocks)
     assert "…and 480 more people helped." in shown
     assert "…and 490 more pairs." in shown
     assert "…and 290 more public asks." in shown
@@ -183,7 +184,7 @@ def test_an_ordinary_week_reads_well_as_plain_text() -> None:
         as_of=START + timedelta(days=2),
     )
     _, blocks = digest_blocks(digest)
-    shown = digest_as_text(blocks)
+    shown = blocks_text(blocks)
     assert "Who helped whom, week 2026-W44" in shown
     assert "1 kudo (1 in private conversations)" in shown
     assert "the week so far" in shown

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.orm import Session
 
-from app.digest.blocks import digest_as_text, digest_blocks
+from app.console import blocks_text
+from app.digest.blocks import digest_blocks
 from app.digest.compose import compose_digest
 from app.digest.contents import Digest
 from app.digest.quoting import excerpt
@@ -189,7 +190,7 @@ def test_private_items_are_counted_but_never_quoted(sessions: SessionFactory) ->
     assert digest.open_asks.listed == ()
     assert digest.unmet_topics == ()  # a private ask's topics come from its text
     text, blocks = digest_blocks(digest)
-    shown = digest_as_text(blocks) + text + repr(blocks)
+    shown = blocks_text(blocks) + text + repr(blocks)
     assert "SECRET" not in shown
     assert "hush" not in shown
     assert "was thanked by Cat (in a private conversation)" in shown
@@ -212,7 +213,7 @@ def test_the_digest_names_the_conversations_it_quotes_and_can_quote_none(
     assert plain.quoted_channels() == ()
     assert plain.totals == digest.totals
     text, blocks = digest_blocks(plain)
-    shown = digest_as_text(blocks) + text
+    shown = blocks_text(blocks) + text
     for quoted in ("rotate keys", "deploy fix", "Who knows", "vault", "SECRET"):
         assert quoted not in shown
     assert "was thanked by Cat" in shown
@@ -341,7 +342,7 @@ def test_a_quiet_week(sessions: SessionFactory) -> None:
     text, blocks = digest_blocks(digest)
     assert "quiet week" in text
     assert len(blocks) == 2
-    assert "1 ask is still waiting for help" in digest_as_text(blocks)
+    assert "1 ask is still waiting for help" in blocks_text(blocks)
 
 
 def test_the_week_ends_at_local_monday_midnight_across_the_dst_change(
@@ -426,7 +427,7 @@ def test_five_hundred_helpers_fit_in_one_slack_message(sessions: SessionFactory)
     text, blocks = digest_blocks(digest)
     assert len(blocks) <= 50
     assert all(len(t) <= 3000 for b in blocks for t in _texts(b))
-    assert "…and 480 more people helped." in digest_as_text(blocks)
+    assert "…and 480 more people helped." in blocks_text(blocks)
     assert "<!here>" not in repr(blocks)
     assert len(text) < 300
 
