@@ -11,10 +11,10 @@ which still comes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
-from app.digest.contents import Digest, Help, HelperLine, OpenAsks
+from app.digest.contents import Digest, Help, HelperLine, NewOffer, OpenAsks
 from app.slackapi.mrkdwn import escape, render_inert
 
 Block = dict[str, Any]
@@ -24,6 +24,7 @@ HEADER_LIMIT = 150
 MAX_PEOPLE = 20
 MAX_HELPS = 3
 MAX_LISTED = 10
+T = TypeVar("T")
 
 
 def digest_blocks(
@@ -101,13 +102,24 @@ def _quiet_note(open_asks: OpenAsks) -> str:
 # -- sections: each returns its lines, the first being its title --------------------------------
 
 
-def _helpers(lines: Sequence[HelperLine], max_people: int, max_helps: int) -> list[str]:
-    if not lines:
+def _listing(
+    title: str, items: Sequence[T], shown: int, line: Callable[[T], str], more: tuple[str, str]
+) -> list[str]:
+    """A section of `items`: its title, a line for each of the first `shown`, then how many more
+    (`more` says "one more …" and "n more …"); nothing at all when there are no items."""
+    if not items:
         return []
-    out = ["*:handshake: Who helped whom*"]
-    out += [_helper_line(line, max_helps) for line in lines[:max_people]]
-    out += _more(len(lines) - max_people, "more person helped", "more people helped")
-    return out
+    return [title, *(line(item) for item in items[:shown]), *_more(len(items) - shown, *more)]
+
+
+def _helpers(lines: Sequence[HelperLine], max_people: int, max_helps: int) -> list[str]:
+    return _listing(
+        "*:handshake: Who helped whom*",
+        lines,
+        max_people,
+        lambda line: _helper_line(line, max_helps),
+        ("more person helped", "more people helped"),
+    )
 
 
 def _helper_line(line: HelperLine, max_helps: int) -> str:
@@ -146,13 +158,13 @@ def _top_thanked(digest: Digest, max_people: int) -> list[str]:
 
 def _connections(digest: Digest, max_people: int) -> list[str]:
     pairs = digest.connections
-    if not pairs:
-        return []
-    shown = max(1, min(max_people, MAX_LISTED))
-    out = [f"*:link: New connections* ({len(pairs)} pairs connected for the first time)"]
-    out += [f"• {_name(c.first_name)} and {_name(c.second_name)}" for c in pairs[:shown]]
-    out += _more(len(pairs) - shown, "more pair", "more pairs")
-    return out
+    return _listing(
+        f"*:link: New connections* ({len(pairs)} pairs connected for the first time)",
+        pairs,
+        max(1, min(max_people, MAX_LISTED)),
+        lambda c: f"• {_name(c.first_name)} and {_name(c.second_name)}",
+        ("more pair", "more pairs"),
+    )
 
 
 def _open_asks(open_asks: OpenAsks) -> list[str]:
@@ -171,17 +183,19 @@ def _open_asks(open_asks: OpenAsks) -> list[str]:
 
 
 def _new_offers(digest: Digest, max_people: int) -> list[str]:
-    offers = digest.new_offers
-    if not offers:
-        return []
-    shown = min(max_people, MAX_LISTED)
-    out = ["*:gift: New offers of help*"]
-    for offer in offers[:shown]:
-        topics = ", ".join(_topic(t) for t in offer.topics[:MAX_LISTED])
-        extra = len(offer.topics) - MAX_LISTED
-        out.append(f"• {_name(offer.name)}: {topics}" + (f" and {extra} more" if extra > 0 else ""))
-    out += _more(len(offers) - shown, "more person offered", "more people offered")
-    return out
+    return _listing(
+        "*:gift: New offers of help*",
+        digest.new_offers,
+        min(max_people, MAX_LISTED),
+        _offer_line,
+        ("more person offered", "more people offered"),
+    )
+
+
+def _offer_line(offer: NewOffer) -> str:
+    topics = ", ".join(_topic(t) for t in offer.topics[:MAX_LISTED])
+    extra = len(offer.topics) - MAX_LISTED
+    return f"• {_name(offer.name)}: {topics}" + (f" and {extra} more" if extra > 0 else "")
 
 
 def _unmet_topics(digest: Digest) -> list[str]:
@@ -196,14 +210,13 @@ def _unmet_topics(digest: Digest) -> list[str]:
 
 
 def _unsung(digest: Digest, max_people: int) -> list[str]:
-    people = digest.unsung
-    if not people:
-        return []
-    shown = min(max_people, MAX_LISTED)
-    out = ["*:medal: Unsung helpers* (answered asks, not credited yet)"]
-    out += [f"• {_name(p.name)}: {_count(p.asks, 'ask', 'asks')}" for p in people[:shown]]
-    out += _more(len(people) - shown, "more person", "more people")
-    return out
+    return _listing(
+        "*:medal: Unsung helpers* (answered asks, not credited yet)",
+        digest.unsung,
+        min(max_people, MAX_LISTED),
+        lambda p: f"• {_name(p.name)}: {_count(p.asks, 'ask', 'asks')}",
+        ("more person", "more people"),
+    )
 
 
 # -- text helpers ---------------------------------------------------------------------------------
