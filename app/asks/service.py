@@ -20,7 +20,9 @@ from app.delivery import outbox
 from app.delivery.joins import join_first
 from app.delivery.privacy import unless_private
 from app.home import refresh as home
-from app.kudos import service as kudos
+from app.kudos import giving
+from app.kudos.request import KudosRequest
+from app.kudos.results import Refused
 from app.nudges import schedule as nudges
 from app.slackapi.payloads import Conversation
 from app.store.models import (
@@ -406,9 +408,9 @@ def resolve(
     # Credit stays with everyone who helped; the thank-you goes to those who can still get it.
     thanked = _still_here(session, team_id, credited)
     if note.strip() and thanked:
-        given = kudos.give(
+        given = giving.give(
             session,
-            kudos.KudosRequest(
+            KudosRequest(
                 team_id=team_id,
                 giver_id=user_id,
                 recipients=tuple(thanked),
@@ -423,7 +425,7 @@ def resolve(
             ),
             now,
         )
-        if isinstance(given, kudos.Refused):
+        if isinstance(given, Refused):
             return (
                 "Resolved, with credit recorded. Your thank-you note couldn't be sent as kudos: "
                 + given.reason.value.replace("_", " ")

@@ -4,18 +4,29 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from app.kudos.results import RefusalReason, Refused
+from app.slackapi.blockkit import button, context, plain, section
 from app.slackapi.mrkdwn import escape, render_inert
-
-if TYPE_CHECKING:
-    from app.kudos.service import Refused
 
 Message = dict[str, Any]
 UNDO_ACTION = "kudos.undo"
 MODAL_CALLBACK = "kudos.give"
 SHORTCUT_CALLBACK = "kudos.for_message"
 SECTION_LIMIT = 3000
+# The give-kudos form's blocks: whom to thank, what for, and which value.
+RECIPIENTS_BLOCK = "recipients"
+MESSAGE_BLOCK = "message"
+VALUE_BLOCK = "value"
+FORM_FAILED = (
+    "I couldn't open the form in time. Try again, or type it out: `/kudos @teammate thanks for …`"
+)
+NOT_HERE = (
+    "\n:information_source: I'm not in this private channel, so the post can't "
+    "appear here; invite me with `/invite @Reciprocity`. Your kudos is saved and "
+    "its recipients are told."
+)
 
 
 def _people(user_ids: Sequence[str]) -> str:
@@ -40,16 +51,12 @@ def recognition_post(
 ) -> Message:
     """The public post: who thanked whom, the message, the value tags."""
     headline = f":tada: <@{giver_id}> gave kudos to {_people(recipients)}"
-    context = [f"Kudos #{kudos_id}"]
+    footer = [f"Kudos #{kudos_id}"]
     if values:
-        context.insert(0, _values(values))
+        footer.insert(0, _values(values))
     return {
         "text": f"<@{giver_id}> gave kudos to {_people(recipients)}: {render_inert(message)}",
-        "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": headline}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": _quote(message)}},
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(context)}]},
-        ],
+        "blocks": [section(headline), section(_quote(message)), context(" · ".join(footer))],
     }
 
 
@@ -62,10 +69,7 @@ def recipient_note(giver_id: str, message: str, source: str, link: str | None) -
         headline = f":sparkles: <@{giver_id}> thanked you{where}."
     return {
         "text": f"<@{giver_id}> thanked you: {render_inert(message)}",
-        "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": headline}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": _quote(message)}},
-        ],
+        "blocks": [section(headline), section(_quote(message))],
     }
 
 
@@ -76,7 +80,7 @@ def withdrawn_post(kudos_id: int, *, revoked: bool) -> Message:
         if revoked
         else f"_Kudos #{kudos_id} was withdrawn by the person who gave it._"
     )
-    return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+    return {"text": text, "blocks": [section(text)]}
 
 
 def withdrawn_note(giver_id: str, kudos_id: int, *, revoked: bool) -> Message:
@@ -86,7 +90,7 @@ def withdrawn_note(giver_id: str, kudos_id: int, *, revoked: bool) -> Message:
         if revoked
         else f"_<@{giver_id}> withdrew the kudos they gave you (#{kudos_id})._"
     )
-    return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+    return {"text": text, "blocks": [section(text)]}
 
 
 def left_today(remaining: int) -> str:
@@ -96,57 +100,54 @@ def left_today(remaining: int) -> str:
     return f"You have {remaining} {'kudo' if remaining == 1 else 'kudos'} left today."
 
 
-def confirmation(kudos_id: int, recipients: Sequence[str], remaining: int) -> Message:
-    """The giver's ephemeral answer: it worked, what is left, and an Undo button."""
+def confirmation(
+    kudos_id: int, recipients: Sequence[str], remaining: int, *, not_here: bool = False
+) -> Message:
+    """The giver's confirmation: it worked, what is left, and an Undo button; `not_here` adds
+    that the post cannot appear in this private channel until the bot is invited."""
     text = f":white_check_mark: Kudos to {_people(recipients)} are on their way. " + left_today(
         remaining
     )
+    if not_here:
+        text += NOT_HERE
+    undo = button("Undo (10 min)", UNDO_ACTION, str(kudos_id))
     return {
         "text": text,
-        "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": text}},
-            {
-                "type": "actions",
-                "block_id": "kudos.undo",
-                "elements": [
-                    {
-                        "type": "button",
-                        "action_id": UNDO_ACTION,
-                        "text": {"type": "plain_text", "text": "Undo (10 min)"},
-                        "value": str(kudos_id),
-                    }
-                ],
-            },
-        ],
+        "blocks": [section(text), {"type": "actions", "block_id": UNDO_ACTION, "elements": [undo]}],
     }
 
 
 _REFUSALS = {
-    "no_recipient": "Who are you thanking? Mention them: `/kudos @teammate thanks for …`",
-    "unknown_name": "I can't find anyone called @{0}. Pick them from Slack's @-menu so the "
-    "mention is a real link: `/kudos @teammate thanks for …`",
-    "ambiguous_name": "More than one person goes by @{0}. Pick the right one from Slack's @-menu.",
-    "self": "Kudos are for thanking others, so you can't give them to yourself. "
+    RefusalReason.NO_RECIPIENT: "Who are you thanking? "
+    "Mention them: `/kudos @teammate thanks for …`",
+    RefusalReason.UNKNOWN_NAME: "I can't find anyone called @{0}. Pick them from Slack's @-menu "
+    "so the mention is a real link: `/kudos @teammate thanks for …`",
+    RefusalReason.AMBIGUOUS_NAME: "More than one person goes by @{0}. "
+    "Pick the right one from Slack's @-menu.",
+    RefusalReason.SELF: "Kudos are for thanking others, so you can't give them to yourself. "
     "Who helped you lately?",
-    "bot": "<@{0}> is a bot; kudos are for people. Thank the human behind it!",
-    "deactivated": "<@{0}>'s account is deactivated, so they can't receive kudos.",
-    "unknown_user": "I don't know <@{0}> yet; try again in a moment.",
-    "no_message": "Say what you're thanking them for: `/kudos @teammate thanks for …`",
-    "too_long": "That message is longer than {limit} characters. Shorten it and try again.",
-    "daily_limit": "You've used your {limit} kudos for today; they renew at midnight your time. "
-    "(Each person thanked counts as one.)",
-    "locked": "A workspace admin has paused your kudos. Ask them if you think that's a mistake.",
-    "unknown_value": "`#{0}` isn't one of this workspace's values. Use one of: {allowed}.",
+    RefusalReason.BOT: "<@{0}> is a bot; kudos are for people. Thank the human behind it!",
+    RefusalReason.DEACTIVATED: "<@{0}>'s account is deactivated, so they can't receive kudos.",
+    RefusalReason.UNKNOWN_USER: "I don't know <@{0}> yet; try again in a moment.",
+    RefusalReason.NO_MESSAGE: "Say what you're thanking them for: `/kudos @teammate thanks for …`",
+    RefusalReason.TOO_LONG: "That message is longer than {limit} characters. "
+    "Shorten it and try again.",
+    RefusalReason.DAILY_LIMIT: "You've used your {limit} kudos for today; they renew at midnight "
+    "your time. (Each person thanked counts as one.)",
+    RefusalReason.LOCKED: "A workspace admin has paused your kudos. "
+    "Ask them if you think that's a mistake.",
+    RefusalReason.UNKNOWN_VALUE: "`#{0}` isn't one of this workspace's values. "
+    "Use one of: {allowed}.",
 }
 
 
 def refusal_text(refused: Refused) -> str:
     """A friendly sentence saying why a kudos was not given and how to fix it."""
-    template = _REFUSALS[refused.reason.value]
+    template = _REFUSALS[refused.reason]
     subjects = [escape(s) for s in refused.subjects] or [""]
     allowed = ", ".join(f"`#{v}`" for v in refused.allowed)
     sentence = template.format(*subjects, limit=refused.limit, allowed=allowed)
-    if refused.reason.value == "daily_limit":
+    if refused.reason is RefusalReason.DAILY_LIMIT:
         return sentence
     return f"{sentence} {left_today(refused.remaining_today)}"
 
@@ -161,6 +162,11 @@ HELP = (
 )
 
 
+def _input(block_id: str, label: str, element: dict[str, Any]) -> dict[str, Any]:
+    """An input block of the form, labelled `label`, holding `element`."""
+    return {"type": "input", "block_id": block_id, "label": plain(label), "element": element}
+
+
 def modal(
     *,
     values: Sequence[str],
@@ -172,7 +178,7 @@ def modal(
     people: dict[str, Any] = {
         "type": "multi_users_select",
         "action_id": "users",
-        "placeholder": {"type": "plain_text", "text": "Who are you thanking?"},
+        "placeholder": plain("Who are you thanking?"),
         "max_selected_items": 10,
     }
     if recipients:
@@ -182,47 +188,21 @@ def modal(
         "action_id": "text",
         "multiline": True,
         "max_length": 3000,
-        "placeholder": {"type": "plain_text", "text": "Thanks for … (be specific!)"},
+        "placeholder": plain("Thanks for … (be specific!)"),
     }
     if message:
         text["initial_value"] = message
-    body: list[dict[str, Any]] = [
-        {
-            "type": "input",
-            "block_id": "recipients",
-            "label": {"type": "plain_text", "text": "Thank"},
-            "element": people,
-        },
-        {
-            "type": "input",
-            "block_id": "message",
-            "label": {"type": "plain_text", "text": "For"},
-            "element": text,
-        },
-    ]
+    body = [_input(RECIPIENTS_BLOCK, "Thank", people), _input(MESSAGE_BLOCK, "For", text)]
     if values:
-        body.append(
-            {
-                "type": "input",
-                "block_id": "value",
-                "optional": True,
-                "label": {"type": "plain_text", "text": "Value"},
-                "element": {
-                    "type": "static_select",
-                    "action_id": "value",
-                    "options": [
-                        {"text": {"type": "plain_text", "text": f"#{v}"[:75]}, "value": v}
-                        for v in values[:100]
-                    ],
-                },
-            }
-        )
+        options = [{"text": plain(f"#{v}"[:75]), "value": v} for v in values[:100]]
+        choice = {"type": "static_select", "action_id": VALUE_BLOCK, "options": options}
+        body.append({**_input(VALUE_BLOCK, "Value", choice), "optional": True})
     return {
         "type": "modal",
         "callback_id": MODAL_CALLBACK,
-        "title": {"type": "plain_text", "text": "Give kudos"},
-        "submit": {"type": "plain_text", "text": "Send"},
-        "close": {"type": "plain_text", "text": "Cancel"},
+        "title": plain("Give kudos"),
+        "submit": plain("Send"),
+        "close": plain("Cancel"),
         "private_metadata": json.dumps(private_metadata),
         "blocks": body,
     }

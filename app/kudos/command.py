@@ -1,45 +1,30 @@
-"""`/kudos …`: from a parsed slash command to a reply; opening the modal is left to the listener."""
+"""`/kudos …`: from a parsed slash command to its answer, or to the form to open."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app.calendar import month_start, week_start, zone
 from app.directory.slack_lookup import SlackLookup
-from app.kudos import blocks, service, stats
+from app.kudos import blocks, giving, rules, stats, withdrawal
+from app.kudos.request import KudosRequest
 from app.slackapi.mrkdwn import parse
-from app.slackapi.outcomes import Reply
+from app.slackapi.outcomes import OpenView, Outcome, Refusal, Reply
 from app.slackapi.payloads import Conversation, SlashCommand
 from app.store.models import Member, Workspace
 from app.workspaces import settings_form
 
+SETTINGS_FAILED = "I couldn't open the settings form in time. Please try `/kudos settings` again."
+
 _USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
 
-@dataclass(frozen=True)
-class OpenModal:
-    """The command asks for the give-kudos form (no text was typed)."""
-
-
-@dataclass(frozen=True)
-class OpenSettings:
-    """An admin asked for the workspace settings form; `view` is the modal to open."""
-
-    view: dict[str, Any]
-
-
 def where_for(
-    session: Session,
-    lookup: SlackLookup,
-    team_id: str,
-    channel_id: str,
-    in_dm: bool,
-    now: datetime,
+    session: Session, lookup: SlackLookup, team_id: str, channel_id: str, in_dm: bool, now: datetime
 ) -> Conversation:
     """Work out the privacy of the conversation a kudos was given in, from cache or Slack."""
     if in_dm:
@@ -51,15 +36,13 @@ def where_for(
     return Conversation(channel_id, channel.is_private, channel.is_im, channel.bot_is_member)
 
 
-def handle(
-    session: Session, lookup: SlackLookup, command: SlashCommand, now: datetime
-) -> Reply | OpenModal | OpenSettings:
-    """Run one `/kudos` command and return the ephemeral reply (or ask for a modal)."""
+def handle(session: Session, lookup: SlackLookup, command: SlashCommand, now: datetime) -> Outcome:
+    """Run one `/kudos` command: the ephemeral answer, or the form to open."""
     text = command.text.strip()
     word, _, rest = text.partition(" ")
     sub = word.lower()
     if not text:
-        return OpenModal()
+        return _form(session, command)
     if sub == "help":
         return Reply(blocks.HELP)
     if sub == "stats":
@@ -69,7 +52,7 @@ def handle(
     if sub in ("optout", "opt-out", "optin", "opt-in"):
         lookup.member(session, command.team_id, command.user_id, now)
         out = sub.startswith("optout") or sub == "opt-out"
-        service.set_leaderboard_opt_out(session, command.team_id, command.user_id, out)
+        _set_member(session, command.team_id, command.user_id, leaderboard_opt_out=out)
         return Reply(
             "You're off the leaderboards; kudos still reach you."
             if out
@@ -84,49 +67,48 @@ def handle(
     return _give(session, lookup, command, text, now)
 
 
+def _form(session: Session, command: SlashCommand) -> OpenView:
+    """The give-kudos form, remembering where the command was typed and how to answer there."""
+    values = list(session.get_one(Workspace, command.team_id).kudos_values)
+    metadata = {
+        "channel_id": command.channel_id,
+        "in_dm": command.in_dm,
+        "response_url": command.response_url,
+    }
+    return OpenView(
+        blocks.modal(values=values, private_metadata=metadata), apology=blocks.FORM_FAILED
+    )
+
+
 def _give(
     session: Session, lookup: SlackLookup, command: SlashCommand, text: str, now: datetime
-) -> Reply:
+) -> Outcome:
     parsed = parse(text)
     # Held until the kudos is given: the session's identity map only keeps objects in use, and
     # the guards read these people again.
     people = lookup.members(session, command.team_id, (command.user_id, *parsed.recipients), now)
     where = where_for(session, lookup, command.team_id, command.channel_id, command.in_dm, now)
-    result = service.give(
-        session,
-        service.KudosRequest(
-            team_id=command.team_id,
-            giver_id=command.user_id,
-            recipients=parsed.recipients,
-            plain_names=parsed.plain_names,
-            message=parsed.message,
-            values=parsed.values,
-            where=where,
-            response_url=command.response_url,
-        ),
-        now,
+    request = KudosRequest(
+        team_id=command.team_id,
+        giver_id=command.user_id,
+        recipients=parsed.recipients,
+        plain_names=parsed.plain_names,
+        message=parsed.message,
+        values=parsed.values,
+        where=where,
+        response_url=command.response_url,
     )
+    outcome = giving.give_kudos(session, request, now)
     del people
-    if isinstance(result, service.Refused):
-        return Reply(blocks.refusal_text(result), refused=True)
-    message = blocks.confirmation(result.kudos_id, result.recipients, result.remaining_today)
-    if not where.is_dm and where.is_private and not where.bot_is_member:
-        note = (
-            "\n:information_source: I'm not in this private channel, so the post can't "
-            "appear here; invite me with `/invite @Reciprocity`. Your kudos is saved and "
-            "its recipients are told."
-        )
-        message["text"] += note
-        message["blocks"][0]["text"]["text"] += note
-    return Reply(message["text"], message["blocks"])
+    return outcome
 
 
 def _stats(session: Session, command: SlashCommand, now: datetime) -> Reply:
-    rules = service.rules_of(session, command.team_id)
+    workspace_rules = rules.rules_of(session, command.team_id)
     member = session.get(Member, (command.team_id, command.user_id))
-    tz = zone(member.tz if member else None, rules.timezone)
+    tz = zone(member.tz if member else None, workspace_rules.timezone)
     numbers = stats.personal(session, command.team_id, command.user_id, week_start(now, tz))
-    remaining = service.remaining_today(session, rules, command.user_id, member, now)
+    remaining = rules.remaining_today(session, workspace_rules, command.user_id, member, now)
     return Reply(
         blocks.stats_text(
             numbers.given_week,
@@ -160,7 +142,7 @@ def _admin(
 
 def _revoke(
     session: Session, lookup: SlackLookup, command: SlashCommand, rest: str, now: datetime
-) -> Reply:
+) -> Reply | Refusal:
     number = rest.strip().lstrip("#")
     if not number.isdigit():
         return Reply(
@@ -169,9 +151,9 @@ def _revoke(
             refused=True,
         )
     admin = lookup.member(session, command.team_id, command.user_id, now)
-    outcome = service.revoke(session, command.team_id, int(number), admin, now)
-    if isinstance(outcome, str):
-        return Reply(outcome, refused=True)
+    outcome = withdrawal.revoke(session, command.team_id, int(number), admin, now)
+    if isinstance(outcome, Refusal):
+        return outcome
     return Reply(f"Kudos #{outcome.kudos_id} is revoked; its post now says so.")
 
 
@@ -190,15 +172,24 @@ def _lock(
     if target is None:
         return Reply(f"Mention who to {verb}: `/kudos {verb} @person`", refused=True)
     lookup.member(session, command.team_id, target.group(1), now)
-    if not service.set_locked(session, command.team_id, target.group(1), lock):
+    if not _set_member(session, command.team_id, target.group(1), kudos_locked=lock):
         return Reply(f"I don't know <@{target.group(1)}>.", refused=True)
     return Reply(f"<@{target.group(1)}> can {'no longer' if lock else 'again'} give kudos.")
 
 
 def _settings(
     session: Session, lookup: SlackLookup, command: SlashCommand, now: datetime
-) -> Reply | OpenSettings:
+) -> Reply | OpenView:
     if _admin(session, lookup, command, now) is None:
         return Reply(settings_form.NOT_ADMIN, refused=True)
     workspace = session.get_one(Workspace, command.team_id)
-    return OpenSettings(settings_form.settings_modal(workspace))
+    return OpenView(settings_form.settings_modal(workspace), apology=SETTINGS_FAILED)
+
+
+def _set_member(session: Session, team_id: str, user_id: str, **flags: bool) -> bool:
+    """Set a person's kudos flags (locked, off the leaderboards); return whether the person is
+    in the directory."""
+    result = session.execute(
+        update(Member).where(Member.team_id == team_id, Member.user_id == user_id).values(**flags)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,8 +17,11 @@ from sqlalchemy.orm import Session
 
 from app.directory.slack_lookup import SlackLookup
 from app.events import first_delivery
-from app.kudos import service
 from app.kudos.command import where_for
+from app.kudos.giving import give_kudos
+from app.kudos.request import KudosRequest
+from app.kudos.withdrawal import live_reaction_kudos, withdraw_reaction
+from app.slackapi.outcomes import Done, Refusal
 from app.store.models import Workspace
 
 log = logging.getLogger(__name__)
@@ -38,84 +42,97 @@ def identity_of(key: str) -> str:
     return ":".join(key.split(":")[:4])
 
 
-def _counts(workspace: Workspace, event: Mapping[str, Any]) -> bool:
-    emoji = (workspace.reaction_emoji or "").strip(":")
-    # Skin tones arrive as "raised_hands::skin-tone-3": the same thanks.
-    reaction = str(event.get("reaction") or "").split("::")[0]
-    item = event.get("item") or {}
-    return bool(emoji) and reaction == emoji and item.get("type") == "message"
+@dataclass(frozen=True)
+class Reaction:
+    """A reaction added or removed, as the Events API tells it."""
+
+    team_id: str
+    event_id: str
+    # Who reacted, and the emoji without its skin tone ("raised_hands::skin-tone-3" is thanks).
+    user: str
+    emoji: str
+    on_message: bool
+    channel: str
+    ts: str
+    # The author of the message reacted to.
+    author: str
+    # Tells one add of the same reaction from the next; "" if Slack left it out.
+    event_ts: str
+
+    @classmethod
+    def from_payload(cls, body: Mapping[str, Any], event: Mapping[str, Any]) -> Reaction:
+        """Read a `reaction_added` or `reaction_removed` event and its envelope."""
+        item = event.get("item") or {}
+        return cls(
+            team_id=str(body.get("team_id")),
+            event_id=str(body.get("event_id")),
+            user=str(event.get("user") or ""),
+            emoji=str(event.get("reaction") or "").split("::")[0],
+            on_message=item.get("type") == "message",
+            channel=str(item.get("channel")),
+            ts=str(item.get("ts")),
+            author=str(event.get("item_user") or ""),
+            event_ts=str(event.get("event_ts") or ""),
+        )
+
+    @property
+    def identity(self) -> str:
+        """The identity of this person's reaction on this message (see `reaction_key`)."""
+        return reaction_key(self.user, self.channel, self.ts)
+
+
+def _first_counted(session: Session, reaction: Reaction, now: datetime) -> Workspace | None:
+    """The workspace, when `reaction` is its kudos emoji on a message and this is the first
+    delivery of its event; else None."""
+    workspace = session.get(Workspace, reaction.team_id)
+    emoji = (workspace.reaction_emoji or "").strip(":") if workspace else ""
+    if workspace is None or not emoji or reaction.emoji != emoji or not reaction.on_message:
+        return None
+    if not first_delivery(session, reaction.team_id, reaction.event_id, now):
+        return None
+    return workspace
 
 
 def on_reaction_added(
-    session: Session,
-    lookup: SlackLookup,
-    team_id: str,
-    event_id: str,
-    event: Mapping[str, Any],
-    now: datetime,
-) -> service.Given | service.Refused | None:
-    """Give the reactor's kudos to the message's author once; None when the event does not count."""
-    workspace = session.get(Workspace, team_id)
-    if workspace is None or not _counts(workspace, event):
-        return None
-    if not first_delivery(session, team_id, event_id, now):
-        return None
-    item = event["item"]
-    reactor = str(event.get("user") or "")
-    author = str(event.get("item_user") or "")
-    if not reactor or not author:
-        return None
-    identity = reaction_key(reactor, str(item.get("channel")), str(item.get("ts")))
-    live = service.live_reaction_kudos(session, team_id, reactor, identity)
-    key = add_key(identity, str(event.get("event_ts") or ""))
+    session: Session, lookup: SlackLookup, reaction: Reaction, now: datetime
+) -> Refusal | Done:
+    """Give the reactor's kudos to the message's author once; a refusal has nobody to tell."""
+    workspace = _first_counted(session, reaction, now)
+    if workspace is None or not reaction.user or not reaction.author:
+        return Done()
+    live = live_reaction_kudos(session, reaction.team_id, reaction.user, reaction.identity)
+    key = add_key(reaction.identity, reaction.event_ts)
     if live is not None and live.dedupe_key != key:
         # Still thanked by an earlier add (a second skin tone of the same emoji, or a removal
         # Slack has not sent yet): one reaction is one kudos at a time.
-        return None
-    for user_id in (reactor, author):
-        lookup.member(session, team_id, user_id, now)
-    where = where_for(
-        session,
-        lookup,
-        team_id,
-        str(item.get("channel")),
-        str(item.get("channel", "")).startswith("D"),
-        now,
+        return Done()
+    for user_id in (reaction.user, reaction.author):
+        lookup.member(session, reaction.team_id, user_id, now)
+    in_dm = reaction.channel.startswith("D")
+    request = KudosRequest(
+        team_id=reaction.team_id,
+        giver_id=reaction.user,
+        recipients=(reaction.author,),
+        message=f":{(workspace.reaction_emoji or '').strip(':')}: on your message",
+        where=where_for(session, lookup, reaction.team_id, reaction.channel, in_dm, now),
+        source="reaction",
+        dedupe_key=key,
     )
-    result = service.give(
-        session,
-        service.KudosRequest(
-            team_id=team_id,
-            giver_id=reactor,
-            recipients=(author,),
-            message=f":{workspace.reaction_emoji.strip(':') if workspace.reaction_emoji else ''}: "
-            "on your message",
-            where=where,
-            source="reaction",
-            dedupe_key=key,
-        ),
-        now,
-    )
-    if isinstance(result, service.Refused):
+    outcome = give_kudos(session, request, now)
+    if isinstance(outcome, Refusal):
         # A reaction has nobody to answer; the refusal is only logged.
-        log.info("reaction kudos refused: %s", result.reason.value)
-    return result
+        log.info("reaction kudos refused: %s", outcome.reason.value)
+        return outcome
+    return Done()
 
 
-def on_reaction_removed(
-    session: Session, team_id: str, event_id: str, event: Mapping[str, Any], now: datetime
-) -> bool:
-    """Withdraw the kudos a removed reaction gave; return whether one was withdrawn."""
-    workspace = session.get(Workspace, team_id)
-    if workspace is None or not _counts(workspace, event):
-        return False
-    if not first_delivery(session, team_id, event_id, now):
-        return False
-    item = event["item"]
-    reactor = str(event.get("user") or "")
-    identity = reaction_key(reactor, str(item.get("channel")), str(item.get("ts")))
+def on_reaction_removed(session: Session, reaction: Reaction, now: datetime) -> Done:
+    """Withdraw the kudos a removed reaction gave, if it gave one."""
+    if _first_counted(session, reaction, now) is None:
+        return Done()
     # The same removal resent under a new event_id must not withdraw a later add's kudos.
-    removal = f"{identity}:removed:{event.get('event_ts') or ''}"
-    if event.get("event_ts") and not first_delivery(session, team_id, removal, now):
-        return False
-    return service.withdraw_reaction(session, team_id, reactor, identity, now)
+    removal = f"{reaction.identity}:removed:{reaction.event_ts}"
+    if reaction.event_ts and not first_delivery(session, reaction.team_id, removal, now):
+        return Done()
+    withdraw_reaction(session, reaction.team_id, reaction.user, reaction.identity, now)
+    return Done()

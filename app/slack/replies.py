@@ -6,6 +6,3 @@ TRY_AGAIN = (
     ":hourglass: Reciprocity can't reach its database right now, so nothing was saved. "
     "Please try again in a minute."
 )
-FORM_FAILED = (
-    "I couldn't open the form in time. Try again, or type it out: `/kudos @teammate thanks for …`"
-)

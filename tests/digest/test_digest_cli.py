@@ -23,7 +23,9 @@ from app.delivery.worker import DeliveryWorker
 from app.digest import runs
 from app.digest.weeks import parse_week
 from app.directory.service import save_members
-from app.kudos import service as kudos
+from app.kudos import giving
+from app.kudos.request import KudosRequest
+from app.kudos.results import Given
 from app.runtime import Runtime, build_runtime
 from app.sandbox.slack_api import SlackStandIn
 from app.settings import Settings
@@ -62,9 +64,9 @@ def _setup(database_url: str) -> None:
             [{"id": "UANA", "name": "ana"}, {"id": "UBEN", "name": "ben"}],
             MONDAY,
         )
-        given = kudos.give(
+        given = giving.give(
             session,
-            kudos.KudosRequest(
+            KudosRequest(
                 team_id="T1",
                 giver_id="UANA",
                 recipients=("UBEN",),
@@ -73,7 +75,7 @@ def _setup(database_url: str) -> None:
             ),
             MONDAY,
         )
-        assert isinstance(given, kudos.Given)
+        assert isinstance(given, Given)
     engine.dispose()
 
 
@@ -192,9 +194,9 @@ def clocked(database_url: str, slack: SlackStandIn) -> Iterator[tuple[Runtime, O
         workspace.timezone = "America/New_York"
         workspace.digest_channel_id = "C0GENERAL"
         save_members(session, TEAM, [{"id": "U0ALICE"}, {"id": "U0BOB"}], THANKED)
-        given = kudos.give(
+        given = giving.give(
             session,
-            kudos.KudosRequest(
+            KudosRequest(
                 team_id=TEAM,
                 giver_id="U0ALICE",
                 recipients=("U0BOB",),
@@ -203,7 +205,7 @@ def clocked(database_url: str, slack: SlackStandIn) -> Iterator[tuple[Runtime, O
             ),
             THANKED,
         )
-        assert isinstance(given, kudos.Given)
+        assert isinstance(given, Given)
     yield runtime, clock
     runtime.close()
 

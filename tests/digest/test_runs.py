@@ -13,7 +13,9 @@ from sqlalchemy import select
 from app.digest import runs
 from app.digest.weeks import parse_week
 from app.directory.service import save_members
-from app.kudos import service as kudos
+from app.kudos import giving
+from app.kudos.request import KudosRequest
+from app.kudos.results import Given
 from app.slackapi.payloads import Conversation
 from app.store.db import SessionFactory, make_engine, make_session_factory, transaction
 from app.store.models import DigestRun, OutboxMessage, Workspace
@@ -44,9 +46,9 @@ def sessions(database_url: str) -> Iterator[SessionFactory]:
 
 def _thank(sessions: SessionFactory, team: str, when: datetime) -> None:
     with transaction(sessions) as session:
-        given = kudos.give(
+        given = giving.give(
             session,
-            kudos.KudosRequest(
+            KudosRequest(
                 team_id=team,
                 giver_id="UANA",
                 recipients=("UBEN",),
@@ -55,7 +57,7 @@ def _thank(sessions: SessionFactory, team: str, when: datetime) -> None:
             ),
             when,
         )
-        assert isinstance(given, kudos.Given)
+        assert isinstance(given, Given)
 
 
 def _digests(sessions: SessionFactory) -> list[tuple[str, str]]:

@@ -21,7 +21,9 @@ from app.asks import service as asks
 from app.delivery.tokens import SingleWorkspaceTokens
 from app.delivery.worker import DeliveryWorker
 from app.directory.service import save_members
-from app.kudos import service as kudos
+from app.kudos import giving
+from app.kudos.request import KudosRequest
+from app.kudos.results import Given
 from app.offers import service as offers
 from app.runtime import Runtime, build_runtime
 from app.sandbox.slack_api import SlackStandIn
@@ -60,9 +62,9 @@ def _workspace(runtime: Runtime, team: str) -> None:
         workspace.digest_channel_id = "C0GENERAL"
         people = [{"id": u, "tz": "America/New_York"} for u in ("U0ALICE", "U0BOB", "U0CAROL")]
         save_members(session, team, people, ASKED)
-        given = kudos.give(
+        given = giving.give(
             session,
-            kudos.KudosRequest(
+            KudosRequest(
                 team_id=team,
                 giver_id="U0ALICE",
                 recipients=("U0BOB",),
@@ -71,7 +73,7 @@ def _workspace(runtime: Runtime, team: str) -> None:
             ),
             ASKED,
         )
-        assert isinstance(given, kudos.Given)
+        assert isinstance(given, Given)
 
 
 def _schedulers(database_url: str, count: int) -> list[subprocess.Popen[bytes]]:

@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 from app.clock import ManualClock
 from app.delivery.sender import UNSURE
 from app.directory.service import save_members
-from app.kudos import blocks, service
+from app.kudos import blocks, giving, rules, withdrawal
+from app.kudos.request import KudosRequest
+from app.kudos.results import Given, RefusalReason, Refused, Withdrawn
 from app.slackapi.payloads import Conversation
 from app.store.db import SessionFactory, make_engine, make_session_factory, transaction
 from app.store.models import Kudos, Member, OutboxMessage, Workspace
@@ -43,10 +45,10 @@ def sessions(database_url: str) -> Iterator[SessionFactory]:
 
 
 def _give(session: Session, giver: str, now: datetime, text: str = "thanks") -> object:
-    request = service.KudosRequest(
+    request = KudosRequest(
         team_id="T1", giver_id=giver, recipients=("UBOB",), message=text, where=HERE
     )
-    return service.give(session, request, now)
+    return giving.give(session, request, now)
 
 
 def test_the_daily_limit_resets_at_the_givers_own_midnight(sessions: SessionFactory) -> None:
@@ -54,20 +56,20 @@ def test_the_daily_limit_resets_at_the_givers_own_midnight(sessions: SessionFact
     with transaction(sessions) as session:
         for giver in ("UTOKYO", "UNY"):
             for _ in range(5):
-                assert isinstance(_give(session, giver, clock.now()), service.Given)
+                assert isinstance(_give(session, giver, clock.now()), Given)
             refused = _give(session, giver, clock.now())
-            assert isinstance(refused, service.Refused)
-            assert refused.reason is service.Refusal.DAILY_LIMIT
+            assert isinstance(refused, Refused)
+            assert refused.reason is RefusalReason.DAILY_LIMIT
     clock.advance(timedelta(hours=1, minutes=30))  # 00:30 in Tokyo, 10:30 in NY
     with transaction(sessions) as session:
-        assert isinstance(_give(session, "UTOKYO", clock.now()), service.Given)
-        assert isinstance(_give(session, "UNY", clock.now()), service.Refused)
+        assert isinstance(_give(session, "UTOKYO", clock.now()), Given)
+        assert isinstance(_give(session, "UNY", clock.now()), Refused)
 
 
 def test_a_refused_kudos_stores_nothing(sessions: SessionFactory) -> None:
     now = datetime(2026, 1, 6, tzinfo=UTC)
     with transaction(sessions) as session:
-        assert isinstance(_give(session, "UBOB", now), service.Refused)  # to oneself
+        assert isinstance(_give(session, "UBOB", now), Refused)  # to oneself
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
 
 
@@ -76,23 +78,23 @@ def test_undo_is_for_the_giver_within_ten_minutes(sessions: SessionFactory) -> N
     with transaction(sessions) as session:
         first = _give(session, "UNY", clock.now())
         second = _give(session, "UNY", clock.now())
-    assert isinstance(first, service.Given)
-    assert isinstance(second, service.Given)
+    assert isinstance(first, Given)
+    assert isinstance(second, Given)
     clock.advance(timedelta(minutes=9))
     with transaction(sessions) as session:
         assert "Only the person" in str(
-            service.undo(session, "T1", first.kudos_id, "UTOKYO", clock.now())
+            withdrawal.undo(session, "T1", first.kudos_id, "UTOKYO", clock.now())
         )
         assert isinstance(
-            service.undo(session, "T1", first.kudos_id, "UNY", clock.now()), service.Withdrawn
+            withdrawal.undo(session, "T1", first.kudos_id, "UNY", clock.now()), Withdrawn
         )
-        remaining = service.remaining_today(
-            session, service.rules_of(session, "T1"), "UNY", None, clock.now()
+        remaining = rules.remaining_today(
+            session, rules.rules_of(session, "T1"), "UNY", None, clock.now()
         )
         assert remaining == 4
     clock.advance(timedelta(minutes=2))
     with transaction(sessions) as session:
-        late = service.undo(session, "T1", second.kudos_id, "UNY", clock.now())
+        late = withdrawal.undo(session, "T1", second.kudos_id, "UNY", clock.now())
         assert "10 minutes" in str(late)
         statuses = dict(
             session.execute(select(OutboxMessage.dedupe_key, OutboxMessage.status)).all()
@@ -118,22 +120,22 @@ def test_withdrawing_edits_every_copy_slack_may_have_and_cancels_the_rest(
     with transaction(sessions) as session:
         workspace = session.get_one(Workspace, "T1")
         workspace.kudos_channel_id, workspace.kudos_reply_mode = "CKUDOS", "both"
-        request = service.KudosRequest(
+        request = KudosRequest(
             team_id="T1",
             giver_id="UNY",
             recipients=("UBOB", "UTOKYO"),
             message="thanks",
             where=HERE,
         )
-        given = service.give(session, request, now)
-        assert isinstance(given, service.Given)
+        given = giving.give(session, request, now)
+        assert isinstance(given, Given)
         k = given.kudos_id
         _mark(session, f"kudos:{k}:post", "sent")
         _mark(session, f"kudos:{k}:post:CKUDOS", "sending")
         # An attempt that may have posted (a timeout): Slack may show it, so it is edited too.
         _mark(session, f"kudos:{k}:note:UBOB", "pending", last_error=f"{UNSURE}timed out")
     with transaction(sessions) as session:
-        assert isinstance(service.undo(session, "T1", k, "UNY", now), service.Withdrawn)
+        assert isinstance(withdrawal.undo(session, "T1", k, "UNY", now), Withdrawn)
         rows = {r.dedupe_key: r for r in session.scalars(select(OutboxMessage))}
     edits = {key: row for key, row in rows.items() if key.endswith(":withdrawn")}
     assert set(edits) == {
@@ -155,7 +157,7 @@ def test_withdrawing_edits_every_copy_slack_may_have_and_cancels_the_rest(
     with transaction(sessions) as session:
         admin = session.get_one(Member, ("T1", "UBOB"))
         admin.is_admin = True
-        assert "already withdrawn" in str(service.revoke(session, "T1", k, admin, now))
+        assert "already withdrawn" in str(withdrawal.revoke(session, "T1", k, admin, now))
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == len(rows)
 
 
@@ -165,7 +167,7 @@ def test_a_revoked_kudos_whose_outbox_rows_were_pruned_still_edits_its_post(
     now = datetime(2026, 1, 6, 9, 0, tzinfo=UTC)
     with transaction(sessions) as session:
         given = _give(session, "UNY", now)
-        assert isinstance(given, service.Given)
+        assert isinstance(given, Given)
         kudos = session.get_one(Kudos, given.kudos_id)
         kudos.post_channel_id, kudos.post_ts = "C1", "1700000000.000100"
         session.execute(delete(OutboxMessage))
@@ -173,9 +175,7 @@ def test_a_revoked_kudos_whose_outbox_rows_were_pruned_still_edits_its_post(
         admin = session.get_one(Member, ("T1", "UBOB"))
         admin.is_admin = True
         later = now + timedelta(days=30)
-        assert isinstance(
-            service.revoke(session, "T1", given.kudos_id, admin, later), service.Withdrawn
-        )
+        assert isinstance(withdrawal.revoke(session, "T1", given.kudos_id, admin, later), Withdrawn)
         [edit] = session.scalars(select(OutboxMessage))
     assert (edit.method, edit.after_key) == ("chat.update", None)
     assert (edit.args["channel"], edit.args["ts"]) == ("C1", "1700000000.000100")

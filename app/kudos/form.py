@@ -1,0 +1,96 @@
+"""The give-kudos form: opened for a message (the message shortcut), and submitted."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.directory.slack_lookup import SlackLookup
+from app.kudos import blocks
+from app.kudos.command import where_for
+from app.kudos.giving import give_kudos
+from app.kudos.request import KudosRequest
+from app.permalinks import permalink
+from app.slackapi.mrkdwn import parse
+from app.slackapi.outcomes import OpenView, Outcome
+from app.slackapi.payloads import Submission
+from app.store.models import Workspace
+
+
+@dataclass(frozen=True)
+class MessageShortcut:
+    """A message shortcut chosen on a message: who chose it, where, and whose message it is."""
+
+    team_id: str
+    user_id: str
+    channel_id: str
+    # The message's author and ts; a bot's message or an odd payload may lack them.
+    author: str | None
+    ts: str
+    trigger_id: str | None
+
+    @classmethod
+    def from_payload(cls, body: Mapping[str, Any]) -> MessageShortcut:
+        """Read a `message_action` payload."""
+        message = body.get("message") or {}
+        author = message.get("user")
+        return cls(
+            team_id=str((body.get("team") or {}).get("id") or ""),
+            user_id=str((body.get("user") or {}).get("id") or ""),
+            channel_id=str((body.get("channel") or {}).get("id") or ""),
+            author=str(author) if author else None,
+            ts=str(message.get("ts") or ""),
+            trigger_id=body.get("trigger_id") or None,
+        )
+
+
+def for_message(session: Session, shortcut: MessageShortcut) -> OpenView:
+    """The form prefilled to thank a message's author (not oneself), with a link to it."""
+    workspace = session.get(Workspace, shortcut.team_id)
+    values = list(workspace.kudos_values) if workspace else []
+    domain = workspace.domain if workspace else None
+    link = permalink(domain, shortcut.channel_id, shortcut.ts) if shortcut.ts else ""
+    author = shortcut.author
+    view = blocks.modal(
+        values=values,
+        private_metadata={
+            "channel_id": shortcut.channel_id,
+            "in_dm": shortcut.channel_id.startswith("D"),
+        },
+        recipients=(author,) if author and author != shortcut.user_id else (),
+        message=f"Thanks for this: {link}" if link else "",
+    )
+    return OpenView(view, apology=blocks.FORM_FAILED)
+
+
+def submitted(
+    session: Session, lookup: SlackLookup, submission: Submission, now: datetime
+) -> Outcome:
+    """Give the kudos the form asks for; a refusal names the field it is about."""
+    giver = submission.user_id
+    people = submission.users(blocks.RECIPIENTS_BLOCK)
+    text = submission.text(blocks.MESSAGE_BLOCK)
+    value = submission.option(blocks.VALUE_BLOCK, blocks.VALUE_BLOCK)
+    # Context from our own metadata; who gives is always Slack's submitter.
+    meta = submission.metadata
+    channel_id = str(meta.get("channel_id") or "")
+    # Held so the guards find these people in the session's identity map.
+    known = [lookup.member(session, submission.team_id, u, now) for u in (giver, *people)]
+    in_dm = bool(meta.get("in_dm")) or not channel_id
+    request = KudosRequest(
+        team_id=submission.team_id,
+        giver_id=giver,
+        recipients=tuple(people),
+        message=text,
+        values=tuple(v for v in (value, *parse(text).values) if v),
+        where=where_for(session, lookup, submission.team_id, channel_id, in_dm, now),
+        source="modal",
+        response_url=meta.get("response_url"),
+    )
+    outcome = give_kudos(session, request, now)
+    del known
+    return outcome
