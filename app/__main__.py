@@ -290,7 +290,7 @@ def _migrate(settings: Settings) -> int:
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
-    from app.delivery.worker import WorkerConfig
+    from app.delivery.config import WorkerConfig
     from app.server import BotServer, StartupError
 
     if args.lease_seconds <= 0:
@@ -314,7 +314,7 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
-    from app.delivery.worker import WorkerConfig
+    from app.delivery.config import WorkerConfig
     from app.server import StartupError, run_worker
 
     if args.concurrency < 1 or args.lease_seconds <= 0:

@@ -1,21 +1,36 @@
-"""The long-lived pieces one process shares: settings, database, clock and the Web API client."""
+"""The long-lived pieces one process shares (settings, database, clock, the Web API client), and
+the delivery worker built from them with what the domain tells it.
+
+The worker (app/delivery) knows no domain table or service; what it needs of them is named here,
+so `reciprocity run`, `reciprocity worker`, the tests and the benchmarks build it the same way.
+"""
 
 from __future__ import annotations
 
+import random
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from slack_sdk.oauth.installation_store import InstallationStore
 from sqlalchemy import Engine
 
 from app.clock import Clock, SystemClock
+from app.delivery.config import WorkerConfig
+from app.delivery.hooks import DeliveryHooks, PostLink
 from app.delivery.outbox import ring_on_commit
 from app.delivery.tokens import NoTokens, TokenSource
+from app.delivery.worker import DeliveryWorker
 from app.directory.slack_lookup import SlackLookup
+from app.events import prune_processed
+from app.home import refresh as home
 from app.metrics import Metrics
 from app.settings import Settings
 from app.slackapi.web_api import WebApi
 from app.store.db import SessionFactory, make_engine, make_session_factory
+from app.store.models import Ask, Kudos
+from app.workspaces.service import deactivate
 
 
 @dataclass
@@ -66,3 +81,40 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
     metrics.watch_outbox(runtime.sessions, lambda: runtime.clock.now())
     ring_on_commit(runtime.sessions, runtime.doorbell)
     return runtime
+
+
+DELIVERY_HOOKS = DeliveryHooks(
+    # Home tabs are rendered when they are sent, from the store as it is then.
+    renderers={home.RENDERER: home.render},
+    # Where `outbox.Link(table, id)` records a sent post's channel and ts.
+    links={
+        Ask.__tablename__: PostLink(Ask, "channel_id", "message_ts"),
+        Kudos.__tablename__: PostLink(Kudos, "post_channel_id", "post_ts"),
+    },
+    # A refused token pauses the workspace's messages until it is installed again.
+    on_auth_failure=deactivate,
+    # Event claims live beside the outbox: both are bookkeeping that only needs days.
+    housekeeping=(prune_processed,),
+)
+
+
+def build_worker(
+    runtime: Runtime,
+    tokens: TokenSource,
+    config: WorkerConfig | None = None,
+    *,
+    monotonic: Callable[[], float] = time.monotonic,
+    rng: random.Random | None = None,
+) -> DeliveryWorker:
+    """The delivery worker of `runtime`'s process, calling Slack with `tokens`."""
+    return DeliveryWorker(
+        sessions=runtime.sessions,
+        clock=runtime.clock,
+        slack=runtime.slack,
+        tokens=tokens,
+        doorbell=runtime.doorbell,
+        hooks=DELIVERY_HOOKS,
+        config=config,
+        monotonic=monotonic,
+        rng=rng,
+    )

@@ -20,11 +20,11 @@ from slack_sdk.errors import SlackApiError as SlackSdkApiError
 from sqlalchemy.exc import OperationalError
 
 from app.clock import Clock
+from app.delivery.config import WorkerConfig
 from app.delivery.tokens import SingleWorkspaceTokens
-from app.delivery.worker import DeliveryWorker, WorkerConfig
 from app.directory.slack_lookup import Wait
 from app.directory.sync import DirectorySync
-from app.runtime import Runtime, build_runtime
+from app.runtime import Runtime, build_runtime, build_worker
 from app.scheduler import Scheduler
 from app.settings import DEFAULT_SLACK_API_URL, Settings, SettingsError
 from app.slack.bolt_app import build_bolt_app
@@ -188,7 +188,7 @@ class BotServer:
             self.runtime.metrics.registry,
             slack_events=not settings.socket_mode,
         )
-        self.worker = DeliveryWorker(self.runtime, self.runtime.tokens, worker_config)
+        self.worker = build_worker(self.runtime, self.runtime.tokens, worker_config)
         # Tests pass a `directory_wait` that returns at once instead of sleeping out Retry-After.
         self.directory = DirectorySync(
             self.runtime.lookup,
@@ -312,7 +312,7 @@ def run_worker(
             workspace = learn_workspace(runtime)
             runtime.tokens = SingleWorkspaceTokens(workspace.team_id, settings.slack_bot_token)
             log.info("delivering the outbox of workspace %s", workspace.team_id)
-        worker = DeliveryWorker(runtime, runtime.tokens, config)
+        worker = build_worker(runtime, runtime.tokens, config)
         worker.start()
         stop.wait()
         worker.stop()

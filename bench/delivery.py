@@ -20,9 +20,9 @@ import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
+from app.delivery.config import WorkerConfig
 from app.delivery.tokens import SingleWorkspaceTokens
-from app.delivery.worker import DeliveryWorker, WorkerConfig
-from app.runtime import build_runtime
+from app.runtime import build_runtime, build_worker
 from app.sandbox.slack_api import SlackStandIn
 from app.settings import Settings
 from app.store import migrate
@@ -99,7 +99,7 @@ def drain(backend: str, messages: int, channels: int, *, join: bool = False) -> 
                 session, Identity("T0001", "Acme", "UBOT", "BBOT"), runtime.clock.now()
             )
         queue_messages(runtime, "T0001", slack, messages, channels, join=join)
-        worker = DeliveryWorker(
+        worker = build_worker(
             runtime,
             SingleWorkspaceTokens("T0001", TOKEN),
             WorkerConfig(concurrency=CONCURRENCY, poll_seconds=0.05),

@@ -10,13 +10,14 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NotRequired, TypedDict, Unpack
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.store.db import SessionFactory
 from app.store.models import OutboxMessage
+from app.store.statuses import OutboxStatus
 from app.store.upsert import upsert
 
 Method = Literal[
@@ -60,72 +61,55 @@ class Notice:
     response_url: str | None = None
 
 
-def queue(
-    session: Session,
-    *,
-    team_id: str,
-    method: Method,
-    args: Mapping[str, Any],
-    dedupe_key: str,
-    now: datetime,
-    link: Link | None = None,
-    notice: Notice | None = None,
-    after_key: str | None = None,
-    after_failed_args: Mapping[str, Any] | None = None,
-) -> None:
+class Entry(TypedDict):
+    """One Web API call the outbox owes, as `queue` and `entry` take it (keywords)."""
+
+    team_id: str
+    method: Method
+    args: Mapping[str, Any]
+    dedupe_key: str
+    now: datetime
+    # After posting, record the message's channel and ts on this record.
+    link: NotRequired[Link | None]
+    # Who to tell if it cannot be delivered.
+    notice: NotRequired[Notice | None]
+    # Send only after the message queued under this key was sent (see `AFTER_CHANNEL`)...
+    after_key: NotRequired[str | None]
+    # ...and these arguments instead if that message was never delivered (None: fail too).
+    after_failed_args: NotRequired[Mapping[str, Any] | None]
+
+
+def queue(session: Session, **fields: Unpack[Entry]) -> None:
     """Add one Web API call to the outbox in `session`'s transaction; a known key is a no-op.
 
     `dm` posts `args` to the DM of `args["user"]`; `response_url` posts `args["payload"]` to
     `args["url"]`; the rest are Web API methods called with `args`.
     """
-    queue_all(
-        session,
-        [
-            entry(
-                team_id=team_id,
-                method=method,
-                args=args,
-                dedupe_key=dedupe_key,
-                now=now,
-                link=link,
-                notice=notice,
-                after_key=after_key,
-                after_failed_args=after_failed_args,
-            )
-        ],
-    )
+    queue_all(session, [entry(**fields)])
 
 
-def entry(
-    *,
-    team_id: str,
-    method: Method,
-    args: Mapping[str, Any],
-    dedupe_key: str,
-    now: datetime,
-    link: Link | None = None,
-    notice: Notice | None = None,
-    after_key: str | None = None,
-    after_failed_args: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
+def entry(**fields: Unpack[Entry]) -> dict[str, Any]:
     """One outbox row as `queue` would write it, for `queue_all` to write with others at once."""
+    method, args, now = fields["method"], fields["args"], fields["now"]
     if method not in METHODS:
         raise ValueError(f"unknown outbox method {method!r}")
+    link, notice = fields.get("link"), fields.get("notice")
+    instead = fields.get("after_failed_args")
     return {
-        "team_id": team_id,
-        "dedupe_key": dedupe_key,
+        "team_id": fields["team_id"],
+        "dedupe_key": fields["dedupe_key"],
         "method": method,
         "args": dict(args),
         "pace_key": pace_key(method, args),
-        "status": "pending",
+        "status": OutboxStatus.PENDING,
         "attempts": 0,
         "created_at": now,
         "next_attempt_at": now,
         "link_table": link.table if link else None,
         "link_id": link.id if link else None,
         "on_failure": asdict(notice) if notice else None,
-        "after_key": after_key,
-        "after_failed_args": dict(after_failed_args) if after_failed_args else None,
+        "after_key": fields.get("after_key"),
+        "after_failed_args": dict(instead) if instead else None,
     }
 
 

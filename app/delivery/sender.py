@@ -139,6 +139,16 @@ def send(
         return failed
 
 
+def marked_unsure(last_error: str | None) -> bool:
+    """Whether a row's `last_error` says Slack may already have the message it owes."""
+    return (last_error or "").startswith(UNSURE)
+
+
+def api_method(method: str) -> str:
+    """Return the Web API method an outbox method calls (a `dm` is a `chat.postMessage`)."""
+    return "chat.postMessage" if method == "dm" else method
+
+
 def slack_ts(moment: datetime) -> str:
     """Return `moment` as a Slack timestamp (seconds and microseconds since the epoch)."""
     return f"{moment.timestamp():.6f}"

@@ -35,6 +35,8 @@ class OutboxStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+# Still owed to Slack: waiting for its turn, or leased by a worker sending it.
+UNFINISHED = (OutboxStatus.PENDING, OutboxStatus.SENDING)
 # Finished without reaching Slack: a message waiting on one of these is not sent either.
 UNDELIVERED = (OutboxStatus.FAILED, OutboxStatus.CANCELLED)
 

@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from app.clock import ManualClock
+from app.delivery.config import WorkerConfig
 from app.delivery.tokens import SingleWorkspaceTokens
-from app.delivery.worker import DeliveryWorker, WorkerConfig
-from app.runtime import Runtime, build_runtime
+from app.delivery.worker import DeliveryWorker
+from app.runtime import Runtime, build_runtime, build_worker
 from app.sandbox.slack_api import SlackStandIn
 from app.settings import Settings
 from app.store.db import transaction
@@ -48,7 +49,7 @@ def make_worker(runtime: Runtime) -> Iterator[WorkerFactory]:
     workers: list[DeliveryWorker] = []
 
     def build(config: WorkerConfig = FAST, **options: object) -> DeliveryWorker:
-        worker = DeliveryWorker(
+        worker = build_worker(
             runtime,
             SingleWorkspaceTokens(TEAM, BOT_TOKEN),
             config,

@@ -23,8 +23,8 @@ import pytest
 from sqlalchemy import select
 
 from app.delivery import outbox, sender
+from app.delivery.config import WorkerConfig
 from app.delivery.sender import OUTBOX_EVENT, UNSURE
-from app.delivery.worker import WorkerConfig
 from app.permalinks import permalink
 from app.runtime import Runtime
 from app.sandbox.slack_api import SlackStandIn

@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from app.delivery import outbox
-from app.delivery.worker import DeliveryWorker, WorkerConfig, prune
-from app.runtime import Runtime
+from app.delivery.config import WorkerConfig
+from app.delivery.pruning import prune
+from app.runtime import Runtime, build_worker
 from app.sandbox.slack_api import SlackStandIn
 from app.store.db import transaction
 from app.store.models import Kudos, OutboxMessage, Workspace
@@ -369,7 +370,7 @@ def test_a_database_too_busy_to_read_the_token_delays_the_post_but_never_fails_i
     runtime: Runtime, slack: SlackStandIn
 ) -> None:
     _post(runtime, "busy", text="held up")
-    worker = DeliveryWorker(runtime, _BusyThenReady(busy=3), FAST)
+    worker = build_worker(runtime, _BusyThenReady(busy=3), FAST)
     worker.drain(timeout=20)
     row = outbox_row(runtime, "busy")
     assert (row.status, row.attempts) == ("sent", 4)

@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from types import FrameType
 
 from app.delivery import outbox
+from app.delivery.config import WorkerConfig
 from app.delivery.tokens import SingleWorkspaceTokens
-from app.delivery.worker import DeliveryWorker, WorkerConfig
-from app.runtime import Runtime, build_runtime
+from app.runtime import Runtime, build_runtime, build_worker
 from app.settings import Settings
 from app.store.db import transaction
 
@@ -48,7 +48,7 @@ def deliver(runtime: Runtime, team: str, token: str, lease: float, concurrency: 
     # A short lease so rows a killed worker held are taken up within the test's patience; a short
     # poll because no other process's commit can ring this process's doorbell.
     config = WorkerConfig(concurrency=concurrency, lease_seconds=lease, poll_seconds=0.05)
-    worker = DeliveryWorker(runtime, SingleWorkspaceTokens(team, token), config)
+    worker = build_worker(runtime, SingleWorkspaceTokens(team, token), config)
     worker.start()
     print("ready", flush=True)
     stop.wait()

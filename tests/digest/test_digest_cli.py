@@ -19,14 +19,13 @@ from sqlalchemy import func, select
 from app.calendar import zone
 from app.clock import OffsetClock
 from app.delivery.tokens import SingleWorkspaceTokens
-from app.delivery.worker import DeliveryWorker
 from app.digest import runs
 from app.digest.weeks import parse_week
 from app.directory.service import save_members
 from app.kudos import giving
 from app.kudos.request import KudosRequest
 from app.kudos.results import Given
-from app.runtime import Runtime, build_runtime
+from app.runtime import Runtime, build_runtime, build_worker
 from app.sandbox.slack_api import SlackStandIn
 from app.settings import Settings
 from app.slackapi.payloads import Conversation
@@ -211,7 +210,7 @@ def clocked(database_url: str, slack: SlackStandIn) -> Iterator[tuple[Runtime, O
 
 
 def _deliver(runtime: Runtime) -> None:
-    DeliveryWorker(runtime, SingleWorkspaceTokens(TEAM, BOT_TOKEN)).drain(60)
+    build_worker(runtime, SingleWorkspaceTokens(TEAM, BOT_TOKEN)).drain(60)
 
 
 def _by_hand(runtime: Runtime, week: str) -> runs.RunOutcome:

@@ -19,13 +19,12 @@ from sqlalchemy import create_engine, func, select
 
 from app.asks import service as asks
 from app.delivery.tokens import SingleWorkspaceTokens
-from app.delivery.worker import DeliveryWorker
 from app.directory.service import save_members
 from app.kudos import giving
 from app.kudos.request import KudosRequest
 from app.kudos.results import Given
 from app.offers import service as offers
-from app.runtime import Runtime, build_runtime
+from app.runtime import Runtime, build_runtime, build_worker
 from app.sandbox.slack_api import SlackStandIn
 from app.settings import Settings
 from app.slackapi.payloads import Conversation
@@ -91,7 +90,7 @@ def _schedulers(database_url: str, count: int) -> list[subprocess.Popen[bytes]]:
 
 
 def _deliver(runtime: Runtime) -> None:
-    worker = DeliveryWorker(runtime, SingleWorkspaceTokens(TEAM, BOT_TOKEN))
+    worker = build_worker(runtime, SingleWorkspaceTokens(TEAM, BOT_TOKEN))
     worker.drain(60)
 
 

@@ -1,0 +1,155 @@
+"""Claiming due outbox rows: each that may go now is leased to this worker, the rest put off.
+
+Claims are leases: a row is `sending` with an expiry, so a worker that dies mid-batch leaves rows
+another worker takes up once the lease runs out. On PostgreSQL claims use `FOR UPDATE SKIP LOCKED`,
+so any number of replicas share one queue; SQLite serves one process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from app.delivery import outbox
+from app.delivery.config import WorkerConfig
+from app.delivery.followers import follower_args
+from app.delivery.pacing import Pacer
+from app.delivery.records import Recorder
+from app.delivery.sender import LOOKUP_METHODS, POSTS, UNSURE, api_method, marked_unsure
+from app.store.db import is_sqlite
+from app.store.models import OutboxMessage, Workspace
+from app.store.statuses import UNFINISHED, OutboxStatus
+
+
+@dataclass
+class Claimed:
+    """One leased row's call, read out of its transaction for a sending thread."""
+
+    id: int
+    team_id: str
+    method: str
+    args: dict[str, Any]
+    dedupe_key: str
+    # Set when an earlier attempt may have posted: look for messages since then before posting.
+    look_since: datetime | None = None
+
+
+@dataclass
+class Claims:
+    """Leases due rows to the worker named `worker_id`, paced, ordered and rendered."""
+
+    worker_id: str
+    config: WorkerConfig
+    pacer: Pacer
+    renderers: Mapping[str, outbox.Renderer]
+    # Fails rows that cannot go at all, and puts off those that must wait.
+    recorder: Recorder
+
+    def take(self, session: Session, limit: int, now: datetime) -> list[Claimed]:
+        """Lease up to `limit` due rows of active workspaces in `session`'s transaction."""
+        query = _due(now).limit(limit)
+        if not is_sqlite(session.get_bind()):
+            query = query.with_for_update(skip_locked=True, of=OutboxMessage)
+        claimed: list[Claimed] = []
+        for row in session.scalars(query):
+            ready = self._admit(session, row, now)
+            if ready is not None:
+                claimed.append(ready)
+        return claimed
+
+    def _admit(self, session: Session, row: OutboxMessage, now: datetime) -> Claimed | None:
+        """Claim `row` if it may go now; otherwise move its next attempt to when it may."""
+        if (
+            row.status == OutboxStatus.SENDING
+            and row.method in POSTS
+            and not marked_unsure(row.last_error)
+        ):
+            # The worker that claimed it stopped mid-call: Slack may have its post. Recorded on the
+            # row, so a deferral below does not forget it.
+            row.last_error = UNSURE + "the worker sending it stopped"
+            # Its lease ran out, but its call may still be under way at Slack (a lease shorter
+            # than the call's timeout): look no sooner than after any unsure attempt.
+            if row.lease_expires_at is not None:
+                started = row.lease_expires_at - timedelta(seconds=self.config.lease_seconds)
+                look_at = started + timedelta(seconds=self.config.unsure_wait_seconds)
+                if look_at > now:
+                    self.recorder.retry_at(row, look_at)
+                    return None
+        args = dict(row.args)
+        if row.after_key is not None:
+            followed = follower_args(session, row, now)
+            if followed is None:
+                self.recorder.fail(session, row, "the message it follows was not delivered", now)
+                return None
+            if isinstance(followed, datetime):
+                row.next_attempt_at = followed
+                return None
+            args = followed
+        if outbox.RENDER in args:
+            render = self.renderers.get(str(args[outbox.RENDER]))
+            if render is None:
+                self.recorder.fail(session, row, f"no renderer {args[outbox.RENDER]!r}", now)
+                return None
+            args = render(session, row.team_id, args, now)
+        wait = self._pace(row)
+        if wait > 0:
+            row.status = OutboxStatus.PENDING
+            # Never less than a millisecond: a wait the clock cannot tell from none would leave
+            # the row due at once, to be claimed and put off again in a loop.
+            row.next_attempt_at = now + timedelta(seconds=max(wait, 0.001))
+            return None
+        row.status = OutboxStatus.SENDING
+        row.claimed_by = self.worker_id
+        row.lease_expires_at = now + timedelta(seconds=self.config.lease_seconds)
+        row.attempts += 1
+        look_since = row.created_at if marked_unsure(row.last_error) else None
+        return Claimed(row.id, row.team_id, row.method, args, row.dedupe_key, look_since)
+
+    def _pace(self, row: OutboxMessage) -> float:
+        """Return 0 and spend `row`'s slot if its call may go now, else the seconds to wait."""
+        if row.method in POSTS and marked_unsure(row.last_error):
+            # Its lookup comes first: a lookup method Slack rate-limited holds back the rows
+            # that must look, not the channel's other posts.
+            held = max(self.pacer.wait_for(row.team_id, method, None) for method in LOOKUP_METHODS)
+            if held > 0:
+                return held
+        return self.pacer.wait_for(row.team_id, api_method(row.method), row.pace_key)
+
+
+def any_unfinished(session: Session) -> bool:
+    """Whether an active workspace has a row still waiting or being sent."""
+    query = (
+        select(OutboxMessage.id)
+        .join(Workspace, Workspace.team_id == OutboxMessage.team_id)
+        .where(Workspace.active.is_(True), OutboxMessage.status.in_(UNFINISHED))
+        .limit(1)
+    )
+    return session.scalar(query) is not None
+
+
+def _due(now: datetime) -> Any:
+    """The rows of active workspaces due at `now`: waiting ones whose time came, and leased ones
+    whose lease ran out, oldest due first."""
+    return (
+        select(OutboxMessage)
+        .join(Workspace, Workspace.team_id == OutboxMessage.team_id)
+        .where(
+            Workspace.active.is_(True),
+            or_(
+                and_(
+                    OutboxMessage.status == OutboxStatus.PENDING,
+                    OutboxMessage.next_attempt_at <= now,
+                ),
+                and_(
+                    OutboxMessage.status == OutboxStatus.SENDING,
+                    OutboxMessage.lease_expires_at < now,
+                ),
+            ),
+        )
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+    )

@@ -1,0 +1,27 @@
+"""How hard the delivery worker pushes and how patient it is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """How hard the worker pushes and how patient it is."""
+
+    concurrency: int = 16
+    batch_size: int = 100
+    lease_seconds: float = 60.0
+    poll_seconds: float = 1.0
+    max_attempts: int = 8
+    max_backoff_seconds: float = 300.0
+    # After a post that may have gone through unseen and that Slack may still be working on (a
+    # timeout, a connection cut mid-call, a worker that died mid-call), wait this long before
+    # looking for it on Slack: a request Slack is still carrying out would not be found yet.
+    unsure_wait_seconds: float = 30.0
+    # After one Slack answered with a failure that may hide a post (a 5xx, `fatal_error`), it is
+    # done with the request: look after this long (or the backoff, if longer).
+    answered_wait_seconds: float = 2.0
+    keep_sent_days: int = 7
+    keep_failed_days: int = 30
+    prune_every_seconds: float = 3600.0

@@ -1,0 +1,55 @@
+"""The outbox: the Web API calls the bot owes Slack."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.store.models.base import Base
+from app.store.models.columns import CHANNEL, TS, serial_id, team_column
+from app.store.statuses import OutboxStatus
+from app.store.types import Id, Json, UTCDateTime
+
+
+class OutboxMessage(Base):
+    """One Web API call the bot owes Slack, delivered exactly once by the delivery worker."""
+
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = serial_id()
+    team_id: Mapped[str] = team_column()
+    dedupe_key: Mapped[str] = mapped_column(String(200))
+    method: Mapped[str] = mapped_column(String(40))
+    args: Mapped[dict[str, Any]] = mapped_column(Json)
+    # The channel (or user, for DMs) whose per-channel limit paces this call.
+    pace_key: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(12), default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    result_channel: Mapped[str | None] = mapped_column(CHANNEL)
+    result_ts: Mapped[str | None] = mapped_column(TS)
+    # "After posting, record channel and ts on this record": e.g. ("asks", 42).
+    link_table: Mapped[str | None] = mapped_column(String(32))
+    link_id: Mapped[int | None] = mapped_column(Id)
+    # Who to tell, and how, if the call fails for good (a person waiting on a /kudos post).
+    on_failure: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    # Send only after the row with this dedupe key was sent; "$after.channel" and "$after.ts" in
+    # `args` then take that row's result (an update or thread reply to a post not yet made).
+    after_key: Mapped[str | None] = mapped_column(String(200))
+    # What to send instead if that row failed (None: fail too), e.g. a note without the link.
+    after_failed_args: Mapped[dict[str, Any] | None] = mapped_column(Json)
+
+    __table_args__ = (
+        UniqueConstraint("team_id", "dedupe_key"),
+        Index(None, "status", "next_attempt_at"),
+        Index(None, "status", "finished_at"),
+        Index(None, "team_id", "after_key"),
+    )
