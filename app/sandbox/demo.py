@@ -28,8 +28,9 @@ from app.console import message_text, mrkdwn_text, view_text
 from app.digest.runs import run_due
 from app.nudges.service import run_pass
 from app.sandbox import payloads
+from app.sandbox.answers import Call
 from app.sandbox.driver import SlackDriver
-from app.sandbox.slack_api import Call, SlackStandIn
+from app.sandbox.slack_api import SlackStandIn
 from app.server import BotServer
 from app.settings import Settings
 from app.store.db import transaction

@@ -13,8 +13,12 @@ left out of the default because tests call them far more often than a minute all
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, field
 from types import MappingProxyType
+
+from app.sandbox.answers import Answer, error_answer, refusal
+from app.sandbox.workspace import RateLimited
 
 
 @dataclass
@@ -30,6 +34,42 @@ class Fault:
     after_effect: bool = False
     # The test injects an error no Slack page documents for the method, on purpose.
     undocumented: bool = False
+
+
+class FaultQueue:
+    """The faults injected for each method, taken one call at a time, oldest first."""
+
+    def __init__(self) -> None:
+        self._faults: dict[str, list[Fault]] = {}
+        self._lock = threading.Lock()
+
+    def add(self, method: str, fault: Fault) -> None:
+        """Queue `fault` for the next calls of `method`, after those already queued."""
+        with self._lock:
+            self._faults.setdefault(method, []).append(fault)
+
+    def take(self, method: str) -> Fault | None:
+        """The fault the next call of `method` meets, or None; spends one of its `times`."""
+        with self._lock:
+            queue = self._faults.get(method)
+            if not queue:
+                return None
+            fault = queue[0]
+            fault.times -= 1
+            if fault.times <= 0:
+                queue.pop(0)
+            return fault
+
+
+def fault_answer(fault: Fault) -> Answer:
+    """Slack's answer for an injected failure: 429 with Retry-After, a 5xx, or `ok: false`."""
+    if fault.status == 429:
+        return error_answer(RateLimited(fault.retry_after))
+    if fault.status >= 500:
+        return refusal("internal_error", fault.status)
+    return Answer(
+        200, {"ok": False, "error": fault.error or "fatal_error"}, undocumented=fault.undocumented
+    )
 
 
 @dataclass(frozen=True)

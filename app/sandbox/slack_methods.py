@@ -1,29 +1,26 @@
-"""The Web API methods the stand-in serves: each takes the stand-in and the call's arguments and
+"""The Web API methods the stand-in serves: each takes the workspace and the call's arguments and
 returns Slack's answer fields, or raises `SlackError` with the code Slack documents.
 
-They run with the stand-in's lock held. STRICTNESS.md lists where each rule comes from.
+They run with the workspace's lock held. STRICTNESS.md lists where each rule comes from.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from app.sandbox.block_kit import MAX_BLOCKS_MESSAGE, check_blocks, check_view
 from app.sandbox.paging import history_page, members_page
-from app.sandbox.workspace import Channel, RateLimited, SlackError
-
-if TYPE_CHECKING:
-    from app.sandbox.slack_api import SlackStandIn
+from app.sandbox.workspace import Channel, RateLimited, SlackError, Workspace, dm_id
 
 MAX_TEXT = 40_000
-Method = Callable[["SlackStandIn", dict[str, Any]], dict[str, Any]]
+Method = Callable[[Workspace, dict[str, Any]], dict[str, Any]]
 
 
 # -- conversations as the bot sees them ---------------------------------------------------------
 
 
-def target(s: SlackStandIn, args: dict[str, Any], key: str = "channel") -> Channel:
+def target(s: Workspace, args: dict[str, Any], key: str = "channel") -> Channel:
     """The conversation a call names: a channel id, or a person's id for their DM with the bot."""
     channel_id = str(args.get(key) or "")
     if channel_id in s.users:
@@ -40,7 +37,7 @@ def target(s: SlackStandIn, args: dict[str, Any], key: str = "channel") -> Chann
     return channel
 
 
-def known(s: SlackStandIn, args: dict[str, Any]) -> Channel:
+def known(s: Workspace, args: dict[str, Any]) -> Channel:
     """The conversation a call about an existing message names, if the bot can see it."""
     channel = target(s, args)
     # A private channel the bot is not in (it was removed) is invisible to it.
@@ -49,12 +46,7 @@ def known(s: SlackStandIn, args: dict[str, Any]) -> Channel:
     return channel
 
 
-def dm_id(user_id: str) -> str:
-    """The id of the bot's DM with `user_id`."""
-    return "D" + user_id.lstrip("UW")
-
-
-def open_dm(s: SlackStandIn, user_id: str) -> Channel:
+def open_dm(s: Workspace, user_id: str) -> Channel:
     """The bot's DM with `user_id`, opened if need be, as `conversations.open` does."""
     user = s.users.get(user_id)
     if user is None:
@@ -63,15 +55,10 @@ def open_dm(s: SlackStandIn, user_id: str) -> Channel:
         raise SlackError("cannot_dm_bot")
     if user["deleted"]:
         raise SlackError("user_disabled")
-    channel_id = dm_id(user_id)
-    if channel_id not in s.channels:
-        s.channels[channel_id] = Channel(
-            channel_id, user_id, is_im=True, user=user_id, members={user_id}
-        )
-    return s.channels[channel_id]
+    return s.dm_with(user_id)
 
 
-def visible(s: SlackStandIn, args: dict[str, Any]) -> Channel:
+def visible(s: Workspace, args: dict[str, Any]) -> Channel:
     """The channel named by `channel`, unless the bot may not know of it (private, not in it)."""
     channel = s.channels.get(str(args.get("channel") or ""))
     if channel is None or (channel.is_private and not channel.bot_is_member):
@@ -79,7 +66,7 @@ def visible(s: SlackStandIn, args: dict[str, Any]) -> Channel:
     return channel
 
 
-def readable(s: SlackStandIn, args: dict[str, Any]) -> Channel:
+def readable(s: Workspace, args: dict[str, Any]) -> Channel:
     """The conversation whose messages the call reads, if the bot may read them."""
     channel = visible(s, args)
     # A bot reads a public channel's messages only as a member (chat:write.public posts aside).
@@ -111,13 +98,13 @@ def check_content(args: dict[str, Any], *, max_blocks: int = MAX_BLOCKS_MESSAGE)
 # -- chat.* ------------------------------------------------------------------------------------
 
 
-def _post_message(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+def _post_message(s: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     channel = target(s, args)
     writable(channel)
     check_content(args)
-    if s._rate_limited(channel.id):
+    if s.channel_rate_limited(channel.id):
         raise RateLimited()
-    ts = s._next_ts()
+    ts = s.next_ts()
     message: dict[str, Any] = {
         "type": "message",
         "text": args.get("text", ""),
@@ -133,7 +120,7 @@ def _post_message(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
     return {"channel": channel.id, "ts": ts, "message": message}
 
 
-def _post_ephemeral(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+def _post_ephemeral(s: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     channel = target(s, args)
     writable(channel)
     user = s.users.get(str(args.get("user") or ""))
@@ -141,10 +128,10 @@ def _post_ephemeral(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
     if user is None or user["deleted"] or (channel.members and user["id"] not in channel.members):
         raise SlackError("user_not_in_channel")
     check_content(args)
-    return {"message_ts": s._next_ts()}
+    return {"message_ts": s.next_ts()}
 
 
-def _update(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+def _update(s: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     channel = known(s, args)
     message = channel.messages.get(str(args.get("ts") or ""))
     if message is None:
@@ -156,7 +143,7 @@ def _update(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
     return {"channel": channel.id, "ts": message["ts"], "text": message.get("text", "")}
 
 
-def _delete(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+def _delete(s: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     channel = known(s, args)
     ts = str(args.get("ts") or "")
     if channel.messages.pop(ts, None) is None:
@@ -164,7 +151,7 @@ def _delete(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
     return {"channel": channel.id, "ts": ts}
 
 
-def _permalink(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+def _permalink(s: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     channel = known(s, args)
     ts = str(args.get("message_ts") or "")
     if ts not in channel.messages:
@@ -179,14 +166,14 @@ def _permalink(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
 # -- conversations.* ---------------------------------------------------------------------------
 
 
-def _conversations_open(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+def _conversations_open(s: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     users = [u for u in str(args.get("users") or "").split(",") if u]
     if len(users) != 1:
         raise SlackError("users_list_not_supplied" if not users else "not_enough_users")
     return {"channel": {"id": open_dm(s, users[0]).id}}
 
 
-def _conversations_join(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+def _conversations_join(s: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     channel = s.channels.get(str(args.get("channel") or ""))
     if channel is None:
         raise SlackError("channel_not_found")
@@ -205,18 +192,18 @@ def _conversations_join(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]
     return {"channel": channel.info()}
 
 
-def _conversations_info(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+def _conversations_info(s: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     return {"channel": visible(s, args).info()}
 
 
-def _conversations_history(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+def _conversations_history(s: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     channel = readable(s, args)
     # A channel's history holds its top-level messages (thread parents too), not thread replies.
     top = [m for m in channel.messages.values() if m.get("thread_ts", m["ts"]) == m["ts"]]
     return history_page(top, args, newest_first=True, default_limit=100, max_limit=999)
 
 
-def _conversations_replies(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+def _conversations_replies(s: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     channel = readable(s, args)
     ts = str(args.get("ts") or "")
     if ts not in channel.messages:
@@ -228,32 +215,31 @@ def _conversations_replies(s: SlackStandIn, args: dict[str, Any]) -> dict[str, A
 # -- users.* -----------------------------------------------------------------------------------
 
 
-def _users_info(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+def _users_info(s: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     user = s.users.get(str(args.get("user") or ""))
     if user is None:
         raise SlackError("user_not_found")
     return {"user": user}
 
 
-def _users_list(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+def _users_list(s: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     return members_page(list(s.users.values()), args)
 
 
 # -- views.* -----------------------------------------------------------------------------------
 
 
-def _views_open(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+def _views_open(s: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     trigger = str(args.get("trigger_id") or "")
     if not trigger:
         raise SlackError("invalid_arguments")
-    expires = s._triggers.pop(trigger, None)
-    if expires is None or s.clock() > expires:
+    if not s.use_trigger(trigger):
         raise SlackError("expired_trigger_id")
     view = check_view(args.get("view"), "modal")
-    return {"view": s._save_view(f"V{next(s._ids):08d}", view)}
+    return {"view": s.save_view(f"V{s.new_id():08d}", view)}
 
 
-def _views_update(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+def _views_update(s: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     view_id = str(args.get("view_id") or "")
     if not view_id:
         raise SlackError("invalid_arguments")
@@ -264,17 +250,17 @@ def _views_update(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
     # Slack refuses an update made from an older copy of the view.
     if args.get("hash") and args["hash"] != current["hash"]:
         raise SlackError("hash_conflict")
-    return {"view": s._save_view(view_id, view)}
+    return {"view": s.save_view(view_id, view)}
 
 
-def _views_publish(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+def _views_publish(s: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     user = s.users.get(str(args.get("user_id") or ""))
     # Slack's documented answer for a user_id it will not publish to; a deactivated person has
     # no Home tab to show it in.
     if user is None or user["deleted"]:
         raise SlackError("invalid_arguments", messages=("invalid `user_id`",))
     view = check_view(args.get("view"), "home")
-    published = s._save_view(f"V{next(s._ids):08d}", view)
+    published = s.save_view(f"V{s.new_id():08d}", view)
     s.homes[user["id"]] = published
     return {"view": published}
 
@@ -282,7 +268,7 @@ def _views_publish(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
 # -- reactions.* -------------------------------------------------------------------------------
 
 
-def _reactions_add(s: SlackStandIn, args: dict[str, Any]) -> dict[str, Any]:
+def _reactions_add(s: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     channel = known(s, args)
     message = channel.messages.get(str(args.get("timestamp") or ""))
     if message is None:

@@ -16,8 +16,9 @@ from app.digest.weeks import parse_week
 from app.nudges.service import run_pass
 from app.privacy.service import forget_person
 from app.sandbox import payloads
+from app.sandbox.answers import Call
 from app.sandbox.driver import SlackDriver
-from app.sandbox.slack_api import Call, SlackStandIn
+from app.sandbox.slack_api import SlackStandIn
 from app.server import BotServer
 from app.store.db import transaction
 from app.store.models import Ask, Kudos, Member, OutboxMessage, Workspace

@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import select
 
 from app.sandbox import payloads
+from app.sandbox.answers import Call
 from app.sandbox.driver import SlackDriver
-from app.sandbox.slack_api import Call, SlackStandIn
+from app.sandbox.slack_api import SlackStandIn
 from app.server import BotServer
 from app.store.models import Offer
 from tests.asks.conftest import QUESTION, Send, posted

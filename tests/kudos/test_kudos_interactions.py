@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 from app.sandbox import payloads
+from app.sandbox.answers import Call
 from app.sandbox.driver import SlackDriver
-from app.sandbox.slack_api import Call, SlackStandIn
+from app.sandbox.slack_api import SlackStandIn
 from app.server import BotServer
 from tests.kudos.conftest import Kudo, configure, reply_text, stored_kudos
 

@@ -12,8 +12,9 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from app.sandbox import payloads
+from app.sandbox.answers import Call
 from app.sandbox.driver import SlackDriver
-from app.sandbox.slack_api import Call, SlackStandIn
+from app.sandbox.slack_api import SlackStandIn
 from app.server import BotServer
 from app.store.models import OutboxMessage
 from tests.kudos.conftest import Kudo, configure, reply_text, stored_kudos

@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from app.sandbox.answers import Call
 from app.sandbox.driver import SlackDriver
-from app.sandbox.slack_api import Call, SlackStandIn
+from app.sandbox.slack_api import SlackStandIn
 from app.server import BotServer
 from tests.asks.conftest import ask_cmd
 from tests.clocks import OffsetClock

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 from app.nudges.service import run_pass
 from app.sandbox import payloads
+from app.sandbox.answers import Call
 from app.sandbox.driver import SlackDriver
-from app.sandbox.slack_api import Call, SlackStandIn
+from app.sandbox.slack_api import SlackStandIn
 from app.server import BotServer
 from app.store.models import Member
 from tests.asks.conftest import QUESTION, Send, posted, reply, stored_ask

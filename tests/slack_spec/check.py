@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from app.sandbox.slack_api import Call
+from app.sandbox.answers import Call
 from tests.slack_spec.supplement import (
     ADDED_ARGS,
     ADDED_ERRORS,

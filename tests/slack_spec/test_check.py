@@ -6,7 +6,8 @@ import json
 
 import httpx
 
-from app.sandbox.slack_api import Call, SlackStandIn
+from app.sandbox.answers import Call
+from app.sandbox.slack_api import SlackStandIn
 from app.sandbox.slack_methods import METHODS
 from tests.conftest import BOT_TOKEN
 from tests.slack_spec.check import TABLE, table, violations

@@ -1,0 +1,51 @@
+"""What the stand-in answers a call with (`Answer`), and its record of each call (`Call`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.sandbox.workspace import RateLimited, SlackError
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the stand-in answered."""
+
+    method: str
+    args: dict[str, Any]
+    token: str | None
+    at: float
+    status: int
+    response: dict[str, Any]
+    # The answer was an error a test injected knowing no Slack page documents it for the method.
+    undocumented: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """Whether Slack would have reported success."""
+        return self.status == 200 and bool(self.response.get("ok"))
+
+
+@dataclass
+class Answer:
+    """The HTTP status, JSON body and headers the stand-in answers one call with."""
+
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+    undocumented: bool = False
+
+
+def refusal(error: str, status: int = 200) -> Answer:
+    """Slack's answer refusing a call with `error`: `ok: false` and the code."""
+    return Answer(status, {"ok": False, "error": error})
+
+
+def error_answer(exc: SlackError) -> Answer:
+    """Slack's answer for a failed call: `ok: false`, the code, and any messages or Retry-After."""
+    body: dict[str, Any] = {"ok": False, "error": exc.error}
+    if exc.messages:
+        body["response_metadata"] = {"messages": list(exc.messages)}
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else {}
+    return Answer(exc.status, body, headers)

@@ -1,0 +1,195 @@
+"""Where the app is installed and who may call: workspaces, bot and app-level tokens, OAuth.
+
+The stand-in answers `auth.test` and `oauth.v2.access` from here, checks every other call's token
+here, and asks here whether a token may open a Socket Mode connection.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from typing import Any
+
+from app.sandbox.answers import Answer, refusal
+from app.sandbox.workspace import SlackError
+
+
+class Installs:
+    """The workspaces the app is installed in and the tokens that reach each of them."""
+
+    def __init__(
+        self,
+        *,
+        team_id: str,
+        team_name: str,
+        bot_token: str,
+        bot_user_id: str,
+        bot_id: str,
+        app_id: str,
+        enterprise_id: str | None,
+    ) -> None:
+        self.app_id = app_id
+        self.enterprise_id = enterprise_id
+        # Every workspace the app is installed in: the first is the one given above.
+        self.teams: dict[str, dict[str, str]] = {
+            team_id: {"name": team_name, "bot_user_id": bot_user_id, "bot_id": bot_id}
+        }
+        self._home_team = team_id
+        self._tokens: dict[str, str] = {bot_token: team_id}
+        self._revoked: set[str] = set()
+        # OAuth: the app's credentials, the codes Slack would hand the browser, refresh tokens.
+        self._oauth_client: tuple[str, str] | None = None
+        self._oauth_codes: dict[str, dict[str, Any]] = {}
+        self._refresh_tokens: dict[str, str] = {}
+        self.token_lifetime_seconds = 43_200
+        # Socket Mode: the app-level tokens allowed to open connections.
+        self._app_tokens: set[str] = set()
+        self._installs_lock = threading.RLock()
+
+    # -- setting up -----------------------------------------------------------------------
+
+    def add_team(
+        self, team_id: str, name: str, bot_token: str, *, bot_user_id: str = "UBOT2"
+    ) -> None:
+        """Install the app in another workspace, reachable with `bot_token`."""
+        with self._installs_lock:
+            self.teams[team_id] = {
+                "name": name,
+                "bot_user_id": bot_user_id,
+                "bot_id": "B" + team_id,
+            }
+            self._tokens[bot_token] = team_id
+
+    def add_token(self, token: str, team_id: str | None = None) -> None:
+        """Accept another token (another workspace's bot, a rotated token)."""
+        with self._installs_lock:
+            self._tokens[token] = team_id or self._home_team
+            self._revoked.discard(token)
+
+    def revoke_token(self, token: str) -> None:
+        """Make calls with `token` answer `token_revoked`."""
+        with self._installs_lock:
+            self._revoked.add(token)
+
+    def allow_app_token(self, app_token: str) -> None:
+        """Accept `app_token` (xapp-…) for opening Socket Mode connections."""
+        with self._installs_lock:
+            self._app_tokens.add(app_token)
+
+    def enable_oauth(self, client_id: str, client_secret: str) -> None:
+        """Accept these app credentials at `oauth.v2.access`."""
+        with self._installs_lock:
+            self._oauth_client = (client_id, client_secret)
+
+    def issue_oauth_code(
+        self,
+        *,
+        team_id: str,
+        team_name: str,
+        installer: str,
+        rotating: bool = False,
+        bot_user_id: str = "UBOT2",
+    ) -> str:
+        """The `code` Slack would put in the redirect after a person approves the install."""
+        code = f"code-{secrets.token_hex(8)}"
+        with self._installs_lock:
+            self._oauth_codes[code] = {
+                "team_id": team_id,
+                "team_name": team_name,
+                "installer": installer,
+                "rotating": rotating,
+                "bot_user_id": bot_user_id,
+            }
+        return code
+
+    # -- checking and answering -----------------------------------------------------------
+
+    def authenticate(self, token: str | None) -> str:
+        """The workspace `token` reaches; raises `SlackError` with Slack's code if none."""
+        if not token:
+            raise SlackError("not_authed")
+        with self._installs_lock:
+            if token in self._revoked:
+                raise SlackError("token_revoked")
+            if token not in self._tokens:
+                raise SlackError("invalid_auth")
+            return self._tokens[token]
+
+    def connection_refusal(self, token: str | None) -> str | None:
+        """Why `token` may not open a Socket Mode connection (Slack's code), or None if it may."""
+        with self._installs_lock:
+            if not token:
+                return "not_authed"
+            # Only an app-level token may open a socket; a bot token is the wrong kind.
+            if token in self._tokens:
+                return "not_allowed_token_type"
+            return None if token in self._app_tokens else "invalid_auth"
+
+    def auth_test(self, token: str | None) -> Answer:
+        """Slack's `auth.test` answer for `token`: who the bot is, in which workspace."""
+        try:
+            team_id = self.authenticate(token)
+        except SlackError as exc:
+            return refusal(exc.error)
+        with self._installs_lock:
+            team = self.teams.get(team_id, self.teams[self._home_team])
+        identity = {
+            "url": f"https://{team['name'].lower()}.slack.com/",
+            "team": team["name"],
+            "user": "reciprocity",
+            "team_id": team_id,
+            "user_id": team["bot_user_id"],
+            "bot_id": team["bot_id"],
+            "is_enterprise_install": False,
+            **({"enterprise_id": self.enterprise_id} if self.enterprise_id else {}),
+        }
+        return Answer(200, {"ok": True, **identity})
+
+    def oauth_access(self, args: dict[str, Any]) -> Answer:
+        """Slack's `oauth.v2.access` answer: a code or refresh token exchanged for a bot token."""
+        with self._installs_lock:
+            if (args.get("client_id"), args.get("client_secret")) != self._oauth_client:
+                return refusal("invalid_client_id")
+            if args.get("grant_type") == "refresh_token":
+                team_id = self._refresh_tokens.pop(str(args.get("refresh_token") or ""), None)
+                if team_id is None:
+                    return refusal("invalid_refresh_token")
+                grant: dict[str, Any] = {"team_id": team_id, "rotating": True}
+            else:
+                found = self._oauth_codes.pop(str(args.get("code") or ""), None)
+                if found is None:
+                    return refusal("invalid_code")
+                grant = found
+            return Answer(200, self._grant(grant))
+
+    def _grant(self, grant: dict[str, Any]) -> dict[str, Any]:
+        """Install the app as `grant` says and return the token answer (lock held)."""
+        team_id = str(grant["team_id"])
+        if team_id not in self.teams:
+            self.teams[team_id] = {
+                "name": str(grant["team_name"]),
+                "bot_user_id": str(grant["bot_user_id"]),
+                "bot_id": "B" + team_id,
+            }
+        team = self.teams[team_id]
+        access = f"xoxb-{team_id}-{secrets.token_hex(6)}"
+        self._tokens[access] = team_id
+        answer: dict[str, Any] = {
+            "ok": True,
+            "app_id": self.app_id,
+            "scope": "commands,chat:write",
+            "token_type": "bot",
+            "access_token": access,
+            "bot_user_id": team["bot_user_id"],
+            "team": {"id": team_id, "name": team["name"]},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+        if grant.get("installer"):
+            answer["authed_user"] = {"id": grant["installer"]}
+        if grant.get("rotating"):
+            refresh = f"xoxe-1-{secrets.token_hex(8)}"
+            self._refresh_tokens[refresh] = team_id
+            answer["refresh_token"] = refresh
+            answer["expires_in"] = self.token_lifetime_seconds
+        return answer
