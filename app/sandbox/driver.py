@@ -7,6 +7,7 @@ import hmac
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -20,6 +21,19 @@ USER_AGENT = "Slackbot 1.0 (+https://api.slack.com/robots)"
 # Events Slack sends only from conversations the bot is in, or from DMs with it
 # (https://api.slack.com/events/message.channels, /events/reaction_added).
 MEMBERSHIP_EVENTS = frozenset({"message", "reaction_added", "reaction_removed"})
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request to the bot, as either driver carries it."""
+
+    # The Socket Mode envelope type: slash_commands, interactive or events_api.
+    kind: str
+    payload: dict[str, Any]
+    timestamp: int | None = None
+    bad_signature: bool = False
+    retry_num: int | None = None
+    retry_reason: str = "http_timeout"
 
 
 class UndeliverableEvent(AssertionError):
@@ -92,18 +106,18 @@ class SlackDriver:
     def command(
         self, *, timestamp: int | None = None, bad_signature: bool = False, **fields: Any
     ) -> httpx.Response:
-        """Post a slash command; `fields` are `payloads.slash_command`'s keyword arguments."""
+        """Send a slash command; `fields` are `payloads.slash_command`'s keyword arguments."""
         from app.sandbox.payloads import slash_command
 
-        body = urlencode(slash_command(**fields)).encode()
-        return self.post_raw(body, "application/x-www-form-urlencoded", timestamp, bad_signature)
+        return self._send(
+            Request("slash_commands", slash_command(**fields), timestamp, bad_signature)
+        )
 
     def interactive(
         self, payload: dict[str, Any], *, timestamp: int | None = None, bad_signature: bool = False
     ) -> httpx.Response:
-        """Post an interaction payload (block action, view submission, shortcut)."""
-        body = urlencode({"payload": json.dumps(payload)}).encode()
-        return self.post_raw(body, "application/x-www-form-urlencoded", timestamp, bad_signature)
+        """Send an interaction payload (block action, view submission, shortcut)."""
+        return self._send(Request("interactive", payload, timestamp, bad_signature))
 
     def event(
         self,
@@ -114,18 +128,37 @@ class SlackDriver:
         timestamp: int | None = None,
         bad_signature: bool = False,
     ) -> httpx.Response:
-        """Post an Events API envelope; `retry_num` marks it as one of Slack's retries.
+        """Send an Events API envelope; `retry_num` marks it as one of Slack's retries.
 
         Raises `UndeliverableEvent` for a message or reaction event from a conversation the bot
         is not in, when the driver knows the stand-in.
         """
         if self.slack is not None:
             check_deliverable(self.slack, envelope)
+        return self._send(
+            Request("events_api", envelope, timestamp, bad_signature, retry_num, retry_reason)
+        )
+
+    def _send(self, request: Request) -> httpx.Response:
+        """Post `request` as Slack's signed HTTP body; a retried event carries Slack's headers."""
+        if request.kind != "events_api":
+            fields = request.payload
+            if request.kind == "interactive":
+                fields = {"payload": json.dumps(request.payload)}
+            body = urlencode(fields).encode()
+            return self.post_raw(
+                body, "application/x-www-form-urlencoded", request.timestamp, request.bad_signature
+            )
         headers = {}
-        if retry_num is not None:
-            headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": retry_reason}
-        body = json.dumps(envelope).encode()
-        return self.post_raw(body, "application/json", timestamp, bad_signature, headers)
+        if request.retry_num is not None:
+            headers = {
+                "X-Slack-Retry-Num": str(request.retry_num),
+                "X-Slack-Retry-Reason": request.retry_reason,
+            }
+        body = json.dumps(request.payload).encode()
+        return self.post_raw(
+            body, "application/json", request.timestamp, request.bad_signature, headers
+        )
 
     def post_raw(
         self,
@@ -172,58 +205,21 @@ class SocketModeDriver(SlackDriver):
         super().__init__(base_url, "", timeout=timeout, slack=slack)
         self.socket = socket
 
-    def command(
-        self, *, timestamp: int | None = None, bad_signature: bool = False, **fields: Any
-    ) -> httpx.Response:
-        """Send a slash command envelope."""
-        from app.sandbox.payloads import slash_command
-
-        self._http_only(timestamp, bad_signature)
-        return self._answer(self.socket.send("slash_commands", slash_command(**fields)))
-
-    def interactive(
-        self, payload: dict[str, Any], *, timestamp: int | None = None, bad_signature: bool = False
-    ) -> httpx.Response:
-        """Send an interactivity envelope."""
-        self._http_only(timestamp, bad_signature)
-        return self._answer(self.socket.send("interactive", payload))
-
-    def event(
-        self,
-        envelope: dict[str, Any],
-        *,
-        retry_num: int | None = None,
-        retry_reason: str = "http_timeout",
-        timestamp: int | None = None,
-        bad_signature: bool = False,
-    ) -> httpx.Response:
-        """Send an Events API envelope; `retry_num` becomes the envelope's `retry_attempt`."""
-        self._http_only(timestamp, bad_signature)
-        if self.slack is not None:
-            check_deliverable(self.slack, envelope)
+    def _send(self, request: Request) -> httpx.Response:
+        """Send `request` as a Socket Mode envelope, which carries no signature or timestamp."""
+        if request.timestamp is not None or request.bad_signature:
+            raise NotImplementedError("signatures and timestamps exist only in HTTP mode")
         sent = self.socket.send(
-            "events_api",
-            envelope,
-            retry_attempt=retry_num or 0,
-            retry_reason=retry_reason if retry_num else "",
+            request.kind,
+            request.payload,
+            retry_attempt=request.retry_num or 0,
+            retry_reason=request.retry_reason if request.retry_num else "",
         )
         return self._answer(sent)
 
-    def post_raw(
-        self,
-        body: bytes,
-        content_type: str,
-        timestamp: int | None = None,
-        bad_signature: bool = False,
-        extra_headers: dict[str, str] | None = None,
-    ) -> httpx.Response:
+    def post_raw(self, *args: Any, **kwargs: Any) -> httpx.Response:
         """Raw bodies are an HTTP matter: Socket Mode carries parsed payloads only."""
         raise NotImplementedError("raw, signed bodies exist only in HTTP mode")
-
-    @staticmethod
-    def _http_only(timestamp: int | None, bad_signature: bool) -> None:
-        if timestamp is not None or bad_signature:
-            raise NotImplementedError("signatures and timestamps exist only in HTTP mode")
 
     @staticmethod
     def _answer(envelope: Envelope) -> httpx.Response:

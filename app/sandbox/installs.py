@@ -11,31 +11,21 @@ import threading
 from typing import Any
 
 from app.sandbox.answers import Answer, refusal
-from app.sandbox.workspace import SlackError
+from app.sandbox.workspace import SlackError, Team
 
 
 class Installs:
     """The workspaces the app is installed in and the tokens that reach each of them."""
 
     def __init__(
-        self,
-        *,
-        team_id: str,
-        team_name: str,
-        bot_token: str,
-        bot_user_id: str,
-        bot_id: str,
-        app_id: str,
-        enterprise_id: str | None,
+        self, home: Team, *, bot_token: str, app_id: str, enterprise_id: str | None
     ) -> None:
         self.app_id = app_id
         self.enterprise_id = enterprise_id
-        # Every workspace the app is installed in: the first is the one given above.
-        self.teams: dict[str, dict[str, str]] = {
-            team_id: {"name": team_name, "bot_user_id": bot_user_id, "bot_id": bot_id}
-        }
-        self._home_team = team_id
-        self._tokens: dict[str, str] = {bot_token: team_id}
+        # Every workspace the app is installed in: the first is the stand-in's own.
+        self.teams: dict[str, Team] = {home.id: home}
+        self._home_team = home.id
+        self._tokens: dict[str, str] = {bot_token: home.id}
         self._revoked: set[str] = set()
         # OAuth: the app's credentials, the codes Slack would hand the browser, refresh tokens.
         self._oauth_client: tuple[str, str] | None = None
@@ -53,11 +43,7 @@ class Installs:
     ) -> None:
         """Install the app in another workspace, reachable with `bot_token`."""
         with self._installs_lock:
-            self.teams[team_id] = {
-                "name": name,
-                "bot_user_id": bot_user_id,
-                "bot_id": "B" + team_id,
-            }
+            self.teams[team_id] = Team(team_id, name, bot_user_id, "B" + team_id)
             self._tokens[bot_token] = team_id
 
     def add_token(self, token: str, team_id: str | None = None) -> None:
@@ -134,12 +120,12 @@ class Installs:
         with self._installs_lock:
             team = self.teams.get(team_id, self.teams[self._home_team])
         identity = {
-            "url": f"https://{team['name'].lower()}.slack.com/",
-            "team": team["name"],
+            "url": f"https://{team.name.lower()}.slack.com/",
+            "team": team.name,
             "user": "reciprocity",
             "team_id": team_id,
-            "user_id": team["bot_user_id"],
-            "bot_id": team["bot_id"],
+            "user_id": team.bot_user_id,
+            "bot_id": team.bot_id,
             "is_enterprise_install": False,
             **({"enterprise_id": self.enterprise_id} if self.enterprise_id else {}),
         }
@@ -166,11 +152,9 @@ class Installs:
         """Install the app as `grant` says and return the token answer (lock held)."""
         team_id = str(grant["team_id"])
         if team_id not in self.teams:
-            self.teams[team_id] = {
-                "name": str(grant["team_name"]),
-                "bot_user_id": str(grant["bot_user_id"]),
-                "bot_id": "B" + team_id,
-            }
+            self.teams[team_id] = Team(
+                team_id, str(grant["team_name"]), str(grant["bot_user_id"]), "B" + team_id
+            )
         team = self.teams[team_id]
         access = f"xoxb-{team_id}-{secrets.token_hex(6)}"
         self._tokens[access] = team_id
@@ -180,8 +164,8 @@ class Installs:
             "scope": "commands,chat:write",
             "token_type": "bot",
             "access_token": access,
-            "bot_user_id": team["bot_user_id"],
-            "team": {"id": team_id, "name": team["name"]},
+            "bot_user_id": team.bot_user_id,
+            "team": {"id": team_id, "name": team.name},
             "enterprise": None,
             "is_enterprise_install": False,
         }

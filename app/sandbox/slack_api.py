@@ -23,7 +23,7 @@ from app.sandbox.faults import DEFAULT_TIERS, Fault, FaultQueue, Tier, TierLimit
 from app.sandbox.http_server import serve
 from app.sandbox.installs import Installs
 from app.sandbox.slack_methods import METHODS
-from app.sandbox.workspace import RateLimited, SlackError, Workspace
+from app.sandbox.workspace import RateLimited, SlackError, Team, Workspace
 
 if TYPE_CHECKING:
     from app.sandbox.socket_mode import SocketModeServer
@@ -32,7 +32,10 @@ RESPONSE_URL_USES = 5
 
 
 class SlackStandIn(Workspace, Installs):
-    """Serves Slack's Web API on 127.0.0.1 and a random port; use as a context manager."""
+    """Serves Slack's Web API on 127.0.0.1 and a random port; use as a context manager.
+
+    It is the `Workspace` the methods change and the `Installs` that say who may call.
+    """
 
     def __init__(
         self,
@@ -48,24 +51,10 @@ class SlackStandIn(Workspace, Installs):
         method_tiers: Mapping[str, Tier] = DEFAULT_TIERS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        Workspace.__init__(
-            self,
-            team_id=team_id,
-            team_name=team_name,
-            bot_user_id=bot_user_id,
-            bot_id=bot_id,
-            channel_rate_limit=channel_rate_limit,
-            clock=clock,
-        )
+        home = Team(team_id, team_name, bot_user_id, bot_id)
+        Workspace.__init__(self, home, channel_rate_limit=channel_rate_limit, clock=clock)
         Installs.__init__(
-            self,
-            team_id=team_id,
-            team_name=team_name,
-            bot_token=bot_token,
-            bot_user_id=bot_user_id,
-            bot_id=bot_id,
-            app_id=app_id,
-            enterprise_id=enterprise_id,
+            self, home, bot_token=bot_token, app_id=app_id, enterprise_id=enterprise_id
         )
         # Slack's per-method limits (faults.py): users.list at Tier 2 unless told otherwise.
         self._tiers = TierLimiter(dict(method_tiers))

@@ -85,6 +85,16 @@ class Channel:
         }
 
 
+@dataclass(frozen=True)
+class Team:
+    """A workspace the app is installed in, and who the bot is there."""
+
+    id: str
+    name: str
+    bot_user_id: str
+    bot_id: str
+
+
 def dm_id(user_id: str) -> str:
     """The id of the bot's DM with `user_id`."""
     return "D" + user_id.lstrip("UW")
@@ -97,20 +107,11 @@ class Workspace:
     expect it held too, the others take it themselves.
     """
 
-    def __init__(
-        self,
-        *,
-        team_id: str,
-        team_name: str,
-        bot_user_id: str,
-        bot_id: str,
-        channel_rate_limit: bool,
-        clock: Callable[[], float],
-    ) -> None:
-        self.team_id = team_id
-        self.team_name = team_name
-        self.bot_user_id = bot_user_id
-        self.bot_id = bot_id
+    def __init__(self, home: Team, *, channel_rate_limit: bool, clock: Callable[[], float]) -> None:
+        self.team_id = home.id
+        self.team_name = home.name
+        self.bot_user_id = home.bot_user_id
+        self.bot_id = home.bot_id
         self.channel_rate_limit = channel_rate_limit
         self.clock = clock
         self.users: dict[str, dict[str, Any]] = {}
@@ -123,7 +124,7 @@ class Workspace:
         self._last_ts = 0
         self._ids = itertools.count(1)
         self.lock = threading.RLock()
-        self.add_user(bot_user_id, "reciprocity", is_bot=True)
+        self.add_user(home.bot_user_id, "reciprocity", is_bot=True)
 
     # -- directory ------------------------------------------------------------------------
 
