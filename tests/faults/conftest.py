@@ -1,4 +1,4 @@
-"""Sizes and helpers the fault tests share, over `bench.load`'s cluster and driver.
+"""Sizes and helpers the fault tests share, over `bench.loadkit`'s cluster and driver.
 
 The reduced sizes keep the folder near three minutes on a 2-core machine; `FAULTS_FULL=1`
 switches to the issue's sizes (50 workspaces of 100 people, a minute of 429s and 500s, …).
@@ -15,7 +15,9 @@ import pytest
 
 from app.sandbox.slack_api import SlackStandIn
 from bench.delivery import PG_ADMIN
-from bench.load import Cluster, Sent, exactly_once_problems
+from bench.loadkit.cluster import Cluster
+from bench.loadkit.exactly_once import exactly_once_problems
+from bench.loadkit.mix import Sent
 from tests.conftest import TEST_DATABASE_URL
 
 FULL = os.environ.get("FAULTS_FULL", "").strip() == "1"

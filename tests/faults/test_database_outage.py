@@ -13,7 +13,9 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from app.slack.replies import TRY_AGAIN
-from bench.load import COMMANDS, exactly_once_problems, start_drive
+from bench.loadkit.driver import start_drive
+from bench.loadkit.exactly_once import exactly_once_problems
+from bench.loadkit.mix import COMMANDS
 from tests.conftest import TEST_DATABASE_URL
 from tests.faults.conftest import SIZES, cluster
 

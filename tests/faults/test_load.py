@@ -10,7 +10,8 @@ from collections import Counter
 
 import pytest
 
-from bench.load import COMMANDS, EVENTS, drive
+from bench.loadkit.driver import drive
+from bench.loadkit.mix import COMMANDS, EVENTS
 from tests.faults.conftest import SIZES, assert_exactly_once, cluster
 
 

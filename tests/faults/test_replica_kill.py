@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from bench.load import start_drive
+from bench.loadkit.driver import start_drive
 from tests.faults.conftest import SIZES, assert_exactly_once, cluster
 
 

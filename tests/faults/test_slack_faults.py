@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from bench.load import start_drive
+from bench.loadkit.driver import start_drive
 from tests.faults.conftest import SIZES, assert_exactly_once, cluster, keep_failing
 
 # Longer than the Web API client's 10-second timeout: the worker cannot know if these posted.
