@@ -1,8 +1,8 @@
 """The matching evaluation: everyday asks, a fixed set of offers, and who should get the DM.
 
 `evaluate` runs the real code path (the offers saved with `offers.add`, each ask created with
-`asks.service.create`, which extracts its topics and queues the DMs matching chooses) over a real
-database, and scores "who gets the DM" against the expected people. It is run by
+`asks.lifecycle.create`, which extracts its topics and queues the DMs matching chooses) over a
+real database, and scores "who gets the DM" against the expected people. It is run by
 `tests/asks/test_matching.py` (thresholds) and `python -m bench.matching` (figures for the README).
 """
 
@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from app.asks import service
+from app.asks import lifecycle
 from app.directory.service import save_members
 from app.offers import service as offers
 from app.offers.topics import normalize
@@ -210,7 +210,7 @@ def evaluate(sessions: SessionFactory) -> Result:
     offered = {u: {normalize(t) for t in ts} for u, ts in ROSTER.items()}
     for text, wanted in CASES:
         with transaction(sessions) as session:
-            ask = service.create(session, TEAM, ASKER, text, PUBLIC, NOW)
+            ask = lifecycle.create(session, TEAM, ASKER, text, PUBLIC, NOW)
             told = set(session.scalars(select(AskMatch.user_id).where(AskMatch.ask_id == ask.id)))
             dms = session.scalars(
                 select(OutboxMessage).where(

@@ -7,8 +7,10 @@ from typing import Any
 
 from app.asks.matching import Candidate
 from app.asks.topics import shown
+from app.slackapi.blockkit import actions, button, context, plain, section
 from app.slackapi.mrkdwn import escape, render_inert
 from app.store.models import Ask
+from app.store.statuses import LIVE_ASKS, AskStatus
 
 CLAIM = "ask.claim"
 RESOLVE = "ask.resolve"
@@ -22,27 +24,18 @@ SECTION_LIMIT = 3000
 
 
 def _state(ask: Ask) -> str:
-    if ask.status == "claimed":
+    if ask.status == AskStatus.CLAIMED:
         return f":raising_hand: <@{ask.claimed_by}> offered to help"
-    if ask.status == "answered":
+    if ask.status == AskStatus.ANSWERED:
         return f":speech_balloon: Answered by <@{ask.answered_by}>"
-    if ask.status == "resolved":
+    if ask.status == AskStatus.RESOLVED:
         helpers = ", ".join(f"<@{h.helper_id}>" for h in ask.helpers)
         return ":white_check_mark: Resolved" + (f" with help from {helpers}" if helpers else "")
-    if ask.status == "closed":
+    if ask.status == AskStatus.CLOSED:
         # Every nudge round done means the nudge pass closed it, not the asker.
         stale = ask.nudge_round >= 4
         return ":no_entry_sign: Closed" + (" after going unanswered" if stale else " by the asker")
     return ":wave: Open: can you help?"
-
-
-def _button(action_id: str, value: str, label: str) -> dict[str, Any]:
-    return {
-        "type": "button",
-        "action_id": action_id,
-        "value": value,
-        "text": {"type": "plain_text", "text": label},
-    }
 
 
 def ask_message(ask: Ask) -> dict[str, Any]:
@@ -51,35 +44,21 @@ def ask_message(ask: Ask) -> dict[str, Any]:
     if len(body) > SECTION_LIMIT - 20:
         body = body[: SECTION_LIMIT - 21] + "…"
     topics = "  ".join(f"`#{escape(t)}`" for t in shown(ask.topics)[:8])
-    blocks: list[dict[str, Any]] = [
-        {
-            "type": "section",
-            "text": {"type": "mrkdwn", "text": f":question: <@{ask.asker_id}> asks:\n{body}"},
-        },
-        {
-            "type": "context",
-            "elements": [
-                {"type": "mrkdwn", "text": _state(ask) + (f"  ·  {topics}" if topics else "")}
-            ],
-        },
+    blocks = [
+        section(f":question: <@{ask.asker_id}> asks:\n{body}"),
+        context(_state(ask) + (f"  ·  {topics}" if topics else "")),
     ]
-    if ask.status in ("open", "claimed", "answered"):
+    if ask.status in LIVE_ASKS:
         value = str(ask.id)
+        still = [button("Still need help", REOPEN, value)]
         blocks.append(
-            {
-                "type": "actions",
-                "block_id": "ask.actions",
-                "elements": [
-                    {**_button(CLAIM, value, "I can help"), "style": "primary"},
-                    _button(RESOLVE, value, "Resolved"),
-                    *(
-                        [_button(REOPEN, value, "Still need help")]
-                        if ask.status == "answered"
-                        else []
-                    ),
-                    _button(CLOSE, value, "Close"),
-                ],
-            }
+            actions(
+                button("I can help", CLAIM, value, "primary"),
+                button("Resolved", RESOLVE, value),
+                *(still if ask.status == AskStatus.ANSWERED else []),
+                button("Close", CLOSE, value),
+                block_id="ask.actions",
+            )
         )
     return {"text": f"<@{ask.asker_id}> asks: {render_inert(ask.text)[:300]}", "blocks": blocks}
 
@@ -89,7 +68,7 @@ def resolve_modal(ask: Ask, helpers: list[str]) -> dict[str, Any]:
     people: dict[str, Any] = {
         "type": "multi_users_select",
         "action_id": "users",
-        "placeholder": {"type": "plain_text", "text": "Who helped?"},
+        "placeholder": plain("Who helped?"),
     }
     if helpers:
         people["initial_users"] = helpers
@@ -97,21 +76,21 @@ def resolve_modal(ask: Ask, helpers: list[str]) -> dict[str, Any]:
         "type": "modal",
         "callback_id": RESOLVE_CALLBACK,
         "private_metadata": json.dumps({"ask_id": ask.id}),
-        "title": {"type": "plain_text", "text": "Resolve your ask"},
-        "submit": {"type": "plain_text", "text": "Resolve"},
+        "title": plain("Resolve your ask"),
+        "submit": plain("Resolve"),
         "blocks": [
             {
                 "type": "input",
                 "block_id": "helpers",
                 "optional": True,
-                "label": {"type": "plain_text", "text": "Who helped?"},
+                "label": plain("Who helped?"),
                 "element": people,
             },
             {
                 "type": "input",
                 "block_id": "note",
                 "optional": True,
-                "label": {"type": "plain_text", "text": "Say thanks (posted as kudos)"},
+                "label": plain("Say thanks (posted as kudos)"),
                 "element": {
                     "type": "plain_text_input",
                     "action_id": "text",
@@ -161,15 +140,12 @@ def match_dm(ask: Ask, candidate: Candidate, link: str | None, *, private: bool)
     return {
         "text": text,
         "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": text}},
-            {
-                "type": "actions",
-                "block_id": "ask.match",
-                "elements": [
-                    {**_button(CLAIM, str(ask.id), "I can help"), "style": "primary"},
-                    _button(STOP_MATCHES, str(ask.id), "Stop these"),
-                ],
-            },
+            section(text),
+            actions(
+                button("I can help", CLAIM, str(ask.id), "primary"),
+                button("Stop these", STOP_MATCHES, str(ask.id)),
+                block_id="ask.match",
+            ),
         ],
     }
 
@@ -188,13 +164,13 @@ def compose_modal(metadata: dict[str, Any], similar: str = "") -> dict[str, Any]
             "type": "input",
             "block_id": block,
             "optional": optional,
-            "label": {"type": "plain_text", "text": label},
+            "label": plain(label),
             "element": {
                 "type": "plain_text_input",
                 "action_id": "text",
                 "multiline": multiline,
                 "max_length": 1000,
-                "placeholder": {"type": "plain_text", "text": hint},
+                "placeholder": plain(hint),
             },
         }
 
@@ -207,13 +183,13 @@ def compose_modal(metadata: dict[str, Any], similar: str = "") -> dict[str, Any]
     )
     need["dispatch_action"] = True
     need["element"]["dispatch_action_config"] = {"trigger_actions_on": ["on_character_entered"]}
-    coach = [{"type": "context", "elements": [{"type": "mrkdwn", "text": similar}]}]
+    coach = [context(similar)]
     return {
         "type": "modal",
         "callback_id": COMPOSE_CALLBACK,
         "private_metadata": json.dumps(metadata),
-        "title": {"type": "plain_text", "text": "Ask for help"},
-        "submit": {"type": "plain_text", "text": "Ask"},
+        "title": plain("Ask for help"),
+        "submit": plain("Ask"),
         "blocks": [
             need,
             *(coach if similar else []),

@@ -1,5 +1,8 @@
 """The ask coach: resolved asks like this one, so people find an answer before they wait for one.
 
+They are listed under the `/ask` confirmation, and under "What do you need?" while the form is
+being typed.
+
 Similarity is computed locally: cosine over the asks' normalised words weighted by how rare each
 word is among the workspace's recent resolved asks (tf-idf). Only public asks are ever suggested.
 """
@@ -9,14 +12,21 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.asks.blocks import compose_modal
 from app.asks.topics import FILLER
 from app.offers.topics import normalize
-from app.store.models import Ask
+from app.permalinks import permalink
+from app.slackapi.mrkdwn import escape, unescape
+from app.slackapi.payloads import Click
+from app.store.models import Ask, Workspace
+from app.store.statuses import AskStatus
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9+#.-]{2,}")
 RECENT = 500
@@ -46,7 +56,7 @@ def similar(session: Session, team_id: str, text: str, limit: int = 3) -> list[S
             select(Ask.id, Ask.text, Ask.channel_id, Ask.message_ts)
             .where(
                 Ask.team_id == team_id,
-                Ask.status == "resolved",
+                Ask.status == AskStatus.RESOLVED,
                 Ask.channel_is_private.is_(False),
                 Ask.message_ts.is_not(None),
             )
@@ -76,3 +86,23 @@ def similar(session: Session, team_id: str, text: str, limit: int = 3) -> list[S
         if score >= THRESHOLD:
             found.append(Similar(row.id, row.text, row.channel_id, row.message_ts, score))
     return sorted(found, key=lambda s: -s.score)[:limit]
+
+
+def suggestions(found: list[Similar], domain: str | None) -> str:
+    """The coach's lines under the confirmation (empty when nothing similar was resolved)."""
+    if not found:
+        return ""
+    lines = [
+        f"• <{permalink(domain, s.channel_id, s.message_ts)}|"
+        f"{escape(unescape(s.text.splitlines()[0]))[:80]}>"
+        for s in found
+    ]
+    return "\n\nAnswered before; one of these may already help:\n" + "\n".join(lines)
+
+
+def coached_form(session: Session, typed: Click, metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """The ask form again, with the resolved asks like what is `typed` so far under its field."""
+    workspace = session.get(Workspace, typed.team_id)
+    found = similar(session, typed.team_id, typed.value)
+    shown = suggestions(found, workspace.domain if workspace else None)
+    return compose_modal(dict(metadata), shown.strip())

@@ -8,12 +8,17 @@ from app.asks.blocks import CLAIM
 from app.home.content import AskLine, HomeContent, KudosLine
 from app.permalinks import permalink
 from app.slackapi.mrkdwn import escape, render_inert
+from app.store.statuses import AskStatus
 
 OFFER_ADD = "home.offer_add"
 OFFER_REMOVE = "home.offer_remove"
 OFFER_CALLBACK = "home.offer_added"
 ASK = "home.ask"
-_STATES = {"open": "open", "claimed": "someone offered to help", "answered": "answered"}
+_STATES: dict[str, str] = {
+    AskStatus.OPEN: "open",
+    AskStatus.CLAIMED: "someone offered to help",
+    AskStatus.ANSWERED: "answered",
+}
 # A Home view holds at most 100 blocks; these sections stay far below it.
 MAX_TEXT = 280
 

@@ -9,6 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.store.models import Ask, AskMatch, Kudos, KudosRecipient, Member, Offer, Workspace
+from app.store.statuses import LIVE_ASKS, AskStatus
 
 SHOWN = 8
 # Asks older than this have had their chance; the Home tab lists what can still be helped.
@@ -79,7 +80,7 @@ def load(session: Session, team_id: str, user_id: str, now: datetime) -> HomeCon
         .where(
             Ask.team_id == team_id,
             Ask.asker_id == user_id,
-            Ask.status.in_(("open", "claimed", "answered")),
+            Ask.status.in_(LIVE_ASKS),
         )
         .order_by(Ask.created_at.desc())
         .limit(SHOWN)
@@ -112,7 +113,7 @@ def _could_help(
         select(Ask)
         .where(
             Ask.team_id == team_id,
-            Ask.status == "open",
+            Ask.status == AskStatus.OPEN,
             Ask.asker_id != user_id,
             Ask.created_at >= now - FRESH,
             # An asker who left can no longer be helped; their ask waits for their return.

@@ -8,6 +8,7 @@ from typing import Any
 
 from app.asks.blocks import CLOSE, REOPEN, RESOLVE
 from app.asks.topics import shown
+from app.slackapi.blockkit import Block, actions, button, section
 from app.slackapi.mrkdwn import escape, render_inert
 
 KEEP = "nudge.keep"
@@ -23,22 +24,10 @@ def _quote(text: str) -> str:
     return first if len(first) <= QUOTE else first[: QUOTE - 1] + "…"
 
 
-def _button(action_id: str, value: str, label: str, style: str | None = None) -> dict[str, Any]:
-    button: dict[str, Any] = {
-        "type": "button",
-        "action_id": action_id,
-        "value": value,
-        "text": {"type": "plain_text", "text": label},
-    }
-    if style:
-        button["style"] = style
-    return button
-
-
-def _message(text: str, *buttons: dict[str, Any]) -> dict[str, Any]:
-    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+def _message(text: str, *buttons: Block) -> dict[str, Any]:
+    blocks = [section(text)]
     if buttons:
-        blocks.append({"type": "actions", "elements": list(buttons)})
+        blocks.append(actions(*buttons))
     return {"text": text, "blocks": blocks}
 
 
@@ -64,10 +53,10 @@ def last_round(ask_id: int, text: str) -> dict[str, Any]:
     return _message(
         f"Nobody has answered your ask yet:\n>{_quote(text)}\n"
         "Do you still need it? If not, resolve or close it so people see what's still open.",
-        _button(KEEP, value, "Keep it open", "primary"),
-        _button(SNOOZE, value, "Remind me tomorrow"),
-        _button(RESOLVE, value, "Resolved"),
-        _button(CLOSE, value, "Close it"),
+        button("Keep it open", KEEP, value, "primary"),
+        button("Remind me tomorrow", SNOOZE, value),
+        button("Resolved", RESOLVE, value),
+        button("Close it", CLOSE, value),
     )
 
 
@@ -85,8 +74,8 @@ def follow_up(ask_id: int, text: str, answerers: Sequence[str]) -> dict[str, Any
     value = str(ask_id)
     return _message(
         f"{people} answered your ask:\n>{_quote(text)}\nDid that sort it out?",
-        _button(THANK, value, "Resolved, thank them", "primary"),
-        _button(REOPEN, value, "Still need help"),
+        button("Resolved, thank them", THANK, value, "primary"),
+        button("Still need help", REOPEN, value),
     )
 
 
@@ -97,6 +86,6 @@ def offers_check(topics: Sequence[str], grace_days: int) -> dict[str, Any]:
     return _message(
         f"A while ago you offered help with {named}. Is that still right? Without an answer "
         f"in {grace_days} days these stop bringing you asks (you can offer them again any time).",
-        _button(OFFERS_KEEP, joined[:2000], "Keep them", "primary"),
-        _button(OFFERS_DROP, joined[:2000], "Remove them"),
+        button("Keep them", OFFERS_KEEP, joined[:2000], "primary"),
+        button("Remove them", OFFERS_DROP, joined[:2000]),
     )

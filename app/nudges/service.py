@@ -11,17 +11,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.asks import service as asks
+from app.asks.access import still_here
+from app.asks.lifecycle import close_stale
+from app.asks.notify import is_posted, notify_matches, thread_reply
+from app.asks.nudge_schedule import FOLLOW_UP, ROUNDS, hours_for, next_due
 from app.delivery import outbox
 from app.nudges import blocks
-from app.nudges.schedule import FOLLOW_UP, ROUNDS, hours_for, next_due
-from app.offers import service as offers
-from app.offers.topics import normalize, spellings
+from app.nudges.offer_checks import check_offers
 from app.store.db import SessionFactory, is_sqlite, transaction
-from app.store.models import Ask, AskNudge, AskReply, Member, Offer, OutboxMessage, Workspace
+from app.store.models import Ask, AskNudge, AskReply, OutboxMessage, Workspace
+from app.store.statuses import AskStatus
 from app.store.upsert import insert_new
 
 log = logging.getLogger(__name__)
@@ -30,8 +32,6 @@ BATCH = 200
 SPACING = timedelta(minutes=1)
 # An ask whose asker is deactivated waits, checked this often, until they are back (or forever).
 AWAY_RECHECK = timedelta(days=1)
-# "Remind me tomorrow": this long, then on to the asker's next working moment.
-SNOOZE = timedelta(days=1)
 
 
 @dataclass
@@ -63,7 +63,7 @@ def run_pass(
 def _due(session: Session, now: datetime, team_id: str | None, batch: int) -> Sequence[Ask]:
     query = (
         select(Ask)
-        .where(Ask.status.in_(("open", "answered")), Ask.next_nudge_at <= now)
+        .where(Ask.status.in_((AskStatus.OPEN, AskStatus.ANSWERED)), Ask.next_nudge_at <= now)
         .order_by(Ask.next_nudge_at)
         .limit(batch)
     )
@@ -101,13 +101,13 @@ def _act(session: Session, ask: Ask, workspace: Workspace, now: datetime, workin
         return "inactive"
     if ask.snoozed_until is not None and ask.snoozed_until > now:
         return "snoozed"
-    if _deactivated(session, ask.team_id, ask.asker_id):
+    if not still_here(session, ask.team_id, [ask.asker_id]):
         # Every round DMs the asker or asks others for them: nobody is there to read or thank.
         return "asker away"
     # Checked here, when sending, not only when scheduling: settings and zones change.
     if not working:
         return "waiting"
-    if ask.status == "answered":
+    if ask.status == AskStatus.ANSWERED:
         if _claim(session, ask, FOLLOW_UP, now):
             _follow_up(session, ask, now)
         return FOLLOW_UP
@@ -121,17 +121,15 @@ def _act(session: Session, ask: Ask, workspace: Workspace, now: datetime, workin
 
 
 def _first(session: Session, ask: Ask, workspace: Workspace, now: datetime) -> None:
-    posted = asks.is_posted(session, ask)
-    asks.notify_matches(session, ask, now, posted=posted, limit=workspace.matches_per_ask)
+    posted = is_posted(session, ask)
+    notify_matches(session, ask, now, posted=posted, limit=workspace.matches_per_ask)
 
 
 def _second(session: Session, ask: Ask, workspace: Workspace, now: datetime) -> None:
-    posted = asks.is_posted(session, ask)
+    posted = is_posted(session, ask)
     # A wider circle this time: twice the usual number of people.
-    told = asks.notify_matches(
-        session, ask, now, posted=posted, limit=2 * workspace.matches_per_ask
-    )
-    asks.thread_reply(session, ask, blocks.thread_tip(ask.topics, len(told)), now, "nudge:second")
+    told = notify_matches(session, ask, now, posted=posted, limit=2 * workspace.matches_per_ask)
+    thread_reply(session, ask, blocks.thread_tip(ask.topics, len(told)), now, "nudge:second")
 
 
 def _last(session: Session, ask: Ask, workspace: Workspace, now: datetime) -> None:
@@ -158,7 +156,7 @@ def _last(session: Session, ask: Ask, workspace: Workspace, now: datetime) -> No
 
 
 def _stale(session: Session, ask: Ask, workspace: Workspace, now: datetime) -> None:
-    asks.close_stale(session, ask, now)
+    close_stale(session, ask, now)
     outbox.queue(
         session,
         team_id=ask.team_id,
@@ -167,12 +165,6 @@ def _stale(session: Session, ask: Ask, workspace: Workspace, now: datetime) -> N
         dedupe_key=f"ask:{ask.id}:nudge:stale",
         now=now,
     )
-
-
-def _deactivated(session: Session, team_id: str, user_id: str) -> bool:
-    """Whether the directory has `user_id` as deactivated in Slack (reversible)."""
-    member = session.get(Member, (team_id, user_id))
-    return member is not None and member.deleted
 
 
 _ROUND = {"first": _first, "second": _second, "last": _last, "stale": _stale}
@@ -201,132 +193,3 @@ def _follow_up(session: Session, ask: Ask, now: datetime) -> None:
         dedupe_key=f"ask:{ask.id}:followup",
         now=now,
     )
-
-
-def _askers_open_ask(
-    session: Session, team_id: str, ask_id: int, user_id: str, what: str
-) -> Ask | str:
-    """Return the ask if it is open and `user_id` asked it, else why they may not do `what`."""
-    ask = asks.find(session, team_id, ask_id)
-    if ask is None or ask.status not in asks.LIVE:
-        return "That ask is no longer open."
-    if ask.asker_id != user_id:
-        return f"Only the person who asked can {what}."
-    return ask
-
-
-def keep_open(session: Session, team_id: str, ask_id: int, user_id: str, now: datetime) -> str:
-    """ "Keep it open" on the last round: ask again after another last-round wait."""
-    ask = _askers_open_ask(session, team_id, ask_id, user_id, "keep it open")
-    if isinstance(ask, str):
-        return ask
-    _back_to_last_round(session, ask)
-    workspace, hours = hours_for(session, ask)
-    ask.snoozed_until = None
-    ask.next_nudge_at = hours.add(now, workspace.nudge_last_hours - workspace.nudge_second_hours)
-    return "Kept open. I'll check with you again later if it's still unanswered."
-
-
-def snooze(session: Session, team_id: str, ask_id: int, user_id: str, now: datetime) -> str:
-    """ "Remind me tomorrow" on the last round: ask the asker again a day later, at the first
-    moment of their working hours from then; only the asker may."""
-    ask = _askers_open_ask(session, team_id, ask_id, user_id, "snooze its reminders")
-    if isinstance(ask, str):
-        return ask
-    _back_to_last_round(session, ask)
-    _, hours = hours_for(session, ask)
-    until = hours.next_open(now + SNOOZE)
-    ask.snoozed_until = ask.next_nudge_at = until
-    local = until.astimezone(hours.tz)
-    return f"Snoozed. I'll ask you about it again on {local:%A} at {local:%H:%M}."
-
-
-def _back_to_last_round(session: Session, ask: Ask) -> None:
-    """Let the last round come round again: drop its claim (and the stale one after it)."""
-    session.execute(
-        delete(AskNudge).where(AskNudge.ask_id == ask.id, AskNudge.kind.in_(("last", "stale")))
-    )
-    ask.nudge_round = ROUNDS.index("last")
-
-
-def thank_answerers(
-    session: Session, team_id: str, ask_id: int, user_id: str, now: datetime
-) -> str:
-    """ "Resolved, thank them": credit whoever answered and thank them with a kudos."""
-    ask = asks.find(session, team_id, ask_id)
-    if ask is None:
-        return "That ask is no longer open."
-    return asks.resolve(
-        session,
-        team_id,
-        ask_id,
-        user_id,
-        answerers(session, ask),
-        "Thank you for answering my ask!",
-        now,
-    )
-
-
-def check_offers(session: Session, now: datetime, team_id: str | None = None) -> int:
-    """Ask each person whose offers are due for confirmation whether they still stand; count DMs."""
-    workspaces = select(Workspace).where(Workspace.active.is_(True))
-    if team_id is not None:
-        workspaces = workspaces.where(Workspace.team_id == team_id)
-    sent = 0
-    for workspace in session.scalars(workspaces).all():
-        cutoff = now - timedelta(days=workspace.offer_confirm_days)
-        rows = session.scalars(
-            select(Offer)
-            .where(
-                Offer.team_id == workspace.team_id,
-                Offer.active.is_(True),
-                Offer.confirmed_at < cutoff,
-                Offer.confirm_asked_at.is_(None),
-            )
-            .order_by(Offer.user_id, Offer.topic)
-        ).all()
-        by_person: dict[str, list[Offer]] = {}
-        for offer in rows:
-            by_person.setdefault(offer.user_id, []).append(offer)
-        for user_id, mine in by_person.items():
-            if _deactivated(session, workspace.team_id, user_id):
-                # Asked once they are back: their offers stay as they are meanwhile.
-                continue
-            for offer in mine:
-                offer.confirm_asked_at = now
-            outbox.queue(
-                session,
-                team_id=workspace.team_id,
-                method="dm",
-                args={
-                    "user": user_id,
-                    **blocks.offers_check([o.topic for o in mine], workspace.offer_grace_days),
-                },
-                dedupe_key=f"offers:check:{user_id}:{now.date().isoformat()}",
-                now=now,
-            )
-            sent += 1
-    return sent
-
-
-def answer_offers_check(
-    session: Session, team_id: str, user_id: str, topics: Sequence[str], keep: bool, now: datetime
-) -> str:
-    """The person kept or removed the offers a check named (their own offers only)."""
-    names = [normalize(t) for t in topics if t.strip()]
-    # Offers saved before the topic normal form changed are kept under their older spelling.
-    stored = {spelled for name in names for spelled in spellings(name)} | set(topics)
-    if keep:
-        session.execute(
-            update(Offer)
-            .where(
-                Offer.team_id == team_id,
-                Offer.user_id == user_id,
-                Offer.topic.in_(stored),
-                Offer.active.is_(True),
-            )
-            .values(confirmed_at=now, confirm_asked_at=None)
-        )
-        return "Thanks! Your offers stand; asks on them will keep finding you."
-    removed = [t for t in names if offers.remove(session, team_id, user_id, t, now)]
-    return f"Removed {len(removed)} offer{'s' if len(removed) != 1 else ''}. Thanks for saying."

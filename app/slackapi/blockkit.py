@@ -49,3 +49,12 @@ def button(text: str, action_id: str, value: str, style: str | None = None) -> B
     if style:
         element["style"] = style
     return element
+
+
+def actions(*elements: Block, block_id: str | None = None) -> Block:
+    """An actions block holding `elements` (buttons), under `block_id` if given."""
+    block: Block = {"type": "actions"}
+    if block_id:
+        block["block_id"] = block_id
+    block["elements"] = list(elements)
+    return block

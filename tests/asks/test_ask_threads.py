@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.sandbox import payloads
 from app.sandbox.driver import SlackDriver
@@ -199,3 +199,32 @@ def test_an_ask_where_the_bot_is_not_a_member_tells_the_asker_and_keeps_the_ask(
     assert "/invite" in json.dumps(told[0].args)
     ask = stored_ask(bot)
     assert (ask.status, ask.channel_is_private) == ("open", True)
+
+
+def test_a_reply_the_store_could_not_take_is_refused_and_counted_when_resent(
+    bot: BotServer, slack: SlackStandIn, ask_cmd: Send, driver: SlackDriver, slack_mode: str
+) -> None:
+    ask, _ = posted(bot, slack, ask_cmd)
+    event = payloads.event_callback(
+        payloads.message_event(
+            user="U0CAROL",
+            channel=str(ask.channel_id),
+            text="try this",
+            ts="9000000001.000001",
+            thread_ts=ask.message_ts,
+        ),
+        event_id="EvAway",
+    )
+    with bot.runtime.engine.begin() as connection:
+        connection.execute(text("ALTER TABLE ask_replies RENAME TO ask_replies_away"))
+    try:
+        answer = driver.event(event)
+    finally:
+        with bot.runtime.engine.begin() as connection:
+            connection.execute(text("ALTER TABLE ask_replies_away RENAME TO ask_replies"))
+    if slack_mode == "http":
+        # Not a 2xx: Slack sends the event again later.
+        assert answer.status_code == 500
+    assert stored_ask(bot).status == "open"
+    assert driver.event(event).status_code == 200
+    assert stored_ask(bot).status == "answered"

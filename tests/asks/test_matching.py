@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from app.asks import service
+from app.asks import lifecycle
 from app.directory.service import save_members
 from app.offers import service as offers
 from app.slackapi.payloads import Conversation
@@ -51,7 +51,7 @@ def sessions(database_url: str) -> Iterator[SessionFactory]:
 def _ask(
     session: Session, text: str, origin: Conversation = PUBLIC, now: datetime = NOW
 ) -> list[str]:
-    ask = service.create(session, "T1", "UASK", text, origin, now)
+    ask = lifecycle.create(session, "T1", "UASK", text, origin, now)
     return sorted(m.user_id for m in session.query(AskMatch).filter_by(ask_id=ask.id))
 
 

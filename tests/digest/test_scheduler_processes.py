@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from app.asks import service as asks
+from app.asks import lifecycle as asks
 from app.delivery.tokens import SingleWorkspaceTokens
 from app.directory.service import save_members
 from app.kudos import giving

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.nudges.hours import WorkingHours
+from app.asks.working_hours import WorkingHours
 
 NY = WorkingHours(ZoneInfo("America/New_York"))
 BERLIN = WorkingHours(ZoneInfo("Europe/Berlin"))

@@ -11,12 +11,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from app.asks import matching
-from app.asks import service as asks
+from app.asks import lifecycle, matching, threads
 from app.directory.service import save_members
-from app.nudges import service
+from app.nudges import choices, offer_checks, service
 from app.offers import service as offers
-from app.slackapi.payloads import Conversation
+from app.slackapi.payloads import Click, Conversation
 from app.store.db import SessionFactory, make_engine, make_session_factory, transaction
 from app.store.models import Ask, AskMatch, AskNudge, Offer, OutboxMessage, Workspace
 from app.workspaces.service import Identity, ensure_workspace
@@ -24,6 +23,10 @@ from app.workspaces.service import Identity, ensure_workspace
 NY = ZoneInfo("America/New_York")
 PUBLIC = Conversation("C1", is_private=False, is_dm=False, bot_is_member=True)
 EXPERTS = ["UANA", "UBEN", "UCAT", "UDAN", "UEVE", "UFAY", "UGUS"]
+
+
+def click(user: str, value: object) -> Click:
+    return Click("T1", user, "", str(value), None, "1.0", None)
 
 
 def ny(*parts: int) -> datetime:
@@ -52,7 +55,7 @@ def sessions(database_url: str) -> Iterator[SessionFactory]:
 
 def _ask(sessions: SessionFactory, now: datetime = MONDAY_10) -> int:
     with transaction(sessions) as session:
-        return asks.create(
+        return lifecycle.create(
             session, "T1", "UASK", "Postgres vacuum is stuck #postgres", PUBLIC, now
         ).id
 
@@ -135,23 +138,23 @@ def test_claimed_asks_get_no_nudges_and_answered_ones_get_one_follow_up(
     claimed = _ask(sessions)
     answered = _ask(sessions)
     with transaction(sessions) as session:
-        asks.claim(session, "T1", claimed, "UBEN", MONDAY_10)
-        asks.on_reply(
+        lifecycle.claim(session, click("UBEN", claimed), MONDAY_10)
+        threads.on_reply(
             session,
             "T1",
             "C1",
             "0",
-            asks.ThreadReply("1.1", "UCAT", "try VACUUM FULL"),
+            threads.ThreadReply("1.1", "UCAT", "try VACUUM FULL"),
             MONDAY_10,
         )
         ask = session.get_one(Ask, answered)
         ask.channel_id, ask.message_ts = "C1", "1.0"
-        asks.on_reply(
+        threads.on_reply(
             session,
             "T1",
             "C1",
             "1.0",
-            asks.ThreadReply("1.1", "UCAT", "try VACUUM FULL"),
+            threads.ThreadReply("1.1", "UCAT", "try VACUUM FULL"),
             MONDAY_10,
         )
     assert _ask_row(sessions, claimed).next_nudge_at is None
@@ -172,8 +175,8 @@ def test_claimed_asks_get_no_nudges_and_answered_ones_get_one_follow_up(
     assert _sent(sessions, f"ask:{claimed}:nudge:%") == []
     # "Resolved, thank them": the answerer is credited and thanked.
     with transaction(sessions) as session:
-        answer = service.thank_answerers(session, "T1", answered, "UASK", ny(2026, 11, 24, 12))
-    assert answer.startswith("Resolved")
+        answer = choices.thank_answerers(session, click("UASK", answered), ny(2026, 11, 24, 12))
+    assert answer.text.startswith("Resolved")
     resolved = _ask_row(sessions, answered)
     assert resolved.status == "resolved"
 
@@ -184,12 +187,12 @@ def test_keeping_an_ask_open_brings_the_last_round_back_later(sessions: SessionF
         service.run_pass(sessions, when)
     assert _sent(sessions, f"ask:{ask_id}:nudge:%") == [f"ask:{ask_id}:nudge:last"]
     with transaction(sessions) as session:
-        assert "Only the person" in service.keep_open(
-            session, "T1", ask_id, "UBEN", ny(2026, 11, 27, 15)
+        assert "Only the person" in (
+            choices.keep_open(session, click("UBEN", ask_id), ny(2026, 11, 27, 15)).text
         )
-        assert service.keep_open(session, "T1", ask_id, "UASK", ny(2026, 11, 27, 15)).startswith(
-            "Kept open"
-        )
+        assert choices.keep_open(
+            session, click("UASK", ask_id), ny(2026, 11, 27, 15)
+        ).text.startswith("Kept open")
     kept = _ask_row(sessions, ask_id)
     # Another 16 working hours: Friday 15:00 → Monday 3 + Tuesday 9 + … → Tuesday 13:00.
     assert kept.next_nudge_at == ny(2026, 12, 1, 13, 0)
@@ -230,19 +233,19 @@ def test_offers_are_checked_once_and_stop_matching_after_the_grace(
 ) -> None:
     later = MONDAY_10 + timedelta(days=91)
     with transaction(sessions) as session:
-        assert service.check_offers(session, later) == len(EXPERTS)
-        assert service.check_offers(session, later + timedelta(hours=1)) == 0
+        assert offer_checks.check_offers(session, later) == len(EXPERTS)
+        assert offer_checks.check_offers(session, later + timedelta(hours=1)) == 0
         dm = session.scalars(
             select(OutboxMessage).where(OutboxMessage.dedupe_key.like("offers:check:UANA:%"))
         ).one()
         assert "`postgresql`" in dm.args["text"]
-        assert service.answer_offers_check(
-            session, "T1", "UANA", ["postgresql"], True, later
-        ).startswith("Thanks")
-        service.answer_offers_check(session, "T1", "UBEN", ["postgresql"], False, later)
+        assert offer_checks.keep_offers(
+            session, click("UANA", "postgresql"), later
+        ).text.startswith("Thanks")
+        offer_checks.drop_offers(session, click("UBEN", "postgresql"), later)
     past_grace = MONDAY_10 + timedelta(days=90 + 14 + 1)
     with transaction(sessions) as session:
-        ask = asks.create(
+        ask = lifecycle.create(
             session, "T1", "UASK", "Postgres replication lag #postgres", PUBLIC, past_grace
         )
         # Only the offer confirmed again still matches; the rest went quiet after the grace.
@@ -259,7 +262,7 @@ def test_an_offer_saved_in_an_older_spelling_is_kept_from_its_check(
     with transaction(sessions) as session:
         old = session.get_one(Offer, _offer_id(session, "UANA"))
         old.topic = "machine-learning"  # how offers were saved before the normal form
-        service.answer_offers_check(session, "T1", "UANA", ["machine-learning"], True, later)
+        offer_checks.keep_offers(session, click("UANA", "machine-learning"), later)
         assert session.get_one(Offer, old.id).confirmed_at == later
 
 

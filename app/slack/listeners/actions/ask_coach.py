@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from app.asks import blocks, coach, command
+from app.asks import blocks, coach
 from app.runtime import Runtime
-from app.slackapi.payloads import view_metadata
-from app.store.models import Workspace
+from app.slack.door import Unavailable, door
+from app.slackapi.payloads import Click, view_metadata
 
 log = logging.getLogger(__name__)
 
@@ -21,20 +21,22 @@ def register(app: App, runtime: Runtime) -> None:
     """Attach the ask form's coach."""
 
     @app.action({"block_id": blocks.COMPOSE_BLOCK, "action_id": "text"})
-    def typed(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+    def typed(
+        ack: Ack,
+        context: BoltContext,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: WebClient,
+    ) -> None:
         ack()
         view = body.get("view") or {}
-        team_id = str(body.get("team", {}).get("id") or "")
-        with runtime.sessions() as session:
-            workspace = session.get(Workspace, team_id)
-            found = coach.similar(session, team_id, str(action.get("value") or ""))
-            similar = command.suggestions(found, workspace.domain if workspace else None)
+        typing = Click.from_payload(body, action)
+        metadata = view_metadata(view)
+        form = door(context).run(lambda session, now: coach.coached_form(session, typing, metadata))
+        if isinstance(form, Unavailable):
+            return
         try:
             # The hash makes Slack refuse an update based on an older copy of the form.
-            client.views_update(
-                view_id=str(view.get("id") or ""),
-                hash=view.get("hash"),
-                view=blocks.compose_modal(view_metadata(view), similar.strip()),
-            )
+            client.views_update(view_id=str(view.get("id") or ""), hash=view.get("hash"), view=form)
         except SlackApiError as exc:
             log.info("ask form not updated: %s", exc.response.get("error"))

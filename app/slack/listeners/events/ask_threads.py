@@ -4,28 +4,54 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext, BoltResponse
 
-from app.asks import service
-from app.directory.service import set_privacy
-from app.events import first_delivery
+from app.asks import threads
 from app.runtime import Runtime
-from app.store.db import transaction
+from app.slack.door import Unavailable, door
+from app.slack.observe import report
 
 # Only what people type in a thread can answer an ask; joins, bots and the like never do.
 _PERSON_SUBTYPES = (None, "thread_broadcast", "file_share")
 _PRIVACY = {"channel_convert_to_private": True, "channel_convert_to_public": False}
 
 
-def _reply(message: dict[str, Any]) -> tuple[str, service.ThreadReply] | None:
-    """The thread and reply in a person's threaded message, or None for anything else."""
+def _reply(message: dict[str, Any], edited: bool) -> threads.Replied | None:
+    """A person's threaded message, or None for anything else."""
     thread_ts, ts = message.get("thread_ts"), message.get("ts")
     if message.get("subtype") not in _PERSON_SUBTYPES or message.get("bot_id"):
         return None
     if not thread_ts or not ts or thread_ts == ts or not message.get("user"):
         return None
-    return str(thread_ts), service.ThreadReply(
-        str(ts), str(message["user"]), str(message.get("text") or "")
+    reply = threads.ThreadReply(str(ts), str(message["user"]), str(message.get("text") or ""))
+    return threads.Replied(str(thread_ts), reply, edited)
+
+
+def _change(
+    event: dict[str, Any],
+) -> threads.Replied | threads.Deleted | threads.PrivacyChanged | None:
+    """What a `message` event means for asks."""
+    subtype = event.get("subtype")
+    if subtype in _PRIVACY:
+        return threads.PrivacyChanged(_PRIVACY[subtype])
+    if subtype == "message_deleted":
+        return threads.Deleted(str(event.get("deleted_ts")))
+    edited = event.get("message") if subtype == "message_changed" else None
+    if not isinstance(edited, dict):
+        return _reply(event, edited=False)
+    if edited.get("subtype") == "tombstone":
+        # A deleted ask that had replies stays as a "This message was deleted." stub.
+        return threads.Deleted(str(edited.get("ts")))
+    return _reply(edited, edited=True)
+
+
+def channel_message(body: dict[str, Any], event: dict[str, Any]) -> threads.ChannelMessage:
+    """Read a `message` event callback."""
+    return threads.ChannelMessage(
+        team_id=str(body.get("team_id") or ""),
+        event_id=str(body.get("event_id")),
+        channel_id=str(event.get("channel") or ""),
+        change=_change(event),
     )
 
 
@@ -33,34 +59,14 @@ def register(app: App, runtime: Runtime) -> None:
     """Attach the message listener that follows ask threads."""
 
     @app.event("message")
-    def message(ack: Ack, body: dict[str, Any], event: dict[str, Any]) -> None:
+    def message(
+        ack: Ack, body: dict[str, Any], event: dict[str, Any], context: BoltContext
+    ) -> BoltResponse | None:
         ack()
-        team_id = str(body.get("team_id") or "")
-        subtype = event.get("subtype")
-        channel = str(event.get("channel") or "")
-        now = runtime.clock.now()
-        with transaction(runtime.sessions) as session:
-            if not first_delivery(session, team_id, str(body.get("event_id")), now):
-                return
-            if subtype in _PRIVACY:
-                set_privacy(session, team_id, channel, _PRIVACY[subtype], now)
-                return
-            if subtype == "message_deleted":
-                service.on_deleted(session, team_id, channel, str(event.get("deleted_ts")), now)
-                return
-            edited = event.get("message") if subtype == "message_changed" else None
-            if isinstance(edited, dict) and edited.get("subtype") == "tombstone":
-                # A deleted ask that had replies stays as a "This message was deleted." stub.
-                service.on_deleted(session, team_id, channel, str(edited.get("ts")), now)
-                return
-            found = _reply(edited if isinstance(edited, dict) else event)
-            if found is None:
-                return
-            thread_ts, reply = found
-            # Slack has been seen to resend one message under several event ids; an edit is
-            # a new look at the same reply, which the service records once by its ts.
-            if edited is None and not first_delivery(
-                session, team_id, f"msg:{channel}:{reply.ts}", now
-            ):
-                return
-            service.on_reply(session, team_id, channel, thread_ts, reply, now)
+        parsed = channel_message(body, event)
+        outcome = door(context).run(lambda session, now: threads.on_message(session, parsed, now))
+        if isinstance(outcome, Unavailable):
+            report(context, "error")
+            # Slack retries an event that got no 2xx: the reply is counted once the store is back.
+            return BoltResponse(status=500)
+        return None

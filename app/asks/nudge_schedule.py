@@ -10,8 +10,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from app.nudges.hours import WorkingHours
+from app.asks.working_hours import WorkingHours
 from app.store.models import Ask, AskNudge, Member, Workspace
+from app.store.statuses import AskStatus
 
 # The rounds of an open ask, in order; `Ask.nudge_round` counts how many have been done.
 ROUNDS = ("first", "second", "last", "stale")
@@ -32,12 +33,12 @@ def schedule(session: Session, ask: Ask, now: datetime) -> None:
 
 def next_due(session: Session, ask: Ask, now: datetime) -> datetime | None:
     """When the ask's next nudge, follow-up or stale check is due, or None if nothing is."""
-    if ask.status == "answered":
+    if ask.status == AskStatus.ANSWERED:
         if session.get(AskNudge, (ask.id, FOLLOW_UP)) is not None:
             return None
         workspace = session.get_one(Workspace, ask.team_id)
         return (ask.answered_at or now) + timedelta(hours=workspace.follow_up_hours)
-    if ask.status != "open" or ask.nudge_round >= len(ROUNDS):
+    if ask.status != AskStatus.OPEN or ask.nudge_round >= len(ROUNDS):
         return None
     workspace, hours = hours_for(session, ask)
     if not workspace.nudges_enabled:
