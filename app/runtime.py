@@ -22,9 +22,10 @@ from app.delivery.hooks import DeliveryHooks, PostLink
 from app.delivery.outbox import ring_on_commit
 from app.delivery.tokens import NoTokens, TokenSource
 from app.delivery.worker import DeliveryWorker
+from app.directory import home_tabs
 from app.directory.slack_lookup import SlackLookup
 from app.events import prune_processed
-from app.home import refresh as home
+from app.home.render import render as render_home
 from app.metrics import Metrics
 from app.settings import Settings
 from app.slackapi.web_api import WebApi
@@ -85,7 +86,7 @@ def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
 
 DELIVERY_HOOKS = DeliveryHooks(
     # Home tabs are rendered when they are sent, from the store as it is then.
-    renderers={home.RENDERER: home.render},
+    renderers={home_tabs.RENDERER: render_home},
     # Where `outbox.Link(table, id)` records a sent post's channel and ts.
     links={
         Ask.__tablename__: PostLink(Ask, "channel_id", "message_ts"),

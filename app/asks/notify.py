@@ -12,7 +12,7 @@ from app.asks import blocks, matching
 from app.asks.nudge_schedule import schedule
 from app.delivery import outbox
 from app.delivery.privacy import unless_private
-from app.home import refresh as home
+from app.directory import home_tabs as home
 from app.offers import service as offers
 from app.slackapi.outcomes import Reply
 from app.slackapi.payloads import Click

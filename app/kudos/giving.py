@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.delivery import outbox
-from app.home import refresh as home
+from app.directory import home_tabs as home
 from app.kudos import blocks, posting, rules
 from app.kudos.request import KudosRequest
 from app.kudos.results import Given, RefusalReason, Refused

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.delivery import outbox
 from app.delivery.sender import UNSURE
-from app.home import refresh as home
+from app.directory import home_tabs as home
 from app.kudos import blocks
 from app.kudos.posting import note_key, post_key
 from app.kudos.results import Withdrawn, WithdrawRefusal

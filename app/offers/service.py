@@ -9,7 +9,7 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.home import refresh as home
+from app.directory import home_tabs as home
 from app.offers.topics import normalize, spellings
 from app.store.models import Member, Offer
 from app.store.upsert import upsert

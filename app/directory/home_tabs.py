@@ -1,24 +1,26 @@
 """Keeping Home tabs current: a publish is queued when what someone's Home shows changes.
 
-The view is rendered when the worker sends it, not when it is queued, so a burst of changes
-for one person needs one pending publish: the newest state goes out whichever change queued it.
+The view is rendered when the worker sends it, not when it is queued (the renderer named
+`RENDERER`, app/home/render.py), so a burst of changes for one person needs one pending
+publish: the newest state goes out whichever change queued it. Only members who opened their
+Home tab get one, which is why this lives with the directory, below everything that changes it.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.delivery import outbox
-from app.home import blocks, content
 from app.store.db import is_sqlite
 from app.store.models import Member, OutboxMessage
+from app.store.statuses import OutboxStatus
 
+# The name a queued publish asks the worker to render it with.
 RENDERER = "home"
 
 
@@ -45,7 +47,7 @@ def _queue(session: Session, team_id: str, user_id: str, now: datetime) -> None:
         OutboxMessage.team_id == team_id,
         OutboxMessage.pace_key == key,
         OutboxMessage.method == "views.publish",
-        OutboxMessage.status == "pending",
+        OutboxMessage.status == OutboxStatus.PENDING,
     )
     if not is_sqlite(session.get_bind()):
         # Holding the pending row keeps a worker from rendering it before this change commits.
@@ -60,14 +62,3 @@ def _queue(session: Session, team_id: str, user_id: str, now: datetime) -> None:
         dedupe_key=f"home:{user_id}:{uuid.uuid4().hex}",
         now=now,
     )
-
-
-def render(
-    session: Session, team_id: str, args: Mapping[str, Any], now: datetime
-) -> dict[str, Any]:
-    """The `views.publish` arguments for a queued Home refresh, rendered from the store now."""
-    user_id = str(args["user_id"])
-    return {
-        "user_id": user_id,
-        "view": blocks.home_view(content.load(session, team_id, user_id, now)),
-    }
