@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
 from typing import Any
 
 import httpx
@@ -15,9 +14,10 @@ from app.sandbox.driver import SlackDriver
 from app.sandbox.slack_api import SlackStandIn
 from app.server import BotServer
 from app.store.models import Workspace
+from app.workspaces.form_kinds import Number
+from app.workspaces.settings_fields import FIELDS
 from app.workspaces.settings_form import (
     CALLBACK,
-    NUMBERS,
     SettingsChange,
     read_submission,
     settings_modal,
@@ -105,7 +105,7 @@ def _submit(
 def _stored(bot: BotServer) -> dict[str, Any]:
     with bot.runtime.sessions() as session:
         workspace = session.get_one(Workspace, "T0001")
-        return {f.name: getattr(workspace, f.name) for f in fields(SettingsChange)}
+        return {f.name: getattr(workspace, f.name) for f in FIELDS}
 
 
 # -- over HTTP against the stand-in ---------------------------------------------------------
@@ -309,6 +309,8 @@ def test_the_stand_in_refuses_initial_options_slack_would_refuse(slack: SlackSta
 
 
 # -- read_submission on its own -------------------------------------------------------------
+
+NUMBERS = {f.name: (f.kind.low, f.kind.high) for f in FIELDS if isinstance(f.kind, Number)}
 
 DEFAULTS: dict[str, Any] = {
     "team_id": "T1",
