@@ -7,11 +7,14 @@ the record. Erasing a person is a separate, explicit act (`app.privacy.service.f
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from app.directory.service import save_members
 from app.privacy.service import cancel_messages_to
 from app.store.models import Member
 
@@ -32,3 +35,11 @@ def set_deactivated(
     if deactivated:
         # Slack would refuse them (`user_disabled`).
         cancel_messages_to(session, team_id, user_id, now)
+
+
+def profile_changed(session: Session, team_id: str, user: Mapping[str, Any], now: datetime) -> None:
+    """Slack sent `user`'s profile (it changed, or they joined): refresh the directory entry and
+    their deactivation. Saving the same profile twice is harmless: Slack's retries need no dedupe.
+    """
+    save_members(session, team_id, [user], now)
+    set_deactivated(session, team_id, str(user["id"]), bool(user.get("deleted")), now)

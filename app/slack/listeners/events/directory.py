@@ -9,26 +9,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 
-from app.directory.departures import set_deactivated
-from app.directory.service import save_members
+from app.directory.departures import profile_changed
 from app.runtime import Runtime
-from app.store.db import transaction
+from app.slack.event_door import run_event
 
 
 def register(app: App, runtime: Runtime) -> None:
     """Attach the directory listeners."""
 
-    def save(ack: Ack, body: dict[str, Any], event: dict[str, Any]) -> None:
+    def save(ack: Ack, body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
         user = event.get("user")
         if isinstance(user, dict) and user.get("id"):
-            # Saving the same profile twice is harmless: retries need no dedupe.
             team_id = str(body.get("team_id"))
-            now = runtime.clock.now()
-            with transaction(runtime.sessions) as session:
-                save_members(session, team_id, [user], now)
-                set_deactivated(session, team_id, str(user["id"]), bool(user.get("deleted")), now)
+            run_event(context, lambda session, now: profile_changed(session, team_id, user, now))
         ack()
 
     app.event("user_change")(save)

@@ -12,36 +12,43 @@ from slack_bolt import Ack, App, BoltContext
 
 from app.directory.service import set_bot_membership
 from app.runtime import Runtime
-from app.store.db import transaction
+from app.slack.event_door import run_event
+
+
+def _record(
+    context: BoltContext, body: dict[str, Any], event: dict[str, Any], member: bool, private: bool
+) -> None:
+    """Record the bot's membership of the event's channel."""
+    team_id, channel = str(body.get("team_id") or ""), str(event.get("channel") or "")
+    if not team_id or not channel:
+        return
+    # Setting the same flag twice changes nothing: Slack's retries need no dedupe.
+    run_event(
+        context,
+        lambda session, now: set_bot_membership(session, team_id, channel, now, member, private),
+    )
 
 
 def register(app: App, runtime: Runtime) -> None:
     """Attach the bot-membership listeners."""
-
-    def record(team_id: str, event: dict[str, Any], is_member: bool, is_private: bool) -> None:
-        channel = str(event.get("channel") or "")
-        if not team_id or not channel:
-            return
-        # Setting the same flag twice changes nothing: Slack's retries need no dedupe.
-        with transaction(runtime.sessions) as session:
-            set_bot_membership(
-                session, team_id, channel, runtime.clock.now(), is_member, is_private
-            )
 
     @app.event("member_joined_channel")
     def joined(ack: Ack, body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
         ack()
         # Slack tells the bot of everyone who joins its channels; only its own joins matter here.
         if context.bot_user_id and event.get("user") == context.bot_user_id:
-            private = event.get("channel_type") == "G"
-            record(str(body.get("team_id") or ""), event, True, private)
+            _record(context, body, event, True, event.get("channel_type") == "G")
 
     @app.event("channel_left")
-    def left_public(ack: Ack, body: dict[str, Any], event: dict[str, Any]) -> None:
+    def left_public(
+        ack: Ack, body: dict[str, Any], event: dict[str, Any], context: BoltContext
+    ) -> None:
         ack()
-        record(str(body.get("team_id") or ""), event, False, False)
+        _record(context, body, event, False, False)
 
     @app.event("group_left")
-    def left_private(ack: Ack, body: dict[str, Any], event: dict[str, Any]) -> None:
+    def left_private(
+        ack: Ack, body: dict[str, Any], event: dict[str, Any], context: BoltContext
+    ) -> None:
         ack()
-        record(str(body.get("team_id") or ""), event, False, True)
+        _record(context, body, event, False, True)
