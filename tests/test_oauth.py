@@ -20,9 +20,9 @@ from app.sandbox.driver import SlackDriver
 from app.sandbox.slack_api import SlackStandIn
 from app.server import BotServer
 from app.settings import Settings
-from app.slack.oauth import WELCOME
 from app.slack.replies import TRY_AGAIN
 from app.store.models import Kudos, Member, Offer, Workspace
+from app.workspaces.service import WELCOME
 from tests.conftest import APP_TOKEN, SIGNING_SECRET, slack_driver
 from tests.kudos.conftest import reply_text
 

@@ -23,12 +23,11 @@ from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store import Bot, Installation, InstallationStore
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.delivery import outbox
 from app.directory.sync import DirectorySync
 from app.runtime import Runtime
 from app.slack.installations import installation_store, state_store
 from app.store.db import transaction
-from app.workspaces.service import Identity, domain_of, ensure_workspace
+from app.workspaces.service import Identity, domain_of, installed
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +50,6 @@ BOT_SCOPES = [
     "im:history",
     "reactions:read",
 ]
-WELCOME = (
-    ":wave: Thanks for installing Reciprocity! Thank a teammate in public with "
-    "`/kudos @teammate thanks for …`, ask for specific help with `/ask`, and offer what you know "
-    "with `/offer topic`. Workspace admins can choose the digest channel, working hours and more "
-    "with `/kudos settings`."
-)
 
 
 def oauth_settings(runtime: Runtime, client: WebClient) -> OAuthSettings:
@@ -69,7 +62,7 @@ def oauth_settings(runtime: Runtime, client: WebClient) -> OAuthSettings:
     )
     runtime.installations = store
 
-    def installed(args: SuccessArgs) -> BoltResponse:
+    def succeeded(args: SuccessArgs) -> BoltResponse:
         welcome(runtime, client, args)
         return args.default.success(args)
 
@@ -82,7 +75,7 @@ def oauth_settings(runtime: Runtime, client: WebClient) -> OAuthSettings:
         state_store=state_store(runtime.engine),
         install_path=INSTALL_PATH,
         redirect_uri_path=REDIRECT_PATH,
-        callback_options=CallbackOptions(success=installed, failure=_failed),
+        callback_options=CallbackOptions(success=succeeded, failure=_failed),
         # The scheduler rotates tokens two hours ahead (app/slack/installations.py); Bolt only
         # steps in at the last minutes, so the two never spend one refresh token twice.
         token_rotation_expiration_minutes=10,
@@ -205,18 +198,8 @@ def welcome(runtime: Runtime, client: WebClient, args: SuccessArgs) -> None:
         enterprise_id=installation.enterprise_id,
         domain=domain,
     )
-    now = runtime.clock.now()
     with transaction(runtime.sessions) as session:
-        ensure_workspace(session, identity, now)
-        if installation.user_id:
-            outbox.queue(
-                session,
-                team_id=team_id,
-                method="dm",
-                args={"user": installation.user_id, "text": WELCOME},
-                dedupe_key=f"welcome:{installation.user_id}:{int(now.timestamp())}",
-                now=now,
-            )
+        installed(session, identity, installation.user_id, runtime.clock.now())
     threading.Thread(
         target=_sync_directory, args=(runtime, team_id), name="directory-sync", daemon=True
     ).start()

@@ -1,4 +1,4 @@
-"""Plain functions over a Session that create, find and (de)activate workspaces."""
+"""Plain functions over a Session that install, find and (de)activate workspaces."""
 
 from __future__ import annotations
 
@@ -9,8 +9,16 @@ from urllib.parse import urlsplit
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app.delivery import outbox
 from app.store.models import Workspace
 from app.store.upsert import upsert
+
+WELCOME = (
+    ":wave: Thanks for installing Reciprocity! Thank a teammate in public with "
+    "`/kudos @teammate thanks for …`, ask for specific help with `/ask`, and offer what you know "
+    "with `/offer topic`. Workspace admins can choose the digest channel, working hours and more "
+    "with `/kudos settings`."
+)
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,23 @@ def ensure_workspace(session: Session, identity: Identity, now: datetime) -> Wor
     workspace = session.get(Workspace, identity.team_id)
     assert workspace is not None
     return workspace
+
+
+def installed(
+    session: Session, identity: Identity, installer_id: str | None, now: datetime
+) -> None:
+    """The app was installed: create (or refresh and reactivate) the workspace, and welcome the
+    person who installed it, by DM."""
+    ensure_workspace(session, identity, now)
+    if installer_id:
+        outbox.queue(
+            session,
+            team_id=identity.team_id,
+            method="dm",
+            args={"user": installer_id, "text": WELCOME},
+            dedupe_key=f"welcome:{installer_id}:{int(now.timestamp())}",
+            now=now,
+        )
 
 
 def get_workspace(session: Session, team_id: str) -> Workspace | None:
