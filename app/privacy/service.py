@@ -27,6 +27,7 @@ from app.store.models import (
     Offer,
     OutboxMessage,
 )
+from app.store.statuses import OutboxStatus
 
 
 def _when(value: datetime | None) -> str | None:
@@ -193,13 +194,13 @@ def cancel_messages_to(session: Session, team_id: str, user_id: str, now: dateti
     """
     pending = session.scalars(
         select(OutboxMessage).where(
-            OutboxMessage.team_id == team_id, OutboxMessage.status == "pending"
+            OutboxMessage.team_id == team_id, OutboxMessage.status == OutboxStatus.PENDING
         )
     )
     cancelled = 0
     for row in pending:
         if user_id in (row.args.get("user"), row.args.get("user_id")):
-            row.status = "cancelled"
+            row.status = OutboxStatus.CANCELLED
             row.finished_at = now
             cancelled += 1
     return cancelled
