@@ -130,28 +130,21 @@ def offer_modal() -> dict[str, Any]:
         "title": {"type": "plain_text", "text": "Offer help"},
         "submit": {"type": "plain_text", "text": "Offer"},
         "blocks": [
-            {
-                "type": "input",
-                "block_id": "topics",
-                "label": {"type": "plain_text", "text": "Topics"},
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": "text",
-                    "max_length": 400,
-                    "placeholder": {"type": "plain_text", "text": "e.g. postgres, kubernetes"},
-                },
-            },
-            {
-                "type": "input",
-                "block_id": "note",
-                "optional": True,
-                "label": {"type": "plain_text", "text": "Note"},
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": "text",
-                    "max_length": 300,
-                    "placeholder": {"type": "plain_text", "text": "e.g. happy to pair on Fridays"},
-                },
-            },
+            _text_input("topics", "Topics", 400, "e.g. postgres, kubernetes"),
+            {**_text_input("note", "Note", 300, "e.g. happy to pair on Fridays"), "optional": True},
         ],
+    }
+
+
+def _text_input(block_id: str, label: str, max_length: int, example: str) -> dict[str, Any]:
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "label": {"type": "plain_text", "text": label},
+        "element": {
+            "type": "plain_text_input",
+            "action_id": "text",
+            "max_length": max_length,
+            "placeholder": {"type": "plain_text", "text": example},
+        },
     }

@@ -132,6 +132,8 @@ class Section:
 
 
 _HOURS = Choice(_hours(range(24)), int)
+# Each round of nudges comes this many working hours after the ask.
+_ROUND = Number(1, 500, "hours")
 
 SECTIONS = (
     Section(
@@ -195,17 +197,9 @@ SECTIONS = (
             ),
             Field("work_start_hour", "Working day starts", _HOURS),
             Field("work_end_hour", "Working day ends", Choice(_hours(range(1, 25)), int)),
-            Field(
-                "nudge_first_hours",
-                "First nudge after (working hours)",
-                Number(1, 500, "hours"),
-            ),
-            Field(
-                "nudge_second_hours",
-                "Second nudge after (working hours)",
-                Number(1, 500, "hours"),
-            ),
-            Field("nudge_last_hours", "Last nudge after (working hours)", Number(1, 500, "hours")),
+            Field("nudge_first_hours", "First nudge after (working hours)", _ROUND),
+            Field("nudge_second_hours", "Second nudge after (working hours)", _ROUND),
+            Field("nudge_last_hours", "Last nudge after (working hours)", _ROUND),
             Field(
                 "stale_after_days",
                 "Close as stale after (days)",
@@ -223,11 +217,7 @@ SECTIONS = (
     Section(
         "Kudos",
         (
-            Field(
-                "kudos_daily_limit",
-                "Kudos a person may give per day",
-                Number(1, 100, "kudos"),
-            ),
+            Field("kudos_daily_limit", "Kudos a person may give per day", Number(1, 100, "kudos")),
             Field(
                 "kudos_max_length",
                 "Longest kudos message (characters)",

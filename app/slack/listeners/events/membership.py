@@ -40,15 +40,8 @@ def register(app: App, runtime: Runtime) -> None:
             _record(context, body, event, True, event.get("channel_type") == "G")
 
     @app.event("channel_left")
-    def left_public(
-        ack: Ack, body: dict[str, Any], event: dict[str, Any], context: BoltContext
-    ) -> None:
-        ack()
-        _record(context, body, event, False, False)
-
     @app.event("group_left")
-    def left_private(
-        ack: Ack, body: dict[str, Any], event: dict[str, Any], context: BoltContext
-    ) -> None:
+    def left(ack: Ack, body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
         ack()
-        _record(context, body, event, False, True)
+        # A group is a private channel.
+        _record(context, body, event, False, event.get("type") == "group_left")
