@@ -18,8 +18,6 @@ from app.slackapi.payloads import Conversation, SlashCommand
 from app.store.models import Member, Workspace
 from app.workspaces import settings_form
 
-SETTINGS_FAILED = "I couldn't open the settings form in time. Please try `/kudos settings` again."
-
 _USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
 
@@ -63,7 +61,8 @@ def handle(session: Session, lookup: SlackLookup, command: SlashCommand, now: da
     if sub in ("lock", "unlock"):
         return _lock(session, lookup, command, rest, sub == "lock", now)
     if sub == "settings":
-        return _settings(session, lookup, command, now)
+        # Admin rights are checked by the settings form's own front door.
+        return settings_form.open_settings(session, lookup, command.team_id, command.user_id, now)
     return _give(session, lookup, command, text, now)
 
 
@@ -175,15 +174,6 @@ def _lock(
     if not _set_member(session, command.team_id, target.group(1), kudos_locked=lock):
         return Reply(f"I don't know <@{target.group(1)}>.", refused=True)
     return Reply(f"<@{target.group(1)}> can {'no longer' if lock else 'again'} give kudos.")
-
-
-def _settings(
-    session: Session, lookup: SlackLookup, command: SlashCommand, now: datetime
-) -> Reply | OpenView:
-    if _admin(session, lookup, command, now) is None:
-        return Reply(settings_form.NOT_ADMIN, refused=True)
-    workspace = session.get_one(Workspace, command.team_id)
-    return OpenView(settings_form.settings_modal(workspace), apology=SETTINGS_FAILED)
 
 
 def _set_member(session: Session, team_id: str, user_id: str, **flags: bool) -> bool:
