@@ -1,8 +1,8 @@
-"""The way from an event listener into the domain: one transaction that fails loudly.
+"""The way from an event listener into the domain: the request's door, failing loudly.
 
-An event has no person to answer, and Slack retries an event that got no 2xx: a database error
-must therefore propagate (app/slack/errors.py keeps its 500) rather than become the `UNAVAILABLE`
-outcome that `Door.run` gives the listeners that answer a person.
+An event has no person to answer, and Slack resends an event that got no 2xx: when the
+database fails, the listener raises `EventNotStored` instead of answering `UNAVAILABLE`, and
+app/slack/errors.py keeps the event's 500, so Slack sends it again and it is handled then.
 """
 
 from __future__ import annotations
@@ -14,15 +14,19 @@ from typing import TypeVar
 from slack_bolt import BoltContext
 from sqlalchemy.orm import Session
 
-from app.slack.door import door
-from app.store.db import transaction
+from app.slack.door import Unavailable, door
 
 T = TypeVar("T")
 
 
+class EventNotStored(RuntimeError):
+    """The database failed while an event was handled: it is not acknowledged, so Slack resends."""
+
+
 def run_event(context: BoltContext, use_case: Callable[[Session, datetime], T]) -> T:
-    """Run `use_case(session, now)` in one transaction at the request's time; a database error
-    raises, so Slack retries the event."""
-    entrance = door(context)
-    with transaction(entrance.sessions) as session:
-        return use_case(session, entrance.now)
+    """Run `use_case(session, now)` through the request's door; raise `EventNotStored` if the
+    database failed, so Slack sends the event again."""
+    outcome = door(context).run(use_case)
+    if isinstance(outcome, Unavailable):
+        raise EventNotStored("the database is unavailable")
+    return outcome
