@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, BoltResponse
+from slack_bolt import Ack, App, BoltContext
 
 from app.asks import threads
 from app.runtime import Runtime
-from app.slack.door import Unavailable, door
-from app.slack.observe import report
+from app.slack.event_door import run_event
 
 # Only what people type in a thread can answer an ask; joins, bots and the like never do.
 _PERSON_SUBTYPES = (None, "thread_broadcast", "file_share")
@@ -61,12 +60,9 @@ def register(app: App, runtime: Runtime) -> None:
     @app.event("message")
     def message(
         ack: Ack, body: dict[str, Any], event: dict[str, Any], context: BoltContext
-    ) -> BoltResponse | None:
+    ) -> None:
         ack()
         parsed = channel_message(body, event)
-        outcome = door(context).run(lambda session, now: threads.on_message(session, parsed, now))
-        if isinstance(outcome, Unavailable):
-            report(context, "error")
-            # Slack retries an event that got no 2xx: the reply is counted once the store is back.
-            return BoltResponse(status=500)
-        return None
+        # A database failure raises, and Slack retries an event that got no 2xx: the reply is
+        # counted once the store is back.
+        run_event(context, lambda session, now: threads.on_message(session, parsed, now))
