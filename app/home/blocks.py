@@ -7,6 +7,7 @@ from typing import Any
 from app.asks.blocks import CLAIM
 from app.home.content import AskLine, HomeContent, KudosLine
 from app.permalinks import permalink
+from app.slackapi.blockkit import context, divider, header, plain, section
 from app.slackapi.mrkdwn import escape, render_inert
 from app.store.statuses import AskStatus
 
@@ -32,26 +33,15 @@ def _button(action_id: str, label: str, value: str = "", **extra: Any) -> dict[s
     button = {
         "type": "button",
         "action_id": action_id,
-        "text": {"type": "plain_text", "text": label},
+        "text": plain(label),
     }
     if value:
         button["value"] = value
     return {**button, **extra}
 
 
-def _section(text: str, accessory: dict[str, Any] | None = None) -> dict[str, Any]:
-    block: dict[str, Any] = {"type": "section", "text": {"type": "mrkdwn", "text": text}}
-    if accessory is not None:
-        block["accessory"] = accessory
-    return block
-
-
-def _header(text: str) -> dict[str, Any]:
-    return {"type": "header", "text": {"type": "plain_text", "text": text}}
-
-
-def _note(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+def _section(text: str, accessory: dict[str, Any]) -> dict[str, Any]:
+    return {**section(text), "accessory": accessory}
 
 
 def _ask_text(ask: AskLine, domain: str | None) -> str:
@@ -71,23 +61,23 @@ def _kudos_text(kudos: KudosLine) -> str:
 def home_view(content: HomeContent) -> dict[str, Any]:
     """The Home tab of `content.user_id`."""
     blocks: list[dict[str, Any]] = [
-        _header("Reciprocity"),
+        header("Reciprocity"),
         _section(
             "Thank people with `/kudos @person …`, ask for specific help with `/ask`, and "
             "offer what you know with `/offer topic`.",
             _button(ASK, "Ask for help", style="primary"),
         ),
-        {"type": "divider"},
-        _header("Your open asks"),
+        divider(),
+        header("Your open asks"),
     ]
     if content.my_asks:
         blocks += [
-            _note(f"{_ask_text(a, content.domain)}  ·  {_STATES.get(a.status, a.status)}")
+            context(f"{_ask_text(a, content.domain)}  ·  {_STATES.get(a.status, a.status)}")
             for a in content.my_asks
         ]
     else:
-        blocks.append(_note("None open. Stuck on something? `/ask` reaches the right people."))
-    blocks.append(_header("Asks you could help with"))
+        blocks.append(context("None open. Stuck on something? `/ask` reaches the right people."))
+    blocks.append(header("Asks you could help with"))
     if content.could_help:
         blocks += [
             _section(
@@ -97,8 +87,8 @@ def home_view(content: HomeContent) -> dict[str, Any]:
             for a in content.could_help
         ]
     else:
-        blocks.append(_note("Nothing waiting on your topics right now."))
-    blocks.append(_header("What you offer"))
+        blocks.append(context("Nothing waiting on your topics right now."))
+    blocks.append(header("What you offer"))
     blocks += [
         _section(
             f"*{escape(o.topic)}*" + (f"  {escape(o.note)}" if o.note else ""),
@@ -114,11 +104,13 @@ def home_view(content: HomeContent) -> dict[str, Any]:
             _button(OFFER_ADD, "Offer help"),
         )
     )
-    blocks.append(_header("Recent kudos"))
+    blocks.append(header("Recent kudos"))
     if content.kudos:
-        blocks += [_note(_kudos_text(k)) for k in content.kudos]
+        blocks += [context(_kudos_text(k)) for k in content.kudos]
     else:
-        blocks.append(_note("No kudos yet. Who helped you this week? `/kudos @them thanks for …`"))
+        blocks.append(
+            context("No kudos yet. Who helped you this week? `/kudos @them thanks for …`")
+        )
     return {"type": "home", "blocks": blocks}
 
 
@@ -127,8 +119,8 @@ def offer_modal() -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": OFFER_CALLBACK,
-        "title": {"type": "plain_text", "text": "Offer help"},
-        "submit": {"type": "plain_text", "text": "Offer"},
+        "title": plain("Offer help"),
+        "submit": plain("Offer"),
         "blocks": [
             _text_input("topics", "Topics", 400, "e.g. postgres, kubernetes"),
             {**_text_input("note", "Note", 300, "e.g. happy to pair on Fridays"), "optional": True},
@@ -140,11 +132,11 @@ def _text_input(block_id: str, label: str, max_length: int, example: str) -> dic
     return {
         "type": "input",
         "block_id": block_id,
-        "label": {"type": "plain_text", "text": label},
+        "label": plain(label),
         "element": {
             "type": "plain_text_input",
             "action_id": "text",
             "max_length": max_length,
-            "placeholder": {"type": "plain_text", "text": example},
+            "placeholder": plain(example),
         },
     }

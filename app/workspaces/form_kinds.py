@@ -11,6 +11,8 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from app.slackapi.blockkit import plain
+
 # Every input's element has this action id; the block id says which setting it is.
 ACTION = "value"
 # A public (C…) or private (C… or G…) channel id, as a conversations_select returns them.
@@ -40,11 +42,6 @@ class Kind(Protocol):
     def read(self, state: State) -> Any:
         """The value to store from a submitted `state`; raises `Invalid` when there is none."""
         ...
-
-
-def plain(text: str) -> dict[str, Any]:
-    """A plain_text object."""
-    return {"type": "plain_text", "text": text}
 
 
 def _options(options: Collection[tuple[str, str]]) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from app.slackapi.blockkit import plain
 from app.store.models import Workspace
 from app.workspaces.form_kinds import (
     ACTION,
@@ -22,7 +23,6 @@ from app.workspaces.form_kinds import (
     Number,
     Text,
     Ticks,
-    plain,
 )
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

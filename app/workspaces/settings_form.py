@@ -18,10 +18,11 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
+from app.slackapi.blockkit import header, plain, section
 from app.slackapi.outcomes import Done, FormErrors, OpenView, Refusal
 from app.slackapi.payloads import Submission
 from app.store.models import Member, Workspace
-from app.workspaces.form_kinds import Invalid, plain
+from app.workspaces.form_kinds import Invalid
 from app.workspaces.settings_fields import FIELDS, SECTIONS
 
 log = logging.getLogger(__name__)
@@ -108,9 +109,9 @@ def _is_admin(
 def settings_modal(workspace: Workspace) -> dict[str, Any]:
     """The settings modal for `workspace`, every field prefilled with its current value."""
     blocks: list[dict[str, Any]] = []
-    for section in SECTIONS:
-        blocks.append({"type": "header", "text": plain(section.header)})
-        blocks += [field.block(workspace) for field in section.fields]
+    for part in SECTIONS:
+        blocks.append(header(part.header))
+        blocks += [field.block(workspace) for field in part.fields]
     return {
         "type": "modal",
         "callback_id": CALLBACK,
@@ -127,7 +128,7 @@ def refused_modal(text: str) -> dict[str, Any]:
         "type": "modal",
         "title": plain(TITLE),
         "close": plain("Close"),
-        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
+        "blocks": [section(text)],
     }
 
 
