@@ -11,10 +11,10 @@ from app.asks import blocks as ask_blocks
 from app.home import blocks
 from app.offers.home_actions import remove_from_home
 from app.runtime import Runtime
-from app.slack.answers import open_view, run_click
+from app.slack.answers import open_view
+from app.slack.listeners.actions.ask_buttons import on_click
 from app.slack.observe import report
 from app.slackapi.outcomes import OpenView
-from app.slackapi.payloads import Click
 
 
 def _open(context: BoltContext, client: WebClient, body: dict[str, Any], view: OpenView) -> None:
@@ -38,13 +38,4 @@ def register(app: App, runtime: Runtime) -> None:
         ack()
         _open(context, client, body, OpenView(blocks.offer_modal()))
 
-    @app.action(blocks.OFFER_REMOVE)
-    def remove(
-        ack: Ack,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: WebClient,
-        context: BoltContext,
-    ) -> None:
-        ack()
-        run_click(context, client, Click.from_payload(body, action), remove_from_home)
+    app.action(blocks.OFFER_REMOVE)(on_click(remove_from_home))
