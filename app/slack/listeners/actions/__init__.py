@@ -16,8 +16,5 @@ from app.slack.listeners.actions import (
 
 def register(app: App, runtime: Runtime) -> None:
     """Attach the block-action listeners."""
-    kudos_undo.register(app, runtime)
-    ask_buttons.register(app, runtime)
-    ask_coach.register(app, runtime)
-    home_buttons.register(app, runtime)
-    nudge_buttons.register(app, runtime)
+    for buttons in (kudos_undo, ask_buttons, ask_coach, home_buttons, nudge_buttons):
+        buttons.register(app, runtime)

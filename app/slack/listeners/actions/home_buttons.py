@@ -12,7 +12,7 @@ from app.home import blocks
 from app.offers.home_actions import remove_from_home
 from app.runtime import Runtime
 from app.slack.answers import open_view
-from app.slack.listeners.actions.ask_buttons import on_click
+from app.slack.listeners.wiring import on_click
 from app.slack.observe import report
 from app.slackapi.outcomes import OpenView
 

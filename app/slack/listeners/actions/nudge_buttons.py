@@ -7,12 +7,12 @@ from slack_bolt import App
 
 from app.nudges import blocks, choices, offer_checks
 from app.runtime import Runtime
-from app.slack.listeners.actions.ask_buttons import attach
+from app.slack.listeners.wiring import on_buttons
 
 
 def register(app: App, runtime: Runtime) -> None:
     """Attach the nudge button listeners."""
-    attach(
+    on_buttons(
         app,
         {
             blocks.KEEP: choices.keep_open,

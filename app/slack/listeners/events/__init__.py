@@ -18,9 +18,5 @@ from app.slack.listeners.events import (
 
 def register(app: App, runtime: Runtime) -> None:
     """Attach the event listeners."""
-    app_lifecycle.register(app, runtime)
-    directory.register(app, runtime)
-    membership.register(app, runtime)
-    reactions.register(app, runtime)
-    ask_threads.register(app, runtime)
-    app_home.register(app, runtime)
+    for events in (app_lifecycle, directory, membership, reactions, ask_threads, app_home):
+        events.register(app, runtime)
