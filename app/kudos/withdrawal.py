@@ -47,7 +47,7 @@ def undo(
     return Withdrawn(kudos.id, user_id)
 
 
-def undo_clicked(session: Session, click: Click, response_url: str | None, now: datetime) -> Done:
+def undo_clicked(session: Session, click: Click, now: datetime) -> Done:
     """The Undo button under a confirmation: undo the kudos it names, and answer by replacing
     that confirmation (through its `response_url`), so nothing else needs saying."""
     if click.number is None:
@@ -57,7 +57,7 @@ def undo_clicked(session: Session, click: Click, response_url: str | None, now: 
         text = f"Kudos #{outcome.kudos_id} is withdrawn; everywhere it went now says so."
     else:
         text = outcome.text
-    if response_url:
+    if response_url := click.response_url:
         outbox.queue(
             session,
             team_id=click.team_id,

@@ -85,6 +85,8 @@ class Click:
     channel_id: str | None
     action_ts: str
     trigger_id: str | None
+    # Answers the message the button sits on (replacing it, or ephemerally beside it).
+    response_url: str | None = None
 
     @classmethod
     def from_payload(cls, body: Mapping[str, Any], action: Mapping[str, Any]) -> Click:
@@ -100,6 +102,7 @@ class Click:
             channel_id=channel.get("id") or container.get("channel_id") or None,
             action_ts=str(action.get("action_ts") or ""),
             trigger_id=body.get("trigger_id") or None,
+            response_url=body.get("response_url") or None,
         )
 
     @property
