@@ -42,7 +42,11 @@ _counter = itertools.count()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skip PostgreSQL-only tests, with the way to enable them, when no PostgreSQL is configured."""
+    """Put the slow tests first; skip PostgreSQL-only tests, with the way to enable them, when no
+    PostgreSQL is configured."""
+    # Under xdist (`--maxschedchunk 1`) workers take tests in this order: a slow test started
+    # last would keep one worker busy after the others are done.
+    items.sort(key=lambda item: "slow" not in item.keywords)
     if TEST_DATABASE_URL:
         return
     skip = pytest.mark.skip(reason=PG_HINT)

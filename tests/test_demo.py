@@ -13,6 +13,9 @@ import pytest
 from app.sandbox.demo import COMMANDS
 from tests.cli import ROOT, run_app, start_app
 
+# Tens of seconds each: collected first, so parallel workers start them early (tests/conftest.py).
+pytestmark = pytest.mark.slow
+
 
 def _fresh() -> dict[str, str]:
     """No Slack variables, no database: what a newcomer has on a fresh clone."""

@@ -23,7 +23,7 @@ from app.slack.oauth import WELCOME
 from app.slack.replies import TRY_AGAIN
 from app.store.models import Kudos, Member, Offer, Workspace
 from tests.conftest import APP_TOKEN, SIGNING_SECRET, BotFactory, slack_driver
-from tests.kudos.conftest import reply_text
+from tests.kudos.conftest import reply_text, wait_for_member
 from tests.waiting import eventually
 
 CLIENT_ID = "1111.2222"
@@ -291,6 +291,9 @@ def test_an_installation_store_that_fails_is_not_read_as_uninstalled(
     # Bolt reads any error of the installation store as "not installed": a command would hear
     # that the app is gone and an event would be answered 200, so Slack would never resend it.
     install(oauth_bot, slack, "T0001", "Acme", "U0ALICE")
+    # The install's directory sync finishes first: on a busy machine it could otherwise meet the
+    # store away too, and the last command would read Bob through to Slack (another matter).
+    wait_for_member(oauth_bot, "U0BOB")
     with oauth_bot.runtime.engine.begin() as connection:
         connection.execute(text("ALTER TABLE slack_bots RENAME TO slack_bots_away"))
     try:

@@ -22,6 +22,9 @@ from tests.conftest import BOT_TOKEN, SIGNING_SECRET, free_port, wait_healthy
 from tests.delivery.conftest import TEAM
 from tests.waiting import eventually
 
+# Tens of seconds each: collected first, so parallel workers start them early (tests/conftest.py).
+pytestmark = pytest.mark.slow
+
 KILLS = int(os.environ.get("CRASH_KILLS", "5"))
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 
+import pytest
 from sqlalchemy import func, select
 
 from app.directory.service import save_members
@@ -19,6 +20,9 @@ from app.store.models import Ask, AskReply, Kudos, KudosRecipient, Member, Offer
 from tests.asks.conftest import QUESTION, Send, posted, reply
 from tests.cli import inherited, run_app
 from tests.kudos.conftest import reply_text
+
+# Tens of seconds each: collected first, so parallel workers start them early (tests/conftest.py).
+pytestmark = pytest.mark.slow
 
 
 def _activity(bot: BotServer, slack: SlackStandIn, driver: SlackDriver, ask_cmd: Send) -> None:
