@@ -7,9 +7,8 @@ import os
 import shutil
 import socket
 import subprocess
-import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from app.server import BotServer
 from app.settings import Settings
 from app.store import migrate
 from tests.slack_spec.check import violations
+from tests.waiting import eventually
 
 PG_HINT = (
     "PostgreSQL tests need TEST_DATABASE_URL, e.g. "
@@ -42,7 +42,11 @@ _counter = itertools.count()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skip PostgreSQL-only tests, with the way to enable them, when no PostgreSQL is configured."""
+    """Put the slow tests first; skip PostgreSQL-only tests, with the way to enable them, when no
+    PostgreSQL is configured."""
+    # Under xdist (`--maxschedchunk 1`) workers take tests in this order: a slow test started
+    # last would keep one worker busy after the others are done.
+    items.sort(key=lambda item: "slow" not in item.keywords)
     if TEST_DATABASE_URL:
         return
     skip = pytest.mark.skip(reason=PG_HINT)
@@ -65,10 +69,14 @@ class PostgresDatabases:
     def create(self, *, migrated: bool) -> str:
         name = f"{self.prefix}_{next(_counter)}"
         if migrated and self.template is None:
-            self.template = f"{self.prefix}_template"
-            self._execute(f'CREATE DATABASE "{self.template}"')
-            self.created.append(self.template)
-            migrate.upgrade(self.url(self.template))
+            template = f"{self.prefix}_template"
+            # Named only once it exists and is migrated: a server that was away (another run
+            # stopping it) fails this test alone, and the next test tries again.
+            self._execute(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
+            self._execute(f'CREATE DATABASE "{template}"')
+            self.created.append(template)
+            migrate.upgrade(self.url(template))
+            self.template = template
         template = f' TEMPLATE "{self.template}"' if migrated else ""
         self._execute(f'CREATE DATABASE "{name}"{template}')
         self.created.append(name)
@@ -153,17 +161,19 @@ def free_port() -> int:
 
 def wait_healthy(url: str, process: subprocess.Popen[Any], timeout: float = 30) -> None:
     """Wait until the bot process at `url` answers /healthz, failing fast if it exits."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def healthy() -> bool:
         if process.poll() is not None:
             raise AssertionError(f"the bot exited early with {process.returncode}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    raise AssertionError("the bot did not become healthy")
+        return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
+
+    eventually(
+        healthy,
+        what=f"{url}/healthz",
+        timeout=timeout,
+        interval=0.05,
+        ignoring=(httpx.TransportError,),
+    )
 
 
 def bot_settings(database_url: str, slack: SlackStandIn, mode: str = "http") -> Settings:
@@ -195,13 +205,31 @@ def slack_driver(bot: BotServer, slack: SlackStandIn, mode: str) -> SlackDriver:
     return SlackDriver(bot.url, SIGNING_SECRET, slack=slack)
 
 
+BotFactory = Callable[..., BotServer]
+
+
 @pytest.fixture
-def bot(database_url: str, slack: SlackStandIn, slack_mode: str) -> Iterator[BotServer]:
+def serve_bot() -> Iterator[BotFactory]:
+    """Starts bots in-process on a free loopback port with the given settings (BotServer's
+    keyword options, such as `clock` or `with_worker`, pass through); stops each at teardown."""
+    started: list[BotServer] = []
+
+    def serve(settings: Settings, **options: Any) -> BotServer:
+        server = BotServer(settings, host="127.0.0.1", port=0, **options).start()
+        started.append(server)
+        return server
+
+    yield serve
+    for server in reversed(started):
+        server.stop()
+
+
+@pytest.fixture
+def bot(
+    database_url: str, slack: SlackStandIn, slack_mode: str, serve_bot: BotFactory
+) -> BotServer:
     """The bot served in-process on a real loopback port, talking to the stand-in."""
-    settings = bot_settings(database_url, slack, slack_mode)
-    server = BotServer(settings, host="127.0.0.1", port=0).start()
-    yield server
-    server.stop()
+    return serve_bot(bot_settings(database_url, slack, slack_mode))
 
 
 @pytest.fixture

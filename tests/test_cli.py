@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from importlib import metadata
 from pathlib import Path
 
 import pytest
 
+from tests.cli import run_app
 from tests.conftest import free_port
 
-ROOT = Path(__file__).resolve().parents[1]
 COMMANDS = (
     "run",
     "migrate",
@@ -39,14 +38,7 @@ WITH_TEAM = {
 def _cli(database_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """Run `python -m app ARGS` with nothing in its environment but what the case gives it."""
     clean = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp")}
-    return subprocess.run(
-        [sys.executable, "-m", "app", *args],
-        cwd=ROOT,
-        env={**clean, "DATABASE_URL": database_url, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_app(*args, env={**clean, "DATABASE_URL": database_url, **env})
 
 
 def _first(text: str) -> str:

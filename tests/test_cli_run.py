@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 from app.sandbox import payloads
 from app.sandbox.driver import SlackDriver
 from app.sandbox.slack_api import SlackStandIn
+from tests.cli import inherited, start_app
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET, free_port, wait_healthy
 
 
@@ -18,17 +17,16 @@ def test_run_serves_slack_and_stops_on_sigterm(
     database_url: str, slack: SlackStandIn, tmp_path: Path
 ) -> None:
     port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.base_url,
-        "PORT": str(port),
-        "LOG_FORMAT": "json",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app", "run"],
+    env = inherited(
+        DATABASE_URL=database_url,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=slack.base_url,
+        PORT=str(port),
+        LOG_FORMAT="json",
+    )
+    process = start_app(
+        "run",
         env=env,
         cwd=tmp_path,
         stdout=subprocess.PIPE,

@@ -6,14 +6,15 @@ import os
 import pty
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from app.sandbox.demo import COMMANDS
+from tests.cli import ROOT, run_app, start_app
 
-ROOT = Path(__file__).resolve().parents[1]
+# Tens of seconds each: collected first, so parallel workers start them early (tests/conftest.py).
+pytestmark = pytest.mark.slow
 
 
 def _fresh() -> dict[str, str]:
@@ -29,14 +30,8 @@ def _fresh() -> dict[str, str]:
 def _demo(
     tmp_path: Path, *args: str, stdin: str = "", env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app", "demo", *args],
-        cwd=tmp_path,
-        env=_fresh() | (env or {}),
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    return run_app(
+        "demo", *args, env=_fresh() | (env or {}), cwd=tmp_path, stdin=stdin, timeout=120
     )
 
 
@@ -147,8 +142,8 @@ def test_the_demo_knows_the_commands_the_manifest_registers() -> None:
 
 def test_on_a_terminal_bold_is_bold(tmp_path: Path) -> None:
     main, terminal = pty.openpty()
-    demo = subprocess.Popen(
-        [sys.executable, "-m", "app", "demo"],
+    demo = start_app(
+        "demo",
         cwd=tmp_path,
         env=_fresh(),
         stdin=subprocess.DEVNULL,

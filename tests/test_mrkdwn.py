@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,6 +23,10 @@ from app.slackapi.mrkdwn import (
     tokenize,
     unescape,
 )
+
+# The property tests take tens of seconds: collected first, so parallel workers start them early
+# (tests/conftest.py).
+pytestmark = pytest.mark.slow
 
 WELL_FORMED_USER = re.compile(r"<@([UW][A-Z0-9]{1,20})(?:\|[^|<>]*)?>")
 

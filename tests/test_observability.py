@@ -18,7 +18,7 @@ from sqlalchemy import text as sql
 
 from app.clock import OffsetClock
 from app.logs import JsonFormatter, TextFormatter, configure_logging
-from app.metrics import Metrics
+from app.metrics import ACK_BUCKETS, Metrics
 from app.runtime import build_runtime
 from app.sandbox import payloads
 from app.sandbox.driver import SlackDriver
@@ -27,7 +27,7 @@ from app.scheduler import Scheduler
 from app.server import BotServer
 from app.settings import Settings
 from app.slackapi.web_api import RateLimited, TransientError, WebApi, WebApiError
-from tests.conftest import BOT_TOKEN, bot_settings, slack_driver
+from tests.conftest import BOT_TOKEN, BotFactory, bot_settings, slack_driver
 from tests.kudos.conftest import reply_text
 
 
@@ -106,8 +106,15 @@ def test_metrics_expose_commands_acks_slack_calls_outbox_and_scheduler(
     assert _value(text, "reciprocity_ack_seconds_count", kind="event") == 1
     # Every ack inside Slack's 3 s, and each took some time.
     assert _value(text, "reciprocity_ack_seconds_bucket", kind="command", le="3.0") == 4
-    assert _value(text, "reciprocity_ack_seconds_bucket", kind="command", le="0.005") <= 4
     assert 0 < _value(text, "reciprocity_ack_seconds_sum", kind="command") < 12
+    # The operator's buckets, each counting the acks at most its bound: cumulative, all in +Inf.
+    bounds = re.findall(r'reciprocity_ack_seconds_bucket\{kind="command",le="([^"]+)"\}', text)
+    assert bounds == [*(str(bound) for bound in ACK_BUCKETS), "+Inf"]
+    counts = [
+        _value(text, "reciprocity_ack_seconds_bucket", kind="command", le=bound) for bound in bounds
+    ]
+    assert counts == sorted(counts)
+    assert counts[-1] == 4
     calls = "reciprocity_slack_api_calls_total"
     assert _value(text, calls, method="chat.postMessage", status="ok") >= 2  # post + Bob's DM
     assert _value(text, calls, method="chat.update", status="ok") >= 1  # the undone post
@@ -159,37 +166,31 @@ def test_an_unsigned_request_is_logged_but_not_counted(
 
 
 def test_a_stopped_worker_shows_in_the_outbox_series(
-    database_url: str, slack: SlackStandIn
+    database_url: str, slack: SlackStandIn, serve_bot: BotFactory
 ) -> None:
     clock = OffsetClock(datetime(2026, 3, 4, 10, 0, tzinfo=UTC))
-    settings = bot_settings(database_url, slack)
-    bot = BotServer(settings, clock=clock, with_worker=False, host="127.0.0.1", port=0).start()
-    try:
-        with slack_driver(bot, slack, "http") as driver:
-            _kudos(driver, "<@U0BOB|bob> thanks")
-        clock.advance(timedelta(minutes=2))
-        text = _scrape(bot)
-        assert _value(text, "reciprocity_outbox_depth") >= 2  # the post and Bob's DM
-        assert 120 <= _value(text, "reciprocity_outbox_oldest_seconds") < 180
-        bot.worker.drain(10)
-        text = _scrape(bot)
-        assert _value(text, "reciprocity_outbox_depth") == 0
-        assert _value(text, "reciprocity_outbox_oldest_seconds") == 0
-    finally:
-        bot.stop()
+    bot = serve_bot(bot_settings(database_url, slack), clock=clock, with_worker=False)
+    with slack_driver(bot, slack, "http") as driver:
+        _kudos(driver, "<@U0BOB|bob> thanks")
+    clock.advance(timedelta(minutes=2))
+    text = _scrape(bot)
+    assert _value(text, "reciprocity_outbox_depth") >= 2  # the post and Bob's DM
+    assert 120 <= _value(text, "reciprocity_outbox_oldest_seconds") < 180
+    bot.worker.drain(10)
+    text = _scrape(bot)
+    assert _value(text, "reciprocity_outbox_depth") == 0
+    assert _value(text, "reciprocity_outbox_oldest_seconds") == 0
 
 
-def test_socket_mode_requests_are_measured_too(database_url: str, slack: SlackStandIn) -> None:
-    bot = BotServer(bot_settings(database_url, slack, "socket"), host="127.0.0.1", port=0)
-    bot.start()
-    try:
-        with slack_driver(bot, slack, "socket") as driver:
-            assert "Kudos to" in reply_text(_kudos(driver, "<@U0BOB|bob> thanks"))
-        text = _scrape(bot)
-        assert _value(text, "reciprocity_commands_total", command="/kudos", outcome="ok") == 1
-        assert _value(text, "reciprocity_ack_seconds_count", kind="command") == 1
-    finally:
-        bot.stop()
+def test_socket_mode_requests_are_measured_too(
+    database_url: str, slack: SlackStandIn, serve_bot: BotFactory
+) -> None:
+    bot = serve_bot(bot_settings(database_url, slack, "socket"))
+    with slack_driver(bot, slack, "socket") as driver:
+        assert "Kudos to" in reply_text(_kudos(driver, "<@U0BOB|bob> thanks"))
+    text = _scrape(bot)
+    assert _value(text, "reciprocity_commands_total", command="/kudos", outcome="ok") == 1
+    assert _value(text, "reciprocity_ack_seconds_count", kind="command") == 1
 
 
 def test_a_broken_database_counts_scheduler_errors_and_still_scrapes(

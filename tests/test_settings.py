@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from app.settings import DEFAULT_DATABASE_URL, VARIABLES, SettingsError, load_settings
+from tests.cli import run_app
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 GOOD = {"SLACK_BOT_TOKEN": "xoxb-1-2-abc", "SLACK_SIGNING_SECRET": "abc123"}
@@ -109,15 +109,7 @@ def test_credentials_suffice_for_http_and_for_socket_mode() -> None:
 
 
 def _cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "app", *args],
-        env={"PATH": "/usr/bin:/bin", **env},
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_app(*args, env={"PATH": "/usr/bin:/bin", **env}, cwd=cwd)
 
 
 @pytest.mark.parametrize(

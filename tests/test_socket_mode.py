@@ -3,8 +3,6 @@ and an app token Slack refuses. (Every end-to-end test also runs over Socket Mod
 
 from __future__ import annotations
 
-import time
-
 import httpx
 import pytest
 
@@ -14,6 +12,7 @@ from app.sandbox.slack_api import SlackStandIn
 from app.server import BotServer, StartupError
 from tests.conftest import APP_TOKEN, bot_settings
 from tests.kudos.conftest import reply_text
+from tests.waiting import eventually
 
 
 @pytest.fixture
@@ -50,9 +49,12 @@ def test_the_bot_reconnects_when_slack_asks_it_to_go(
     opened = slack.socket_mode.connections_opened
     slack.socket_mode.ask_to_disconnect()
     slack.wait_for(lambda c: c.method == "apps.connections.open", count=2, timeout=20)
-    deadline = time.monotonic() + 10
-    while slack.socket_mode.connections_opened == opened and time.monotonic() < deadline:
-        time.sleep(0.02)
+    socket_mode = slack.socket_mode
+    eventually(
+        lambda: socket_mode.connections_opened,
+        lambda count: count != opened,
+        what="a new Socket Mode connection",
+    )
     assert slack.socket_mode.connections_opened == opened + 1
     answer = driver.command(
         command="/offer", text="postgres", user_id="U0BOB", channel_id="C0GENERAL"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import httpx
@@ -15,6 +14,7 @@ from app.sandbox.slack_api import SlackStandIn
 from app.server import BotServer
 from app.store.models import Ask
 from tests.kudos.conftest import reply_text
+from tests.waiting import eventually
 
 Send = Callable[..., httpx.Response]
 QUESTION = "How do I rotate the staging database password? Tried the runbook #postgres"
@@ -48,11 +48,18 @@ def stored_ask(bot: BotServer) -> Ask:
 def posted(bot: BotServer, slack: SlackStandIn, ask_cmd: Send) -> tuple[Ask, dict]:
     assert "is posted" in reply_text(ask_cmd(QUESTION))
     post = slack.wait_for("chat.postMessage")[0]
-    # The worker records the post's ts on the ask right after Slack answers.
-    deadline = time.monotonic() + 5
-    while stored_ask(bot).message_ts is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return stored_ask(bot), post.response["message"]
+    return recorded_ask(bot), post.response["message"]
+
+
+def recorded_ask(bot: BotServer) -> Ask:
+    """The ask once the worker has recorded its post's ts, which it does right after Slack
+    answers."""
+    return eventually(
+        lambda: stored_ask(bot),
+        lambda ask: ask.message_ts is not None,
+        what="the ask's message_ts",
+        timeout=5,
+    )
 
 
 def click(driver: SlackDriver, slack: SlackStandIn, user: str, action: str, ask: Ask) -> None:

@@ -13,6 +13,7 @@ from app.server import BotServer
 from app.store.models import Ask, Kudos
 from tests.asks.conftest import QUESTION, Send, click, posted, reply, stored_ask
 from tests.kudos.conftest import configure, reply_text
+from tests.waiting import outbox_drained
 
 
 def test_an_ask_is_posted_with_its_topics_and_buttons(
@@ -35,6 +36,7 @@ def test_the_asks_channel_gets_public_asks_and_dms_stay_private(
     assert slack.wait_for("chat.postMessage")[0].args["channel"] == "C0ASKS"
     answer = reply_text(ask_cmd(QUESTION, channel="D0ALICEBOB"))
     assert "won't post it anywhere public" in answer
+    outbox_drained(bot)
     assert len(slack.calls_to("chat.postMessage")) == 1
 
 

@@ -6,8 +6,6 @@ stand-in's driver refuses to deliver any other, so these tests fail if the bot d
 
 from __future__ import annotations
 
-import time
-
 import httpx
 import pytest
 from sqlalchemy import select
@@ -17,8 +15,9 @@ from app.sandbox.driver import SlackDriver
 from app.sandbox.slack_api import SlackStandIn
 from app.server import BotServer
 from app.store.models import Channel
-from tests.asks.conftest import QUESTION, Send, reply, stored_ask
+from tests.asks.conftest import QUESTION, Send, recorded_ask, reply, stored_ask
 from tests.kudos.conftest import Kudo, configure, reply_text, wait_for_member
+from tests.waiting import outbox_drained
 
 
 @pytest.fixture
@@ -61,11 +60,7 @@ def test_an_ask_in_a_channel_the_bot_was_never_invited_to_is_tracked_to_its_answ
     assert slack.channels["C0RANDOM"].bot_is_member
     assert post.response["channel"] == "C0RANDOM"
 
-    # The worker records the post's ts on the ask right after Slack answers.
-    deadline = time.monotonic() + 5
-    while stored_ask(bot).message_ts is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    ask = stored_ask(bot)
+    ask = recorded_ask(bot)
     reply(driver, ask, "U0CAROL", "9000000001.000001", text="Rotate it with the CLI")
     assert stored_ask(bot).status == "answered"
     assert stored_ask(bot).answered_by == "U0CAROL"
@@ -154,6 +149,7 @@ def test_an_archived_kudos_channel_is_not_joined_and_the_giver_is_told(
     assert [c.response.get("error") for c in slack.calls_to("conversations.join")] == [
         "is_archived"
     ]
+    outbox_drained(bot)
     assert not [c for c in slack.calls_to("chat.postMessage") if c.args["channel"] == "C0KUDOS"]
     # The kudos itself stands, and Bob still hears of it.
     slack.wait_for(lambda c: c.method == "chat.postMessage" and c.args["channel"] == "U0BOB")

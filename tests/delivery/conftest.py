@@ -4,7 +4,6 @@ and a started worker on manual time."""
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -22,6 +21,7 @@ from app.store.db import transaction
 from app.store.models import OutboxMessage
 from app.workspaces.service import Identity, ensure_workspace
 from tests.conftest import BOT_TOKEN
+from tests.waiting import eventually
 
 TEAM = "T0001"
 FAST = WorkerConfig(concurrency=8, max_backoff_seconds=0.2, poll_seconds=0.05)
@@ -94,11 +94,13 @@ class ManualTime:
 
     def settle(self, timeout: float = 15.0) -> None:
         """Block until no row is being sent and none is due: each is finished or waits."""
-        deadline = time.monotonic() + timeout
-        while self._busy():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"the worker still had work after {timeout}s")
-            time.sleep(0.01)
+        eventually(
+            self._busy,
+            lambda busy: not busy,
+            what="the worker to have nothing in flight or due",
+            timeout=timeout,
+            interval=0.01,
+        )
 
     def advance(self) -> datetime:
         """Settle, then move the clock to the next instant a pending row is due; return it."""

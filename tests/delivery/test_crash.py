@@ -17,8 +17,13 @@ from app.runtime import Runtime
 from app.sandbox.driver import SlackDriver
 from app.sandbox.slack_api import SlackStandIn
 from bench.crashloop import kill_loop, queue_messages, start_worker, unsent, worker_env
+from tests.cli import start_app
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET, free_port, wait_healthy
 from tests.delivery.conftest import TEAM
+from tests.waiting import eventually
+
+# Tens of seconds each: collected first, so parallel workers start them early (tests/conftest.py).
+pytestmark = pytest.mark.slow
 
 KILLS = int(os.environ.get("CRASH_KILLS", "5"))
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,8 +88,9 @@ def test_a_bot_killed_right_after_its_ack_loses_no_kudos(
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "PORT": str(port),
     }
-    bot = subprocess.Popen(
-        [sys.executable, "-m", "app", "run", "--no-worker"],
+    bot = start_app(
+        "run",
+        "--no-worker",
         env=env,
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,
@@ -136,7 +142,8 @@ def test_a_listener_killed_right_after_commit_and_ack_has_its_message_delivered_
     try:
         assert read_line(worker) == "ready"
         slack.wait_for("chat.postMessage", timeout=20)
-        time.sleep(0.5)  # room for a second post, were the worker to send one
+        # Once the worker has recorded the post as sent, it will never post it again.
+        eventually(lambda: unsent(runtime) == 0, what="the post recorded as sent")
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(20)
@@ -152,9 +159,7 @@ def test_three_workers_share_one_queue_and_post_each_message_once(
     env = worker_env(database_url, slack, BOT_TOKEN)
     workers = [start_worker(env, lease=30) for _ in range(3)]
     try:
-        deadline = time.monotonic() + 120
-        while unsent(runtime) and time.monotonic() < deadline:
-            time.sleep(0.2)
+        eventually(lambda: unsent(runtime) == 0, what="every row sent", timeout=120, interval=0.2)
     finally:
         for worker in workers:
             worker.send_signal(signal.SIGTERM)

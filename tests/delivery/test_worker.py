@@ -20,6 +20,7 @@ from app.store.models import Kudos, OutboxMessage, Workspace
 from app.workspaces.service import Identity, ensure_workspace
 from tests.conftest import BOT_TOKEN
 from tests.delivery.conftest import FAST, TEAM, ManualTime, WorkerFactory, outbox_row
+from tests.waiting import eventually
 
 
 def _post(
@@ -44,12 +45,12 @@ def _post(
 
 def _settled(runtime: Runtime, key: str, timeout: float = 10.0) -> OutboxMessage:
     """Wait until the worker has recorded how the row `key` ended, and return it."""
-    deadline = time.monotonic() + timeout
-    while True:
-        row = outbox_row(runtime, key)
-        if row.status in ("sent", "failed") or time.monotonic() > deadline:
-            return row
-        time.sleep(0.02)
+    return eventually(
+        lambda: outbox_row(runtime, key),
+        lambda row: row.status in ("sent", "failed"),
+        what=f"{key} sent or failed",
+        timeout=timeout,
+    )
 
 
 def _texts(slack: SlackStandIn, channel: str | None = None) -> list[str]:

@@ -9,9 +9,9 @@ import pytest
 from app.sandbox.slack_api import SlackStandIn
 from tests.asks.conftest import ask_cmd
 from tests.kudos.conftest import kudos_cmd
-from tests.nudges.conftest import bot, clock, driver
+from tests.nudges.conftest import bot, clock
 
-__all__ = ["ask_cmd", "bot", "clock", "driver", "kudos_cmd"]
+__all__ = ["ask_cmd", "bot", "clock", "kudos_cmd"]
 
 
 @pytest.fixture(autouse=True)

@@ -4,13 +4,10 @@ place of its scheduled digest."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,23 +29,15 @@ from app.slackapi.payloads import Conversation
 from app.store.db import make_engine, make_session_factory, transaction
 from app.store.models import DigestRun, OutboxMessage, Workspace
 from app.workspaces.service import Identity, ensure_workspace
+from tests.cli import inherited, run_app
 from tests.conftest import BOT_TOKEN
 
-ROOT = Path(__file__).resolve().parents[2]
 # The CLI reads the real clock: week 2026-W48's Monday is never in its future.
 MONDAY = datetime(2026, 11, 23, 15, tzinfo=UTC)
 
 
 def _cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}
-    return subprocess.run(
-        [sys.executable, "-m", "app", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_app(*args, env=inherited(DATABASE_URL=database_url, LOG_LEVEL="WARNING"))
 
 
 def _setup(database_url: str) -> None:

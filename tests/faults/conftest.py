@@ -19,6 +19,7 @@ from bench.loadkit.cluster import Cluster
 from bench.loadkit.exactly_once import exactly_once_problems
 from bench.loadkit.mix import Sent
 from tests.conftest import TEST_DATABASE_URL
+from tests.waiting import eventually
 
 FULL = os.environ.get("FAULTS_FULL", "").strip() == "1"
 # Claimed messages of a dead replica come back this soon, so a test need not wait a minute.
@@ -76,15 +77,18 @@ def assert_exactly_once(cluster: Cluster, sent: Sequence[Sent], drain_timeout: f
 
 
 def keep_failing(slack: SlackStandIn, method: str, status: int, seconds: float) -> int:
-    """Answer every call of `method` with `status` for about `seconds`; return how many were.
+    """Answer every call of `method` with `status` for about `seconds`, and on until at least one
+    call was (a busy machine may make none that soon); return how many were.
 
     The stand-in fails the next N calls; this keeps a couple queued, however fast calls come,
     until the time is up (at most two more calls fail after it).
     """
     seen = len(slack.calls)
     failed = queued = 0
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    until = time.monotonic() + seconds
+
+    def failing() -> int:
+        nonlocal seen, failed, queued
         # Only the calls recorded since the last look: the record grows long in a full run.
         fresh = slack.calls[seen:]
         seen += len(fresh)
@@ -92,5 +96,12 @@ def keep_failing(slack: SlackStandIn, method: str, status: int, seconds: float) 
         if queued - failed < 2:
             slack.fail_next(method, times=2, status=status)
             queued += 2
-        time.sleep(0.02)
+        return failed
+
+    eventually(
+        failing,
+        lambda count: count > 0 and time.monotonic() >= until,
+        what=f"a call of {method} answered {status}",
+        timeout=seconds + 60,
+    )
     return failed

@@ -44,6 +44,7 @@ def _pg(action: str) -> None:
 
 
 @pytest.mark.postgres
+@pytest.mark.serial  # every other test on this server would fail while it is down
 @pytest.mark.timeout(SIZES.timeout)
 def test_a_database_outage_answers_try_again_and_half_writes_nothing(backend: str) -> None:
     if _local_cluster() is None:

@@ -14,6 +14,9 @@ from bench.loadkit.driver import drive
 from bench.loadkit.mix import COMMANDS, EVENTS
 from tests.faults.conftest import SIZES, assert_exactly_once, cluster
 
+# Tens of seconds each: collected first, so parallel workers start them early (tests/conftest.py).
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.timeout(SIZES.timeout)
 def test_the_mix_across_replicas_is_answered_and_delivered_exactly_once(backend: str) -> None:

@@ -11,6 +11,9 @@ import pytest
 from bench.loadkit.driver import start_drive
 from tests.faults.conftest import SIZES, assert_exactly_once, cluster
 
+# Tens of seconds each: collected first, so parallel workers start them early (tests/conftest.py).
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.timeout(SIZES.timeout)
 def test_a_replica_killed_mid_load_loses_and_repeats_nothing(backend: str) -> None:

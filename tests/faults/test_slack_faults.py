@@ -10,6 +10,9 @@ import pytest
 from bench.loadkit.driver import start_drive
 from tests.faults.conftest import SIZES, assert_exactly_once, cluster, keep_failing
 
+# Tens of seconds each: collected first, so parallel workers start them early (tests/conftest.py).
+pytestmark = pytest.mark.slow
+
 # Longer than the Web API client's 10-second timeout: the worker cannot know if these posted.
 HANG_SECONDS = 12.0
 # A timed-out post waits WorkerConfig.unsure_wait_seconds (30 s) before it is looked for; an

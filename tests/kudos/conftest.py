@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +14,7 @@ from app.sandbox.slack_api import SlackStandIn
 from app.server import BotServer
 from app.store.db import transaction
 from app.store.models import Kudos, Member, Workspace
+from tests.waiting import eventually
 
 Kudo = Callable[..., httpx.Response]
 
@@ -68,10 +68,9 @@ def configure(bot: BotServer, **settings: Any) -> None:
 
 def wait_for_member(bot: BotServer, user_id: str, timeout: float = 5.0) -> None:
     """Wait until the start-up directory sync has stored `user_id`."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def stored() -> bool:
         with bot.runtime.sessions() as session:
-            if session.get(Member, ("T0001", user_id)) is not None:
-                return
-        time.sleep(0.02)
-    raise AssertionError(f"{user_id} never reached the directory")
+            return session.get(Member, ("T0001", user_id)) is not None
+
+    eventually(stored, what=f"{user_id} in the directory", timeout=timeout)

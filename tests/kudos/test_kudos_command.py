@@ -9,6 +9,7 @@ from app.sandbox.slack_api import SlackStandIn
 from app.server import BotServer
 from app.store.db import transaction
 from tests.kudos.conftest import Kudo, configure, reply_text, stored_kudos, wait_for_member
+from tests.waiting import outbox_drained
 
 
 def test_kudos_posts_notes_and_records(
@@ -72,6 +73,7 @@ def test_each_guard_refuses_clearly_and_stores_nothing(
     assert expected in answer
     assert "5 kudos left today" in answer
     assert stored_kudos(bot) == []
+    outbox_drained(bot)
     assert slack.calls_to("chat.postMessage") == []
 
 

@@ -10,6 +10,7 @@ from app.sandbox.driver import SlackDriver
 from app.sandbox.slack_api import SlackStandIn
 from app.server import BotServer
 from tests.kudos.conftest import Kudo, configure, reply_text, stored_kudos
+from tests.waiting import outbox_drained
 
 
 def _submit(
@@ -177,6 +178,7 @@ def test_a_reaction_removed_and_added_again_thanks_again_once_per_add(
     deliver("removed", "1700000400.000100", "EvREMOVE2")
     assert live() == []
     slack.wait_for("chat.update", count=2)
+    outbox_drained(bot)
     # Bob heard of each add once, and of each removal once.
     assert len(slack.calls_to("chat.postMessage")) == 2
     assert len(slack.calls_to("chat.update")) == 2

@@ -6,9 +6,6 @@ stand-in, whose conversations are then read as a person in Slack would see them.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 from sqlalchemy import select
 
 from app.sandbox import payloads
@@ -18,6 +15,7 @@ from app.sandbox.slack_api import SlackStandIn
 from app.server import BotServer
 from app.store.models import OutboxMessage
 from tests.kudos.conftest import Kudo, configure, reply_text, stored_kudos
+from tests.waiting import eventually
 
 
 def _undo(driver: SlackDriver, slack: SlackStandIn, response_text: dict, user: str) -> None:
@@ -35,13 +33,6 @@ def _shown(slack: SlackStandIn, call: Call) -> str:
     """The text a person sees now in the message `call` posted."""
     channel = slack.channels[call.response["channel"]]
     return str(channel.messages[call.response["ts"]]["text"])
-
-
-def _until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the condition never held"
-        time.sleep(0.02)
 
 
 def _outbox(bot: BotServer) -> dict[str, OutboxMessage]:
@@ -75,7 +66,7 @@ def test_undo_edits_the_post_the_kudos_channel_copy_and_the_note_once_each(
         return [row for key, row in _outbox(bot).items() if key.endswith(":withdrawn")]
 
     assert len(edits()) == 3
-    _until(lambda: all(row.status == "sent" for row in edits()))
+    eventually(lambda: all(row.status == "sent" for row in edits()), what="the edits sent")
     assert len(slack.calls_to("chat.update")) == 3
 
 
@@ -88,9 +79,12 @@ def test_a_kudos_undone_before_its_posts_go_out_is_never_posted(
     # (Both posts may be on their way at once: each meets the 429.)
     slack.fail_next("chat.postMessage", times=2, status=429, retry_after=60)
     response = kudos_cmd("<@U0BOB> thanks for the rota")
-    _until(lambda: bool(slack.calls_to("chat.postMessage")))
+    eventually(lambda: slack.calls_to("chat.postMessage"), what="a chat.postMessage")
     # ...and the worker has recorded the refusal: the rows are back in the outbox, waiting.
-    _until(lambda: all(r.status == "pending" for r in _outbox(bot).values()))
+    eventually(
+        lambda: all(r.status == "pending" for r in _outbox(bot).values()),
+        what="the refused rows back in the outbox",
+    )
     assert {c.status for c in slack.calls_to("chat.postMessage")} == {429}
     _undo(driver, slack, response.json(), "U0ALICE")
     slack.wait_for(lambda c: c.method == "response_url" and "withdrawn" in c.args["text"])

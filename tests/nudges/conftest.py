@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 
 from app.sandbox.answers import Call
-from app.sandbox.driver import SlackDriver
 from app.sandbox.slack_api import SlackStandIn
 from app.server import BotServer
 from tests.asks.conftest import ask_cmd
 from tests.clocks import OffsetClock
-from tests.conftest import bot_settings, slack_driver
+from tests.conftest import BotFactory, bot_settings
 
 __all__ = ["ask_cmd"]
 MONDAY_10_NY = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -28,20 +26,14 @@ def clock() -> OffsetClock:
 
 @pytest.fixture
 def bot(
-    database_url: str, slack: SlackStandIn, clock: OffsetClock, slack_mode: str
-) -> Iterator[BotServer]:
+    database_url: str,
+    slack: SlackStandIn,
+    clock: OffsetClock,
+    slack_mode: str,
+    serve_bot: BotFactory,
+) -> BotServer:
     """The bot on `clock`, served in-process against the stand-in."""
-    settings = bot_settings(database_url, slack, slack_mode)
-    server = BotServer(settings, clock=clock, host="127.0.0.1", port=0).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def driver(bot: BotServer, slack: SlackStandIn, slack_mode: str) -> Iterator[SlackDriver]:
-    """Requests to the bot, as Slack sends them."""
-    with slack_driver(bot, slack, slack_mode) as connected:
-        yield connected
+    return serve_bot(bot_settings(database_url, slack, slack_mode), clock=clock)
 
 
 def dm_to(slack: SlackStandIn, user: str, containing: str) -> Call:

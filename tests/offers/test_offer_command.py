@@ -11,6 +11,7 @@ from app.sandbox.driver import SlackDriver
 from app.sandbox.slack_api import SlackStandIn
 from app.server import BotServer
 from tests.kudos.conftest import reply_text
+from tests.waiting import outbox_drained
 
 Offer = Callable[..., httpx.Response]
 
@@ -46,6 +47,7 @@ def test_offer_list_remove_and_who(bot: BotServer, offer: Offer, slack: SlackSta
     assert "haven't offered `rust`" in reply_text(offer("remove rust"))
     assert "Nobody offers `rust` yet" in reply_text(offer("who rust"))
     # An ephemeral directory: nothing is posted anywhere.
+    outbox_drained(bot)
     assert slack.calls_to("chat.postMessage") == []
 
 

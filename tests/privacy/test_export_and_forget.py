@@ -5,11 +5,9 @@ name back)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
-from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from app.directory.service import save_members
@@ -20,9 +18,11 @@ from app.server import BotServer
 from app.store.db import transaction
 from app.store.models import Ask, AskReply, Kudos, KudosRecipient, Member, Offer
 from tests.asks.conftest import QUESTION, Send, posted, reply
+from tests.cli import inherited, run_app
 from tests.kudos.conftest import reply_text
 
-ROOT = Path(__file__).resolve().parents[2]
+# Tens of seconds each: collected first, so parallel workers start them early (tests/conftest.py).
+pytestmark = pytest.mark.slow
 
 
 def _activity(bot: BotServer, slack: SlackStandIn, driver: SlackDriver, ask_cmd: Send) -> None:
@@ -40,15 +40,7 @@ def _activity(bot: BotServer, slack: SlackStandIn, driver: SlackDriver, ask_cmd:
 
 
 def _cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}
-    return subprocess.run(
-        [sys.executable, "-m", "app", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_app(*args, env=inherited(DATABASE_URL=database_url, LOG_LEVEL="WARNING"))
 
 
 def test_export_holds_everything_and_forget_erases_it(
