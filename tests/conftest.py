@@ -9,6 +9,7 @@ import socket
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,17 @@ class PostgresDatabases:
     def url(self, name: str) -> str:
         return self.base.set(database=name).render_as_string(hide_password=False)
 
+    @contextmanager
+    def throwaway(self, *, migrated: bool) -> Iterator[str]:
+        """A database from `create` for the length of the block, then dropped."""
+        url = self.create(migrated=migrated)
+        yield url
+        # Dropped after each test, not all at the session's end: a parallel worker's last test
+        # would pay for every drop at once, past its timeout on a busy server.
+        name = make_url(url).database
+        self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.created.remove(str(name))
+
     def drop_all(self) -> None:
         for name in reversed(self.created):
             self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -115,21 +127,27 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def database_url(postgres: PostgresDatabases | None, sqlite_template: Path, tmp_path: Path) -> str:
+def database_url(
+    postgres: PostgresDatabases | None, sqlite_template: Path, tmp_path: Path
+) -> Iterator[str]:
     """A fresh database at the newest migration, on the backend this run tests."""
-    if postgres is not None:
-        return postgres.create(migrated=True)
-    path = tmp_path / "reciprocity.db"
-    shutil.copyfile(sqlite_template, path)
-    return f"sqlite:///{path}"
+    if postgres is None:
+        path = tmp_path / "reciprocity.db"
+        shutil.copyfile(sqlite_template, path)
+        yield f"sqlite:///{path}"
+    else:
+        with postgres.throwaway(migrated=True) as url:
+            yield url
 
 
 @pytest.fixture
-def empty_database_url(postgres: PostgresDatabases | None, tmp_path: Path) -> str:
+def empty_database_url(postgres: PostgresDatabases | None, tmp_path: Path) -> Iterator[str]:
     """A fresh database with no tables, on the backend this run tests."""
-    if postgres is not None:
-        return postgres.create(migrated=False)
-    return f"sqlite:///{tmp_path / 'empty.db'}"
+    if postgres is None:
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+    else:
+        with postgres.throwaway(migrated=False) as url:
+            yield url
 
 
 @pytest.fixture
