@@ -40,12 +40,14 @@ def _state(ask: Ask) -> str:
 
 def ask_message(ask: Ask) -> dict[str, Any]:
     """The ask as posted: who asks, what, its topics, where it stands, and its buttons."""
+    head = f":question: <@{ask.asker_id}> asks:\n"
     body = render_inert(ask.text)
-    if len(body) > SECTION_LIMIT - 20:
-        body = body[: SECTION_LIMIT - 21] + "…"
+    # Slack refuses a section over 3,000 characters: the ask is cut to fit beside its heading.
+    if len(head) + len(body) > SECTION_LIMIT:
+        body = body[: SECTION_LIMIT - len(head) - 1] + "…"
     topics = "  ".join(f"`#{escape(t)}`" for t in shown(ask.topics)[:8])
     blocks = [
-        section(f":question: <@{ask.asker_id}> asks:\n{body}"),
+        section(head + body),
         context(_state(ask) + (f"  ·  {topics}" if topics else "")),
     ]
     if ask.status in LIVE_ASKS:
