@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -17,35 +14,8 @@ from app.kudos.request import KudosRequest
 from app.permalinks import permalink
 from app.slackapi.mrkdwn import parse
 from app.slackapi.outcomes import OpenView, Outcome
-from app.slackapi.payloads import Submission
+from app.slackapi.payloads import MessageShortcut, Submission
 from app.store.models import Workspace
-
-
-@dataclass(frozen=True)
-class MessageShortcut:
-    """A message shortcut chosen on a message: who chose it, where, and whose message it is."""
-
-    team_id: str
-    user_id: str
-    channel_id: str
-    # The message's author and ts; a bot's message or an odd payload may lack them.
-    author: str | None
-    ts: str
-    trigger_id: str | None
-
-    @classmethod
-    def from_payload(cls, body: Mapping[str, Any]) -> MessageShortcut:
-        """Read a `message_action` payload."""
-        message = body.get("message") or {}
-        author = message.get("user")
-        return cls(
-            team_id=str((body.get("team") or {}).get("id") or ""),
-            user_id=str((body.get("user") or {}).get("id") or ""),
-            channel_id=str((body.get("channel") or {}).get("id") or ""),
-            author=str(author) if author else None,
-            ts=str(message.get("ts") or ""),
-            trigger_id=body.get("trigger_id") or None,
-        )
 
 
 def for_message(session: Session, shortcut: MessageShortcut) -> OpenView:

@@ -150,3 +150,30 @@ class Submission:
         """The value of the option chosen in `block`, or None."""
         chosen = self._element(block, action).get("selected_option")
         return str(chosen["value"]) if isinstance(chosen, Mapping) and "value" in chosen else None
+
+
+@dataclass(frozen=True)
+class MessageShortcut:
+    """A message shortcut chosen on a message: who chose it, where, and whose message it is."""
+
+    team_id: str
+    user_id: str
+    channel_id: str
+    # The message's author and ts; a bot's message or an odd payload may lack them.
+    author: str | None
+    ts: str
+    trigger_id: str | None
+
+    @classmethod
+    def from_payload(cls, body: Mapping[str, Any]) -> MessageShortcut:
+        """Read a `message_action` payload."""
+        message = body.get("message") or {}
+        author = message.get("user")
+        return cls(
+            team_id=str((body.get("team") or {}).get("id") or ""),
+            user_id=str((body.get("user") or {}).get("id") or ""),
+            channel_id=str((body.get("channel") or {}).get("id") or ""),
+            author=str(author) if author else None,
+            ts=str(message.get("ts") or ""),
+            trigger_id=body.get("trigger_id") or None,
+        )

@@ -11,6 +11,7 @@ from app.kudos import blocks, form
 from app.runtime import Runtime
 from app.slack.answers import answer_command
 from app.slack.door import door
+from app.slackapi.payloads import MessageShortcut
 
 
 def register(app: App, runtime: Runtime) -> None:
@@ -20,6 +21,6 @@ def register(app: App, runtime: Runtime) -> None:
     def give_for_message(
         ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
     ) -> None:
-        shortcut = form.MessageShortcut.from_payload(body)
+        shortcut = MessageShortcut.from_payload(body)
         outcome = door(context).run(lambda session, now: form.for_message(session, shortcut))
         answer_command(ack, context, client, outcome, shortcut.trigger_id)
