@@ -17,7 +17,6 @@ from typing import Any, Literal
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 
 from app.runtime import Runtime
-from app.slackapi.outcomes import Reply
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +41,6 @@ _KINDS = {
 def report(context: BoltContext, outcome: Outcome) -> None:
     """Record how this request was answered (a refusal, a form opened…) for metrics and logs."""
     context[_OUTCOME] = outcome
-
-
-def reply_outcome(reply: Reply) -> Outcome:
-    """The outcome a command's ephemeral `reply` stands for: "refused" when nothing was done."""
-    return "refused" if reply.refused else "ok"
 
 
 def admit(context: BoltContext, next: Callable[[], None]) -> None:

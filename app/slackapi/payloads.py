@@ -53,16 +53,6 @@ def view_metadata(view: Mapping[str, Any]) -> dict[str, Any]:
     return decoded if isinstance(decoded, dict) else {}
 
 
-def view_text(view: Mapping[str, Any], block: str) -> str:
-    """The trimmed text a person typed in a form's `block` (action id "text"); "" if none."""
-    state = view.get("state")
-    values = state.get("values") if isinstance(state, Mapping) else None
-    field = values.get(block) if isinstance(values, Mapping) else None
-    entry = field.get("text") if isinstance(field, Mapping) else None
-    value = entry.get("value") if isinstance(entry, Mapping) else None
-    return str(value or "").strip()
-
-
 @dataclass(frozen=True)
 class Conversation:
     """The conversation a command was typed in, as the ack path knows it."""
