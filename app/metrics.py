@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 # Slack allows 3 s for an ack; most should take a few milliseconds.
 ACK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0)
-COMMANDS = frozenset({"/kudos", "/ask", "/offer"})
+COMMANDS = frozenset({"/kudos", "/ask", "/offer", "/intro"})
 COMMAND_OUTCOMES = frozenset({"ok", "refused", "error", "form"})
 KINDS = frozenset({"command", "action", "view", "shortcut", "event", "other"})
 # Statuses a Web API call can end with besides Slack's own error codes.

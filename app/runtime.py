@@ -30,7 +30,7 @@ from app.metrics import Metrics
 from app.settings import Settings
 from app.slackapi.web_api import WebApi
 from app.store.db import SessionFactory, make_engine, make_session_factory
-from app.store.models import Ask, Kudos
+from app.store.models import Ask, Introduction, Kudos
 from app.workspaces.service import deactivate
 
 
@@ -91,6 +91,7 @@ DELIVERY_HOOKS = DeliveryHooks(
     links={
         Ask.__tablename__: PostLink(Ask, "channel_id", "message_ts"),
         Kudos.__tablename__: PostLink(Kudos, "post_channel_id", "post_ts"),
+        Introduction.__tablename__: PostLink(Introduction, "group_channel_id", "group_ts"),
     },
     # A refused token pauses the workspace's messages until it is installed again.
     on_auth_failure=deactivate,

@@ -239,13 +239,39 @@ def parse(text: str) -> ParsedKudos:
     )
 
 
-def _message(tokens: list[Token]) -> str:
+@dataclass(frozen=True)
+class Lead:
+    """The people named at the start of a text, and what follows them."""
+
+    people: tuple[str, ...]
+    plain_names: tuple[str, ...]
+    rest: str
+
+
+def split_lead(text: str) -> Lead:
+    """Split `text` into the leading run of people (as `parse` reads it) and the rest, trimmed;
+    mentions inside the rest are not people named. Never raises."""
+    tokens = tokenize(text)
+    lead = tokens[: _lead_length(tokens)]
+    return Lead(
+        _unique(t.user_id for t in lead if isinstance(t, UserMention)),
+        _unique(t.name for t in lead if isinstance(t, PlainName)),
+        _message(tokens),
+    )
+
+
+def _lead_length(tokens: list[Token]) -> int:
     lead = 0
     for index, token in enumerate(tokens):
         if isinstance(token, UserMention | PlainName):
             lead = index + 1
         elif not (isinstance(token, Text) and _SEPARATOR.fullmatch(token.raw)):
             break
+    return lead
+
+
+def _message(tokens: list[Token]) -> str:
+    lead = _lead_length(tokens)
     rest = "".join(t.raw for t in tokens[lead:])
     if lead:
         rest = _AFTER_LEAD.sub("", rest, count=1)

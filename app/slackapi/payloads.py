@@ -136,6 +136,11 @@ class Submission:
         """The people picked in `block`'s users select."""
         return [str(u) for u in self._element(block, action).get("selected_users") or []]
 
+    def user(self, block: str, action: str = "user") -> str | None:
+        """The person picked in `block`'s single users select, or None."""
+        picked = self._element(block, action).get("selected_user")
+        return str(picked) if picked else None
+
     def option(self, block: str, action: str) -> str | None:
         """The value of the option chosen in `block`, or None."""
         chosen = self._element(block, action).get("selected_option")

@@ -47,3 +47,24 @@ class DigestRunStatus(StrEnum):
     QUEUED = "queued"
     QUIET = "quiet"
     SKIPPED = "skipped"
+
+
+class IntroStatus(StrEnum):
+    """Where an introduction is: asked, one yes, both yes (a group DM), a "not now", or expired."""
+
+    WAITING = "waiting"
+    ACCEPTED = "accepted"
+    CONNECTED = "connected"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+
+
+# Introductions still waiting for an answer: they expire, and their buttons still work.
+OPEN_INTROS = (IntroStatus.WAITING, IntroStatus.ACCEPTED)
+
+
+class IntroAnswer(StrEnum):
+    """What one of the two people said to an introduction."""
+
+    ACCEPTED = "accepted"
+    DECLINED = "declined"

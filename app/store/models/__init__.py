@@ -8,6 +8,7 @@ from app.store.models.asks import Ask, AskHelper, AskMatch, AskNudge, AskReply
 from app.store.models.base import Base
 from app.store.models.exactly_once import DigestRun, ProcessedEvent
 from app.store.models.installations import BOTS_TABLE, INSTALLATIONS_TABLE, STATES_TABLE
+from app.store.models.intros import Introduction, IntroPerson, IntroSuggestion
 from app.store.models.kudos import Kudos, KudosRecipient
 from app.store.models.offers import Offer
 from app.store.models.outbox import OutboxMessage
@@ -25,6 +26,9 @@ __all__ = [
     "Base",
     "Channel",
     "DigestRun",
+    "IntroPerson",
+    "IntroSuggestion",
+    "Introduction",
     "Kudos",
     "KudosRecipient",
     "Member",

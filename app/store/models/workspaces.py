@@ -63,6 +63,12 @@ class Workspace(Base):
     follow_up_hours: Mapped[int] = mapped_column(SmallInteger, default=24)
     offer_confirm_days: Mapped[int] = mapped_column(SmallInteger, default=90)
     offer_grace_days: Mapped[int] = mapped_column(SmallInteger, default=14)
+    # Days an introduction waits for both answers before it is withdrawn.
+    intro_expiry_days: Mapped[int] = mapped_column(SmallInteger, default=7)
+    # Introductions one connector may make in a day, counted in their own time zone.
+    intro_daily_limit: Mapped[int] = mapped_column(SmallInteger, default=5)
+    # Whether the bot suggests introductions people could make (at most one a week each).
+    intro_suggestions: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class Member(Base):

@@ -9,6 +9,7 @@ from app.slack.listeners.actions import (
     ask_buttons,
     ask_coach,
     home_buttons,
+    intro_buttons,
     kudos_undo,
     nudge_buttons,
 )
@@ -16,5 +17,12 @@ from app.slack.listeners.actions import (
 
 def register(app: App, runtime: Runtime) -> None:
     """Attach the block-action listeners."""
-    for buttons in (kudos_undo, ask_buttons, ask_coach, home_buttons, nudge_buttons):
+    for buttons in (
+        kudos_undo,
+        ask_buttons,
+        ask_coach,
+        home_buttons,
+        nudge_buttons,
+        intro_buttons,
+    ):
         buttons.register(app, runtime)

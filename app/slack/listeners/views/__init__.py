@@ -1,4 +1,5 @@
-"""Modal submissions: the give-kudos, ask, resolve and offer forms, and workspace settings."""
+"""Modal submissions: the give-kudos, ask, resolve, offer and introduction forms, and workspace
+settings."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from app.asks import blocks as ask_blocks
 from app.asks import command as ask
 from app.asks import resolution
 from app.home import blocks as home_blocks
+from app.intros import blocks as intro_blocks
+from app.intros import form as intro_form
 from app.kudos import blocks as kudos_blocks
 from app.kudos import form as kudos_form
 from app.offers.home_actions import offer_from_home
@@ -34,4 +37,10 @@ def register(app: App, runtime: Runtime) -> None:
     # Who may resolve is the submitting user against the asker, never the form's metadata.
     on_form(app, ask_blocks.RESOLVE_CALLBACK, resolution.HELPERS_BLOCK, resolution.submit_form)
     on_form(app, home_blocks.OFFER_CALLBACK, "topics", offer_from_home)
+    on_form(
+        app,
+        intro_blocks.FORM_CALLBACK,
+        intro_blocks.REASON_BLOCK,
+        lambda s, form, now: intro_form.submitted(s, runtime.lookup, form, now),
+    )
     workspace_settings.register(app, runtime)

@@ -1,0 +1,1 @@
+"""`/intro`: introductions with double opt-in, credit to the connector, suggested introductions."""
