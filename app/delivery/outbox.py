@@ -27,6 +27,7 @@ Method = Literal[
     "views.publish",
     "response_url",
     "dm",
+    "group_dm",
 ]
 METHODS: frozenset[str] = frozenset(Method.__args__)  # type: ignore[attr-defined]
 

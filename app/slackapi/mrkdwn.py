@@ -241,7 +241,8 @@ def parse(text: str) -> ParsedKudos:
 
 @dataclass(frozen=True)
 class Lead:
-    """The people named at the start of a text, and what follows them."""
+    """The people named at the start of a text, as written (twice if named twice), and what
+    follows them."""
 
     people: tuple[str, ...]
     plain_names: tuple[str, ...]
@@ -254,8 +255,8 @@ def split_lead(text: str) -> Lead:
     tokens = tokenize(text)
     lead = tokens[: _lead_length(tokens)]
     return Lead(
-        _unique(t.user_id for t in lead if isinstance(t, UserMention)),
-        _unique(t.name for t in lead if isinstance(t, PlainName)),
+        tuple(t.user_id for t in lead if isinstance(t, UserMention)),
+        tuple(t.name for t in lead if isinstance(t, PlainName)),
         _message(tokens),
     )
 
