@@ -132,7 +132,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     scheduler = command(
         "scheduler",
-        "run only the scheduler: weekly digests and nudge passes",
+        "run only the scheduler: weekly digests, nudge passes and introductions",
         "Queues what is due, for a delivery worker to send, until SIGTERM or SIGINT.",
         _DB,
     )

@@ -24,6 +24,7 @@ from app.console import blocks_text, mentioned_users
 from app.digest import runs
 from app.digest.weeks import parse_week
 from app.directory.service import get_members
+from app.intros.passes import IntroPassResult
 from app.nudges.service import run_pass
 from app.privacy.service import export_person, forget_person
 from app.runtime import Runtime, build_runtime
@@ -111,9 +112,11 @@ def scheduler(runtime: Runtime, args: argparse.Namespace) -> int:
     if args.once:
         outcomes = jobs.digests()
         result = jobs.nudges()
+        intros = jobs.introductions()
         posted = ", ".join(f"{o.team_id} {o.week} {o.status}" for o in outcomes)
         print(f"digests: {posted or 'none due'}")
         print(f"nudges: {result.examined if result else 0} asks looked at")
+        print(f"introductions: {_intros_said(intros)}")
         return 0
     stop = threading.Event()
 
@@ -126,6 +129,14 @@ def scheduler(runtime: Runtime, args: argparse.Namespace) -> int:
     stop.wait()
     jobs.stop()
     return 0
+
+
+def _intros_said(result: IntroPassResult | None) -> str:
+    """One line for what the introductions pass did ("expired: 2, followed up: 1")."""
+    if result is None:
+        return "failed (see the log)"
+    done = ", ".join(f"{step}: {n}" for step, n in result.done.items() if n) or "nothing due"
+    return f"{done}; failed: {', '.join(result.failed)}" if result.failed else done
 
 
 @_command

@@ -1,4 +1,5 @@
-"""APScheduler wiring: triggers only. The work lives in `app.digest.runs` and `app.nudges`.
+"""APScheduler wiring: triggers only. The work lives in `app.digest.runs`, `app.nudges` and
+`app.intros.passes`.
 
 Each process may run its own scheduler: APScheduler does not share a job store between processes,
 and it need not, since every job's effect is claimed by a database key (a digest per workspace and
@@ -16,6 +17,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
 
 from app.digest.runs import RunOutcome, run_due
+from app.intros import passes as intro_passes
 from app.nudges.service import PassResult, run_pass
 from app.runtime import Runtime
 from app.store.models import Workspace
@@ -29,11 +31,13 @@ class Cadence:
 
     digests: float = 60.0
     nudges: float = 300.0
+    introductions: float = 300.0
     tokens: float = 900.0
 
 
 class Scheduler:
-    """Runs the digest and nudge passes on a cadence in background threads: start() to stop()."""
+    """Runs the digest, nudge and introduction passes on a cadence in background threads:
+    start() to stop()."""
 
     def __init__(self, runtime: Runtime, cadence: Cadence | None = None) -> None:
         self.runtime = runtime
@@ -61,6 +65,12 @@ class Scheduler:
             id="nudges",
             next_run_time=first,
         )
+        scheduler.add_job(
+            self.introductions,
+            IntervalTrigger(seconds=self.cadence.introductions),
+            id="introductions",
+            next_run_time=first,
+        )
         if self.runtime.installations is not None:
             scheduler.add_job(
                 self.tokens,
@@ -71,9 +81,11 @@ class Scheduler:
         scheduler.start()
         self._scheduler = scheduler
         log.info(
-            "scheduler started: digests every %.0f s, nudges every %.0f s",
+            "scheduler started: digests every %.0f s, nudges every %.0f s, "
+            "introductions every %.0f s",
             self.cadence.digests,
             self.cadence.nudges,
+            self.cadence.introductions,
         )
 
     def stop(self) -> None:
@@ -119,4 +131,18 @@ class Scheduler:
         self.runtime.metrics.scheduler_runs.labels(job="nudges", outcome="ok").inc()
         if result.examined or any(result.done.values()):
             log.info("nudge pass: %d asks, %s", result.examined, dict(result.done))
+        return result
+
+    def introductions(self) -> intro_passes.IntroPassResult | None:
+        """Run the introductions pass now (expiry, follow-ups); never raises (a failed pass, or
+        a failed step of it, is logged and retried)."""
+        try:
+            result = intro_passes.run_pass(self.runtime.sessions, self.runtime.clock.now())
+        except Exception:
+            log.exception("introductions pass failed; the next pass retries")
+            result = None
+        outcome = "ok" if result is not None and not result.failed else "error"
+        self.runtime.metrics.scheduler_runs.labels(job="introductions", outcome=outcome).inc()
+        if result is not None and any(result.done.values()):
+            log.info("introductions pass: %s", dict(result.done))
         return result

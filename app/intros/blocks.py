@@ -265,3 +265,63 @@ def modal(
             context("Each is asked privately first; the group DM starts only if both say yes."),
         ],
     }
+
+
+# The follow-up two weeks after a connection: did it help, and a one-click thanks.
+THANK = "intro.thank"
+NOT_REALLY = "intro.not_really"
+# Slack refuses a button whose text is longer than this.
+BUTTON_TEXT_LIMIT = 75
+
+
+def thank_label(connector_name: str) -> str:
+    """The thank button's text: "Thank <name>" (plain text), or "Thank them" without a name."""
+    label = f"Thank {connector_name.strip()}" if connector_name.strip() else "Thank them"
+    return label if len(label) <= BUTTON_TEXT_LIMIT else label[: BUTTON_TEXT_LIMIT - 1] + "…"
+
+
+def _follow_up_question(connector: str, other: str) -> str:
+    return f"Two weeks ago <@{connector}> introduced you to <@{other}>. Did it help?"
+
+
+def follow_up(intro_id: int, connector: str, other: str, connector_name: str) -> Message:
+    """The DM asking one of the two, two weeks on, whether the introduction helped."""
+    question = _follow_up_question(connector, other)
+    value = str(intro_id)
+    return {
+        "text": question,
+        "blocks": [
+            section(f":seedling: {question}"),
+            actions(
+                button(thank_label(connector_name), THANK, value, style="primary"),
+                button("Not really", NOT_REALLY, value),
+                block_id=f"intro-followup-{intro_id}",
+            ),
+        ],
+    }
+
+
+def follow_up_answered(connector: str, other: str, line: str) -> Message:
+    """What the follow-up becomes once answered: the question stays, the buttons go."""
+    return {
+        "text": line,
+        "blocks": [section(_follow_up_question(connector, other)), context(line)],
+    }
+
+
+def thanked_line(connector: str) -> str:
+    """The follow-up's line once its reader thanked the connector."""
+    return f"You thanked <@{connector}> :tada:"
+
+
+def not_really_line() -> str:
+    """The follow-up's line after "Not really": nobody else hears of it."""
+    return (
+        "Thanks for telling me. Not every introduction clicks, and that's fine; "
+        "nobody else is told."
+    )
+
+
+def thanks_message(other: str) -> str:
+    """The kudos message a thank click gives the connector."""
+    return f"Thanks for introducing me to <@{other}>!"

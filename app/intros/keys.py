@@ -22,3 +22,18 @@ def group_dm(intro_id: int) -> str:
 def connector_note(intro_id: int, state: str) -> str:
     """The note telling the connector the introduction reached `state` (declined, expired)."""
     return f"intro:{intro_id}:connector:{state}"
+
+
+def follow_up(intro_id: int, user_id: str) -> str:
+    """The DM asking `user_id`, two weeks after the introduction, whether it helped."""
+    return f"intro:{intro_id}:followup:{user_id}"
+
+
+def follow_up_answer(intro_id: int, user_id: str, answer: str) -> str:
+    """The edit of `user_id`'s follow-up once they answered it (`thanked` or `not_really`)."""
+    return f"{follow_up(intro_id, user_id)}:{answer}"
+
+
+def thanks(intro_id: int, user_id: str) -> str:
+    """The kudos `user_id` gave the connector from their follow-up (one per person)."""
+    return f"intro:{intro_id}:thanks:{user_id}"

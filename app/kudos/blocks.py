@@ -65,6 +65,9 @@ def recipient_note(giver_id: str, message: str, source: str, link: str | None) -
     where = f" (<{link}|see the post>)" if link else ""
     if source == "reaction":
         headline = f":raised_hands: <@{giver_id}> gave you kudos for your message{where}."
+    elif source == "intro":
+        # Given from a follow-up's one-click thanks: say what it is for.
+        headline = f":handshake: <@{giver_id}> thanked you for an introduction{where}."
     else:
         headline = f":sparkles: <@{giver_id}> thanked you{where}."
     return {
