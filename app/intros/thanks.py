@@ -51,7 +51,7 @@ def thank(session: Session, click: Click, now: datetime) -> Refusal | Done:
             giver_id=person.user_id,
             recipients=(intro.connector_id,),
             message=blocks.thanks_message(other),
-            where=_where(session, intro.team_id, click),
+            where=_where(session, intro, click),
             source="intro",
             dedupe_key=keys.thanks(intro.id, person.user_id),
         ),
@@ -108,11 +108,14 @@ def _thanked(session: Session, intro: Introduction, user_id: str) -> bool:
     return found is not None
 
 
-def _where(session: Session, team_id: str, click: Click) -> Conversation:
-    """Where the thanks is given: the workspace's kudos channel when it has one, else quietly in
-    the clicker's DM with the bot (no public post)."""
+def _where(session: Session, intro: Introduction, click: Click) -> Conversation:
+    """Where the thanks is given: the workspace's kudos channel when it has one and the
+    introduction was asked for in public, else quietly in the clicker's DM (no public post)."""
+    team_id = intro.team_id
     workspace = session.get_one(Workspace, team_id)
-    if workspace.kudos_channel_id:
+    # An introduction asked for in a private place is nobody else's business: its thanks, which
+    # names both people, is not posted in public.
+    if workspace.kudos_channel_id and not intro.channel_is_private:
         channel = get_channel(session, team_id, workspace.kudos_channel_id)
         return Conversation(
             workspace.kudos_channel_id,

@@ -212,3 +212,31 @@ def test_thanks_are_posted_in_the_kudos_channel_and_a_refused_kudos_says_why(
     assert not [
         c for c in slack.calls_to("chat.update") if c.args.get("ts") == to_bob.response["ts"]
     ]
+
+
+def test_thanks_for_an_introduction_asked_in_private_stay_private(
+    bot: BotServer,
+    slack: SlackStandIn,
+    driver: SlackDriver,
+    intro_cmd: Intro,
+    clock: OffsetClock,
+) -> None:
+    configure(bot, kudos_channel_id="C0GENERAL")
+    slack.add_channel("G0SECRET", "secret", is_private=True, bot_is_member=True)
+    intro_cmd("<@U0BOB> <@U0CAROL> you both work on search ranking", channel="G0SECRET")
+    invitation(slack, "U0BOB"), invitation(slack, "U0CAROL")
+    connect(bot, clock.now())
+    advance(bot, clock, timedelta(days=14))
+    run_intro_pass(bot, clock)
+    press(driver, "U0CAROL", _follow_up(slack, "U0CAROL"), "intro.thank")
+    slack.wait_for(
+        lambda c: (
+            c.method == "chat.postMessage"
+            and c.args.get("channel") == "U0ALICE"
+            and "introduction" in json.dumps(c.args)
+            and "thanked you" in json.dumps(c.args)
+        )
+    )
+    outbox_drained(bot)
+    assert [giver for giver, *_ in intro_kudos(bot)] == ["U0CAROL"]
+    assert not [m for m in slack.posted_messages("C0GENERAL") if "gave kudos" in m["text"]]
