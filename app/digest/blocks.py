@@ -1,12 +1,14 @@
 """Block Kit for the weekly digest: a pure drawing of a `Digest`, inside Slack's limits.
 
 Who pings whom (decided here, on purpose): the digest is a celebration, so the people it thanks
-in "who helped whom" are mentioned (`<@U…>`) and get a notification, but at most `max_people` of
-them; the people they helped, the most-thanked list (as `/kudos top` does), new connections,
-offers and unsung helpers are named in plain text and ping nobody. User text is escaped and its
-broadcasts made inert (`render_inert`); private items are counted, never quoted. A week not over
-says "so far" in its heading, its text and its summary, so nobody takes it for the week's digest,
-which still comes.
+in "who helped whom" and the connectors of the week's introductions are mentioned (`<@U…>`) and
+get a notification, but at most `max_people` of them in all (helpers first; a connector past the
+budget is named in plain text); the people they helped or introduced, the most-thanked list (as
+`/kudos top` does), new connections, offers and unsung helpers are named in plain text and ping
+nobody. An introduction's reason is never shown. User text is escaped and its broadcasts made
+inert (`render_inert`); private items are counted, never quoted. A week not over says "so far"
+in its heading, its text and its summary, so nobody takes it for the week's digest, which still
+comes.
 """
 
 from __future__ import annotations
@@ -14,7 +16,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from app.digest.contents import Digest, Help, HelperLine, NewOffer, OpenAsks
+from app.digest.contents import (
+    Connection,
+    Digest,
+    Help,
+    HelperLine,
+    Introduced,
+    NewOffer,
+    OpenAsks,
+)
 from app.slackapi.mrkdwn import escape, render_inert
 
 Block = dict[str, Any]
@@ -40,6 +50,7 @@ def digest_blocks(
     sections = [
         _helpers(digest.helpers, max_people, max_helps),
         _top_thanked(digest, max_people),
+        _introductions(digest, max_people),
         _connections(digest, max_people),
         _open_asks(digest.open_asks),
         _new_offers(digest, max_people),
@@ -67,10 +78,12 @@ def _week(digest: Digest) -> str:
 
 def _fallback(digest: Digest) -> str:
     t = digest.totals
+    intros = len(digest.introductions)
     return (
         f"{_week(digest)}: {_count(t.kudos, 'kudo', 'kudos')}, "
         f"{_count(t.asks_resolved, 'ask resolved', 'asks resolved')}, "
-        f"{_count(t.helpers, 'person helped', 'people helped')}."
+        f"{_count(t.helpers, 'person helped', 'people helped')}"
+        + (f", {_count(intros, 'introduction', 'introductions')}." if intros else ".")
     )
 
 
@@ -85,6 +98,8 @@ def _summary(digest: Digest) -> str:
         _count(t.asks_resolved, "resolved with credit", "resolved with credit"),
         _count(t.helpers, "person thanked or credited", "people thanked or credited"),
     ]
+    if digest.introductions:
+        parts.append(_count(len(digest.introductions), "introduction", "introductions"))
     so_far = "  ·  _the week so far_" if digest.so_far else ""
     return "  ·  ".join(parts) + so_far
 
@@ -156,15 +171,73 @@ def _top_thanked(digest: Digest, max_people: int) -> list[str]:
     return out
 
 
+def _introductions(digest: Digest, max_people: int) -> list[str]:
+    intros = digest.introductions
+    # The connectors share the ping budget with the helpers listed above them.
+    helpers = {line.helper_id for line in digest.helpers[:max_people]}
+    pinged = _Budget(helpers, max_people)
+    return _listing(
+        f"*:wave: Introductions* ({_count(len(intros), 'pair', 'pairs')} put in touch)",
+        intros,
+        min(max_people, MAX_LISTED),
+        lambda i: _intro_line(i, pinged),
+        ("more introduction", "more introductions"),
+    )
+
+
+def _intro_line(intro: Introduced, pinged: _Budget) -> str:
+    if intro.connector_id is None:
+        connector = "Someone"  # forgotten: never named
+    elif pinged.take(intro.connector_id):
+        connector = f"<@{intro.connector_id}>"
+    else:
+        connector = _name(intro.connector_name)
+    return f"• {connector} connected {_name(intro.first_name)} and {_name(intro.second_name)}"
+
+
+class _Budget:
+    """Who may still be mentioned: those already pinged, and new people up to `limit` in all."""
+
+    def __init__(self, pinged: set[str], limit: int) -> None:
+        self.pinged = set(pinged)
+        self.limit = limit
+
+    def take(self, user: str) -> bool:
+        """True if `user` may be mentioned (and counts them from now on)."""
+        if user in self.pinged:
+            return True
+        if len(self.pinged) >= self.limit:
+            return False
+        self.pinged.add(user)
+        return True
+
+
 def _connections(digest: Digest, max_people: int) -> list[str]:
     pairs = digest.connections
     return _listing(
-        f"*:link: New connections* ({len(pairs)} pairs connected for the first time)",
+        _connections_title(pairs),
         pairs,
         max(1, min(max_people, MAX_LISTED)),
-        lambda c: f"• {_name(c.first_name)} and {_name(c.second_name)}",
+        lambda c: (
+            f"• {_name(c.first_name)} and {_name(c.second_name)}"
+            + (" (introduced)" if c.introduced else "")
+        ),
         ("more pair", "more pairs"),
     )
+
+
+def _connections_title(pairs: Sequence[Connection]) -> str:
+    """ "New connections (3 pairs connected for the first time, 1 introduced)", each part only
+    when it counts someone."""
+    introduced = sum(1 for c in pairs if c.introduced)
+    first_time = len(pairs) - introduced
+    parts = []
+    if first_time:
+        parts.append(f"{_count(first_time, 'pair', 'pairs')} connected for the first time")
+    if introduced:
+        counted = f"{introduced:,}" if parts else _count(introduced, "pair", "pairs")
+        parts.append(f"{counted} introduced")
+    return f"*:link: New connections* ({', '.join(parts)})"
 
 
 def _open_asks(open_asks: OpenAsks) -> list[str]:

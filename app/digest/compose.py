@@ -23,6 +23,7 @@ from app.digest.contents import (
     Digest,
     Help,
     HelperLine,
+    Introduced,
     NewOffer,
     OpenAsk,
     OpenAsks,
@@ -31,6 +32,7 @@ from app.digest.contents import (
     UnmetTopic,
     Unsung,
 )
+from app.digest.introductions import IntroRow, introduced, people_in, read_introductions
 from app.digest.met_before import met_before, pair
 from app.digest.quoting import excerpt, message_link
 from app.digest.week_rows import (
@@ -79,10 +81,11 @@ def compose_digest(
     unsung_counts = uncredited_counts(session, read_answers(session, window))
     offers = read_offers(session, window)
     backlog = read_backlog(session, window)
-    people = read_members(
-        session, team_id, _people_needed(kudos, helped, unsung_counts, offers, backlog)
-    )
+    intro_rows = read_introductions(session, window)
+    needed = _people_needed(kudos, helped, unsung_counts, offers, backlog, intro_rows)
+    people = read_members(session, team_id, needed)
     names = {user: person.name for user, person in people.items()}
+    intros = introduced(intro_rows, people)
     return Digest(
         team_id=team_id,
         week=week_label(week_start_utc, zone(timezone)),
@@ -91,7 +94,7 @@ def compose_digest(
         as_of=now,
         helpers=_helper_lines(kudos, helped, names),
         top_thanked=_top_thanked(kudos, people),
-        connections=_new_connections(session, window, kudos, helped, names),
+        connections=_new_connections(session, window, kudos, helped, intros, names),
         open_asks=_open_asks(backlog, domain, names),
         new_offers=_new_offers(offers, people),
         unmet_topics=_unmet_topics(session, team_id, asks),
@@ -103,6 +106,7 @@ def compose_digest(
             asks_resolved=len({h.ask_id for h in helped}),
             helpers=len({k.recipient_id for k in kudos} | {h.helper_id for h in helped}),
         ),
+        introductions=intros,
     )
 
 
@@ -112,9 +116,10 @@ def _people_needed(
     unsung: Mapping[str, int],
     offers: Sequence[tuple[str, str]],
     backlog: Backlog,
+    intros: Sequence[IntroRow],
 ) -> set[str]:
     """Everyone the digest names: the week's people, and those mentioned in what it quotes."""
-    people = {k.giver_id for k in kudos} | {k.recipient_id for k in kudos}
+    people = {k.giver_id for k in kudos} | {k.recipient_id for k in kudos} | people_in(intros)
     people |= {h.helper_id for h in helped} | {h.asker_id for h in helped}
     people |= set(unsung) | {user for user, _ in offers} | {a.asker_id for a in backlog.newest}
     quoted = [k.message for k in kudos if not k.private] + [h.text for h in helped if not h.private]
@@ -184,13 +189,22 @@ def _new_connections(
     window: Window,
     kudos: Sequence[KudosRow],
     helped: Sequence[HelpRow],
+    intros: Sequence[Introduced],
     names: Mapping[str, str],
 ) -> tuple[Connection, ...]:
-    """Pairs who thanked or helped each other this week and never before the week began."""
+    """Pairs who thanked or helped each other this week and never before the week began, and
+    pairs introduced this week, each pair once whatever it did.
+
+    An introduced pair counts even if the two had met before: the connection is the
+    connector's work, which the digest celebrates. Its history is therefore never looked up.
+    """
+    introduced_pairs = {pair(i.first_id, i.second_id) for i in intros}
     pairs = {pair(k.giver_id, k.recipient_id) for k in kudos}
     pairs |= {pair(h.helper_id, h.asker_id) for h in helped}
+    pairs -= introduced_pairs
     pairs -= met_before(session, window, pairs)
     found = [Connection(a, names.get(a, a), b, names.get(b, b)) for a, b in pairs]
+    found += [Connection(a, names.get(a, a), b, names.get(b, b), True) for a, b in introduced_pairs]
     found.sort(key=lambda c: (c.first_name.lower(), c.second_name.lower(), c.first_id, c.second_id))
     return tuple(found)
 

@@ -57,12 +57,33 @@ class Thanked:
 
 @dataclass(frozen=True)
 class Connection:
-    """Two people who thanked or helped each other this week for the first time."""
+    """Two people who thanked or helped each other this week for the first time, or whom
+    someone introduced this week (`introduced`: counted even if they had met before, since the
+    connection is the connector's work)."""
 
     first_id: str
     first_name: str
     second_id: str
     second_name: str
+    introduced: bool = False
+
+
+@dataclass(frozen=True)
+class Introduced:
+    """An introduction both people accepted this week: `connector_id` put the two in touch.
+
+    `connector_id` is None when the connector's data was erased (`reciprocity forget`): the
+    line then names nobody for them. The introduction's reason is never carried here: it was
+    written for the two people, not for the digest.
+    """
+
+    connector_id: str | None
+    connector_name: str
+    first_id: str
+    first_name: str
+    second_id: str
+    second_name: str
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -149,6 +170,8 @@ class Digest:
     unmet_topics: tuple[UnmetTopic, ...]
     unsung: tuple[Unsung, ...]
     totals: Totals
+    # The week's connected introductions, oldest first.
+    introductions: tuple[Introduced, ...] = ()
 
     def quoted_channels(self) -> tuple[str, ...]:
         """Every conversation whose content the digest quotes (to check again when sending)."""
@@ -177,7 +200,13 @@ class Digest:
 
     @property
     def is_quiet(self) -> bool:
-        """True when nothing happened this week: no thanks, help, asks, offers or answers."""
+        """True when nothing happened this week: no thanks, help, asks, offers, answers or
+        introductions."""
         return not (
-            self.helpers or self.totals.kudos or self.totals.asks or self.new_offers or self.unsung
+            self.helpers
+            or self.totals.kudos
+            or self.totals.asks
+            or self.new_offers
+            or self.unsung
+            or self.introductions
         )

@@ -42,6 +42,8 @@ class Person:
 
     name: str
     ranked: bool  # not deleted, not a bot, not opted out of leaderboards
+    # Their data was erased (`reciprocity forget`): the digest never names them.
+    forgotten: bool = False
 
 
 @dataclass(frozen=True)
@@ -280,9 +282,11 @@ def read_members(session: Session, team_id: str, user_ids: set[str]) -> dict[str
             Member.deleted,
             Member.is_bot,
             Member.leaderboard_opt_out,
+            Member.forgotten_at,
         ).where(Member.team_id == team_id, Member.user_id.in_(ids))
-        for user, real, name, deleted, bot, opted_out in session.execute(query):
-            found[user] = Person(real or name or user, not (deleted or bot or opted_out))
+        for user, real, name, deleted, bot, opted_out, forgotten in session.execute(query):
+            ranked = not (deleted or bot or opted_out)
+            found[user] = Person(real or name or user, ranked, forgotten is not None)
     return found
 
 
