@@ -172,6 +172,7 @@ def _top_thanked(digest: Digest, max_people: int) -> list[str]:
 
 
 def _introductions(digest: Digest, max_people: int) -> list[str]:
+    """The week's introductions, oldest first: who connected whom, never why."""
     intros = digest.introductions
     # The connectors share the ping budget with the helpers listed above them.
     helpers = {line.helper_id for line in digest.helpers[:max_people]}
@@ -186,6 +187,7 @@ def _introductions(digest: Digest, max_people: int) -> list[str]:
 
 
 def _intro_line(intro: Introduced, pinged: _Budget) -> str:
+    """ "• @Carol connected Bob and Heidi": the connector mentioned while the budget allows."""
     if intro.connector_id is None:
         connector = "Someone"  # forgotten: never named
     elif pinged.take(intro.connector_id):
@@ -213,6 +215,7 @@ class _Budget:
 
 
 def _connections(digest: Digest, max_people: int) -> list[str]:
+    """The week's new pairs by name, the introduced ones marked so."""
     pairs = digest.connections
     return _listing(
         _connections_title(pairs),

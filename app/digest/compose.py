@@ -1,8 +1,8 @@
 """Composing the weekly digest: one workspace's week read from the store and shaped into sections.
 
 `compose_digest` returns the plain frozen dataclasses of `app.digest.contents`; the rows come from
-`app.digest.week_rows` (every read bounded by the week) and `app.digest.met_before`, and
-`app.digest.blocks` draws the result. Time is passed in, never read. Content from private
+`app.digest.week_rows` (every read bounded by the week), `app.digest.introductions` and
+`app.digest.met_before`, and `app.digest.blocks` draws the result. Time is passed in, never read. Content from private
 channels and DMs is counted and never quoted.
 """
 

@@ -91,11 +91,12 @@ def introduced(rows: Sequence[IntroRow], people: Mapping[str, Person]) -> tuple[
 
 
 def _forgotten(people: Mapping[str, Person], user: str) -> bool:
+    """Whether `user`'s data was erased (someone missing from the directory was not)."""
     person = people.get(user)
     return person is not None and person.forgotten
 
 
 def _name(people: Mapping[str, Person], user: str) -> str:
-    # As elsewhere in the digest: someone missing from the directory is shown by their id.
+    """`user`'s name; as elsewhere in the digest, their id if the directory lacks them."""
     person = people.get(user)
     return person.name if person is not None else user
