@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.calendar import zone
@@ -30,11 +29,11 @@ from app.slackapi.outcomes import Done
 from app.slackapi.payloads import Click, Conversation
 from app.store.db import SessionFactory, make_engine, make_session_factory, transaction
 from app.store.models import Introduction, Member, Workspace
-from app.store.statuses import IntroAnswer, IntroStatus
 from app.workspaces.service import Identity, ensure_workspace
 from tests.cli import inherited, run_app
 from tests.digest.test_compose import AFTER, BEFORE, END, MID, START, kudos
 from tests.intros.conftest import invitation, press, stored_intros
+from tests.intros.lifecycle import connect as connected
 from tests.kudos.conftest import configure, reply_text
 from tests.waiting import eventually
 
@@ -306,18 +305,6 @@ def test_the_dry_run_shows_the_introductions_by_name(database_url: str) -> None:
     assert "UANA" not in result.stdout
 
 
-def _second_yes_without_the_group_dm(bot: BotServer, user: str) -> None:
-    """`user`'s "Happy to connect", as the store keeps the second yes, without queueing the group
-    DM: the stand-in serves no group DMs yet (they come with their sender), and the digest does
-    not depend on them. With them, `press` does this."""
-    with transaction(bot.runtime.sessions) as session:
-        [intro] = session.scalars(select(Introduction)).all()
-        person = next(p for p in intro.people if p.user_id == user)
-        now = bot.runtime.clock.now()
-        person.answer, person.answered_at = IntroAnswer.ACCEPTED, now
-        intro.status, intro.connected_at = IntroStatus.CONNECTED, now
-
-
 def test_the_posted_digest_lists_the_introduction_and_counts_the_pair_once(
     bot: BotServer, slack: SlackStandIn, driver: SlackDriver
 ) -> None:
@@ -341,7 +328,9 @@ def test_the_posted_digest_lists_the_introduction_and_counts_the_pair_once(
     press(driver, "U0BOB", invitation(slack, "U0BOB"), "intro.accept")
     eventually(lambda: stored_intros(bot)[0].status == "accepted", what="Bob's yes")
     invitation(slack, "U0CAROL")
-    _second_yes_without_the_group_dm(bot, "U0CAROL")
+    # Carol's yes, as the store keeps it: the stand-in does not serve group DMs yet, and the
+    # digest does not depend on them (with them, `press` as Bob did).
+    connected(bot, bot.runtime.clock.now())
     with transaction(bot.runtime.sessions) as session:
         workspace = session.get_one(Workspace, "T0001")
         now = bot.runtime.clock.now()
