@@ -26,7 +26,8 @@ class Introduction(Base):
     first_id: Mapped[str] = mapped_column(USER)
     second_id: Mapped[str] = mapped_column(USER)
     reason: Mapped[str] = mapped_column(Text)
-    # Where it was asked for: its privacy decides whether the digest may say more than a count.
+    # Where it was asked for. Asked in a private place, its thanks is never posted in public (the
+    # digest names people either way, as for kudos, and never quotes the reason).
     channel_id: Mapped[str] = mapped_column(CHANNEL)
     channel_is_private: Mapped[bool] = mapped_column(Boolean, default=True)
     source: Mapped[str] = mapped_column(String(16), default="command")
