@@ -2,20 +2,36 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, lazyload, selectinload
 
-from app.store.models import Ask, AskMatch, Kudos, KudosRecipient, Member, Offer, Workspace
-from app.store.statuses import LIVE_ASKS, AskStatus
+from app.store.models import (
+    Ask,
+    AskMatch,
+    Introduction,
+    IntroPerson,
+    Kudos,
+    KudosRecipient,
+    Member,
+    Offer,
+    Workspace,
+)
+from app.store.statuses import LIVE_ASKS, OPEN_INTROS, AskStatus, IntroStatus
 
 SHOWN = 8
 # Asks older than this have had their chance; the Home tab lists what can still be helped.
 FRESH = timedelta(days=30)
 # How many recent open asks to consider when looking for ones matching a person's offers.
 SCANNED = 300
+# A connector's introductions from this long ago, at most `INTROS_SHOWN` of them: enough to see
+# how the recent ones went, few enough to leave the Home tab's 100 blocks to the other sections.
+INTROS_FRESH = timedelta(days=30)
+INTROS_SHOWN = 10
+# Introductions waiting for this person's own answer (one line each, above their own).
+INVITES_SHOWN = 3
 
 
 @dataclass(frozen=True)
@@ -50,6 +66,31 @@ class OfferLine:
 
 
 @dataclass(frozen=True)
+class IntroLine:
+    """An introduction the person made, and where it stands as they may see it.
+
+    `state` is an `IntroStatus`, read as of `now` (one past its expiry is "expired" even before
+    the expiry pass marks it); who said yes or "not now" is never part of it.
+    """
+
+    first_id: str
+    second_id: str
+    state: str
+    created_at: datetime
+    expires_at: datetime
+    connected_at: datetime | None
+
+
+@dataclass(frozen=True)
+class InviteLine:
+    """An introduction waiting for this person's answer: who asks, and to whom."""
+
+    connector_id: str
+    other_id: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
 class HomeContent:
     """Everything a person's Home tab shows."""
 
@@ -59,6 +100,8 @@ class HomeContent:
     could_help: list[AskLine]
     offers: list[OfferLine]
     kudos: list[KudosLine]
+    intros: list[IntroLine] = field(default_factory=list)
+    invites: list[InviteLine] = field(default_factory=list)
 
 
 def _line(ask: Ask) -> AskLine:
@@ -99,6 +142,8 @@ def load(session: Session, team_id: str, user_id: str, now: datetime) -> HomeCon
         could_help=_could_help(session, team_id, user_id, {o.topic for o in offers}, now),
         offers=[OfferLine(o.id, o.topic, o.note) for o in offers],
         kudos=_recent_kudos(session, team_id, user_id),
+        intros=_my_intros(session, team_id, user_id, now),
+        invites=_invites(session, team_id, user_id, now),
     )
 
 
@@ -160,4 +205,56 @@ def _recent_kudos(session: Session, team_id: str, user_id: str) -> list[KudosLin
             k.created_at,
         )
         for k in rows
+    ]
+
+
+def _state(intro: Introduction, now: datetime) -> str:
+    if intro.status in OPEN_INTROS and intro.expires_at <= now:
+        return IntroStatus.EXPIRED
+    return intro.status
+
+
+def _my_intros(session: Session, team_id: str, user_id: str, now: datetime) -> list[IntroLine]:
+    """The introductions `user_id` made in the last `INTROS_FRESH`, newest first."""
+    rows = session.scalars(
+        select(Introduction)
+        # Who answered what is not shown here: the two people's rows need not be read.
+        .options(lazyload(Introduction.people))
+        .where(
+            Introduction.team_id == team_id,
+            Introduction.connector_id == user_id,
+            Introduction.created_at >= now - INTROS_FRESH,
+        )
+        .order_by(Introduction.created_at.desc(), Introduction.id.desc())
+        .limit(INTROS_SHOWN)
+    )
+    return [
+        IntroLine(
+            i.first_id, i.second_id, _state(i, now), i.created_at, i.expires_at, i.connected_at
+        )
+        for i in rows
+    ]
+
+
+def _invites(session: Session, team_id: str, user_id: str, now: datetime) -> list[InviteLine]:
+    """Open introductions still waiting for `user_id`'s own answer, soonest to expire first."""
+    rows = session.scalars(
+        select(Introduction)
+        .options(lazyload(Introduction.people))
+        .join(IntroPerson, IntroPerson.intro_id == Introduction.id)
+        .where(
+            IntroPerson.team_id == team_id,
+            IntroPerson.user_id == user_id,
+            IntroPerson.answer.is_(None),
+            Introduction.status.in_(OPEN_INTROS),
+            Introduction.expires_at > now,
+        )
+        .order_by(Introduction.expires_at, Introduction.id)
+        .limit(INVITES_SHOWN)
+    )
+    return [
+        InviteLine(
+            i.connector_id, i.second_id if i.first_id == user_id else i.first_id, i.expires_at
+        )
+        for i in rows
     ]

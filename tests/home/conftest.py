@@ -1,4 +1,4 @@
-"""Home tab tests use the slash-command fixtures of the kudos and ask tests, and a bot whose
+"""Home tab tests use the slash-command fixtures of the kudos, ask and intro tests, and a bot whose
 start-up directory sync is done."""
 
 from __future__ import annotations
@@ -7,9 +7,10 @@ import pytest
 
 from app.server import BotServer
 from tests.asks.conftest import ask_cmd
+from tests.intros.conftest import intro_cmd
 from tests.kudos.conftest import kudos_cmd
 
-__all__ = ["ask_cmd", "kudos_cmd"]
+__all__ = ["ask_cmd", "intro_cmd", "kudos_cmd"]
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from app.sandbox.slack_api import SlackStandIn
 from app.server import BotServer
 from app.store.models import Offer
 from tests.asks.conftest import QUESTION, Send, posted
+from tests.intros.conftest import Intro, invitation, press
 from tests.kudos.conftest import Kudo
 
 
@@ -53,6 +54,7 @@ def test_opening_home_publishes_it_and_a_retry_adds_nothing(
         "Reciprocity",
         "Your open asks",
         "Asks you could help with",
+        "Your introductions",
         "What you offer",
         "Recent kudos",
     ]
@@ -76,6 +78,31 @@ def test_home_is_refreshed_for_people_who_opened_it_when_kudos_arrive(
     bot.worker.drain(5)
     # Carol never opened her Home tab: nothing is published for her.
     assert {c.args["user_id"] for c in slack.calls_to("views.publish")} == {"U0ALICE"}
+
+
+def test_a_connector_follows_an_introduction_on_home_and_the_invited_see_it_waiting(
+    bot: BotServer, slack: SlackStandIn, driver: SlackDriver, intro_cmd: Intro
+) -> None:
+    _open_home(driver, "U0ALICE")
+    _home(slack, "U0ALICE", "None made in the last 30 days")
+    intro_cmd("<@U0BOB|bob> <@U0CAROL|carol> you both work on search ranking")
+    waiting = _home(slack, "U0ALICE", "waiting for both to answer").args["view"]
+    assert "<@U0BOB> and <@U0CAROL>  ·  waiting" in json.dumps(waiting, ensure_ascii=False)
+    assert "search ranking" not in json.dumps(waiting)  # the reason stays in the invitations
+    to_bob, to_carol = invitation(slack, "U0BOB"), invitation(slack, "U0CAROL")
+    _open_home(driver, "U0CAROL")
+    carols = json.dumps(_home(slack, "U0CAROL", "answer in your DMs").args["view"])
+    assert "<@U0ALICE> would like to introduce you to <@U0BOB>: answer in your DMs" in carols
+    press(driver, "U0BOB", to_bob, "intro.accept")
+    accepted = json.dumps(_home(slack, "U0ALICE", "one of them said yes").args["view"])
+    # Who said yes is not named: if the other said "not now", it would name them too.
+    assert accepted.count("U0BOB") == 1
+    press(driver, "U0CAROL", to_carol, "intro.decline")
+    declined = json.dumps(_home(slack, "U0ALICE", "not going ahead").args["view"])
+    assert "said yes" not in declined
+    bot.worker.drain(5)
+    # Bob never opened his Home tab: nothing is published for him.
+    assert "U0BOB" not in {c.args["user_id"] for c in slack.calls_to("views.publish")}
 
 
 def test_offers_are_added_and_removed_from_home_by_their_owner_only(
