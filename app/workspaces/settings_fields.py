@@ -264,6 +264,27 @@ SECTIONS = (
             ),
         ),
     ),
+    Section(
+        "Introductions",
+        (
+            Field(
+                "intro_expiry_days",
+                "Introduction requests expire after (days)",
+                Number(1, 60, "days"),
+                "Days both people have to say yes before the request is withdrawn.",
+            ),
+            Field(
+                "intro_daily_limit",
+                "Introductions a person may make per day",
+                Number(1, 50, "introductions"),
+            ),
+            Field(
+                "intro_suggestions",
+                "Suggested introductions",
+                Flag("Suggest introductions people could make (at most one a week each)"),
+            ),
+        ),
+    ),
 )
 
 FIELDS = tuple(field for section in SECTIONS for field in section.fields)

@@ -127,13 +127,22 @@ def test_an_admin_gets_the_form_prefilled_with_the_current_settings(
         kudos_reply_mode="both",
         kudos_channel_id="C0GENERAL",
         matches_per_ask=7,
+        intro_expiry_days=14,
+        intro_suggestions=False,
     )
     view = _opened_view(driver, slack)
     assert view["callback_id"] == "workspace.settings"
     assert len(view["title"]["text"]) <= 24
     assert len(view["blocks"]) <= 100
     headers = [b["text"]["text"] for b in view["blocks"] if b["type"] == "header"]
-    assert headers == ["Weekly digest", "Asks", "Nudges for unanswered asks", "Kudos", "Offers"]
+    assert headers == [
+        "Weekly digest",
+        "Asks",
+        "Nudges for unanswered asks",
+        "Kudos",
+        "Offers",
+        "Introductions",
+    ]
     element = _by_block(view)
     assert element["digest_channel_id"]["initial_conversation"] == "C0GENERAL"
     assert element["digest_channel_id"]["filter"] == {"include": ["public", "private"]}
@@ -152,6 +161,16 @@ def test_an_admin_gets_the_form_prefilled_with_the_current_settings(
     assert element["kudos_values"]["initial_value"] == "teamwork, craft"
     assert element["reaction_emoji"]["initial_value"] == "raised_hands"
     assert element["kudos_reply_mode"]["initial_option"]["value"] == "both"
+    assert element["intro_expiry_days"]["initial_value"] == "14"
+    assert (
+        element["intro_expiry_days"]["min_value"],
+        element["intro_expiry_days"]["max_value"],
+    ) == (
+        "1",
+        "60",
+    )
+    assert element["intro_daily_limit"]["initial_value"] == "5"
+    assert "initial_options" not in element["intro_suggestions"]
     # Submitted untouched, the form means exactly what is stored.
     assert read_submission(_values(view)) == SettingsChange(
         **{k: tuple(v) if isinstance(v, list) else v for k, v in _stored(bot).items()}
@@ -181,6 +200,9 @@ def test_an_admin_saves_valid_changes(
         reaction_emoji=":tada:",
         kudos_max_length=500,
         share_private_asks=["on"],
+        intro_expiry_days=3,
+        intro_daily_limit=50,
+        intro_suggestions=[],
     )
     assert _submit(driver, "U0ALICE", values) == {}
     stored = _stored(bot)
@@ -203,6 +225,9 @@ def test_an_admin_saves_valid_changes(
             "reaction_emoji": "tada",
             "kudos_max_length": 500,
             "share_private_asks": True,
+            "intro_expiry_days": 3,
+            "intro_daily_limit": 50,
+            "intro_suggestions": False,
         }
         == stored
     )
@@ -233,6 +258,8 @@ def test_invalid_input_shows_an_error_per_field_and_stores_nothing(
         kudos_values="teamwork, team spirit",
         reaction_emoji="not an emoji!",
         work_days=[],
+        intro_expiry_days=61,
+        intro_daily_limit="five",
     )
     answer = _submit(driver, "U0ALICE", values)
     assert answer["response_action"] == "errors"
@@ -246,10 +273,16 @@ def test_invalid_input_shows_an_error_per_field_and_stores_nothing(
         "kudos_values",
         "reaction_emoji",
         "work_days",
+        "intro_expiry_days",
+        "intro_daily_limit",
     }
     assert "IANA time zone such as Europe/Berlin" in errors["timezone"]
     assert "from 1 to 10" in errors["matches_per_ask"]
     assert "team spirit" in errors["kudos_values"]
+    assert errors["intro_expiry_days"] == (
+        "61 is out of range: enter a whole number of days from 1 to 60."
+    )
+    assert "“five” is not a whole number" in errors["intro_daily_limit"]
     assert _stored(bot) == before
 
 
@@ -341,6 +374,9 @@ DEFAULTS: dict[str, Any] = {
     "follow_up_hours": 24,
     "offer_confirm_days": 90,
     "offer_grace_days": 14,
+    "intro_expiry_days": 7,
+    "intro_daily_limit": 5,
+    "intro_suggestions": True,
 }
 
 
@@ -496,6 +532,43 @@ def test_unticked_boxes_turn_settings_off(form: dict[str, Any]) -> None:
         False,
         True,
     )
+
+
+@pytest.mark.parametrize(
+    ("field", "typed", "message"),
+    [
+        ("intro_expiry_days", "0", "0 is out of range: enter a whole number of days from 1 to 60."),
+        ("intro_expiry_days", "", "Enter a whole number of days from 1 to 60."),
+        ("intro_expiry_days", "1.5", "“1.5” is not a whole number"),
+        (
+            "intro_daily_limit",
+            "51",
+            "51 is out of range: enter a whole number of introductions from 1 to 50.",
+        ),
+        ("intro_daily_limit", "0", "0 is out of range"),
+    ],
+)
+def test_introduction_limits_are_checked_beside_their_field(
+    form: dict[str, Any], field: str, typed: str, message: str
+) -> None:
+    errors = _errors(form, **{field: typed})
+    assert set(errors) == {field}
+    assert message in errors[field]
+
+
+def test_introduction_settings_at_their_bounds_and_suggestions_off(form: dict[str, Any]) -> None:
+    low = _read(form, intro_expiry_days=1, intro_daily_limit=1, intro_suggestions=[])
+    assert isinstance(low, SettingsChange)
+    assert (low.intro_expiry_days, low.intro_daily_limit, low.intro_suggestions) == (1, 1, False)
+    high = _read(form, intro_expiry_days=60, intro_daily_limit=50)
+    assert isinstance(high, SettingsChange)
+    assert (high.intro_expiry_days, high.intro_daily_limit, high.intro_suggestions) == (
+        60,
+        50,
+        True,
+    )
+    assert NUMBERS["intro_expiry_days"] == (1, 60)
+    assert NUMBERS["intro_daily_limit"] == (1, 50)
 
 
 def test_a_forged_empty_submission_is_errors_not_a_crash() -> None:
