@@ -1,7 +1,8 @@
 """A person's data in one workspace: everything exported as plain JSON, or erased.
 
-Erasing removes what the person wrote (kudos they gave, their asks, replies and offers), their
-place in other people's records (kudos they received, credit and matches), and their profile;
+Erasing removes what the person wrote (kudos they gave, their asks, replies, offers and the
+introductions they made), their place in other people's records (kudos they received, credit,
+matches, introductions and suggestions naming them: app/privacy/intros.py), and their profile;
 the directory keeps only an empty entry marked forgotten, so a later sync cannot fill it in again.
 Kudos left without anyone thanked are removed; asks they claimed or answered stay, unattributed.
 Erasure is an explicit act (`reciprocity forget`): Slack deactivating someone erases nothing.
@@ -16,6 +17,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from app.privacy.intros import export_intros, forget_intros
 from app.store.models import (
     Ask,
     AskHelper,
@@ -108,6 +110,7 @@ def export_person(session: Session, team_id: str, user_id: str) -> dict[str, Any
                 select(Offer).where(Offer.team_id == team_id, Offer.user_id == user_id)
             )
         ],
+        **export_intros(session, team_id, user_id),
     }
 
 
@@ -174,6 +177,8 @@ def forget_person(session: Session, team_id: str, user_id: str, now: datetime) -
         .where(Ask.team_id == team_id, Ask.answered_by == user_id)
         .values(answered_by=None),
     )
+    for kind, rows in forget_intros(session, team_id, user_id, now).items():
+        done.add(kind, rows)
     done.add("queued messages cancelled", cancel_messages_to(session, team_id, user_id, now))
     member = session.get(Member, (team_id, user_id))
     if member is not None and member.forgotten_at is None:

@@ -16,9 +16,19 @@ from app.sandbox.driver import SlackDriver
 from app.sandbox.slack_api import SlackStandIn
 from app.server import BotServer
 from app.store.db import transaction
-from app.store.models import Ask, AskReply, Kudos, KudosRecipient, Member, Offer
+from app.store.models import (
+    Ask,
+    AskReply,
+    Introduction,
+    IntroPerson,
+    Kudos,
+    KudosRecipient,
+    Member,
+    Offer,
+)
 from tests.asks.conftest import QUESTION, Send, posted, reply
 from tests.cli import inherited, run_app
+from tests.intros.conftest import invitation, press
 from tests.kudos.conftest import reply_text
 
 # Tens of seconds each: collected first, so parallel workers start them early (tests/conftest.py).
@@ -26,7 +36,8 @@ pytestmark = pytest.mark.slow
 
 
 def _activity(bot: BotServer, slack: SlackStandIn, driver: SlackDriver, ask_cmd: Send) -> None:
-    """Bob thanks Carol, Carol thanks Bob and Alice, Bob asks, Carol answers, Bob offers."""
+    """Bob thanks Carol, Carol thanks Bob and Alice, Bob asks, Carol answers, Bob offers, Carol
+    introduces Bob and Alice and Bob says "Not now"."""
 
     def kudos(user: str, text: str) -> None:
         answer = driver.command(command="/kudos", text=text, user_id=user, channel_id="C0GENERAL")
@@ -37,6 +48,14 @@ def _activity(bot: BotServer, slack: SlackStandIn, driver: SlackDriver, ask_cmd:
     driver.command(command="/offer", text="postgres", user_id="U0BOB", channel_id="C0GENERAL")
     ask, _ = posted(bot, slack, lambda text: ask_cmd(QUESTION, user="U0BOB"))
     reply(driver, ask, "U0CAROL", "9000000020.000001")
+    made = driver.command(
+        command="/intro",
+        text="<@U0BOB|bob> <@U0ALICE|alice> you both run on-call rotations",
+        user_id="U0CAROL",
+        channel_id="C0GENERAL",
+    )
+    assert "I've asked" in reply_text(made)
+    press(driver, "U0BOB", invitation(slack, "U0BOB"), "intro.decline")
 
 
 def _cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -60,6 +79,9 @@ def test_export_holds_everything_and_forget_erases_it(
     assert [k["message"] for k in data["kudos_received"]] == ["thanks for the review"]
     assert data["asks"][0]["text"].startswith("How do I rotate")
     assert [o["topic"] for o in data["offers"]] == ["postgresql"]
+    [intro] = data["introduced_to_someone"]
+    assert (intro["by"], intro["to"], intro["your_answer"]) == ("U0CAROL", "U0ALICE", "declined")
+    assert intro["reason"] == "you both run on-call rotations"
 
     forgot = _cli(database_url, "forget", "--team", "T0001", "--user", "U0BOB")
     assert forgot.returncode == 0, forgot.stderr
@@ -72,11 +94,15 @@ def test_export_holds_everything_and_forget_erases_it(
         assert session.scalar(select(func.count()).select_from(Ask)) == 0
         assert session.scalar(select(func.count()).select_from(AskReply)) == 0
         assert session.scalars(select(Offer)).all() == []
+        # An introduction is about both people: none is kept with one of them erased.
+        assert session.scalar(select(func.count()).select_from(Introduction)) == 0
+        assert session.scalar(select(func.count()).select_from(IntroPerson)) == 0
         bob = session.get_one(Member, ("T0001", "U0BOB"))
         assert (bob.name, bob.real_name, bob.forgotten_at is not None) == ("", "", True)
     again = _cli(database_url, "export", "--team", "T0001", "--user", "U0BOB")
     data = json.loads(again.stdout)
     assert data["kudos_given"] == data["kudos_received"] == data["asks"] == data["offers"] == []
+    assert data["introduced_to_someone"] == data["introductions_made"] == []
     # A later directory sync does not bring the name back.
     with transaction(bot.runtime.sessions) as session:
         save_members(session, "T0001", [slack.users["U0BOB"]], bot.runtime.clock.now())
