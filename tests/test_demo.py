@@ -50,14 +50,25 @@ def test_the_demo_tells_who_helped_whom(
     result, folder = story
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    for step in range(1, 9):
-        assert f"[{step}/8]" in out
+    for step in range(1, 10):
+        assert f"[{step}/9]" in out
     assert "DM to @carol" in out  # the ask reached the offerer
     assert "DM to @dave" in out  # the nudge reached another expert
     assert "Resolved with help from @bob, @carol" in out
     assert "Who helped whom, week 2026-W48" in out
     assert "@bob helped Alice" in out
     assert "@carol helped Alice" in out
+    # Carol introduces Alice and Dave: each is asked privately, each says yes.
+    introduction = out.split("[8/9]")[1].split("[9/9]")[0]
+    assert "@carol types: /intro @alice @dave you both keep the staging" in introduction
+    assert "DM to @alice\n    :wave: @carol would like to introduce you to @dave." in introduction
+    assert "DM to @dave\n    :wave: @carol would like to introduce you to @alice." in introduction
+    assert "@dave offers help with `postgresql`." in introduction
+    assert "@alice clicks [Happy to connect]\n  DM to @alice (updated)\n" in introduction
+    assert "You said yes. I'll start the group DM as soon as @dave does." in introduction
+    both = introduction.split("@dave clicks [Happy to connect]\n")[1]
+    assert "DM to @dave (updated)" in both
+    assert "You both said yes: the introduction is in your group DM." in both
     assert "Traceback" not in result.stderr
     assert list(folder.iterdir()) == []  # a throwaway database, left nowhere
 
@@ -81,22 +92,23 @@ def test_the_demo_prints_messages_as_a_reader_sees_them(
 
 
 def test_the_demo_takes_commands_typed_as_a_team_member(tmp_path: Path) -> None:
-    typed = "/kudos @dave thanks for the demo\n/foo bar\n/kudos\n/ask\nhello\nexit\n"
+    typed = "/kudos @dave thanks for the demo\n/foo bar\n/kudos\n/ask\n/intro\nhello\nexit\n"
     result = _demo(tmp_path, "--interactive", "--as", "bob", stdin=typed)
     assert result.returncode == 0, result.stderr
     story, prompt = result.stdout.split("Your turn. You are @bob")
     # It says first that the story comes before the prompt.
-    assert "First the story, then it's your turn as @bob." in story.split("[1/8]")[0]
+    assert "First the story, then it's your turn as @bob." in story.split("[1/9]")[0]
     # The hint suggests thanking someone else, never bob himself.
     hint = prompt.splitlines()[0]
     assert "`/kudos @carol thanks for the review`" in hint
+    assert "`/intro @carol @alice why`" in hint
     assert "@bob" not in hint
     # Piped input is echoed after the prompt, before its answer.
     echoed = prompt.index("bob> /kudos @dave thanks for the demo\n")
     assert echoed < prompt.index("Kudos to @dave are on their way") < prompt.index("bob> /foo")
     assert ":tada: @bob gave kudos to @dave" in prompt
     # Unknown commands: Slack's one line, not Bolt's advice to developers.
-    assert "bob> /foo bar\n  Unknown command /foo: try /kudos, /ask or /offer\n" in prompt
+    assert "bob> /foo bar\n  Unknown command /foo: try /kudos, /ask, /offer or /intro\n" in prompt
     assert "@app.command" not in result.stdout + result.stderr
     assert "Unhandled request" not in result.stdout + result.stderr
     # A command alone opens a form in Slack: the form as text, and what to type instead.
@@ -105,9 +117,14 @@ def test_the_demo_takes_commands_typed_as_a_team_member(tmp_path: Path) -> None:
     assert "Give kudos\n    Thank: [Who are you thanking? ▾]\n" in kudos_form
     assert "[Send]  [Cancel]" in kudos_form
     assert "type `/kudos @carol thanks for the review` instead" in kudos_form
-    ask_form = prompt.split("bob> /ask\n")[1].split("bob> hello")[0]
+    ask_form = prompt.split("bob> /ask\n")[1].split("bob> /intro")[0]
     assert "Ask for help\n    What do you need? [" in ask_form
     assert "type `/ask How do I rotate the staging password? #postgres` instead" in ask_form
+    intro_form = prompt.split("bob> /intro\n")[1].split("bob> hello")[0]
+    assert "Introduce two people\n    Introduce: [" in intro_form
+    assert "type `/intro @carol @alice you both look after the staging database` instead" in (
+        intro_form
+    )
     assert "bob> hello\n  Type a slash command, e.g. /kudos @carol thanks" in prompt
     assert prompt.rstrip().endswith("to run it for real.")
     wrong = _demo(tmp_path, "--interactive", "--as", "mallory")
