@@ -50,7 +50,7 @@ def accept(session: Session, click: Click, now: datetime) -> Reply | Refusal | D
     else:
         intro.status = IntroStatus.ACCEPTED
         _update_invitation(session, intro, person.user_id, "accepted", now)
-    home.refresh(session, intro.team_id, [intro.connector_id], now)
+    home.refresh(session, intro.team_id, [intro.connector_id, intro.first_id, intro.second_id], now)
     return Done()
 
 
@@ -72,7 +72,7 @@ def decline(session: Session, click: Click, now: datetime) -> Reply | Refusal | 
         dedupe_key=keys.connector_note(intro.id, "declined"),
         now=now,
     )
-    home.refresh(session, intro.team_id, [intro.connector_id], now)
+    home.refresh(session, intro.team_id, [intro.connector_id, intro.first_id, intro.second_id], now)
     return Done()
 
 

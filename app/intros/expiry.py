@@ -72,7 +72,7 @@ def expire(session: Session, intro: Introduction, now: datetime) -> None:
             dedupe_key=keys.connector_note(intro.id, "expired"),
             now=now,
         )
-    home.refresh(session, intro.team_id, [intro.connector_id], now)
+    home.refresh(session, intro.team_id, [intro.connector_id, intro.first_id, intro.second_id], now)
 
 
 def _reachable(session: Session, team_id: str, user_id: str) -> bool:

@@ -46,7 +46,10 @@ def make(session: Session, request: IntroRequest, now: datetime) -> Introduction
         return checked
     intro = _record(session, request, checked, now)
     _invite(session, intro, request.response_url, now)
-    home.refresh(session, request.team_id, [request.connector_id], now)
+    # The two see the invitation waiting for their answer on their Home tab too.
+    home.refresh(
+        session, request.team_id, [intro.connector_id, intro.first_id, intro.second_id], now
+    )
     return intro
 
 
