@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.asks import lifecycle, resolution
 from app.directory.service import save_members
-from app.intros import suggestion_answers, suggestions
+from app.intros import passes, suggestion_answers, suggestions
 from app.offers import service as offers
 from app.sandbox import payloads
 from app.sandbox.answers import Call
@@ -672,3 +672,14 @@ def test_no_thanks_edits_the_dm_and_no_second_suggestion_comes_that_week(
     _alice_helped_by(bot, slack, driver, ask_cmd, "U0FRANK")
     assert "<@U0FRANK> just helped you" in dm_to(slack, "U0ALICE", "U0FRANK").args["text"]
     assert len(_suggestion_dms(slack)) == 2
+
+
+def test_the_introductions_pass_runs_the_shared_topic_step(sessions: SessionFactory) -> None:
+    with transaction(sessions) as session:
+        keep_asking(session, "UANA")
+        keep_asking(session, "UBEN")
+        offer(session, "UCAT")
+    first = passes.run_pass(sessions, NOW)
+    assert (first.done["suggested"], first.failed) == (1, [])
+    assert passes.run_pass(sessions, NOW + timedelta(minutes=5)).done["suggested"] == 0
+    assert new_ones(sessions) == [ANA_AND_BEN]
