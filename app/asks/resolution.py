@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.asks import blocks
 from app.asks.access import AskRefusal, askers_ask, still_here
 from app.asks.notify import changed
+from app.intros import suggestions
 from app.kudos import giving
 from app.kudos.request import KudosRequest
 from app.kudos.results import Refused
@@ -66,6 +67,8 @@ def credit(session: Session, ask: Ask, helpers: Sequence[str], note: str, now: d
         )
     session.flush()
     changed(session, ask, now, "resolve")
+    # A helper new to the asker may be worth introducing to someone the asker knows.
+    suggestions.after_credit(session, ask, credited, now)
     # Credit stays with everyone who helped; the thank-you goes to those who can still get it.
     thanked = still_here(session, team_id, credited)
     if note.strip() and thanked:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.intros.expiry import expire_due
 from app.intros.follow_ups import follow_up_due
+from app.intros.suggestions import suggest_shared_topics
 from app.store.db import SessionFactory, transaction
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ Step = Callable[[Session, datetime], int]
 STEPS: tuple[tuple[str, Step], ...] = (
     ("expired", expire_due),
     ("followed up", follow_up_due),
+    ("suggested", suggest_shared_topics),
 )
 
 

@@ -311,7 +311,7 @@ def test_the_scheduler_job_counts_a_broken_database_as_an_error(
     finally:
         runtime.close()
     assert result is not None
-    assert sorted(result.failed) == ["expired", "followed up"]
+    assert sorted(result.failed) == ["expired", "followed up", "suggested"]
     line = 'reciprocity_scheduler_runs_total{job="introductions",outcome="error"} 1.0'
     assert line in text
 

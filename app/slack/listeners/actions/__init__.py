@@ -10,6 +10,7 @@ from app.slack.listeners.actions import (
     ask_coach,
     home_buttons,
     intro_buttons,
+    intro_suggestion_buttons,
     kudos_undo,
     nudge_buttons,
 )
@@ -24,5 +25,6 @@ def register(app: App, runtime: Runtime) -> None:
         home_buttons,
         nudge_buttons,
         intro_buttons,
+        intro_suggestion_buttons,
     ):
         buttons.register(app, runtime)
