@@ -52,6 +52,10 @@ SCOPE_NEEDS: dict[str, set[str]] = {
     # The delivery worker reads a DM's history to find a post whose send timed out.
     "im:history": {"message.im", "conversations.history", "conversations.replies"},
     "reactions:read": {"reaction_added", "reaction_removed", "reactions.get"},
+    # `group_dm` (outbox): conversations.open with several people opens their group DM.
+    "mpim:write": {"group_dm"},
+    # The delivery worker reads a group DM's history to find a post whose send timed out.
+    "mpim:history": {"message.mpim", "group_dm"},
     "reactions:write": {"reactions.add", "reactions.remove"},
 }
 # Methods, outbox kinds and events that need no bot scope.
@@ -192,7 +196,7 @@ def _methods_used() -> frozenset[str]:
             continue
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                if node.value in api_methods or node.value in ("dm", "response_url"):
+                if node.value in api_methods or node.value in ("dm", "group_dm", "response_url"):
                     used.add(node.value)
             elif isinstance(node, ast.Attribute) and node.attr in by_attribute:
                 used.add(by_attribute[node.attr])

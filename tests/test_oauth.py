@@ -78,8 +78,13 @@ def install(
         query = parse_qs(urlsplit(authorize.group(1).replace("&amp;", "&")).query)
         assert query["client_id"] == [CLIENT_ID]
         assert "chat:write" in query["scope"][0].split(",")
+        # The install grants what the authorize URL asked for.
         code = slack.issue_oauth_code(
-            team_id=team_id, team_name=team_name, installer=installer, rotating=rotating
+            team_id=team_id,
+            team_name=team_name,
+            installer=installer,
+            rotating=rotating,
+            scopes=query["scope"][0],
         )
         # Bolt's state cookie is Secure: a browser sends it back over https only, so the test
         # (plain http on loopback) hands it back itself.

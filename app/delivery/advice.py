@@ -13,6 +13,9 @@ _ADVICE = {
     "user_not_found": "Slack can't find that person any more.",
     "account_inactive": "That account is deactivated.",
     "cannot_dm_bot": "Bots can't receive direct messages.",
+    "user_disabled": "Someone it was for has been deactivated in Slack.",
+    "missing_scope": "I don't have the Slack permission it needs: ask a Slack admin to reinstall "
+    "Reciprocity, which grants it.",
 }
 _FALLBACK = (
     "Slack refused it ({error}). Try again, and tell your Slack admin if it keeps happening."

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from app.delivery import outbox
 from app.delivery.config import WorkerConfig
 from app.delivery.followers import follower_args
+from app.delivery.group_dms import OPENS_FIRST
 from app.delivery.pacing import Pacer
 from app.delivery.records import Recorder
 from app.delivery.sender import LOOKUP_METHODS, POSTS, UNSURE, api_method, marked_unsure
@@ -112,12 +113,17 @@ class Claims:
 
     def _pace(self, row: OutboxMessage) -> float:
         """Return 0 and spend `row`'s slot if its call may go now, else the seconds to wait."""
+        first: tuple[str, ...] = ()
         if row.method in POSTS and marked_unsure(row.last_error):
             # Its lookup comes first: a lookup method Slack rate-limited holds back the rows
             # that must look, not the channel's other posts.
-            held = max(self.pacer.wait_for(row.team_id, method, None) for method in LOOKUP_METHODS)
-            if held > 0:
-                return held
+            first = LOOKUP_METHODS
+        elif row.method in OPENS_FIRST:
+            # So does opening a group DM: a rate-limited open holds back only group DMs.
+            first = OPENS_FIRST[row.method]
+        held = max((self.pacer.wait_for(row.team_id, method, None) for method in first), default=0)
+        if held > 0:
+            return held
         return self.pacer.wait_for(row.team_id, api_method(row.method), row.pace_key)
 
 

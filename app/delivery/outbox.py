@@ -15,6 +15,7 @@ from typing import Any, Literal, NotRequired, TypedDict, Unpack
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from app.delivery.group_dms import group_pace_key, group_users
 from app.store.db import SessionFactory
 from app.store.models import OutboxMessage
 from app.store.statuses import OutboxStatus
@@ -83,8 +84,11 @@ class Entry(TypedDict):
 def queue(session: Session, **fields: Unpack[Entry]) -> None:
     """Add one Web API call to the outbox in `session`'s transaction; a known key is a no-op.
 
-    `dm` posts `args` to the DM of `args["user"]`; `response_url` posts `args["payload"]` to
-    `args["url"]`; the rest are Web API methods called with `args`.
+    `dm` posts `args` to the DM of `args["user"]`; `group_dm` posts `args` (but `users`) to the
+    group DM of the bot and `args["users"]` (2 to 8 user ids, in order; the row is refused
+    otherwise), which it opens; `response_url` posts `args["payload"]` to `args["url"]`; the rest
+    are Web API methods called with `args`. A sent post's channel and ts go to `link` and to the
+    `$after.*` placeholders of its followers.
     """
     queue_all(session, [entry(**fields)])
 
@@ -94,6 +98,8 @@ def entry(**fields: Unpack[Entry]) -> dict[str, Any]:
     method, args, now = fields["method"], fields["args"], fields["now"]
     if method not in METHODS:
         raise ValueError(f"unknown outbox method {method!r}")
+    if method == "group_dm":
+        group_users(args)  # raises ValueError unless it names 2 to 8 people
     link, notice = fields.get("link"), fields.get("notice")
     instead = fields.get("after_failed_args")
     return {
@@ -127,11 +133,14 @@ def queue_all(session: Session, entries: list[dict[str, Any]]) -> None:
 
 
 def pace_key(method: str, args: Mapping[str, Any]) -> str | None:
-    """Return the channel (or DM user) whose one-message-a-second limit paces this call."""
+    """Return the channel (DM user, or group DM's people) whose one-message-a-second limit paces
+    this call."""
     if method == "chat.postMessage":
         return str(args.get("channel") or "") or None
     if method == "dm":
         return str(args.get("user") or "") or None
+    if method == "group_dm":
+        return group_pace_key(args)
     if method == "views.publish":
         return f"home:{args.get('user_id')}"
     return None

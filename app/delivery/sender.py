@@ -1,9 +1,9 @@
 """One outbox row's Web API call, and how it ended as a plain `Outcome`.
 
-Posts (`chat.postMessage` and `dm`) carry Slack message metadata naming their outbox row, so when
-an earlier attempt ended without telling us whether Slack posted (a timeout, a dropped connection,
-a 5xx, `fatal_error` or `internal_error`), the next attempt can look for the message on Slack
-before posting it again.
+Posts (`chat.postMessage`, `dm` and `group_dm`) carry Slack message metadata naming their outbox
+row, so when an earlier attempt ended without telling us whether Slack posted (a timeout, a dropped
+connection, a 5xx, `fatal_error` or `internal_error`), the next attempt can look for the message on
+Slack before posting it again.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from app.delivery.group_dms import USERS, group_users, open_group_dm
 from app.delivery.joins import JOIN_FIRST, ChannelJoins
 from app.delivery.privacy import PrivacyCheck
 from app.slackapi.web_api import AUTH_ERRORS, RateLimited, TransientError, WebApi, WebApiError
@@ -33,7 +34,7 @@ LOOK_BEFORE_SECONDS = 5.0
 PAGE_SIZE = 200
 MAX_PAGES = 5
 # The outbox methods that post a message, and so carry the metadata tag and may be looked for.
-POSTS = ("chat.postMessage", "dm")
+POSTS = ("chat.postMessage", "dm", "group_dm")
 # How a Web API call can fail; `send` turns each into an `Outcome`.
 SLACK_ERRORS = (RateLimited, TransientError, WebApiError)
 # The methods a lookup calls: their rate limits hold back the lookup, not the channel's posts.
@@ -106,10 +107,15 @@ def send(
         if join:
             args = {key: value for key, value in args.items() if key != JOIN_FIRST}
         if method in POSTS:
-            post = _tagged({key: value for key, value in args.items() if key != "user"}, dedupe_key)
+            message = {key: value for key, value in args.items() if key not in ("user", USERS)}
+            post = _tagged(message, dedupe_key)
             if method == "dm":
                 # Posting to a user id lands in the app's DM with that person.
                 post["channel"] = args["user"]
+            elif method == "group_dm":
+                # Opened (or found) on every attempt: it is where this post goes, and where an
+                # unsure earlier attempt's post would be.
+                post["channel"] = open_group_dm(api, token, group_users(args))
             elif join and joins is not None:
                 joins.ensure(team_id, token, str(post.get("channel") or ""))
             args = post
@@ -145,8 +151,9 @@ def marked_unsure(last_error: str | None) -> bool:
 
 
 def api_method(method: str) -> str:
-    """Return the Web API method an outbox method calls (a `dm` is a `chat.postMessage`)."""
-    return "chat.postMessage" if method == "dm" else method
+    """Return the Web API method an outbox method posts with (a `dm` or `group_dm` is a
+    `chat.postMessage`)."""
+    return "chat.postMessage" if method in ("dm", "group_dm") else method
 
 
 def slack_ts(moment: datetime) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.sandbox.workspace import RateLimited, SlackError
+from app.sandbox.workspace import MissingScope, RateLimited, SlackError
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,12 @@ def refusal(error: str, status: int = 200) -> Answer:
 
 
 def error_answer(exc: SlackError) -> Answer:
-    """Slack's answer for a failed call: `ok: false`, the code, and any messages or Retry-After."""
+    """Slack's answer for a failed call: `ok: false`, the code, and any messages or Retry-After;
+    for `missing_scope`, the scope `needed` and the comma-separated scopes `provided`."""
     body: dict[str, Any] = {"ok": False, "error": exc.error}
+    if isinstance(exc, MissingScope):
+        body["needed"] = exc.needed
+        body["provided"] = ",".join(exc.provided)
     if exc.messages:
         body["response_metadata"] = {"messages": list(exc.messages)}
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else {}

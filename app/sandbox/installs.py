@@ -1,7 +1,8 @@
 """Where the app is installed and who may call: workspaces, bot and app-level tokens, OAuth.
 
 The stand-in answers `auth.test` and `oauth.v2.access` from here, checks every other call's token
-here, and asks here whether a token may open a Socket Mode connection.
+here, and asks here whether a token may open a Socket Mode connection. Each bot token carries the
+scopes its install granted (`scopes.py` says which call needs which).
 """
 
 from __future__ import annotations
@@ -11,14 +12,24 @@ import threading
 from typing import Any
 
 from app.sandbox.answers import Answer, refusal
+from app.sandbox.scopes import DEFAULT_SCOPES, parse_scopes
 from app.sandbox.workspace import SlackError, Team
+
+# Scopes as a test may give them: a comma list or a sequence; None is every scope the app asks for.
+Scopes = str | tuple[str, ...] | list[str] | None
 
 
 class Installs:
     """The workspaces the app is installed in and the tokens that reach each of them."""
 
     def __init__(
-        self, home: Team, *, bot_token: str, app_id: str, enterprise_id: str | None
+        self,
+        home: Team,
+        *,
+        bot_token: str,
+        app_id: str,
+        enterprise_id: str | None,
+        bot_scopes: Scopes = None,
     ) -> None:
         self.app_id = app_id
         self.enterprise_id = enterprise_id
@@ -26,11 +37,13 @@ class Installs:
         self.teams: dict[str, Team] = {home.id: home}
         self._home_team = home.id
         self._tokens: dict[str, str] = {bot_token: home.id}
+        # The scopes each bot token was granted.
+        self._scopes: dict[str, tuple[str, ...]] = {bot_token: parse_scopes(bot_scopes)}
         self._revoked: set[str] = set()
         # OAuth: the app's credentials, the codes Slack would hand the browser, refresh tokens.
         self._oauth_client: tuple[str, str] | None = None
         self._oauth_codes: dict[str, dict[str, Any]] = {}
-        self._refresh_tokens: dict[str, str] = {}
+        self._refresh_tokens: dict[str, tuple[str, tuple[str, ...]]] = {}
         self.token_lifetime_seconds = 43_200
         # Socket Mode: the app-level tokens allowed to open connections.
         self._app_tokens: set[str] = set()
@@ -39,18 +52,36 @@ class Installs:
     # -- setting up -----------------------------------------------------------------------
 
     def add_team(
-        self, team_id: str, name: str, bot_token: str, *, bot_user_id: str = "UBOT2"
+        self,
+        team_id: str,
+        name: str,
+        bot_token: str,
+        *,
+        bot_user_id: str = "UBOT2",
+        scopes: Scopes = None,
     ) -> None:
-        """Install the app in another workspace, reachable with `bot_token`."""
+        """Install the app in another workspace, reachable with `bot_token` granted `scopes`."""
         with self._installs_lock:
             self.teams[team_id] = Team(team_id, name, bot_user_id, "B" + team_id)
             self._tokens[bot_token] = team_id
+            self._scopes[bot_token] = parse_scopes(scopes)
 
-    def add_token(self, token: str, team_id: str | None = None) -> None:
-        """Accept another token (another workspace's bot, a rotated token)."""
+    def add_token(self, token: str, team_id: str | None = None, *, scopes: Scopes = None) -> None:
+        """Accept another token (another workspace's bot, a rotated token), granted `scopes`."""
         with self._installs_lock:
             self._tokens[token] = team_id or self._home_team
+            self._scopes[token] = parse_scopes(scopes)
             self._revoked.discard(token)
+
+    def set_scopes(self, token: str, scopes: Scopes) -> None:
+        """Change what `token` was granted: an install made before the app asked for a scope."""
+        with self._installs_lock:
+            self._scopes[token] = parse_scopes(scopes)
+
+    def scopes_of(self, token: str) -> tuple[str, ...]:
+        """The scopes bot token `token` was granted, in the order granted."""
+        with self._installs_lock:
+            return self._scopes.get(token, DEFAULT_SCOPES)
 
     def revoke_token(self, token: str) -> None:
         """Make calls with `token` answer `token_revoked`."""
@@ -75,8 +106,13 @@ class Installs:
         installer: str,
         rotating: bool = False,
         bot_user_id: str = "UBOT2",
+        scopes: Scopes = None,
     ) -> str:
-        """The `code` Slack would put in the redirect after a person approves the install."""
+        """The `code` Slack would put in the redirect after a person approves the install.
+
+        `scopes` is what the authorize URL asked for (its `scope`, a comma list): the token is
+        granted those, and `oauth.v2.access` says so; None grants every scope the app asks for.
+        """
         code = f"code-{secrets.token_hex(8)}"
         with self._installs_lock:
             self._oauth_codes[code] = {
@@ -85,6 +121,7 @@ class Installs:
                 "installer": installer,
                 "rotating": rotating,
                 "bot_user_id": bot_user_id,
+                "scopes": parse_scopes(scopes),
             }
         return code
 
@@ -137,10 +174,12 @@ class Installs:
             if (args.get("client_id"), args.get("client_secret")) != self._oauth_client:
                 return refusal("invalid_client_id")
             if args.get("grant_type") == "refresh_token":
-                team_id = self._refresh_tokens.pop(str(args.get("refresh_token") or ""), None)
-                if team_id is None:
+                refreshed = self._refresh_tokens.pop(str(args.get("refresh_token") or ""), None)
+                if refreshed is None:
                     return refusal("invalid_refresh_token")
-                grant: dict[str, Any] = {"team_id": team_id, "rotating": True}
+                # A refreshed token keeps what the install granted.
+                team_id, scopes = refreshed
+                grant: dict[str, Any] = {"team_id": team_id, "rotating": True, "scopes": scopes}
             else:
                 found = self._oauth_codes.pop(str(args.get("code") or ""), None)
                 if found is None:
@@ -157,11 +196,13 @@ class Installs:
             )
         team = self.teams[team_id]
         access = f"xoxb-{team_id}-{secrets.token_hex(6)}"
+        scopes: tuple[str, ...] = grant["scopes"]
         self._tokens[access] = team_id
+        self._scopes[access] = scopes
         answer: dict[str, Any] = {
             "ok": True,
             "app_id": self.app_id,
-            "scope": "commands,chat:write",
+            "scope": ",".join(scopes),
             "token_type": "bot",
             "access_token": access,
             "bot_user_id": team.bot_user_id,
@@ -173,7 +214,7 @@ class Installs:
             answer["authed_user"] = {"id": grant["installer"]}
         if grant.get("rotating"):
             refresh = f"xoxe-1-{secrets.token_hex(8)}"
-            self._refresh_tokens[refresh] = team_id
+            self._refresh_tokens[refresh] = (team_id, scopes)
             answer["refresh_token"] = refresh
             answer["expires_in"] = self.token_lifetime_seconds
         return answer

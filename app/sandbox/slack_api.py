@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 from app.sandbox.answers import Answer, Call, error_answer, refusal
 from app.sandbox.faults import DEFAULT_TIERS, Fault, FaultQueue, Tier, TierLimiter, fault_answer
 from app.sandbox.http_server import serve
-from app.sandbox.installs import Installs
+from app.sandbox.installs import Installs, Scopes
+from app.sandbox.scopes import check_scopes
 from app.sandbox.slack_methods import METHODS
 from app.sandbox.workspace import RateLimited, SlackError, Team, Workspace
 
@@ -50,11 +51,18 @@ class SlackStandIn(Workspace, Installs):
         channel_rate_limit: bool = False,
         method_tiers: Mapping[str, Tier] = DEFAULT_TIERS,
         clock: Callable[[], float] = time.monotonic,
+        bot_scopes: Scopes = None,
     ) -> None:
         home = Team(team_id, team_name, bot_user_id, bot_id)
         Workspace.__init__(self, home, channel_rate_limit=channel_rate_limit, clock=clock)
+        # `bot_scopes`: what `bot_token` was granted; None is every scope the app asks for.
         Installs.__init__(
-            self, home, bot_token=bot_token, app_id=app_id, enterprise_id=enterprise_id
+            self,
+            home,
+            bot_token=bot_token,
+            app_id=app_id,
+            enterprise_id=enterprise_id,
+            bot_scopes=bot_scopes,
         )
         # Slack's per-method limits (faults.py): users.list at Tier 2 unless told otherwise.
         self._tiers = TierLimiter(dict(method_tiers))
@@ -237,10 +245,13 @@ class SlackStandIn(Workspace, Installs):
         try:
             # Slack counts per app per workspace: every token of one workspace shares a limit.
             team = self.authenticate(token)
+            assert token is not None
+            granted = self.scopes_of(token)
             with self.lock:
                 retry_after = self._tiers.take(team, method, self.clock())
                 if retry_after is not None:
                     raise RateLimited(retry_after)
+                check_scopes(self, method, args, granted)
                 return Answer(200, {"ok": True, **handler(self, args)})
         except SlackError as exc:
             return error_answer(exc)

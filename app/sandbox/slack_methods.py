@@ -6,7 +6,7 @@ They run with the workspace's lock held. STRICTNESS.md lists where each rule com
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from app.sandbox.block_kit import MAX_BLOCKS_MESSAGE, check_blocks, check_view
@@ -14,6 +14,8 @@ from app.sandbox.paging import history_page, members_page
 from app.sandbox.workspace import Channel, RateLimited, SlackError, Workspace, dm_id
 
 MAX_TEXT = 40_000
+# conversations.open takes 1 to 8 people (https://api.slack.com/methods/conversations.open).
+MAX_GROUP_DM_USERS = 8
 Method = Callable[[Workspace, dict[str, Any]], dict[str, Any]]
 
 
@@ -48,6 +50,12 @@ def known(s: Workspace, args: dict[str, Any]) -> Channel:
 
 def open_dm(s: Workspace, user_id: str) -> Channel:
     """The bot's DM with `user_id`, opened if need be, as `conversations.open` does."""
+    check_person(s, user_id)
+    return s.dm_with(user_id)
+
+
+def check_person(s: Workspace, user_id: str) -> None:
+    """Raise unless the bot may open a DM or group DM with `user_id`: a person, still active."""
     user = s.users.get(user_id)
     if user is None:
         raise SlackError("user_not_found")
@@ -55,7 +63,12 @@ def open_dm(s: Workspace, user_id: str) -> Channel:
         raise SlackError("cannot_dm_bot")
     if user["deleted"]:
         raise SlackError("user_disabled")
-    return s.dm_with(user_id)
+
+
+def requested_users(args: Mapping[str, Any]) -> list[str]:
+    """The people `conversations.open` names in `users` (a comma list), once each, in order."""
+    listed = (user.strip() for user in str(args.get("users") or "").split(","))
+    return list(dict.fromkeys(user for user in listed if user))
 
 
 def visible(s: Workspace, args: dict[str, Any]) -> Channel:
@@ -167,10 +180,21 @@ def _permalink(s: Workspace, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _conversations_open(s: Workspace, args: dict[str, Any]) -> dict[str, Any]:
-    users = [u for u in str(args.get("users") or "").split(",") if u]
-    if len(users) != 1:
-        raise SlackError("users_list_not_supplied" if not users else "not_enough_users")
-    return {"channel": {"id": open_dm(s, users[0]).id}}
+    # One person: the DM with the bot; 2 to 8: the group DM of them and the bot (the caller is
+    # never listed). The same people in any order find the same group DM.
+    users = requested_users(args)
+    if not users:
+        raise SlackError("users_list_not_supplied")
+    if len(users) > MAX_GROUP_DM_USERS:
+        raise SlackError("too_many_users")
+    if len(users) == 1:
+        channel = open_dm(s, users[0])
+    else:
+        for user_id in users:
+            check_person(s, user_id)
+        channel = s.group_dm(users)
+    wants_all = str(args.get("return_im") or "").lower() in ("true", "1")
+    return {"channel": channel.info() if wants_all else {"id": channel.id}}
 
 
 def _conversations_join(s: Workspace, args: dict[str, Any]) -> dict[str, Any]:

@@ -32,6 +32,15 @@ class SlackError(Exception):
         self.messages = messages
 
 
+class MissingScope(SlackError):
+    """`missing_scope`: the token was not granted `needed`; Slack names it and what was granted."""
+
+    def __init__(self, needed: str, provided: tuple[str, ...]) -> None:
+        super().__init__("missing_scope")
+        self.needed = needed
+        self.provided = provided
+
+
 class RateLimited(SlackError):
     """HTTP 429 `ratelimited`, to be retried after `retry_after` seconds."""
 
@@ -42,7 +51,8 @@ class RateLimited(SlackError):
 
 @dataclass
 class Channel:
-    """One conversation: a public or private channel, or a DM between a person and the bot."""
+    """One conversation: a public or private channel, a DM between a person and the bot, or a
+    group DM (mpim) between several people and the bot."""
 
     id: str
     name: str
@@ -53,17 +63,22 @@ class Channel:
     members: set[str] = field(default_factory=set)
     user: str | None = None
     messages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    is_mpim: bool = False
 
     def __post_init__(self) -> None:
-        # A DM is between a person and the bot: the bot is always in it.
-        if self.is_im:
+        # A DM or group DM opened by the bot has the bot in it, always; a group DM is private.
+        if self.is_im or self.is_mpim:
             self.bot_is_member = True
+        if self.is_mpim:
+            self.is_private = True
 
     @property
     def kind(self) -> str:
-        """The event's `channel_type`: "im", "group" (private) or "channel" (public)."""
+        """The event's `channel_type`: "im", "mpim", "group" (private) or "channel" (public)."""
         if self.is_im:
             return "im"
+        if self.is_mpim:
+            return "mpim"
         return "group" if self.is_private else "channel"
 
     def hears(self) -> bool:
@@ -72,13 +87,15 @@ class Channel:
 
     def info(self) -> dict[str, Any]:
         """The conversation object `conversations.info` and `conversations.join` answer."""
+        direct = self.is_im or self.is_mpim
         return {
             "id": self.id,
             "name": self.name,
-            "is_channel": not self.is_im and not self.is_private,
-            "is_group": self.is_private and not self.is_im,
+            "is_channel": not direct and not self.is_private,
+            "is_group": self.is_private and not direct,
             "is_im": self.is_im,
-            "is_private": self.is_private or self.is_im,
+            "is_mpim": self.is_mpim,
+            "is_private": self.is_private or direct,
             "is_archived": self.is_archived,
             "is_member": self.bot_is_member,
             **({"user": self.user} if self.user else {}),
@@ -123,6 +140,7 @@ class Workspace:
         self._buckets: dict[str, tuple[float, float]] = {}
         self._last_ts = 0
         self._ids = itertools.count(1)
+        self._group_dm_ids = itertools.count(1)
         self.lock = threading.RLock()
         self.add_user(home.bot_user_id, "reciprocity", is_bot=True)
 
@@ -233,6 +251,30 @@ class Workspace:
             )
         return self.channels[channel_id]
 
+    def group_dm(self, users: list[str]) -> Channel:
+        """The bot's group DM with `users` (any order), added if need be (call with the lock held).
+
+        A new one gets a C… id unique in the workspace (Slack issues C ids for new group DMs; old
+        ones kept their G ids) and a name from the people in the order given, as Slack's does.
+        """
+        found = self._find_group_dm(frozenset(users))
+        if found is not None:
+            return found
+        channel_id = f"C0MPIM{next(self._group_dm_ids):04d}"
+        while channel_id in self.channels:
+            channel_id = f"C0MPIM{next(self._group_dm_ids):04d}"
+        name = "mpdm-" + "--".join(self.user_name(user) for user in users) + "-1"
+        self.channels[channel_id] = Channel(channel_id, name, members=set(users), is_mpim=True)
+        return self.channels[channel_id]
+
+    def group_dm_of(self, users: list[str] | tuple[str, ...] | set[str]) -> Channel | None:
+        """The group DM the bot has with exactly `users` (in any order), or None: for tests."""
+        with self.lock:
+            return self._find_group_dm(frozenset(users))
+
+    def _find_group_dm(self, people: frozenset[str]) -> Channel | None:
+        return next((c for c in self.channels.values() if c.is_mpim and c.members == people), None)
+
     def user_posts(
         self, channel_id: str, user_id: str, text: str, *, thread_ts: str | None = None
     ) -> dict[str, Any]:
@@ -248,6 +290,8 @@ class Workspace:
                 channel = self.dm_with(user_id)
             else:
                 channel = self.channels[channel_id]
+            if channel.is_mpim:
+                assert user_id in channel.members, f"{user_id} is not in group DM {channel_id}"
             if thread_ts is not None:
                 assert thread_ts in channel.messages, f"no message {thread_ts} in {channel_id}"
             ts = self.next_ts()

@@ -49,6 +49,10 @@ BOT_SCOPES = [
     # Reading the bot's DMs: after a timed-out DM, look whether Slack posted it before resending.
     "im:history",
     "reactions:read",
+    # Group DMs (`group_dm` in the outbox): open one with several people, and read it to find a
+    # post whose send timed out before sending it again.
+    "mpim:write",
+    "mpim:history",
 ]
 
 

@@ -89,7 +89,10 @@ def test_dms_with_the_bot_are_always_readable(client: WebClient, slack: SlackSta
     assert client.conversations_open(users="U0CAROL")["channel"]["id"] == written["channel"]
     dm = client.conversations_open(users="U0BOB")["channel"]["id"]
     assert slack.hears(dm)
-    assert client.conversations_info(channel=dm)["channel"]["is_im"] is True
+    # Asking about a DM takes im:read, which the app does not ask for (tests/sandbox/test_scopes).
+    slack.add_token("xoxb-im-reader", scopes=(*slack.scopes_of(BOT_TOKEN), "im:read"))
+    reader = WebClient(base_url=slack.base_url, token="xoxb-im-reader")
+    assert reader.conversations_info(channel=dm)["channel"]["is_im"] is True
     event = slack.user_posts(dm, "U0BOB", "hello bot")
     assert event["channel_type"] == "im"
     assert [m["text"] for m in client.conversations_history(channel=dm)["messages"]] == [
