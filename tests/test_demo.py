@@ -69,6 +69,10 @@ def test_the_demo_tells_who_helped_whom(
     both = introduction.split("@dave clicks [Happy to connect]\n")[1]
     assert "DM to @dave (updated)" in both
     assert "You both said yes: the introduction is in your group DM." in both
+    group = both.split("Group DM of @alice, @dave and @carol\n")[1]
+    assert ":handshake: @alice, meet @dave." in group
+    assert "To start you off:" in group
+    assert "• @carol connected Alice and Dave" in result.stdout
     assert "Traceback" not in result.stderr
     assert list(folder.iterdir()) == []  # a throwaway database, left nowhere
 

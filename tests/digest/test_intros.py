@@ -33,7 +33,6 @@ from app.workspaces.service import Identity, ensure_workspace
 from tests.cli import inherited, run_app
 from tests.digest.test_compose import AFTER, BEFORE, END, MID, START, kudos
 from tests.intros.conftest import invitation, press, stored_intros
-from tests.intros.lifecycle import connect as connected
 from tests.kudos.conftest import configure, reply_text
 from tests.waiting import eventually
 
@@ -327,10 +326,8 @@ def test_the_posted_digest_lists_the_introduction_and_counts_the_pair_once(
     assert "I've asked" in reply_text(reply)
     press(driver, "U0BOB", invitation(slack, "U0BOB"), "intro.accept")
     eventually(lambda: stored_intros(bot)[0].status == "accepted", what="Bob's yes")
-    invitation(slack, "U0CAROL")
-    # Carol's yes, as the store keeps it: the stand-in does not serve group DMs yet, and the
-    # digest does not depend on them (with them, `press` as Bob did).
-    connected(bot, bot.runtime.clock.now())
+    press(driver, "U0CAROL", invitation(slack, "U0CAROL"), "intro.accept")
+    eventually(lambda: stored_intros(bot)[0].group_ts is not None, what="the group DM posted")
     with transaction(bot.runtime.sessions) as session:
         workspace = session.get_one(Workspace, "T0001")
         now = bot.runtime.clock.now()

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import delete, func, inspect, select, text
+from sqlalchemy import MetaData, Table, delete, func, insert, inspect, select, text
+from sqlalchemy.orm import Session
 
 from app.store import migrate
 from app.store.db import make_engine, make_session_factory, transaction
@@ -17,8 +18,8 @@ from app.store.models import (
     KudosRecipient,
     Offer,
     OutboxMessage,
+    Workspace,
 )
-from app.workspaces.service import Identity, ensure_workspace
 
 AT = datetime(2026, 11, 30, 10, tzinfo=UTC)
 
@@ -167,6 +168,20 @@ def _sent(key: str, link: tuple[str, int] | None = None) -> OutboxMessage:
     )
 
 
+def _workspace_as_of_then(session: Session) -> None:
+    """Insert workspace T1 into a database at an older revision: only the columns it had then,
+    with today's model defaults (the model has columns later migrations add)."""
+    table = Table("workspaces", MetaData(), autoload_with=session.connection())
+    values: dict[str, object] = {}
+    for column in Workspace.__table__.columns:
+        default = column.default
+        if column.name in table.c and default is not None and hasattr(default, "arg"):
+            values[column.name] = default.arg(None) if callable(default.arg) else default.arg
+    values.update(team_id="T1", name="Acme", bot_user_id="UBOT", bot_id="BBOT")
+    values["installed_at"] = AT.replace(tzinfo=None)
+    session.execute(insert(table).values(**values))
+
+
 def test_0008_never_reissues_an_id_the_outbox_still_names(empty_database_url: str) -> None:
     # Before 0008, SQLite gave a deleted newest row's id to the next insert: its outbox keys
     # were taken for the new row's, which was then never posted.
@@ -175,7 +190,7 @@ def test_0008_never_reissues_an_id_the_outbox_still_names(empty_database_url: st
     sessions = make_session_factory(engine)
     try:
         with transaction(sessions) as session:
-            ensure_workspace(session, Identity("T1", "Acme", "UBOT", "BBOT"), AT)
+            _workspace_as_of_then(session)
             kudos = [_kudos(n) for n in range(3)]
             asks = [_ask(n) for n in range(2)]
             session.add_all([*kudos, *asks])
