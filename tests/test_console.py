@@ -218,8 +218,9 @@ def test_the_home_tab() -> None:
     shown = view_text(home_view(content), NAMES).splitlines()
     assert shown[:4] == [
         "Reciprocity",
-        "Thank people with `/kudos @person …`, ask for specific help with `/ask`, and offer "
-        "what you know with `/offer topic`.  [Ask for help]",
+        "Thank people with `/kudos @person …`, ask for specific help with `/ask`, offer what "
+        "you know with `/offer topic`, and introduce two people who should meet with `/intro`.  "
+        "[Ask for help]",
         RULE,
         "Your open asks",
     ]
