@@ -140,3 +140,16 @@ def test_a_yes_then_a_not_now_ends_it_and_later_clicks_change_nothing(
     late = _answer(sessions, "UA", intro_id, "intro.accept")
     assert isinstance(late, Reply)
     assert "isn't going ahead" in late.text
+
+
+def test_another_workspace_cannot_answer_or_even_see_an_introduction(
+    sessions: SessionFactory, intro_id: int
+) -> None:
+    with transaction(sessions) as session:
+        ensure_workspace(session, Identity("T2", "Other", "UBOT2", "BBOT2"), NOW)
+        # Someone in T2 whose user id happens to match one of the two, clicking a forged value.
+        foreign = Click("T2", "UA", "intro.accept", str(intro_id), "DUA", "1.1", None)
+        refused = answers.accept(session, foreign, NOW)
+    assert isinstance(refused, Refusal)
+    assert refused.reason is answers.AnswerRefusal.GONE
+    assert _status(sessions, intro_id) == "waiting"
