@@ -120,6 +120,28 @@ def entry(**fields: Unpack[Entry]) -> dict[str, Any]:
     }
 
 
+def queue_edit(
+    session: Session,
+    *,
+    team_id: str,
+    follows: str,
+    message: Mapping[str, Any],
+    dedupe_key: str,
+    now: datetime,
+) -> None:
+    """Queue an edit (`chat.update`) of the message queued under key `follows` to `message`,
+    sent once that message was and never if it was not delivered."""
+    queue(
+        session,
+        team_id=team_id,
+        method="chat.update",
+        args={"channel": AFTER_CHANNEL, "ts": AFTER_TS, **message},
+        dedupe_key=dedupe_key,
+        now=now,
+        after_key=follows,
+    )
+
+
 def queue_all(session: Session, entries: list[dict[str, Any]]) -> None:
     """Add rows built by `entry` in one statement (known keys are no-ops), in insertion order.
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -136,7 +135,7 @@ def _update_invitation(
     session: Session, intro: Introduction, user_id: str, state: str, now: datetime
 ) -> None:
     """Replace `user_id`'s invitation (its buttons go) with what `state` means for them."""
-    other = intro.second_id if user_id == intro.first_id else intro.first_id
+    other = intro.other_than(user_id)
     line = _line(intro, user_id, state, other)
     update_invitation(session, intro, user_id, state, line, now)
 
@@ -158,18 +157,12 @@ def update_invitation(
     session: Session, intro: Introduction, user_id: str, state: str, line: str, now: datetime
 ) -> None:
     """Queue the edit of `user_id`'s invitation to `line`, once it was delivered (if ever)."""
-    other = intro.second_id if user_id == intro.first_id else intro.first_id
-    args: dict[str, Any] = {
-        "channel": outbox.AFTER_CHANNEL,
-        "ts": outbox.AFTER_TS,
-        **blocks.answered(intro.connector_id, other, line),
-    }
-    outbox.queue(
+    other = intro.other_than(user_id)
+    outbox.queue_edit(
         session,
         team_id=intro.team_id,
-        method="chat.update",
-        args=args,
+        follows=keys.invitation(intro.id, user_id),
+        message=blocks.answered(intro.connector_id, other, line),
         dedupe_key=keys.invitation_update(intro.id, user_id, state),
         now=now,
-        after_key=keys.invitation(intro.id, user_id),
     )

@@ -87,7 +87,7 @@ def _due(session: Session, now: datetime) -> Sequence[IntroPerson]:
 def send(session: Session, person: IntroPerson, now: datetime) -> None:
     """Mark `person` followed up and queue their DM: did it help, thank the connector?"""
     intro = person.introduction
-    other = intro.second_id if person.user_id == intro.first_id else intro.first_id
+    other = intro.other_than(person.user_id)
     person.followed_up_at = now
     message = blocks.follow_up(
         intro.id, intro.connector_id, other, name_of(session, intro.team_id, intro.connector_id)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -100,15 +99,13 @@ def _answer(
     message = blocks.answered(
         suggestion.kind, suggestion.first_id, suggestion.second_id, suggestion.topic, line
     )
-    args: dict[str, Any] = {"channel": outbox.AFTER_CHANNEL, "ts": outbox.AFTER_TS, **message}
-    outbox.queue(
+    outbox.queue_edit(
         session,
         team_id=suggestion.team_id,
-        method="chat.update",
-        args=args,
+        follows=key(suggestion.id),
+        message=message,
         dedupe_key=answer_key(suggestion.id, answer),
         now=now,
-        after_key=key(suggestion.id),
     )
 
 

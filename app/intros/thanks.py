@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -95,7 +94,7 @@ def _asked(session: Session, click: Click) -> tuple[Introduction, IntroPerson, s
             FollowUpRefusal.NOT_YOURS,
             "Only the two people introduced can answer this, once I've asked them.",
         )
-    other = intro.second_id if person.user_id == intro.first_id else intro.first_id
+    other = intro.other_than(person.user_id)
     return intro, person, other
 
 
@@ -130,18 +129,12 @@ def _answer(
     session: Session, intro: Introduction, user_id: str, answer: str, line: str, now: datetime
 ) -> None:
     """Queue the edit of `user_id`'s follow-up to `line` (its buttons go), once per answer."""
-    other = intro.second_id if user_id == intro.first_id else intro.first_id
-    args: dict[str, Any] = {
-        "channel": outbox.AFTER_CHANNEL,
-        "ts": outbox.AFTER_TS,
-        **blocks.follow_up_answered(intro.connector_id, other, line),
-    }
-    outbox.queue(
+    other = intro.other_than(user_id)
+    outbox.queue_edit(
         session,
         team_id=intro.team_id,
-        method="chat.update",
-        args=args,
+        follows=keys.follow_up(intro.id, user_id),
+        message=blocks.follow_up_answered(intro.connector_id, other, line),
         dedupe_key=keys.follow_up_answer(intro.id, user_id, answer),
         now=now,
-        after_key=keys.follow_up(intro.id, user_id),
     )

@@ -43,6 +43,10 @@ class Introduction(Base):
 
     people: Mapped[list[IntroPerson]] = parts("introduction")
 
+    def other_than(self, user_id: str) -> str:
+        """The one of the two people who is not `user_id`."""
+        return self.second_id if user_id == self.first_id else self.first_id
+
     __table_args__ = (
         Index(None, "team_id", "connector_id", "created_at"),
         Index(None, "team_id", "first_id", "second_id", "created_at"),
