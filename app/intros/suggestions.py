@@ -72,6 +72,7 @@ RECENT_ASKS = 300
 PASS_ASKS = 2000
 # Rule 1 runs before a form's ack: at most this many pairs are tried.
 MAX_TRIES = 10
+Pairs = set[frozenset[str]]  # two people each, either way round
 
 
 def key(suggestion_id: int) -> str:
@@ -113,6 +114,7 @@ def _new_helper_pairs(
     if asker not in active or not knows_asker:
         return
     seen: set[tuple[str, str]] = set()
+    suggested = _suggested_pairs(session, team_id, now)
     for helper in dict.fromkeys(helpers):
         if helper == asker or helper not in active or _credited_before(session, ask, helper):
             continue
@@ -122,7 +124,7 @@ def _new_helper_pairs(
                 pair = (other, helper)
                 if other in strangers and pair not in seen:
                     seen.add(pair)
-                    if _pair_free(session, team_id, pair, now):
+                    if _pair_free(session, team_id, pair, now, suggested):
                         yield pair, topic
 
 
@@ -148,16 +150,18 @@ def _shared_topics(session: Session, workspace: Workspace, now: datetime) -> int
     everyone = {p for people in (*frequent.values(), *offerers.values()) for p in people}
     active = _active(session, workspace, everyone)
     busy = _busy_people(session, team_id, now)
+    suggested = _suggested_pairs(session, team_id, now)
     made = 0
     for topic in sorted(frequent):
         askers = [p for p in frequent[topic] if p in active]
         for pair in combinations(askers, 2):
             free = [c for c in offerers[topic] if c in active and c not in busy and c not in pair]
-            if not free or not _pair_free(session, team_id, pair, now):
+            if not free or not _pair_free(session, team_id, pair, now, suggested):
                 continue
             for offerer in free:
                 if _suggest(session, team_id, offerer, pair, blocks.SHARED_TOPIC, topic, now):
                     busy.add(offerer)
+                    suggested.add(frozenset(pair))
                     made += 1
                     break
     return made
@@ -262,21 +266,24 @@ def _suggested(session: Session, team_id: str, to: str, pair: tuple[str, str]) -
     )
 
 
-def _pair_free(session: Session, team_id: str, pair: tuple[str, str], now: datetime) -> bool:
-    """Whether these two were neither introduced nor suggested to anyone in the last 30 days."""
-    since = now - REPEAT_AFTER
-    introduced = _any(
+def _pair_free(
+    session: Session, team_id: str, pair: tuple[str, str], now: datetime, suggested: Pairs
+) -> bool:
+    """Whether these two were neither introduced in the last 30 days nor are in `suggested`."""
+    return frozenset(pair) not in suggested and not _any(
         session,
         Introduction.team_id == team_id,
         _between(Introduction.first_id, Introduction.second_id, pair),
-        Introduction.created_at >= since,
+        Introduction.created_at >= now - REPEAT_AFTER,
     )
-    return not introduced and not _any(
-        session,
-        IntroSuggestion.team_id == team_id,
-        _between(IntroSuggestion.first_id, IntroSuggestion.second_id, pair),
-        IntroSuggestion.created_at >= since,
+
+
+def _suggested_pairs(session: Session, team_id: str, now: datetime) -> Pairs:
+    """Pairs suggested to anyone in the last 30 days (read once: no index finds a pair)."""
+    query = select(IntroSuggestion.first_id, IntroSuggestion.second_id).where(
+        IntroSuggestion.team_id == team_id, IntroSuggestion.created_at >= now - REPEAT_AFTER
     )
+    return {frozenset(row) for row in session.execute(query)}
 
 
 def _between(

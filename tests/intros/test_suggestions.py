@@ -361,6 +361,10 @@ def _too_old(session: Session) -> None:
             lambda s: suggested_before(s, "UCAT", ("UBEN", "UANA"), 60), id="already suggested"
         ),
         pytest.param(lambda s: introduced(s, ("UBEN", "UANA"), 5), id="introduced recently"),
+        pytest.param(
+            lambda s: suggested_before(s, "UDAN", ("UBEN", "UANA"), 20),
+            id="suggested to someone else recently",
+        ),
         pytest.param(_ben_asks_once_in_private, id="private ask not used"),
         pytest.param(_deactivated("UBEN"), id="deactivated asker"),
         pytest.param(_deactivated("UCAT"), id="deactivated offerer"),
@@ -386,6 +390,17 @@ def test_an_offerer_is_never_asked_to_introduce_themselves(sessions: SessionFact
     with transaction(sessions) as session:
         assert suggestions.suggest_shared_topics(session, NOW) == 1
     assert new_ones(sessions) == [("UDAN", "UANA", "UCAT", "shared_topic", "kubernetes")]
+
+
+def test_two_people_who_share_two_topics_are_suggested_once(sessions: SessionFactory) -> None:
+    def terraform_too(session: Session) -> None:
+        for who in ("UANA", "UBEN"):
+            for days in (15, 2):
+                ask(session, who, "How do I split modules #terraform", NOW - timedelta(days=days))
+        offer(session, "UDAN", "terraform")
+
+    assert shared_topic_pass(sessions, terraform_too) == 1
+    assert new_ones(sessions) == [ANA_AND_BEN]
 
 
 def test_a_week_later_the_same_offerer_gets_the_next_pair(sessions: SessionFactory) -> None:
