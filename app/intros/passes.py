@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.intros.expiry import expire_due
 from app.intros.follow_ups import follow_up_due
-from app.intros.suggestions import suggest_shared_topics
+from app.intros.shared_topics import suggest_shared_topics
 from app.store.db import SessionFactory, transaction
 
 log = logging.getLogger(__name__)

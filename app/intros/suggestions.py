@@ -9,7 +9,7 @@ Two rules find them:
    H, B and H do not know each other yet, and A and B do know each other, A is asked to introduce
    B and H ("@H just helped you with T; @B asked about T recently: introduce them?"): A knows
    both.
-2. **Shared topic** (checked by the scheduled introductions pass, `suggest_shared_topics`): two
+2. **Shared topic** (checked by the scheduled introductions pass: `app.intros.shared_topics`): two
    people A and B each asked at least twice about the same topic T in the last 8 weeks, and a
    third person C actively offers T: C is asked to introduce A and B ("@A and @B both keep
    asking about T, which you offer: introduce them to each other?").
@@ -33,10 +33,9 @@ are `app.intros.suggestion_answers`.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
-from itertools import combinations, islice
+from itertools import islice
 
 from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -45,7 +44,6 @@ from app.delivery import outbox
 from app.directory.service import get_members
 from app.intros import suggestion_blocks as blocks
 from app.intros.rules import REPEAT_AFTER
-from app.offers.topics import spellings
 from app.store.models import (
     Ask,
     AskHelper,
@@ -54,7 +52,6 @@ from app.store.models import (
     Kudos,
     KudosRecipient,
     Member,
-    Offer,
     Workspace,
 )
 from app.store.statuses import AskStatus
@@ -62,14 +59,10 @@ from app.store.upsert import insert_new
 
 # Rule 1: how recently B must have asked about the topic.
 RECENTLY_ASKED = timedelta(days=30)
-# Rule 2: how far back asks are counted, and how many each of the two must have posted.
-KEEP_ASKING = timedelta(weeks=8)
-KEEP_ASKING_COUNT = 2
 # At most one suggestion per person in this long.
 ONCE_A_WEEK = timedelta(days=7)
-# Bounds on the asks read per check (newest first), so a busy workspace costs the same.
+# Bound on the asks rule 1 reads (newest first), so a busy workspace costs the same.
 RECENT_ASKS = 300
-PASS_ASKS = 2000
 # Rule 1 runs before a form's ack: at most this many pairs are tried.
 MAX_TRIES = 10
 Pairs = set[frozenset[str]]  # two people each, either way round
@@ -93,7 +86,7 @@ def after_credit(
         return None
     # This runs before a form's ack: only the first few pairs are tried.
     for pair, topic in islice(_new_helper_pairs(session, workspace, ask, helpers, now), MAX_TRIES):
-        made = _suggest(session, ask.team_id, ask.asker_id, pair, blocks.NEW_HELPER, topic, now)
+        made = suggest(session, ask.team_id, ask.asker_id, pair, blocks.NEW_HELPER, topic, now)
         if made is not None:
             return made
     return None
@@ -109,12 +102,12 @@ def _new_helper_pairs(
     everyone = {p for people in candidates.values() for p in people}
     if not everyone:
         return
-    active = _active(session, workspace, {asker, *helpers, *everyone})
+    active = active_among(session, workspace, {asker, *helpers, *everyone})
     knows_asker = _acquainted(session, team_id, asker, everyone) & active
     if asker not in active or not knows_asker:
         return
     seen: set[tuple[str, str]] = set()
-    suggested = _suggested_pairs(session, team_id, now)
+    suggested = suggested_pairs(session, team_id, now)
     for helper in dict.fromkeys(helpers):
         if helper == asker or helper not in active or _credited_before(session, ask, helper):
             continue
@@ -124,50 +117,11 @@ def _new_helper_pairs(
                 pair = (other, helper)
                 if other in strangers and pair not in seen:
                     seen.add(pair)
-                    if _pair_free(session, team_id, pair, now, suggested):
+                    if pair_free(session, team_id, pair, now, suggested):
                         yield pair, topic
 
 
-def suggest_shared_topics(session: Session, now: datetime) -> int:
-    """Rule 2, for every workspace that has suggestions on: suggest to people who offer a topic
-    introductions of two people who keep asking about it; return how many were suggested.
-    Safe to run twice: a second run finds everyone already suggested to this week."""
-    workspaces = select(Workspace).where(
-        Workspace.active.is_(True), Workspace.intro_suggestions.is_(True)
-    )
-    found = session.scalars(workspaces.order_by(Workspace.team_id)).all()
-    return sum(_shared_topics(session, workspace, now) for workspace in found)
-
-
-def _shared_topics(session: Session, workspace: Workspace, now: datetime) -> int:
-    """Rule 2 in one workspace: at most one suggestion per pair and per offerer."""
-    team_id = workspace.team_id
-    # Two passes at once take turns per workspace, so a pair is never offered to two people.
-    # NO KEY UPDATE: rows that name the workspace (its kudos, asks, outbox) are still written.
-    session.get(Workspace, team_id, with_for_update={"key_share": True})
-    frequent = _frequent_askers(session, team_id, now - KEEP_ASKING)
-    offerers = {topic: _offerers(session, team_id, topic) for topic in frequent}
-    everyone = {p for people in (*frequent.values(), *offerers.values()) for p in people}
-    active = _active(session, workspace, everyone)
-    busy = _busy_people(session, team_id, now)
-    suggested = _suggested_pairs(session, team_id, now)
-    made = 0
-    for topic in sorted(frequent):
-        askers = [p for p in frequent[topic] if p in active]
-        for pair in combinations(askers, 2):
-            free = [c for c in offerers[topic] if c in active and c not in busy and c not in pair]
-            if not free or not _pair_free(session, team_id, pair, now, suggested):
-                continue
-            for offerer in free:
-                if _suggest(session, team_id, offerer, pair, blocks.SHARED_TOPIC, topic, now):
-                    busy.add(offerer)
-                    suggested.add(frozenset(pair))
-                    made += 1
-                    break
-    return made
-
-
-def _suggest(
+def suggest(
     session: Session,
     team_id: str,
     to: str,
@@ -220,7 +174,7 @@ def _enabled(session: Session, team_id: str) -> Workspace | None:
     return workspace
 
 
-def _active(session: Session, workspace: Workspace, people: Iterable[str]) -> set[str]:
+def active_among(session: Session, workspace: Workspace, people: Iterable[str]) -> set[str]:
     """Those of `people` the directory knows as active people: not deactivated, not forgotten,
     not a bot."""
     found = get_members(session, workspace.team_id, people)
@@ -244,18 +198,6 @@ def _busy(session: Session, team_id: str, person: str, now: datetime) -> bool:
     )
 
 
-def _busy_people(session: Session, team_id: str, now: datetime) -> set[str]:
-    """Everyone in the workspace suggested an introduction in the last 7 days."""
-    return set(
-        session.scalars(
-            select(IntroSuggestion.suggested_to).where(
-                IntroSuggestion.team_id == team_id,
-                IntroSuggestion.created_at > now - ONCE_A_WEEK,
-            )
-        )
-    )
-
-
 def _suggested(session: Session, team_id: str, to: str, pair: tuple[str, str]) -> bool:
     """Whether `to` was ever suggested introducing these two, either way round."""
     return _any(
@@ -266,7 +208,7 @@ def _suggested(session: Session, team_id: str, to: str, pair: tuple[str, str]) -
     )
 
 
-def _pair_free(
+def pair_free(
     session: Session, team_id: str, pair: tuple[str, str], now: datetime, suggested: Pairs
 ) -> bool:
     """Whether these two were neither introduced in the last 30 days nor are in `suggested`."""
@@ -278,7 +220,7 @@ def _pair_free(
     )
 
 
-def _suggested_pairs(session: Session, team_id: str, now: datetime) -> Pairs:
+def suggested_pairs(session: Session, team_id: str, now: datetime) -> Pairs:
     """Pairs suggested to anyone in the last 30 days (read once: no index finds a pair)."""
     query = select(IntroSuggestion.first_id, IntroSuggestion.second_id).where(
         IntroSuggestion.team_id == team_id, IntroSuggestion.created_at >= now - REPEAT_AFTER
@@ -299,7 +241,7 @@ def _any(session: Session, *where: ColumnElement[bool]) -> bool:
     return bool(session.scalar(select(exists().where(*where))))
 
 
-def _public_asks(team_id: str, since: datetime, limit: int) -> Select[str, list[str]]:
+def public_asks(team_id: str, since: datetime, limit: int) -> Select[str, list[str]]:
     """Who asked what about, newest first: the workspace's asks from public channels since
     `since` that were posted (read through the (team_id, created_at) index, at most `limit`)."""
     return (
@@ -319,41 +261,13 @@ def _askers_by_topic(session: Session, ask: Ask, since: datetime) -> dict[str, l
     """For each topic of `ask`, the other people who asked about it since `since`, most recent
     first."""
     wanted = set(ask.topics)
-    query = _public_asks(ask.team_id, since, RECENT_ASKS).where(Ask.asker_id != ask.asker_id)
+    query = public_asks(ask.team_id, since, RECENT_ASKS).where(Ask.asker_id != ask.asker_id)
     found: dict[str, dict[str, None]] = {}
     for asker_id, topics in session.execute(query):
         for topic in topics or ():
             if topic in wanted:
                 found.setdefault(topic, {})[asker_id] = None
     return {topic: list(people) for topic, people in found.items()}
-
-
-def _frequent_askers(session: Session, team_id: str, since: datetime) -> dict[str, list[str]]:
-    """Each topic at least two people asked about at least twice since `since`, and those
-    people (sorted, so a run is repeatable)."""
-    counts: dict[str, Counter[str]] = {}
-    for asker_id, topics in session.execute(_public_asks(team_id, since, PASS_ASKS)):
-        for topic in set(topics or ()):
-            counts.setdefault(topic, Counter())[asker_id] += 1
-    frequent = {
-        topic: sorted(p for p, n in people.items() if n >= KEEP_ASKING_COUNT)
-        for topic, people in counts.items()
-    }
-    return {topic: people for topic, people in frequent.items() if len(people) >= 2}
-
-
-def _offerers(session: Session, team_id: str, topic: str) -> list[str]:
-    """Who actively offers `topic` (under any of its spellings), most recently confirmed first."""
-    query = (
-        select(Offer.user_id)
-        .where(
-            Offer.team_id == team_id,
-            Offer.topic.in_(spellings(topic)),
-            Offer.active.is_(True),
-        )
-        .order_by(Offer.confirmed_at.desc(), Offer.user_id)
-    )
-    return list(dict.fromkeys(session.scalars(query)))
 
 
 def _acquainted(session: Session, team_id: str, person: str, others: Iterable[str]) -> set[str]:

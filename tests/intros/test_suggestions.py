@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.asks import lifecycle, resolution
 from app.directory.service import save_members
-from app.intros import passes, suggestion_answers, suggestions
+from app.intros import passes, shared_topics, suggestion_answers, suggestions
 from app.offers import service as offers
 from app.sandbox import payloads
 from app.sandbox.answers import Call
@@ -306,7 +306,7 @@ def shared_topic_pass(sessions: SessionFactory, setup: Setup = lambda session: N
         offer(session, "UCAT")
         setup(session)
     with transaction(sessions) as session:
-        return suggestions.suggest_shared_topics(session, NOW)
+        return shared_topics.suggest_shared_topics(session, NOW)
 
 
 ANA_AND_BEN = ("UCAT", "UANA", "UBEN", "shared_topic", "kubernetes")
@@ -328,7 +328,7 @@ def test_two_people_who_keep_asking_are_suggested_to_who_offers_it(
     assert "ingress" not in str(dm.args)
     # Run again (or by a second scheduler): nothing new.
     with transaction(sessions) as session:
-        assert suggestions.suggest_shared_topics(session, NOW) == 0
+        assert shared_topics.suggest_shared_topics(session, NOW) == 0
     assert new_ones(sessions) == [ANA_AND_BEN]
 
 
@@ -384,11 +384,11 @@ def test_an_offerer_is_never_asked_to_introduce_themselves(sessions: SessionFact
         keep_asking(session, "UCAT")
         offer(session, "UCAT")
     with transaction(sessions) as session:
-        assert suggestions.suggest_shared_topics(session, NOW) == 0
+        assert shared_topics.suggest_shared_topics(session, NOW) == 0
     with transaction(sessions) as session:
         offer(session, "UDAN")
     with transaction(sessions) as session:
-        assert suggestions.suggest_shared_topics(session, NOW) == 1
+        assert shared_topics.suggest_shared_topics(session, NOW) == 1
     assert new_ones(sessions) == [("UDAN", "UANA", "UCAT", "shared_topic", "kubernetes")]
 
 
@@ -406,9 +406,9 @@ def test_two_people_who_share_two_topics_are_suggested_once(sessions: SessionFac
 def test_a_week_later_the_same_offerer_gets_the_next_pair(sessions: SessionFactory) -> None:
     assert shared_topic_pass(sessions, lambda s: keep_asking(s, "UDAN")) == 1
     with transaction(sessions) as session:
-        assert suggestions.suggest_shared_topics(session, NOW + timedelta(days=6)) == 0
+        assert shared_topics.suggest_shared_topics(session, NOW + timedelta(days=6)) == 0
     with transaction(sessions) as session:
-        assert suggestions.suggest_shared_topics(session, NOW + timedelta(days=7)) == 1
+        assert shared_topics.suggest_shared_topics(session, NOW + timedelta(days=7)) == 1
     pairs = [(s[1], s[2]) for s in all_suggested(sessions)]
     assert pairs == [("UANA", "UBEN"), ("UANA", "UDAN")]
 
@@ -424,7 +424,7 @@ def test_passes_side_by_side_offer_a_pair_to_one_person(sessions: SessionFactory
     def run() -> None:
         try:
             with transaction(sessions) as session:
-                suggestions.suggest_shared_topics(session, NOW)
+                shared_topics.suggest_shared_topics(session, NOW)
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -698,3 +698,21 @@ def test_the_introductions_pass_runs_the_shared_topic_step(sessions: SessionFact
     assert (first.done["suggested"], first.failed) == (1, [])
     assert passes.run_pass(sessions, NOW + timedelta(minutes=5)).done["suggested"] == 0
     assert new_ones(sessions) == [ANA_AND_BEN]
+
+
+def test_a_workspace_gets_a_trickle_of_shared_topic_suggestions_not_a_flood(
+    sessions: SessionFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Three pairs could be suggested at once (Ana, Ben and Dan keep asking; Cat, Eve and Fay
+    # offer); with a daily budget of two, the third waits for the next day.
+    monkeypatch.setattr(shared_topics, "PER_DAY", 2)
+    with transaction(sessions) as session:
+        save_members(session, "T1", [{"id": "UEVE", "name": "eve"}, {"id": "UFAY"}], NOW)
+        for who in ("UEVE", "UFAY"):
+            offer(session, who)
+    assert shared_topic_pass(sessions, lambda s: keep_asking(s, "UDAN")) == 2
+    with transaction(sessions) as session:
+        assert shared_topics.suggest_shared_topics(session, NOW + timedelta(hours=23)) == 0
+    with transaction(sessions) as session:
+        assert shared_topics.suggest_shared_topics(session, NOW + timedelta(hours=25)) == 1
+    assert len(all_suggested(sessions)) == 3
