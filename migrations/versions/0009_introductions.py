@@ -60,6 +60,11 @@ def upgrade() -> None:
             ["team_id", "suggested_to", "created_at"],
             unique=False,
         )
+        batch_op.create_index(
+            batch_op.f("ix_intro_suggestions_team_id_created_at"),
+            ["team_id", "created_at"],
+            unique=False,
+        )
 
     op.create_table(
         "introductions",
@@ -176,6 +181,7 @@ def downgrade() -> None:
 
     op.drop_table("introductions")
     with op.batch_alter_table("intro_suggestions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_intro_suggestions_team_id_created_at"))
         batch_op.drop_index(batch_op.f("ix_intro_suggestions_team_id_suggested_to_created_at"))
 
     op.drop_table("intro_suggestions")

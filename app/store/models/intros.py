@@ -98,5 +98,7 @@ class IntroSuggestion(Base):
     __table_args__ = (
         UniqueConstraint("team_id", "suggested_to", "first_id", "second_id"),
         Index(None, "team_id", "suggested_to", "created_at"),
+        # The pass reads a workspace's recent suggestions: the pairs, and how many today.
+        Index(None, "team_id", "created_at"),
         ids_never_reused(),
     )
