@@ -153,7 +153,7 @@ def digest(runtime: Runtime, args: argparse.Namespace) -> int:
             _, blocks, _ = runs.render(session, workspace, week, now)
             # The console shows people by name, as Slack would, not as raw user ids.
             members = get_members(session, workspace.team_id, mentioned_users(blocks))
-            names = {u: m.display_name or m.real_name or m.name for u, m in members.items()}
+            names = {u: m.shown_name for u, m in members.items()}
             print(blocks_text(blocks, names, ansi=sys.stdout.isatty()))
             return 0
         outcome = runs.post(session, workspace, week, now, trigger="manual")

@@ -12,7 +12,6 @@ from app.asks.access import AskRefusal
 from app.asks.blocks import COMPOSE_BLOCK, compose_modal
 from app.delivery import outbox
 from app.directory.slack_lookup import SlackLookup
-from app.kudos.command import where_for
 from app.slackapi.outcomes import Done, OpenView, Refusal, Reply
 from app.slackapi.payloads import Conversation, SlashCommand, Submission
 from app.store.models import Workspace
@@ -54,7 +53,7 @@ def handle(
             f"That ask is longer than {lifecycle.MAX_ASK} characters; trim it and link to "
             "the details.",
         )
-    origin = where_for(session, lookup, command.team_id, command.channel_id, command.in_dm, now)
+    origin = lookup.conversation(session, command.team_id, command.channel_id, command.in_dm, now)
     ask = lifecycle.create(
         session,
         command.team_id,
@@ -109,7 +108,7 @@ def submit_form(
         )
     channel_id = str(form.metadata.get("channel_id") or "")
     in_dm = bool(form.metadata.get("in_dm")) or not channel_id
-    origin = where_for(session, lookup, form.team_id, channel_id, in_dm, now)
+    origin = lookup.conversation(session, form.team_id, channel_id, in_dm, now)
     ask = lifecycle.create(
         session,
         form.team_id,

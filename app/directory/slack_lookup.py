@@ -19,6 +19,7 @@ from app.directory.service import (
     save_channel,
     save_members,
 )
+from app.slackapi.payloads import Conversation
 from app.slackapi.web_api import RateLimited, TransientError, WebApi, WebApiError
 from app.store.db import SessionFactory, transaction
 from app.store.models import Channel, Member
@@ -111,6 +112,19 @@ class SlackLookup:
         if cached is not None and not info.get("name"):
             info = {**info, "name": cached.name}
         return save_channel(session, team_id, info, now)
+
+    def conversation(
+        self, session: Session, team_id: str, channel_id: str, in_dm: bool, now: datetime
+    ) -> Conversation:
+        """The privacy of the conversation something was typed in, from the cache or Slack;
+        one Slack will not describe counts as private, so nothing is quoted where it should
+        not be."""
+        if in_dm:
+            return Conversation(channel_id, is_private=True, is_dm=True, bot_is_member=False)
+        channel = self.channel(session, team_id, channel_id, now)
+        if channel is None:
+            return Conversation(channel_id, is_private=True, is_dm=False, bot_is_member=False)
+        return Conversation(channel_id, channel.is_private, channel.is_im, channel.bot_is_member)
 
     def _channel_info(self, team_id: str, channel_id: str) -> dict[str, Any] | None:
         """Slack's conversation object for `channel_id`, or None when Slack did not say."""

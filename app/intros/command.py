@@ -11,7 +11,6 @@ from app.directory.slack_lookup import SlackLookup
 from app.intros import blocks
 from app.intros.making import introduce
 from app.intros.rules import IntroRequest
-from app.kudos.command import where_for
 from app.slackapi.mrkdwn import split_lead
 from app.slackapi.outcomes import OpenView, Outcome, Reply
 from app.slackapi.payloads import SlashCommand
@@ -33,7 +32,7 @@ def handle(session: Session, lookup: SlackLookup, command: SlashCommand, now: da
         people=lead.people,
         plain_names=lead.plain_names,
         reason=lead.rest,
-        where=where_for(session, lookup, command.team_id, command.channel_id, command.in_dm, now),
+        where=lookup.conversation(session, command.team_id, command.channel_id, command.in_dm, now),
         response_url=command.response_url,
     )
     outcome = introduce(session, request, now)

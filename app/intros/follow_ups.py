@@ -107,4 +107,4 @@ def name_of(session: Session, team_id: str, user_id: str) -> str:
     member = session.get(Member, (team_id, user_id))
     if member is None:
         return ""
-    return member.display_name or member.real_name or member.name
+    return member.shown_name

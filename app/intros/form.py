@@ -13,7 +13,6 @@ from app.intros import blocks
 from app.intros.making import made_reply, make, refusal
 from app.intros.results import Refused
 from app.intros.rules import IntroRequest
-from app.kudos.command import where_for
 from app.slackapi.outcomes import Done, Outcome
 from app.slackapi.payloads import Submission
 
@@ -35,7 +34,7 @@ def submitted(
         connector_id=connector,
         people=people,
         reason=submission.text(blocks.REASON_BLOCK),
-        where=where_for(session, lookup, submission.team_id, channel_id, in_dm, now),
+        where=lookup.conversation(session, submission.team_id, channel_id, in_dm, now),
         source="form",
         response_url=response_url,
     )

@@ -120,4 +120,4 @@ def _names(session: Session, suggestion: IntroSuggestion) -> tuple[str, str]:
 def _name(member: Member | None) -> str:
     if member is None or member.forgotten_at is not None:
         return "one of you"
-    return member.display_name or member.real_name or member.name or "one of you"
+    return member.shown_name or "one of you"

@@ -14,24 +14,11 @@ from app.kudos import blocks, giving, rules, stats, withdrawal
 from app.kudos.request import KudosRequest
 from app.slackapi.mrkdwn import parse
 from app.slackapi.outcomes import OpenView, Outcome, Refusal, Reply
-from app.slackapi.payloads import Conversation, SlashCommand
+from app.slackapi.payloads import SlashCommand
 from app.store.models import Member, Workspace
 from app.workspaces import settings_form
 
 _USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
-
-
-def where_for(
-    session: Session, lookup: SlackLookup, team_id: str, channel_id: str, in_dm: bool, now: datetime
-) -> Conversation:
-    """Work out the privacy of the conversation a kudos was given in, from cache or Slack."""
-    if in_dm:
-        return Conversation(channel_id, is_private=True, is_dm=True, bot_is_member=False)
-    channel = lookup.channel(session, team_id, channel_id, now)
-    if channel is None:
-        # Unknown privacy: treat as private, so nothing is ever quoted where it should not be.
-        return Conversation(channel_id, is_private=True, is_dm=False, bot_is_member=False)
-    return Conversation(channel_id, channel.is_private, channel.is_im, channel.bot_is_member)
 
 
 def handle(session: Session, lookup: SlackLookup, command: SlashCommand, now: datetime) -> Outcome:
@@ -86,7 +73,7 @@ def _give(
     # Held until the kudos is given: the session's identity map only keeps objects in use, and
     # the guards read these people again.
     people = lookup.members(session, command.team_id, (command.user_id, *parsed.recipients), now)
-    where = where_for(session, lookup, command.team_id, command.channel_id, command.in_dm, now)
+    where = lookup.conversation(session, command.team_id, command.channel_id, command.in_dm, now)
     request = KudosRequest(
         team_id=command.team_id,
         giver_id=command.user_id,

@@ -8,7 +8,6 @@ from sqlalchemy.orm import Session
 
 from app.directory.slack_lookup import SlackLookup
 from app.kudos import blocks
-from app.kudos.command import where_for
 from app.kudos.giving import give_kudos
 from app.kudos.request import KudosRequest
 from app.permalinks import permalink
@@ -57,7 +56,7 @@ def submitted(
         recipients=tuple(people),
         message=text,
         values=tuple(v for v in (value, *parse(text).values) if v),
-        where=where_for(session, lookup, submission.team_id, channel_id, in_dm, now),
+        where=lookup.conversation(session, submission.team_id, channel_id, in_dm, now),
         source="modal",
         response_url=meta.get("response_url"),
     )

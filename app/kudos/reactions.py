@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from app.directory.slack_lookup import SlackLookup
 from app.events import first_delivery
-from app.kudos.command import where_for
 from app.kudos.giving import give_kudos
 from app.kudos.request import KudosRequest
 from app.kudos.withdrawal import live_reaction_kudos, withdraw_reaction
@@ -114,7 +113,7 @@ def on_reaction_added(
         giver_id=reaction.user,
         recipients=(reaction.author,),
         message=f":{(workspace.reaction_emoji or '').strip(':')}: on your message",
-        where=where_for(session, lookup, reaction.team_id, reaction.channel, in_dm, now),
+        where=lookup.conversation(session, reaction.team_id, reaction.channel, in_dm, now),
         source="reaction",
         dedupe_key=key,
     )

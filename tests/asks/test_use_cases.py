@@ -12,14 +12,20 @@ from sqlalchemy.orm import Session
 
 from app.asks import command, lifecycle, resolution
 from app.asks.access import AskRefusal
+from app.delivery.tokens import NoTokens
+from app.directory.slack_lookup import SlackLookup
 from app.slackapi.outcomes import Done, OpenView, Refusal, Reply
 from app.slackapi.payloads import Click, Conversation, SlashCommand, Submission
+from app.slackapi.web_api import WebApi
 from app.store.db import make_engine, make_session_factory, transaction
 from app.store.models import Ask, OutboxMessage
 from app.workspaces.service import Identity, ensure_workspace
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 PUBLIC = Conversation("C1", is_private=False, is_dm=False, bot_is_member=True)
+
+# These asks are typed in DMs: nothing needs looking up on Slack, and nothing is reachable.
+NOWHERE = SlackLookup(WebApi("http://127.0.0.1:9/api/"), NoTokens())
 
 
 @pytest.fixture
@@ -107,11 +113,11 @@ def test_short_or_long_asks_are_refused(session: Session) -> None:
     def slash(text: str) -> SlashCommand:
         return SlashCommand("T1", "UASK", "D1", "directmessage", "/ask", text, None, None)
 
-    short = command.handle(session, None, slash("help me"), NOW)
+    short = command.handle(session, NOWHERE, slash("help me"), NOW)
     _refused(short, AskRefusal.TOO_SHORT, "a little short")
-    long = command.handle(session, None, slash("word " * 700), NOW)
+    long = command.handle(session, NOWHERE, slash("word " * 700), NOW)
     _refused(long, AskRefusal.TOO_LONG, "longer than 3000 characters")
-    assert isinstance(command.handle(session, None, slash(""), NOW), OpenView)
+    assert isinstance(command.handle(session, NOWHERE, slash(""), NOW), OpenView)
 
 
 def test_the_ask_form_makes_the_asks_text(session: Session) -> None:
@@ -119,7 +125,7 @@ def test_the_ask_form_makes_the_asks_text(session: Session) -> None:
         return {block: {"text": {"value": value}} for block, value in fields.items()}
 
     dm = {"channel_id": "", "in_dm": True}
-    short = command.submit_form(session, None, _form("UASK", typed(need="help"), dm), NOW)
+    short = command.submit_form(session, NOWHERE, _form("UASK", typed(need="help"), dm), NOW)
     assert short == Refusal(
         AskRefusal.TOO_SHORT, "Say a bit more: what exactly do you need?", "need"
     )
@@ -129,7 +135,7 @@ def test_the_ask_form_makes_the_asks_text(session: Session) -> None:
         by="Thursday",
         topics="k8s, helm charts",
     )
-    done = command.submit_form(session, None, _form("UASK", values, dm), NOW)
+    done = command.submit_form(session, NOWHERE, _form("UASK", values, dm), NOW)
     assert done == Done()
     ask = session.query(Ask).one()
     assert ask.text == (

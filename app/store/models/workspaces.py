@@ -100,6 +100,11 @@ class Member(Base):
 
     __table_args__ = (Index(None, "team_id", "name"),)
 
+    @property
+    def shown_name(self) -> str:
+        """The name Slack shows for this person: display name, else real name, else handle."""
+        return self.display_name or self.real_name or self.name
+
 
 class Channel(Base):
     """The cached facts about one conversation that guards need on the ack path."""
