@@ -3,13 +3,17 @@
 `python -m bench.apps KIND --port P` serves a `/kudos` command that only acks:
 - `bolt-dev`: a bare Bolt app with its defaults, on Bolt's built-in development server;
 - `bolt-default-uvicorn`: the same default Bolt app on our stack (uvicorn + Starlette);
-- `ack-only`: our configuration (`process_before_response=True`) on our stack, doing no work.
+- `ack-only`: the bare Bolt app in the mode we run (`process_before_response=True`), served
+  as `reciprocity run` serves the bot (Starlette on uvicorn, same options, start-up objects
+  frozen), doing no work: the floor the real `/kudos` is measured against.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
+import socket
 import tempfile
 
 from slack_bolt import Ack, App
@@ -44,7 +48,7 @@ def bolt_app(*, process_before_response: bool) -> App:
 
 
 def serve_on_our_stack(app: App, port: int) -> None:
-    """Serve `app` exactly as `reciprocity run` serves the real bot."""
+    """Serve `app` exactly as `reciprocity run` serves the real bot (app/server.py BotServer)."""
     import uvicorn
 
     from app.runtime import build_runtime
@@ -53,15 +57,20 @@ def serve_on_our_stack(app: App, port: int) -> None:
 
     database = os.path.join(tempfile.mkdtemp(), "bench.db")
     runtime = build_runtime(Settings(database_url=f"sqlite:///{database}"))
-    uvicorn.run(
-        create_web_app(runtime, app),
-        host="127.0.0.1",
-        port=port,
-        log_config=None,
-        access_log=False,
-        lifespan="off",
-        timeout_keep_alive=30,
+    listening = socket.create_server(("127.0.0.1", port))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_web_app(runtime, app),
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=10,
+            timeout_keep_alive=30,
+        )
     )
+    gc.collect()
+    gc.freeze()
+    server.run(sockets=[listening])
 
 
 def main() -> None:
