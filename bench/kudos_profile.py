@@ -176,7 +176,7 @@ class Probe:
             finally:
                 profile.disable()
 
-        bolt.dispatch = profiled  # type: ignore[method-assign]
+        bolt.dispatch = profiled  # type: ignore[method-assign,assignment]
 
     def _on_loop(self, action: Callable[[], None]) -> None:
         assert self.loop is not None
@@ -248,7 +248,7 @@ def bare_app(probe: Probe) -> Iterator[str]:
     folder = tempfile.mkdtemp()
     runtime = build_runtime(Settings(database_url=f"sqlite:///{folder}/bench.db"))
     web = create_web_app(runtime, app)
-    web.add_middleware(probe.middleware)  # type: ignore[arg-type]
+    web.add_middleware(probe.middleware)
     listening = socket.create_server(("127.0.0.1", 0))
     server = uvicorn.Server(
         uvicorn.Config(
@@ -278,7 +278,7 @@ class Profiled:
 
     ack: Tally
     worker: Tally | None = None
-    delivered: int = 0
+    delivered: dict[str, int] = field(default_factory=dict)
 
 
 def profile_bot(backend: str, kudos: int) -> Profiled:
@@ -298,7 +298,7 @@ def profile_bot(backend: str, kudos: int) -> Profiled:
         bot = BotServer(settings, host="127.0.0.1", port=0, with_worker=False)
         probe = Probe()
         probe.wrap(bot.bolt)
-        bot.web.add_middleware(probe.middleware)  # type: ignore[arg-type]
+        bot.web.add_middleware(probe.middleware)
         bot.start()
         try:
             deadline = time.monotonic() + 20
@@ -315,10 +315,10 @@ def profile_bot(backend: str, kudos: int) -> Profiled:
             bot.stop()
 
 
-def profile_worker(bot: BotServer, slack: SlackStandIn) -> tuple[Tally, int]:
+def profile_worker(bot: BotServer, slack: SlackStandIn) -> tuple[Tally, dict[str, int]]:
     """Drain the outbox on this thread, its senders profiled from birth; return the tally and
-    the messages posted (warm-up kudos included: their share is in the per-kudos division)."""
-    before = len(slack.calls_to("chat.postMessage"))
+    the Web API calls it made, by method (warm-up kudos included: all are divided among)."""
+    before = len(slack.calls)
     worker = build_worker(bot.runtime, bot.runtime.tokens)
     senders: list[cProfile.Profile] = []
     lock = threading.Lock()
@@ -339,11 +339,11 @@ def profile_worker(bot: BotServer, slack: SlackStandIn) -> tuple[Tally, int]:
         worker.drain(timeout=300)
         loop.disable()
     finally:
-        threading.setprofile(None)  # type: ignore[arg-type]
+        threading.setprofile(None)
     stats = pstats.Stats(loop)
     for profile in senders:
         stats.add(profile)
-    return tally(stats), len(slack.calls_to("chat.postMessage")) - before
+    return tally(stats), dict(Counter(call.method for call in slack.calls[before:]))
 
 
 def profile_floor(kudos: int) -> Profiled:
@@ -414,8 +414,9 @@ def _where(key: Key) -> str:
 
 
 def top_calls_out(run: Tally, per: int, count: int = 10) -> str:
-    """Where our code calls Python functions outside app/ (libraries, the stdlib), by calls."""
-    edges = sorted(run.edges.items(), key=lambda item: -item[1][0])
+    """Where our code calls Python functions outside app/ (libraries, the stdlib), by the CPU
+    time spent beneath those calls."""
+    edges = sorted(run.edges.items(), key=lambda item: -item[1][1])
     total_own = sum(run.own.values()) or 1.0
     rows = [
         [
@@ -444,7 +445,7 @@ def main() -> None:
     }
     per = dict.fromkeys(acks, args.kudos)
     workers: dict[str, Tally] = {}
-    delivered: dict[str, int] = {}
+    delivered: dict[str, dict[str, int]] = {}
     for backend, label in (("sqlite", "worker SQLite"), ("postgresql", "worker PostgreSQL")):
         tally_ = bots[backend].worker
         assert tally_ is not None
@@ -473,7 +474,8 @@ def main() -> None:
         "",
         top_ours(bots["postgresql"].ack, args.kudos),
         "",
-        "Where our code calls out of itself on the ack path, by calls (SQLite, then PostgreSQL):",
+        "Where our code calls out of itself on the ack path, by the CPU time beneath those calls "
+        "(SQLite, then PostgreSQL):",
         "",
         top_calls_out(bots["sqlite"].ack, args.kudos),
         "",
@@ -483,7 +485,10 @@ def main() -> None:
         "thread (claim, record) and its 16 sender threads (render, call Slack through httpx), "
         "profiled from start until the outbox was empty; per kudos over all "
         f"{kudos_drained} kudos queued (warm-up included), "
-        + ", ".join(f"{label}: {n} posts made" for label, n in delivered.items())
+        + "; ".join(
+            f"{label}: " + ", ".join(f"{n} {method}" for method, n in sorted(calls.items()))
+            for label, calls in delivered.items()
+        )
         + ". The stand-in's own threads are not profiled.",
         "",
         package_table(workers, dict.fromkeys(workers, kudos_drained)),
