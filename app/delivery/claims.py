@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Table, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.delivery import outbox
@@ -25,6 +25,26 @@ from app.delivery.sender import LOOKUP_METHODS, POSTS, UNSURE, api_method, marke
 from app.store.db import is_sqlite
 from app.store.models import OutboxMessage, Workspace
 from app.store.statuses import UNFINISHED, OutboxStatus
+
+_OUTBOX = cast(Table, OutboxMessage.__table__)
+# Writes one claimed or put-off row's new state: run with every such row of a round at once.
+_MOVE = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("b_id", type_=_OUTBOX.c.id.type))
+    .values(
+        {
+            _OUTBOX.c[column]: bindparam(name, type_=_OUTBOX.c[column].type)
+            for column, name in (
+                ("status", "b_status"),
+                ("claimed_by", "b_claimed_by"),
+                ("lease_expires_at", "b_lease"),
+                ("attempts", "b_attempts"),
+                ("next_attempt_at", "b_next"),
+                ("last_error", "b_error"),
+            )
+        }
+    )
+)
 
 
 @dataclass
@@ -56,11 +76,36 @@ class Claims:
         query = _due(now).limit(limit)
         if not is_sqlite(session.get_bind()):
             query = query.with_for_update(skip_locked=True, of=OutboxMessage)
+        rows = list(session.scalars(query))
         claimed: list[Claimed] = []
-        for row in session.scalars(query):
-            ready = self._admit(session, row, now)
-            if ready is not None:
-                claimed.append(ready)
+        # Each row's changes wait in memory, written below all at once: a follower's or a
+        # renderer's query in between must not flush them row by row.
+        with session.no_autoflush:
+            for row in rows:
+                ready = self._admit(session, row, now)
+                if ready is not None:
+                    claimed.append(ready)
+        # Claimed or put off, every row that did not fail for good is written in one statement
+        # (those that failed go through the session, with the notices they queued).
+        moved = [row for row in rows if row.status != OutboxStatus.FAILED]
+        if moved:
+            for row in moved:
+                session.expunge(row)
+            session.execute(
+                _MOVE,
+                [
+                    {
+                        "b_id": row.id,
+                        "b_status": row.status,
+                        "b_claimed_by": row.claimed_by,
+                        "b_lease": row.lease_expires_at,
+                        "b_attempts": row.attempts,
+                        "b_next": row.next_attempt_at,
+                        "b_error": row.last_error,
+                    }
+                    for row in moved
+                ],
+            )
         return claimed
 
     def _admit(self, session: Session, row: OutboxMessage, now: datetime) -> Claimed | None:

@@ -6,10 +6,12 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import Row, Table, bindparam, select, tuple_, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from app.delivery import outbox
@@ -19,10 +21,46 @@ from app.delivery.hooks import DeliveryHooks
 from app.delivery.pacing import Pacer
 from app.delivery.sender import UNSURE, Outcome, api_method, marked_unsure
 from app.delivery.stats import DeliveryStats
+from app.store.db import is_sqlite
 from app.store.models import OutboxMessage
 from app.store.statuses import OutboxStatus
 
 log = logging.getLogger(__name__)
+
+_OUTBOX = cast(Table, OutboxMessage.__table__)
+# What recording a round reads of each row.
+_READ = tuple(
+    _OUTBOX.c[name]
+    for name in (
+        "id",
+        "team_id",
+        "dedupe_key",
+        "status",
+        "claimed_by",
+        "pace_key",
+        "link_table",
+        "link_id",
+        "after_key",
+    )
+)
+# Marks one row sent, if it is still ours: run with every sent row of a round at once.
+_MARK_SENT = (
+    update(_OUTBOX)
+    .where(
+        _OUTBOX.c.id == bindparam("b_id", type_=_OUTBOX.c.id.type),
+        _OUTBOX.c.status == OutboxStatus.SENDING,
+        _OUTBOX.c.claimed_by == bindparam("b_worker", type_=_OUTBOX.c.claimed_by.type),
+    )
+    .values(
+        status=OutboxStatus.SENT,
+        finished_at=bindparam("b_finished", type_=_OUTBOX.c.finished_at.type),
+        result_channel=bindparam("b_channel", type_=_OUTBOX.c.result_channel.type),
+        result_ts=bindparam("b_ts", type_=_OUTBOX.c.result_ts.type),
+        last_error=None,
+        claimed_by=None,
+        lease_expires_at=None,
+    )
+)
 
 
 @dataclass
@@ -36,13 +74,28 @@ class Recorder:
     stats: DeliveryStats
     # Jitters the backoff.
     rng: random.Random
+    # The UPDATE linking sent posts to their records, built once per table.
+    _links: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
 
     def record_all(
         self, session: Session, results: Iterable[tuple[int, Outcome]], now: datetime
     ) -> None:
-        """Record each (row id, outcome) on its row, unless another worker took the row over."""
+        """Record each (row id, outcome) on its row, unless another worker took the row over.
+
+        However many rows: one statement reads them, one marks those sent, one per table links
+        their posts, and one makes their followers due at once; a failure goes row by row.
+        """
+        results = list(results)
+        if not results:
+            return
+        query = select(*_READ).where(_OUTBOX.c.id.in_({row_id for row_id, _ in results}))
+        if not is_sqlite(session.get_bind()):
+            # A worker taking one of these rows over waits until they are recorded.
+            query = query.order_by(_OUTBOX.c.id).with_for_update()
+        rows = {row.id: row for row in session.execute(query)}
+        sent: list[tuple[Row[Any], Outcome]] = []
         for row_id, outcome in results:
-            row = session.get(OutboxMessage, row_id)
+            row = rows.pop(row_id, None)
             if (
                 row is None
                 or row.status != OutboxStatus.SENDING
@@ -51,26 +104,74 @@ class Recorder:
                 # Our lease ran out and another worker took the row over; its result stands.
                 log.warning("outbox row %d was taken over before its result was recorded", row_id)
                 continue
-            self.record(session, row, outcome, now)
+            if not outcome.ok:
+                self._record_failure(session, session.get_one(OutboxMessage, row_id), outcome, now)
+            else:
+                if not outcome.called:
+                    # Nothing was posted (a lookup found the post, or it was withheld): the
+                    # slot it took goes to the channel's next post.
+                    self.pacer.give_back(row.team_id, row.pace_key)
+                sent.append((row, outcome))
+        if sent:
+            self._mark_sent(session, sent, now)
 
-    def record(self, session: Session, row: OutboxMessage, outcome: Outcome, now: datetime) -> None:
-        """Mark `row` sent, due again later, or failed for good, as `outcome` says."""
+    def _mark_sent(
+        self, session: Session, sent: list[tuple[Row[Any], Outcome]], now: datetime
+    ) -> None:
+        """Mark `sent` rows sent, link their posts, and make due the messages that follow them."""
+        session.execute(
+            _MARK_SENT,
+            [
+                {
+                    "b_id": row.id,
+                    "b_worker": self.worker_id,
+                    "b_finished": now,
+                    "b_channel": outcome.channel,
+                    "b_ts": outcome.ts,
+                }
+                for row, outcome in sent
+            ],
+        )
+        links: dict[str, list[dict[str, Any]]] = {}
+        for row, outcome in sent:
+            if row.link_table is not None and row.link_id is not None:
+                links.setdefault(row.link_table, []).append(
+                    {
+                        "b_id": row.link_id,
+                        "b_team": row.team_id,
+                        "b_channel": outcome.channel,
+                        "b_ts": outcome.ts,
+                    }
+                )
+        for table, params in links.items():
+            session.execute(self._link_statement(table), params)
+        # What follows a sent message may go now, and so may the next follower of the message a
+        # sent follower followed; the claim keeps their order and the channel's pace.
+        followed = {(row.team_id, row.dedupe_key) for row, _ in sent}
+        followed |= {(row.team_id, row.after_key) for row, _ in sent if row.after_key is not None}
+        session.execute(
+            update(_OUTBOX)
+            .where(
+                tuple_(_OUTBOX.c.team_id, _OUTBOX.c.after_key).in_(sorted(followed)),
+                _OUTBOX.c.status == OutboxStatus.PENDING,
+                _OUTBOX.c.attempts == 0,
+                _OUTBOX.c.next_attempt_at > now,
+            )
+            .values(next_attempt_at=now)
+        )
+        with self.stats.lock:
+            self.stats.sent += len(sent)
+
+    def _record_failure(
+        self, session: Session, row: OutboxMessage, outcome: Outcome, now: datetime
+    ) -> None:
+        """Mark `row` due again later, or failed for good, as the failed `outcome` says."""
         row.claimed_by = None
         row.lease_expires_at = None
         if not outcome.called:
-            # This attempt posted nothing (a lookup found the post, or failed): the slot it took
-            # goes to the channel's next post.
+            # This attempt posted nothing (a lookup failed): the slot it took goes to the
+            # channel's next post.
             self.pacer.give_back(row.team_id, row.pace_key)
-        if outcome.ok:
-            row.status = OutboxStatus.SENT
-            row.finished_at = now
-            row.result_channel = outcome.channel
-            row.result_ts = outcome.ts
-            row.last_error = None
-            self._link(session, row)
-            with self.stats.lock:
-                self.stats.sent += 1
-            return
         # The mark survives until a send settles it: the next attempt looks before it posts.
         row.last_error = UNSURE + (outcome.error or "") if outcome.unsure else outcome.error
         if outcome.retry_after is not None:
@@ -130,17 +231,30 @@ class Recorder:
         ceiling = min(self.config.max_backoff_seconds, 2.0**attempts)
         return ceiling / 2 + self.rng.uniform(0, ceiling / 2)
 
-    def _link(self, session: Session, row: OutboxMessage) -> None:
-        """Record the sent post's channel and ts on the record `row` links to, if any."""
-        if row.link_table is None or row.link_id is None:
-            return
-        link = self.hooks.links[row.link_table]
-        model = link.model
-        session.execute(
-            update(model)
-            .where(model.id == row.link_id, model.team_id == row.team_id)
-            .values({link.channel_column: row.result_channel, link.ts_column: row.result_ts})
-        )
+    def _link_statement(self, table: str) -> Any:
+        """One UPDATE recording sent posts' channel and ts on records of `table`, by id and team."""
+        statement = self._links.get(table)
+        if statement is None:
+            link = self.hooks.links[table]
+            columns = sa_inspect(link.model).columns
+            statement = self._links[table] = (
+                update(cast(Table, columns["id"].table))
+                .where(
+                    columns["id"] == bindparam("b_id", type_=columns["id"].type),
+                    columns["team_id"] == bindparam("b_team", type_=columns["team_id"].type),
+                )
+                .values(
+                    {
+                        columns[link.channel_column]: bindparam(
+                            "b_channel", type_=columns[link.channel_column].type
+                        ),
+                        columns[link.ts_column]: bindparam(
+                            "b_ts", type_=columns[link.ts_column].type
+                        ),
+                    }
+                )
+            )
+        return statement
 
 
 def _tell(session: Session, row: OutboxMessage, error: str, unsure: bool, now: datetime) -> None:
