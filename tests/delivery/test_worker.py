@@ -376,3 +376,29 @@ def test_a_database_too_busy_to_read_the_token_delays_the_post_but_never_fails_i
     row = outbox_row(runtime, "busy")
     assert (row.status, row.attempts) == ("sent", 4)
     assert _texts(slack) == ["held up"]
+
+
+def test_followers_go_as_soon_as_what_they_follow_is_recorded(
+    manual: ManualTime, slack: SlackStandIn
+) -> None:
+    _post(manual.runtime, "post", text="v0")
+    with transaction(manual.runtime.sessions) as session:
+        for n in range(1, 4):
+            outbox.queue(
+                session,
+                team_id=TEAM,
+                method="chat.update",
+                args={"channel": outbox.AFTER_CHANNEL, "ts": outbox.AFTER_TS, "text": f"v{n}"},
+                dedupe_key=f"post:edit:{n}",
+                after_key="post",
+                now=manual.now(),
+            )
+    start = manual.now()
+    manual.runtime.doorbell.set()
+    # The clock never moves: no follower waits for a poll, each goes once the one before it
+    # (the post, then the edit queued before it) is recorded, and in the order queued.
+    manual.settle()
+    for key in ("post", "post:edit:1", "post:edit:2", "post:edit:3"):
+        row = outbox_row(manual.runtime, key)
+        assert (row.status, row.finished_at) == ("sent", start)
+    assert [c.args["text"] for c in slack.calls_to("chat.update")] == ["v1", "v2", "v3"]
