@@ -136,19 +136,36 @@ class DeliveryWorker:
                 self._wake.clear()
 
     def _step(self) -> bool:
-        """Record finished calls, then claim and start new ones; return whether anything moved."""
-        flushed = self._flush_results()
+        """Record finished calls and claim new ones in one transaction, then start the calls;
+        return whether anything moved."""
+        with self._results_lock:
+            results, self._results = self._results, []
         # Rows claimed but not yet recorded are what a crash would send twice: cap them at the
         # number of calls we make at once.
         with self._inflight_lock, self._results_lock:
             free = self.config.concurrency - self._inflight - len(self._results)
-        claimed = self._claim(min(free, self.config.batch_size)) if free > 0 else []
+        limit = min(free, self.config.batch_size)
+        if not results and limit <= 0:
+            return False
+        started = self._monotonic()
+        try:
+            with transaction(self.sessions) as session:
+                now = self.clock.now()
+                if results:
+                    self.recorder.record_all(session, results, now)
+                # What the results just recorded let go (a follower) is claimed with the rest.
+                claimed = self.claims.take(session, limit, now) if limit > 0 else []
+        finally:
+            # Should the transaction fail, its results go unrecorded, as a worker that died would
+            # leave them: the rows' leases run out and a lookup settles each (nothing is repeated).
+            with self.stats.lock:
+                self.stats.own_seconds += self._monotonic() - started
         for row in claimed:
             with self._inflight_lock:
                 self._inflight += 1
             assert self._pool is not None
             self._pool.submit(self._send, row)
-        return bool(flushed or claimed)
+        return bool(results or claimed)
 
     def _idle(self) -> bool:
         with self._inflight_lock, self._results_lock:
@@ -157,14 +174,6 @@ class DeliveryWorker:
     def _has_unfinished_rows(self) -> bool:
         with transaction(self.sessions) as session:
             return any_unfinished(session)
-
-    def _claim(self, limit: int) -> list[Claimed]:
-        started = self._monotonic()
-        with transaction(self.sessions) as session:
-            claimed = self.claims.take(session, limit, self.clock.now())
-        with self.stats.lock:
-            self.stats.own_seconds += self._monotonic() - started
-        return claimed
 
     def _send(self, row: Claimed) -> None:
         started = self._monotonic()
