@@ -32,7 +32,9 @@ def run(backend: str, kills: int, messages: int) -> CrashReport:
             ensure_workspace(
                 session, Identity("T0001", "Acme", "UBOT", "BBOT"), runtime.clock.now()
             )
-        queue_messages(runtime, "T0001", slack, messages, max(1, messages // 10))
+        # Joining first, as asks and kudos post: the stand-in, like Slack, lets the bot read the
+        # history its lookups search only in channels it is a member of.
+        queue_messages(runtime, "T0001", slack, messages, max(1, messages // 10), join=True)
         runtime.engine.dispose()
         report = kill_loop(
             runtime,
