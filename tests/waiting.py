@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TypeVar
 
 from sqlalchemy import select
 
+from app.clock import OffsetClock
 from app.server import BotServer
 from app.store.models import OutboxMessage
 from app.store.statuses import OutboxStatus
@@ -61,3 +63,32 @@ def outbox_drained(bot: BotServer, timeout: float = 10.0) -> None:
             return list(session.scalars(query))
 
     eventually(unfinished, lambda keys: not keys, what="the outbox to drain", timeout=timeout)
+
+
+def outbox_still(bot: BotServer, timeout: float = 10.0) -> None:
+    """Wait until the bot's outbox has no row being sent and none due now: nothing can be claimed
+    until the bot's clock moves (rows waiting for a later time may stay)."""
+
+    def busy() -> list[str]:
+        now = bot.runtime.clock.now()
+        with bot.runtime.sessions() as session:
+            query = select(OutboxMessage.dedupe_key).where(
+                (OutboxMessage.status == OutboxStatus.SENDING)
+                | (
+                    (OutboxMessage.status == OutboxStatus.PENDING)
+                    & (OutboxMessage.next_attempt_at <= now)
+                )
+            )
+            return list(session.scalars(query))
+
+    eventually(busy, lambda keys: not keys, what="the outbox to be still", timeout=timeout)
+
+
+def jump(bot: BotServer, clock: OffsetClock, delta: timedelta) -> None:
+    """Move `bot`'s clock forward by `delta` once its outbox is still.
+
+    A jump while a message is being sent would make its lease look lapsed: another round would
+    take the row over and post it a second time, which no real clock does within a call.
+    """
+    outbox_still(bot)
+    clock.advance(delta)

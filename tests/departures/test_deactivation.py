@@ -26,6 +26,7 @@ from tests.asks.conftest import QUESTION, Send, posted, reply
 from tests.clocks import OffsetClock
 from tests.kudos.conftest import Kudo, configure, reply_text, stored_kudos, wait_for_member
 from tests.nudges.conftest import dm_to
+from tests.waiting import jump
 
 
 def _set_deleted(driver: SlackDriver, slack: SlackStandIn, user_id: str, deleted: bool) -> None:
@@ -164,14 +165,14 @@ def test_nothing_is_sent_to_a_deactivated_person_until_they_are_back(
     with bot.runtime.sessions() as session:
         assert session.get_one(Ask, ask.id).answered_by == "U0CAROL"
     # Three months on, every follow-up and offer check long due, in New York working hours.
-    clock.advance(timedelta(days=91))
+    jump(bot, clock, timedelta(days=91))
     _passes(bot, clock)
     since_left = slack.calls[left:]
     assert [c.method for c in since_left if _to(c, "U0BOB")] == []
     assert [c.method for c in since_left if _to(c, "U0CAROL")]  # Carol heard from the bot
 
     _set_deleted(driver, slack, "U0BOB", False)
-    clock.advance(timedelta(days=1))
+    jump(bot, clock, timedelta(days=1))
     _passes(bot, clock)
     # Back again: his ask's follow-up and his offer check reach him.
     dm_to(slack, "U0BOB", "answered your ask")

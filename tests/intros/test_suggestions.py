@@ -44,7 +44,7 @@ from tests.conftest import BotFactory, bot_settings
 from tests.intros.conftest import button, invitation, stored_intros
 from tests.kudos.conftest import reply_text, wait_for_member
 from tests.nudges.conftest import dm_to
-from tests.waiting import eventually, outbox_drained
+from tests.waiting import eventually, jump, outbox_drained
 
 PUBLIC = Conversation("C1", is_private=False, is_dm=False, bot_is_member=True)
 PRIVATE = Conversation("G1", is_private=True, is_dm=False, bot_is_member=True)
@@ -683,7 +683,7 @@ def test_no_thanks_edits_the_dm_and_no_second_suggestion_comes_that_week(
     assert len(_suggestion_dms(slack)) == 1
     assert _stored_suggestions(bot) == [("U0CAROL", "dismissed")]
     # A week on, Frank's help brings the next one.
-    clock.advance(timedelta(days=8))
+    jump(bot, clock, timedelta(days=8))
     _alice_helped_by(bot, slack, driver, ask_cmd, "U0FRANK")
     assert "<@U0FRANK> just helped you" in dm_to(slack, "U0ALICE", "U0FRANK").args["text"]
     assert len(_suggestion_dms(slack)) == 2

@@ -17,6 +17,7 @@ from tests.asks.conftest import QUESTION, Send, posted, reply, stored_ask
 from tests.clocks import OffsetClock
 from tests.kudos.conftest import configure
 from tests.nudges.conftest import dm_to
+from tests.waiting import jump
 
 
 def _press(driver: SlackDriver, user: str, on: Call, action_id: str) -> None:
@@ -64,7 +65,7 @@ def test_a_day_after_an_answer_the_asker_thanks_with_one_click(
 ) -> None:
     ask, _ = posted(bot, slack, lambda text: ask_cmd(text, user="U0BOB"))
     reply(driver, ask, "U0CAROL", "9000000010.000001", text="Rotate it with the vault CLI")
-    clock.advance(timedelta(hours=25))  # Tuesday 11:00 in New York: working hours
+    jump(bot, clock, timedelta(hours=25))  # Tuesday 11:00 in New York: working hours
     _pass(bot, clock)
     follow_up = dm_to(slack, "U0BOB", "answered your ask")
     assert "<@U0CAROL>" in follow_up.args["text"]
@@ -82,7 +83,7 @@ def test_a_day_after_an_answer_the_asker_thanks_with_one_click(
         )
     )
     # A second pass sends no second follow-up.
-    clock.advance(timedelta(hours=2))
+    jump(bot, clock, timedelta(hours=2))
     _pass(bot, clock)
     bot.worker.drain(5)
     follow_ups = [
@@ -107,12 +108,12 @@ def test_the_last_round_asks_the_asker_and_experts_can_stop_the_notes(
         assert session.get_one(Member, ("T0001", "U0CAROL")).nudges_opt_out is True
     _told(slack, "U0CAROL", "won't send you asks")
     # Friday 14:05 in New York is past 40 working hours: the asker is asked what to do.
-    clock.advance(timedelta(days=4, hours=4, minutes=5))
+    jump(bot, clock, timedelta(days=4, hours=4, minutes=5))
     _pass(bot, clock)  # round one is due first: one round per pass
     _pass(bot, clock)
-    clock.advance(timedelta(minutes=2))
+    jump(bot, clock, timedelta(minutes=2))
     _pass(bot, clock)
-    clock.advance(timedelta(minutes=2))
+    jump(bot, clock, timedelta(minutes=2))
     _pass(bot, clock)
     last = dm_to(slack, "U0BOB", "Nobody has answered your ask yet")
     assert [e["action_id"] for e in last.args["blocks"][1]["elements"]] == [
@@ -139,10 +140,10 @@ def _last_rounds(slack: SlackStandIn, user: str) -> list[Call]:
 
 def _to_last_round(bot: BotServer, slack: SlackStandIn, clock: OffsetClock) -> Call:
     # Friday 14:05 in New York is past 40 working hours; one round per pass.
-    clock.advance(timedelta(days=4, hours=4, minutes=5))
+    jump(bot, clock, timedelta(days=4, hours=4, minutes=5))
     for _ in range(3):
         _pass(bot, clock)
-        clock.advance(timedelta(minutes=2))
+        jump(bot, clock, timedelta(minutes=2))
     _pass(bot, clock)
     return dm_to(slack, "U0BOB", "Nobody has answered your ask yet")
 
@@ -164,11 +165,11 @@ def test_the_asker_snoozes_the_last_round_to_their_next_working_day(
     snoozed = stored_ask(bot)
     assert snoozed.snoozed_until == datetime(2026, 11, 30, 14, 0, tzinfo=UTC)
     assert snoozed.status == "open"
-    clock.advance(snoozed.snoozed_until - clock.now() - timedelta(minutes=1))  # 08:59: not yet
+    jump(bot, clock, snoozed.snoozed_until - clock.now() - timedelta(minutes=1))  # 08:59: not yet
     _pass(bot, clock)
     bot.worker.drain(5)
     assert len(_last_rounds(slack, "U0BOB")) == 1
-    clock.advance(timedelta(minutes=1))
+    jump(bot, clock, timedelta(minutes=1))
     _pass(bot, clock)
     slack.wait_for(lambda c: len(_last_rounds(slack, "U0BOB")) == 2)
     assert "nudge.snooze" in json.dumps(_last_rounds(slack, "U0BOB")[1].args["blocks"])
@@ -189,6 +190,6 @@ def test_keep_it_open_asks_the_last_round_again_later(
     last = _to_last_round(bot, slack, clock)
     _press(driver, "U0BOB", last, "nudge.keep")
     _told(slack, "U0BOB", "Kept open")
-    clock.advance(timedelta(days=7))
+    jump(bot, clock, timedelta(days=7))
     _pass(bot, clock)
     slack.wait_for(lambda c: len(_last_rounds(slack, "U0BOB")) == 2)
