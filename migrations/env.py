@@ -7,6 +7,7 @@ from typing import Any
 from alembic import context
 from sqlalchemy import Connection
 
+from app.store import fulltext
 from app.store.db import is_sqlite, make_engine
 from app.store.models import Base
 
@@ -39,6 +40,8 @@ def run_migrations_online() -> None:
                 # SQLite alters tables by copying them; batch mode does that for us.
                 render_as_batch=True,
                 compare_type=True,
+                # Autogenerate must not propose dropping the unmapped full-text index.
+                include_name=fulltext.not_the_index,
             )
             _foreign_keys(connection, on=False)
             with context.begin_transaction():

@@ -3,8 +3,11 @@
 They are listed under the `/ask` confirmation, and under "What do you need?" while the form is
 being typed.
 
-Similarity is computed locally: cosine over the asks' normalised words weighted by how rare each
-word is among the workspace's recent resolved asks (tf-idf). Only public asks are ever suggested.
+The whole history is searched through the database's full-text index (`app.store.fulltext`):
+any of the ask's meaningful words (normal form, filler dropped, as matching reads them) or their
+synonyms' spellings, ranked by the index (bm25 on SQLite, ts_rank on PostgreSQL), so the cost
+follows the words' matches, not the history. A match sharing too little with the ask (a word-set
+cosine under THRESHOLD) is not shown. Only the workspace's resolved public asks are suggested.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,16 +24,22 @@ from sqlalchemy.orm import Session
 
 from app.asks.blocks import compose_modal
 from app.asks.topics import FILLER
-from app.offers.topics import normalize
+from app.offers.topics import SYNONYMS, normalize
 from app.permalinks import permalink
 from app.slackapi.mrkdwn import escape, unescape
 from app.slackapi.payloads import Click
+from app.store import fulltext
 from app.store.models import Ask, Workspace
 from app.store.statuses import AskStatus
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9+#.-]{2,}")
-RECENT = 500
 THRESHOLD = 0.2
+# How many of the index's best matches are read to find `limit` that pass THRESHOLD.
+CANDIDATES = 20
+# The synonym table read backwards: a normal form to the spellings people type for it.
+_TYPED: dict[str, list[str]] = {}
+for _typed, _normal in SYNONYMS.items():
+    _TYPED.setdefault(_normal, []).append(_typed)
 
 
 @dataclass(frozen=True)
@@ -51,41 +60,44 @@ def _words(text: str) -> Counter[str]:
 
 def similar(session: Session, team_id: str, text: str, limit: int = 3) -> list[Similar]:
     """Up to `limit` resolved public asks of `team_id` most like `text`, best first."""
-    asks = list(
-        session.execute(
-            select(Ask.id, Ask.text, Ask.channel_id, Ask.message_ts)
-            .where(
-                Ask.team_id == team_id,
-                Ask.status == AskStatus.RESOLVED,
-                Ask.channel_is_private.is_(False),
-                Ask.message_ts.is_not(None),
-            )
-            .order_by(Ask.resolved_at.desc())
-            .limit(RECENT)
-        )
-    )
-    if not asks:
+    query = _words(text)
+    if not query:
         return []
-    documents = [_words(row.text) for row in asks]
-    frequency: Counter[str] = Counter()
-    for words in documents:
-        frequency.update(set(words))
-    total = len(documents) + 1
-
-    def vector(words: Counter[str]) -> dict[str, float]:
-        return {w: n * math.log(total / (1 + frequency[w])) + n for w, n in words.items()}
-
-    query = vector(_words(text))
-    query_norm = math.sqrt(sum(v * v for v in query.values())) or 1.0
+    candidates = (
+        select(Ask.id, Ask.text, Ask.channel_id, Ask.message_ts)
+        .where(
+            Ask.team_id == team_id,
+            Ask.status == AskStatus.RESOLVED,
+            Ask.channel_is_private.is_(False),
+            Ask.message_ts.is_not(None),
+        )
+        .limit(CANDIDATES)
+    )
+    dialect = session.get_bind().dialect.name
     found = []
-    for row, words in zip(asks, documents, strict=True):
-        candidate = vector(words)
-        dot = sum(value * candidate.get(word, 0.0) for word, value in query.items())
-        norm = math.sqrt(sum(v * v for v in candidate.values())) or 1.0
-        score = dot / (query_norm * norm)
+    for row in session.execute(fulltext.ranked(candidates, dialect, spellings(query))):
+        score = _overlap(query.keys(), _words(row.text).keys())
         if score >= THRESHOLD:
             found.append(Similar(row.id, row.text, row.channel_id, row.message_ts, score))
-    return sorted(found, key=lambda s: -s.score)[:limit]
+            if len(found) == limit:
+                break
+    return found
+
+
+def spellings(terms: Iterable[str]) -> list[str]:
+    """Every way of writing `terms` that the index should find: each term in normal form and
+    the spellings the synonym table folds into it ("kubernetes" also as "k8s" and "kube")."""
+    return sorted({spelling for term in terms for spelling in (term, *_TYPED.get(term, ()))})
+
+
+def _overlap(query: Collection[str], candidate: Collection[str]) -> float:
+    """Cosine of the two word sets: too little in common with a long ask is no suggestion.
+
+    A candidate the index matched shares at least one word, possibly only by its stem
+    ("migrating" and "migration"), which the normal form does not fold: it counts as one.
+    """
+    shared = max(1, len(set(query) & set(candidate)))
+    return shared / math.sqrt(len(query) * max(1, len(candidate)))
 
 
 def suggestions(found: list[Similar], domain: str | None) -> str:

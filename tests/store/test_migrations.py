@@ -9,7 +9,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import MetaData, Table, delete, func, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
-from app.store import migrate
+from app.store import fulltext, migrate
 from app.store.db import make_engine, make_session_factory, transaction
 from app.store.models import (
     Ask,
@@ -28,7 +28,11 @@ def _differences(url: str) -> list[object]:
     engine = make_engine(url, pool_size=1)
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(
+                connection,
+                # The full-text index (migration 0012) is not mapped in the models.
+                opts={"compare_type": True, "include_name": fulltext.not_the_index},
+            )
             return list(compare_metadata(context, Base.metadata))
     finally:
         engine.dispose()
@@ -37,7 +41,8 @@ def _differences(url: str) -> list[object]:
 def _tables(url: str) -> set[str]:
     engine = make_engine(url, pool_size=1)
     try:
-        return set(inspect(engine).get_table_names()) - {"alembic_version"}
+        names = set(inspect(engine).get_table_names()) - {"alembic_version"}
+        return names - fulltext.SCHEMA_NAMES
     finally:
         engine.dispose()
 
