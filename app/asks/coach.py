@@ -54,7 +54,10 @@ class Similar:
 
 
 def _words(text: str) -> Counter[str]:
-    words = (normalize(w) for w in _WORD.findall(re.sub(r"<[^>]*>", " ", text)))
+    """`text`'s meaningful words in normal form, with how often each occurs."""
+    typed = _WORD.findall(re.sub(r"<[^>]*>", " ", text))
+    # Filler is dropped as typed too: "this" would otherwise become "thi", which no list holds.
+    words = (normalize(w) for w in typed if w.lower() not in FILLER)
     return Counter(w for w in words if w and w not in FILLER)
 
 
@@ -73,9 +76,8 @@ def similar(session: Session, team_id: str, text: str, limit: int = 3) -> list[S
         )
         .limit(CANDIDATES)
     )
-    dialect = session.get_bind().dialect.name
     found = []
-    for row in session.execute(fulltext.ranked(candidates, dialect, spellings(query))):
+    for row in session.execute(fulltext.ranked(session, candidates, spellings(query))):
         score = _overlap(query.keys(), _words(row.text).keys())
         if score >= THRESHOLD:
             found.append(Similar(row.id, row.text, row.channel_id, row.message_ts, score))
@@ -84,10 +86,10 @@ def similar(session: Session, team_id: str, text: str, limit: int = 3) -> list[S
     return found
 
 
-def spellings(terms: Iterable[str]) -> list[str]:
-    """Every way of writing `terms` that the index should find: each term in normal form and
+def spellings(terms: Iterable[str]) -> list[list[str]]:
+    """Each of `terms` as every way of writing it the index should find: its normal form and
     the spellings the synonym table folds into it ("kubernetes" also as "k8s" and "kube")."""
-    return sorted({spelling for term in terms for spelling in (term, *_TYPED.get(term, ()))})
+    return [[term, *_TYPED.get(term, ())] for term in sorted(terms)]
 
 
 def _overlap(query: Collection[str], candidate: Collection[str]) -> float:

@@ -5,23 +5,53 @@ configuration) with a GIN index, on SQLite an FTS5 table `asks_fts` over `asks.t
 stemmer) kept in step by triggers. Both stem, so "charts" finds "chart" and "migrating" finds
 "migration". Neither is mapped in the models; `SCHEMA_NAMES` lets the schema comparison skip them.
 
-Callers pass plain phrases, never query syntax: each phrase is reduced to its words here, so what a
-person typed cannot change the query's meaning or make the database refuse it.
+A query is a list of terms, each a list of interchangeable phrases ("kubernetes", "k8s"); an ask
+matches when it contains any phrase of any term. Ranking reads every matching ask, so a term that
+thousands of asks contain would make the cost follow the history. The work is bounded instead:
+the terms are sorted by how many asks contain them (FTS5 counts its own posting lists; PostgreSQL
+keeps lexeme frequencies in `pg_stats` from ANALYZE), the rarest are matched over the whole
+history while their matches stay under RANKED, and the common ones only among the newest asks,
+in a window sized so that they, too, bring about RANKED. An ask that only a rare word ties to the
+question is found however old it is; a word every tenth ask contains says little about which of
+them is meant, and the recent ones are as good as any.
+
+Callers pass plain phrases, never query syntax: each phrase is reduced to its words here, so what
+a person typed cannot change the query's meaning or make the database refuse it.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import reduce
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import ColumnElement, Select, column, func, literal_column, table
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    case,
+    column,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+    union,
+)
 from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.orm import Session
 
 from app.store.models import Ask
 
 CONFIG = "english"
+# About how many matching asks a search ranks, from the rare terms and again from the window.
+RANKED = 500
 # The FTS5 table and its shadow tables, the PostgreSQL column and its index, the triggers.
 SCHEMA_NAMES = frozenset(
     {
@@ -39,6 +69,22 @@ _TOKEN = re.compile(r"[^\W_]+")
 _FTS = table("asks_fts", column("rowid"))
 # Unmapped in the models: named here, qualified by the asks table.
 _SEARCH = literal_column("asks.search", TSVECTOR)
+_REGCONFIG = f"'{CONFIG}'::regconfig"
+# Each phrase's estimated share of asks: its rarest word's share as ANALYZE saw it (0 when it is
+# rarer than the least common word PostgreSQL keeps a frequency for).
+_SHARES = text(
+    f"""
+    SELECT p.phrase, min(coalesce(f.share, 0)) AS share
+    FROM unnest(CAST(:phrases AS text[])) AS p(phrase)
+    CROSS JOIN LATERAL unnest(to_tsvector({_REGCONFIG}, p.phrase)) AS w
+    LEFT JOIN (
+        SELECT e.word, e.share FROM pg_stats AS s,
+        unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS e(word, share)
+        WHERE s.tablename = 'asks' AND s.attname = 'search' AND s.schemaname = current_schema()
+    ) AS f ON f.word = w.lexeme
+    GROUP BY p.phrase
+    """  # noqa: S608 (the configuration's name is a constant, not input)
+)
 
 
 def not_the_index(name: str | None, _type: str, _parents: Mapping[str, str | None]) -> bool:
@@ -57,29 +103,104 @@ def fts5_query(phrases: Sequence[str]) -> str:
     return " OR ".join(sorted(quoted))
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """Which terms to match over the whole history, which only above ask id `floor`, and how
+    much each weighs (the log of how rare it is)."""
+
+    rare: list[list[str]]
+    common: list[list[str]]
+    floor: int
+    weights: list[float]
+
+
 def ranked(
-    statement: Select[*_Row], dialect: str, phrases: Sequence[str]
+    session: Session, statement: Select[*_Row], terms: Sequence[Sequence[str]]
 ) -> Select[*_Row]:
-    """`statement` (a select over asks) narrowed to the asks whose text contains any of
-    `phrases`, best match first; matches nothing when no phrase has a word."""
-    kept = sorted({" ".join(words) for words in map(_words, phrases) if words})
+    """`statement` (a select over asks) narrowed to the asks containing any phrase of any of
+    `terms` (see the module's notes for which), best match first; nothing when no phrase has a
+    word."""
+    kept = [sorted({" ".join(_words(p)) for p in term if _words(p)}) for term in terms]
+    kept = [term for term in kept if term]
     if not kept:
-        return statement.where(literal_column("1") == 0)
-    if dialect == "sqlite":
-        fts: ColumnElement[Any] = literal_column("asks_fts")
-        return (
-            statement.join(_FTS, _FTS.c.rowid == Ask.id)
-            .where(fts.op("MATCH")(fts5_query(kept)))
-            .order_by(func.bm25(fts), Ask.resolved_at.desc())
-        )
-    query = _tsquery(kept)
-    return statement.where(_SEARCH.op("@@")(query)).order_by(
-        func.ts_rank(_SEARCH, query).desc(), Ask.resolved_at.desc()
+        return statement.where(false())
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    plan = _plan(session, kept, sqlite)
+    if sqlite:
+        return _fts5(statement, kept, plan)
+    return _postgres(statement, kept, plan)
+
+
+def _plan(session: Session, terms: list[list[str]], sqlite: bool) -> _Plan:
+    """Split `terms` into those matched over the whole history and those matched in a window."""
+    newest = session.scalar(select(func.max(Ask.id))) or 0
+    if sqlite:
+        count = text("SELECT count(*) FROM asks_fts WHERE asks_fts MATCH :q")
+        matches = [float(session.scalar(count, {"q": fts5_query(term)}) or 0) for term in terms]
+    else:
+        phrases = sorted({p for term in terms for p in term})
+        rows = session.execute(_SHARES, {"phrases": phrases}).all()
+        shares: dict[str, float] = {phrase: float(share) for phrase, share in rows}
+        matches = [newest * sum(shares.get(p, 0.0) for p in term) for term in terms]
+    rare: list[list[str]] = []
+    common: list[list[str]] = []
+    total = 0.0
+    for found, term in sorted(zip(matches, terms, strict=True), key=lambda pair: pair[0]):
+        if total + found <= RANKED:
+            rare.append(term)
+            total += found
+        else:
+            common.append(term)
+    common_matches = sum(m for m, t in zip(matches, terms, strict=True) if t in common)
+    window = int(RANKED * newest / common_matches) if common_matches else newest
+    weights = [math.log((newest + 1) / (1 + found)) + 1 for found in matches]
+    return _Plan(rare, common, newest - window, weights)
+
+
+def _fts5(statement: Select[*_Row], terms: list[list[str]], plan: _Plan) -> Select[*_Row]:
+    """The SQLite search: rank by FTS5's bm25 among the planned matches."""
+    fts: ColumnElement[Any] = literal_column("asks_fts")
+    everything = fts5_query([p for term in terms for p in term])
+    narrowed = statement.join(_FTS, _FTS.c.rowid == Ask.id).where(fts.op("MATCH")(everything))
+    if plan.common:
+        pool = [
+            select(_FTS.c.rowid).where(
+                fts.op("MATCH")(fts5_query([p for t in plan.common for p in t])),
+                _FTS.c.rowid > plan.floor,
+            )
+        ]
+        if plan.rare:
+            rare = fts5_query([p for t in plan.rare for p in t])
+            pool.append(select(_FTS.c.rowid).where(fts.op("MATCH")(rare)))
+        # "+ 0": a bare rowid IN (...) is handed to FTS5, which then runs the whole MATCH once
+        # per listed rowid; as an expression it filters the one pass over the matches instead.
+        narrowed = narrowed.where((_FTS.c.rowid + 0).in_(union(*pool)))
+    return narrowed.order_by(func.bm25(fts), Ask.resolved_at.desc())
+
+
+def _postgres(statement: Select[*_Row], terms: list[list[str]], plan: _Plan) -> Select[*_Row]:
+    """The PostgreSQL search: rank by the weights of the terms an ask contains (ts_rank has no
+    notion of a word's rarity), then by ts_rank, among the planned matches."""
+    queries = [_tsquery(term) for term in terms]
+    matched: list[ColumnElement[bool]] = []
+    if plan.rare:
+        matched.append(_SEARCH.op("@@")(_tsquery([p for t in plan.rare for p in t])))
+    if plan.common:
+        common = _tsquery([p for t in plan.common for p in t])
+        matched.append(and_(_SEARCH.op("@@")(common), Ask.id > plan.floor))
+    weights: list[ColumnElement[Any]] = [
+        case((_SEARCH.op("@@")(query), bindparam(None, w)), else_=0.0)
+        for query, w in zip(queries, plan.weights, strict=True)
+    ]
+    weight = reduce(lambda left, right: left + right, weights)
+    everything = _tsquery([p for term in terms for p in term])
+    return statement.where(or_(*matched)).order_by(
+        weight.desc(), func.ts_rank(_SEARCH, everything).desc(), Ask.resolved_at.desc()
     )
 
 
 def _tsquery(phrases: Sequence[str]) -> ColumnElement[Any]:
     """A tsquery matching any of `phrases`, each parsed by PostgreSQL as plain text."""
-    config: ColumnElement[Any] = literal_column(f"'{CONFIG}'::regconfig")
+    config: ColumnElement[Any] = literal_column(_REGCONFIG)
     parts = [func.phraseto_tsquery(config, phrase) for phrase in phrases]
     return reduce(lambda left, right: left.op("||")(right), parts)
