@@ -70,11 +70,11 @@ _FTS = table("asks_fts", column("rowid"))
 # Unmapped in the models: named here, qualified by the asks table.
 _SEARCH = literal_column("asks.search", TSVECTOR)
 _REGCONFIG = f"'{CONFIG}'::regconfig"
-# Each phrase's estimated share of asks: its rarest word's share as ANALYZE saw it (0 when it is
-# rarer than the least common word PostgreSQL keeps a frequency for).
+# The newest ask id, and each phrase's estimated share of asks: its rarest word's share as
+# ANALYZE saw it (0 when it is rarer than the least common word PostgreSQL keeps a frequency for).
 _SHARES = text(
     f"""
-    SELECT p.phrase, min(coalesce(f.share, 0)) AS share
+    SELECT (SELECT max(id) FROM asks) AS newest, p.phrase, min(coalesce(f.share, 0)) AS share
     FROM unnest(CAST(:phrases AS text[])) AS p(phrase)
     CROSS JOIN LATERAL unnest(to_tsvector({_REGCONFIG}, p.phrase)) AS w
     LEFT JOIN (
@@ -133,14 +133,16 @@ def ranked(
 
 def _plan(session: Session, terms: list[list[str]], sqlite: bool) -> _Plan:
     """Split `terms` into those matched over the whole history and those matched in a window."""
-    newest = session.scalar(select(func.max(Ask.id))) or 0
     if sqlite:
+        newest = session.scalar(select(func.max(Ask.id))) or 0
         count = text("SELECT count(*) FROM asks_fts WHERE asks_fts MATCH :q")
         matches = [float(session.scalar(count, {"q": fts5_query(term)}) or 0) for term in terms]
     else:
+        # One round trip; no row at all when no phrase has a word the index keeps.
         phrases = sorted({p for term in terms for p in term})
         rows = session.execute(_SHARES, {"phrases": phrases}).all()
-        shares: dict[str, float] = {phrase: float(share) for phrase, share in rows}
+        newest = rows[0].newest or 0 if rows else 0
+        shares = {row.phrase: float(row.share) for row in rows}
         matches = [newest * sum(shares.get(p, 0.0) for p in term) for term in terms]
     rare: list[list[str]] = []
     common: list[list[str]] = []
