@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
 import re
 import statistics
@@ -47,6 +48,7 @@ SMALL = 2_000
 BIG = 200_000
 NOW = datetime(2026, 11, 23, 20, 0, tzinfo=UTC)
 RECENT = 500
+BEFORE = "before: tf-idf over the latest 500"
 Coach = Callable[[Session, str, str], list[Similar]]
 
 
@@ -243,13 +245,14 @@ def main() -> None:
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     big = max(SMALL, int(BIG * args.scale))
+    load_before = os.getloadavg()[0]
     speed, quality = [], []
     for backend in args.backend or ["sqlite", "postgresql"]:
         for count in (SMALL, big):
             found = measure(backend, count, args.rounds)
             print(json.dumps({"backend": backend, **found}), flush=True)
             base = found["baseline ms"][0]
-            for label, key in (("full-text index", "index"), ("tf-idf, latest 500", "tfidf")):
+            for label, key in (("full-text index", "index"), (BEFORE, "tfidf")):
                 median, p99 = found[f"{key} ms"]
                 speed.append(
                     [
@@ -283,8 +286,11 @@ def main() -> None:
                     "1x",
                 ]
             )
+    load = f"load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
     body = "\n".join(
         [
+            f"Measured {datetime.now(UTC):%Y-%m-%d} on this machine ({os.cpu_count()} cores, "
+            f"{load}; PostgreSQL on the same machine), `python -m bench.coach`. "
             f"Resolved asks in one workspace over two years ({SMALL:,} and {big:,}; 5% in "
             "private channels, 5% in a second workspace), written on 60 topics by "
             "`bench/coach_corpus.py`. Relevance: the matching evaluation's 93 asks "

@@ -3,11 +3,11 @@
 They are listed under the `/ask` confirmation, and under "What do you need?" while the form is
 being typed.
 
-The whole history is searched through the database's full-text index (`app.store.fulltext`):
-any of the ask's meaningful words (normal form, filler dropped, as matching reads them) or their
-synonyms' spellings, ranked by the index (bm25 on SQLite, ts_rank on PostgreSQL), so the cost
-follows the words' matches, not the history. A match sharing too little with the ask (a word-set
-cosine under THRESHOLD) is not shown. Only the workspace's resolved public asks are suggested.
+The whole history is searched through the database's full-text index (`app.store.fulltext`,
+which also bounds the work a search does): any of the ask's meaningful words (normal form, filler
+dropped) or the spellings the synonym table folds into them, best match first as the index ranks
+them. A match sharing too little with the ask (a word-set cosine under THRESHOLD) is not shown.
+Only the workspace's resolved public asks that were posted are ever suggested.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ class Similar:
     text: str
     channel_id: str
     message_ts: str
+    # How much of its words it shares with the ask (the word-set cosine THRESHOLD applies to).
     score: float
 
 
