@@ -51,7 +51,7 @@ from app.store.models import Ask
 
 CONFIG = "english"
 # About how many matching asks a search ranks, from the rare terms and again from the window.
-RANKED = 500
+RANKED = 200
 # The FTS5 table and its shadow tables, the PostgreSQL column and its index, the triggers.
 SCHEMA_NAMES = frozenset(
     {
