@@ -1,6 +1,6 @@
 """The asks' full-text index: which schema objects it is, and a ranked match over it.
 
-Migration 0012 builds it: on PostgreSQL a stored `tsvector` column `asks.search` (the `english`
+Migration 0010 builds it: on PostgreSQL a stored `tsvector` column `asks.search` (the `english`
 configuration) with a GIN index, on SQLite an FTS5 table `asks_fts` over `asks.text` (Porter
 stemmer) kept in step by triggers. Both stem, so "charts" finds "chart" and "migrating" finds
 "migration". Neither is mapped in the models; `SCHEMA_NAMES` lets the schema comparison skip them.

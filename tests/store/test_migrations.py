@@ -30,7 +30,7 @@ def _differences(url: str) -> list[object]:
         with engine.connect() as connection:
             context = MigrationContext.configure(
                 connection,
-                # The full-text index (migration 0012) is not mapped in the models.
+                # The full-text index (migration 0010) is not mapped in the models.
                 opts={"compare_type": True, "include_name": fulltext.not_the_index},
             )
             return list(compare_metadata(context, Base.metadata))

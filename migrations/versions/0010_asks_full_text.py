@@ -9,7 +9,7 @@ Neither is mapped in the models (`app.store.fulltext` names them, and the schema
 leaves them out). On SQLite a later migration that rebuilds `asks` (batch mode copies the table)
 drops these triggers with the old table and must create them again.
 
-Revision ID: 0012
+Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-05 04:00:00
 """
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0012"
+revision: str = "0010"
 down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
