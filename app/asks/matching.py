@@ -20,12 +20,14 @@ people each ask chose, so a batch decides exactly as the same asks one after ano
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import case, func, literal, select, union_all
+from sqlalchemy import CompoundSelect, Select, bindparam, case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from app.asks import topics as ask_topics
@@ -67,11 +69,7 @@ def offered(session: Session, team_id: str, topics: Collection[str]) -> set[str]
         return set()
     forms = stored_forms(topics)
     # As in `rank`: only (team, topic) goes to the database, so its index is the one used.
-    rows = session.execute(
-        select(Offer.topic, Offer.active)
-        .distinct()
-        .where(Offer.team_id == team_id, among(session, Offer.topic, forms))
-    )
+    rows = session.execute(_offered_query(_dialect(session)), {"team_id": team_id, "forms": forms})
     return {forms[topic] for topic, active in rows if active}
 
 
@@ -136,37 +134,13 @@ class _Team:
     def _know(self, session: Session, people: set[str], ask_ids: list[int], now: datetime) -> None:
         """Who among `people` is away, how often each was matched lately, and who was already
         told of `ask_ids`: one statement."""
-        team_id = self.workspace.team_id
         week, day = now - FAIRNESS_WINDOW, now - CAP_WINDOW
-        away = select(
-            literal("away").label("fact"),
-            Member.user_id,
-            literal(0).label("a"),
-            literal(0).label("b"),
-        ).where(
-            Member.team_id == team_id,
-            among(session, Member.user_id, people),
-            Member.deleted.is_(True) | Member.is_bot.is_(True) | Member.nudges_opt_out.is_(True),
-        )
-        counts = (
-            select(
-                literal("count"),
-                AskMatch.user_id,
-                func.sum(case((AskMatch.matched_at >= week, 1), else_=0)),
-                func.sum(case((AskMatch.matched_at >= day, 1), else_=0)),
-            )
-            .where(
-                AskMatch.team_id == team_id,
-                among(session, AskMatch.user_id, people),
-                AskMatch.matched_at >= min(week, day),
-            )
-            .group_by(AskMatch.user_id)
-        )
-        parts = [away, counts]
+        params: dict[str, Any] = {"team_id": self.workspace.team_id, "people": people}
+        params |= {"week": week, "day": day, "since": min(week, day)}
         if ask_ids:
-            told = select(literal("told"), AskMatch.user_id, AskMatch.ask_id, literal(0))
-            parts.append(told.where(AskMatch.ask_id.in_(ask_ids)))
-        for fact, user_id, a, b in session.execute(union_all(*parts)):
+            params["ask_ids"] = ask_ids
+        query = _facts_query(_dialect(session), told=bool(ask_ids))
+        for fact, user_id, a, b in session.execute(query, params):
             if fact == "away":
                 self.away.add(user_id)
             elif fact == "count":
@@ -216,9 +190,7 @@ def _score(
     # Only (team, topic) is asked of the database, so the planner seeks that index once per form
     # instead of scanning every fresh offer; the few inactive or stale rows are dropped here.
     rows = session.execute(
-        select(Offer.user_id, Offer.topic, Offer.active, Offer.confirmed_at).where(
-            Offer.team_id == workspace.team_id, among(session, Offer.topic, wanted)
-        )
+        _offers_query(_dialect(session)), {"team_id": workspace.team_id, "forms": wanted}
     )
     by_form: dict[str, set[str]] = {}
     for user_id, form, active, confirmed_at in rows:
@@ -253,11 +225,7 @@ class _Helped:
     @classmethod
     def load(cls, session: Session, team_id: str, now: datetime) -> _Helped:
         """The help credited in `team_id` within `HISTORY` of `now`."""
-        rows = session.execute(
-            select(AskHelper.helper_id, Ask.topics)
-            .join(Ask, Ask.id == AskHelper.ask_id)
-            .where(AskHelper.team_id == team_id, AskHelper.credited_at >= now - HISTORY)
-        )
+        rows = session.execute(_HELPED, {"team_id": team_id, "since": now - HISTORY})
         credits = [(user_id, frozenset(ask_topics.shown(past or []))) for user_id, past in rows]
         by_topic: dict[str, list[int]] = {}
         for n, (_, past) in enumerate(credits):
@@ -279,3 +247,72 @@ def _candidate(user_id: str, scores: _Scores) -> Candidate:
     return Candidate(
         user_id, scores.score[user_id], tuple(sorted(offered)), tuple(sorted(helped - offered))
     )
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+# The statements are built once (per dialect) and bound on each call: building and hashing them
+# cost more than running them.
+_HELPED = (
+    select(AskHelper.helper_id, Ask.topics)
+    .join(Ask, Ask.id == AskHelper.ask_id)
+    .where(AskHelper.team_id == bindparam("team_id"), AskHelper.credited_at >= bindparam("since"))
+)
+
+
+@functools.cache
+def _offered_query(dialect: str) -> Select[str, bool]:
+    """The topics among the spellings `forms` offered in `team_id`, and whether actively."""
+    return (
+        select(Offer.topic, Offer.active)
+        .distinct()
+        .where(Offer.team_id == bindparam("team_id"), among(dialect, Offer.topic, "forms"))
+    )
+
+
+@functools.cache
+def _offers_query(dialect: str) -> Select[str, str, bool, datetime]:
+    """Every offer in `team_id` on one of the spellings `forms`."""
+    return select(Offer.user_id, Offer.topic, Offer.active, Offer.confirmed_at).where(
+        Offer.team_id == bindparam("team_id"), among(dialect, Offer.topic, "forms")
+    )
+
+
+@functools.cache
+def _facts_query(dialect: str, *, told: bool) -> CompoundSelect[str, str, int, int]:
+    """What is known of `people` in `team_id`, a row per fact: ("away", user, 0, 0) for the
+    deactivated, bots and opted out; ("count", user, matches since `week`, since `day`) for those
+    matched since `since`; and with `told`, ("told", user, ask, 0) for each of `ask_ids`' matches.
+    """
+    away = select(
+        literal("away").label("fact"),
+        Member.user_id,
+        literal(0).label("a"),
+        literal(0).label("b"),
+    ).where(
+        Member.team_id == bindparam("team_id"),
+        among(dialect, Member.user_id, "people"),
+        Member.deleted.is_(True) | Member.is_bot.is_(True) | Member.nudges_opt_out.is_(True),
+    )
+    counts = (
+        select(
+            literal("count"),
+            AskMatch.user_id,
+            func.sum(case((AskMatch.matched_at >= bindparam("week"), 1), else_=0)),
+            func.sum(case((AskMatch.matched_at >= bindparam("day"), 1), else_=0)),
+        )
+        .where(
+            AskMatch.team_id == bindparam("team_id"),
+            among(dialect, AskMatch.user_id, "people"),
+            AskMatch.matched_at >= bindparam("since"),
+        )
+        .group_by(AskMatch.user_id)
+    )
+    if not told:
+        return union_all(away, counts)
+    already = select(literal("told"), AskMatch.user_id, AskMatch.ask_id, literal(0)).where(
+        AskMatch.ask_id.in_(bindparam("ask_ids", expanding=True))
+    )
+    return union_all(away, counts, already)

@@ -3,11 +3,12 @@ message kept up to date (with the Home tabs that show it) after each change; and
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from app.asks import blocks, matching
@@ -128,10 +129,19 @@ def _refresh_homes(
     for team_id, people in by_team.items():
         # Held here so `refresh` finds each in the session instead of querying one by one.
         members = session.scalars(
-            select(Member).where(Member.team_id == team_id, among(session, Member.user_id, people))
+            _members_query(session.get_bind().dialect.name),
+            {"team_id": team_id, "people": people},
         ).all()
         home.refresh(session, team_id, people, now)
         del members
+
+
+@functools.cache
+def _members_query(dialect: str) -> Select[Member]:
+    """The members of `team_id` among `people`."""
+    return select(Member).where(
+        Member.team_id == bindparam("team_id"), among(dialect, Member.user_id, "people")
+    )
 
 
 def changed(session: Session, ask: Ask, now: datetime, why: str) -> None:
