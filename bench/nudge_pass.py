@@ -27,6 +27,7 @@ from app.store.models import Ask, Offer, Workspace
 from app.workspaces.service import Identity, ensure_workspace
 from bench.delivery import database
 from bench.loadgen import table, write_section
+from bench.matching import analyze
 
 README = Path(__file__).with_name("README.md")
 PEOPLE = 5_000
@@ -89,6 +90,7 @@ def _load(url: str, open_asks: int, rng: random.Random) -> None:
     for start in range(0, len(rows), 5_000):
         with transaction(sessions) as session:
             session.execute(insert(Ask), rows[start : start + 5_000])
+    analyze(engine)
     engine.dispose()
 
 

@@ -36,27 +36,32 @@ def check_offers(session: Session, now: datetime, team_id: str | None = None) ->
             )
             .order_by(Offer.user_id, Offer.topic)
         ).all()
+        if not rows:
+            continue
         by_person: dict[str, list[Offer]] = {}
         for offer in rows:
             by_person.setdefault(offer.user_id, []).append(offer)
-        for user_id, mine in by_person.items():
-            if not still_here(session, workspace.team_id, [user_id]):
-                # Asked once they are back: their offers stay as they are meanwhile.
-                continue
+        # Asked once they are back: a deactivated person's offers stay as they are meanwhile.
+        here = still_here(session, workspace.team_id, list(by_person))
+        entries = []
+        for user_id in here:
+            mine = by_person[user_id]
             for offer in mine:
                 offer.confirm_asked_at = now
-            outbox.queue(
-                session,
-                team_id=workspace.team_id,
-                method="dm",
-                args={
-                    "user": user_id,
-                    **blocks.offers_check([o.topic for o in mine], workspace.offer_grace_days),
-                },
-                dedupe_key=f"offers:check:{user_id}:{now.date().isoformat()}",
-                now=now,
+            entries.append(
+                outbox.entry(
+                    team_id=workspace.team_id,
+                    method="dm",
+                    args={
+                        "user": user_id,
+                        **blocks.offers_check([o.topic for o in mine], workspace.offer_grace_days),
+                    },
+                    dedupe_key=f"offers:check:{user_id}:{now.date().isoformat()}",
+                    now=now,
+                )
             )
-            sent += 1
+        outbox.queue_all(session, entries)
+        sent += len(entries)
     return sent
 
 

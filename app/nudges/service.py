@@ -1,6 +1,11 @@
 """The nudge pass: nudge rounds for unanswered asks, follow-ups for answered ones, and the check
 that offers still stand. Each step claims its key (`AskNudge`, or the offer's `confirm_asked_at`)
 in the transaction that queues its messages, so passes may overlap, crash and rerun freely.
+
+The pass works a batch of due asks at a time, set by set rather than ask by ask: one query each
+for their askers, their claims and what their rounds need (whether their messages were posted,
+their answerers, matching for all of them at once), one write each for their claims, matches and
+messages. Its cost follows the asks that are due, in a number of statements that does not.
 """
 
 from __future__ import annotations
@@ -10,21 +15,22 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from app.asks.access import still_here
 from app.asks.lifecycle import close_stale
-from app.asks.notify import is_posted, notify_matches, thread_reply
-from app.asks.nudge_schedule import FOLLOW_UP, ROUNDS, hours_for, next_due
+from app.asks.notify import notify_all, posted_ids, reply_entry
+from app.asks.nudge_schedule import FOLLOW_UP, ROUNDS, SCHEDULING, due_after
+from app.asks.working_hours import WorkingHours
 from app.delivery import outbox
 from app.nudges import blocks
 from app.nudges.offer_checks import check_offers
 from app.store.db import SessionFactory, is_sqlite, transaction
-from app.store.models import Ask, AskNudge, AskReply, OutboxMessage, Workspace
+from app.store.models import Ask, AskNudge, AskReply, Member, OutboxMessage, Workspace
 from app.store.statuses import AskStatus
-from app.store.upsert import insert_new
 
 log = logging.getLogger(__name__)
 BATCH = 200
@@ -50,8 +56,7 @@ def run_pass(
     while True:
         with transaction(sessions) as session:
             due = _due(session, now, team_id, batch)
-            for ask in due:
-                result.done[step(session, ask, now)] += 1
+            result.done.update(step_all(session, due, now))
             result.examined += len(due)
         if len(due) < batch:
             break
@@ -75,121 +80,224 @@ def _due(session: Session, now: datetime, team_id: str | None, batch: int) -> Se
     return session.scalars(query).all()
 
 
-def _claim(session: Session, ask: Ask, kind: str, now: datetime) -> bool:
-    row = {"ask_id": ask.id, "kind": kind, "team_id": ask.team_id, "sent_at": now}
-    return insert_new(session, AskNudge, row, key=["ask_id", "kind"])
+@dataclass(frozen=True)
+class _Due:
+    """A due ask with what deciding its step needs: its workspace and the asker's hours."""
+
+    ask: Ask
+    workspace: Workspace
+    hours: WorkingHours
 
 
-def step(session: Session, ask: Ask, now: datetime) -> str:
-    """Do what is due for one ask at `now`; return what it was. Leaves the ask's next check set."""
-    workspace, hours = hours_for(session, ask)
-    outcome = _act(session, ask, workspace, now, hours.contains(now))
-    if outcome == "waiting":
-        ask.next_nudge_at = hours.next_open(now)
-    elif outcome == "snoozed":
-        ask.next_nudge_at = ask.snoozed_until
-    elif outcome == "asker away":
-        ask.next_nudge_at = now + AWAY_RECHECK
-    else:
-        due = next_due(session, ask, now)
-        ask.next_nudge_at = None if due is None else max(due, now + SPACING)
-    return outcome
+def step_all(session: Session, asks: Sequence[Ask], now: datetime) -> list[str]:
+    """Do what is due for each of `asks` at `now`; return what it was, ask by ask. Leaves each
+    ask's next check set."""
+    if not asks:
+        return []
+    workspaces = {t: session.get_one(Workspace, t) for t in {a.team_id for a in asks}}
+    askers = _askers(session, asks)
+    due = [
+        _Due(a, workspaces[a.team_id], WorkingHours.of(workspaces[a.team_id], askers.get(a)))
+        for a in asks
+    ]
+    outcomes = [_decide(d, askers.get(d.ask), now) for d in due]
+    acting = [(d, kind) for d, kind in zip(due, outcomes, strict=True) if kind in _CLAIMED]
+    for d, kind in acting:
+        if kind in ROUNDS:
+            d.ask.nudge_round += 1
+    claimed = _claim_all(session, [(d.ask, kind) for d, kind in acting], now)
+    _act_all(session, [(d, kind) for d, kind in acting if d.ask.id in claimed], now)
+    sent = _claims(session, [d.ask for d, kind in zip(due, outcomes, strict=True)])
+    for d, outcome in zip(due, outcomes, strict=True):
+        d.ask.next_nudge_at = _next_check(d, outcome, sent, now)
+    return outcomes
 
 
-def _act(session: Session, ask: Ask, workspace: Workspace, now: datetime, working: bool) -> str:
+def _askers(session: Session, asks: Sequence[Ask]) -> dict[Ask, Member]:
+    """The directory's member for each ask's asker (absent if it has none): one query a team."""
+    by_team: dict[str, set[str]] = {}
+    for ask in asks:
+        by_team.setdefault(ask.team_id, set()).add(ask.asker_id)
+    members: dict[tuple[str, str], Member] = {}
+    for team_id, users in by_team.items():
+        for member in session.scalars(
+            select(Member).where(Member.team_id == team_id, Member.user_id.in_(users))
+        ):
+            members[(team_id, member.user_id)] = member
+    return {a: members[(a.team_id, a.asker_id)] for a in asks if (a.team_id, a.asker_id) in members}
+
+
+_CLAIMED = frozenset((*ROUNDS, FOLLOW_UP))
+
+
+def _decide(due: _Due, asker: Member | None, now: datetime) -> str:
+    """What is due for the ask now: a round or the follow-up (`_CLAIMED`), or why nothing is."""
+    ask, workspace = due.ask, due.workspace
     if not workspace.active:
         return "inactive"
     if ask.snoozed_until is not None and ask.snoozed_until > now:
         return "snoozed"
-    if not still_here(session, ask.team_id, [ask.asker_id]):
+    if asker is not None and asker.deleted:
         # Every round DMs the asker or asks others for them: nobody is there to read or thank.
         return "asker away"
     # Checked here, when sending, not only when scheduling: settings and zones change.
-    if not working:
+    if not due.hours.contains(now):
         return "waiting"
     if ask.status == AskStatus.ANSWERED:
-        if _claim(session, ask, FOLLOW_UP, now):
-            _follow_up(session, ask, now)
         return FOLLOW_UP
     if not workspace.nudges_enabled or ask.nudge_round >= len(ROUNDS):
         return "idle"
-    kind = ROUNDS[ask.nudge_round]
-    ask.nudge_round += 1
-    if _claim(session, ask, kind, now):
-        _ROUND[kind](session, ask, workspace, now)
-    return kind
+    return ROUNDS[ask.nudge_round]
 
 
-def _first(session: Session, ask: Ask, workspace: Workspace, now: datetime) -> None:
-    posted = is_posted(session, ask)
-    notify_matches(session, ask, now, posted=posted, limit=workspace.matches_per_ask)
+def _claim_all(session: Session, claims: Sequence[tuple[Ask, str]], now: datetime) -> set[int]:
+    """Take each (ask, kind) claim not yet taken, in one statement; return the asks this took."""
+    if not claims:
+        return set()
+    insert = sqlite.insert if is_sqlite(session.get_bind()) else postgresql.insert
+    rows = [
+        {"ask_id": ask.id, "kind": kind, "team_id": ask.team_id, "sent_at": now}
+        for ask, kind in claims
+    ]
+    # RETURNING yields only the rows inserted: a claim another pass took is not ours.
+    statement = (
+        insert(AskNudge)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["ask_id", "kind"])
+        .returning(AskNudge.ask_id)
+    )
+    return set(session.scalars(statement))
 
 
-def _second(session: Session, ask: Ask, workspace: Workspace, now: datetime) -> None:
-    posted = is_posted(session, ask)
-    # A wider circle this time: twice the usual number of people.
-    told = notify_matches(session, ask, now, posted=posted, limit=2 * workspace.matches_per_ask)
-    thread_reply(session, ask, blocks.thread_tip(ask.topics, len(told)), now, "nudge:second")
+def _act_all(session: Session, acts: Sequence[tuple[_Due, str]], now: datetime) -> None:
+    """Send what each claimed step owes: matches, thread tips, the asker's DMs."""
+    entries: list[dict[str, Any]] = []
+    rounds = [(d, kind) for d, kind in acts if kind in ("first", "second")]
+    posted = posted_ids(session, [d.ask for d, _ in rounds]) if rounds else set()
+    told = notify_all(
+        session,
+        [d.ask for d, _ in rounds],
+        now,
+        posted=[d.ask.id in posted for d, _ in rounds],
+        # The second round casts a wider circle: twice the usual number of people.
+        limits=[d.workspace.matches_per_ask * (2 if k == "second" else 1) for d, k in rounds],
+    )
+    for (d, kind), people in zip(rounds, told, strict=True):
+        if kind == "second":
+            tip = blocks.thread_tip(d.ask.topics, len(people))
+            entries.append(reply_entry(d.ask, tip, now, "nudge:second", posted=d.ask.id in posted))
+    entries += _last_rounds(session, [d.ask for d, kind in acts if kind == "last"], now)
+    for d, kind in acts:
+        if kind == "stale":
+            entries.append(_stale(session, d, now))
+    follow_ups = [d.ask for d, kind in acts if kind == FOLLOW_UP]
+    for ask, people in zip(follow_ups, answerers_of(session, follow_ups), strict=True):
+        entries.append(_follow_up(ask, people, now))
+    outbox.queue_all(session, entries)
 
 
-def _last(session: Session, ask: Ask, workspace: Workspace, now: datetime) -> None:
-    key = f"ask:{ask.id}:nudge:last"
-    if (
-        session.scalar(
-            select(OutboxMessage.id).where(
-                OutboxMessage.team_id == ask.team_id, OutboxMessage.dedupe_key == key
+def _last_rounds(session: Session, asks: Sequence[Ask], now: datetime) -> list[dict[str, Any]]:
+    """The last round's DMs: the asker is asked whether to keep the ask open."""
+    keys = {ask.id: f"ask:{ask.id}:nudge:last" for ask in asks}
+    sent: set[tuple[str, str]] = set()
+    for team_id in {ask.team_id for ask in asks}:
+        mine = [keys[a.id] for a in asks if a.team_id == team_id]
+        query = select(OutboxMessage.dedupe_key).where(
+            OutboxMessage.team_id == team_id, OutboxMessage.dedupe_key.in_(mine)
+        )
+        sent.update((team_id, key) for key in session.scalars(query))
+    entries = []
+    for ask in asks:
+        key = keys[ask.id]
+        if (ask.team_id, key) in sent:
+            # Asked again after "Keep it open" or a snooze: the round's claim (just taken) makes
+            # this once; the key must differ from the first time's, or the outbox would drop it.
+            key = f"{key}:{now:%Y%m%dT%H%M%S}"
+        entries.append(
+            outbox.entry(
+                team_id=ask.team_id,
+                method="dm",
+                args={"user": ask.asker_id, **blocks.last_round(ask.id, ask.text)},
+                dedupe_key=key,
+                now=now,
             )
         )
-        is not None
-    ):
-        # Asked again after "Keep it open" or a snooze: the round's claim (just taken) makes
-        # this once; the key must differ from the first time's, or the outbox would drop it.
-        key = f"{key}:{now:%Y%m%dT%H%M%S}"
-    outbox.queue(
-        session,
-        team_id=ask.team_id,
-        method="dm",
-        args={"user": ask.asker_id, **blocks.last_round(ask.id, ask.text)},
-        dedupe_key=key,
-        now=now,
-    )
+    return entries
 
 
-def _stale(session: Session, ask: Ask, workspace: Workspace, now: datetime) -> None:
+def _stale(session: Session, due: _Due, now: datetime) -> dict[str, Any]:
+    """Close the ask as stale; return the asker's DM saying so."""
+    ask = due.ask
     close_stale(session, ask, now)
-    outbox.queue(
-        session,
+    return outbox.entry(
         team_id=ask.team_id,
         method="dm",
-        args={"user": ask.asker_id, **blocks.closed_stale(ask.text, workspace.stale_after_days)},
+        args={
+            "user": ask.asker_id,
+            **blocks.closed_stale(ask.text, due.workspace.stale_after_days),
+        },
         dedupe_key=f"ask:{ask.id}:nudge:stale",
         now=now,
     )
 
 
-_ROUND = {"first": _first, "second": _second, "last": _last, "stale": _stale}
+def _follow_up(ask: Ask, people: list[str], now: datetime) -> dict[str, Any]:
+    """The follow-up DM of an answered ask, naming who answered."""
+    return outbox.entry(
+        team_id=ask.team_id,
+        method="dm",
+        args={"user": ask.asker_id, **blocks.follow_up(ask.id, ask.text, people)},
+        dedupe_key=f"ask:{ask.id}:followup",
+        now=now,
+    )
+
+
+def _claims(session: Session, asks: Sequence[Ask]) -> dict[tuple[int, str], datetime]:
+    """When each of `asks`' claims that scheduling depends on was taken: one query."""
+    rows = session.execute(
+        select(AskNudge.ask_id, AskNudge.kind, AskNudge.sent_at).where(
+            AskNudge.ask_id.in_([a.id for a in asks]), AskNudge.kind.in_(SCHEDULING)
+        )
+    )
+    return {(ask_id, kind): sent_at for ask_id, kind, sent_at in rows}
+
+
+def _next_check(
+    due: _Due, outcome: str, sent: dict[tuple[int, str], datetime], now: datetime
+) -> datetime | None:
+    """When the pass should look at the ask again after this step's `outcome`."""
+    ask = due.ask
+    if outcome == "waiting":
+        return due.hours.next_open(now)
+    if outcome == "snoozed":
+        return ask.snoozed_until
+    if outcome == "asker away":
+        return now + AWAY_RECHECK
+    next_due = due_after(
+        ask, due.workspace, lambda: due.hours, lambda kind: sent.get((ask.id, kind)), now
+    )
+    return None if next_due is None else max(next_due, now + SPACING)
 
 
 def answerers(session: Session, ask: Ask) -> list[str]:
     """Who answered in the ask's thread (replies still there), then who offered to help."""
-    replied = session.scalars(
-        select(AskReply.user_id)
-        .where(AskReply.ask_id == ask.id, AskReply.deleted_at.is_(None))
-        .order_by(AskReply.ts)
-    )
-    people = [*replied, ask.answered_by or "", ask.claimed_by or ""]
-    return [u for u in dict.fromkeys(people) if u and u != ask.asker_id]
+    return answerers_of(session, [ask])[0]
 
 
-def _follow_up(session: Session, ask: Ask, now: datetime) -> None:
-    outbox.queue(
-        session,
-        team_id=ask.team_id,
-        method="dm",
-        args={
-            "user": ask.asker_id,
-            **blocks.follow_up(ask.id, ask.text, answerers(session, ask)),
-        },
-        dedupe_key=f"ask:{ask.id}:followup",
-        now=now,
+def answerers_of(session: Session, asks: Sequence[Ask]) -> list[list[str]]:
+    """`answerers` of each of `asks`, from one query."""
+    if not asks:
+        return []
+    replied: dict[int, list[str]] = {}
+    rows = session.execute(
+        select(AskReply.ask_id, AskReply.user_id)
+        .where(AskReply.ask_id.in_([a.id for a in asks]), AskReply.deleted_at.is_(None))
+        .order_by(AskReply.ask_id, AskReply.ts)
     )
+    for ask_id, user_id in rows:
+        replied.setdefault(ask_id, []).append(user_id)
+    found = []
+    for ask in asks:
+        people = [*replied.get(ask.id, []), ask.answered_by or "", ask.claimed_by or ""]
+        found.append([u for u in dict.fromkeys(people) if u and u != ask.asker_id])
+    return found

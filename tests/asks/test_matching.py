@@ -4,13 +4,15 @@ evaluation set."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from app.asks import lifecycle
+from app.asks import lifecycle, matching
 from app.directory.service import save_members
 from app.offers import service as offers
 from app.slackapi.payloads import Conversation
@@ -186,3 +188,73 @@ def test_offers_saved_in_the_older_form_still_match(sessions: SessionFactory) ->
         said = _dm_text(session, "UOLD")
         assert said.endswith("asked about `machine learning`, `node`, which you offered")
         assert offers.remove(session, "T1", "UOLD", "Machine Learning", NOW) == "machine learning"
+
+
+def test_a_batch_chooses_as_its_asks_one_after_another_would(sessions: SessionFactory) -> None:
+    """Rotation and the daily cap count the people chosen for the asks before, in the batch."""
+    with transaction(sessions) as session:
+        for user in ("UCAT", "UDAN", "UEVE", "UFAY"):
+            offers.add(session, "T1", user, ["postgres"], "", NOW)
+        session.get_one(Workspace, "T1").expert_daily_cap = 2
+        asks = [
+            Ask(
+                team_id="T1",
+                asker_id="UASK",
+                text=f"Postgres question {n} #postgres",
+                topics=["postgres"],
+                origin_channel_id="C1",
+                status="open",
+                created_at=NOW,
+                updated_at=NOW,
+            )
+            for n in range(4)
+        ]
+        session.add_all(asks)
+        session.flush()
+        together = [
+            [c.user_id for c in found]
+            for found in matching.choose_all(session, asks, NOW, [2, 2, 2, 2])
+        ]
+        one_by_one = []
+        with session.begin_nested() as alone:
+            for ask in asks:
+                found = [c.user_id for c in matching.choose(session, ask, NOW, 2)]
+                session.add_all(
+                    AskMatch(ask_id=ask.id, user_id=u, team_id="T1", matched_at=NOW) for u in found
+                )
+                session.flush()
+                one_by_one.append(found)
+            alone.rollback()
+    assert together == one_by_one
+    # Five people capped at two a day share the batch's eight DMs.
+    assert [len(found) for found in together] == [2, 2, 2, 2]
+    assert max(Counter(u for found in together for u in found).values()) == 2
+
+
+def test_matching_an_ask_takes_a_few_statements_however_long_it_is(
+    sessions: SessionFactory,
+) -> None:
+    """Every spelling of every phrase goes to the database as one parameter, in one query."""
+    engine = sessions.kw["bind"]
+    issued: list[str] = []
+
+    def counted(*args: object) -> None:
+        issued.append(str(args[2]))
+
+    def statements(text: str) -> int:
+        with sessions() as session:
+            workspace = session.get_one(Workspace, "T1")
+            ask = Ask(id=None, team_id="T1", asker_id="UASK", text=text, topics=[])
+            issued.clear()
+            event.listen(engine, "before_cursor_execute", counted)
+            try:
+                assert matching.choose(session, ask, NOW, 20)
+            finally:
+                event.remove(engine, "before_cursor_execute", counted)
+            del workspace
+            return len(issued)
+
+    short = statements("Postgres help")
+    long = statements(" ".join(f"{topic} and then some more" for topic in ROSTER["UANA"] * 40))
+    # The offers on its topics, the help credited lately, what is known of those who scored.
+    assert short == long == 3, issued

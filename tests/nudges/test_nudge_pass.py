@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from app.asks import lifecycle, matching, threads
 from app.directory.service import save_members
@@ -226,6 +226,67 @@ def test_passes_side_by_side_send_each_round_once(sessions: SessionFactory) -> N
     with sessions() as session:
         rounds = session.scalars(select(AskNudge.ask_id).where(AskNudge.kind == "first")).all()
     assert sorted(rounds) == sorted(ids)
+
+
+def test_asks_due_together_each_go_through_every_round_once(sessions: SessionFactory) -> None:
+    ids = [_ask(sessions) for _ in range(3)]
+    for when in (
+        ny(2026, 11, 23, 14, 5),  # first
+        ny(2026, 11, 23, 14, 6),  # nothing more
+        ny(2026, 11, 25, 16, 5),  # second
+        ny(2026, 11, 27, 14, 5),  # last
+        ny(2026, 11, 30, 14, 5),  # stale
+        ny(2026, 11, 30, 14, 6),  # nothing more
+    ):
+        service.run_pass(sessions, when, batch=2)
+    for ask_id in ids:
+        assert _matched(sessions, ask_id) == 4  # one at creation, one, then two more
+        assert _sent(sessions, f"ask:{ask_id}:reply:nudge:%") == [
+            f"ask:{ask_id}:reply:nudge:second"
+        ]
+        assert _sent(sessions, f"ask:{ask_id}:nudge:%") == [
+            f"ask:{ask_id}:nudge:last",
+            f"ask:{ask_id}:nudge:stale",
+        ]
+        assert _ask_row(sessions, ask_id).status == "closed"
+    # Rotation spread the batch's DMs: the seven experts were told four or five times in all.
+    with sessions() as session:
+        per_expert = session.execute(
+            select(AskMatch.user_id, func.count()).group_by(AskMatch.user_id)
+        ).all()
+    assert sorted(n for _, n in per_expert) == [1, 1, 2, 2, 2, 2, 2]
+
+
+def _statements(sessions: SessionFactory, when: datetime) -> tuple[int, service.PassResult]:
+    """The statements a pass at `when` issues, and what it did."""
+    engine = sessions.kw["bind"]
+    count = 0
+
+    def counted(*_: object) -> None:
+        nonlocal count
+        count += 1
+
+    event.listen(engine, "before_cursor_execute", counted)
+    try:
+        result = service.run_pass(sessions, when)
+    finally:
+        event.remove(engine, "before_cursor_execute", counted)
+    return count, result
+
+
+def test_a_pass_issues_as_many_statements_for_many_due_asks_as_for_few(
+    sessions: SessionFactory,
+) -> None:
+    """The pass works due asks as a set: its statements do not grow with how many are due."""
+    for _ in range(2):
+        _ask(sessions)
+    few, did = _statements(sessions, ny(2026, 11, 23, 14, 5))
+    assert did.done["first"] == 2
+    for _ in range(12):
+        _ask(sessions, ny(2026, 11, 24, 10, 0))
+    many, did = _statements(sessions, ny(2026, 11, 24, 14, 5))
+    assert did.done["first"] == 12
+    assert many == few
 
 
 def test_offers_are_checked_once_and_stop_matching_after_the_grace(
