@@ -31,8 +31,8 @@ from sqlalchemy import CompoundSelect, Select, bindparam, case, func, literal, s
 from sqlalchemy.orm import Session
 
 from app.asks import topics as ask_topics
-from app.asks.among import among
 from app.offers.topics import spellings
+from app.store.among import among
 from app.store.models import Ask, AskHelper, AskMatch, Member, Offer, Workspace
 
 OFFER_WEIGHT = 1.0

@@ -12,7 +12,6 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from app.asks import blocks, matching
-from app.asks.among import among
 from app.asks.nudge_schedule import schedule
 from app.delivery import outbox
 from app.delivery.privacy import unless_private
@@ -20,6 +19,7 @@ from app.directory import home_tabs as home
 from app.offers import service as offers
 from app.slackapi.outcomes import Reply
 from app.slackapi.payloads import Click
+from app.store.among import among
 from app.store.models import Ask, AskMatch, Member, OutboxMessage, Workspace
 from app.store.upsert import upsert
 
