@@ -8,7 +8,7 @@ so any number of replicas share one queue; SQLite serves one process.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -58,6 +58,8 @@ class Claimed:
     dedupe_key: str
     # Set when an earlier attempt may have posted: look for messages since then before posting.
     look_since: datetime | None = None
+    # The channel whose limit paces the call, if any.
+    pace_key: str | None = None
 
 
 @dataclass
@@ -70,13 +72,25 @@ class Claims:
     renderers: Mapping[str, outbox.Renderer]
     # Fails rows that cannot go at all, and puts off those that must wait.
     recorder: Recorder
+    # When to look for lapsed leases next: they appear only when a worker dies, so they are looked
+    # for a quarter lease at a time (a dead worker's rows wait at most 1.25 leases), not each round.
+    _lapsed_due: datetime | None = field(default=None, init=False, repr=False)
 
-    def take(self, session: Session, limit: int, now: datetime) -> list[Claimed]:
-        """Lease up to `limit` due rows of active workspaces in `session`'s transaction."""
+    def take(
+        self, session: Session, limit: int, now: datetime, held: frozenset[int] = frozenset()
+    ) -> list[Claimed]:
+        """Lease up to `limit` due rows of active workspaces in `session`'s transaction, but
+        none of the rows the worker still `held` (its own, leased and not yet recorded)."""
         rows: list[OutboxMessage] = []
         # Waiting rows and lapsed leases apart, each in its index's order: one query with both
         # made the database sort every due row on every round.
-        for due in (_waiting(now), _lapsed(now)):
+        queries = [_waiting(now)]
+        every = timedelta(seconds=self.config.lease_seconds / 4)
+        # A clock set back looks at once rather than waiting for the time it had reached.
+        if self._lapsed_due is None or not self._lapsed_due - every <= now < self._lapsed_due:
+            queries.append(_lapsed(now, held))
+            self._lapsed_due = now + every
+        for due in queries:
             query = due.limit(limit)
             if not is_sqlite(session.get_bind()):
                 query = query.with_for_update(skip_locked=True, of=OutboxMessage)
@@ -84,11 +98,14 @@ class Claims:
         # Oldest due first; a row left over stays as it was (locked until this transaction ends).
         rows = sorted(rows, key=lambda row: (row.next_attempt_at, row.id))[:limit]
         claimed: list[Claimed] = []
+        # How many rows of each channel this round put off: each waits for a slot of its own,
+        # so a channel's backlog is read again once per slot, not once per second per row.
+        put_off: dict[tuple[str, str], int] = {}
         # Each row's changes wait in memory, written below all at once: a follower's or a
         # renderer's query in between must not flush them row by row.
         with session.no_autoflush:
             for row in rows:
-                ready = self._admit(session, row, now)
+                ready = self._admit(session, row, now, put_off)
                 if ready is not None:
                     claimed.append(ready)
         # Claimed or put off, every row that did not fail for good is written in one statement
@@ -114,8 +131,15 @@ class Claims:
             )
         return claimed
 
-    def _admit(self, session: Session, row: OutboxMessage, now: datetime) -> Claimed | None:
-        """Claim `row` if it may go now; otherwise move its next attempt to when it may."""
+    def _admit(
+        self,
+        session: Session,
+        row: OutboxMessage,
+        now: datetime,
+        put_off: dict[tuple[str, str], int],
+    ) -> Claimed | None:
+        """Claim `row` if it may go now; otherwise move its next attempt to when it may, behind
+        the rows of its channel `put_off` already counts (and count it)."""
         if (
             row.status == OutboxStatus.SENDING
             and row.method in POSTS
@@ -150,6 +174,10 @@ class Claims:
             args = render(session, row.team_id, args, now)
         wait = self._pace(row)
         if wait > 0:
+            if row.pace_key is not None:
+                ahead = put_off.get((row.team_id, row.pace_key), 0)
+                put_off[(row.team_id, row.pace_key)] = ahead + 1
+                wait += ahead / self.pacer.rate
             row.status = OutboxStatus.PENDING
             # Never less than a millisecond: a wait the clock cannot tell from none would leave
             # the row due at once, to be claimed and put off again in a loop.
@@ -160,7 +188,9 @@ class Claims:
         row.lease_expires_at = now + timedelta(seconds=self.config.lease_seconds)
         row.attempts += 1
         look_since = row.created_at if marked_unsure(row.last_error) else None
-        return Claimed(row.id, row.team_id, row.method, args, row.dedupe_key, look_since)
+        return Claimed(
+            row.id, row.team_id, row.method, args, row.dedupe_key, look_since, row.pace_key
+        )
 
     def _pace(self, row: OutboxMessage) -> float:
         """Return 0 and spend `row`'s slot if its call may go now, else the seconds to wait."""
@@ -203,9 +233,10 @@ def _waiting(now: datetime) -> Any:
     )
 
 
-def _lapsed(now: datetime) -> Any:
-    """The leased rows of active workspaces whose lease ran out (a worker stopped mid-call)."""
-    return (
+def _lapsed(now: datetime, held: frozenset[int]) -> Any:
+    """The leased rows of active workspaces whose lease ran out (a worker stopped mid-call), but
+    those in `held`."""
+    query = (
         select(OutboxMessage)
         .join(Workspace, Workspace.team_id == OutboxMessage.team_id)
         .where(
@@ -215,3 +246,4 @@ def _lapsed(now: datetime) -> Any:
         )
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
     )
+    return query.where(OutboxMessage.id.not_in(sorted(held))) if held else query

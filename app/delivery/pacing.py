@@ -4,6 +4,13 @@
 per channel. A 429 names how long to wait for that method in that workspace: a cooldown. A slot
 spent on a call that never went out (a post that a lookup found already on Slack) is given back,
 so the lookup does not hold back the channel's next posts.
+
+A claim spends its slot when the row is leased, but Slack counts the call when it arrives, which
+is later by however long the row queued for a sender, and not by the same amount for every row.
+So each channel's calls are also counted as they leave and come back (`start_call`, `end_call`):
+a call arrives at Slack no earlier than it left and no later than its answer came back, so a call
+let go only when Slack's limit, counted with each earlier call's answer time, allows it is never
+refused.
 """
 
 from __future__ import annotations
@@ -34,6 +41,9 @@ class Pacer:
         self._now = monotonic
         self._buckets: dict[tuple[str, str], _Bucket] = {}
         self._cooldowns: dict[tuple[str, str], float] = {}
+        # Per channel, when its calls would be allowed again if none had burst (the generic cell
+        # rate algorithm's theoretical arrival time), counted from calls as they went out.
+        self._sent: dict[tuple[str, str], float] = {}
         self._lock = threading.Lock()
 
     def wait_for(self, team_id: str, method: str, pace_key: str | None) -> float:
@@ -53,6 +63,33 @@ class Pacer:
                 bucket.tokens -= 1.0
                 return 0.0
             return (1.0 - bucket.tokens) / self.rate
+
+    def start_call(self, team_id: str, pace_key: str | None) -> float:
+        """Return 0 and count a call on channel `pace_key` leaving now, if Slack's limit lets it
+        in even should every earlier call have arrived when its answer came; else the seconds
+        until it would."""
+        if pace_key is None:
+            return 0.0
+        with self._lock:
+            now = self._now()
+            key = (team_id, pace_key)
+            allowed = self._sent.get(key, now) - (self.burst - 1) / self.rate
+            if now < allowed:
+                return allowed - now
+            self._sent[key] = max(self._sent.get(key, now), now) + 1 / self.rate
+            return 0.0
+
+    def end_call(self, team_id: str, pace_key: str | None, *, called: bool) -> None:
+        """Count the call `start_call` let go on `pace_key` as arriving now, its answer's time
+        (the latest it can have reached Slack), or not at all if it was not `called`."""
+        if pace_key is None:
+            return
+        with self._lock:
+            key = (team_id, pace_key)
+            if called:
+                self._sent[key] = max(self._sent.get(key, 0.0), self._now() + 1 / self.rate)
+            elif key in self._sent:
+                self._sent[key] -= 1 / self.rate
 
     def give_back(self, team_id: str, pace_key: str | None) -> None:
         """Return the slot `wait_for` spent for a call that was not made after all."""
@@ -80,6 +117,7 @@ class Pacer:
         with self._lock:
             now = self._now()
             self._cooldowns = {k: v for k, v in self._cooldowns.items() if v > now}
+            self._sent = {key: until for key, until in self._sent.items() if until > now}
             self._buckets = {
                 key: bucket
                 for key, bucket in self._buckets.items()

@@ -104,7 +104,10 @@ class Recorder:
                 # Our lease ran out and another worker took the row over; its result stands.
                 log.warning("outbox row %d was taken over before its result was recorded", row_id)
                 continue
-            if not outcome.ok:
+            if outcome.handed_back:
+                wait = timedelta(seconds=outcome.retry_after or 0.0)
+                self._hand_back(session.get_one(OutboxMessage, row_id), now + wait)
+            elif not outcome.ok:
                 self._record_failure(session, session.get_one(OutboxMessage, row_id), outcome, now)
             else:
                 if not outcome.called:
@@ -161,6 +164,17 @@ class Recorder:
         )
         with self.stats.lock:
             self.stats.sent += len(sent)
+
+    def _hand_back(self, row: OutboxMessage, due: datetime) -> None:
+        """Put `row`, leased but never called, back in the queue as it was before its claim, due
+        at `due`."""
+        row.status = OutboxStatus.PENDING
+        row.claimed_by = None
+        row.lease_expires_at = None
+        # The claim counted an attempt and spent a slot that no call used.
+        row.attempts -= 1
+        row.next_attempt_at = due
+        self.pacer.give_back(row.team_id, row.pace_key)
 
     def _record_failure(
         self, session: Session, row: OutboxMessage, outcome: Outcome, now: datetime

@@ -56,6 +56,9 @@ class Outcome:
     cut off, so Slack never said it was done): the lookup then waits longer. `called` is False when
     the call the row owes was never made (a lookup found the post, or failed): the channel's pace
     is not spent. `limited` names the method Slack rate-limited, with `retry_after`.
+    `handed_back` marks a row the worker leased and then did not call at all (it was stopping,
+    the row waited too long for a sender, or its channel's limit would refuse it): it goes back to
+    the queue as it was, due again after `retry_after`.
     """
 
     ok: bool
@@ -69,6 +72,12 @@ class Outcome:
     unsure: bool = False
     in_flight: bool = False
     called: bool = True
+    handed_back: bool = False
+
+    @classmethod
+    def handed_back_unsent(cls, wait: float = 0.0) -> Outcome:
+        """A leased row whose call was never started, due again in `wait` seconds."""
+        return cls(ok=False, called=False, handed_back=True, retry_after=wait)
 
     @classmethod
     def permanent_failure(cls, error: str) -> Outcome:

@@ -6,6 +6,14 @@ the post by its metadata tag and records the one it finds instead of posting aga
 a moment when Slack answered (it is done with the call), after `unsure_wait_seconds` when Slack may
 still be carrying the call out. A row waiting for its lookup holds back only its own followers.
 
+Rounds lease ahead: besides the rows its senders are calling, the worker keeps up to a round's
+worth (`batch_size`) leased and queued, so a sender that finishes takes its next row at once
+instead of waiting for a round, and a round records every call that ended while the last one
+ran. A queued row is sent only while at least half its lease is left (the rest is the call's);
+one the worker will not send after all (it is stopping, or the row waited too long) is handed
+back as it was, not left to lapse. Should the worker die, what it held, sent or not, is looked
+for on Slack before it is posted again.
+
 The worker is given everything it works with (see app/runtime.py): the store, the clock, the
 Web API client, the tokens, the doorbell commits ring, and the domain's `DeliveryHooks`.
 """
@@ -77,8 +85,11 @@ class DeliveryWorker:
         # Rung when a commit queued outbox messages, or a call finished: the loop wakes at once.
         self._wake = doorbell
         self._stopping = threading.Event()
-        self._inflight = 0
-        self._inflight_lock = threading.Lock()
+        # Rows leased and not yet recorded: queued for a sender, in a call, or awaiting a round.
+        # Their leases may run out meanwhile (a short lease, a slow call), but the worker never
+        # takes over a row it still holds.
+        self._held: set[int] = set()
+        self._leased_lock = threading.Lock()
         self._results: list[tuple[int, Outcome]] = []
         self._results_lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
@@ -136,14 +147,15 @@ class DeliveryWorker:
                 self._wake.clear()
 
     def _step(self) -> bool:
-        """Record finished calls and claim new ones in one transaction, then start the calls;
+        """Record finished calls and claim new ones in one transaction, then queue the calls;
         return whether anything moved."""
         with self._results_lock:
             results, self._results = self._results, []
-        # Rows claimed but not yet recorded are what a crash would send twice: cap them at the
-        # number of calls we make at once.
-        with self._inflight_lock, self._results_lock:
-            free = self.config.concurrency - self._inflight - len(self._results)
+        # Every sender busy and a round's worth of rows queued behind them, so a sender never
+        # waits for a round (what a crash leaves unsent is looked up before it is posted).
+        with self._leased_lock:
+            free = self.config.concurrency + self.config.batch_size - len(self._held)
+            held = frozenset(self._held)
         limit = min(free, self.config.batch_size)
         if not results and limit <= 0:
             return False
@@ -154,28 +166,47 @@ class DeliveryWorker:
                 if results:
                     self.recorder.record_all(session, results, now)
                 # What the results just recorded let go (a follower) is claimed with the rest.
-                claimed = self.claims.take(session, limit, now) if limit > 0 else []
+                claimed = self.claims.take(session, limit, now, held) if limit > 0 else []
         finally:
             # Should the transaction fail, its results go unrecorded, as a worker that died would
             # leave them: the rows' leases run out and a lookup settles each (nothing is repeated).
             with self.stats.lock:
                 self.stats.own_seconds += self._monotonic() - started
+            with self._leased_lock:
+                self._held.difference_update(row_id for row_id, _ in results)
+        # Measured from before the lease was taken, so never later than the lease says.
+        start_by = started + self.config.lease_seconds / 2
+        with self._leased_lock:
+            self._held.update(row.id for row in claimed)
+        assert self._pool is not None
         for row in claimed:
-            with self._inflight_lock:
-                self._inflight += 1
-            assert self._pool is not None
-            self._pool.submit(self._send, row)
+            self._pool.submit(self._send, row, start_by)
         return bool(results or claimed)
 
     def _idle(self) -> bool:
-        with self._inflight_lock, self._results_lock:
-            return self._inflight == 0 and not self._results
+        with self._leased_lock:
+            return not self._held
 
     def _has_unfinished_rows(self) -> bool:
         with transaction(self.sessions) as session:
             return any_unfinished(session)
 
-    def _send(self, row: Claimed) -> None:
+    def _send(self, row: Claimed, start_by: float) -> None:
+        """Make `row`'s call, unless the worker is stopping or the row waited past `start_by`
+        (then hand it back unsent), and queue how it ended for the next round."""
+        started = self._monotonic()
+        if self._stopping.is_set() or started > start_by:
+            self._finished(row.id, Outcome.handed_back_unsent())
+            return
+        # Claimed when its channel's limit allowed, it may have queued for a sender less long
+        # than the channel's last post did, and would reach Slack too soon after it: it waits
+        # the difference (a wait is what a round would give it, without the round).
+        wait = self.pacer.start_call(row.team_id, row.pace_key)
+        if 0 < wait < start_by - started and not self._stopping.wait(wait):
+            wait = self.pacer.start_call(row.team_id, row.pace_key)
+        if wait > 0:
+            self._finished(row.id, Outcome.handed_back_unsent(wait))
+            return
         started = self._monotonic()
         try:
             # Looked up here, outside the claim's transaction: a token source may read the
@@ -210,12 +241,14 @@ class DeliveryWorker:
         except Exception as exc:  # a bug in a payload must not wedge the row
             log.exception("delivery of outbox row %d raised", row.id)
             outcome = Outcome.permanent_failure(f"internal: {type(exc).__name__}")
+        self.pacer.end_call(row.team_id, row.pace_key, called=outcome.called)
         with self.stats.lock:
             self.stats.slack_seconds += self._monotonic() - started
+        self._finished(row.id, outcome)
+
+    def _finished(self, row_id: int, outcome: Outcome) -> None:
         with self._results_lock:
-            self._results.append((row.id, outcome))
-        with self._inflight_lock:
-            self._inflight -= 1
+            self._results.append((row_id, outcome))
         self._wake.set()
 
     def _flush_results(self) -> int:
@@ -224,10 +257,14 @@ class DeliveryWorker:
         if not results:
             return 0
         started = self._monotonic()
-        with transaction(self.sessions) as session:
-            self.recorder.record_all(session, results, self.clock.now())
-        with self.stats.lock:
-            self.stats.own_seconds += self._monotonic() - started
+        try:
+            with transaction(self.sessions) as session:
+                self.recorder.record_all(session, results, self.clock.now())
+        finally:
+            with self.stats.lock:
+                self.stats.own_seconds += self._monotonic() - started
+            with self._leased_lock:
+                self._held.difference_update(row_id for row_id, _ in results)
         return len(results)
 
     def _maybe_prune(self) -> None:

@@ -333,8 +333,10 @@ class Workspace:
         """Spend one post in `channel_id`; whether Slack's one-a-second limit refuses it."""
         if not self.channel_rate_limit:
             return False
-        now = self.clock()
         with self.lock:
+            # Read under the lock: a reading taken before another thread's later one would
+            # count time backwards and take tokens away.
+            now = self.clock()
             tokens, updated = self._buckets.get(channel_id, (3.0, now))
             tokens = min(3.0, tokens + (now - updated))
             if tokens < 1.0:

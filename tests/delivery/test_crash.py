@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from app.delivery.config import WorkerConfig
 from app.runtime import Runtime
 from app.sandbox.driver import SlackDriver
 from app.sandbox.slack_api import SlackStandIn
@@ -62,9 +63,11 @@ def read_line(process: subprocess.Popen[bytes], timeout: float = 20) -> str:
     return process.stdout.readline().decode().strip()
 
 
-def test_killed_workers_lose_nothing_and_repeat_only_what_was_in_flight(
+def test_killed_workers_lose_nothing_and_repeat_only_what_they_held(
     runtime: Runtime, slack: SlackStandIn, database_url: str
 ) -> None:
+    # The channels are not joined, so Slack refuses the lookups: a row a dead worker held may be
+    # posted again unchecked. bench.delivery_crash joins first and repeats nothing.
     if database_url.startswith("sqlite"):
         runtime.engine.dispose()  # one process at a time on SQLite: leave the file to workers
     queue_messages(runtime, TEAM, slack, count=600, channels=60)
@@ -74,8 +77,9 @@ def test_killed_workers_lose_nothing_and_repeat_only_what_was_in_flight(
     assert report.kills >= 1
     assert report.unsent_rows == 0
     assert report.delivered == 600
-    # Only a call Slack answered before the kill, whose "sent" never committed, may repeat.
-    assert report.duplicates <= report.kills * 8
+    # Only a call Slack answered before the kill, whose "sent" never committed, may repeat: at
+    # most the rows the worker held, its 8 calls and a round's worth leased ahead of them.
+    assert report.duplicates <= report.kills * (8 + WorkerConfig().batch_size)
     assert report.max_per_message <= 1 + report.kills
 
 
