@@ -1,0 +1,120 @@
+"""Rounds leasing ahead of the senders: calls paced as they leave, backlogs given successive
+slots, rows leased but not called handed back."""
+
+from __future__ import annotations
+
+import threading
+
+from app.delivery import outbox
+from app.delivery.config import WorkerConfig
+from app.delivery.pacing import Pacer
+from app.runtime import Runtime
+from app.sandbox.slack_api import SlackStandIn
+from app.store.db import transaction
+from tests.clocks import HandClock
+from tests.conftest import BOT_TOKEN
+from tests.delivery.conftest import FAST, TEAM, ManualTime, WorkerFactory, outbox_row
+from tests.waiting import eventually
+
+
+def _queue(runtime: Runtime, channel: str, keys: list[str]) -> None:
+    """Queue one post per key in `channel`, all in one transaction (so one round claims them)."""
+    with transaction(runtime.sessions) as session:
+        now = runtime.clock.now()
+        outbox.queue_all(
+            session,
+            [
+                outbox.entry(
+                    team_id=TEAM,
+                    method="chat.postMessage",
+                    args={"channel": channel, "text": key},
+                    dedupe_key=key,
+                    now=now,
+                )
+                for key in keys
+            ],
+        )
+
+
+def test_a_call_leaves_only_a_slot_after_the_answer_to_the_channels_last_one() -> None:
+    clock = HandClock(100.0)
+    pacer = Pacer(rate=1.0, burst=1, monotonic=clock)
+    assert pacer.start_call("T", "C1") == 0
+    # Its answer came 0.25 s later: Slack may have counted it as late as that.
+    clock.now += 0.25
+    pacer.end_call("T", "C1", called=True)
+    clock.now += 0.75
+    assert pacer.start_call("T", "C1") == 0.25
+    assert pacer.start_call("T", "C2") == 0
+    clock.now += 0.25
+    assert pacer.start_call("T", "C1") == 0
+
+
+def test_a_call_that_was_not_made_leaves_its_slot_to_the_next() -> None:
+    clock = HandClock(100.0)
+    pacer = Pacer(rate=1.0, burst=1, monotonic=clock)
+    assert pacer.start_call("T", "C1") == 0
+    # A lookup found the post: nothing reached the channel.
+    pacer.end_call("T", "C1", called=False)
+    assert pacer.start_call("T", "C1") == 0
+    assert pacer.start_call("T", "C1") == 1.0
+
+
+def test_a_backlog_put_off_in_one_round_waits_for_successive_slots(
+    manual: ManualTime, slack: SlackStandIn
+) -> None:
+    slack.add_channel("C0BUSY", "busy")
+    start = manual.now()
+    _queue(manual.runtime, "C0BUSY", [f"busy-{n}" for n in range(6)])
+    manual.settle()
+    rows = [outbox_row(manual.runtime, f"busy-{n}") for n in range(6)]
+    assert [row.status for row in rows] == ["sent"] * 3 + ["pending"] * 3
+    # One slot each, in order: read again once per slot, not all at once each second.
+    waits = [round((row.next_attempt_at - start).total_seconds(), 2) for row in rows[3:]]
+    assert waits == [1, 2, 3]
+
+
+class _HeldToken:
+    """Hands out the bot token, but the first caller waits until `release` is set."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self._first = True
+
+    def bot_token(self, team_id: str) -> str | None:
+        if self._first:
+            self._first = False
+            self.release.wait(30)
+        return BOT_TOKEN
+
+
+def test_a_stopping_worker_hands_back_what_it_leased_but_did_not_call(
+    runtime: Runtime, make_worker: WorkerFactory, slack: SlackStandIn
+) -> None:
+    worker = make_worker(WorkerConfig(concurrency=1, poll_seconds=FAST.poll_seconds))
+    tokens = _HeldToken()
+    worker.tokens = tokens
+    keys = ["first", "second", "third"]
+    _queue(runtime, "C0GENERAL", keys)
+    worker.start()
+    # One sender, busy with the first row; the round leased the other two behind it.
+    eventually(
+        lambda: [outbox_row(runtime, key).status for key in keys],
+        lambda statuses: statuses == ["sending"] * 3,
+        what="all three rows leased",
+    )
+    stopping = threading.Thread(target=worker.stop)
+    stopping.start()
+    eventually(lambda: worker._stopping.is_set(), bool, what="the worker stopping")
+    tokens.release.set()
+    stopping.join(30)
+    assert [m["text"] for m in slack.posted_messages("C0GENERAL")] == ["first"]
+    for key in keys[1:]:
+        row = outbox_row(runtime, key)
+        # As it was before its claim: due, no attempt counted, not marked unsure.
+        assert (row.status, row.attempts, row.claimed_by, row.last_error) == (
+            "pending",
+            0,
+            None,
+            None,
+        )
