@@ -1,6 +1,6 @@
 """Duplicates under crashes: SIGKILL `reciprocity worker` mid-batch 100+ times, count repeats.
 
-`python -m bench.delivery_crash [--kills 100] [--messages 3000] [--write]`, on SQLite and on
+`python -m bench.delivery_crash [--kills 100] [--messages 5000] [--write]`, on SQLite and on
 PostgreSQL (`BENCH_PG_URL`). Every message must arrive; a repeat is only possible for a call
 Slack answered before the kill whose "sent" never committed.
 """
@@ -52,7 +52,8 @@ def main() -> None:
     """Run the kill loop on both backends and print (or write) the figures."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--kills", type=int, default=100)
-    parser.add_argument("--messages", type=int, default=3000)
+    # Enough that the worker, killed every moment it posts, is still posting at the 100th kill.
+    parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     rows = []
@@ -73,8 +74,10 @@ def main() -> None:
         print(rows[-1], flush=True)
     body = "\n".join(
         [
-            "A worker (8 calls at once) is SIGKILLed at a random moment while posting, again and "
-            "again; a last one finishes the queue. Lost = queued messages never posted.",
+            "Posts joining their channel first (as asks and kudos do; without it the stand-in, "
+            "as strict as Slack, refuses the lookups). A worker (8 calls at once) is SIGKILLed "
+            "at a random moment while posting, again and again; a last one finishes the queue. "
+            "Lost = queued messages never posted.",
             "",
             table(
                 rows,
