@@ -54,7 +54,7 @@ from app.digest.week_rows import (
 )
 from app.digest.weeks import week_label
 from app.offers.topics import normalize
-from app.slackapi.mrkdwn import parse
+from app.slackapi.mrkdwn import ValueTag, tokenize
 from app.store.models import Workspace
 
 TOP_THANKED = 10
@@ -78,7 +78,7 @@ def compose_digest(
     kudos = read_kudos(session, window)
     helped = read_help(session, window)
     asks = read_asks(session, window)
-    unsung_counts = uncredited_counts(session, read_answers(session, window))
+    unsung_counts = uncredited_counts(read_answers(session, window))
     offers = read_offers(session, window)
     backlog = read_backlog(session, window)
     intro_rows = read_introductions(session, window)
@@ -254,7 +254,7 @@ def _unmet_topics(session: Session, team_id: str, asks: Sequence[AskRow]) -> tup
         if ask.private:
             continue
         asked.update(set(ask.topics))
-        tagged.update(t for t in (normalize(v) for v in parse(ask.text).values) if t)
+        tagged.update(t for t in (normalize(v) for v in _tags(ask.text)) if t)
         for topic in ask.topics:
             where[topic][ask.origin_channel_id] = None
     candidates = {t for t, n in asked.items() if n >= 2 or t in tagged}
@@ -262,6 +262,14 @@ def _unmet_topics(session: Session, team_id: str, asks: Sequence[AskRow]) -> tup
     unmet = [UnmetTopic(t, asked[t], tuple(where[t])) for t in candidates - offered]
     unmet.sort(key=lambda u: (-u.asks, u.topic))
     return tuple(unmet[:UNMET_LISTED])
+
+
+def _tags(text: str) -> list[str]:
+    """The `#value` tags of an ask's text, as `/kudos` reads them."""
+    # Every tag starts with "#": most asks have none and need no tokenizing.
+    if "#" not in text:
+        return []
+    return [token.value for token in tokenize(text) if isinstance(token, ValueTag)]
 
 
 def _unsung(counts: Mapping[str, int], people: Mapping[str, Person]) -> tuple[Unsung, ...]:

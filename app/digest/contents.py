@@ -14,7 +14,7 @@ from typing import Literal
 from app.store.statuses import AskStatus
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Help:
     """One act of help: `helper_id` helped `other_id` on an ask, or `other_id` thanked them.
 
@@ -36,7 +36,7 @@ class Help:
     channels: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HelperLine:
     """Everything one person was thanked or credited for this week, oldest first."""
 
@@ -45,7 +45,7 @@ class HelperLine:
     helps: tuple[Help, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Thanked:
     """A person on the week's most-thanked list: how many people thanked them, in how many kudos."""
 
@@ -55,7 +55,7 @@ class Thanked:
     kudos: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Connection:
     """Two people who thanked or helped each other this week for the first time, or whom
     someone introduced this week (`introduced`: counted even if they had met before, since the
@@ -68,7 +68,7 @@ class Connection:
     introduced: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Introduced:
     """An introduction both people accepted this week: `connector_id` put the two in touch.
 
@@ -86,7 +86,7 @@ class Introduced:
     at: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OpenAsk:
     """A public ask still waiting for help; `link` is its message when it was posted."""
 
@@ -100,7 +100,7 @@ class OpenAsk:
     channels: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OpenAsks:
     """Asks still open at the week's end: the newest public ones listed, all of them counted."""
 
@@ -114,7 +114,7 @@ class OpenAsks:
         return self.public + self.private
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NewOffer:
     """The topics one person newly offered to help with this week."""
 
@@ -123,7 +123,7 @@ class NewOffer:
     topics: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UnmetTopic:
     """A topic public asks raised this week that no active offer covers."""
 
@@ -133,7 +133,7 @@ class UnmetTopic:
     channels: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Unsung:
     """Someone who answered or took on asks this week and was credited on none of them."""
 
@@ -142,7 +142,7 @@ class Unsung:
     asks: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Totals:
     """The week's counts, private items included."""
 
@@ -153,7 +153,7 @@ class Totals:
     helpers: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Digest:
     """One workspace's digest for one week, [start, end) in UTC, as it stood at `as_of`."""
 

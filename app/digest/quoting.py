@@ -3,6 +3,7 @@ links to the messages quoted."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,6 +20,8 @@ from app.slackapi.mrkdwn import (
 )
 
 EXCERPT = 100
+# What makes text more than plain words: Slack's brackets and entities, "@name" and "#value".
+_MARKUP = re.compile(r"[<>&@#]")
 
 
 def message_link(domain: str | None, channel_id: str | None, ts: str | None) -> str | None:
@@ -35,9 +38,18 @@ def excerpt(raw: str, names: Mapping[str, str], limit: int = EXCERPT) -> str:
     "@name" so that quoting someone's message never pings the people it mentions; links, channel
     mentions and broadcasts are kept whole or dropped, never cut in half.
     """
+    flat = " ".join(raw.split())
+    if _MARKUP.search(flat) is None:
+        # Plain words, the usual message: one text token, shown exactly as it is stored.
+        return flat if len(flat) <= limit else (_cut(flat, limit) + "…").strip()
+    return _tokenized_excerpt(flat, names, limit)
+
+
+def _tokenized_excerpt(flat: str, names: Mapping[str, str], limit: int) -> str:
+    """`excerpt` of one-line `flat`, token by token: what any text with markup takes."""
     pieces: list[str] = []
     room = limit
-    for token in tokenize(" ".join(raw.split())):
+    for token in tokenize(flat):
         shown, piece = _visible(token, names)
         if len(shown) > room:
             if isinstance(token, ChannelMention | Hyperlink | Broadcast | UserGroup):

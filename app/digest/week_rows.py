@@ -9,22 +9,20 @@ which is the backlog itself.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from app.digest.listed import listed
 from app.offers.topics import normalize, spellings
 from app.store.models import Ask, AskHelper, Kudos, KudosRecipient, Member, Offer
 from app.store.statuses import LIVE_ASKS, AskStatus
 
 OPEN_LISTED = 10
-# Bound parameters per IN list: far below SQLite's 32,766 and PostgreSQL's 65,535 limits.
-CHUNK = 500
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -36,8 +34,7 @@ class Window:
     until: datetime
 
 
-@dataclass(frozen=True)
-class Person:
+class Person(NamedTuple):
     """A member's name, and whether they may appear on the week's ranked lists."""
 
     name: str
@@ -46,8 +43,11 @@ class Person:
     forgotten: bool = False
 
 
-@dataclass(frozen=True)
-class KudosRow:
+# The week's rows are only read, thousands of them: plain tuples (one object each, which the
+# garbage collector stops tracking), built straight from the result rows.
+
+
+class KudosRow(NamedTuple):
     """One recipient of a live kudos given in the window."""
 
     kudos_id: int
@@ -59,8 +59,7 @@ class KudosRow:
     channel_id: str
 
 
-@dataclass(frozen=True)
-class HelpRow:
+class HelpRow(NamedTuple):
     """One helper credited on an ask resolved in the window."""
 
     ask_id: int
@@ -72,8 +71,7 @@ class HelpRow:
     origin_channel_id: str
 
 
-@dataclass(frozen=True)
-class AskRow:
+class AskRow(NamedTuple):
     """An ask made in the window."""
 
     text: str
@@ -82,12 +80,13 @@ class AskRow:
     origin_channel_id: str
 
 
-@dataclass(frozen=True)
-class AnswerRow:
-    """An ask answered or taken on in the window, and who did it (never its asker)."""
+class AnswerRow(NamedTuple):
+    """An ask answered or taken on in the window, who did it (never its asker), and which of
+    them were credited on it."""
 
     ask_id: int
     people: tuple[str, ...]
+    credited: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -136,7 +135,7 @@ def read_kudos(session: Session, window: Window) -> list[KudosRow]:
         )
         .order_by(Kudos.created_at, Kudos.id, KudosRecipient.recipient_id)
     )
-    return [KudosRow(*row) for row in session.execute(query)]
+    return list(map(KudosRow._make, session.execute(query)))
 
 
 def read_help(session: Session, window: Window) -> list[HelpRow]:
@@ -162,7 +161,7 @@ def read_help(session: Session, window: Window) -> list[HelpRow]:
         )
         .order_by(AskHelper.credited_at, Ask.id, AskHelper.helper_id)
     )
-    return [HelpRow(*row) for row in session.execute(query)]
+    return list(map(HelpRow._make, session.execute(query)))
 
 
 def read_asks(session: Session, window: Window) -> list[AskRow]:
@@ -180,38 +179,47 @@ def read_asks(session: Session, window: Window) -> list[AskRow]:
 
 
 def read_answers(session: Session, window: Window) -> list[AnswerRow]:
-    """Asks answered or taken on in the window, with who did it.
+    """Asks answered or taken on in the window, with who did it and whether each was credited.
 
     The OR of two ranges is read through both indexes (team_id, answered_at) and (team_id,
-    claimed_at): SQLite's multi-index OR, PostgreSQL's BitmapOr.
+    claimed_at): SQLite's multi-index OR, PostgreSQL's BitmapOr. Whether the answerer and the
+    claimer were credited is one primary-key probe of ask_helpers each, in the same statement.
     """
     answered = and_(Ask.answered_at >= window.start, Ask.answered_at < window.until)
     claimed = and_(Ask.claimed_at >= window.start, Ask.claimed_at < window.until)
-    query = select(Ask.id, Ask.asker_id, Ask.answered_by, Ask.claimed_by, answered, claimed).where(
-        Ask.team_id == window.team_id, or_(answered, claimed)
-    )
+
+    def credited(person: Any) -> Any:
+        return exists().where(AskHelper.ask_id == Ask.id, AskHelper.helper_id == person)
+
+    query = select(
+        Ask.id,
+        Ask.asker_id,
+        Ask.answered_by,
+        Ask.claimed_by,
+        answered,
+        claimed,
+        credited(Ask.answered_by),
+        credited(Ask.claimed_by),
+    ).where(Ask.team_id == window.team_id, or_(answered, claimed))
     rows = []
-    for ask_id, asker, answerer, claimer, was_answered, was_claimed in session.execute(query):
-        people = [answerer if was_answered else None, claimer if was_claimed else None]
-        chosen = tuple(dict.fromkeys(p for p in people if p and p != asker))
+    for ask_id, asker, answerer, claimer, was_answered, was_claimed, *thanked in session.execute(
+        query
+    ):
+        roles = [(answerer, was_answered, thanked[0]), (claimer, was_claimed, thanked[1])]
+        chosen = tuple(dict.fromkeys(p for p, did, _ in roles if did and p and p != asker))
         if chosen:
-            rows.append(AnswerRow(ask_id, chosen))
+            credited_people = frozenset(p for p, did, was in roles if did and was and p in chosen)
+            rows.append(AnswerRow(ask_id, chosen, credited_people))
     return rows
 
 
-def uncredited_counts(session: Session, answers: Sequence[AnswerRow]) -> dict[str, int]:
+def uncredited_counts(answers: Sequence[AnswerRow]) -> dict[str, int]:
     """For each person who answered or claimed asks, how many; absent if credited on any of them."""
-    credited: set[tuple[int, str]] = set()
-    for ids in chunks([a.ask_id for a in answers]):
-        query = select(AskHelper.ask_id, AskHelper.helper_id).where(AskHelper.ask_id.in_(ids))
-        credited.update((ask_id, helper) for ask_id, helper in session.execute(query))
     counts: Counter[str] = Counter()
     thanked: set[str] = set()
     for answer in answers:
-        for person in answer.people:
-            counts[person] += 1
-            if (answer.ask_id, person) in credited:
-                thanked.add(person)
+        counts.update(answer.people)
+        thanked |= answer.credited
     return {person: n for person, n in counts.items() if person not in thanked}
 
 
@@ -272,57 +280,47 @@ def read_backlog(session: Session, window: Window) -> Backlog:
 
 
 def read_members(session: Session, team_id: str, user_ids: set[str]) -> dict[str, Person]:
-    """Names and ranking eligibility of the people the week involves, by primary key."""
-    found: dict[str, Person] = {}
-    for ids in chunks(sorted(user_ids)):
-        query = select(
-            Member.user_id,
-            Member.real_name,
-            Member.name,
-            Member.deleted,
-            Member.is_bot,
-            Member.leaderboard_opt_out,
-            Member.forgotten_at,
-        ).where(Member.team_id == team_id, Member.user_id.in_(ids))
-        for user, real, name, deleted, bot, opted_out, forgotten in session.execute(query):
-            ranked = not (deleted or bot or opted_out)
-            found[user] = Person(real or name or user, ranked, forgotten is not None)
-    return found
+    """Names and ranking eligibility of the people the week involves, by primary key, in one
+    statement however many they are."""
+    wanted = listed(session, "wanted", user_id=sorted(user_ids))
+    query = select(
+        Member.user_id,
+        Member.real_name,
+        Member.name,
+        Member.deleted,
+        Member.is_bot,
+        Member.leaderboard_opt_out,
+        Member.forgotten_at,
+    ).where(Member.team_id == team_id, Member.user_id.in_(select(wanted.c.user_id)))
+    return {
+        user: Person(real or name or user, not (deleted or bot or opted_out), forgotten is not None)
+        for user, real, name, deleted, bot, opted_out, forgotten in session.execute(query)
+    }
 
 
 def offered_topics(session: Session, team_id: str, topics: set[str]) -> set[str]:
     """The topics among `topics` with an active offer by someone not deactivated."""
-    offered: set[str] = set()
     member = and_(Member.team_id == Offer.team_id, Member.user_id == Offer.user_id)
     # Each stored spelling (offers saved before the normal form changed) → the topics it means.
     meaning: dict[str, set[str]] = {}
     for topic in topics:
         for spelled in spellings(normalize(topic)) | {topic}:
             meaning.setdefault(spelled, set()).add(topic)
-    for chunk in chunks(sorted(meaning)):
-        query = (
-            select(Offer.topic)
-            .distinct()
-            .join(Member, member, isouter=True)
-            .where(
-                Offer.team_id == team_id,
-                Offer.topic.in_(chunk),
-                Offer.active.is_(True),
-                or_(Member.deleted.is_(False), Member.user_id.is_(None)),
-            )
+    if not meaning:
+        return set()
+    wanted = listed(session, "wanted", topic=sorted(meaning))
+    query = (
+        select(Offer.topic)
+        .distinct()
+        .join(Member, member, isouter=True)
+        .where(
+            Offer.team_id == team_id,
+            Offer.topic.in_(select(wanted.c.topic)),
+            Offer.active.is_(True),
+            or_(Member.deleted.is_(False), Member.user_id.is_(None)),
         )
-        for found in session.scalars(query):
-            offered |= meaning.get(found, set())
+    )
+    offered: set[str] = set()
+    for found in session.scalars(query):
+        offered |= meaning.get(found, set())
     return offered
-
-
-def chunks(items: Sequence[T] | Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
-    """`items` in lists of `size` (the last one shorter), for statements with bounded IN lists."""
-    batch: list[T] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
