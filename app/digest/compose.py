@@ -34,6 +34,7 @@ from app.digest.contents import (
 )
 from app.digest.introductions import IntroRow, introduced, people_in, read_introductions
 from app.digest.met_before import met_before, pair
+from app.digest.planner import plan_as_short_reads
 from app.digest.quoting import excerpt, message_link
 from app.digest.week_rows import (
     AskRow,
@@ -71,6 +72,7 @@ def compose_digest(
     now: datetime,
 ) -> Digest:
     """Read workspace `team_id`'s week [start, end) as it stands at `now` into a `Digest`."""
+    plan_as_short_reads(session)
     timezone, domain = session.execute(
         select(Workspace.timezone, Workspace.domain).where(Workspace.team_id == team_id)
     ).one()

@@ -3,19 +3,23 @@
 `app.digest.compose` fills them from the store and `app.digest.blocks` draws them. Quotes are
 already excerpts (`app.digest.quoting`): short, Slack-escaped, pinging nobody; private items carry
 no quote at all.
+
+A busy week holds tens of thousands of acts of help and new pairs: those records (`Help`,
+`HelperLine`, `Connection`) are named tuples, one object each that the garbage collector stops
+tracking once built, where a dataclass instance stays tracked and makes every full collection
+longer.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from app.store.statuses import AskStatus
 
 
-@dataclass(frozen=True, slots=True)
-class Help:
+class Help(NamedTuple):
     """One act of help: `helper_id` helped `other_id` on an ask, or `other_id` thanked them.
 
     `other_name` is the other person's display name, for naming them without a mention.
@@ -36,8 +40,7 @@ class Help:
     channels: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class HelperLine:
+class HelperLine(NamedTuple):
     """Everything one person was thanked or credited for this week, oldest first."""
 
     helper_id: str
@@ -55,8 +58,7 @@ class Thanked:
     kudos: int
 
 
-@dataclass(frozen=True, slots=True)
-class Connection:
+class Connection(NamedTuple):
     """Two people who thanked or helped each other this week for the first time, or whom
     someone introduced this week (`introduced`: counted even if they had met before, since the
     connection is the connector's work)."""
@@ -183,7 +185,7 @@ class Digest:
     def without_quotes(self) -> Digest:
         """This digest with nothing quoted: counts and names only, as for private items."""
         helpers = tuple(
-            replace(line, helps=tuple(replace(h, quote=None) for h in line.helps))
+            line._replace(helps=tuple(h._replace(quote=None) for h in line.helps))
             for line in self.helpers
         )
         return replace(

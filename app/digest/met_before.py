@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import literal, or_, select, text
+from sqlalchemy import literal, or_, select
 from sqlalchemy.orm import Session
 
 from app.digest.listed import listed
@@ -29,7 +29,6 @@ def met_before(
     """
     if not pairs:
         return set()
-    _no_jit(session)
     ordered = sorted(pairs)
     wanted = listed(session, "wanted", a=[a for a, _ in ordered], b=[b for _, b in ordered])
     a, b = wanted.c.a, wanted.c.b
@@ -41,17 +40,6 @@ def met_before(
     ]
     found = select(a, b).where(or_(*(probe.is_not(None) for probe in probes)))
     return {(first, second) for first, second in session.execute(found)}
-
-
-def _no_jit(session: Session) -> None:
-    """Turn PostgreSQL's JIT compilation off for the rest of this transaction.
-
-    The planner costs the probes as rows x subqueries, so with a week's ten thousand pairs it
-    would compile the statement to machine code, which takes longer (170 ms) than running all the
-    probes (100 ms); JIT pays off for long scans, which the digest never runs.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL jit = off"))
 
 
 # Each probe is a scalar subquery with LIMIT 1, run for a wanted pair only if the probes before

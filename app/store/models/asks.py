@@ -48,7 +48,8 @@ class Ask(Base):
         Index(None, "team_id", "channel_id", "message_ts"),
         Index(None, "team_id", "answered_at"),
         Index(None, "team_id", "claimed_at"),
-        Index(None, "team_id", "status", "created_at"),
+        # Privacy last: the digest counts live asks by it from this index alone.
+        Index(None, "team_id", "status", "created_at", "channel_is_private"),
         ids_never_reused(),
     )
 
