@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Literal
 
+from sqlalchemy import Connection as SqlConnection
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -71,21 +72,27 @@ def compose_digest(
     *,
     now: datetime,
 ) -> Digest:
-    """Read workspace `team_id`'s week [start, end) as it stands at `now` into a `Digest`."""
+    """Read workspace `team_id`'s week [start, end) as it stands at `now` into a `Digest`.
+
+    What `session` holds is flushed first; the week is then read through its connection as
+    Core rows (plain tuples), since the digest only reads them and never needs ORM objects.
+    """
+    session.flush()
     plan_as_short_reads(session)
-    timezone, domain = session.execute(
+    connection = session.connection()
+    timezone, domain = connection.execute(
         select(Workspace.timezone, Workspace.domain).where(Workspace.team_id == team_id)
     ).one()
     window = Window(team_id, week_start_utc, min(week_end_utc, now))
-    kudos = read_kudos(session, window)
-    helped = read_help(session, window)
-    asks = read_asks(session, window)
-    unsung_counts = uncredited_counts(read_answers(session, window))
-    offers = read_offers(session, window)
-    backlog = read_backlog(session, window)
+    kudos = read_kudos(connection, window)
+    helped = read_help(connection, window)
+    asks = read_asks(connection, window)
+    unsung_counts = uncredited_counts(read_answers(connection, window))
+    offers = read_offers(connection, window)
+    backlog = read_backlog(connection, window)
     intro_rows = read_introductions(session, window)
     needed = _people_needed(kudos, helped, unsung_counts, offers, backlog, intro_rows)
-    people = read_members(session, team_id, needed)
+    people = read_members(connection, team_id, needed)
     names = {user: person.name for user, person in people.items()}
     intros = introduced(intro_rows, people)
     return Digest(
@@ -96,10 +103,10 @@ def compose_digest(
         as_of=now,
         helpers=_helper_lines(kudos, helped, names),
         top_thanked=_top_thanked(kudos, people),
-        connections=_new_connections(session, window, kudos, helped, intros, names),
+        connections=_new_connections(connection, window, kudos, helped, intros, names),
         open_asks=_open_asks(backlog, domain, names),
         new_offers=_new_offers(offers, people),
-        unmet_topics=_unmet_topics(session, team_id, asks),
+        unmet_topics=_unmet_topics(connection, team_id, asks),
         unsung=_unsung(unsung_counts, people),
         totals=Totals(
             kudos=len({k.kudos_id for k in kudos}),
@@ -187,7 +194,7 @@ def _top_thanked(kudos: Sequence[KudosRow], people: Mapping[str, Person]) -> tup
 
 
 def _new_connections(
-    session: Session,
+    connection: SqlConnection,
     window: Window,
     kudos: Sequence[KudosRow],
     helped: Sequence[HelpRow],
@@ -204,7 +211,7 @@ def _new_connections(
     pairs = {pair(k.giver_id, k.recipient_id) for k in kudos}
     pairs |= {pair(h.helper_id, h.asker_id) for h in helped}
     pairs -= introduced_pairs
-    pairs -= met_before(session, window, pairs)
+    pairs -= met_before(connection, window, pairs)
     found = [Connection(a, names.get(a, a), b, names.get(b, b)) for a, b in pairs]
     found += [Connection(a, names.get(a, a), b, names.get(b, b), True) for a, b in introduced_pairs]
     found.sort(key=lambda c: (c.first_name.lower(), c.second_name.lower(), c.first_id, c.second_id))
@@ -242,7 +249,9 @@ def _new_offers(
     )
 
 
-def _unmet_topics(session: Session, team_id: str, asks: Sequence[AskRow]) -> tuple[UnmetTopic, ...]:
+def _unmet_topics(
+    connection: SqlConnection, team_id: str, asks: Sequence[AskRow]
+) -> tuple[UnmetTopic, ...]:
     """Topics of this week's public asks that no active offer by a current member covers.
 
     A topic counts when an ask tagged it (`#topic`) or when two or more asks share it: the
@@ -260,7 +269,7 @@ def _unmet_topics(session: Session, team_id: str, asks: Sequence[AskRow]) -> tup
         for topic in ask.topics:
             where[topic][ask.origin_channel_id] = None
     candidates = {t for t, n in asked.items() if n >= 2 or t in tagged}
-    offered = offered_topics(session, team_id, candidates)
+    offered = offered_topics(connection, team_id, candidates)
     unmet = [UnmetTopic(t, asked[t], tuple(where[t])) for t in candidates - offered]
     unmet.sort(key=lambda u: (-u.asks, u.topic))
     return tuple(unmet[:UNMET_LISTED])

@@ -12,18 +12,17 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import String, column, text
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, String, column, text
 
 USER = String(32)
 
 
-def listed(session: Session, name: str, **columns: Sequence[str]) -> Any:
+def listed(connection: Connection, name: str, **columns: Sequence[str]) -> Any:
     """A CTE called `name` whose rows are the `columns` zipped (all of equal length), as text."""
     # Only the column names are spliced into the SQL: keyword arguments, so Python identifiers
     # written in our code (S608 below). Every value is bound.
     names = list(columns)
-    if session.get_bind().dialect.name == "postgresql":
+    if connection.dialect.name == "postgresql":
         arrays = ", ".join(f"CAST(:{n} AS varchar[])" for n in names)
         source = text(
             f"SELECT {', '.join(names)} FROM unnest({arrays}) AS rows({', '.join(names)})"  # noqa: S608

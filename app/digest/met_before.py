@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import literal, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, literal, or_, select
 
 from app.digest.listed import listed
 from app.digest.week_rows import Window
@@ -19,7 +18,7 @@ def pair(one: str, other: str) -> tuple[str, str]:
 
 
 def met_before(
-    session: Session, window: Window, pairs: set[tuple[str, str]]
+    connection: Connection, window: Window, pairs: set[tuple[str, str]]
 ) -> set[tuple[str, str]]:
     """The pairs among `pairs` with any live kudos or credited help between them before the week.
 
@@ -30,7 +29,7 @@ def met_before(
     if not pairs:
         return set()
     ordered = sorted(pairs)
-    wanted = listed(session, "wanted", a=[a for a, _ in ordered], b=[b for _, b in ordered])
+    wanted = listed(connection, "wanted", a=[a for a, _ in ordered], b=[b for _, b in ordered])
     a, b = wanted.c.a, wanted.c.b
     probes = [
         _thanked_before(window, a, b),
@@ -39,7 +38,7 @@ def met_before(
         _helped_before(window, b, a),
     ]
     found = select(a, b).where(or_(*(probe.is_not(None) for probe in probes)))
-    return {(first, second) for first, second in session.execute(found)}
+    return {(first, second) for first, second in connection.execute(found)}
 
 
 # Each probe is a scalar subquery with LIMIT 1, run for a wanted pair only if the probes before

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, and_, exists, func, or_, select
 
 from app.digest.listed import listed
 from app.offers.topics import normalize, spellings
@@ -112,7 +111,7 @@ class Backlog:
     private: int
 
 
-def read_kudos(session: Session, window: Window) -> list[KudosRow]:
+def read_kudos(connection: Connection, window: Window) -> list[KudosRow]:
     """Live kudos given in the window, one row per recipient (index: kudos team_id, created_at)."""
     query = (
         select(
@@ -135,10 +134,10 @@ def read_kudos(session: Session, window: Window) -> list[KudosRow]:
         )
         .order_by(Kudos.created_at, Kudos.id, KudosRecipient.recipient_id)
     )
-    return list(map(KudosRow._make, session.execute(query)))
+    return list(map(KudosRow._make, connection.execute(query)))
 
 
-def read_help(session: Session, window: Window) -> list[HelpRow]:
+def read_help(connection: Connection, window: Window) -> list[HelpRow]:
     """Credit given on asks resolved in the window (index: ask_helpers team_id, credited_at)."""
     query = (
         select(
@@ -161,10 +160,10 @@ def read_help(session: Session, window: Window) -> list[HelpRow]:
         )
         .order_by(AskHelper.credited_at, Ask.id, AskHelper.helper_id)
     )
-    return list(map(HelpRow._make, session.execute(query)))
+    return list(map(HelpRow._make, connection.execute(query)))
 
 
-def read_asks(session: Session, window: Window) -> list[AskRow]:
+def read_asks(connection: Connection, window: Window) -> list[AskRow]:
     """Asks created in the window (index: asks team_id, created_at)."""
     query = select(Ask.text, Ask.topics, Ask.channel_is_private, Ask.origin_channel_id).where(
         Ask.team_id == window.team_id,
@@ -174,11 +173,11 @@ def read_asks(session: Session, window: Window) -> list[AskRow]:
     )
     return [
         AskRow(text, list(topics or []), bool(private), origin)
-        for text, topics, private, origin in session.execute(query)
+        for text, topics, private, origin in connection.execute(query)
     ]
 
 
-def read_answers(session: Session, window: Window) -> list[AnswerRow]:
+def read_answers(connection: Connection, window: Window) -> list[AnswerRow]:
     """Asks answered or taken on in the window, with who did it and whether each was credited.
 
     The OR of two ranges is read through both indexes (team_id, answered_at) and (team_id,
@@ -202,7 +201,7 @@ def read_answers(session: Session, window: Window) -> list[AnswerRow]:
         credited(Ask.claimed_by),
     ).where(Ask.team_id == window.team_id, or_(answered, claimed))
     rows = []
-    for ask_id, asker, answerer, claimer, was_answered, was_claimed, *thanked in session.execute(
+    for ask_id, asker, answerer, claimer, was_answered, was_claimed, *thanked in connection.execute(
         query
     ):
         roles = [(answerer, was_answered, thanked[0]), (claimer, was_claimed, thanked[1])]
@@ -223,7 +222,7 @@ def uncredited_counts(answers: Sequence[AnswerRow]) -> dict[str, int]:
     return {person: n for person, n in counts.items() if person not in thanked}
 
 
-def read_offers(session: Session, window: Window) -> list[tuple[str, str]]:
+def read_offers(connection: Connection, window: Window) -> list[tuple[str, str]]:
     """(user, topic) of active offers first made in the window (index: team_id, created_at)."""
     query = (
         select(Offer.user_id, Offer.topic)
@@ -235,10 +234,10 @@ def read_offers(session: Session, window: Window) -> list[tuple[str, str]]:
         )
         .order_by(Offer.created_at, Offer.id)
     )
-    return [(user, topic) for user, topic in session.execute(query)]
+    return [(user, topic) for user, topic in connection.execute(query)]
 
 
-def read_backlog(session: Session, window: Window) -> Backlog:
+def read_backlog(connection: Connection, window: Window) -> Backlog:
     """The newest public live asks made before the window's end, and live counts by privacy.
 
     The counts read every live ask (index team_id, status, created_at, then the row for its
@@ -251,7 +250,7 @@ def read_backlog(session: Session, window: Window) -> Backlog:
         Ask.created_at < window.until,
     )
     counts = dict(
-        session.execute(
+        connection.execute(
             select(Ask.channel_is_private, func.count())
             .where(live)
             .group_by(Ask.channel_is_private)
@@ -274,15 +273,15 @@ def read_backlog(session: Session, window: Window) -> Backlog:
     )
     newest = [
         OpenAskRow(ask_id, asker, text, AskStatus(status), channel, ts, created, origin)
-        for ask_id, asker, text, status, channel, ts, created, origin in session.execute(query)
+        for ask_id, asker, text, status, channel, ts, created, origin in connection.execute(query)
     ]
     return Backlog(newest, int(counts.get(False, 0)), int(counts.get(True, 0)))
 
 
-def read_members(session: Session, team_id: str, user_ids: set[str]) -> dict[str, Person]:
+def read_members(connection: Connection, team_id: str, user_ids: set[str]) -> dict[str, Person]:
     """Names and ranking eligibility of the people the week involves, by primary key, in one
     statement however many they are."""
-    wanted = listed(session, "wanted", user_id=sorted(user_ids))
+    wanted = listed(connection, "wanted", user_id=sorted(user_ids))
     query = select(
         Member.user_id,
         Member.real_name,
@@ -294,11 +293,11 @@ def read_members(session: Session, team_id: str, user_ids: set[str]) -> dict[str
     ).where(Member.team_id == team_id, Member.user_id.in_(select(wanted.c.user_id)))
     return {
         user: Person(real or name or user, not (deleted or bot or opted_out), forgotten is not None)
-        for user, real, name, deleted, bot, opted_out, forgotten in session.execute(query)
+        for user, real, name, deleted, bot, opted_out, forgotten in connection.execute(query)
     }
 
 
-def offered_topics(session: Session, team_id: str, topics: set[str]) -> set[str]:
+def offered_topics(connection: Connection, team_id: str, topics: set[str]) -> set[str]:
     """The topics among `topics` with an active offer by someone not deactivated."""
     member = and_(Member.team_id == Offer.team_id, Member.user_id == Offer.user_id)
     # Each stored spelling (offers saved before the normal form changed) → the topics it means.
@@ -308,7 +307,7 @@ def offered_topics(session: Session, team_id: str, topics: set[str]) -> set[str]
             meaning.setdefault(spelled, set()).add(topic)
     if not meaning:
         return set()
-    wanted = listed(session, "wanted", topic=sorted(meaning))
+    wanted = listed(connection, "wanted", topic=sorted(meaning))
     query = (
         select(Offer.topic)
         .distinct()
@@ -321,6 +320,6 @@ def offered_topics(session: Session, team_id: str, topics: set[str]) -> set[str]
         )
     )
     offered: set[str] = set()
-    for found in session.scalars(query):
+    for found in connection.scalars(query):
         offered |= meaning.get(found, set())
     return offered
