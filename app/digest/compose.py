@@ -12,6 +12,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from operator import attrgetter
 from typing import Literal
 
 from sqlalchemy import Connection as SqlConnection
@@ -60,6 +61,7 @@ from app.slackapi.mrkdwn import ValueTag, tokenize
 from app.store.models import Workspace
 
 TOP_THANKED = 10
+_AT = attrgetter("at")
 UNMET_LISTED = 10
 _MENTIONED = re.compile(r"<@([UW][A-Z0-9]{1,20})")
 
@@ -154,7 +156,7 @@ def _helper_lines(
     for act in acts:
         by_helper[act.helper_id].append(act)
     lines = [
-        HelperLine(user, names.get(user, user), tuple(sorted(helps, key=lambda h: h.at)))
+        HelperLine(user, names.get(user, user), tuple(sorted(helps, key=_AT)))
         for user, helps in by_helper.items()
     ]
     lines.sort(key=lambda line: (-len(line.helps), line.name.lower(), line.helper_id))
@@ -179,15 +181,13 @@ def _act(
 
 def _top_thanked(kudos: Sequence[KudosRow], people: Mapping[str, Person]) -> tuple[Thanked, ...]:
     """Rank the thanked by distinct givers, then kudos, as `/kudos top` does (names, no pings)."""
-    givers: defaultdict[str, set[str]] = defaultdict(set)
-    count: Counter[str] = Counter()
-    for k in kudos:
-        givers[k.recipient_id].add(k.giver_id)
-        count[k.recipient_id] += 1
+    count = Counter(k.recipient_id for k in kudos)
+    # Counted through the distinct (recipient, giver) pairs: no set per person.
+    givers = Counter(recipient for recipient, _ in {(k.recipient_id, k.giver_id) for k in kudos})
     ranked = [
-        Thanked(user, people[user].name, len(givers[user]), count[user])
-        for user in givers
-        if user in people and people[user].ranked
+        Thanked(user, person.name, givers[user], n)
+        for user, n in count.items()
+        if (person := people.get(user)) is not None and person.ranked
     ]
     ranked.sort(key=lambda t: (-t.givers, -t.kudos, t.name.lower(), t.user_id))
     return tuple(ranked[:TOP_THANKED])
@@ -214,7 +214,12 @@ def _new_connections(
     pairs -= met_before(connection, window, pairs)
     found = [Connection(a, names.get(a, a), b, names.get(b, b)) for a, b in pairs]
     found += [Connection(a, names.get(a, a), b, names.get(b, b), True) for a, b in introduced_pairs]
-    found.sort(key=lambda c: (c.first_name.lower(), c.second_name.lower(), c.first_id, c.second_id))
+    # Each person's lowercase name once, not once per pair they are in.
+    lower = {
+        name: name.lower()
+        for name in {c.first_name for c in found} | {c.second_name for c in found}
+    }
+    found.sort(key=lambda c: (lower[c.first_name], lower[c.second_name], c.first_id, c.second_id))
     return tuple(found)
 
 
