@@ -260,6 +260,38 @@ def test_new_connections_are_pairs_who_never_met_before_the_week(
     ]
 
 
+def test_met_before_looks_both_ways_for_thanks_and_help(sessions: SessionFactory) -> None:
+    # Each pair of this week met before in exactly one way, one pair per way (thanks or
+    # credited help, either direction); the last pair only met this week, before `now`.
+    with transaction(sessions) as session:
+        kudos(session, "UANA", ["UBEN"], BEFORE)  # Ana thanked Ben
+        kudos(session, "UDAN", ["UCAT"], BEFORE)  # Dan thanked Cat
+        ask(session, "UFAY", "old", BEFORE, helpers=["UEVE"], resolved=BEFORE)  # Eve helped Fay
+        ask(session, "UHIDE", "old", BEFORE, helpers=["UGONE"], resolved=BEFORE)  # Gone helped
+        kudos(session, "UANA", ["UCAT"], MID - timedelta(days=1))  # this week: not "before"
+        for giver, recipient in [("UANA", "UBEN"), ("UCAT", "UDAN"), ("UEVE", "UFAY")]:
+            kudos(session, giver, [recipient], MID)
+        kudos(session, "UGONE", ["UHIDE"], MID)
+        kudos(session, "UCAT", ["UANA"], MID)
+        digest = compose(session)
+    assert [(c.first_id, c.second_id) for c in digest.connections] == [("UANA", "UCAT")]
+
+
+def test_a_long_list_of_people_and_pairs_is_read_in_one_go(sessions: SessionFactory) -> None:
+    # More people and pairs than any one IN list held before: all named, all pairs new.
+    users = [f"UL{n:04d}" for n in range(1_200)]
+    with transaction(sessions) as session:
+        save_members(session, "T1", [{"id": u, "real_name": f"L{u}"} for u in users], BEFORE)
+        for n, user in enumerate(users):
+            kudos(session, user, [users[n - 1]], MID)
+        kudos(session, users[0], [users[1]], BEFORE)  # one pair met before
+        digest = compose(session)
+    assert len(digest.connections) == 1_199
+    assert {c.first_name for c in digest.connections} <= {f"L{u}" for u in users}
+    assert len(digest.helpers) == 1_200
+    assert all(line.name == f"L{line.helper_id}" for line in digest.helpers)
+
+
 def test_open_asks_list_public_ones_with_links_and_count_private_ones(
     sessions: SessionFactory,
 ) -> None:
@@ -330,6 +362,49 @@ def test_unsung_helpers_answered_but_were_not_credited(sessions: SessionFactory)
         ask(session, "UCAT", "d", BEFORE, status="answered", answered_by="UEVE", answered_at=BEFORE)
         digest = compose(session)
     assert [(u.name, u.asks) for u in digest.unsung] == [("Ben", 2)]
+
+
+def test_unsung_counts_each_role_and_any_credit_clears_a_person(
+    sessions: SessionFactory,
+) -> None:
+    with transaction(sessions) as session:
+        # Ben claimed and was credited; Cat answered the same ask and was not.
+        row = ask(session, "UANA", "a", MID, helpers=["UBEN"], resolved=MID)
+        row.claimed_by, row.claimed_at = "UBEN", MID
+        row.answered_by, row.answered_at = "UCAT", MID
+        # Dan answered two asks and was credited on one: not unsung at all.
+        ask(session, "UEVE", "b", MID, status="answered", answered_by="UDAN", answered_at=MID)
+        ask(
+            session,
+            "UEVE",
+            "c",
+            MID,
+            helpers=["UDAN"],
+            resolved=MID,
+            answered_by="UDAN",
+            answered_at=MID,
+        )
+        # Fay answered her own ask (never counted) and claimed Eve's, claimed before the week.
+        ask(session, "UFAY", "d", MID, status="answered", answered_by="UFAY", answered_at=MID)
+        late = ask(
+            session, "UEVE", "e", MID, status="answered", answered_by="UFAY", answered_at=MID
+        )
+        late.claimed_by, late.claimed_at = "UFAY", BEFORE
+        session.flush()
+        digest = compose(session)
+    assert [(u.name, u.asks) for u in digest.unsung] == [("Cat", 1), ("Fay", 1)]
+
+
+def test_offers_on_topics_with_quotes_and_accents_count_as_offered(
+    sessions: SessionFactory,
+) -> None:
+    with transaction(sessions) as session:
+        offer(session, "UANA", "café", BEFORE)
+        offer(session, "UBEN", 'o\'reilly "books"', BEFORE)
+        for user in ("UDAN", "UEVE"):
+            ask(session, user, "Where? #café", MID, topics=["café", 'o\'reilly "books"', "tea"])
+        digest = compose(session)
+    assert [(t.topic, t.asks) for t in digest.unmet_topics] == [("tea", 2)]
 
 
 def test_a_quiet_week(sessions: SessionFactory) -> None:
