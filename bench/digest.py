@@ -29,6 +29,7 @@ from sqlalchemy import Engine, event, text
 
 from app.digest.blocks import digest_blocks
 from app.digest.compose import compose_digest
+from app.digest.planner import plan_as_short_reads
 from app.digest.weeks import iso_week_bounds
 from app.directory.service import save_members
 from app.store.db import make_engine, make_session_factory, transaction
@@ -428,6 +429,7 @@ def access(engine: Engine, statement: str, parameters: Any) -> str:
     sqlite = engine.dialect.name == "sqlite"
     prefix = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN (COSTS OFF) "
     with engine.connect() as connection:
+        plan_as_short_reads(connection)  # the settings the digest plans its statements under
         lines = [
             str(row[-1] if sqlite else row[0]).strip()
             for row in connection.exec_driver_sql(prefix + statement, parameters)

@@ -80,8 +80,8 @@ def compose_digest(
     Core rows (plain tuples), since the digest only reads them and never needs ORM objects.
     """
     session.flush()
-    plan_as_short_reads(session)
     connection = session.connection()
+    plan_as_short_reads(connection)
     timezone, domain = connection.execute(
         select(Workspace.timezone, Workspace.domain).where(Workspace.team_id == team_id)
     ).one()

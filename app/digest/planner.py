@@ -11,14 +11,13 @@ transaction; nothing else in it benefits from them.
 
 from __future__ import annotations
 
-from sqlalchemy import text
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, text
 
 
-def plan_as_short_reads(session: Session) -> None:
+def plan_as_short_reads(connection: Connection) -> None:
     """Turn JIT compilation and parallel workers off until this transaction ends (PostgreSQL)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(
+    if connection.dialect.name == "postgresql":
+        connection.execute(
             text(
                 "SELECT set_config('jit', 'off', true),"
                 " set_config('max_parallel_workers_per_gather', '0', true)"
