@@ -38,7 +38,7 @@ def met_before(
         _helped_before(window, b, a),
     ]
     found = select(a, b).where(or_(*(probe.is_not(None) for probe in probes)))
-    return {(first, second) for first, second in connection.execute(found)}
+    return {(first, second) for first, second in connection.execute(found).all()}
 
 
 # Each probe is a scalar subquery with LIMIT 1, run for a wanted pair only if the probes before

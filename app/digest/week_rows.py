@@ -42,8 +42,8 @@ class Person(NamedTuple):
     forgotten: bool = False
 
 
-# The week's rows are only read, thousands of them: plain tuples (one object each, which the
-# garbage collector stops tracking), built straight from the result rows.
+# The week's rows are only read, thousands of them: named tuples (one object each), built
+# straight from result rows fetched all at once (one driver call, not one per row).
 
 
 class KudosRow(NamedTuple):
@@ -134,7 +134,7 @@ def read_kudos(connection: Connection, window: Window) -> list[KudosRow]:
         )
         .order_by(Kudos.created_at, Kudos.id, KudosRecipient.recipient_id)
     )
-    return list(map(KudosRow._make, connection.execute(query)))
+    return list(map(KudosRow._make, connection.execute(query).all()))
 
 
 def read_help(connection: Connection, window: Window) -> list[HelpRow]:
@@ -160,7 +160,7 @@ def read_help(connection: Connection, window: Window) -> list[HelpRow]:
         )
         .order_by(AskHelper.credited_at, Ask.id, AskHelper.helper_id)
     )
-    return list(map(HelpRow._make, connection.execute(query)))
+    return list(map(HelpRow._make, connection.execute(query).all()))
 
 
 def read_asks(connection: Connection, window: Window) -> list[AskRow]:
@@ -173,7 +173,7 @@ def read_asks(connection: Connection, window: Window) -> list[AskRow]:
     )
     return [
         AskRow(text, list(topics or []), bool(private), origin)
-        for text, topics, private, origin in connection.execute(query)
+        for text, topics, private, origin in connection.execute(query).all()
     ]
 
 
@@ -293,7 +293,7 @@ def read_members(connection: Connection, team_id: str, user_ids: set[str]) -> di
     ).where(Member.team_id == team_id, Member.user_id.in_(select(wanted.c.user_id)))
     return {
         user: Person(real or name or user, not (deleted or bot or opted_out), forgotten is not None)
-        for user, real, name, deleted, bot, opted_out, forgotten in connection.execute(query)
+        for user, real, name, deleted, bot, opted_out, forgotten in connection.execute(query).all()
     }
 
 
