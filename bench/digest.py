@@ -352,11 +352,13 @@ def analyze(engine: Engine) -> None:
 
 @dataclass(frozen=True)
 class Figures:
-    """Median and spread of compose + render, peak traced memory, and what the digest held."""
+    """Median and spread of compose + render, its median CPU time (this process and the
+    PostgreSQL server processes serving it), peak traced memory, and what the digest held."""
 
     median_ms: float
     best_ms: float
     worst_ms: float
+    cpu_ms: float | None
     peak_mib: float
     helpers: int
     connections: int
@@ -375,12 +377,14 @@ def once(engine: Engine) -> tuple[int, int, int]:
 def measure(engine: Engine, runs: int) -> Figures:
     """Time `runs` digests (after a warm-up), then one more under tracemalloc and one profiled."""
     found = once(engine)
-    timings = []
+    servers = server_processes(engine)
+    timings, cpu = [], []
     for _ in range(runs):
         gc.collect()
-        started = time.perf_counter()
+        started, used = time.perf_counter(), cpu_seconds(servers)
         once(engine)
         timings.append((time.perf_counter() - started) * 1000)
+        cpu.append((cpu_seconds(servers) - used) * 1000)
     tracemalloc.start()
     once(engine)
     _, peak = tracemalloc.get_traced_memory()
@@ -389,10 +393,42 @@ def measure(engine: Engine, runs: int) -> Figures:
         statistics.median(timings),
         min(timings),
         max(timings),
+        statistics.median(cpu) if servers is not None else None,
         peak / 2**20,
         *found,
         slowest=profile(engine),
     )
+
+
+def server_processes(engine: Engine) -> list[int] | None:
+    """The PostgreSQL backends of `engine`'s pool (none on SQLite, whose work is in-process), or
+    None when their CPU cannot be read (a server on another host)."""
+    if engine.dialect.name != "postgresql":
+        return []
+    with engine.connect() as connection:
+        pids = list(
+            connection.scalars(
+                text(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND backend_type = 'client backend'"
+                )
+            )
+        )
+    readable = all(Path(f"/proc/{pid}/schedstat").exists() for pid in pids)
+    return pids if readable else None
+
+
+def cpu_seconds(servers: list[int] | None) -> float:
+    """CPU time used so far by this process and by the `servers` processes.
+
+    On a machine shared with other work, CPU time follows the digest's own cost where wall time
+    also counts the time it waited for a core.
+    """
+    used = time.process_time()
+    for pid in servers or []:
+        # schedstat's first field: nanoseconds on a CPU (finer than /proc/<pid>/stat's ticks).
+        used += int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
+    return used
 
 
 def profile(engine: Engine) -> list[tuple[str, float, str]]:
@@ -472,11 +508,13 @@ def main() -> None:
     notes: list[str] = []
     for backend in args.backends.split(","):
         baseline: float | None = None
+        cpu_baseline: float | None = None
         for shape in (small, big):
             for result in run(backend, shape, args.runs):
                 f = result.figures
                 baseline = baseline or f.median_ms
-                rows.append(_row(result, baseline))
+                cpu_baseline = cpu_baseline or f.cpu_ms
+                rows.append(_row(result, baseline, cpu_baseline))
                 notes.append(_slowest(result))
                 print(rows[-1], flush=True)
                 print(notes[-1], flush=True)
@@ -486,7 +524,7 @@ def main() -> None:
         write_section(str(README), "digest", body)
 
 
-def _row(result: Result, baseline: float) -> list[str]:
+def _row(result: Result, baseline: float, cpu_baseline: float | None) -> list[str]:
     f = result.figures
     ratio = f.median_ms / baseline
     return [
@@ -495,6 +533,8 @@ def _row(result: Result, baseline: float) -> list[str]:
         f"{f.median_ms:.0f}",
         f"{f.best_ms:.0f}–{f.worst_ms:.0f}",
         f"{ratio:.2f}x",
+        "–" if f.cpu_ms is None else f"{f.cpu_ms:.0f}",
+        "–" if f.cpu_ms is None or not cpu_baseline else f"{f.cpu_ms / cpu_baseline:.2f}x",
         f"{f.peak_mib:.1f}",
         f"{f.helpers:,} / {f.connections:,} / {f.blocks}",
         f"{result.setup_s:.0f}",
@@ -518,7 +558,9 @@ def _body(
             f"{TZ.key}{scale}: {big.week_events:,} events in the week ({big.week_kudos:,} kudos, "
             f"{big.week_asks:,} asks with their credit, answers and claims, "
             f"{big.week_offers:,} offers). Compose + render, median of {args.runs} runs after a "
-            "warm-up, each in a fresh session; peak is tracemalloc's (Python objects only). "
+            "warm-up, each in a fresh session; CPU is this process's and, on PostgreSQL, its "
+            "server processes' (read from /proc), the cost itself where wall time also counts "
+            "waiting for a core on a shared machine; peak is tracemalloc's (Python objects only). "
             "Ratios are against the same week over "
             f"{small.history_kudos + small.history_asks:,} rows of history, same backend, "
             "same run.",
@@ -531,6 +573,8 @@ def _body(
                     "median ms",
                     "range ms",
                     "vs baseline",
+                    "CPU ms",
+                    "CPU vs baseline",
                     "peak MiB",
                     "helpers / new pairs / blocks",
                     "setup s",

@@ -182,12 +182,14 @@ def read_answers(connection: Connection, window: Window) -> list[AnswerRow]:
 
     The OR of two ranges is read through both indexes (team_id, answered_at) and (team_id,
     claimed_at): SQLite's multi-index OR, PostgreSQL's BitmapOr. Whether the answerer and the
-    claimer were credited is one primary-key probe of ask_helpers each, in the same statement.
+    claimer were credited is read in the same statement (a primary-key probe of ask_helpers
+    each, or one hash of it where the planner finds that cheaper).
     """
     answered = and_(Ask.answered_at >= window.start, Ask.answered_at < window.until)
     claimed = and_(Ask.claimed_at >= window.start, Ask.claimed_at < window.until)
 
     def credited(person: Any) -> Any:
+        """Whether `person` (a column of the ask) is credited on the ask."""
         return exists().where(AskHelper.ask_id == Ask.id, AskHelper.helper_id == person)
 
     query = select(
