@@ -3,13 +3,16 @@ digest's one look into history, asked only about this week's pairs, in one state
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, literal, or_, select
+from sqlalchemy import Connection, String, column, literal, or_, select, text
 
-from app.digest.listed import listed
 from app.digest.week_rows import Window
 from app.store.models import AskHelper, Kudos, KudosRecipient
+
+USER = String(32)
 
 
 def pair(one: str, other: str) -> tuple[str, str]:
@@ -28,8 +31,7 @@ def met_before(
     """
     if not pairs:
         return set()
-    ordered = sorted(pairs)
-    wanted = listed(connection, "wanted", a=[a for a, _ in ordered], b=[b for _, b in ordered])
+    wanted = _pairs_table(connection, sorted(pairs))
     a, b = wanted.c.a, wanted.c.b
     probes = [
         _thanked_before(window, a, b),
@@ -39,6 +41,23 @@ def met_before(
     ]
     found = select(a, b).where(or_(*(probe.is_not(None) for probe in probes)))
     return {(first, second) for first, second in connection.execute(found).all()}
+
+
+def _pairs_table(connection: Connection, pairs: Sequence[tuple[str, str]]) -> Any:
+    """A CTE of (a, b) rows from one bound parameter however many pairs: arrays through
+    `unnest` on PostgreSQL, a JSON array through `json_each` on SQLite (`app.store.among` does
+    the same for one column)."""
+    if connection.dialect.name == "postgresql":
+        source = text(
+            "SELECT a, b FROM unnest(CAST(:firsts AS varchar[]), CAST(:seconds AS varchar[]))"
+            " AS pairs(a, b)"
+        ).bindparams(firsts=[a for a, _ in pairs], seconds=[b for _, b in pairs])
+    else:
+        source = text(
+            "SELECT json_extract(value, '$[0]') AS a, json_extract(value, '$[1]') AS b"
+            " FROM json_each(:pairs)"
+        ).bindparams(pairs=json.dumps(list(pairs)))
+    return source.columns(column("a", USER), column("b", USER)).cte("wanted")
 
 
 # Each probe is a scalar subquery with LIMIT 1, run for a wanted pair only if the probes before

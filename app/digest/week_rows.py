@@ -16,8 +16,8 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, and_, exists, func, or_, select
 
-from app.digest.listed import listed
 from app.offers.topics import normalize, spellings
+from app.store.among import among
 from app.store.models import Ask, AskHelper, Kudos, KudosRecipient, Member, Offer
 from app.store.statuses import LIVE_ASKS, AskStatus
 
@@ -283,7 +283,6 @@ def read_backlog(connection: Connection, window: Window) -> Backlog:
 def read_members(connection: Connection, team_id: str, user_ids: set[str]) -> dict[str, Person]:
     """Names and ranking eligibility of the people the week involves, by primary key, in one
     statement however many they are."""
-    wanted = listed(connection, "wanted", user_id=sorted(user_ids))
     query = select(
         Member.user_id,
         Member.real_name,
@@ -292,10 +291,11 @@ def read_members(connection: Connection, team_id: str, user_ids: set[str]) -> di
         Member.is_bot,
         Member.leaderboard_opt_out,
         Member.forgotten_at,
-    ).where(Member.team_id == team_id, Member.user_id.in_(select(wanted.c.user_id)))
+    ).where(Member.team_id == team_id, among(connection.dialect.name, Member.user_id, "people"))
+    rows = connection.execute(query, {"people": user_ids}).all()
     return {
         user: Person(real or name or user, not (deleted or bot or opted_out), forgotten is not None)
-        for user, real, name, deleted, bot, opted_out, forgotten in connection.execute(query).all()
+        for user, real, name, deleted, bot, opted_out, forgotten in rows
     }
 
 
@@ -309,19 +309,18 @@ def offered_topics(connection: Connection, team_id: str, topics: set[str]) -> se
             meaning.setdefault(spelled, set()).add(topic)
     if not meaning:
         return set()
-    wanted = listed(connection, "wanted", topic=sorted(meaning))
     query = (
         select(Offer.topic)
         .distinct()
         .join(Member, member, isouter=True)
         .where(
             Offer.team_id == team_id,
-            Offer.topic.in_(select(wanted.c.topic)),
+            among(connection.dialect.name, Offer.topic, "spellings"),
             Offer.active.is_(True),
             or_(Member.deleted.is_(False), Member.user_id.is_(None)),
         )
     )
     offered: set[str] = set()
-    for found in connection.scalars(query):
+    for found in connection.scalars(query, {"spellings": list(meaning)}):
         offered |= meaning.get(found, set())
     return offered
