@@ -24,7 +24,7 @@ from app.store.models import Kudos, Member, Offer, Workspace
 from app.workspaces.service import WELCOME
 from tests.conftest import APP_TOKEN, SIGNING_SECRET, BotFactory, slack_driver
 from tests.kudos.conftest import reply_text, wait_for_member
-from tests.waiting import eventually
+from tests.waiting import eventually, outbox_drained
 
 CLIENT_ID = "1111.2222"
 CLIENT_SECRET = "client-secret"
@@ -212,6 +212,7 @@ def test_two_workspaces_never_see_each_others_records(
         members_b = set(session.scalars(select(Member.user_id).where(Member.team_id == "T0002")))
     assert teams == {"thanks A": "T0001", "thanks B": "T0002"}
     assert offers == {("T0001", "U0BOB"), ("T0002", "U2BEN")}
+    outbox_drained(oauth_bot)
     # Each workspace's posts went out with its own token.
     posts = {
         c.args.get("channel"): c.token
@@ -221,10 +222,9 @@ def test_two_workspaces_never_see_each_others_records(
     assert posts["C0GENERAL"] != posts["C2MAIN"]
     assert {"U2ANNA", "U2BEN"} <= members_b  # Beta's directory was synced with Beta's token
     # Asks: Beta's ask reaches Beta's expert, never Acme's (who offered the same topic).
-    oauth_bot.worker.drain(10)
     before = len(slack.calls_to("chat.postMessage"))
     command("T0002", "U2ANNA", "C2MAIN", "/ask", "How do I vacuum a big postgres table? #postgres")
-    oauth_bot.worker.drain(10)
+    outbox_drained(oauth_bot)
     told = {c.args["channel"] for c in slack.calls_to("chat.postMessage")[before:]}
     assert "U2BEN" in told
     assert "U0BOB" not in told
