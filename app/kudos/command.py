@@ -9,12 +9,13 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app.calendar import month_start, week_start, zone
+from app.directory.service import CHANNEL_TTL
 from app.directory.slack_lookup import SlackLookup
 from app.kudos import blocks, giving, rules, stats, withdrawal
 from app.kudos.request import KudosRequest
 from app.slackapi.mrkdwn import parse
 from app.slackapi.outcomes import OpenView, Outcome, Refusal, Reply
-from app.slackapi.payloads import SlashCommand
+from app.slackapi.payloads import Conversation, SlashCommand
 from app.store.models import Member, Workspace
 from app.workspaces import settings_form
 
@@ -70,10 +71,12 @@ def _give(
     session: Session, lookup: SlackLookup, command: SlashCommand, text: str, now: datetime
 ) -> Outcome:
     parsed = parse(text)
-    # Held until the kudos is given: the session's identity map only keeps objects in use, and
-    # the guards read these people again.
-    people = lookup.members(session, command.team_id, (command.user_id, *parsed.recipients), now)
-    where = lookup.conversation(session, command.team_id, command.channel_id, command.in_dm, now)
+    team_id, giver_id = command.team_id, command.user_id
+    known = rules.gather(session, team_id, giver_id, parsed.recipients, command.channel_id, now)
+    if any(user_id not in known.people for user_id in (giver_id, *parsed.recipients)):
+        # Someone the directory has not seen: ask Slack, then read again (rare, so not lean).
+        lookup.members(session, team_id, (giver_id, *parsed.recipients), now)
+        known = rules.gather(session, team_id, giver_id, parsed.recipients, command.channel_id, now)
     request = KudosRequest(
         team_id=command.team_id,
         giver_id=command.user_id,
@@ -81,12 +84,24 @@ def _give(
         plain_names=parsed.plain_names,
         message=parsed.message,
         values=parsed.values,
-        where=where,
+        where=_where(session, lookup, command, known.channel, now),
         response_url=command.response_url,
     )
-    outcome = giving.give_kudos(session, request, now)
-    del people
-    return outcome
+    return giving.give_kudos(session, request, now, known)
+
+
+def _where(
+    session: Session,
+    lookup: SlackLookup,
+    command: SlashCommand,
+    cached: rules.CachedChannel | None,
+    now: datetime,
+) -> Conversation:
+    """Where the command was typed, from the channel row `gather` read when it is fresh; else as
+    the lookup finds it (from Slack, a miss or stale facts)."""
+    if command.in_dm or cached is None or now - cached.updated_at >= CHANNEL_TTL:
+        return lookup.conversation(session, command.team_id, command.channel_id, command.in_dm, now)
+    return Conversation(command.channel_id, cached.is_private, cached.is_im, cached.bot_is_member)
 
 
 def _stats(session: Session, command: SlashCommand, now: datetime) -> Reply:

@@ -23,9 +23,14 @@ from app.store.models import Kudos
 _ABOUT_THE_MESSAGE = (RefusalReason.NO_MESSAGE, RefusalReason.TOO_LONG)
 
 
-def give(session: Session, request: KudosRequest, now: datetime) -> Given | Refused:
-    """Check every guard, then record the kudos and queue its post and notes; else store nothing."""
-    checked = rules.check(session, request, now)
+def give(
+    session: Session, request: KudosRequest, now: datetime, known: rules.Known | None = None
+) -> Given | Refused:
+    """Check every guard, then record the kudos and queue its post and notes; else store nothing.
+
+    `known` is what `rules.gather` read for this request, when the caller has read it already.
+    """
+    checked = rules.check(session, request, now, known)
     if isinstance(checked, Refused):
         return checked
     if request.dedupe_key is not None:
@@ -43,14 +48,24 @@ def give(session: Session, request: KudosRequest, now: datetime) -> Given | Refu
             )
     kudos = posting.record(session, request, checked, now)
     posting.queue_messages(session, checked.rules, kudos, request, now)
-    home.refresh(session, request.team_id, [request.giver_id, *checked.recipients], now)
+    # Only people who opened their Home tab have one to refresh; the facts already read say who,
+    # so the others cost no statement.
+    home.refresh(session, request.team_id, _with_home(checked, request.giver_id), now)
     return Given(kudos.id, kudos.recipients, checked.remaining_today - len(checked.recipients))
 
 
-def give_kudos(session: Session, request: KudosRequest, now: datetime) -> Reply | Refusal | Done:
+def _with_home(checked: rules.Checked, giver_id: str) -> list[str]:
+    """The giver and recipients whose Home tab a new kudos changes (active, tab opened)."""
+    people = (checked.people.get(user_id) for user_id in (giver_id, *checked.recipients))
+    return [p.user_id for p in people if p and p.home_opened_at is not None and not p.deleted]
+
+
+def give_kudos(
+    session: Session, request: KudosRequest, now: datetime, known: rules.Known | None = None
+) -> Reply | Refusal | Done:
     """Give the kudos `request` asks for and confirm it to the giver; or say why not, beside the
-    form field the refusal is about."""
-    result = give(session, request, now)
+    form field the refusal is about. `known`: as for `give`."""
+    result = give(session, request, now, known)
     if isinstance(result, Refused):
         field = (
             blocks.MESSAGE_BLOCK if result.reason in _ABOUT_THE_MESSAGE else blocks.RECIPIENTS_BLOCK

@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from app.calendar import day_start, zone
-from app.directory.service import members_named
+from app.directory.service import Person, members_named, people
 from app.kudos.request import KudosRequest
 from app.kudos.results import RefusalReason, Refused
-from app.store.models import Kudos, KudosRecipient, Member, Workspace
+from app.store.models import Channel, Kudos, KudosRecipient, Member, Workspace
 
 # How many people a giver has thanked since a moment (withdrawn kudos give their thanks back).
 _USED_SINCE = (
@@ -61,15 +62,108 @@ def rules_of(session: Session, team_id: str) -> Rules:
     return Rules(**session.execute(_RULES, {"team_id": team_id}).one()._asdict())
 
 
+@dataclass(frozen=True)
+class CachedChannel:
+    """The channel cache's row for where a kudos is given, as the ack path reads it."""
+
+    is_private: bool
+    is_im: bool
+    bot_is_member: bool
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Known:
+    """Everything the guards read before a kudos is stored, gathered in two statements."""
+
+    rules: Rules
+    people: dict[str, Person]
+    remaining_today: int
+    channel: CachedChannel | None
+
+
+# The rules, the channel's cached row and the giver's count for the day, in one round trip: three
+# statements on every kudos before. The channel is joined on the workspace, so a channel the cache
+# has never seen still yields the rules (with NULLs for it).
+_KNOWN = (
+    select(
+        *_RULES.selected_columns,
+        Channel.is_private,
+        Channel.is_im,
+        Channel.bot_is_member,
+        Channel.updated_at,
+        _USED_SINCE.scalar_subquery().label("used"),
+    )
+    .select_from(Workspace)
+    .outerjoin(
+        Channel,
+        and_(
+            Channel.team_id == Workspace.team_id,
+            Channel.channel_id == bindparam("channel_id"),
+        ),
+    )
+    .where(Workspace.team_id == bindparam("team_id"))
+)
+_RULE_FIELDS = len(_RULES.selected_columns)
+
+
+def gather(
+    session: Session,
+    team_id: str,
+    giver_id: str,
+    recipients: Sequence[str],
+    channel_id: str,
+    now: datetime,
+) -> Known:
+    """Read what the guards need about a kudos from `giver_id` in `channel_id`: the workspace's
+    rules, the directory's facts about the giver and `recipients`, the giver's remaining count
+    for today (in their own zone) and the channel's cached row."""
+    found = people(session, team_id, (giver_id, *recipients))
+    giver = found.get(giver_id)
+    own = _own_zone(giver.tz if giver else None)
+    # The day is the giver's own when their zone is known: then the count rides along with the
+    # rules. Otherwise it is the workspace's, known only from the rules, so it is counted after.
+    since = day_start(now, own) if own is not None else now
+    row = session.execute(
+        _KNOWN,
+        {"team_id": team_id, "channel_id": channel_id, "giver_id": giver_id, "since": since},
+    ).one()
+    rules = Rules(*row[:_RULE_FIELDS])
+    used = int(row.used or 0)
+    if own is None:
+        used = _used_since(session, rules, giver_id, day_start(now, zone(None, rules.timezone)))
+    channel = (
+        None
+        if row.updated_at is None
+        else CachedChannel(row.is_private, row.is_im, row.bot_is_member, row.updated_at)
+    )
+    return Known(rules, found, max(0, rules.daily_limit - used), channel)
+
+
+def _own_zone(name: str | None) -> ZoneInfo | None:
+    """The IANA zone `name`, or None when it is missing or unknown (as `zone` falls back)."""
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def _used_since(session: Session, rules: Rules, giver_id: str, since: datetime) -> int:
+    """How many people `giver_id` has thanked since `since`."""
+    used = session.scalar(
+        _USED_SINCE, {"team_id": rules.team_id, "giver_id": giver_id, "since": since}
+    )
+    return int(used or 0)
+
+
 def remaining_today(
     session: Session, rules: Rules, giver_id: str, giver: Member | None, now: datetime
 ) -> int:
     """Return how many more people `giver_id` may thank today, counted in their own time zone."""
     since = day_start(now, zone(giver.tz if giver else None, rules.timezone))
-    used = session.scalar(
-        _USED_SINCE, {"team_id": rules.team_id, "giver_id": giver_id, "since": since}
-    )
-    return max(0, rules.daily_limit - int(used or 0))
+    return max(0, rules.daily_limit - _used_since(session, rules, giver_id, since))
 
 
 @dataclass(frozen=True)
@@ -81,17 +175,30 @@ class Checked:
     message: str
     values: tuple[str, ...]
     remaining_today: int
+    # The directory's facts about the giver and every recipient.
+    people: dict[str, Person]
 
 
-def check(session: Session, request: KudosRequest, now: datetime) -> Checked | Refused:
+def check(
+    session: Session, request: KudosRequest, now: datetime, known: Known | None = None
+) -> Checked | Refused:
     """Check every guard on `request`, in the order people are told about them; the first
-    that fails is the refusal."""
-    rules = rules_of(session, request.team_id)
-    giver = session.get(Member, (request.team_id, request.giver_id))
-    remaining = remaining_today(session, rules, request.giver_id, giver, now)
+    that fails is the refusal. `known` is what `gather` read for it, when the caller has it."""
+    if known is None:
+        known = gather(
+            session,
+            request.team_id,
+            request.giver_id,
+            request.recipients,
+            request.where.channel_id,
+            now,
+        )
+    rules, remaining = known.rules, known.remaining_today
+    found = dict(known.people)
+    giver = found.get(request.giver_id)
     if giver is not None and giver.kudos_locked:
         return Refused(RefusalReason.LOCKED, remaining)
-    recipients = _recipients(session, request, rules)
+    recipients = _recipients(session, request, rules, found)
     if isinstance(recipients, tuple):
         reason, subjects = recipients
         return Refused(reason, remaining, subjects)
@@ -107,14 +214,17 @@ def check(session: Session, request: KudosRequest, now: datetime) -> Checked | R
         return Refused(RefusalReason.UNKNOWN_VALUE, remaining, unknown, allowed=allowed)
     if len(recipients) > remaining:
         return Refused(RefusalReason.DAILY_LIMIT, remaining, limit=rules.daily_limit)
-    return Checked(rules, tuple(recipients), message, values, remaining)
+    return Checked(rules, tuple(recipients), message, values, remaining, found)
 
 
 Problem = tuple[RefusalReason, tuple[str, ...]]
 
 
-def _recipients(session: Session, request: KudosRequest, rules: Rules) -> list[str] | Problem:
-    """The people `request` thanks, once each, or what is wrong with one of them."""
+def _recipients(
+    session: Session, request: KudosRequest, rules: Rules, found: dict[str, Person]
+) -> list[str] | Problem:
+    """The people `request` thanks, once each, or what is wrong with one of them; `found` (the
+    facts read so far) gains those named by plain "@name"."""
     recipients = list(dict.fromkeys(request.recipients))
     if request.plain_names:
         resolved = _resolve_names(session, request.team_id, request.plain_names)
@@ -125,8 +235,11 @@ def _recipients(session: Session, request: KudosRequest, rules: Rules) -> list[s
         return RefusalReason.NO_RECIPIENT, ()
     if request.giver_id in recipients:
         return RefusalReason.SELF, ()
+    unread = [user_id for user_id in recipients if user_id not in found]
+    if unread:
+        found.update(people(session, request.team_id, unread))
     for user_id in recipients:
-        member = session.get(Member, (request.team_id, user_id))
+        member = found.get(user_id)
         if member is None:
             return RefusalReason.UNKNOWN_USER, (user_id,)
         if member.is_bot or user_id == rules.bot_user_id:
