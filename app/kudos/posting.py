@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import String, bindparam, func, insert, select, true
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from app.delivery import outbox
@@ -17,13 +18,55 @@ from app.kudos import blocks
 from app.kudos.request import KudosRequest
 from app.kudos.rules import Checked, Rules
 from app.slackapi.payloads import Conversation
+from app.store.db import is_sqlite
 from app.store.models import Kudos, KudosRecipient
 
 # Built once, on the tables rather than the classes: the ack path writes through Core (see
 # `record`), and a statement reused as it is skips SQLAlchemy's per-call construction.
 _KUDOS = Kudos.metadata.tables[Kudos.__tablename__]
 _INSERT_KUDOS = insert(_KUDOS).returning(_KUDOS.c.id)
-_INSERT_RECIPIENTS = insert(Kudos.metadata.tables[KudosRecipient.__tablename__])
+_RECIPIENTS = Kudos.metadata.tables[KudosRecipient.__tablename__]
+_INSERT_RECIPIENTS = insert(_RECIPIENTS)
+_KUDOS_FIELDS = (
+    "team_id",
+    "giver_id",
+    "channel_id",
+    "channel_is_private",
+    "message",
+    "values",
+    "source",
+    "created_at",
+    "dedupe_key",
+)
+
+
+def _insert_both() -> Any:
+    """PostgreSQL's one statement for a kudos and its recipients: the kudos is inserted in a
+    data-modifying CTE, and its new id feeds a row per name in the `recipients` array; the
+    statement returns that id (once per recipient)."""
+    new = (
+        insert(_KUDOS)
+        .values({field: bindparam(field) for field in _KUDOS_FIELDS})
+        .returning(_KUDOS.c.id, _KUDOS.c.team_id, _KUDOS.c.giver_id)
+        .cte("new_kudos")
+    )
+    people = (
+        func.unnest(bindparam("recipients", type_=ARRAY(String)))
+        .table_valued("recipient_id")
+        .render_derived(name="people")
+    )
+    rows = select(new.c.id, new.c.team_id, people.c.recipient_id, new.c.giver_id).join_from(
+        new, people, true()
+    )
+    return (
+        insert(_RECIPIENTS)
+        .from_select(["kudos_id", "team_id", "recipient_id", "giver_id"], rows)
+        .returning(_RECIPIENTS.c.kudos_id)
+    )
+
+
+# Two round trips become one on PostgreSQL; SQLite has no data-modifying CTEs.
+_INSERT_BOTH = _insert_both()
 
 
 @dataclass(frozen=True)
@@ -58,32 +101,36 @@ def record(session: Session, request: KudosRequest, checked: Checked, now: datet
     serve nothing after it, and flushing them cost more than all the kudos's other writes.
     """
     private = request.where.is_private or request.where.is_dm
-    kudos_id: int = session.execute(
-        _INSERT_KUDOS,
-        {
-            "team_id": request.team_id,
-            "giver_id": request.giver_id,
-            "channel_id": request.where.channel_id,
-            "channel_is_private": private,
-            "message": checked.message,
-            "values": list(checked.values),
-            "source": request.source,
-            "created_at": now,
-            "dedupe_key": request.dedupe_key,
-        },
-    ).scalar_one()
-    session.execute(
-        _INSERT_RECIPIENTS,
-        [
-            {
-                "kudos_id": kudos_id,
-                "team_id": request.team_id,
-                "recipient_id": recipient,
-                "giver_id": request.giver_id,
-            }
-            for recipient in checked.recipients
-        ],
-    )
+    row = {
+        "team_id": request.team_id,
+        "giver_id": request.giver_id,
+        "channel_id": request.where.channel_id,
+        "channel_is_private": private,
+        "message": checked.message,
+        "values": list(checked.values),
+        "source": request.source,
+        "created_at": now,
+        "dedupe_key": request.dedupe_key,
+    }
+    kudos_id: int
+    if not is_sqlite(session.get_bind()):
+        # `check` refuses a kudos without recipients, so the statement returns a row.
+        both = {**row, "recipients": list(checked.recipients)}
+        kudos_id = session.execute(_INSERT_BOTH, both).scalars().all()[0]
+    else:
+        kudos_id = session.execute(_INSERT_KUDOS, row).scalar_one()
+        session.execute(
+            _INSERT_RECIPIENTS,
+            [
+                {
+                    "kudos_id": kudos_id,
+                    "team_id": request.team_id,
+                    "recipient_id": recipient,
+                    "giver_id": request.giver_id,
+                }
+                for recipient in checked.recipients
+            ],
+        )
     return Recorded(
         id=kudos_id,
         team_id=request.team_id,
