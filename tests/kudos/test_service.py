@@ -17,7 +17,7 @@ from app.kudos.request import KudosRequest
 from app.kudos.results import Given, RefusalReason, Refused, Withdrawn
 from app.slackapi.payloads import Conversation
 from app.store.db import SessionFactory, make_engine, make_session_factory, transaction
-from app.store.models import Kudos, Member, OutboxMessage, Workspace
+from app.store.models import Kudos, KudosRecipient, Member, OutboxMessage, Workspace
 from app.workspaces.service import Identity, ensure_workspace
 
 HERE = Conversation("C1", is_private=False, is_dm=False)
@@ -186,3 +186,67 @@ def test_long_messages_fit_slacks_section_limit() -> None:
     post = blocks.recognition_post("U1", ["U2"], "x" * 5000, ["craft"], 7)
     assert all(len(b["text"]["text"]) <= 3000 for b in post["blocks"] if b["type"] == "section")
     assert len(post["blocks"]) <= 50
+
+
+def test_a_giver_without_a_known_zone_counts_the_day_in_the_workspaces(
+    sessions: SessionFactory,
+) -> None:
+    clock = ManualClock(datetime(2026, 1, 6, 14, 0, tzinfo=UTC))  # 23:00 in Tokyo, 14:00 in UTC
+    with transaction(sessions) as session:
+        session.get_one(Workspace, "T1").timezone = "Asia/Tokyo"
+        save_members(
+            session,
+            "T1",
+            [{"id": "UNOZONE", "name": "nz"}, {"id": "UMARS", "name": "m", "tz": "Mars/Olympus"}],
+            clock.now(),
+        )
+    with transaction(sessions) as session:
+        for giver in ("UNOZONE", "UMARS"):
+            for _ in range(5):
+                assert isinstance(_give(session, giver, clock.now()), Given)
+            assert isinstance(_give(session, giver, clock.now()), Refused)
+    clock.advance(timedelta(hours=1, minutes=30))  # a new day in Tokyo, not in UTC
+    with transaction(sessions) as session:
+        for giver in ("UNOZONE", "UMARS"):
+            assert isinstance(_give(session, giver, clock.now()), Given)
+
+
+def test_a_kudos_stores_a_row_for_each_recipient_under_its_own_id(
+    sessions: SessionFactory,
+) -> None:
+    now = datetime(2026, 1, 6, 9, 0, tzinfo=UTC)
+    request = KudosRequest(
+        team_id="T1", giver_id="UNY", recipients=("UBOB", "UTOKYO"), message="ty", where=HERE
+    )
+    with transaction(sessions) as session:
+        first = giving.give(session, request, now)
+        second = giving.give(session, request, now)
+    assert isinstance(first, Given)
+    assert isinstance(second, Given)
+    assert first.kudos_id != second.kudos_id
+    with transaction(sessions) as session:
+        rows = session.execute(
+            select(KudosRecipient.kudos_id, KudosRecipient.recipient_id, KudosRecipient.giver_id)
+        ).all()
+    assert sorted(rows) == sorted(
+        (kudos_id, recipient, "UNY")
+        for kudos_id in (first.kudos_id, second.kudos_id)
+        for recipient in ("UBOB", "UTOKYO")
+    )
+
+
+def test_only_people_who_opened_their_home_tab_get_it_refreshed(
+    sessions: SessionFactory,
+) -> None:
+    now = datetime(2026, 1, 6, 9, 0, tzinfo=UTC)
+    with transaction(sessions) as session:
+        session.get_one(Member, ("T1", "UTOKYO")).home_opened_at = now
+    request = KudosRequest(
+        team_id="T1", giver_id="UNY", recipients=("UBOB", "UTOKYO"), message="ty", where=HERE
+    )
+    with transaction(sessions) as session:
+        assert isinstance(giving.give(session, request, now), Given)
+        published = session.scalars(
+            select(OutboxMessage.args).where(OutboxMessage.method == "views.publish")
+        ).all()
+    assert [args["user_id"] for args in published] == ["UTOKYO"]
