@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from app.store import core
 from app.store.models import Ask, Channel, Kudos, Member
 from app.store.upsert import upsert
 
@@ -133,7 +134,7 @@ def people(session: Session, team_id: str, user_ids: Iterable[str]) -> dict[str,
     wanted = list(dict.fromkeys(user_ids))
     if not wanted:
         return {}
-    rows = session.execute(_PEOPLE, {"team_id": team_id, "user_ids": wanted})
+    rows = core.connection(session).execute(_PEOPLE, {"team_id": team_id, "user_ids": wanted})
     return {row[0]: Person(*row) for row in rows}
 
 

@@ -18,6 +18,7 @@ from app.kudos import blocks
 from app.kudos.request import KudosRequest
 from app.kudos.rules import Checked, Rules
 from app.slackapi.payloads import Conversation
+from app.store import core
 from app.store.db import is_sqlite
 from app.store.models import Kudos, KudosRecipient
 
@@ -116,10 +117,10 @@ def record(session: Session, request: KudosRequest, checked: Checked, now: datet
     if not is_sqlite(session.get_bind()):
         # `check` refuses a kudos without recipients, so the statement returns a row.
         both = {**row, "recipients": list(checked.recipients)}
-        kudos_id = session.execute(_INSERT_BOTH, both).scalars().all()[0]
+        kudos_id = core.connection(session).execute(_INSERT_BOTH, both).scalars().all()[0]
     else:
-        kudos_id = session.execute(_INSERT_KUDOS, row).scalar_one()
-        session.execute(
+        kudos_id = core.connection(session).execute(_INSERT_KUDOS, row).scalar_one()
+        core.connection(session).execute(
             _INSERT_RECIPIENTS,
             [
                 {

@@ -14,6 +14,7 @@ from app.calendar import day_start, zone
 from app.directory.service import Person, members_named, people
 from app.kudos.request import KudosRequest
 from app.kudos.results import RefusalReason, Refused
+from app.store import core
 from app.store.models import Channel, Kudos, KudosRecipient, Member, Workspace
 
 # How many people a giver has thanked since a moment (withdrawn kudos give their thanks back).
@@ -124,10 +125,14 @@ def gather(
     # The day is the giver's own when their zone is known: then the count rides along with the
     # rules. Otherwise it is the workspace's, known only from the rules, so it is counted after.
     since = day_start(now, own) if own is not None else now
-    row = session.execute(
-        _KNOWN,
-        {"team_id": team_id, "channel_id": channel_id, "giver_id": giver_id, "since": since},
-    ).one()
+    row = (
+        core.connection(session)
+        .execute(
+            _KNOWN,
+            {"team_id": team_id, "channel_id": channel_id, "giver_id": giver_id, "since": since},
+        )
+        .one()
+    )
     rules = Rules(*row[:_RULE_FIELDS])
     used = int(row.used or 0)
     if own is None:
