@@ -11,16 +11,17 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from slack_sdk.oauth.installation_store import InstallationStore
 from sqlalchemy import Engine
 
 from app.clock import Clock, SystemClock
-from app.delivery.config import WorkerConfig
+from app.delivery.config import SQLITE_POLL_SECONDS, WorkerConfig
 from app.delivery.hooks import DeliveryHooks, PostLink
 from app.delivery.outbox import ring_on_commit
 from app.delivery.tokens import NoTokens, TokenSource
+from app.delivery.wakeup import OutboxListener
 from app.delivery.worker import DeliveryWorker
 from app.directory import home_tabs
 from app.directory.slack_lookup import SlackLookup
@@ -108,7 +109,14 @@ def build_worker(
     monotonic: Callable[[], float] = time.monotonic,
     rng: random.Random | None = None,
 ) -> DeliveryWorker:
-    """The delivery worker of `runtime`'s process, calling Slack with `tokens`."""
+    """The delivery worker of `runtime`'s process, calling Slack with `tokens`: on PostgreSQL
+    woken by other processes' NOTIFY, on SQLite looking at least every `SQLITE_POLL_SECONDS`."""
+    config = config or WorkerConfig()
+    listener = None
+    if runtime.engine.dialect.name == "postgresql":
+        listener = OutboxListener(runtime.engine, runtime.doorbell, config.retry_seconds)
+    else:
+        config = replace(config, poll_seconds=min(config.poll_seconds, SQLITE_POLL_SECONDS))
     return DeliveryWorker(
         sessions=runtime.sessions,
         clock=runtime.clock,
@@ -117,6 +125,7 @@ def build_worker(
         doorbell=runtime.doorbell,
         hooks=DELIVERY_HOOKS,
         config=config,
+        listener=listener,
         monotonic=monotonic,
         rng=rng,
     )

@@ -76,6 +76,11 @@ class Claims:
     # for a quarter lease at a time (a dead worker's rows wait at most 1.25 leases), not each round.
     _lapsed_due: datetime | None = field(default=None, init=False, repr=False)
 
+    @property
+    def lapsed_look(self) -> datetime | None:
+        """When `take` next looks for lapsed leases (None: at its next call)."""
+        return self._lapsed_due
+
     def take(
         self, session: Session, limit: int, now: datetime, held: frozenset[int] = frozenset()
     ) -> list[Claimed]:

@@ -12,7 +12,12 @@ class WorkerConfig:
     concurrency: int = 16
     batch_size: int = 100
     lease_seconds: float = 60.0
-    poll_seconds: float = 1.0
+    # The longest an idle worker sleeps: it wakes on its process's doorbell, on a NOTIFY
+    # (PostgreSQL) and when a row it knows of comes due, so this only bounds what it cannot know
+    # (a lost NOTIFY, a row another process queued on SQLite, where there is no NOTIFY).
+    poll_seconds: float = 30.0
+    # After a failed pass (the database away), try again this much later.
+    retry_seconds: float = 1.0
     max_attempts: int = 8
     max_backoff_seconds: float = 300.0
     # After a post that may have gone through unseen and that Slack may still be working on (a
@@ -25,3 +30,8 @@ class WorkerConfig:
     keep_sent_days: int = 7
     keep_failed_days: int = 30
     prune_every_seconds: float = 3600.0
+
+
+# On SQLite one process serves, but a command line run (`reciprocity jobs`, a sandbox) may queue
+# rows from another, unannounced: the worker looks this often at least.
+SQLITE_POLL_SECONDS = 5.0

@@ -29,6 +29,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -44,6 +45,7 @@ from app.delivery.records import Recorder
 from app.delivery.sender import POSTS, Outcome, send
 from app.delivery.stats import DeliveryStats
 from app.delivery.tokens import TokenSource
+from app.delivery.wakeup import OutboxListener, next_due
 from app.slackapi.web_api import WebApi
 from app.store.db import SessionFactory, transaction
 
@@ -63,6 +65,7 @@ class DeliveryWorker:
         doorbell: threading.Event,
         hooks: DeliveryHooks,
         config: WorkerConfig | None = None,
+        listener: OutboxListener | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
     ) -> None:
@@ -84,6 +87,11 @@ class DeliveryWorker:
         self._monotonic = monotonic
         # Rung when a commit queued outbox messages, or a call finished: the loop wakes at once.
         self._wake = doorbell
+        # Rings the doorbell when another process queued rows (PostgreSQL only).
+        self.listener = listener
+        # The clock's reading at the last claim: rows due by then and not taken were another
+        # worker's to take.
+        self._looked_at: datetime | None = None
         self._stopping = threading.Event()
         # Rows leased and not yet recorded: queued for a sender, in a call, or awaiting a round.
         # Their leases may run out meanwhile (a short lease, a slow call), but the worker never
@@ -99,6 +107,8 @@ class DeliveryWorker:
     def start(self) -> None:
         """Run the delivery loop in a background thread."""
         self._pool = ThreadPoolExecutor(self.config.concurrency, thread_name_prefix="delivery")
+        if self.listener is not None:
+            self.listener.start()
         self._thread = threading.Thread(target=self._loop, name="delivery-worker", daemon=True)
         self._thread.start()
 
@@ -106,6 +116,8 @@ class DeliveryWorker:
         """Finish the calls in flight, record them, and stop."""
         self._stopping.set()
         self._wake.set()
+        if self.listener is not None:
+            self.listener.stop()
         if self._thread is not None:
             self._thread.join(timeout=30)
         if self._pool is not None:
@@ -134,17 +146,36 @@ class DeliveryWorker:
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
+            # Cleared before the pass, not after the wait: a ring during the pass (a call ended,
+            # a commit queued rows) then cuts the wait short instead of being lost.
+            self._wake.clear()
             try:
                 worked = self._step()
                 self._maybe_prune()
+                wait = 0.0 if worked else self._idle_wait()
             except Exception:
                 # A database hiccup must not kill delivery; the next pass retries.
                 log.exception("delivery pass failed")
-                worked = False
-                self._stopping.wait(self.config.poll_seconds)
-            if not worked:
-                self._wake.wait(self.config.poll_seconds)
-                self._wake.clear()
+                self._stopping.wait(self.config.retry_seconds)
+                continue
+            if wait > 0:
+                self._wake.wait(wait)
+
+    def _idle_wait(self) -> float:
+        """Seconds until the earliest time a row this worker knows of comes due, at most
+        `poll_seconds`; the doorbell cuts it short when anything else happens."""
+        with self._leased_lock:
+            held = frozenset(self._held)
+        if self.config.concurrency + self.config.batch_size - len(held) <= 0:
+            # Full: the next call that ends rings the doorbell.
+            return self.config.poll_seconds
+        with transaction(self.sessions) as session:
+            now = self.clock.now()
+            looked_at = min(self._looked_at or now, now)
+            due = next_due(session, looked_at, held, self.claims.lapsed_look)
+        if due is None:
+            return self.config.poll_seconds
+        return min(max((due - now).total_seconds(), 0.0), self.config.poll_seconds)
 
     def _step(self) -> bool:
         """Record finished calls and claim new ones in one transaction, then queue the calls;
@@ -163,6 +194,7 @@ class DeliveryWorker:
         try:
             with transaction(self.sessions) as session:
                 now = self.clock.now()
+                self._looked_at = now
                 if results:
                     self.recorder.record_all(session, results, now)
                 # What the results just recorded let go (a follower) is claimed with the rest.

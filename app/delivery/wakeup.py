@@ -1,0 +1,114 @@
+"""When the idle delivery worker must look again: the next known due time, and on PostgreSQL a
+listener that rings the doorbell when another process queues rows.
+
+An idle worker sleeps until a commit of its own process rings the doorbell, a row queued elsewhere
+is announced by a NOTIFY (PostgreSQL), or the earliest time it knows a row comes due (a retry's
+backoff, a paced row, a lapsing lease); the fallback poll only bounds what it cannot know.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timedelta
+
+import psycopg
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from app.delivery.outbox import NOTIFY_CHANNEL
+from app.store.models import OutboxMessage, Workspace
+from app.store.statuses import OutboxStatus
+
+log = logging.getLogger(__name__)
+
+
+def next_due(
+    session: Session, now: datetime, held: frozenset[int], lapsed_look: datetime | None
+) -> datetime | None:
+    """The earliest instant after `now` at which a row of an active workspace may be claimed:
+    a waiting row's next attempt, or a lease not `held` here running out (looked for no sooner
+    than `lapsed_look`, when the claims next look for lapsed leases); None if none is known."""
+    active = (Workspace.team_id == OutboxMessage.team_id) & Workspace.active.is_(True)
+    waiting = session.scalar(
+        select(func.min(OutboxMessage.next_attempt_at))
+        .join(Workspace, active)
+        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at > now)
+    )
+    leases = (
+        select(func.min(OutboxMessage.lease_expires_at))
+        .join(Workspace, active)
+        .where(OutboxMessage.status == OutboxStatus.SENDING)
+    )
+    if held:
+        leases = leases.where(OutboxMessage.id.not_in(sorted(held)))
+    lease = session.scalar(leases)
+    if lease is not None:
+        # The claims take a lease that ran out strictly before their `now`.
+        lease += timedelta(microseconds=1)
+    if lease is not None and lapsed_look is not None:
+        lease = max(lease, lapsed_look)
+    if lease is not None and lease <= now:
+        # Lapsed already, yet not claimed: another worker is taking it; it is no longer ours to
+        # watch.
+        lease = None
+    known = [due for due in (waiting, lease) if due is not None]
+    return min(known) if known else None
+
+
+class OutboxListener:
+    """Rings `doorbell` whenever a transaction in any process queued outbox rows (PostgreSQL
+    LISTEN on its own connection, in a background thread): start() to stop()."""
+
+    def __init__(self, engine: Engine, doorbell: threading.Event, retry_seconds: float) -> None:
+        self._engine = engine
+        self._conninfo = engine.url.set(drivername="postgresql").render_as_string(
+            hide_password=False
+        )
+        self._doorbell = doorbell
+        self._retry_seconds = retry_seconds
+        self._stopping = threading.Event()
+        self._listening = threading.Event()
+        # How many notifications it heard (what tests and operators can check).
+        self.heard = 0
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Listen in a background thread."""
+        self._thread = threading.Thread(target=self._run, name="outbox-listener", daemon=True)
+        self._thread.start()
+
+    def wait_listening(self, timeout: float) -> bool:
+        """Block until the LISTEN is in place (or `timeout` passes); return whether it is."""
+        return self._listening.wait(timeout)
+
+    def stop(self) -> None:
+        """Stop listening; a NOTIFY of our own wakes the thread from its blocking wait."""
+        self._stopping.set()
+        if self._thread is None:
+            return
+        try:
+            with psycopg.connect(self._conninfo, autocommit=True, connect_timeout=2) as conn:
+                conn.execute(f"NOTIFY {NOTIFY_CHANNEL}")
+        except psycopg.Error:
+            log.warning("could not wake the outbox listener; it ends with the process")
+        self._thread.join(timeout=5)
+        self._thread = None
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                with psycopg.connect(self._conninfo, autocommit=True, connect_timeout=2) as conn:
+                    conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    self._listening.set()
+                    # Rows queued while no LISTEN was in place went unannounced: look once.
+                    self._doorbell.set()
+                    for _ in conn.notifies():
+                        if self._stopping.is_set():
+                            return
+                        self.heard += 1
+                        self._doorbell.set()
+            except psycopg.Error as exc:
+                self._listening.clear()
+                log.warning("outbox listener lost its connection (%s); retrying", exc)
+                self._stopping.wait(self._retry_seconds)

@@ -1,0 +1,113 @@
+"""An idle worker wakes on work, not on a timer: a row another process queued (PostgreSQL's
+NOTIFY), and a row that comes due later (the earliest due time it knows), each with a fallback
+poll far longer than the test's wait, so only the wake-up can explain the delivery."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import update
+
+from app.clock import ManualClock
+from app.delivery import outbox
+from app.delivery.config import WorkerConfig
+from app.runtime import Runtime, build_runtime
+from app.sandbox.slack_api import SlackStandIn
+from app.store.db import transaction
+from app.store.models import OutboxMessage
+from tests.delivery.conftest import TEAM, WorkerFactory, outbox_row
+from tests.waiting import eventually
+
+# Far longer than any wait below: a delivery inside the wait is not the fallback poll's doing.
+NEVER = 3600.0
+
+
+def _post(runtime: Runtime, key: str, *, due_in: timedelta = timedelta(0)) -> None:
+    with transaction(runtime.sessions) as session:
+        now = runtime.clock.now()
+        outbox.queue(
+            session,
+            team_id=TEAM,
+            method="chat.postMessage",
+            args={"channel": "C0GENERAL", "text": key},
+            dedupe_key=key,
+            now=now,
+        )
+        if due_in:
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.dedupe_key == key)
+                .values(next_attempt_at=now + due_in)
+            )
+
+
+def test_a_row_queued_by_another_process_wakes_the_worker_through_notify(
+    runtime: Runtime, slack: SlackStandIn, make_worker: WorkerFactory
+) -> None:
+    if runtime.engine.dialect.name != "postgresql":
+        pytest.skip("NOTIFY is PostgreSQL's; SQLite serves one process")
+    worker = make_worker(WorkerConfig(poll_seconds=NEVER))
+    assert worker.listener is not None
+    worker.start()
+    assert worker.listener.wait_listening(timeout=30)
+    # Another process: its own engine and doorbell, which the worker does not hear.
+    other = build_runtime(runtime.settings)
+    try:
+        for key in ("first", "second"):
+            _post(other, key)
+            row = eventually(
+                lambda key=key: outbox_row(runtime, key),  # type: ignore[misc]
+                lambda row: row.status == "sent",
+                what=f"{key} sent",
+                timeout=30,
+            )
+            assert row.attempts == 1
+    finally:
+        other.close()
+    assert worker.listener.heard >= 2
+    assert [m["text"] for m in slack.posted_messages("C0GENERAL")] == ["first", "second"]
+
+
+def test_a_row_due_later_is_sent_when_due_without_a_poll(
+    runtime: Runtime, slack: SlackStandIn, make_worker: WorkerFactory
+) -> None:
+    worker = make_worker(WorkerConfig(poll_seconds=NEVER))
+    # SQLite's worker looks every few seconds whatever it is given: lengthen it past the wait.
+    worker.config = replace(worker.config, poll_seconds=NEVER)
+    worker.start()
+    _post(runtime, "later", due_in=timedelta(seconds=1))
+    row = eventually(
+        lambda: outbox_row(runtime, "later"),
+        lambda row: row.status == "sent",
+        what="the row sent once due",
+        timeout=30,
+    )
+    assert row.finished_at is not None
+    assert row.finished_at >= row.created_at + timedelta(seconds=1)
+    assert [m["text"] for m in slack.posted_messages("C0GENERAL")] == ["later"]
+
+
+def test_an_idle_worker_sleeps_until_the_earliest_row_it_knows_comes_due(
+    runtime: Runtime, make_worker: WorkerFactory
+) -> None:
+    runtime.clock = ManualClock(datetime(2026, 12, 7, 9, 0, tzinfo=UTC))
+    worker = make_worker(WorkerConfig(poll_seconds=NEVER))
+    worker.config = replace(worker.config, poll_seconds=NEVER)
+    # Nothing queued: only the fallback bounds the sleep.
+    assert worker._idle_wait() == NEVER
+    _post(runtime, "in an hour", due_in=timedelta(hours=1))
+    _post(runtime, "in a minute", due_in=timedelta(minutes=1))
+    assert worker._idle_wait() == 60
+    # Sent to a worker that died: its lease, sooner than either, is watched.
+    with transaction(runtime.sessions) as session:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.dedupe_key == "in an hour")
+            .values(status="sending", lease_expires_at=runtime.clock.now() + timedelta(seconds=20))
+        )
+    assert worker._idle_wait() == pytest.approx(20, abs=0.001)
+    # The fallback bounds a later due time.
+    worker.config = replace(worker.config, poll_seconds=5)
+    assert worker._idle_wait() == 5
