@@ -24,6 +24,7 @@ from app.delivery.config import WorkerConfig
 from app.delivery.tokens import SingleWorkspaceTokens
 from app.directory.slack_lookup import Wait
 from app.directory.sync import DirectorySync
+from app.quiet_server import QuietServer
 from app.runtime import Runtime, build_runtime, build_worker
 from app.scheduler import Scheduler
 from app.settings import DEFAULT_SLACK_API_URL, Settings, SettingsError
@@ -203,7 +204,7 @@ class BotServer:
         if settings.socket_mode:
             self._services.append(SocketModeConnection(self.bolt, settings))
         self._socket = socket.create_server((host, settings.port if port is None else port))
-        self._uvicorn = uvicorn.Server(
+        self._uvicorn = QuietServer(
             uvicorn.Config(
                 self.web,
                 log_config=None,

@@ -51,6 +51,7 @@ def serve_on_our_stack(app: App, port: int) -> None:
     """Serve `app` exactly as `reciprocity run` serves the real bot (app/server.py BotServer)."""
     import uvicorn
 
+    from app.quiet_server import QuietServer
     from app.runtime import build_runtime
     from app.settings import Settings
     from app.web import create_web_app
@@ -58,7 +59,7 @@ def serve_on_our_stack(app: App, port: int) -> None:
     database = os.path.join(tempfile.mkdtemp(), "bench.db")
     runtime = build_runtime(Settings(database_url=f"sqlite:///{database}"))
     listening = socket.create_server(("127.0.0.1", port))
-    server = uvicorn.Server(
+    server = QuietServer(
         uvicorn.Config(
             create_web_app(runtime, app),
             log_config=None,

@@ -188,10 +188,16 @@ def wait_port(port: int, process: subprocess.Popen[bytes], timeout: float = 30) 
     raise RuntimeError(f"nothing listens on {port}")
 
 
-def spawn(args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    """Start a server process quietly."""
+def spawn(
+    args: list[str], env: dict[str, str] | None = None, cwd: str | None = None
+) -> subprocess.Popen[bytes]:
+    """Start a server process quietly (in `cwd`, if given)."""
     return subprocess.Popen(
-        [sys.executable, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [sys.executable, *args],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 

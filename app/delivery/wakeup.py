@@ -9,6 +9,7 @@ backoff, a paced row, a lapsing lease); the fallback poll only bounds what it ca
 from __future__ import annotations
 
 import logging
+import selectors
 import threading
 from datetime import datetime, timedelta
 
@@ -103,11 +104,16 @@ class OutboxListener:
                     self._listening.set()
                     # Rows queued while no LISTEN was in place went unannounced: look once.
                     self._doorbell.set()
-                    for _ in conn.notifies():
-                        if self._stopping.is_set():
-                            return
-                        self.heard += 1
-                        self._doorbell.set()
+                    with selectors.DefaultSelector() as server:
+                        server.register(conn.fileno(), selectors.EVENT_READ)
+                        while not self._stopping.is_set():
+                            # psycopg's own wait wakes ten times a second (to notice Ctrl-C); an
+                            # idle process should not: block on the socket, then read what came.
+                            heard = sum(1 for _ in conn.notifies(timeout=0))
+                            if heard:
+                                self.heard += heard
+                                self._doorbell.set()
+                            server.select()
             except psycopg.Error as exc:
                 self._listening.clear()
                 log.warning("outbox listener lost its connection (%s); retrying", exc)

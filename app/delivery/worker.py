@@ -89,9 +89,8 @@ class DeliveryWorker:
         self._wake = doorbell
         # Rings the doorbell when another process queued rows (PostgreSQL only).
         self.listener = listener
-        # The clock's reading at the last claim: rows due by then and not taken were another
-        # worker's to take.
-        self._looked_at: datetime | None = None
+        # When the last pass that claimed nothing found the next row due (None: none known).
+        self._next_due: datetime | None = None
         self._stopping = threading.Event()
         # Rows leased and not yet recorded: queued for a sender, in a call, or awaiting a round.
         # Their leases may run out meanwhile (a short lease, a slow call), but the worker never
@@ -162,20 +161,14 @@ class DeliveryWorker:
                 self._wake.wait(wait)
 
     def _idle_wait(self) -> float:
-        """Seconds until the earliest time a row this worker knows of comes due, at most
+        """Seconds until the earliest time a row the last pass saw comes due, at most
         `poll_seconds`; the doorbell cuts it short when anything else happens."""
-        with self._leased_lock:
-            held = frozenset(self._held)
-        if self.config.concurrency + self.config.batch_size - len(held) <= 0:
-            # Full: the next call that ends rings the doorbell.
+        if self._next_due is None:
+            # Nothing known due, or every sender and queue slot full (the next call that ends
+            # rings the doorbell).
             return self.config.poll_seconds
-        with transaction(self.sessions) as session:
-            now = self.clock.now()
-            looked_at = min(self._looked_at or now, now)
-            due = next_due(session, looked_at, held, self.claims.lapsed_look)
-        if due is None:
-            return self.config.poll_seconds
-        return min(max((due - now).total_seconds(), 0.0), self.config.poll_seconds)
+        wait = (self._next_due - self.clock.now()).total_seconds()
+        return min(max(wait, 0.0), self.config.poll_seconds)
 
     def _step(self) -> bool:
         """Record finished calls and claim new ones in one transaction, then queue the calls;
@@ -188,17 +181,21 @@ class DeliveryWorker:
             free = self.config.concurrency + self.config.batch_size - len(self._held)
             held = frozenset(self._held)
         limit = min(free, self.config.batch_size)
+        self._next_due = None
         if not results and limit <= 0:
             return False
         started = self._monotonic()
         try:
             with transaction(self.sessions) as session:
                 now = self.clock.now()
-                self._looked_at = now
                 if results:
                     self.recorder.record_all(session, results, now)
                 # What the results just recorded let go (a follower) is claimed with the rest.
                 claimed = self.claims.take(session, limit, now, held) if limit > 0 else []
+                if limit > 0 and not claimed:
+                    # In the same transaction: a row due between the claim and this look is
+                    # after `now` and counted, so no row falls between the two.
+                    self._next_due = next_due(session, now, held, self.claims.lapsed_look)
         finally:
             # Should the transaction fail, its results go unrecorded, as a worker that died would
             # leave them: the rows' leases run out and a lookup settles each (nothing is repeated).

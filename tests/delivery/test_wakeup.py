@@ -4,6 +4,7 @@ poll far longer than the test's wait, so only the wake-up can explain the delive
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +14,7 @@ from sqlalchemy import update
 from app.clock import ManualClock
 from app.delivery import outbox
 from app.delivery.config import WorkerConfig
+from app.delivery.worker import DeliveryWorker
 from app.runtime import Runtime, build_runtime
 from app.sandbox.slack_api import SlackStandIn
 from app.store.db import transaction
@@ -96,10 +98,10 @@ def test_an_idle_worker_sleeps_until_the_earliest_row_it_knows_comes_due(
     worker = make_worker(WorkerConfig(poll_seconds=NEVER))
     worker.config = replace(worker.config, poll_seconds=NEVER)
     # Nothing queued: only the fallback bounds the sleep.
-    assert worker._idle_wait() == NEVER
+    assert _idle_wait(worker) == NEVER
     _post(runtime, "in an hour", due_in=timedelta(hours=1))
     _post(runtime, "in a minute", due_in=timedelta(minutes=1))
-    assert worker._idle_wait() == 60
+    assert _idle_wait(worker) == 60
     # Sent to a worker that died: its lease, sooner than either, is watched.
     with transaction(runtime.sessions) as session:
         session.execute(
@@ -107,7 +109,15 @@ def test_an_idle_worker_sleeps_until_the_earliest_row_it_knows_comes_due(
             .where(OutboxMessage.dedupe_key == "in an hour")
             .values(status="sending", lease_expires_at=runtime.clock.now() + timedelta(seconds=20))
         )
-    assert worker._idle_wait() == pytest.approx(20, abs=0.001)
+    assert _idle_wait(worker) == pytest.approx(20, abs=0.001)
     # The fallback bounds a later due time.
     worker.config = replace(worker.config, poll_seconds=5)
-    assert worker._idle_wait() == 5
+    assert _idle_wait(worker) == 5
+
+
+def _idle_wait(worker: DeliveryWorker) -> float:
+    """How long `worker` (not started) would sleep after a pass now, which claims nothing."""
+    with ThreadPoolExecutor(1) as pool:
+        worker._pool = pool
+        assert not worker._step()
+    return worker._idle_wait()
