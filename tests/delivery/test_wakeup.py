@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import text, update
 
 from app.clock import ManualClock
 from app.delivery import outbox
@@ -121,3 +121,36 @@ def _idle_wait(worker: DeliveryWorker) -> float:
         worker._pool = pool
         assert not worker._step()
     return worker._idle_wait()
+
+
+def test_the_listener_listens_again_after_losing_its_connection(
+    runtime: Runtime, slack: SlackStandIn, make_worker: WorkerFactory
+) -> None:
+    if runtime.engine.dialect.name != "postgresql":
+        pytest.skip("NOTIFY is PostgreSQL's")
+    worker = make_worker(WorkerConfig(poll_seconds=NEVER, retry_seconds=0.1))
+    assert worker.listener is not None
+    worker.start()
+    assert worker.listener.wait_listening(timeout=30)
+    # The server drops the listening connection (a restart, a failover, an idle timeout).
+    with runtime.engine.connect() as connection:
+        dropped = connection.scalar(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND query LIKE 'LISTEN%'"
+            )
+        )
+    assert dropped == 1
+    # Queued by another process whether or not the listener is back yet: it is delivered by the
+    # NOTIFY if it is, by the look the listener takes on reconnecting if not; never otherwise.
+    other = build_runtime(runtime.settings)
+    try:
+        _post(other, "after the drop")
+    finally:
+        other.close()
+    eventually(
+        lambda: outbox_row(runtime, "after the drop"),
+        lambda row: row.status == "sent",
+        what="the row queued after the drop sent",
+        timeout=30,
+    )
