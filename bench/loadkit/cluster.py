@@ -277,7 +277,15 @@ class Cluster:
             if all(counts.get(team, 0) >= count for team, count in wanted.items()):
                 return
             time.sleep(0.2)
-        raise RuntimeError("member directories did not fill after the installs")
+        short = {
+            team: counts.get(team, 0)
+            for team, count in wanted.items()
+            if counts.get(team, 0) < count
+        }
+        raise RuntimeError(
+            f"member directories did not fill after the installs: {len(short)} short "
+            f"({dict(list(short.items())[:5])}); replica 0 said: {self.log_tail(0)}"
+        )
 
     def _seed_threads(self) -> None:
         """Post `seed_asks` asks per workspace, for the load's replies to land in their threads."""
