@@ -78,12 +78,14 @@ class _HeldToken:
     """Hands out the bot token, but the first caller waits until `release` is set."""
 
     def __init__(self) -> None:
+        self.entered = threading.Event()
         self.release = threading.Event()
         self._first = True
 
     def bot_token(self, team_id: str) -> str | None:
         if self._first:
             self._first = False
+            self.entered.set()
             self.release.wait(30)
         return BOT_TOKEN
 
@@ -103,6 +105,9 @@ def test_a_stopping_worker_hands_back_what_it_leased_but_did_not_call(
         lambda statuses: statuses == ["sending"] * 3,
         what="all three rows leased",
     )
+    # The sender is inside the first row's call (a row leased but not yet started would be
+    # handed back too, and nothing posted).
+    assert tokens.entered.wait(30)
     stopping = threading.Thread(target=worker.stop)
     stopping.start()
     eventually(lambda: worker._stopping.is_set(), bool, what="the worker stopping")
