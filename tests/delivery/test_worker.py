@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -335,12 +335,10 @@ def test_prune_removes_old_finished_rows_only(
     assert keys == {"recent"}
 
 
-def test_followers_of_one_message_keep_their_order(
-    runtime: Runtime, slack: SlackStandIn, make_worker: WorkerFactory
-) -> None:
-    _post(runtime, "post", text="v0")
+def _queue_edits_of_post(runtime: Runtime, count: int, now: datetime) -> None:
+    """Queue `count` edits ("v1", "v2", ...) that follow the message keyed "post", in order."""
     with transaction(runtime.sessions) as session:
-        for n in range(1, 6):
+        for n in range(1, count + 1):
             outbox.queue(
                 session,
                 team_id=TEAM,
@@ -348,8 +346,15 @@ def test_followers_of_one_message_keep_their_order(
                 args={"channel": outbox.AFTER_CHANNEL, "ts": outbox.AFTER_TS, "text": f"v{n}"},
                 dedupe_key=f"post:edit:{n}",
                 after_key="post",
-                now=runtime.clock.now(),
+                now=now,
             )
+
+
+def test_followers_of_one_message_keep_their_order(
+    runtime: Runtime, slack: SlackStandIn, make_worker: WorkerFactory
+) -> None:
+    _post(runtime, "post", text="v0")
+    _queue_edits_of_post(runtime, 5, runtime.clock.now())
     make_worker().drain()
     assert [c.args["text"] for c in slack.calls_to("chat.update")] == [f"v{n}" for n in range(1, 6)]
 
@@ -382,17 +387,7 @@ def test_followers_go_as_soon_as_what_they_follow_is_recorded(
     manual: ManualTime, slack: SlackStandIn
 ) -> None:
     _post(manual.runtime, "post", text="v0")
-    with transaction(manual.runtime.sessions) as session:
-        for n in range(1, 4):
-            outbox.queue(
-                session,
-                team_id=TEAM,
-                method="chat.update",
-                args={"channel": outbox.AFTER_CHANNEL, "ts": outbox.AFTER_TS, "text": f"v{n}"},
-                dedupe_key=f"post:edit:{n}",
-                after_key="post",
-                now=manual.now(),
-            )
+    _queue_edits_of_post(manual.runtime, 3, manual.now())
     start = manual.now()
     manual.runtime.doorbell.set()
     # The clock never moves: no follower waits for a poll, each goes once the one before it
