@@ -134,9 +134,18 @@ def ranked(
 def _plan(session: Session, terms: list[list[str]], sqlite: bool) -> _Plan:
     """Split `terms` into those matched over the whole history and those matched in a window."""
     if sqlite:
-        newest = session.scalar(select(func.max(Ask.id))) or 0
-        count = text("SELECT count(*) FROM asks_fts WHERE asks_fts MATCH :q")
-        matches = [float(session.scalar(count, {"q": fts5_query(term)}) or 0) for term in terms]
+        # One statement: the newest id and each term's count (FTS5 counts its posting lists).
+        fts: ColumnElement[Any] = literal_column("asks_fts")
+        counts = [
+            select(func.count())
+            .select_from(_FTS)
+            .where(fts.op("MATCH")(fts5_query(term)))
+            .scalar_subquery()
+            for term in terms
+        ]
+        row = session.execute(select(select(func.max(Ask.id)).scalar_subquery(), *counts)).one()
+        newest = row[0] or 0
+        matches = [float(found or 0) for found in row[1:]]
     else:
         # One round trip; no row at all when no phrase has a word the index keeps.
         phrases = sorted({p for term in terms for p in term})
