@@ -96,6 +96,8 @@ class Breakdown:
     the busiest functions, and the entry points' cumulative time and calls."""
 
     seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    # Function calls, which unlike times do not depend on the host's speed or load.
+    calls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     layers: dict[str, dict[str, float]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(float))
     )
@@ -122,6 +124,7 @@ def read(folder: Path) -> Breakdown:
             if key[0].endswith(("cProfile.py", "profiled.py", "marshal")):
                 continue  # the profiler's own dump at the start mark
             out.seconds[kind] += tt
+            out.calls[kind] += nc
             out.layers[kind][layer(key)] += tt
             calls, own = out.functions.get((kind, key), (0, 0.0))
             out.functions[(kind, key)] = (calls + nc, own + tt)
@@ -139,6 +142,7 @@ def report(breakdowns: Iterable[Breakdown], requests: int, top: int = 12) -> str
     for one in breakdowns:
         for kind, seconds in one.seconds.items():
             merged.seconds[kind] += seconds
+            merged.calls[kind] += one.calls[kind]
             for name, value in one.layers[kind].items():
                 merged.layers[kind][name] += value
         for key, (calls, own) in one.functions.items():
@@ -152,12 +156,13 @@ def report(breakdowns: Iterable[Breakdown], requests: int, top: int = 12) -> str
     lines = [
         f"Profiled CPU {merged.total:.1f} s over {requests} requests; shares of it:",
         "",
-        "| thread | share | " + " | ".join(layer_names) + " |",
-        "|---|---|" + "---|" * len(layer_names),
+        "| thread | function calls a request | share | " + " | ".join(layer_names) + " |",
+        "|---|---|---|" + "---|" * len(layer_names),
     ]
     for kind, seconds in sorted(merged.seconds.items(), key=lambda kv: -kv[1]):
         cells = [f"{merged.layers[kind].get(name, 0.0) / total:.1%}" for name in layer_names]
-        lines.append(f"| {kind} | {seconds / total:.1%} | " + " | ".join(cells) + " |")
+        calls = f"{merged.calls[kind] / max(requests, 1):,.0f}"
+        lines.append(f"| {kind} | {calls} | {seconds / total:.1%} | " + " | ".join(cells) + " |")
     lines += [
         "",
         "| entry point | calls | cumulative share | profiled ms a call |",
