@@ -14,6 +14,7 @@ the fault tests (tests/faults).
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import time
 from collections.abc import Sequence
@@ -28,6 +29,8 @@ from bench.loadgen import Result, table, write_section
 from bench.loadkit.cluster import Cluster
 from bench.loadkit.driver import drive
 from bench.loadkit.exactly_once import exactly_once_problems
+from bench.loadkit.mix import MIX
+from bench.loadkit.profiles import read, report
 
 README = Path(__file__).with_name("README.md")
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -109,12 +112,14 @@ class Step:
         return self.result.errors == 0 and self.result.p99_ms < 300
 
 
-def measure_step(cluster: Cluster, rate: float, seconds: float) -> Step:
-    """Offer `rate` requests/s for `seconds`, wait for the outbox to drain, and measure."""
+def measure_step(
+    cluster: Cluster, rate: float, seconds: float, mix: tuple[float, float, float, float] = MIX
+) -> Step:
+    """Offer `rate` requests/s of `mix` for `seconds`, wait for the outbox to drain, and measure."""
     pids = cluster.pids()
     cpu_before = [cpu_seconds(pid) for pid in pids]
     pg_before = postgres_cpu_seconds() if cluster.backend == "postgresql" else 0.0
-    run = drive(cluster, rate, seconds)
+    run = drive(cluster, rate, seconds, mix=mix)
     stopped = datetime.now(UTC)
     counts = cluster.outbox_counts()
     backlog = counts.get("pending", 0) + counts.get("sending", 0)
@@ -181,20 +186,42 @@ def main() -> None:
     parser.add_argument("--workspaces", type=int, default=50)
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--runs", default="0,1,2", help="which of the three runs (0,1,2)")
+    parser.add_argument(
+        "--mix",
+        default=",".join(f"{share:g}" for share in MIX),
+        help="shares of kudos, asks, offers and events (e.g. 0,1,0,0: asks only)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="run the replicas under cProfile (bench.loadkit.profiled), dumping into this folder, "
+        "and print where their CPU went over the steps (the figures are then not comparable)",
+    )
+    parser.add_argument(
+        "--every-step",
+        action="store_true",
+        help="go on past a step that missed (for CPU per request on a busy host)",
+    )
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
+    kudos, ask, offer, event = (float(share) for share in args.mix.split(","))
+    mix = (kudos, ask, offer, event)
     best_rows: list[list[str]] = []
     step_rows: list[list[str]] = []
     started = time.monotonic()
     for index in (int(i) for i in args.runs.split(",")):
         label, backend, replicas = RUNS[index]
         setup = time.monotonic()
-        with Cluster(backend, replicas, args.workspaces, args.users) as cluster:
+        profile_dir = args.profile / f"run-{index}" if args.profile else None
+        with Cluster(
+            backend, replicas, args.workspaces, args.users, profile_dir=profile_dir
+        ) as cluster:
             print(f"{label}: set up in {time.monotonic() - setup:.0f}s", flush=True)
+            cluster.mark_profiles()
             steps: list[Step] = []
             for rate in rates:
-                step = measure_step(cluster, rate, args.seconds)
+                step = measure_step(cluster, rate, args.seconds, mix)
                 steps.append(step)
                 result = step.result
                 cpu, database = _cpu(step, backend)
@@ -219,16 +246,24 @@ def main() -> None:
                         str(step.problems),
                     ]
                 )
-                if not step.passed:
+                if not step.passed and not args.every_step:
                     break
             rss = [peak_rss_mib(pid) for pid in cluster.pids()]
-        passing = [s for s in steps if s.passed]
+            if profile_dir is not None:
+                # Each replica dumps its profiles as it exits.
+                for replica in range(replicas):
+                    cluster.stop_replica(replica)
+                requests = sum(s.requests for s in steps)
+                breakdowns = [read(profile_dir / f"replica-{r}") for r in range(replicas)]
+                print(f"{label}, profiled:\n{report(breakdowns, requests)}", flush=True)
+        # The highest step met before the first miss (later ones may meet again by luck).
+        passing = list(itertools.takewhile(lambda s: s.passed, steps))
         if not passing:
             best_rows.append([label, "none", *[""] * 8])
             continue
         best = passing[-1]
         cpu, database = _cpu(best, backend)
-        overload = steps[-1] if not steps[-1].passed else None
+        overload = next((s for s in steps if not s.passed), None)
         best_rows.append(
             [
                 label,

@@ -53,6 +53,9 @@ def handle(
             f"That ask is longer than {lifecycle.MAX_ASK} characters; trim it and link to "
             "the details.",
         )
+    # Held to the end: the session keeps only weak references, and the steps below read the
+    # workspace again, each a query of its own were it let go.
+    workspace = session.get_one(Workspace, command.team_id)
     origin = lookup.conversation(session, command.team_id, command.channel_id, command.in_dm, now)
     ask = lifecycle.create(
         session,
@@ -63,9 +66,8 @@ def handle(
         now,
         response_url=command.response_url,
     )
-    domain = session.get_one(Workspace, command.team_id).domain
     found = coach.similar(session, command.team_id, text)
-    return Reply(confirmation(ask.id, origin) + coach.suggestions(found, domain))
+    return Reply(confirmation(ask.id, origin) + coach.suggestions(found, workspace.domain))
 
 
 @dataclass(frozen=True)

@@ -51,12 +51,14 @@ def create(
         origin_channel_id=origin.channel_id,
         channel_is_private=private,
         status=AskStatus.OPEN,
+        nudge_round=0,
         created_at=now,
         updated_at=now,
     )
+    # Scheduled before the insert, so the row goes in whole: one statement, not two.
+    schedule(session, ask, now)
     session.add(ask)
     session.flush()
-    schedule(session, ask, now)
     if origin.is_dm:
         notify_matches(session, ask, now, posted=False)
         return ask

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from app.asks.lifecycle import reopened
 from app.asks.notify import changed
@@ -17,6 +17,7 @@ from app.directory.service import set_privacy
 from app.events import first_delivery
 from app.store.models import Ask, AskReply
 from app.store.statuses import LIVE_ASKS, AskStatus
+from app.store.upsert import insert_new
 
 _STILL = re.compile(r"\b(still|not (yet )?(solved|fixed|working)|doesn'?t work|reopen)\b", re.I)
 
@@ -82,10 +83,12 @@ def on_message(session: Session, message: ChannelMessage, now: datetime) -> None
 
 
 def _in_thread(session: Session, team_id: str, channel_id: str, thread_ts: str) -> Ask | None:
+    """The ask whose message is `thread_ts`; its helpers are read only if something needs them
+    (most replies do not: one statement fewer than loading them with it)."""
     return session.scalar(
-        select(Ask).where(
-            Ask.team_id == team_id, Ask.channel_id == channel_id, Ask.message_ts == thread_ts
-        )
+        select(Ask)
+        .where(Ask.team_id == team_id, Ask.channel_id == channel_id, Ask.message_ts == thread_ts)
+        .options(lazyload(Ask.helpers))
     )
 
 
@@ -108,18 +111,17 @@ def on_reply(
         if ask.status in (AskStatus.ANSWERED, AskStatus.RESOLVED) and _STILL.search(reply.text):
             reopened(session, ask, now, f"reply:{reply.ts}")
         return ask
-    if session.get(AskReply, (team_id, channel_id, reply.ts)) is not None:
+    # Recorded unless it is already (an edit, a resend): one statement, not a read and a write.
+    row = {
+        "team_id": team_id,
+        "channel_id": channel_id,
+        "ts": reply.ts,
+        "ask_id": ask.id,
+        "user_id": reply.user_id,
+        "created_at": now,
+    }
+    if not insert_new(session, AskReply, row, key=["team_id", "channel_id", "ts"]):
         return ask
-    session.add(
-        AskReply(
-            team_id=team_id,
-            channel_id=channel_id,
-            ts=reply.ts,
-            ask_id=ask.id,
-            user_id=reply.user_id,
-            created_at=now,
-        )
-    )
     if ask.status in (AskStatus.OPEN, AskStatus.CLAIMED):
         ask.status = AskStatus.ANSWERED
         ask.answered_by = reply.user_id

@@ -44,12 +44,12 @@ def add(
         key=["team_id", "user_id", "topic"],
         update=["note", "active", "confirmed_at"],
     )
-    # Offering again is an active choice to be asked: it lifts an earlier "Stop these".
-    session.execute(
-        update(Member)
-        .where(Member.team_id == team_id, Member.user_id == user_id)
-        .values(nudges_opt_out=False)
-    )
+    # Offering again is an active choice to be asked: it lifts an earlier "Stop these". Read
+    # and held, the member is written only when that changes it (an update otherwise), and the
+    # Home tab's refresh finds it in the session.
+    member = session.get(Member, (team_id, user_id))
+    if member is not None:
+        member.nudges_opt_out = False
     home.refresh(session, team_id, [user_id], now)
     return names
 

@@ -21,6 +21,7 @@ a person typed cannot change the query's meaning or make the database refuse it.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -46,6 +47,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import TextClause
 
 from app.store.models import Ask
 
@@ -134,9 +136,11 @@ def ranked(
 def _plan(session: Session, terms: list[list[str]], sqlite: bool) -> _Plan:
     """Split `terms` into those matched over the whole history and those matched in a window."""
     if sqlite:
-        newest = session.scalar(select(func.max(Ask.id))) or 0
-        count = text("SELECT count(*) FROM asks_fts WHERE asks_fts MATCH :q")
-        matches = [float(session.scalar(count, {"q": fts5_query(term)}) or 0) for term in terms]
+        # One statement: the newest id and each term's count (FTS5 counts its posting lists).
+        queries = {f"q{n}": fts5_query(term) for n, term in enumerate(terms)}
+        row = session.execute(_fts5_counts(len(terms)), queries).one()
+        newest = row[0] or 0
+        matches = [float(found or 0) for found in row[1:]]
     else:
         # One round trip; no row at all when no phrase has a word the index keeps.
         phrases = sorted({p for term in terms for p in term})
@@ -157,6 +161,17 @@ def _plan(session: Session, terms: list[list[str]], sqlite: bool) -> _Plan:
     window = int(RANKED * newest / common_matches) if common_matches else newest
     weights = [math.log((newest + 1) / (1 + found)) + 1 for found in matches]
     return _Plan(rare, common, newest - window, weights)
+
+
+@functools.cache
+def _fts5_counts(terms: int) -> TextClause:
+    """The newest ask id, then how many asks match each of `terms` FTS5 queries bound as :q0,
+    :q1, …: one statement, its text made (and compiled) once per number of terms."""
+    counts = ", ".join(
+        f"(SELECT count(*) FROM asks_fts WHERE asks_fts MATCH :q{n})"  # noqa: S608 (a number)
+        for n in range(terms)
+    )
+    return text(f"SELECT (SELECT max(id) FROM asks), {counts}")  # noqa: S608 (numbered binds)
 
 
 def _fts5(statement: Select[*_Row], terms: list[list[str]], plan: _Plan) -> Select[*_Row]:

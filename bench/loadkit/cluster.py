@@ -64,6 +64,7 @@ class Cluster:
         admin_url: str = PG_ADMIN,
         seed_asks: int = 2,
         channel_rate_limit: bool = True,
+        profile_dir: Path | None = None,
     ) -> None:
         if backend == "sqlite" and replicas != 1:
             raise ValueError("SQLite serves one process")
@@ -87,6 +88,8 @@ class Cluster:
         # Tick part of event timestamps: unique per cluster, after every post the setup made.
         self.epoch = int(time.time()) + 10
         self.offers_taken: set[tuple[str, str, str]] = set()
+        # With a folder, replicas run under bench.loadkit.profiled, each dumping to its own.
+        self.profile_dir = profile_dir
 
     # -- lifecycle
 
@@ -168,14 +171,17 @@ class Cluster:
             PORT=str(self.ports[index]),
             LOG_LEVEL="WARNING",
         )
+        if self.profile_dir is not None:
+            env["PROFILE_DIR"] = str(self.profile_dir / f"replica-{index}")
         return env
 
     def start_replica(self, index: int) -> subprocess.Popen[bytes]:
         """Start (or restart, on the same port) replica `index` and wait until it serves."""
         # The child keeps its own copy of the file; appending keeps a killed replica's lines.
+        module = "app" if self.profile_dir is None else "bench.loadkit.profiled"
         with open(self.folder / f"replica-{index}.log", "ab") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "app", "run", *self.run_args],
+                [sys.executable, "-m", module, "run", *self.run_args],
                 env=self.env(index),
                 cwd=ROOT,
                 stdout=subprocess.DEVNULL,
@@ -213,6 +219,19 @@ class Cluster:
                 process.kill()
                 process.wait()
         self.processes[index] = None
+
+    def mark_profiles(self) -> None:
+        """Have every profiled replica dump its profiles so far, the start its end is read from."""
+        if self.profile_dir is None:
+            return  # SIGUSR1 would end a replica that is not profiled
+        for process in self.processes:
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + 10
+        folders = [self.profile_dir / f"replica-{i}" / "start" for i in range(len(self.processes))]
+        while not all(f.exists() for f in folders) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.2)  # the last files of the dump
 
     def pids(self) -> list[int]:
         """The process ids of the live replicas, in order."""

@@ -15,7 +15,7 @@ import httpx
 
 from bench.loadgen import Result
 from bench.loadkit.cluster import Cluster
-from bench.loadkit.mix import Sent, Spec, payload_of, request_of, signed_headers
+from bench.loadkit.mix import MIX, Sent, Spec, payload_of, request_of, signed_headers
 
 
 async def _drive(spec: Spec) -> tuple[float, list[Sent]]:
@@ -159,6 +159,7 @@ def start_drive(
     concurrency: int = 64,
     timeout: float = 10.0,
     seed: int = 7,
+    mix: tuple[float, float, float, float] = MIX,
 ) -> DriveHandle:
     """Start sending the mix at `rate` per second for `warmup + seconds` from a new process."""
     total = int(rate * (warmup + seconds)) + 1
@@ -177,6 +178,7 @@ def start_drive(
         response_urls=tuple(cluster.slack.new_response_url() for _ in range(total)),
         offers_taken=frozenset(cluster.offers_taken),
         seed=seed,
+        mix=mix,
     )
     return DriveHandle(cluster, spec)
 

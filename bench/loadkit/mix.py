@@ -18,6 +18,8 @@ from bench.loadkit.teams import REACTION, TOPICS, AskThread, Team, user_name
 
 COMMANDS = ("kudos", "ask", "offer")
 EVENTS = ("reply", "reaction")
+# The share of each kind of request: kudos, ask, offer, event (half replies, half reactions).
+MIX = (0.6, 0.2, 0.1, 0.1)
 # Every request's text carries its marker, so its record can be found in the database.
 MARKER_PATTERN = re.compile(r"\br(\d{8})q\b")
 _OK = {
@@ -60,6 +62,8 @@ class Spec:
     offers_taken: frozenset[tuple[str, str, str]]
     seed: int = 7
     secret: str = SIGNING_SECRET
+    # Shares of kudos, asks, offers and events (see MIX); they need not add up to one.
+    mix: tuple[float, float, float, float] = MIX
 
 
 @dataclass(frozen=True)
@@ -115,12 +119,14 @@ def request_of(spec: Spec, seq: int, rng: random.Random, taken: set[tuple[str, s
     user, other = rng.sample(team.users, 2)
     base = Sent(seq, "", team.team_id, user, seq % len(spec.urls), 0.0)
     channel = rng.choice(team.channels)
-    draw = rng.random()
-    if draw < 0.6:
+    kudos, ask, offer, event = spec.mix
+    # Scaled, so shares need not add up to one; the default mix draws as it always did.
+    draw = rng.random() * (kudos + ask + offer + event)
+    if draw < kudos:
         return replace(base, kind="kudos", channel=channel, author=other)
-    if draw < 0.8:
+    if draw < kudos + ask:
         return replace(base, kind="ask", channel=channel, topic=rng.choice(TOPICS))
-    if draw < 0.9:
+    if draw < kudos + ask + offer:
         for _ in range(20):
             offerer, topic = rng.choice(team.users), rng.choice(TOPICS)
             # Each person offers a topic once per cluster: a second offer would overwrite the
@@ -132,7 +138,7 @@ def request_of(spec: Spec, seq: int, rng: random.Random, taken: set[tuple[str, s
     # Event timestamps are unique in the cluster and later than every post its setup made.
     ts = f"{spec.epoch + seq // 10**6}.{seq % 10**6:06d}"
     threads = [t for t in spec.threads if t.team_id == team.team_id]
-    if threads and draw < 0.95:
+    if threads and draw < kudos + ask + offer + event / 2:
         thread = rng.choice(threads)
         replier = rng.choice([u for u in team.users if u != thread.asker])
         return replace(

@@ -10,8 +10,10 @@ import pytest
 from app.sandbox.driver import SlackDriver
 from app.sandbox.slack_api import SlackStandIn
 from app.server import BotServer
+from app.store.db import transaction
+from app.store.models import Member
 from tests.kudos.conftest import reply_text
-from tests.waiting import outbox_drained
+from tests.waiting import eventually, outbox_drained
 
 Offer = Callable[..., httpx.Response]
 
@@ -65,3 +67,22 @@ def test_re_offering_refreshes_the_note(bot: BotServer, offer: Offer) -> None:
     listed = reply_text(offer("list"))
     assert listed.count("`python`") == 1
     assert "new note" in listed
+
+
+def _opted_out(bot: BotServer, user: str) -> bool | None:
+    """Whether `user` said "Stop these" (None while the directory does not hold them yet)."""
+    with bot.runtime.sessions() as session:
+        member = session.get(Member, ("T0001", user))
+        return None if member is None else member.nudges_opt_out
+
+
+def test_offering_again_lifts_an_earlier_stop_these(bot: BotServer, offer: Offer) -> None:
+    eventually(lambda: _opted_out(bot, "U0BOB"), lambda out: out is not None, what="Bob synced")
+    # As "Stop these" on an ask DM leaves it (tests/nudges covers the button itself).
+    with transaction(bot.runtime.sessions) as session:
+        session.get_one(Member, ("T0001", "U0BOB")).nudges_opt_out = True
+    assert "`kubernetes`" in reply_text(offer("kubernetes", user="U0BOB"))
+    assert _opted_out(bot, "U0BOB") is False
+    # Offering once more changes nothing, and still answers.
+    assert "`postgresql`" in reply_text(offer("postgres", user="U0BOB"))
+    assert _opted_out(bot, "U0BOB") is False
