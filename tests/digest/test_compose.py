@@ -286,10 +286,14 @@ def test_a_long_list_of_people_and_pairs_is_read_in_one_go(sessions: SessionFact
             kudos(session, user, [users[n - 1]], MID)
         kudos(session, users[0], [users[1]], BEFORE)  # one pair met before
         digest = compose(session)
-    assert len(digest.connections) == 1_199
-    assert {c.first_name for c in digest.connections} <= {f"L{u}" for u in users}
-    assert len(digest.helpers) == 1_200
-    assert all(line.name == f"L{line.helper_id}" for line in digest.helpers)
+    assert digest.connection_count == 1_199
+    # Listed by name: the first twenty only if all 1,200 were named (an unnamed one shows its id).
+    assert [line.name for line in digest.helpers] == [f"L{u}" for u in users[:20]]
+    assert digest.helper_count == 1_200
+    # Each thanked the one before; the first two had met, the first thanked the last.
+    expected = [(users[0], users[-1]), *itertools.pairwise(users[1:11])]
+    first = [(c.first_name, c.second_name) for c in digest.connections]
+    assert first == [(f"L{a}", f"L{b}") for a, b in expected]
 
 
 def test_open_asks_list_public_ones_with_links_and_count_private_ones(
@@ -498,7 +502,7 @@ def test_five_hundred_helpers_fit_in_one_slack_message(sessions: SessionFactory)
             kudos(session, "UANA", [user], MID, f"thanks for {n} " + "x" * 400)
             kudos(session, users[n - 1], [user], MID, "<!here> & more " + "y" * 400)
         digest = compose(session)
-    assert len(digest.helpers) == 500
+    assert digest.helper_count == 500
     text, blocks = digest_blocks(digest)
     assert len(blocks) <= 50
     assert all(len(t) <= 3000 for b in blocks for t in _texts(b))
