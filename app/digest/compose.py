@@ -34,7 +34,7 @@ from app.digest.contents import (
 )
 from app.digest.helper_lines import MENTIONED, helper_lines
 from app.digest.introductions import IntroRow, introduced, people_in, read_introductions
-from app.digest.met_before import met_before, pair
+from app.digest.met_before import new_pairs, pair
 from app.digest.planner import plan_as_short_reads
 from app.digest.quoting import excerpt, message_link
 from app.digest.week_rows import (
@@ -95,7 +95,7 @@ def compose_digest(
     names = people.names
     intros = introduced(intro_rows, people)
     helpers, unlisted_helpers = helper_lines(connection, team_id, kudos, helped, names)
-    pairs = _new_connections(connection, window, kudos, helped, intros, names)
+    pairs = _new_connections(connection, window, intros, names)
     return Digest(
         team_id=team_id,
         week=week_label(week_start_utc, zone(timezone)),
@@ -168,8 +168,6 @@ class _Pairs(NamedTuple):
 def _new_connections(
     connection: SqlConnection,
     window: Window,
-    kudos: Sequence[KudosRow],
-    helped: Sequence[HelpRow],
     intros: Sequence[Introduced],
     names: Mapping[str, str],
 ) -> _Pairs:
@@ -180,10 +178,7 @@ def _new_connections(
     connector's work, which the digest celebrates. Its history is therefore never looked up.
     """
     introduced_pairs = {pair(i.first_id, i.second_id) for i in intros}
-    pairs = {pair(k.giver_id, k.recipient_id) for k in kudos}
-    pairs |= {pair(h.helper_id, h.asker_id) for h in helped}
-    pairs -= introduced_pairs
-    pairs -= met_before(connection, window, pairs)
+    pairs = new_pairs(connection, window) - introduced_pairs
     # Each person's lowercase name once, not once per pair they are in.
     lower = {
         user: names.get(user, user).lower()

@@ -28,6 +28,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.offers.topics import normalize, spellings
 from app.store.among import among
@@ -139,6 +140,32 @@ class Backlog:
     private: int
 
 
+def kudos_in(window: Window) -> tuple[ColumnElement[bool], ...]:
+    """The week's live kudos to others: over kudos joined with their recipients (index: kudos
+    team_id, created_at)."""
+    return (
+        Kudos.team_id == window.team_id,
+        Kudos.created_at >= window.start,
+        Kudos.created_at < window.until,
+        Kudos.undone_at.is_(None),
+        Kudos.revoked_at.is_(None),
+        KudosRecipient.recipient_id != Kudos.giver_id,
+    )
+
+
+def credit_in(window: Window) -> tuple[ColumnElement[bool], ...]:
+    """The week's credit to others on asks resolved in it: over ask_helpers joined with their
+    asks (index: ask_helpers team_id, credited_at)."""
+    return (
+        AskHelper.team_id == window.team_id,
+        AskHelper.credited_at >= window.start,
+        AskHelper.credited_at < window.until,
+        Ask.resolved_at >= window.start,
+        Ask.resolved_at < window.until,
+        AskHelper.helper_id != Ask.asker_id,
+    )
+
+
 def read_kudos(connection: Connection, window: Window) -> list[KudosRow]:
     """Live kudos given in the window, one row per recipient, oldest first (index: kudos team_id,
     created_at).
@@ -154,14 +181,7 @@ def read_kudos(connection: Connection, window: Window) -> list[KudosRow]:
             Kudos.channel_is_private,
         )
         .join(KudosRecipient, KudosRecipient.kudos_id == Kudos.id)
-        .where(
-            Kudos.team_id == window.team_id,
-            Kudos.created_at >= window.start,
-            Kudos.created_at < window.until,
-            Kudos.undone_at.is_(None),
-            Kudos.revoked_at.is_(None),
-            KudosRecipient.recipient_id != Kudos.giver_id,
-        )
+        .where(*kudos_in(window))
         .order_by(Kudos.created_at, Kudos.id, KudosRecipient.recipient_id)
     )
     return list(map(KudosRow._make, connection.execute(query).all()))
@@ -198,14 +218,7 @@ def read_help(connection: Connection, window: Window) -> list[HelpRow]:
             Ask.origin_channel_id,
         )
         .join(Ask, Ask.id == AskHelper.ask_id)
-        .where(
-            AskHelper.team_id == window.team_id,
-            AskHelper.credited_at >= window.start,
-            AskHelper.credited_at < window.until,
-            Ask.resolved_at >= window.start,
-            Ask.resolved_at < window.until,
-            AskHelper.helper_id != Ask.asker_id,
-        )
+        .where(*credit_in(window))
         .order_by(AskHelper.credited_at, Ask.id, AskHelper.helper_id)
     )
     return list(map(HelpRow._make, connection.execute(query).all()))
