@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, literal, select, union
+from sqlalchemy import Connection, case, func, literal, select, union
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.digest.week_rows import Window, credit_in, kudos_in
@@ -48,7 +48,9 @@ def new_pairs(connection: Connection, window: Window) -> set[tuple[str, str]]:
         _helped_before(window, a, b),
         _helped_before(window, b, a),
     ]
-    found = select(a, b).where(and_(*(probe.is_(None) for probe in probes)))
+    # One expression, not four conditions: PostgreSQL orders a WHERE's conditions by their cost
+    # (the credit probes first), where COALESCE asks in this order and stops at the first found.
+    found = select(a, b).where(func.coalesce(*probes).is_(None))
     return {(first, second) for first, second in connection.execute(found).all()}
 
 
