@@ -2,8 +2,10 @@
 
 `compose_digest` returns the plain frozen dataclasses of `app.digest.contents`; the rows come from
 `app.digest.week_rows` (every read bounded by the week), `app.digest.introductions` and
-`app.digest.met_before`, and `app.digest.blocks` draws the result. Time is passed in, never read.
-Content from private channels and DMs is counted and never quoted.
+`app.digest.met_before`; `app.digest.helper_lines` shapes "who helped whom"; `app.digest.blocks`
+draws the result. Long lists are held only as far as they are shown, the rest counted (see
+`app.digest.contents`). Time is passed in, never read. Content from private channels and DMs is
+counted and never quoted.
 """
 
 from __future__ import annotations
