@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, case, func, literal, select, union
+from sqlalchemy import Connection, Select, case, func, literal, select, union
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.digest.week_rows import Window, credit_in, kudos_in
@@ -28,7 +28,13 @@ def new_pairs(connection: Connection, window: Window) -> set[tuple[str, str]]:
     something, so a pair that met long ago (most of a team's) costs one probe. Only the new
     pairs come back: few over a long history.
     """
-    postgresql = connection.dialect.name == "postgresql"
+    query = new_pairs_query(window, connection.dialect.name)
+    return {(first, second) for first, second in connection.execute(query).all()}
+
+
+def new_pairs_query(window: Window, dialect: str) -> Select[str, str]:
+    """`new_pairs`'s statement on `dialect` ("sqlite" or "postgresql")."""
+    postgresql = dialect == "postgresql"
     thanked = _ordered(Kudos.giver_id, KudosRecipient.recipient_id, postgresql)
     helped = _ordered(AskHelper.helper_id, Ask.asker_id, postgresql)
     week = union(
@@ -50,8 +56,7 @@ def new_pairs(connection: Connection, window: Window) -> set[tuple[str, str]]:
     ]
     # One expression, not four conditions: PostgreSQL orders a WHERE's conditions by their cost
     # (the credit probes first), where COALESCE asks in this order and stops at the first found.
-    found = select(a, b).where(func.coalesce(*probes).is_(None))
-    return {(first, second) for first, second in connection.execute(found).all()}
+    return select(a, b).where(func.coalesce(*probes).is_(None))
 
 
 def _ordered(one: Any, other: Any, postgresql: bool) -> tuple[ColumnElement[Any], ...]:
