@@ -1,6 +1,9 @@
 """The weekly digest (compose + render) for one workspace: does its cost follow the week or history?
 
-`python -m bench.digest [--scale 1.0] [--runs 5] [--write]`; PostgreSQL via `BENCH_PG_URL`.
+`python -m bench.digest [--scale 1.0] [--runs 5] [--write] [--same-as TREE]`; PostgreSQL via
+`BENCH_PG_URL`. `--same-as /work/main` also checks, on each database, that this tree's posted
+digest (text and blocks, with and without quotes, the week and the week so far) is byte-identical
+to what the code in TREE posts.
 One workspace of 5,000 people in teams of 50 and 10,000 events in the digest week (kudos, asks
 with credited help, answers and claims, offers), over 1,000,000 kudos and 200,000 asks of
 history; baseline in the same run: the same week over 10,000 rows of history. `--scale 0.05`
@@ -13,9 +16,12 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import random
 import re
 import statistics
+import subprocess
+import sys
 import time
 import tracemalloc
 from collections.abc import Iterable, Iterator, Sequence
@@ -371,7 +377,7 @@ def once(engine: Engine) -> tuple[int, int, int]:
     with make_session_factory(engine)() as session:
         digest = compose_digest(session, TEAM, START, END, now=NOW)
         _, blocks = digest_blocks(digest)
-    return len(digest.helpers), len(digest.connections), len(blocks)
+    return digest.helper_count, digest.connection_count, len(blocks)
 
 
 def measure(engine: Engine, runs: int) -> Figures:
@@ -483,16 +489,52 @@ class Result:
     history: str
     setup_s: float
     figures: Figures
+    # Whether it posts byte-identically to the `--same-as` tree (None: not compared).
+    same: bool | None = None
 
 
-def run(backend: str, shape: Shape, runs: int) -> Iterator[Result]:
-    """Measure one database of `shape`."""
+# What a tree's code posts for the bench's week on one database, as one line of JSON: run in a
+# separate interpreter on that tree's code, so it uses only what both trees have.
+POSTED = """
+import json, sys
+from datetime import datetime, timedelta
+from app.digest.blocks import digest_blocks
+from app.digest.compose import compose_digest
+from app.store.db import make_engine, make_session_factory
+url, team, start, end, now = sys.argv[1:]
+start, end, now = (datetime.fromisoformat(t) for t in (start, end, now))
+engine = make_engine(url, pool_size=1)
+posted = []
+for at in (now, start + timedelta(days=3, hours=5)):
+    with make_session_factory(engine)() as session:
+        digest = compose_digest(session, team, start, end, now=at)
+    plain = digest_blocks(digest.without_quotes())
+    posted += [digest_blocks(digest), digest.quoted_channels(), plain]
+engine.dispose()
+print(json.dumps(posted, sort_keys=True))
+"""
+
+
+def posted(tree: str, url: str) -> str:
+    """What the code in `tree` posts for the bench's week on the database at `url`."""
+    args = [sys.executable, "-c", POSTED, url, TEAM, *(t.isoformat() for t in (START, END, NOW))]
+    env = {**os.environ, "PYTHONPATH": tree}
+    done = subprocess.run(args, env=env, capture_output=True, text=True, check=True, cwd=tree)
+    return done.stdout
+
+
+def run(backend: str, shape: Shape, runs: int, same_as: str | None) -> Iterator[Result]:
+    """Measure one database of `shape`; with `same_as`, compare what that tree posts."""
     history = f"{shape.history_kudos:,} kudos + {shape.history_asks:,} asks"
     with database(backend) as url:
         engine = make_engine(url, pool_size=2)
         setup = populate(engine, shape)
-        yield Result(backend, history, setup, measure(engine, runs))
+        figures = measure(engine, runs)
         engine.dispose()
+        same = None
+        if same_as is not None:
+            same = posted(same_as, url) == posted(str(Path(__file__).parent.parent), url)
+        yield Result(backend, history, setup, figures, same)
 
 
 def main() -> None:
@@ -502,6 +544,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--write", action="store_true")
+    parser.add_argument("--same-as", help="a tree whose posted digest must be identical")
     args = parser.parse_args()
     small, big = shapes(args.scale)
     rows: list[list[str]] = []
@@ -510,7 +553,7 @@ def main() -> None:
         baseline: float | None = None
         cpu_baseline: float | None = None
         for shape in (small, big):
-            for result in run(backend, shape, args.runs):
+            for result in run(backend, shape, args.runs, args.same_as):
                 f = result.figures
                 baseline = baseline or f.median_ms
                 cpu_baseline = cpu_baseline or f.cpu_ms
@@ -545,7 +588,12 @@ def _slowest(result: Result) -> str:
     top = "; ".join(
         f"`{sql[:48]}…` {ms:.0f} ms ({plan})" for sql, ms, plan in result.figures.slowest[:3]
     )
-    return f"- {result.backend}, {result.history}: {top}"
+    same = {
+        None: "",
+        True: "; posts identically to the compared tree",
+        False: "; POSTS DIFFERENTLY",
+    }
+    return f"- {result.backend}, {result.history}: {top}{same[result.same]}"
 
 
 def _body(

@@ -17,6 +17,9 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from app.digest.contents import (
+    LISTED_HELPS,
+    LISTED_PAIRS,
+    LISTED_PEOPLE,
     Connection,
     Digest,
     Help,
@@ -31,9 +34,10 @@ Block = dict[str, Any]
 MAX_BLOCKS = 50
 SECTION_LIMIT = 3000
 HEADER_LIMIT = 150
-MAX_PEOPLE = 20
-MAX_HELPS = 3
-MAX_LISTED = 10
+# A composed digest holds no more than these (`app.digest.contents`): it may show fewer.
+MAX_PEOPLE = LISTED_PEOPLE
+MAX_HELPS = LISTED_HELPS
+MAX_LISTED = LISTED_PAIRS
 T = TypeVar("T")
 
 
@@ -48,7 +52,7 @@ def digest_blocks(
         return f"{_week(digest)}: a quiet week.", _fit(blocks)
     blocks.append(_context(_summary(digest)))
     sections = [
-        _helpers(digest.helpers, max_people, max_helps),
+        _helpers(digest, max_people, max_helps),
         _top_thanked(digest, max_people),
         _introductions(digest, max_people),
         _connections(digest, max_people),
@@ -118,28 +122,36 @@ def _quiet_note(open_asks: OpenAsks) -> str:
 
 
 def _listing(
-    title: str, items: Sequence[T], shown: int, line: Callable[[T], str], more: tuple[str, str]
+    title: str,
+    items: Sequence[T],
+    shown: int,
+    line: Callable[[T], str],
+    more: tuple[str, str],
+    unlisted: int = 0,
 ) -> list[str]:
-    """A section of `items`: its title, a line for each of the first `shown`, then how many more
-    (`more` says "one more …" and "n more …"); nothing at all when there are no items."""
+    """A section of `items`: its title, a line for each of the first `shown`, then how many more,
+    counting the `unlisted` that follow `items` (`more` says "one more …" and "n more …");
+    nothing at all when there are no items."""
     if not items:
         return []
-    return [title, *(line(item) for item in items[:shown]), *_more(len(items) - shown, *more)]
+    rest = len(items) + unlisted - shown
+    return [title, *(line(item) for item in items[:shown]), *_more(rest, *more)]
 
 
-def _helpers(lines: Sequence[HelperLine], max_people: int, max_helps: int) -> list[str]:
+def _helpers(digest: Digest, max_people: int, max_helps: int) -> list[str]:
     return _listing(
         "*:handshake: Who helped whom*",
-        lines,
+        digest.helpers,
         max_people,
         lambda line: _helper_line(line, max_helps),
         ("more person helped", "more people helped"),
+        digest.unlisted_helpers,
     )
 
 
 def _helper_line(line: HelperLine, max_helps: int) -> str:
     parts = [_help(h) for h in line.helps[:max_helps]]
-    rest = len(line.helps) - max_helps
+    rest = len(line.helps) + line.unlisted - max_helps
     if rest > 0:
         parts.append(f"and {rest} more")
     return _clip(f"• <@{line.helper_id}> " + "; ".join(parts))
@@ -218,7 +230,7 @@ def _connections(digest: Digest, max_people: int) -> list[str]:
     """The week's new pairs by name, the introduced ones marked so."""
     pairs = digest.connections
     return _listing(
-        _connections_title(pairs),
+        _connections_title(digest),
         pairs,
         max(1, min(max_people, MAX_LISTED)),
         lambda c: (
@@ -226,14 +238,16 @@ def _connections(digest: Digest, max_people: int) -> list[str]:
             + (" (introduced)" if c.introduced else "")
         ),
         ("more pair", "more pairs"),
+        digest.unlisted_pairs,
     )
 
 
-def _connections_title(pairs: Sequence[Connection]) -> str:
+def _connections_title(digest: Digest) -> str:
     """ "New connections (3 pairs connected for the first time, 1 introduced)", each part only
-    when it counts someone."""
-    introduced = sum(1 for c in pairs if c.introduced)
-    first_time = len(pairs) - introduced
+    when it counts someone; unlisted pairs counted too."""
+    listed: Sequence[Connection] = digest.connections
+    introduced = sum(1 for c in listed if c.introduced) + digest.unlisted_introduced
+    first_time = digest.connection_count - introduced
     parts = []
     if first_time:
         parts.append(f"{_count(first_time, 'pair', 'pairs')} connected for the first time")

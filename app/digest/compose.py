@@ -2,18 +2,19 @@
 
 `compose_digest` returns the plain frozen dataclasses of `app.digest.contents`; the rows come from
 `app.digest.week_rows` (every read bounded by the week), `app.digest.introductions` and
-`app.digest.met_before`, and `app.digest.blocks` draws the result. Time is passed in, never read.
-Content from private channels and DMs is counted and never quoted.
+`app.digest.met_before`; `app.digest.helper_lines` shapes "who helped whom"; `app.digest.blocks`
+draws the result. Long lists are held only as far as they are shown, the rest counted (see
+`app.digest.contents`). Time is passed in, never read. Content from private channels and DMs is
+counted and never quoted.
 """
 
 from __future__ import annotations
 
-import re
+import heapq
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from operator import attrgetter
-from typing import Literal
+from typing import NamedTuple
 
 from sqlalchemy import Connection as SqlConnection
 from sqlalchemy import select
@@ -21,10 +22,9 @@ from sqlalchemy.orm import Session
 
 from app.calendar import zone
 from app.digest.contents import (
+    LISTED_PAIRS,
     Connection,
     Digest,
-    Help,
-    HelperLine,
     Introduced,
     NewOffer,
     OpenAsk,
@@ -34,16 +34,17 @@ from app.digest.contents import (
     UnmetTopic,
     Unsung,
 )
+from app.digest.helper_lines import MENTIONED, helper_lines
 from app.digest.introductions import IntroRow, introduced, people_in, read_introductions
-from app.digest.met_before import met_before, pair
+from app.digest.met_before import new_pairs, pair
 from app.digest.planner import plan_as_short_reads
 from app.digest.quoting import excerpt, message_link
 from app.digest.week_rows import (
     AskRow,
     Backlog,
+    Directory,
     HelpRow,
     KudosRow,
-    Person,
     Window,
     offered_topics,
     read_answers,
@@ -61,9 +62,7 @@ from app.slackapi.mrkdwn import ValueTag, tokenize
 from app.store.models import Workspace
 
 TOP_THANKED = 10
-_AT = attrgetter("at")
 UNMET_LISTED = 10
-_MENTIONED = re.compile(r"<@([UW][A-Z0-9]{1,20})")
 
 
 def compose_digest(
@@ -95,17 +94,19 @@ def compose_digest(
     intro_rows = read_introductions(session, window)
     needed = _people_needed(kudos, helped, unsung_counts, offers, backlog, intro_rows)
     people = read_members(connection, team_id, needed)
-    names = {user: person.name for user, person in people.items()}
+    names = people.names
     intros = introduced(intro_rows, people)
+    helpers, unlisted_helpers = helper_lines(connection, team_id, kudos, helped, names)
+    pairs = _new_connections(connection, window, intros, names)
     return Digest(
         team_id=team_id,
         week=week_label(week_start_utc, zone(timezone)),
         start=week_start_utc,
         end=week_end_utc,
         as_of=now,
-        helpers=_helper_lines(kudos, helped, names),
+        helpers=helpers,
         top_thanked=_top_thanked(kudos, people),
-        connections=_new_connections(connection, window, kudos, helped, intros, names),
+        connections=pairs.listed,
         open_asks=_open_asks(backlog, domain, names),
         new_offers=_new_offers(offers, people),
         unmet_topics=_unmet_topics(connection, team_id, asks),
@@ -118,6 +119,9 @@ def compose_digest(
             helpers=len({k.recipient_id for k in kudos} | {h.helper_id for h in helped}),
         ),
         introductions=intros,
+        unlisted_helpers=unlisted_helpers,
+        unlisted_pairs=pairs.unlisted,
+        unlisted_introduced=pairs.unlisted_introduced,
     )
 
 
@@ -129,98 +133,74 @@ def _people_needed(
     backlog: Backlog,
     intros: Sequence[IntroRow],
 ) -> set[str]:
-    """Everyone the digest names: the week's people, and those mentioned in what it quotes."""
+    """Everyone the digest names: the week's people, and those mentioned in the open asks it
+    quotes (`app.digest.helper_lines` looks up those its quoted acts of help mention)."""
     people = {k.giver_id for k in kudos} | {k.recipient_id for k in kudos} | people_in(intros)
     people |= {h.helper_id for h in helped} | {h.asker_id for h in helped}
     people |= set(unsung) | {user for user, _ in offers} | {a.asker_id for a in backlog.newest}
-    quoted = [k.message for k in kudos if not k.private] + [h.text for h in helped if not h.private]
-    quoted += [a.text for a in backlog.newest]
-    for body in quoted:
-        people.update(_MENTIONED.findall(body))
+    for ask in backlog.newest:
+        people.update(MENTIONED.findall(ask.text))
     return people
 
 
-def _helper_lines(
-    kudos: Sequence[KudosRow], helped: Sequence[HelpRow], names: Mapping[str, str]
-) -> tuple[HelperLine, ...]:
-    """Group the week's credit and thanks by the person who helped, busiest first."""
-    acts = [
-        _act("ask", h.helper_id, h.asker_id, h.text, h.private, h.at, h.origin_channel_id, names)
-        for h in helped
-    ]
-    acts += [
-        _act("kudos", k.recipient_id, k.giver_id, k.message, k.private, k.at, k.channel_id, names)
-        for k in kudos
-    ]
-    by_helper: defaultdict[str, list[Help]] = defaultdict(list)
-    for act in acts:
-        by_helper[act.helper_id].append(act)
-    lines = [
-        HelperLine(user, names.get(user, user), tuple(sorted(helps, key=_AT)))
-        for user, helps in by_helper.items()
-    ]
-    lines.sort(key=lambda line: (-len(line.helps), line.name.lower(), line.helper_id))
-    return tuple(lines)
-
-
-def _act(
-    kind: Literal["ask", "kudos"],
-    helper_id: str,
-    other_id: str,
-    body: str,
-    private: bool,
-    at: datetime,
-    channel_id: str,
-    names: Mapping[str, str],
-) -> Help:
-    """One act of help, its `body` (the ask or kudos text) quoted unless it was private."""
-    quote = None if private else excerpt(body, names)
-    other = names.get(other_id, other_id)
-    return Help(kind, helper_id, other_id, other, quote, private, at, (channel_id,))
-
-
-def _top_thanked(kudos: Sequence[KudosRow], people: Mapping[str, Person]) -> tuple[Thanked, ...]:
+def _top_thanked(kudos: Sequence[KudosRow], people: Directory) -> tuple[Thanked, ...]:
     """Rank the thanked by distinct givers, then kudos, as `/kudos top` does (names, no pings)."""
     count = Counter(k.recipient_id for k in kudos)
-    # Counted through the distinct (recipient, giver) pairs: no set per person.
-    givers = Counter(recipient for recipient, _ in {(k.recipient_id, k.giver_id) for k in kudos})
-    ranked = [
-        Thanked(user, person.name, givers[user], n)
-        for user, n in count.items()
-        if (person := people.get(user)) is not None and person.ranked
-    ]
-    ranked.sort(key=lambda t: (-t.givers, -t.kudos, t.name.lower(), t.user_id))
-    return tuple(ranked[:TOP_THANKED])
+    # Counted through the distinct (recipient, giver) pairs, keyed by one string each (a string
+    # is no work for the garbage collector, a tuple is): no set per person.
+    givers = Counter({f"{k.recipient_id} {k.giver_id}": k.recipient_id for k in kudos}.values())
+    names = people.names
+    ranked = [user for user in count if people.ranked(user)]
+    # Only the listed are built: the order is total (ids are unique), so these are the first.
+    top = heapq.nsmallest(
+        TOP_THANKED, ranked, key=lambda u: (-givers[u], -count[u], names[u].lower(), u)
+    )
+    return tuple(Thanked(user, names[user], givers[user], count[user]) for user in top)
+
+
+class _Pairs(NamedTuple):
+    """The week's new pairs: the first `LISTED_PAIRS` in the order shown, how many more, and how
+    many of those were introduced."""
+
+    listed: tuple[Connection, ...]
+    unlisted: int
+    unlisted_introduced: int
 
 
 def _new_connections(
     connection: SqlConnection,
     window: Window,
-    kudos: Sequence[KudosRow],
-    helped: Sequence[HelpRow],
     intros: Sequence[Introduced],
     names: Mapping[str, str],
-) -> tuple[Connection, ...]:
+) -> _Pairs:
     """Pairs who thanked or helped each other this week and never before the week began, and
-    pairs introduced this week, each pair once whatever it did.
+    pairs introduced this week, each pair once whatever it did; by name, only the first listed.
 
     An introduced pair counts even if the two had met before: the connection is the
     connector's work, which the digest celebrates. Its history is therefore never looked up.
     """
     introduced_pairs = {pair(i.first_id, i.second_id) for i in intros}
-    pairs = {pair(k.giver_id, k.recipient_id) for k in kudos}
-    pairs |= {pair(h.helper_id, h.asker_id) for h in helped}
-    pairs -= introduced_pairs
-    pairs -= met_before(connection, window, pairs)
-    found = [Connection(a, names.get(a, a), b, names.get(b, b)) for a, b in pairs]
-    found += [Connection(a, names.get(a, a), b, names.get(b, b), True) for a, b in introduced_pairs]
+    pairs = new_pairs(connection, window) - introduced_pairs
     # Each person's lowercase name once, not once per pair they are in.
     lower = {
-        name: name.lower()
-        for name in {c.first_name for c in found} | {c.second_name for c in found}
+        user: names.get(user, user).lower()
+        for found in (pairs, introduced_pairs)
+        for p in found
+        for user in p
     }
-    found.sort(key=lambda c: (lower[c.first_name], lower[c.second_name], c.first_id, c.second_id))
-    return tuple(found)
+
+    def order(p: tuple[str, str]) -> tuple[str, str, str, str]:
+        return (lower[p[0]], lower[p[1]], p[0], p[1])
+
+    # The two sets share no pair, so the order is total: the same first ones as sorting all.
+    first = heapq.nsmallest(LISTED_PAIRS, [*pairs, *introduced_pairs], key=order)
+    listed = tuple(
+        Connection(a, names.get(a, a), b, names.get(b, b), (a, b) in introduced_pairs)
+        for a, b in first
+    )
+    shown_introduced = sum(1 for c in listed if c.introduced)
+    unlisted = len(pairs) + len(introduced_pairs) - len(listed)
+    return _Pairs(listed, unlisted, len(introduced_pairs) - shown_introduced)
 
 
 def _open_asks(backlog: Backlog, domain: str | None, names: Mapping[str, str]) -> OpenAsks:
@@ -241,15 +221,13 @@ def _open_asks(backlog: Backlog, domain: str | None, names: Mapping[str, str]) -
     return OpenAsks(listed, backlog.public, backlog.private)
 
 
-def _new_offers(
-    offers: Sequence[tuple[str, str]], people: Mapping[str, Person]
-) -> tuple[NewOffer, ...]:
+def _new_offers(offers: Sequence[tuple[str, str]], people: Directory) -> tuple[NewOffer, ...]:
     """The week's new offers grouped by person, in the order they were first made."""
     by_user: defaultdict[str, list[str]] = defaultdict(list)
     for user, topic in offers:
         by_user[user].append(topic)
     return tuple(
-        NewOffer(user, people[user].name if user in people else user, tuple(topics))
+        NewOffer(user, people.names.get(user, user), tuple(topics))
         for user, topics in by_user.items()
     )
 
@@ -288,13 +266,11 @@ def _tags(text: str) -> list[str]:
     return [token.value for token in tokenize(text) if isinstance(token, ValueTag)]
 
 
-def _unsung(counts: Mapping[str, int], people: Mapping[str, Person]) -> tuple[Unsung, ...]:
+def _unsung(counts: Mapping[str, int], people: Directory) -> tuple[Unsung, ...]:
     """The uncredited, most asks first; like the most-thanked list, it skips bots, the
     deactivated and people who opted out of leaderboards."""
     found = [
-        Unsung(user, people[user].name, n)
-        for user, n in counts.items()
-        if user in people and people[user].ranked
+        Unsung(user, people.names[user], n) for user, n in counts.items() if people.ranked(user)
     ]
     found.sort(key=lambda u: (-u.asks, u.name.lower(), u.user_id))
     return tuple(found)

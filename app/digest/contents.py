@@ -4,9 +4,12 @@
 already excerpts (`app.digest.quoting`): short, Slack-escaped, pinging nobody; private items carry
 no quote at all.
 
-A busy week holds tens of thousands of acts of help and new pairs: those records (`Help`,
-`HelperLine`, `Connection`) are named tuples, one object each and built in about two thirds of
-a frozen dataclass's time (whose `__init__` sets each field through `object.__setattr__`).
+A busy week holds tens of thousands of acts of help and new pairs, of which the digest shows a
+few dozen: it holds the first `LISTED_PEOPLE` helpers with their first `LISTED_HELPS` acts and the
+first `LISTED_PAIRS` new pairs, in the order shown, and counts the rest (`unlisted…`), so that
+nothing unshown is quoted, named or built. Those records (`Help`, `HelperLine`, `Connection`) are
+named tuples, one object each and built in about two thirds of a frozen dataclass's time (whose
+`__init__` sets each field through `object.__setattr__`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,11 @@ from datetime import datetime
 from typing import Literal, NamedTuple
 
 from app.store.statuses import AskStatus
+
+# The most of each long list a digest shows (`app.digest.blocks` draws no more): all it holds.
+LISTED_PEOPLE = 20
+LISTED_HELPS = 3
+LISTED_PAIRS = 10
 
 
 class Help(NamedTuple):
@@ -40,11 +48,13 @@ class Help(NamedTuple):
 
 
 class HelperLine(NamedTuple):
-    """Everything one person was thanked or credited for this week, oldest first."""
+    """What one person was thanked or credited for this week, oldest first: the first acts,
+    and how many more (`unlisted`)."""
 
     helper_id: str
     name: str
     helps: tuple[Help, ...]
+    unlisted: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,9 +183,25 @@ class Digest:
     totals: Totals
     # The week's connected introductions, oldest first.
     introductions: tuple[Introduced, ...] = ()
+    # Helpers and new pairs past the first ones listed above, and how many of those pairs were
+    # introduced.
+    unlisted_helpers: int = 0
+    unlisted_pairs: int = 0
+    unlisted_introduced: int = 0
+
+    @property
+    def helper_count(self) -> int:
+        """Everyone thanked or credited this week, listed or not."""
+        return len(self.helpers) + self.unlisted_helpers
+
+    @property
+    def connection_count(self) -> int:
+        """Every new pair of the week, listed or not."""
+        return len(self.connections) + self.unlisted_pairs
 
     def quoted_channels(self) -> tuple[str, ...]:
-        """Every conversation whose content the digest quotes (to check again when sending)."""
+        """Every conversation whose content the digest quotes (to check again when sending): the
+        listed acts of help, open asks and unmet topics; nothing unlisted is quoted."""
         found = [c for line in self.helpers for h in line.helps if h.quote for c in h.channels]
         found += [c for ask in self.open_asks.listed for c in ask.channels]
         found += [c for topic in self.unmet_topics for c in topic.channels]

@@ -14,7 +14,7 @@ names no connector. Deactivated people keep their history and their names.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.digest.contents import Introduced
-from app.digest.week_rows import Person, Window
+from app.digest.week_rows import Directory, Window
 from app.store.models import Introduction
 from app.store.statuses import IntroStatus
 
@@ -68,14 +68,14 @@ def people_in(rows: Sequence[IntroRow]) -> set[str]:
     return {person for row in rows for person in (row.connector_id, row.first_id, row.second_id)}
 
 
-def introduced(rows: Sequence[IntroRow], people: Mapping[str, Person]) -> tuple[Introduced, ...]:
+def introduced(rows: Sequence[IntroRow], people: Directory) -> tuple[Introduced, ...]:
     """The introductions the digest may show, oldest first, with names and no reason; those of
     a forgotten person are left out, and a forgotten connector is not named."""
     found = []
     for row in rows:
-        if _forgotten(people, row.first_id) or _forgotten(people, row.second_id):
+        if row.first_id in people.forgotten or row.second_id in people.forgotten:
             continue
-        connector = None if _forgotten(people, row.connector_id) else row.connector_id
+        connector = None if row.connector_id in people.forgotten else row.connector_id
         found.append(
             Introduced(
                 connector_id=connector,
@@ -90,13 +90,6 @@ def introduced(rows: Sequence[IntroRow], people: Mapping[str, Person]) -> tuple[
     return tuple(found)
 
 
-def _forgotten(people: Mapping[str, Person], user: str) -> bool:
-    """Whether `user`'s data was erased (someone missing from the directory was not)."""
-    person = people.get(user)
-    return person is not None and person.forgotten
-
-
-def _name(people: Mapping[str, Person], user: str) -> str:
+def _name(people: Directory, user: str) -> str:
     """`user`'s name; as elsewhere in the digest, their id if the directory lacks them."""
-    person = people.get(user)
-    return person.name if person is not None else user
+    return people.names.get(user, user)

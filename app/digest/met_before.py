@@ -1,18 +1,16 @@
-"""Whether the people who thanked or helped each other this week had ever done so before it: the
-digest's one look into history, asked only about this week's pairs, in one statement."""
+"""The week's new pairs: people who thanked or helped each other this week and had never done so
+before it. The digest's one look into history, asked only about this week's pairs, in one
+statement that also finds the pairs, so they never travel to Python and back."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, String, column, literal, or_, select, text
+from sqlalchemy import Connection, Select, case, func, literal, select, union
+from sqlalchemy.sql.elements import ColumnElement
 
-from app.digest.week_rows import Window
-from app.store.models import AskHelper, Kudos, KudosRecipient
-
-USER = String(32)
+from app.digest.week_rows import Window, credit_in, kudos_in
+from app.store.models import Ask, AskHelper, Kudos, KudosRecipient
 
 
 def pair(one: str, other: str) -> tuple[str, str]:
@@ -20,44 +18,57 @@ def pair(one: str, other: str) -> tuple[str, str]:
     return (one, other) if one < other else (other, one)
 
 
-def met_before(
-    connection: Connection, window: Window, pairs: set[tuple[str, str]]
-) -> set[tuple[str, str]]:
-    """The pairs among `pairs` with any live kudos or credited help between them before the week.
+def new_pairs(connection: Connection, window: Window) -> set[tuple[str, str]]:
+    """The pairs (in `pair` order) who thanked or helped each other in the window, as
+    `read_kudos` and `read_help` read it, with no live kudos or credited help between them
+    before the window began.
 
-    One statement for all the pairs, sent as one parameter: for each pair, up to four index
-    probes (a thanked b, b thanked a, a helped b, b helped a), the database stopping at the first
-    that finds something, so a pair that met long ago (most of a team's) costs one probe.
+    One statement: the week's distinct pairs, then for each up to four index probes (a thanked
+    b, b thanked a, a helped b, b helped a), the database stopping at the first that finds
+    something, so a pair that met long ago (most of a team's) costs one probe. Only the new
+    pairs come back: few over a long history.
     """
-    if not pairs:
-        return set()
-    wanted = _pairs_table(connection, sorted(pairs))
-    a, b = wanted.c.a, wanted.c.b
+    query = new_pairs_query(window, connection.dialect.name)
+    return {(first, second) for first, second in connection.execute(query).all()}
+
+
+def new_pairs_query(window: Window, dialect: str) -> Select[str, str]:
+    """`new_pairs`'s statement on `dialect` ("sqlite" or "postgresql")."""
+    postgresql = dialect == "postgresql"
+    thanked = _ordered(Kudos.giver_id, KudosRecipient.recipient_id, postgresql)
+    helped = _ordered(AskHelper.helper_id, Ask.asker_id, postgresql)
+    week = union(
+        select(*thanked)
+        .select_from(KudosRecipient)
+        .join(Kudos, Kudos.id == KudosRecipient.kudos_id)
+        .where(*kudos_in(window)),
+        select(*helped)
+        .select_from(AskHelper)
+        .join(Ask, Ask.id == AskHelper.ask_id)
+        .where(*credit_in(window)),
+    ).cte("week_pairs")
+    a, b = week.c.a, week.c.b
     probes = [
         _thanked_before(window, a, b),
         _thanked_before(window, b, a),
         _helped_before(window, a, b),
         _helped_before(window, b, a),
     ]
-    found = select(a, b).where(or_(*(probe.is_not(None) for probe in probes)))
-    return {(first, second) for first, second in connection.execute(found).all()}
+    # One expression, not four conditions: PostgreSQL orders a WHERE's conditions by their cost
+    # (the credit probes first), where COALESCE asks in this order and stops at the first found.
+    return select(a, b).where(func.coalesce(*probes).is_(None))
 
 
-def _pairs_table(connection: Connection, pairs: Sequence[tuple[str, str]]) -> Any:
-    """A CTE of (a, b) rows from one bound parameter however many pairs: arrays through
-    `unnest` on PostgreSQL, a JSON array through `json_each` on SQLite (`app.store.among` does
-    the same for one column)."""
-    if connection.dialect.name == "postgresql":
-        source = text(
-            "SELECT a, b FROM unnest(CAST(:firsts AS varchar[]), CAST(:seconds AS varchar[]))"
-            " AS pairs(a, b)"
-        ).bindparams(firsts=[a for a, _ in pairs], seconds=[b for _, b in pairs])
-    else:
-        source = text(
-            "SELECT json_extract(value, '$[0]') AS a, json_extract(value, '$[1]') AS b"
-            " FROM json_each(:pairs)"
-        ).bindparams(pairs=json.dumps(list(pairs)))
-    return source.columns(column("a", USER), column("b", USER)).cte("wanted")
+def _ordered(one: Any, other: Any, postgresql: bool) -> tuple[ColumnElement[Any], ...]:
+    """`one` and `other` as a pair's (a, b), ordered as `pair` orders them in Python: by code
+    point, which is byte order in UTF-8 (SQLite's default; PostgreSQL's "C" collation, whatever
+    the database's own)."""
+    first, second = (one.collate("C"), other.collate("C")) if postgresql else (one, other)
+    before = first < second
+    return (
+        case((before, one), else_=other).label("a"),
+        case((before, other), else_=one).label("b"),
+    )
 
 
 # Each probe is a scalar subquery with LIMIT 1, run for a wanted pair only if the probes before

@@ -8,13 +8,27 @@ which is the backlog itself.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, and_, exists, func, or_, select
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    String,
+    and_,
+    any_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.offers.topics import normalize, spellings
 from app.store.among import among
@@ -33,13 +47,22 @@ class Window:
     until: datetime
 
 
-class Person(NamedTuple):
-    """A member's name, and whether they may appear on the week's ranked lists."""
+@dataclass(frozen=True)
+class Directory:
+    """The names of the people a digest involves, and which of them it must treat apart.
 
-    name: str
-    ranked: bool  # not deleted, not a bot, not opted out of leaderboards
+    Kept as one dict and two sets, not an object per person: a busy week names thousands.
+    """
+
+    names: dict[str, str]
+    # Deleted, bots, or opted out of leaderboards: never on the week's ranked lists.
+    unranked: set[str]
     # Their data was erased (`reciprocity forget`): the digest never names them.
-    forgotten: bool = False
+    forgotten: set[str]
+
+    def ranked(self, user: str) -> bool:
+        """Whether `user` is in the directory and may appear on the week's ranked lists."""
+        return user in self.names and user not in self.unranked
 
 
 # The week's rows are only read, thousands of them: named tuples (one object each), built
@@ -47,13 +70,19 @@ class Person(NamedTuple):
 
 
 class KudosRow(NamedTuple):
-    """One recipient of a live kudos given in the window."""
+    """One recipient of a live kudos given in the window: who thanked whom. What was said, and
+    when and where, is read for the few kudos the digest quotes (`read_kudos_texts`)."""
 
     kudos_id: int
     giver_id: str
     recipient_id: str
-    message: str
     private: bool
+
+
+class KudosText(NamedTuple):
+    """A kudos as the digest quotes it."""
+
+    message: str
     at: datetime
     channel_id: str
 
@@ -111,30 +140,69 @@ class Backlog:
     private: int
 
 
+def kudos_in(window: Window) -> tuple[ColumnElement[bool], ...]:
+    """The week's live kudos to others: over kudos joined with their recipients (index: kudos
+    team_id, created_at)."""
+    return (
+        Kudos.team_id == window.team_id,
+        Kudos.created_at >= window.start,
+        Kudos.created_at < window.until,
+        Kudos.undone_at.is_(None),
+        Kudos.revoked_at.is_(None),
+        KudosRecipient.recipient_id != Kudos.giver_id,
+    )
+
+
+def credit_in(window: Window) -> tuple[ColumnElement[bool], ...]:
+    """The week's credit to others on asks resolved in it: over ask_helpers joined with their
+    asks (index: ask_helpers team_id, credited_at)."""
+    return (
+        AskHelper.team_id == window.team_id,
+        AskHelper.credited_at >= window.start,
+        AskHelper.credited_at < window.until,
+        Ask.resolved_at >= window.start,
+        Ask.resolved_at < window.until,
+        AskHelper.helper_id != Ask.asker_id,
+    )
+
+
 def read_kudos(connection: Connection, window: Window) -> list[KudosRow]:
-    """Live kudos given in the window, one row per recipient (index: kudos team_id, created_at)."""
+    """Live kudos given in the window, one row per recipient, oldest first (index: kudos team_id,
+    created_at).
+
+    Only who and whether private: every row is counted, paired and ranked, but only the few
+    listed are quoted, so their text and time are not read (nor a datetime built) for the rest.
+    """
     query = (
         select(
             Kudos.id,
             Kudos.giver_id,
             KudosRecipient.recipient_id,
-            Kudos.message,
             Kudos.channel_is_private,
-            Kudos.created_at,
-            Kudos.channel_id,
         )
         .join(KudosRecipient, KudosRecipient.kudos_id == Kudos.id)
-        .where(
-            Kudos.team_id == window.team_id,
-            Kudos.created_at >= window.start,
-            Kudos.created_at < window.until,
-            Kudos.undone_at.is_(None),
-            Kudos.revoked_at.is_(None),
-            KudosRecipient.recipient_id != Kudos.giver_id,
-        )
+        .where(*kudos_in(window))
         .order_by(Kudos.created_at, Kudos.id, KudosRecipient.recipient_id)
     )
     return list(map(KudosRow._make, connection.execute(query).all()))
+
+
+def read_kudos_texts(connection: Connection, kudos_ids: set[int]) -> dict[int, KudosText]:
+    """The message, time and conversation of each of `kudos_ids`, by primary key, in one
+    statement."""
+    if not kudos_ids:
+        return {}
+    listed = sorted(kudos_ids)
+    # One parameter however many ids, as `app.store.among` sends strings: an array on
+    # PostgreSQL, a JSON array on SQLite.
+    if connection.dialect.name == "postgresql":
+        wanted = Kudos.id == any_(bindparam("ids", listed, type_=ARRAY(BigInteger())))
+    else:
+        ids = bindparam("ids", json.dumps(listed), type_=String())
+        wanted = Kudos.id.in_(select(func.json_each(ids).table_valued("value").c.value))
+    query = select(Kudos.id, Kudos.message, Kudos.created_at, Kudos.channel_id).where(wanted)
+    rows = connection.execute(query).all()
+    return {kudos_id: KudosText(message, at, channel) for kudos_id, message, at, channel in rows}
 
 
 def read_help(connection: Connection, window: Window) -> list[HelpRow]:
@@ -150,14 +218,7 @@ def read_help(connection: Connection, window: Window) -> list[HelpRow]:
             Ask.origin_channel_id,
         )
         .join(Ask, Ask.id == AskHelper.ask_id)
-        .where(
-            AskHelper.team_id == window.team_id,
-            AskHelper.credited_at >= window.start,
-            AskHelper.credited_at < window.until,
-            Ask.resolved_at >= window.start,
-            Ask.resolved_at < window.until,
-            AskHelper.helper_id != Ask.asker_id,
-        )
+        .where(*credit_in(window))
         .order_by(AskHelper.credited_at, Ask.id, AskHelper.helper_id)
     )
     return list(map(HelpRow._make, connection.execute(query).all()))
@@ -280,7 +341,7 @@ def read_backlog(connection: Connection, window: Window) -> Backlog:
     return Backlog(newest, int(counts.get(False, 0)), int(counts.get(True, 0)))
 
 
-def read_members(connection: Connection, team_id: str, user_ids: set[str]) -> dict[str, Person]:
+def read_members(connection: Connection, team_id: str, user_ids: set[str]) -> Directory:
     """Names and ranking eligibility of the people the week involves, by primary key, in one
     statement however many they are."""
     query = select(
@@ -292,11 +353,16 @@ def read_members(connection: Connection, team_id: str, user_ids: set[str]) -> di
         Member.leaderboard_opt_out,
         Member.forgotten_at,
     ).where(Member.team_id == team_id, among(connection.dialect.name, Member.user_id, "people"))
-    rows = connection.execute(query, {"people": user_ids}).all()
-    return {
-        user: Person(real or name or user, not (deleted or bot or opted_out), forgotten is not None)
-        for user, real, name, deleted, bot, opted_out, forgotten in rows
-    }
+    directory = Directory({}, set(), set())
+    for user, real, name, deleted, bot, opted_out, forgotten in connection.execute(
+        query, {"people": user_ids}
+    ).all():
+        directory.names[user] = real or name or user
+        if deleted or bot or opted_out:
+            directory.unranked.add(user)
+        if forgotten is not None:
+            directory.forgotten.add(user)
+    return directory
 
 
 def offered_topics(connection: Connection, team_id: str, topics: set[str]) -> set[str]:

@@ -196,3 +196,26 @@ def test_an_ordinary_week_reads_well_as_plain_text() -> None:
     assert "• “Need a hand” (https://l/7) by Ana" in shown
     assert "• Dan: 2 asks" in shown
     assert "<" not in shown
+
+
+def test_what_a_composed_digest_left_unlisted_is_counted_in_its_more_lines() -> None:
+    # Compose holds the first helpers, acts and pairs and counts the rest: blocks adds them in.
+    line = HelperLine("UBEN", "Ben", (_help("UBEN", "UANA", 1),), unlisted=4)
+    digest = _digest(
+        helpers=(line,),
+        unlisted_helpers=7,
+        connections=(
+            Connection("UANA", "Ana", "UBEN", "Ben", True),
+            Connection("UCAT", "Cat", "UDAN", "Dan"),
+        ),
+        unlisted_pairs=5,
+        unlisted_introduced=2,
+        totals=Totals(kudos=9, private_kudos=0, asks=0, asks_resolved=0, helpers=8),
+    )
+    assert digest.helper_count == 8
+    assert digest.connection_count == 7
+    shown = blocks_text(digest_blocks(digest, max_people=1)[1])
+    assert "; and 2 more" in shown  # 1 of 5 acts held, 3 shown at most
+    assert "…and 7 more people helped." in shown
+    assert "(4 pairs connected for the first time, 3 introduced)" in shown
+    assert "…and 6 more pairs." in shown

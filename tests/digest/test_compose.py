@@ -277,6 +277,52 @@ def test_met_before_looks_both_ways_for_thanks_and_help(sessions: SessionFactory
     assert [(c.first_id, c.second_id) for c in digest.connections] == [("UANA", "UCAT")]
 
 
+def test_a_helper_is_listed_with_their_first_three_acts_and_the_rest_counted(
+    sessions: SessionFactory,
+) -> None:
+    with transaction(sessions) as session:
+        save_members(session, "T1", [{"id": "UZOE", "real_name": "Zoe"}], BEFORE)
+        kudos(session, "UCAT", ["UBEN"], MID + timedelta(hours=2), "latest")
+        kudos(session, "UANA", ["UBEN"], MID, "same time as the credit")
+        ask(session, "UDAN", "How do I rotate keys?", MID, helpers=["UBEN"], resolved=MID)
+        kudos(session, "UEVE", ["UBEN"], MID + timedelta(hours=1), "later")
+        # Zoe is in no act of the week: her name is read for the quote that mentions her.
+        kudos(session, "UFAY", ["UBEN"], MID - timedelta(hours=1), "first, with <@UZOE>")
+        digest = compose(session)
+    [ben] = digest.helpers
+    # Oldest first; at the same time, credit before kudos.
+    assert [(h.kind, h.other_name, h.quote) for h in ben.helps] == [
+        ("kudos", "Fay", "first, with @Zoe"),
+        ("ask", "Dan", "How do I rotate keys?"),
+        ("kudos", "Ana", "same time as the credit"),
+    ]
+    assert ben.unlisted == 2
+    assert "; and 2 more" in blocks_text(digest_blocks(digest)[1])
+
+
+def test_only_the_listed_helpers_are_held_quoted_and_checked_before_sending(
+    sessions: SessionFactory,
+) -> None:
+    users = [f"UQ{n:02d}" for n in range(22)]
+    with transaction(sessions) as session:
+        save_members(session, "T1", [{"id": u, "real_name": f"Q{u}"} for u in users], BEFORE)
+        kudos(session, "UANA", ["UBEN"], MID, "busiest, listed first")
+        kudos(session, "UCAT", ["UBEN"], MID, "busiest again")
+        for user in users[:-1]:
+            kudos(session, "UANA", [user], MID, f"thanks {user}")
+        # The last by name: not listed, so neither quoted nor its conversation checked.
+        kudos(session, "UANA", [users[-1]], MID, "unlisted").channel_id = "C9"
+        session.flush()
+        digest = compose(session)
+    assert [line.helper_id for line in digest.helpers] == ["UBEN", *users[:19]]
+    assert digest.unlisted_helpers == 3
+    assert digest.helper_count == digest.totals.helpers == 23
+    assert digest.quoted_channels() == ("C1",)
+    shown = blocks_text(digest_blocks(digest)[1])
+    assert "…and 3 more people helped." in shown
+    assert "unlisted" not in shown
+
+
 def test_a_long_list_of_people_and_pairs_is_read_in_one_go(sessions: SessionFactory) -> None:
     # More people and pairs than any one IN list held before: all named, all pairs new.
     users = [f"UL{n:04d}" for n in range(1_200)]
@@ -286,10 +332,14 @@ def test_a_long_list_of_people_and_pairs_is_read_in_one_go(sessions: SessionFact
             kudos(session, user, [users[n - 1]], MID)
         kudos(session, users[0], [users[1]], BEFORE)  # one pair met before
         digest = compose(session)
-    assert len(digest.connections) == 1_199
-    assert {c.first_name for c in digest.connections} <= {f"L{u}" for u in users}
-    assert len(digest.helpers) == 1_200
-    assert all(line.name == f"L{line.helper_id}" for line in digest.helpers)
+    assert digest.connection_count == 1_199
+    # Listed by name: the first twenty only if all 1,200 were named (an unnamed one shows its id).
+    assert [line.name for line in digest.helpers] == [f"L{u}" for u in users[:20]]
+    assert digest.helper_count == 1_200
+    # Each thanked the one before; the first two had met, the first thanked the last.
+    expected = [(users[0], users[-1]), *itertools.pairwise(users[1:11])]
+    first = [(c.first_name, c.second_name) for c in digest.connections]
+    assert first == [(f"L{a}", f"L{b}") for a, b in expected]
 
 
 def test_open_asks_list_public_ones_with_links_and_count_private_ones(
@@ -498,7 +548,7 @@ def test_five_hundred_helpers_fit_in_one_slack_message(sessions: SessionFactory)
             kudos(session, "UANA", [user], MID, f"thanks for {n} " + "x" * 400)
             kudos(session, users[n - 1], [user], MID, "<!here> & more " + "y" * 400)
         digest = compose(session)
-    assert len(digest.helpers) == 500
+    assert digest.helper_count == 500
     text, blocks = digest_blocks(digest)
     assert len(blocks) <= 50
     assert all(len(t) <= 3000 for b in blocks for t in _texts(b))

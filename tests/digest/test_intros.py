@@ -238,7 +238,7 @@ def test_a_long_list_is_capped_with_how_many_more(sessions: SessionFactory) -> N
     with sessions() as session:
         digest = compose(session)
     assert len(digest.introductions) == 13
-    assert len(digest.connections) == 13
+    assert digest.connection_count == 13
     text = shown(digest)
     assert "(13 pairs put in touch)" in text
     assert "• <@UANA> connected x18 and x19\n…and 3 more introductions." in text
