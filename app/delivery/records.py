@@ -211,6 +211,10 @@ class Recorder:
         """Put `row` back in the queue, due at `when`."""
         row.status = OutboxStatus.PENDING
         row.next_attempt_at = when
+        self.count_retry()
+
+    def count_retry(self) -> None:
+        """Count one row put back in the queue to be tried again."""
         with self.stats.lock:
             self.stats.retried += 1
 

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from app.delivery.outbox import NOTIFY_CHANNEL
+from app.store.core import connection
 from app.store.models import OutboxMessage, Workspace
 from app.store.statuses import OutboxStatus
 
@@ -31,7 +32,7 @@ def next_due(
     a waiting row's next attempt, or a lease not `held` here running out (looked for no sooner
     than `lapsed_look`, when the claims next look for lapsed leases); None if none is known."""
     active = (Workspace.team_id == OutboxMessage.team_id) & Workspace.active.is_(True)
-    waiting = session.scalar(
+    waits = (
         select(func.min(OutboxMessage.next_attempt_at))
         .join(Workspace, active)
         .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at > now)
@@ -43,7 +44,10 @@ def next_due(
     )
     if held:
         leases = leases.where(OutboxMessage.id.not_in(sorted(held)))
-    lease = session.scalar(leases)
+    # Both in one statement: one round trip.
+    waiting, lease = (
+        connection(session).execute(select(waits.scalar_subquery(), leases.scalar_subquery())).one()
+    )
     if lease is not None:
         # The claims take a lease that ran out strictly before their `now`.
         lease += timedelta(microseconds=1)
