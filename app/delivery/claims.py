@@ -12,7 +12,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Connection, Table, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from app.delivery import outbox
@@ -55,23 +56,41 @@ _COLUMNS = tuple(
         "after_failed_args",
     )
 )
-# Writes one claimed or put-off row's new state: run with every such row of a round at once.
+# A claimed or put-off row's new state: column, and its parameter's name.
+_MOVED = (
+    ("status", "b_status"),
+    ("claimed_by", "b_claimed_by"),
+    ("lease_expires_at", "b_lease"),
+    ("attempts", "b_attempts"),
+    ("next_attempt_at", "b_next"),
+    ("last_error", "b_error"),
+)
+# Writes one claimed or put-off row's new state: run with every such row of a round at once
+# (an executemany: SQLite runs it in one call).
 _MOVE = (
     update(_OUTBOX)
     .where(_OUTBOX.c.id == bindparam("b_id", type_=_OUTBOX.c.id.type))
     .values(
         {
             _OUTBOX.c[column]: bindparam(name, type_=_OUTBOX.c[column].type)
-            for column, name in (
-                ("status", "b_status"),
-                ("claimed_by", "b_claimed_by"),
-                ("lease_expires_at", "b_lease"),
-                ("attempts", "b_attempts"),
-                ("next_attempt_at", "b_next"),
-                ("last_error", "b_error"),
-            )
+            for column, name in _MOVED
         }
     )
+)
+# On PostgreSQL, every row of a round in one statement with one array per column (an
+# executemany is a statement per row there); its text is the same however many rows.
+_MOVED_ROWS = (
+    func.unnest(
+        bindparam("b_id", type_=ARRAY(_OUTBOX.c.id.type)),
+        *(bindparam(name, type_=ARRAY(_OUTBOX.c[column].type)) for column, name in _MOVED),
+    )
+    .table_valued("id", *(column for column, _ in _MOVED), name="moved")
+    .render_derived()
+)
+_MOVE_ALL = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == _MOVED_ROWS.c.id)
+    .values({_OUTBOX.c[column]: _MOVED_ROWS.c[column] for column, _ in _MOVED})
 )
 
 
@@ -172,21 +191,7 @@ class Claims:
         # (those that failed went through the session, with the notices they queued).
         moved = [row for row in rows if not row.failed]
         if moved:
-            connection(session).execute(
-                _MOVE,
-                [
-                    {
-                        "b_id": row.id,
-                        "b_status": row.status,
-                        "b_claimed_by": row.claimed_by,
-                        "b_lease": row.lease_expires_at,
-                        "b_attempts": row.attempts,
-                        "b_next": row.next_attempt_at,
-                        "b_error": row.last_error,
-                    }
-                    for row in moved
-                ],
-            )
+            _move(connection(session), moved)
         return claimed
 
     def _admit(
@@ -298,6 +303,19 @@ def any_unfinished(session: Session) -> bool:
         .limit(1)
     )
     return session.scalar(query) is not None
+
+
+def _move(bind: Connection, rows: list[_Due]) -> None:
+    """Write the state a round gave `rows`, in one statement."""
+    states = [
+        # `_Due` keeps each under the column's name.
+        {"b_id": row.id} | {name: getattr(row, column) for column, name in _MOVED}
+        for row in rows
+    ]
+    if is_sqlite(bind):
+        bind.execute(_MOVE, states)
+        return
+    bind.execute(_MOVE_ALL, {name: [state[name] for state in states] for name in states[0]})
 
 
 def _due(row: Any) -> _Due:
