@@ -162,19 +162,17 @@ class Claims:
         session (with the notice it queues)."""
         # Waiting rows and lapsed leases apart, each in its index's order: one query with both
         # made the database sort every due row on every round.
-        queries = [_waiting(now)]
+        queries = [_WAITING]
         every = timedelta(seconds=self.config.lease_seconds / 4)
         # A clock set back looks at once rather than waiting for the time it had reached.
         if self._lapsed_due is None or not self._lapsed_due - every <= now < self._lapsed_due:
-            queries.append(_lapsed(now, held))
+            queries.append(_LAPSED)
             self._lapsed_due = now + every
         bind = connection(session)
         rows: list[_Due] = []
-        for due in queries:
-            query = due.limit(limit)
-            if not is_sqlite(bind):
-                query = query.with_for_update(skip_locked=True, of=_OUTBOX)
-            rows.extend(_due(row) for row in bind.execute(query))
+        bound = {"b_now": now, "b_limit": limit, "b_held": sorted(held)}
+        for query in queries:
+            rows.extend(_due(row) for row in bind.execute(query, bound))
         # Oldest due first; a row left over stays as it was (locked until this transaction ends).
         rows = sorted(rows, key=lambda row: (row.next_attempt_at, row.id))[:limit]
         claimed: list[Claimed] = []
@@ -350,27 +348,27 @@ def _rows() -> Any:
     )
 
 
-def _waiting(now: datetime) -> Any:
-    """The waiting rows of active workspaces whose time came, oldest due first."""
-    return (
-        _rows()
-        .where(
-            _OUTBOX.c.status == OutboxStatus.PENDING,
-            _OUTBOX.c.next_attempt_at <= now,
-        )
-        .order_by(_OUTBOX.c.next_attempt_at, _OUTBOX.c.id)
+_NOW = bindparam("b_now", type_=_OUTBOX.c.next_attempt_at.type)
+# Built once and bound each round (building a statement costs more Python than running it);
+# `FOR UPDATE SKIP LOCKED` lets replicas share the queue on PostgreSQL (SQLite renders none).
+# The waiting rows of active workspaces whose time came, oldest due first.
+_WAITING = (
+    _rows()
+    .where(_OUTBOX.c.status == OutboxStatus.PENDING, _OUTBOX.c.next_attempt_at <= _NOW)
+    .order_by(_OUTBOX.c.next_attempt_at, _OUTBOX.c.id)
+    .limit(bindparam("b_limit"))
+    .with_for_update(skip_locked=True, of=_OUTBOX)
+)
+# The leased rows of active workspaces whose lease ran out (a worker stopped mid-call), but
+# those the worker still holds.
+_LAPSED = (
+    _rows()
+    .where(
+        _OUTBOX.c.status == OutboxStatus.SENDING,
+        _OUTBOX.c.lease_expires_at < _NOW,
+        _OUTBOX.c.id.not_in(bindparam("b_held", expanding=True, type_=_OUTBOX.c.id.type)),
     )
-
-
-def _lapsed(now: datetime, held: frozenset[int]) -> Any:
-    """The leased rows of active workspaces whose lease ran out (a worker stopped mid-call), but
-    those in `held`."""
-    query = (
-        _rows()
-        .where(
-            _OUTBOX.c.status == OutboxStatus.SENDING,
-            _OUTBOX.c.lease_expires_at < now,
-        )
-        .order_by(_OUTBOX.c.next_attempt_at, _OUTBOX.c.id)
-    )
-    return query.where(_OUTBOX.c.id.not_in(sorted(held))) if held else query
+    .order_by(_OUTBOX.c.next_attempt_at, _OUTBOX.c.id)
+    .limit(bindparam("b_limit"))
+    .with_for_update(skip_locked=True, of=_OUTBOX)
+)

@@ -38,7 +38,6 @@ from app.delivery.pacing import Pacer
 from app.delivery.sender import UNSURE, Outcome, api_method, marked_unsure
 from app.delivery.stats import DeliveryStats
 from app.store.core import connection
-from app.store.db import is_sqlite
 from app.store.models import OutboxMessage
 from app.store.statuses import OutboxStatus
 
@@ -80,6 +79,28 @@ _SET_SENT = {
 _STILL_OURS = (
     _OUTBOX.c.status == OutboxStatus.SENDING,
     _OUTBOX.c.claimed_by == bindparam("b_worker", type_=_OUTBOX.c.claimed_by.type),
+)
+
+
+# The rows recorded as handed back or failed; on PostgreSQL, a worker taking one of them over
+# waits until they are recorded (SQLite renders no FOR UPDATE).
+_READ_OTHERS = (
+    select(*_READ)
+    .where(_OUTBOX.c.id.in_(bindparam("b_ids", expanding=True, type_=_OUTBOX.c.id.type)))
+    .order_by(_OUTBOX.c.id)
+    .with_for_update()
+)
+_NOW = bindparam("b_now", type_=_OUTBOX.c.next_attempt_at.type)
+# Makes due at once the followers, never tried, of the (team, dedupe key) pairs `b_followed`.
+_FOLLOWERS_DUE = (
+    update(_OUTBOX)
+    .where(
+        tuple_(_OUTBOX.c.team_id, _OUTBOX.c.after_key).in_(bindparam("b_followed", expanding=True)),
+        _OUTBOX.c.status == OutboxStatus.PENDING,
+        _OUTBOX.c.attempts == 0,
+        _OUTBOX.c.next_attempt_at > _NOW,
+    )
+    .values(next_attempt_at=_NOW)
 )
 
 
@@ -196,12 +217,8 @@ class Recorder:
 
     def _record_others(self, session: Session, results: dict[int, Outcome], now: datetime) -> None:
         """Record rows handed back or failed (each outcome by row id), those still ours."""
-        query = select(*_READ).where(_OUTBOX.c.id.in_(sorted(results)))
         bind = connection(session)
-        if not is_sqlite(bind):
-            # A worker taking one of these rows over waits until they are recorded.
-            query = query.order_by(_OUTBOX.c.id).with_for_update()
-        rows = {row.id: row for row in bind.execute(query)}
+        rows = {row.id: row for row in bind.execute(_READ_OTHERS, {"b_ids": sorted(results)})}
         for row_id, outcome in results.items():
             row = rows.get(row_id)
             if not self._still_ours(row_id, row):
@@ -271,16 +288,7 @@ class Recorder:
         # sent follower followed; the claim keeps their order and the channel's pace.
         followed = {(row.team_id, row.dedupe_key) for row in marked}
         followed |= {(row.team_id, row.after_key) for row in marked if row.after_key is not None}
-        bind.execute(
-            update(_OUTBOX)
-            .where(
-                tuple_(_OUTBOX.c.team_id, _OUTBOX.c.after_key).in_(sorted(followed)),
-                _OUTBOX.c.status == OutboxStatus.PENDING,
-                _OUTBOX.c.attempts == 0,
-                _OUTBOX.c.next_attempt_at > now,
-            )
-            .values(next_attempt_at=now)
-        )
+        bind.execute(_FOLLOWERS_DUE, {"b_now": now, "b_followed": sorted(followed)})
         with self.stats.lock:
             self.stats.sent += len(marked)
 
