@@ -7,7 +7,7 @@ import json
 import logging
 import random
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     bindparam,
     func,
+    or_,
     select,
     tuple_,
     update,
@@ -33,7 +34,7 @@ from sqlalchemy.orm import Session
 from app.delivery import outbox
 from app.delivery.advice import failure_text
 from app.delivery.config import WorkerConfig
-from app.delivery.hooks import DeliveryHooks
+from app.delivery.hooks import DeliveryHooks, PostLink
 from app.delivery.pacing import Pacer
 from app.delivery.sender import UNSURE, Outcome, api_method, marked_unsure
 from app.delivery.stats import DeliveryStats
@@ -140,6 +141,49 @@ def _mark_sent_statement(dialect: str) -> Any:
     )
 
 
+def _record_sent_statement(links: Mapping[str, PostLink]) -> Any:
+    """On PostgreSQL, all of recording a round's sent rows in one statement (one round trip):
+    `_mark_sent_statement`, and in the same statement the links of their posts (`links`, by
+    table) and the wake-up of their followers (`_FOLLOWERS_DUE`), from what it returned."""
+    marked = _mark_sent_statement("postgresql").returning(
+        _OUTBOX.c.result_channel, _OUTBOX.c.result_ts
+    )
+    sent = marked.cte("sent")
+    # The followers of a sent row, and the next follower of the row a sent follower followed:
+    # pending rows, while the sent rows are still `sending` in the statement's snapshot.
+    followers = (
+        update(_OUTBOX)
+        .where(
+            _OUTBOX.c.team_id == sent.c.team_id,
+            or_(_OUTBOX.c.after_key == sent.c.dedupe_key, _OUTBOX.c.after_key == sent.c.after_key),
+            _OUTBOX.c.status == OutboxStatus.PENDING,
+            _OUTBOX.c.attempts == 0,
+            _OUTBOX.c.next_attempt_at > _NOW,
+        )
+        .values(next_attempt_at=_NOW)
+        .cte("followers")
+    )
+    linked = []
+    for name, link in sorted(links.items()):
+        columns = sa_inspect(link.model).columns
+        linked.append(
+            update(cast(Table, columns["id"].table))
+            .where(
+                sent.c.link_table == name,
+                columns["id"] == sent.c.link_id,
+                columns["team_id"] == sent.c.team_id,
+            )
+            .values(
+                {
+                    columns[link.channel_column]: sent.c.result_channel,
+                    columns[link.ts_column]: sent.c.result_ts,
+                }
+            )
+            .cte(f"linked_{name}")
+        )
+    return select(*(sent.c[column.name] for column in _SENT)).add_cte(followers, *linked)
+
+
 def _sent_parameters(dialect: str, sent: list[tuple[int, Outcome]]) -> dict[str, Any]:
     """The parameters of `_mark_sent_statement` for the (row id, outcome) of `sent`, in id order
     (on PostgreSQL, the order their rows are locked in, as every recording worker takes them)."""
@@ -243,19 +287,25 @@ class Recorder:
         that follow them."""
         bind = connection(session)
         outcomes = dict(sent)
+        dialect = bind.dialect.name
+        whole = dialect == "postgresql" and not self.row_by_row
         if self.row_by_row or not _updates_from_returning(bind.dialect):
             marked = self._mark_sent_row_by_row(bind, outcomes, now)
         else:
-            dialect = bind.dialect.name
             statement = self._mark_sent_statements.get(dialect)
             if statement is None:
-                statement = self._mark_sent_statements[dialect] = _mark_sent_statement(dialect)
+                statement = self._mark_sent_statements[dialect] = (
+                    _record_sent_statement(self.hooks.links)
+                    if whole
+                    else _mark_sent_statement(dialect)
+                )
             marked = list(
                 bind.execute(
                     statement,
                     {
                         "b_worker": self.worker_id,
                         "b_finished": now,
+                        "b_now": now,
                         **_sent_parameters(dialect, sent),
                     },
                 )
@@ -270,6 +320,10 @@ class Recorder:
                 # Nothing was posted (a lookup found the post, or it was withheld): the slot it
                 # took goes to the channel's next post.
                 self.pacer.give_back(row.team_id, row.pace_key)
+        with self.stats.lock:
+            self.stats.sent += len(marked)
+        if whole:
+            return  # The statement linked the posts and let the followers go too.
         links: dict[str, list[dict[str, Any]]] = {}
         for row in marked:
             if row.link_table is not None and row.link_id is not None:
@@ -289,8 +343,6 @@ class Recorder:
         followed = {(row.team_id, row.dedupe_key) for row in marked}
         followed |= {(row.team_id, row.after_key) for row in marked if row.after_key is not None}
         bind.execute(_FOLLOWERS_DUE, {"b_now": now, "b_followed": sorted(followed)})
-        with self.stats.lock:
-            self.stats.sent += len(marked)
 
     def _mark_sent_row_by_row(
         self, bind: Connection, outcomes: dict[int, Outcome], now: datetime
