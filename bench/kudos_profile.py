@@ -1,13 +1,18 @@
 """Where a kudos's CPU goes: `/kudos` over the real HTTP path, in process, under cProfile.
 
-`python -m bench.kudos_profile [--kudos 1000] [--write]`: the bot (`BotServer`, no worker) on
+`python -m bench.kudos_profile [--kudos 1000] [--paced 100] [--backends sqlite,postgresql]
+[--write]`: the bot (`BotServer`, no worker) on
 SQLite and on PostgreSQL, and the bare Bolt app in the mode we run (`process_before_response=True`,
 the same Starlette-on-uvicorn stack, a `/kudos` listener that only acks: the floor), each served on
 a loopback port in this process. Signed `/kudos` requests go one after another over one keep-alive
 connection (the client's own thread is not profiled); after a warm-up, the server's event-loop
 thread and the threads that dispatch Slack requests are profiled for `--kudos` requests. Then the
 delivery worker of the same process drains what those kudos queued (a post and a DM each), its
-loop on this thread and its sender threads profiled too.
+loop on this thread and its sender threads profiled too (a burst: many rows a round). Then
+`--paced` more kudos go to the started worker one at a time, each once the last was delivered,
+so each kudos's post and DM go through rounds of their own (claim the post; record it and claim
+the DM; record the DM), its threads profiled. For both, the statements the worker's rounds sent
+the database are counted (on the thread that claims and records; BEGIN and COMMIT not counted).
 
 Call counts do not depend on the host's speed, so they are the headline; times (cProfile's, which
 inflates calls) only say where the time goes in proportion.
