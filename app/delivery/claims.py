@@ -145,6 +145,9 @@ class Claims:
     # When to look for lapsed leases next: they appear only when a worker dies, so they are looked
     # for a quarter lease at a time (a dead worker's rows wait at most 1.25 leases), not each round.
     _lapsed_due: datetime | None = field(default=None, init=False, repr=False)
+    # Whether the last `take` read as many due rows as it could take: more may be due at once.
+    # (It may have put some of them off, so fewer claimed does not mean none are left.)
+    read_all_it_could: bool = field(default=False, init=False)
 
     @property
     def lapsed_look(self) -> datetime | None:
@@ -173,6 +176,7 @@ class Claims:
         bound = {"b_now": now, "b_limit": limit, "b_held": sorted(held)}
         for query in queries:
             rows.extend(_due(row) for row in bind.execute(query, bound))
+        self.read_all_it_could = len(rows) >= limit
         # Oldest due first; a row left over stays as it was (locked until this transaction ends).
         rows = sorted(rows, key=lambda row: (row.next_attempt_at, row.id))[:limit]
         claimed: list[Claimed] = []

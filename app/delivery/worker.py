@@ -178,7 +178,7 @@ class DeliveryWorker:
         """Record finished calls and claim new ones in one transaction, then queue the calls;
         return whether anything moved.
 
-        Sets `_full` when the round claimed as many rows as it could take (more may be due),
+        Sets `_full` when the round read as many due rows as it could take (more may be due),
         else `_next_due`: when the earliest row it could not take comes due (None: none known,
         or no sender free; a call that ends rings the doorbell)."""
         with self._results_lock:
@@ -201,11 +201,11 @@ class DeliveryWorker:
                     self.recorder.record_all(session, results, now)
                 # What the results just recorded let go (a follower) is claimed with the rest.
                 claimed = self.claims.take(session, limit, now, held) if limit > 0 else []
-                self._full = limit > 0 and len(claimed) == limit
+                self._full = limit > 0 and self.claims.read_all_it_could
                 if limit > 0 and not self._full:
-                    # Every row due at `now` was read (a round of its own would find none). In
-                    # the same transaction: a row due between the claim and this look is after
-                    # `now` and counted, so no row falls between the two.
+                    # Every row due at `now` was read, and claimed or put off (a round of its
+                    # own would find none). In the same transaction: a row due between the
+                    # claim and this look is after `now` and counted, so no row falls between.
                     self._next_due = next_due(
                         session,
                         now,
