@@ -581,7 +581,8 @@ def main() -> None:
     kudos_drained = args.kudos + WARMUP
     parts = [
         f"Measured {datetime.now(UTC):%Y-%m-%d} (`python -m bench.kudos_profile --kudos "
-        f"{args.kudos} --paced {args.paced}`; load average {', '.join(f'{v:.2f}' for v in os.getloadavg())}). "
+        f"{args.kudos} --paced {args.paced}`; load average "
+        f"{', '.join(f'{v:.2f}' for v in os.getloadavg())}). "
         f"{args.kudos} signed `/kudos` requests among {USERS} people, one after another over "
         "one keep-alive connection to a server in this process, after "
         f"{WARMUP} unprofiled; profiled are the server's event-loop thread (uvicorn, Starlette) "

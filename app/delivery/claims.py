@@ -225,12 +225,10 @@ class Claims:
         args = row.args
         if row.after_key is not None:
             before = row.followed
-            earlier = this_round.get((row.team_id, row.after_key))
-            if before is not None and earlier is not None:
-                # Read before this round moved it (claimed it, put it off).
-                before = replace(
-                    before, status=earlier.status, next_attempt_at=earlier.next_attempt_at
-                )
+            moved = this_round.get((row.team_id, row.after_key))
+            if before is not None and moved is not None:
+                # Read before this round moved it (claimed it, put it off, failed it).
+                before = replace(before, status=moved.status, next_attempt_at=moved.next_attempt_at)
             followed_args = follower_args(args, row.after_failed_args, before, now)
             if followed_args is None:
                 self._fail(session, row, "the message it follows was not delivered", now)
@@ -275,6 +273,7 @@ class Claims:
     def _fail(self, session: Session, row: _Due, error: str, now: datetime) -> None:
         """Fail `row` for good through the session (the recorder queues its notice)."""
         row.failed = True
+        row.status = OutboxStatus.FAILED
         stored = session.get_one(OutboxMessage, row.id)
         # What this round decided of it so far (an unsure mark) goes with it.
         stored.last_error = row.last_error

@@ -167,3 +167,16 @@ def test_a_follower_claimed_with_its_post_waits_for_the_post(
     assert outbox_row(runtime, "post:edit").next_attempt_at == runtime.clock.now()
     again = _take(runtime, worker)
     assert again["post:edit"].args == {"channel": "C1", "ts": "7.5", "text": "post:edit"}
+
+
+def test_a_follower_of_a_row_its_round_failed_goes_with_what_it_has_instead(
+    runtime: Runtime, make_worker: WorkerFactory
+) -> None:
+    worker = make_worker()
+    broken = {**_post("broken"), "args": {"channel": "C0GENERAL", outbox.RENDER: "no-such"}}
+    instead = {"channel": "C0GENERAL", "text": "without the post"}
+    _queue(runtime, broken, _edit("broken:edit", "broken", after_failed_args=instead))
+    claimed = _take(runtime, worker)
+    assert outbox_row(runtime, "broken").status == "failed"
+    # In the same round: the follower saw the failure the round had just recorded.
+    assert claimed["broken:edit"].args == instead
