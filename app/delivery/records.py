@@ -133,6 +133,19 @@ def _mark_sent_statement(dialect: str) -> Any:
             func.json_extract(sent.c.value, f"$[{n}]", type_=type_)
             for n, type_ in enumerate((Integer(), String(), String()))
         )
+        # `status || ''` keeps SQLite's planner off the status index: with it, it scanned every
+        # leased row and the whole JSON array for each; without, each JSON row finds its row by
+        # id.
+        return (
+            update(_OUTBOX)
+            .where(
+                _OUTBOX.c.id == row_id,
+                _OUTBOX.c.status + "" == OutboxStatus.SENDING,
+                _STILL_OURS[1],
+            )
+            .values({**_SET_SENT, "result_channel": channel, "result_ts": ts})
+            .returning(*_SENT)
+        )
     return (
         update(_OUTBOX)
         .where(_OUTBOX.c.id == row_id, *_STILL_OURS)
