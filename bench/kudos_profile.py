@@ -1,13 +1,18 @@
 """Where a kudos's CPU goes: `/kudos` over the real HTTP path, in process, under cProfile.
 
-`python -m bench.kudos_profile [--kudos 1000] [--write]`: the bot (`BotServer`, no worker) on
+`python -m bench.kudos_profile [--kudos 1000] [--paced 100] [--backends sqlite,postgresql]
+[--write]`: the bot (`BotServer`, no worker) on
 SQLite and on PostgreSQL, and the bare Bolt app in the mode we run (`process_before_response=True`,
 the same Starlette-on-uvicorn stack, a `/kudos` listener that only acks: the floor), each served on
 a loopback port in this process. Signed `/kudos` requests go one after another over one keep-alive
 connection (the client's own thread is not profiled); after a warm-up, the server's event-loop
 thread and the threads that dispatch Slack requests are profiled for `--kudos` requests. Then the
 delivery worker of the same process drains what those kudos queued (a post and a DM each), its
-loop on this thread and its sender threads profiled too.
+loop on this thread and its sender threads profiled too (a burst: many rows a round). Then
+`--paced` more kudos go to the started worker one at a time, each once the last was delivered,
+so each kudos's post and DM go through rounds of their own (claim the post; record it and claim
+the DM; record the DM), its threads profiled. For both, the statements the worker's rounds sent
+the database are counted (on the thread that claims and records; BEGIN and COMMIT not counted).
 
 Call counts do not depend on the host's speed, so they are the headline; times (cProfile's, which
 inflates calls) only say where the time goes in proportion.
@@ -37,7 +42,7 @@ from urllib.parse import urlencode
 import httpx
 import uvicorn
 from slack_bolt import App, BoltRequest, BoltResponse
-from sqlalchemy import update
+from sqlalchemy import event, update
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.runtime import build_runtime, build_worker
@@ -279,10 +284,16 @@ class Profiled:
     ack: Tally
     worker: Tally | None = None
     delivered: dict[str, int] = field(default_factory=dict)
+    rounds: Rounds | None = None
+    # The same worker delivering kudos given one at a time (see `profile_paced`).
+    paced: Tally | None = None
+    paced_delivered: dict[str, int] = field(default_factory=dict)
+    paced_rounds: Rounds | None = None
 
 
-def profile_bot(backend: str, kudos: int) -> Profiled:
-    """The bot on `backend`: its ack path, then its worker draining what the kudos queued."""
+def profile_bot(backend: str, kudos: int, paced: int) -> Profiled:
+    """The bot on `backend`: its ack path, then its worker draining what the kudos queued,
+    then `paced` kudos delivered one at a time."""
     with database(backend) as url, SlackStandIn(bot_token=TOKEN) as slack:
         for n in range(CHANNELS):
             slack.add_channel(f"C{n:08d}", f"channel{n}")
@@ -309,18 +320,75 @@ def profile_bot(backend: str, kudos: int) -> Profiled:
                 # The daily limit would turn most of the load into cheap refusals.
                 session.execute(update(Workspace).values(kudos_daily_limit=1_000_000))
             ack = tally(profile_requests(probe, f"{bot.url}/slack/events", kudos))
-            worker, delivered = profile_worker(bot, slack)
-            return Profiled(ack, worker, delivered)
+            worker, delivered, rounds = profile_worker(bot, slack)
+            result = Profiled(ack, worker, delivered, rounds)
+            if paced:
+                result.paced, result.paced_delivered, result.paced_rounds = profile_paced(
+                    bot, slack, f"{bot.url}/slack/events", paced
+                )
+            return result
         finally:
             bot.stop()
 
 
-def profile_worker(bot: BotServer, slack: SlackStandIn) -> tuple[Tally, dict[str, int]]:
-    """Drain the outbox on this thread, its senders profiled from birth; return the tally and
-    the Web API calls it made, by method (warm-up kudos included: all are divided among)."""
-    before = len(slack.calls)
-    worker = build_worker(bot.runtime, bot.runtime.tokens)
-    senders: list[cProfile.Profile] = []
+@dataclass
+class Rounds:
+    """What the worker's rounds sent the database: transactions and statements on the thread
+    that claims and records (BEGIN and COMMIT not counted), and statements on its senders."""
+
+    transactions: int = 0
+    statements: int = 0
+    sender_statements: int = 0
+    by_kind: Counter[str] = field(default_factory=Counter)
+
+    def per_round(self) -> str:
+        """Statements per round, and the most frequent kinds of statement."""
+        kinds = ", ".join(f"{n} {kind}" for kind, n in self.by_kind.most_common(6))
+        return (
+            f"{self.transactions} rounds, {self.statements} statements "
+            f"({self.statements / (self.transactions or 1):.2f} a round: {kinds}); "
+            f"{self.sender_statements} on sender threads"
+        )
+
+
+@contextmanager
+def counting_rounds(bot: BotServer, loop_thread: Callable[[], bool]) -> Iterator[Rounds]:
+    """Count what the worker's threads send the database while the block runs; `loop_thread`
+    says whether the calling thread is the one that claims and records."""
+    engine = bot.runtime.engine
+    rounds = Rounds()
+    lock = threading.Lock()
+
+    def statement(*args: Any) -> None:
+        text_ = str(args[2]).lstrip()
+        if text_.upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+            return
+        with lock:
+            if loop_thread():
+                rounds.statements += 1
+                rounds.by_kind[" ".join(text_.split()[:1]).upper()] += 1
+            elif threading.current_thread().name.startswith("delivery"):
+                rounds.sender_statements += 1
+
+    def begin(_connection: Any) -> None:
+        if loop_thread():
+            with lock:
+                rounds.transactions += 1
+
+    event.listen(engine, "before_cursor_execute", statement)
+    event.listen(engine, "begin", begin)
+    try:
+        yield rounds
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+        event.remove(engine, "begin", begin)
+
+
+@contextmanager
+def profiling_delivery_threads() -> Iterator[list[cProfile.Profile]]:
+    """Profile every thread started while the block runs whose name starts with "delivery"
+    (the worker's loop and its senders), from birth."""
+    profiles: list[cProfile.Profile] = []
     lock = threading.Lock()
 
     def hook(_frame: Any, _event: str, _arg: Any) -> None:
@@ -329,21 +397,69 @@ def profile_worker(bot: BotServer, slack: SlackStandIn) -> tuple[Tally, dict[str
             return
         profile = cProfile.Profile(time.thread_time)
         with lock:
-            senders.append(profile)
+            profiles.append(profile)
         profile.enable()
 
     threading.setprofile(hook)
-    loop = cProfile.Profile(time.thread_time)
     try:
+        yield profiles
+    finally:
+        threading.setprofile(None)
+
+
+def profile_worker(bot: BotServer, slack: SlackStandIn) -> tuple[Tally, dict[str, int], Rounds]:
+    """Drain the outbox on this thread, its senders profiled from birth; return the tally, the
+    Web API calls it made, by method (warm-up kudos included: all are divided among), and what
+    its rounds sent the database."""
+    before = len(slack.calls)
+    worker = build_worker(bot.runtime, bot.runtime.tokens)
+    me = threading.get_ident()
+    loop = cProfile.Profile(time.thread_time)
+    with (
+        profiling_delivery_threads() as senders,
+        counting_rounds(bot, lambda: threading.get_ident() == me) as rounds,
+    ):
         loop.enable()
         worker.drain(timeout=300)
         loop.disable()
-    finally:
-        threading.setprofile(None)
     stats = pstats.Stats(loop)
     for profile in senders:
         stats.add(profile)
-    return tally(stats), dict(Counter(call.method for call in slack.calls[before:]))
+    return tally(stats), dict(Counter(call.method for call in slack.calls[before:])), rounds
+
+
+def profile_paced(
+    bot: BotServer, slack: SlackStandIn, url: str, kudos: int
+) -> tuple[Tally, dict[str, int], Rounds]:
+    """The started worker delivering `kudos` kudos given one at a time, each only once the
+    last was delivered (its post and DM on the stand-in): a kudos's rounds on their own, as
+    when kudos are paced. Profiled are the worker's threads, not the ack path."""
+    worker = build_worker(bot.runtime, bot.runtime.tokens)
+    before = len(slack.calls)
+    with (
+        profiling_delivery_threads() as profiles,
+        counting_rounds(
+            bot, lambda: threading.current_thread().name == "delivery-worker"
+        ) as rounds,
+        httpx.Client(timeout=30) as client,
+    ):
+        worker.start()
+        try:
+            for n in range(kudos):
+                posts = len(slack.calls_to("chat.postMessage"))
+                # Past the burst's kudos, in channels whose one-a-second limit has refilled.
+                _request(client, url, 2 * WARMUP + n)
+                deadline = time.monotonic() + 30
+                while len(slack.calls_to("chat.postMessage")) < posts + 2:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"paced kudos {n} was not delivered")
+                    time.sleep(0.002)
+        finally:
+            worker.stop()
+    stats = pstats.Stats()
+    for profile in profiles:
+        stats.add(profile)
+    return tally(stats), dict(Counter(call.method for call in slack.calls[before:])), rounds
 
 
 def profile_floor(kudos: int) -> Profiled:
@@ -430,23 +546,34 @@ def top_calls_out(run: Tally, per: int, count: int = 10) -> str:
     return table(rows, ["our function", "calls", "calls per kudos", "cumulative time"])
 
 
+def _rounds(
+    bots: dict[str, Profiled], which: Callable[[Profiled], Rounds | None]
+) -> list[tuple[str, Rounds]]:
+    return [(backend, rounds) for backend, bot in bots.items() if (rounds := which(bot))]
+
+
 def main() -> None:
     """Profile the floor and the bot on both backends; print (or write) the tables."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--kudos", type=int, default=1000)
+    parser.add_argument("--paced", type=int, default=100)
+    parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     floor = profile_floor(args.kudos)
-    bots = {backend: profile_bot(backend, args.kudos) for backend in ("sqlite", "postgresql")}
-    acks = {
-        "bare Bolt (floor)": floor.ack,
-        "/kudos SQLite": bots["sqlite"].ack,
-        "/kudos PostgreSQL": bots["postgresql"].ack,
+    bots = {
+        backend: profile_bot(backend, args.kudos, args.paced)
+        for backend in args.backends.split(",")
+    }
+    names = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+    acks = {"bare Bolt (floor)": floor.ack} | {
+        f"/kudos {names[backend]}": bot.ack for backend, bot in bots.items()
     }
     per = dict.fromkeys(acks, args.kudos)
     workers: dict[str, Tally] = {}
     delivered: dict[str, dict[str, int]] = {}
-    for backend, label in (("sqlite", "worker SQLite"), ("postgresql", "worker PostgreSQL")):
+    for backend in bots:
+        label = f"worker {names[backend]}"
         tally_ = bots[backend].worker
         assert tally_ is not None
         workers[label] = tally_
@@ -454,7 +581,8 @@ def main() -> None:
     kudos_drained = args.kudos + WARMUP
     parts = [
         f"Measured {datetime.now(UTC):%Y-%m-%d} (`python -m bench.kudos_profile --kudos "
-        f"{args.kudos}`; load average {', '.join(f'{v:.2f}' for v in os.getloadavg())}). "
+        f"{args.kudos} --paced {args.paced}`; load average "
+        f"{', '.join(f'{v:.2f}' for v in os.getloadavg())}). "
         f"{args.kudos} signed `/kudos` requests among {USERS} people, one after another over "
         "one keep-alive connection to a server in this process, after "
         f"{WARMUP} unprofiled; profiled are the server's event-loop thread (uvicorn, Starlette) "
@@ -469,17 +597,11 @@ def main() -> None:
         "",
         "Our own functions on the ack path, by calls (SQLite, then PostgreSQL); cumulative time "
         "includes what they call, as a share of the path's total:",
-        "",
-        top_ours(bots["sqlite"].ack, args.kudos),
-        "",
-        top_ours(bots["postgresql"].ack, args.kudos),
+        *(part for bot in bots.values() for part in ("", top_ours(bot.ack, args.kudos))),
         "",
         "Where our code calls out of itself on the ack path, by the CPU time beneath those calls "
         "(SQLite, then PostgreSQL):",
-        "",
-        top_calls_out(bots["sqlite"].ack, args.kudos),
-        "",
-        top_calls_out(bots["postgresql"].ack, args.kudos),
+        *(part for bot in bots.values() for part in ("", top_calls_out(bot.ack, args.kudos))),
         "",
         "The worker delivering the same kudos afterwards, in the same process: `drain()` on one "
         "thread (claim, record) and its 16 sender threads (render, call Slack through httpx), "
@@ -492,7 +614,38 @@ def main() -> None:
         + ". The stand-in's own threads are not profiled.",
         "",
         package_table(workers, dict.fromkeys(workers, kudos_drained)),
+        "",
+        "The worker's rounds in that drain (the thread that claims and records): "
+        + "; ".join(
+            f"{backend}: {rounds.per_round()}"
+            for backend, rounds in _rounds(bots, lambda bot: bot.rounds)
+        )
+        + ".",
     ]
+    if args.paced:
+        paced = {
+            f"paced {backend}": bot.paced for backend, bot in bots.items() if bot.paced is not None
+        }
+        parts += [
+            "",
+            f"Paced: {args.paced} more kudos, each given once the last was delivered, to the "
+            "started worker (its loop and sender threads profiled, not the ack path), so each "
+            "kudos's post and DM go through rounds of their own; per kudos, "
+            + "; ".join(
+                f"{backend}: " + ", ".join(f"{n} {method}" for method, n in sorted(calls.items()))
+                for backend, calls in ((b, bot.paced_delivered) for b, bot in bots.items())
+            )
+            + ".",
+            "",
+            package_table(paced, dict.fromkeys(paced, args.paced)),
+            "",
+            "Its rounds: "
+            + "; ".join(
+                f"{backend}: {rounds.per_round()}"
+                for backend, rounds in _rounds(bots, lambda bot: bot.paced_rounds)
+            )
+            + ".",
+        ]
     body = "\n".join(parts)
     print(body)
     if args.write:

@@ -8,42 +8,89 @@ so any number of replicas share one queue; SQLite serves one process.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Connection, Table, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from app.delivery import outbox
 from app.delivery.config import WorkerConfig
-from app.delivery.followers import follower_args
+from app.delivery.followers import (
+    Followed,
+    followed,
+    followed_columns,
+    follower_args,
+    join_followed,
+)
 from app.delivery.group_dms import OPENS_FIRST
 from app.delivery.pacing import Pacer
 from app.delivery.records import Recorder
 from app.delivery.sender import LOOKUP_METHODS, POSTS, UNSURE, api_method, marked_unsure
+from app.store.core import connection
 from app.store.db import is_sqlite
 from app.store.models import OutboxMessage, Workspace
 from app.store.statuses import UNFINISHED, OutboxStatus
 
 _OUTBOX = cast(Table, OutboxMessage.__table__)
-# Writes one claimed or put-off row's new state: run with every such row of a round at once.
+_WORKSPACES = cast(Table, Workspace.__table__)
+# What a claim reads of each due row, as plain rows (no ORM objects, no identity map).
+_COLUMNS = tuple(
+    _OUTBOX.c[name]
+    for name in (
+        "id",
+        "team_id",
+        "dedupe_key",
+        "method",
+        "args",
+        "pace_key",
+        "status",
+        "attempts",
+        "created_at",
+        "next_attempt_at",
+        "lease_expires_at",
+        "last_error",
+        "after_key",
+        "after_failed_args",
+    )
+)
+# A claimed or put-off row's new state: column, and its parameter's name.
+_MOVED = (
+    ("status", "b_status"),
+    ("claimed_by", "b_claimed_by"),
+    ("lease_expires_at", "b_lease"),
+    ("attempts", "b_attempts"),
+    ("next_attempt_at", "b_next"),
+    ("last_error", "b_error"),
+)
+# Writes one claimed or put-off row's new state: run with every such row of a round at once
+# (an executemany: SQLite runs it in one call).
 _MOVE = (
     update(_OUTBOX)
     .where(_OUTBOX.c.id == bindparam("b_id", type_=_OUTBOX.c.id.type))
     .values(
         {
             _OUTBOX.c[column]: bindparam(name, type_=_OUTBOX.c[column].type)
-            for column, name in (
-                ("status", "b_status"),
-                ("claimed_by", "b_claimed_by"),
-                ("lease_expires_at", "b_lease"),
-                ("attempts", "b_attempts"),
-                ("next_attempt_at", "b_next"),
-                ("last_error", "b_error"),
-            )
+            for column, name in _MOVED
         }
     )
+)
+# On PostgreSQL, every row of a round in one statement with one array per column (an
+# executemany is a statement per row there); its text is the same however many rows.
+_MOVED_ROWS = (
+    func.unnest(
+        bindparam("b_id", type_=ARRAY(_OUTBOX.c.id.type)),
+        *(bindparam(name, type_=ARRAY(_OUTBOX.c[column].type)) for column, name in _MOVED),
+    )
+    .table_valued("id", *(column for column, _ in _MOVED), name="moved")
+    .render_derived()
+)
+_MOVE_ALL = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == _MOVED_ROWS.c.id)
+    .values({_OUTBOX.c[column]: _MOVED_ROWS.c[column] for column, _ in _MOVED})
 )
 
 
@@ -63,6 +110,29 @@ class Claimed:
 
 
 @dataclass
+class _Due:
+    """A due row as the claim read it, and the state the round gives it (written at the end)."""
+
+    id: int
+    team_id: str
+    dedupe_key: str
+    method: str
+    args: dict[str, Any]
+    pace_key: str | None
+    status: str
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime
+    lease_expires_at: datetime | None
+    last_error: str | None
+    after_key: str | None
+    after_failed_args: dict[str, Any] | None
+    followed: Followed | None
+    claimed_by: str | None = None
+    failed: bool = False
+
+
+@dataclass
 class Claims:
     """Leases due rows to the worker named `worker_id`, paced, ordered and rendered."""
 
@@ -75,6 +145,9 @@ class Claims:
     # When to look for lapsed leases next: they appear only when a worker dies, so they are looked
     # for a quarter lease at a time (a dead worker's rows wait at most 1.25 leases), not each round.
     _lapsed_due: datetime | None = field(default=None, init=False, repr=False)
+    # Whether the last `take` read as many due rows as it could take: more may be due at once.
+    # (It may have put some of them off, so fewer claimed does not mean none are left.)
+    read_all_it_could: bool = field(default=False, init=False)
 
     @property
     def lapsed_look(self) -> datetime | None:
@@ -85,63 +158,51 @@ class Claims:
         self, session: Session, limit: int, now: datetime, held: frozenset[int] = frozenset()
     ) -> list[Claimed]:
         """Lease up to `limit` due rows of active workspaces in `session`'s transaction, but
-        none of the rows the worker still `held` (its own, leased and not yet recorded)."""
-        rows: list[OutboxMessage] = []
+        none of the rows the worker still `held` (its own, leased and not yet recorded).
+
+        One statement reads the due rows with what each follower needs of the row it follows,
+        one writes every claimed or put-off row; a row that fails for good goes through the
+        session (with the notice it queues)."""
         # Waiting rows and lapsed leases apart, each in its index's order: one query with both
         # made the database sort every due row on every round.
-        queries = [_waiting(now)]
+        queries = [_WAITING]
         every = timedelta(seconds=self.config.lease_seconds / 4)
         # A clock set back looks at once rather than waiting for the time it had reached.
         if self._lapsed_due is None or not self._lapsed_due - every <= now < self._lapsed_due:
-            queries.append(_lapsed(now, held))
+            queries.append(_LAPSED)
             self._lapsed_due = now + every
-        for due in queries:
-            query = due.limit(limit)
-            if not is_sqlite(session.get_bind()):
-                query = query.with_for_update(skip_locked=True, of=OutboxMessage)
-            rows.extend(session.scalars(query))
+        bind = connection(session)
+        rows: list[_Due] = []
+        bound = {"b_now": now, "b_limit": limit, "b_held": sorted(held)}
+        for query in queries:
+            rows.extend(_due(row) for row in bind.execute(query, bound))
+        self.read_all_it_could = len(rows) >= limit
         # Oldest due first; a row left over stays as it was (locked until this transaction ends).
         rows = sorted(rows, key=lambda row: (row.next_attempt_at, row.id))[:limit]
         claimed: list[Claimed] = []
         # How many rows of each channel this round put off: each waits for a slot of its own,
         # so a channel's backlog is read again once per slot, not once per second per row.
         put_off: dict[tuple[str, str], int] = {}
-        # Each row's changes wait in memory, written below all at once: a follower's or a
-        # renderer's query in between must not flush them row by row.
-        with session.no_autoflush:
-            for row in rows:
-                ready = self._admit(session, row, now, put_off)
-                if ready is not None:
-                    claimed.append(ready)
+        # This round's rows by key: a follower of one sees the state the round gave it.
+        this_round = {(row.team_id, row.dedupe_key): row for row in rows}
+        for row in rows:
+            ready = self._admit(session, row, now, put_off, this_round)
+            if ready is not None:
+                claimed.append(ready)
         # Claimed or put off, every row that did not fail for good is written in one statement
-        # (those that failed go through the session, with the notices they queued).
-        moved = [row for row in rows if row.status != OutboxStatus.FAILED]
+        # (those that failed went through the session, with the notices they queued).
+        moved = [row for row in rows if not row.failed]
         if moved:
-            for row in moved:
-                session.expunge(row)
-            session.execute(
-                _MOVE,
-                [
-                    {
-                        "b_id": row.id,
-                        "b_status": row.status,
-                        "b_claimed_by": row.claimed_by,
-                        "b_lease": row.lease_expires_at,
-                        "b_attempts": row.attempts,
-                        "b_next": row.next_attempt_at,
-                        "b_error": row.last_error,
-                    }
-                    for row in moved
-                ],
-            )
+            _move(connection(session), moved)
         return claimed
 
     def _admit(
         self,
         session: Session,
-        row: OutboxMessage,
+        row: _Due,
         now: datetime,
         put_off: dict[tuple[str, str], int],
+        this_round: dict[tuple[str, str], _Due],
     ) -> Claimed | None:
         """Claim `row` if it may go now; otherwise move its next attempt to when it may, behind
         the rows of its channel `put_off` already counts (and count it)."""
@@ -159,22 +220,28 @@ class Claims:
                 started = row.lease_expires_at - timedelta(seconds=self.config.lease_seconds)
                 look_at = started + timedelta(seconds=self.config.unsure_wait_seconds)
                 if look_at > now:
-                    self.recorder.retry_at(row, look_at)
+                    self._retry_at(row, look_at)
                     return None
-        args = dict(row.args)
+        args = row.args
         if row.after_key is not None:
-            followed = follower_args(session, row, now)
-            if followed is None:
-                self.recorder.fail(session, row, "the message it follows was not delivered", now)
+            before = row.followed
+            moved = this_round.get((row.team_id, row.after_key))
+            if before is not None and moved is not None:
+                # Read before this round moved it (claimed it, put it off, failed it).
+                before = replace(before, status=moved.status, next_attempt_at=moved.next_attempt_at)
+            followed_args = follower_args(args, row.after_failed_args, before, now)
+            if followed_args is None:
+                self._fail(session, row, "the message it follows was not delivered", now)
                 return None
-            if isinstance(followed, datetime):
-                row.next_attempt_at = followed
+            if isinstance(followed_args, datetime):
+                row.status = OutboxStatus.PENDING
+                row.next_attempt_at = followed_args
                 return None
-            args = followed
+            args = followed_args
         if outbox.RENDER in args:
             render = self.renderers.get(str(args[outbox.RENDER]))
             if render is None:
-                self.recorder.fail(session, row, f"no renderer {args[outbox.RENDER]!r}", now)
+                self._fail(session, row, f"no renderer {args[outbox.RENDER]!r}", now)
                 return None
             args = render(session, row.team_id, args, now)
         wait = self._pace(row)
@@ -197,7 +264,22 @@ class Claims:
             row.id, row.team_id, row.method, args, row.dedupe_key, look_since, row.pace_key
         )
 
-    def _pace(self, row: OutboxMessage) -> float:
+    def _retry_at(self, row: _Due, when: datetime) -> None:
+        """Put `row` back in the queue, due at `when` (a retry, as the recorder counts them)."""
+        row.status = OutboxStatus.PENDING
+        row.next_attempt_at = when
+        self.recorder.count_retry()
+
+    def _fail(self, session: Session, row: _Due, error: str, now: datetime) -> None:
+        """Fail `row` for good through the session (the recorder queues its notice)."""
+        row.failed = True
+        row.status = OutboxStatus.FAILED
+        stored = session.get_one(OutboxMessage, row.id)
+        # What this round decided of it so far (an unsure mark) goes with it.
+        stored.last_error = row.last_error
+        self.recorder.fail(session, stored, error, now)
+
+    def _pace(self, row: _Due) -> float:
         """Return 0 and spend `row`'s slot if its call may go now, else the seconds to wait."""
         first: tuple[str, ...] = ()
         if row.method in POSTS and marked_unsure(row.last_error):
@@ -224,31 +306,72 @@ def any_unfinished(session: Session) -> bool:
     return session.scalar(query) is not None
 
 
-def _waiting(now: datetime) -> Any:
-    """The waiting rows of active workspaces whose time came, oldest due first."""
+def _move(bind: Connection, rows: list[_Due]) -> None:
+    """Write the state a round gave `rows`, in one statement."""
+    states = [
+        # `_Due` keeps each under the column's name.
+        {"b_id": row.id} | {name: getattr(row, column) for column, name in _MOVED}
+        for row in rows
+    ]
+    if is_sqlite(bind):
+        bind.execute(_MOVE, states)
+        return
+    bind.execute(_MOVE_ALL, {name: [state[name] for state in states] for name in states[0]})
+
+
+def _due(row: Any) -> _Due:
+    """A due row as `_waiting` or `_lapsed` read it."""
+    return _Due(
+        row.id,
+        row.team_id,
+        row.dedupe_key,
+        row.method,
+        row.args,
+        row.pace_key,
+        row.status,
+        row.attempts,
+        row.created_at,
+        row.next_attempt_at,
+        row.lease_expires_at,
+        row.last_error,
+        row.after_key,
+        row.after_failed_args,
+        followed(row, row.domain) if row.after_key is not None else None,
+    )
+
+
+def _rows() -> Any:
+    """The rows of active workspaces, with what a follower needs of the row it follows."""
     return (
-        select(OutboxMessage)
-        .join(Workspace, Workspace.team_id == OutboxMessage.team_id)
-        .where(
-            Workspace.active.is_(True),
-            OutboxMessage.status == OutboxStatus.PENDING,
-            OutboxMessage.next_attempt_at <= now,
+        select(*_COLUMNS, _WORKSPACES.c.domain, *followed_columns())
+        .select_from(
+            join_followed(_OUTBOX.join(_WORKSPACES, _WORKSPACES.c.team_id == _OUTBOX.c.team_id))
         )
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .where(_WORKSPACES.c.active.is_(True))
     )
 
 
-def _lapsed(now: datetime, held: frozenset[int]) -> Any:
-    """The leased rows of active workspaces whose lease ran out (a worker stopped mid-call), but
-    those in `held`."""
-    query = (
-        select(OutboxMessage)
-        .join(Workspace, Workspace.team_id == OutboxMessage.team_id)
-        .where(
-            Workspace.active.is_(True),
-            OutboxMessage.status == OutboxStatus.SENDING,
-            OutboxMessage.lease_expires_at < now,
-        )
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+_NOW = bindparam("b_now", type_=_OUTBOX.c.next_attempt_at.type)
+# Built once and bound each round (building a statement costs more Python than running it);
+# `FOR UPDATE SKIP LOCKED` lets replicas share the queue on PostgreSQL (SQLite renders none).
+# The waiting rows of active workspaces whose time came, oldest due first.
+_WAITING = (
+    _rows()
+    .where(_OUTBOX.c.status == OutboxStatus.PENDING, _OUTBOX.c.next_attempt_at <= _NOW)
+    .order_by(_OUTBOX.c.next_attempt_at, _OUTBOX.c.id)
+    .limit(bindparam("b_limit"))
+    .with_for_update(skip_locked=True, of=_OUTBOX)
+)
+# The leased rows of active workspaces whose lease ran out (a worker stopped mid-call), but
+# those the worker still holds.
+_LAPSED = (
+    _rows()
+    .where(
+        _OUTBOX.c.status == OutboxStatus.SENDING,
+        _OUTBOX.c.lease_expires_at < _NOW,
+        _OUTBOX.c.id.not_in(bindparam("b_held", expanding=True, type_=_OUTBOX.c.id.type)),
     )
-    return query.where(OutboxMessage.id.not_in(sorted(held))) if held else query
+    .order_by(_OUTBOX.c.next_attempt_at, _OUTBOX.c.id)
+    .limit(bindparam("b_limit"))
+    .with_for_update(skip_locked=True, of=_OUTBOX)
+)

@@ -9,57 +9,97 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, FromClause, Table, and_, exists, select
+from sqlalchemy.sql.selectable import Join
 
 from app.delivery import outbox
 from app.permalinks import permalink
-from app.store.models import OutboxMessage, Workspace
+from app.store.models import OutboxMessage
 from app.store.statuses import UNDELIVERED, UNFINISHED, OutboxStatus
+
+_OUTBOX = cast(Table, OutboxMessage.__table__)
+_FOLLOWED = _OUTBOX.alias("followed")
+_EARLIER = _OUTBOX.alias("earlier")
+
+
+@dataclass(frozen=True)
+class Followed:
+    """What a follower's claim read of the message it follows, in the claim's own statement:
+    that message's state and result, whether an earlier follower of it is unsent, and the
+    workspace's domain (for permalinks)."""
+
+    status: str
+    next_attempt_at: datetime
+    channel: str | None
+    ts: str | None
+    earlier_unsent: bool
+    domain: str | None
+
+
+def join_followed(source: FromClause) -> Join:
+    """`source` (the outbox joined to its workspace) outer-joined to each row's followed row."""
+    return source.outerjoin(
+        _FOLLOWED,
+        and_(
+            _FOLLOWED.c.team_id == _OUTBOX.c.team_id,
+            _FOLLOWED.c.dedupe_key == _OUTBOX.c.after_key,
+        ),
+    )
+
+
+def followed_columns() -> tuple[ColumnElement[Any], ...]:
+    """The columns `followed` reads, for a query over `join_followed`: NULL for a row that
+    follows nothing (or a followed row that is missing)."""
+    earlier = exists(
+        select(_EARLIER.c.id).where(
+            _EARLIER.c.team_id == _OUTBOX.c.team_id,
+            _EARLIER.c.after_key == _OUTBOX.c.after_key,
+            _EARLIER.c.id < _OUTBOX.c.id,
+            _EARLIER.c.status.in_(UNFINISHED),
+        )
+    )
+    return (
+        _FOLLOWED.c.status.label("f_status"),
+        _FOLLOWED.c.next_attempt_at.label("f_next"),
+        _FOLLOWED.c.result_channel.label("f_channel"),
+        _FOLLOWED.c.result_ts.label("f_ts"),
+        # Only a follower's: the rest would look its index up for nothing.
+        and_(_OUTBOX.c.after_key.is_not(None), earlier).label("f_earlier"),
+    )
+
+
+def followed(row: Any, domain: str | None) -> Followed | None:
+    """The `Followed` of a row read with `followed_columns`, None when its followed row is
+    missing."""
+    if row.f_status is None:
+        return None
+    return Followed(row.f_status, row.f_next, row.f_channel, row.f_ts, bool(row.f_earlier), domain)
 
 
 def follower_args(
-    session: Session, row: OutboxMessage, now: datetime
+    args: dict[str, Any],
+    failed_args: dict[str, Any] | None,
+    before: Followed | None,
+    now: datetime,
 ) -> dict[str, Any] | datetime | None:
-    """Return the arguments follower `row` goes out with now; or the instant to look again, when
-    what it follows (or an earlier follower) is not sent yet; or None when what it follows was
-    never delivered and `row` has nothing to send instead."""
-    before = session.scalar(
-        select(OutboxMessage).where(
-            OutboxMessage.team_id == row.team_id,
-            OutboxMessage.dedupe_key == row.after_key,
-        )
-    )
+    """Return the arguments a follower (`args`, or `failed_args` should what it follows never be
+    delivered) goes out with now; or the instant to look again, when what it follows (`before`),
+    or an earlier follower of it, is not sent yet; or None when what it follows was never
+    delivered and the follower has nothing to send instead."""
     if before is None or before.status in UNDELIVERED:
-        return dict(row.after_failed_args) if row.after_failed_args is not None else None
-    if before.status != OutboxStatus.SENT or _earlier_follower_unsent(session, row):
+        return dict(failed_args) if failed_args is not None else None
+    if before.status != OutboxStatus.SENT or before.earlier_unsent:
         # Followers of one message go out in the order they were queued: two edits of an ask's
         # message must not overtake each other.
         return _follow_at(before, now)
-    domain = session.scalar(select(Workspace.domain).where(Workspace.team_id == row.team_id))
-    posted = _Posted(before.result_channel, before.result_ts, domain)
-    result: dict[str, Any] = _substitute(dict(row.args), posted)
+    posted = _Posted(before.channel, before.ts, before.domain)
+    result: dict[str, Any] = _substitute(dict(args), posted)
     return result
 
 
-def _earlier_follower_unsent(session: Session, row: OutboxMessage) -> bool:
-    """Whether a follower of the same message, queued before `row`, is still to be sent."""
-    earlier = session.scalar(
-        select(OutboxMessage.id)
-        .where(
-            OutboxMessage.team_id == row.team_id,
-            OutboxMessage.after_key == row.after_key,
-            OutboxMessage.id < row.id,
-            OutboxMessage.status.in_(UNFINISHED),
-        )
-        .limit(1)
-    )
-    return earlier is not None
-
-
-def _follow_at(before: OutboxMessage, now: datetime) -> datetime:
+def _follow_at(before: Followed, now: datetime) -> datetime:
     """When to look again at a follower of `before`, which must go out first."""
     if before.status == OutboxStatus.PENDING and before.next_attempt_at > now:
         # Nothing can change before `before`'s own next attempt (a lookup's wait, a backoff).

@@ -89,8 +89,10 @@ class DeliveryWorker:
         self._wake = doorbell
         # Rings the doorbell when another process queued rows (PostgreSQL only).
         self.listener = listener
-        # When the last pass that claimed nothing found the next row due (None: none known).
+        # When the last round that could take more rows than were due found the next row due
+        # (None: none known), and whether it took all it could instead.
         self._next_due: datetime | None = None
+        self._full = False
         self._stopping = threading.Event()
         # Rows leased and not yet recorded: queued for a sender, in a call, or awaiting a round.
         # Their leases may run out meanwhile (a short lease, a slow call), but the worker never
@@ -149,9 +151,11 @@ class DeliveryWorker:
             # a commit queued rows) then cuts the wait short instead of being lost.
             self._wake.clear()
             try:
-                worked = self._step()
+                self._step()
                 self._maybe_prune()
-                wait = 0.0 if worked else self._idle_wait()
+                # A round that took all it could may have left rows due: the next goes at once.
+                # Any other knows when the next row it could not take comes due.
+                wait = 0.0 if self._full else self._idle_wait()
             except Exception:
                 # A database hiccup must not kill delivery; the next pass retries.
                 log.exception("delivery pass failed")
@@ -172,7 +176,11 @@ class DeliveryWorker:
 
     def _step(self) -> bool:
         """Record finished calls and claim new ones in one transaction, then queue the calls;
-        return whether anything moved."""
+        return whether anything moved.
+
+        Sets `_full` when the round read as many due rows as it could take (more may be due),
+        else `_next_due`: when the earliest row it could not take comes due (None: none known,
+        or no sender free; a call that ends rings the doorbell)."""
         with self._results_lock:
             results, self._results = self._results, []
         # Every sender busy and a round's worth of rows queued behind them, so a sender never
@@ -182,6 +190,7 @@ class DeliveryWorker:
             held = frozenset(self._held)
         limit = min(free, self.config.batch_size)
         self._next_due = None
+        self._full = False
         if not results and limit <= 0:
             return False
         started = self._monotonic()
@@ -192,10 +201,17 @@ class DeliveryWorker:
                     self.recorder.record_all(session, results, now)
                 # What the results just recorded let go (a follower) is claimed with the rest.
                 claimed = self.claims.take(session, limit, now, held) if limit > 0 else []
-                if limit > 0 and not claimed:
-                    # In the same transaction: a row due between the claim and this look is
-                    # after `now` and counted, so no row falls between the two.
-                    self._next_due = next_due(session, now, held, self.claims.lapsed_look)
+                self._full = limit > 0 and self.claims.read_all_it_could
+                if limit > 0 and not self._full:
+                    # Every row due at `now` was read, and claimed or put off (a round of its
+                    # own would find none). In the same transaction: a row due between the
+                    # claim and this look is after `now` and counted, so no row falls between.
+                    self._next_due = next_due(
+                        session,
+                        now,
+                        held | {row.id for row in claimed},
+                        self.claims.lapsed_look,
+                    )
         finally:
             # Should the transaction fail, its results go unrecorded, as a worker that died would
             # leave them: the rows' leases run out and a lookup settles each (nothing is repeated).

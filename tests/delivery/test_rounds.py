@@ -4,7 +4,10 @@ slots, rows leased but not called handed back."""
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
+from app.clock import ManualClock
 from app.delivery import outbox
 from app.delivery.config import WorkerConfig
 from app.delivery.pacing import Pacer
@@ -13,7 +16,14 @@ from app.sandbox.slack_api import SlackStandIn
 from app.store.db import transaction
 from tests.clocks import HandClock
 from tests.conftest import BOT_TOKEN
-from tests.delivery.conftest import FAST, TEAM, ManualTime, WorkerFactory, outbox_row
+from tests.delivery.conftest import (
+    FAST,
+    REAL,
+    TEAM,
+    ManualTime,
+    WorkerFactory,
+    outbox_row,
+)
 from tests.waiting import eventually
 
 
@@ -123,3 +133,39 @@ def test_a_stopping_worker_hands_back_what_it_leased_but_did_not_call(
             None,
             None,
         )
+
+
+def test_a_round_that_put_off_all_it_read_goes_on_to_the_rows_behind_them(
+    runtime: Runtime, make_worker: WorkerFactory, slack: SlackStandIn
+) -> None:
+    # Rounds of two rows, no fallback poll, and time that moves only when the test moves it:
+    # only the worker's own next round can reach the row queued behind a put-off pair.
+    clock = ManualClock(datetime.now(UTC) - timedelta(hours=1))
+    start = clock.now()
+    runtime.clock = clock
+    worker = make_worker(
+        replace(REAL, batch_size=2, poll_seconds=3600.0),
+        monotonic=lambda: (clock.now() - start).total_seconds(),
+    )
+    # Not even SQLite's fallback poll (build_worker caps it at a few seconds).
+    worker.config = replace(worker.config, poll_seconds=3600.0)
+    # Slack asked for an hour's pause in posting: the two posts are put off for that hour.
+    worker.pacer.cool_down(TEAM, "chat.postMessage", 3600.0)
+    _queue(runtime, "C0GENERAL", ["held-1", "held-2"])
+    with transaction(runtime.sessions) as session:
+        outbox.queue(
+            session,
+            team_id=TEAM,
+            method="chat.postEphemeral",
+            args={"channel": "C0GENERAL", "user": "U0ALICE", "text": "behind"},
+            dedupe_key="behind",
+            now=clock.now(),
+        )
+    worker.start()
+    manual = ManualTime(runtime, worker, clock)
+    manual.settle()
+    assert outbox_row(runtime, "behind").status == "sent"
+    # One after the other, in the channel's successive slots after the pause.
+    for key, due in (("held-1", 3600), ("held-2", 3601)):
+        row = outbox_row(runtime, key)
+        assert (row.status, row.next_attempt_at) == ("pending", start + timedelta(seconds=due))

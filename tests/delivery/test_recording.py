@@ -1,0 +1,182 @@
+"""A round's statements at the edges: recording rows of which one was taken over by another
+worker, and claiming followers of rows that were sent, failed, or are still on their way.
+
+These drive the worker's claims and recorder directly in transactions of their own (as its
+rounds do), against the real database, so each case is set up exactly and nothing is timed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import update
+
+from app.clock import ManualClock
+from app.delivery import outbox
+from app.delivery.claims import Claimed
+from app.delivery.sender import Outcome
+from app.delivery.worker import DeliveryWorker
+from app.runtime import Runtime
+from app.store.db import transaction
+from app.store.models import OutboxMessage
+from tests.delivery.conftest import TEAM, WorkerFactory, outbox_row
+
+
+@pytest.fixture(autouse=True)
+def _still_time(runtime: Runtime) -> None:
+    """The clock stands still: every `now` below is the one instant."""
+    runtime.clock = ManualClock(datetime.now(UTC))
+
+
+def _queue(runtime: Runtime, *entries: dict[str, object]) -> None:
+    """Queue outbox rows (keywords of `outbox.entry`) in one transaction."""
+    now = runtime.clock.now()
+    with transaction(runtime.sessions) as session:
+        outbox.queue_all(
+            session,
+            [outbox.entry(team_id=TEAM, now=now, **entry) for entry in entries],  # type: ignore[misc]
+        )
+
+
+def _post(key: str, channel: str = "C0GENERAL") -> dict[str, object]:
+    return {
+        "method": "chat.postMessage",
+        "args": {"channel": channel, "text": key},
+        "dedupe_key": key,
+    }
+
+
+def _edit(key: str, follows: str, **extra: object) -> dict[str, object]:
+    return {
+        "method": "chat.update",
+        "args": {"channel": outbox.AFTER_CHANNEL, "ts": outbox.AFTER_TS, "text": key},
+        "dedupe_key": key,
+        "after_key": follows,
+        **extra,
+    }
+
+
+def _take(runtime: Runtime, worker: DeliveryWorker) -> dict[str, Claimed]:
+    """One round's claim, by dedupe key."""
+    with transaction(runtime.sessions) as session:
+        claimed = worker.claims.take(session, 100, runtime.clock.now())
+    return {row.dedupe_key: row for row in claimed}
+
+
+def _record(runtime: Runtime, worker: DeliveryWorker, results: list[tuple[int, Outcome]]) -> None:
+    with transaction(runtime.sessions) as session:
+        worker.recorder.record_all(session, results, runtime.clock.now())
+
+
+def _set(runtime: Runtime, key: str, **values: object) -> None:
+    with transaction(runtime.sessions) as session:
+        session.execute(
+            update(OutboxMessage).where(OutboxMessage.dedupe_key == key).values(**values)
+        )
+
+
+@pytest.mark.parametrize("row_by_row", [False, True], ids=["one statement", "old SQLite"])
+def test_a_round_records_only_the_rows_still_its_own(
+    runtime: Runtime, make_worker: WorkerFactory, row_by_row: bool
+) -> None:
+    worker = make_worker()
+    worker.recorder.row_by_row = row_by_row
+    _queue(runtime, _post("mine"), _post("lost"), _post("failing"))
+    _queue(runtime, _edit("mine:edit", "mine"), _edit("lost:edit", "lost"))
+    claimed = _take(runtime, worker)
+    assert set(claimed) == {"mine", "lost", "failing"}
+    # The lease on "lost" ran out and another worker took it over (and posts it itself).
+    _set(runtime, "lost", claimed_by="other-worker")
+    later = runtime.clock.now() + timedelta(seconds=5)
+    _set(runtime, "mine:edit", next_attempt_at=later)
+    _set(runtime, "lost:edit", next_attempt_at=later)
+    _record(
+        runtime,
+        worker,
+        [
+            (claimed["mine"].id, Outcome(ok=True, channel="C0GENERAL", ts="1.000001")),
+            (claimed["lost"].id, Outcome(ok=True, channel="C0GENERAL", ts="1.000002")),
+            (claimed["failing"].id, Outcome(ok=False, error="internal_error")),
+        ],
+    )
+    mine, lost, failing = (outbox_row(runtime, key) for key in ("mine", "lost", "failing"))
+    assert (mine.status, mine.result_ts, mine.claimed_by) == ("sent", "1.000001", None)
+    # The other worker's lease stands: not marked, and its follower not let go.
+    assert (lost.status, lost.result_ts, lost.claimed_by) == ("sending", None, "other-worker")
+    assert outbox_row(runtime, "lost:edit").next_attempt_at == later
+    assert outbox_row(runtime, "mine:edit").next_attempt_at == runtime.clock.now()
+    assert (failing.status, failing.claimed_by, failing.last_error) == (
+        "pending",
+        None,
+        "internal_error",
+    )
+    assert worker.stats.sent == 1
+
+
+def test_one_round_claims_followers_of_sent_failed_and_unsent_rows(
+    runtime: Runtime, make_worker: WorkerFactory
+) -> None:
+    worker = make_worker()
+    _queue(runtime, _post("sent"), _post("failed"), _post("waiting"))
+    _set(runtime, "sent", status="sent", result_channel="C0GENERAL", result_ts="5.000001")
+    _set(runtime, "failed", status="failed", last_error="channel_not_found")
+    _set(runtime, "waiting", next_attempt_at=runtime.clock.now() + timedelta(seconds=30))
+    instead = {"channel": "C0OTHER", "text": "the post could not be made"}
+    _queue(
+        runtime,
+        _edit("sent:1", "sent"),
+        _edit("sent:2", "sent"),
+        _edit("failed:instead", "failed", after_failed_args=instead),
+        _edit("failed:nothing", "failed"),
+        _edit("waiting:1", "waiting"),
+        _edit("missing:1", "never-queued"),
+    )
+    claimed = _take(runtime, worker)
+    # A follower of a sent row goes with its channel and ts; the next follower of the same row
+    # waits for the one queued before it; a follower of a failed row goes with what it has
+    # instead, or fails, as does one whose followed row was never queued.
+    assert set(claimed) == {"sent:1", "failed:instead"}
+    assert claimed["sent:1"].args == {"channel": "C0GENERAL", "ts": "5.000001", "text": "sent:1"}
+    assert claimed["failed:instead"].args == instead
+    now = runtime.clock.now()
+    assert outbox_row(runtime, "sent:2").next_attempt_at == now + timedelta(seconds=0.2)
+    # Nothing can change before the followed row's own next attempt.
+    assert outbox_row(runtime, "waiting:1").next_attempt_at == now + timedelta(seconds=30)
+    for key in ("failed:nothing", "missing:1"):
+        row = outbox_row(runtime, key)
+        assert (row.status, row.last_error) == (
+            "failed",
+            "the message it follows was not delivered",
+        )
+
+
+def test_a_follower_claimed_with_its_post_waits_for_the_post(
+    runtime: Runtime, make_worker: WorkerFactory
+) -> None:
+    worker = make_worker()
+    _queue(runtime, _post("post"), _edit("post:edit", "post"))
+    claimed = _take(runtime, worker)
+    # Read in the same statement as the post, which this round claimed: not sent yet.
+    assert set(claimed) == {"post"}
+    row = outbox_row(runtime, "post:edit")
+    assert (row.status, row.attempts) == ("pending", 0)
+    assert row.next_attempt_at > runtime.clock.now()
+    _record(runtime, worker, [(claimed["post"].id, Outcome(ok=True, channel="C1", ts="7.5"))])
+    # Recording the post made its follower due at once; the next round sends it.
+    assert outbox_row(runtime, "post:edit").next_attempt_at == runtime.clock.now()
+    again = _take(runtime, worker)
+    assert again["post:edit"].args == {"channel": "C1", "ts": "7.5", "text": "post:edit"}
+
+
+def test_a_follower_of_a_row_its_round_failed_goes_with_what_it_has_instead(
+    runtime: Runtime, make_worker: WorkerFactory
+) -> None:
+    worker = make_worker()
+    broken = {**_post("broken"), "args": {"channel": "C0GENERAL", outbox.RENDER: "no-such"}}
+    instead = {"channel": "C0GENERAL", "text": "without the post"}
+    _queue(runtime, broken, _edit("broken:edit", "broken", after_failed_args=instead))
+    claimed = _take(runtime, worker)
+    assert outbox_row(runtime, "broken").status == "failed"
+    # In the same round: the follower saw the failure the round had just recorded.
+    assert claimed["broken:edit"].args == instead
