@@ -6,22 +6,20 @@ lose its message, and a rolled-back one never sends. The delivery worker does th
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal, NotRequired, TypedDict, Unpack
 
-from sqlalchemy import event, func
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from app.delivery.group_dms import group_pace_key, group_users
-from app.store import core
 from app.store.db import SessionFactory
 from app.store.models import OutboxMessage
 from app.store.statuses import OutboxStatus
-from app.store.upsert import upsert_statement
+from app.store.upsert import upsert
 
 Method = Literal[
     "chat.postMessage",
@@ -37,8 +35,9 @@ METHODS: frozenset[str] = frozenset(Method.__args__)  # type: ignore[attr-define
 # Set in `Session.info` when a transaction queued something, so its commit rings the doorbell.
 _QUEUED = "outbox_queued"
 # On PostgreSQL, a transaction that queued something also notifies this channel as it commits,
-# so delivery workers in other processes wake at once (app/delivery/wakeup.py listens); the
-# statement that inserts the rows sends it (`_queue_statement`).
+# so delivery workers in other processes wake at once (app/delivery/wakeup.py listens). The
+# database sends it: a trigger on each inserted row (migration 0015), so queuing costs no
+# statement of its own, and a row skipped as a known key wakes no one.
 NOTIFY_CHANNEL = "reciprocity_outbox"
 AFTER_CHANNEL = "$after.channel"
 AFTER_TS = "$after.ts"
@@ -156,25 +155,8 @@ def queue_all(session: Session, entries: list[dict[str, Any]]) -> None:
     """
     if not entries:
         return
-    connection = core.connection(session)
-    connection.execute(_queue_statement(connection.dialect.name), entries)
+    upsert(session, OutboxMessage, entries, key=["team_id", "dedupe_key"])
     session.info[_QUEUED] = True
-
-
-@functools.cache
-def _queue_statement(dialect: str) -> Any:
-    """The insert of outbox rows, a known key a no-op; on PostgreSQL it also notifies
-    `NOTIFY_CHANNEL` for each row it inserts.
-
-    PostgreSQL delivers a transaction's notifications when it commits (none if it rolls back) and
-    folds identical ones into one, so a transaction that queued anything wakes the listening
-    workers exactly once, with no statement of its own: the NOTIFY was a round trip on every ack.
-    A transaction whose rows were all known already wakes no one (there is nothing new to send).
-    """
-    statement = upsert_statement(dialect, OutboxMessage, ("team_id", "dedupe_key"), ())
-    if dialect != "postgresql":
-        return statement
-    return statement.returning(func.pg_notify(NOTIFY_CHANNEL, ""))
 
 
 def pace_key(method: str, args: Mapping[str, Any]) -> str | None:

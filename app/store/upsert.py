@@ -25,14 +25,14 @@ def upsert(
     if not rows:
         return
     connection = core.connection(session)
-    statement = upsert_statement(connection.dialect.name, model, tuple(key), tuple(update))
+    statement = _upsert_statement(connection.dialect.name, model, tuple(key), tuple(update))
     # Parameters passed apart from the statement keep one statement (and its compiled form)
     # for every call; a Core statement needs none of `Session.execute`'s ORM layer.
     connection.execute(statement, [dict(row) for row in rows])
 
 
 @functools.cache
-def upsert_statement(
+def _upsert_statement(
     dialect: str, model: type[Base], key: tuple[str, ...], update: tuple[str, ...]
 ) -> Any:
     """The insert-or-update of `model`'s rows on `dialect`, on conflict over `key` overwriting
