@@ -46,6 +46,7 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from sqlalchemy import Engine, event, update
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.logs import configure_logging
 from app.runtime import build_runtime, build_worker
 from app.sandbox.driver import signature
 from app.sandbox.payloads import slash_command
@@ -648,6 +649,10 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
+    # Logging as `reciprocity run` sets it up at LOG_LEVEL=WARNING, as bench.kudos_ack runs the
+    # bot: with no level of its own, Bolt's logger has Bolt format a debug line for every
+    # middleware on every request, a cost no configured process pays.
+    configure_logging("WARNING", "text")
     floor = profile_floor(args.kudos)
     bots = {
         backend: profile_bot(backend, args.kudos, args.paced)
@@ -670,7 +675,8 @@ def main() -> None:
     parts = [
         f"Measured {datetime.now(UTC):%Y-%m-%d} (`python -m bench.kudos_profile --kudos "
         f"{args.kudos} --paced {args.paced}`; load average "
-        f"{', '.join(f'{v:.2f}' for v in os.getloadavg())}). "
+        f"{', '.join(f'{v:.2f}' for v in os.getloadavg())}; "
+        "logging set up as `reciprocity run` does at LOG_LEVEL=WARNING). "
         f"{args.kudos} signed `/kudos` requests among {USERS} people, one after another over "
         "one keep-alive connection to a server in this process, after "
         f"{WARMUP} unprofiled; profiled are the server's event-loop thread (uvicorn, Starlette) "
