@@ -6,7 +6,9 @@ SQLite and on PostgreSQL, and the bare Bolt app in the mode we run (`process_bef
 the same Starlette-on-uvicorn stack, a `/kudos` listener that only acks: the floor), each served on
 a loopback port in this process. Signed `/kudos` requests go one after another over one keep-alive
 connection (the client's own thread is not profiled); after a warm-up, the server's event-loop
-thread and the threads that dispatch Slack requests are profiled for `--kudos` requests. Then the
+thread and the threads that dispatch Slack requests are profiled for `--kudos` requests, and
+`WIRE_KUDOS` more are sent unprofiled with what the bot says to the database recorded (libpq's
+protocol trace on PostgreSQL), for statements and round trips per kudos. Then the
 delivery worker of the same process drains what those kudos queued (a post and a DM each), its
 loop on this thread and its sender threads profiled too (a burst: many rows a round). Then
 `--paced` more kudos go to the started worker one at a time, each once the last was delivered,
