@@ -698,8 +698,12 @@ def main() -> None:
         + "; ".join(
             f"{label} {wire.statements:.2f} statements, {wire.round_trips:.2f} round trips"
             for label, wire in (
-                ("SQLite", bots["sqlite"].wire),
-                ("PostgreSQL", bots["postgresql"].wire),
+                (label, bot.wire)
+                for label, bot in (
+                    ("SQLite", bots.get("sqlite")),
+                    ("PostgreSQL", bots.get("postgresql")),
+                )
+                if bot is not None
             )
             if wire is not None
         )
