@@ -6,7 +6,9 @@ SQLite and on PostgreSQL, and the bare Bolt app in the mode we run (`process_bef
 the same Starlette-on-uvicorn stack, a `/kudos` listener that only acks: the floor), each served on
 a loopback port in this process. Signed `/kudos` requests go one after another over one keep-alive
 connection (the client's own thread is not profiled); after a warm-up, the server's event-loop
-thread and the threads that dispatch Slack requests are profiled for `--kudos` requests. Then the
+thread and the threads that dispatch Slack requests are profiled for `--kudos` requests, and
+`WIRE_KUDOS` more are sent unprofiled with what the bot says to the database recorded (libpq's
+protocol trace on PostgreSQL), for statements and round trips per kudos. Then the
 delivery worker of the same process drains what those kudos queued (a post and a DM each), its
 loop on this thread and its sender threads profiled too (a burst: many rows a round). Then
 `--paced` more kudos go to the started worker one at a time, each once the last was delivered,
@@ -41,17 +43,19 @@ from urllib.parse import urlencode
 
 import httpx
 import uvicorn
+from psycopg import pq
 from slack_bolt import App, BoltRequest, BoltResponse
-from sqlalchemy import event, update
+from sqlalchemy import Engine, event, update
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.logs import configure_logging
 from app.runtime import build_runtime, build_worker
 from app.sandbox.driver import signature
 from app.sandbox.payloads import slash_command
 from app.sandbox.slack_api import SlackStandIn
 from app.server import BotServer
 from app.settings import Settings
-from app.store.db import transaction
+from app.store.db import is_sqlite, transaction
 from app.store.models import Workspace
 from app.web import create_web_app
 from bench.apps import SIGNING_SECRET, bolt_app
@@ -67,6 +71,9 @@ CHANNELS = 500
 # Unprofiled requests first, one in each channel: a channel the directory has not seen yet is
 # looked up in Slack on the ack path (once), which is not the steady state being profiled.
 WARMUP = CHANNELS
+
+# Kudos sent after the profiled ones with the database's side of the conversation recorded.
+WIRE_KUDOS = 200
 
 # Package buckets, first match wins; anything else in the standard library is "stdlib, rest".
 PACKAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -277,6 +284,86 @@ def bare_app(probe: Probe) -> Iterator[str]:
         runtime.close()
 
 
+@dataclass(frozen=True)
+class Wire:
+    """What one kudos's ack said to the database: statements sent, and round trips (the times
+    the bot waited for an answer before saying more; on SQLite, in process, each statement)."""
+
+    statements: float
+    round_trips: float
+
+
+def trips(trace: str) -> tuple[int, int]:
+    """Statements and round trips in a libpq trace: a statement is a `Query` (simple protocol)
+    or an `Execute` message from the client; a round trip starts at each client message that
+    follows a server message (or opens the trace)."""
+    statements = round_trips = 0
+    previous = "B"
+    for line in trace.splitlines():
+        direction, _, message = [*line.split("\t"), "", "", ""][:3]
+        if direction == "F":
+            statements += message in ("Query", "Execute")
+            round_trips += previous == "B"
+        if direction in ("F", "B"):
+            previous = direction
+    return statements, round_trips
+
+
+@contextmanager
+def recorded(engine: Engine) -> Iterator[Callable[[], tuple[int, int]]]:
+    """Record what `engine`'s connections say while checked out; yield a function returning the
+    statements and round trips so far. PostgreSQL: libpq's own protocol trace, so every message
+    the driver sends counts (BEGIN, pipelined batches), whatever SQLAlchemy reports. SQLite: the
+    statements SQLAlchemy runs, plus each COMMIT or ROLLBACK (sent from their events)."""
+    counts = Counter[str]()
+    if is_sqlite(engine):
+
+        def executed(*_args: Any) -> None:
+            counts["statements"] += 1
+
+        def ended(*_args: Any) -> None:
+            counts["statements"] += 1
+
+        hooks: list[tuple[Any, str, Callable[..., None]]] = [
+            (engine, "before_cursor_execute", executed),
+            (engine, "commit", ended),
+            (engine, "rollback", ended),
+        ]
+        for target, name, hook in hooks:
+            event.listen(target, name, hook)
+        try:
+            yield lambda: (counts["statements"], counts["statements"])
+        finally:
+            for target, name, hook in hooks:
+                event.remove(target, name, hook)
+        return
+    with tempfile.NamedTemporaryFile("w+") as handle:
+
+        def taken(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+            dbapi_connection.pgconn.trace(handle.fileno())
+            dbapi_connection.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
+
+        def returned(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.pgconn.untrace()
+
+        event.listen(engine.pool, "checkout", taken)
+        event.listen(engine.pool, "checkin", returned)
+        try:
+            yield lambda: trips(Path(handle.name).read_text())
+        finally:
+            event.remove(engine.pool, "checkout", taken)
+            event.remove(engine.pool, "checkin", returned)
+
+
+def count_wire(engine: Engine, url: str, first: int, kudos: int) -> Wire:
+    """Send `kudos` more requests (numbered from `first`) with the database's side recorded."""
+    with httpx.Client(timeout=30) as client, recorded(engine) as so_far:
+        for n in range(first, first + kudos):
+            _request(client, url, n)
+        statements, round_trips = so_far()
+    return Wire(statements / kudos, round_trips / kudos)
+
+
 @dataclass
 class Profiled:
     """One app's profile: the ack path and, for the bot, the worker's delivery of the same kudos."""
@@ -289,6 +376,7 @@ class Profiled:
     paced: Tally | None = None
     paced_delivered: dict[str, int] = field(default_factory=dict)
     paced_rounds: Rounds | None = None
+    wire: Wire | None = None
 
 
 def profile_bot(backend: str, kudos: int, paced: int) -> Profiled:
@@ -320,8 +408,11 @@ def profile_bot(backend: str, kudos: int, paced: int) -> Profiled:
                 # The daily limit would turn most of the load into cheap refusals.
                 session.execute(update(Workspace).values(kudos_daily_limit=1_000_000))
             ack = tally(profile_requests(probe, f"{bot.url}/slack/events", kudos))
+            wire = count_wire(
+                bot.runtime.engine, f"{bot.url}/slack/events", WARMUP + kudos, WIRE_KUDOS
+            )
             worker, delivered, rounds = profile_worker(bot, slack)
-            result = Profiled(ack, worker, delivered, rounds)
+            result = Profiled(ack, worker, delivered, rounds, wire=wire)
             if paced:
                 result.paced, result.paced_delivered, result.paced_rounds = profile_paced(
                     bot, slack, f"{bot.url}/slack/events", paced
@@ -560,6 +651,10 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
+    # Logging as `reciprocity run` sets it up at LOG_LEVEL=WARNING, as bench.kudos_ack runs the
+    # bot: with no level of its own, Bolt's logger has Bolt format a debug line for every
+    # middleware on every request, a cost no configured process pays.
+    configure_logging("WARNING", "text")
     floor = profile_floor(args.kudos)
     bots = {
         backend: profile_bot(backend, args.kudos, args.paced)
@@ -578,11 +673,12 @@ def main() -> None:
         assert tally_ is not None
         workers[label] = tally_
         delivered[label] = bots[backend].delivered
-    kudos_drained = args.kudos + WARMUP
+    kudos_drained = args.kudos + WARMUP + WIRE_KUDOS
     parts = [
         f"Measured {datetime.now(UTC):%Y-%m-%d} (`python -m bench.kudos_profile --kudos "
         f"{args.kudos} --paced {args.paced}`; load average "
-        f"{', '.join(f'{v:.2f}' for v in os.getloadavg())}). "
+        f"{', '.join(f'{v:.2f}' for v in os.getloadavg())}; "
+        "logging set up as `reciprocity run` does at LOG_LEVEL=WARNING). "
         f"{args.kudos} signed `/kudos` requests among {USERS} people, one after another over "
         "one keep-alive connection to a server in this process, after "
         f"{WARMUP} unprofiled; profiled are the server's event-loop thread (uvicorn, Starlette) "
@@ -594,6 +690,24 @@ def main() -> None:
         "(cProfile's overhead inflates every call alike).",
         "",
         package_table(acks, per),
+        "",
+        f"What the ack says to the database, per kudos over {WIRE_KUDOS} more sent the same way "
+        "after the profiled ones (PostgreSQL: libpq's protocol trace, so BEGIN and COMMIT count; "
+        "a round trip is each time the bot waits for the server's answer before sending more; "
+        "SQLite: the statements run, COMMIT included): "
+        + "; ".join(
+            f"{label} {wire.statements:.2f} statements, {wire.round_trips:.2f} round trips"
+            for label, wire in (
+                (label, bot.wire)
+                for label, bot in (
+                    ("SQLite", bots.get("sqlite")),
+                    ("PostgreSQL", bots.get("postgresql")),
+                )
+                if bot is not None
+            )
+            if wire is not None
+        )
+        + ".",
         "",
         "Our own functions on the ack path, by calls (SQLite, then PostgreSQL); cumulative time "
         "includes what they call, as a share of the path's total:",

@@ -36,8 +36,8 @@ def _people(user_ids: Sequence[str]) -> str:
     return ", ".join(mentions[:-1]) + " and " + mentions[-1]
 
 
-def _quote(message: str) -> str:
-    inert = render_inert(message)
+def _quoted(inert: str) -> str:
+    """`inert`, a message `render_inert` made safe, as a block quote cut to fit a section."""
     quoted = "\n".join(f">{line}" for line in inert.splitlines() or [""])
     return quoted if len(quoted) <= SECTION_LIMIT else quoted[: SECTION_LIMIT - 1] + "…"
 
@@ -54,9 +54,11 @@ def recognition_post(
     footer = [f"Kudos #{kudos_id}"]
     if values:
         footer.insert(0, _values(values))
+    # Rendered once for the text and the quote: it is the costliest part of the post.
+    inert = render_inert(message)
     return {
-        "text": f"<@{giver_id}> gave kudos to {_people(recipients)}: {render_inert(message)}",
-        "blocks": [section(headline), section(_quote(message)), context(" · ".join(footer))],
+        "text": f"<@{giver_id}> gave kudos to {_people(recipients)}: {inert}",
+        "blocks": [section(headline), section(_quoted(inert)), context(" · ".join(footer))],
     }
 
 
@@ -70,9 +72,10 @@ def recipient_note(giver_id: str, message: str, source: str, link: str | None) -
         headline = f":handshake: <@{giver_id}> thanked you for an introduction{where}."
     else:
         headline = f":sparkles: <@{giver_id}> thanked you{where}."
+    inert = render_inert(message)
     return {
-        "text": f"<@{giver_id}> thanked you: {render_inert(message)}",
-        "blocks": [section(headline), section(_quote(message))],
+        "text": f"<@{giver_id}> thanked you: {inert}",
+        "blocks": [section(headline), section(_quoted(inert))],
     }
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from app.store import core
 from app.store.models import Base
 
 
@@ -23,16 +24,19 @@ def upsert(
     """Insert `rows` into `model`'s table; where `key` exists, overwrite the `update` columns."""
     if not rows:
         return
-    statement = _upsert_statement(session.get_bind().dialect.name, model, tuple(key), tuple(update))
+    connection = core.connection(session)
+    statement = _upsert_statement(connection.dialect.name, model, tuple(key), tuple(update))
     # Parameters passed apart from the statement keep one statement (and its compiled form)
-    # for every call.
-    session.execute(statement, [dict(row) for row in rows])
+    # for every call; a Core statement needs none of `Session.execute`'s ORM layer.
+    connection.execute(statement, [dict(row) for row in rows])
 
 
 @functools.cache
 def _upsert_statement(
     dialect: str, model: type[Base], key: tuple[str, ...], update: tuple[str, ...]
 ) -> Any:
+    """The insert-or-update of `model`'s rows on `dialect`, on conflict over `key` overwriting
+    `update` (nothing when empty); one statement object per shape."""
     # Built once per shape: the outbox and the directory upsert on every ack, and building the
     # statement cost more than running it.
     statement = _insert_for(dialect)(model.metadata.tables[model.__tablename__])
