@@ -36,7 +36,7 @@ METHODS: frozenset[str] = frozenset(Method.__args__)  # type: ignore[attr-define
 _QUEUED = "outbox_queued"
 # On PostgreSQL, a transaction that queued something also notifies this channel as it commits,
 # so delivery workers in other processes wake at once (app/delivery/wakeup.py listens). The
-# database sends it: a trigger on each inserted row (migration 0015), so queuing costs no
+# database sends it: a trigger on each inserted row (migration 0012), so queuing costs no
 # statement of its own, and a row skipped as a known key wakes no one.
 NOTIFY_CHANNEL = "reciprocity_outbox"
 AFTER_CHANNEL = "$after.channel"

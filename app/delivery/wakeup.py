@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 import psycopg
-from sqlalchemy import Engine, Table, bindparam, func, select
+from sqlalchemy import Engine, Table, bindparam, event, func, select
 from sqlalchemy.orm import Session
 
 from app.delivery.outbox import NOTIFY_CHANNEL
@@ -24,6 +24,9 @@ from app.store.models import OutboxMessage, Workspace
 from app.store.statuses import OutboxStatus
 
 log = logging.getLogger(__name__)
+
+# Where a pooled connection's record keeps the pid of its server process.
+_BACKEND_PID = "outbox_listener_backend_pid"
 
 
 def _next_due_statement() -> Any:
@@ -75,11 +78,24 @@ def next_due(
 
 
 class OutboxListener:
-    """Rings `doorbell` whenever a transaction in any process queued outbox rows (PostgreSQL
-    LISTEN on its own connection, in a background thread): start() to stop()."""
+    """Rings `doorbell` whenever a transaction in another process queued outbox rows (PostgreSQL
+    LISTEN on its own connection, in a background thread): start() to stop().
+
+    A notification sent by one of `engine`'s own connections is not rung again: that commit
+    already rang this process's doorbell (`outbox.ring_on_commit`), and a second ring would cost
+    the worker an empty round for every ack.
+    """
 
     def __init__(self, engine: Engine, doorbell: threading.Event, retry_seconds: float) -> None:
         self._engine = engine
+        # The server processes behind this process's pooled connections, which notify as they
+        # commit what this process queued. Kept as connections open and close, so a pid the
+        # server hands to another process's connection later is not taken for ours.
+        self._own: set[int] = set()
+        # On checkout rather than connect: the pool may hold connections opened before this.
+        event.listen(engine, "checkout", self._checked_out)
+        event.listen(engine, "close", self._closed)
+        event.listen(engine, "close_detached", self._closed_detached)
         self._conninfo = engine.url.set(drivername="postgresql").render_as_string(
             hide_password=False
         )
@@ -113,6 +129,19 @@ class OutboxListener:
         self._thread.join(timeout=5)
         self._thread = None
 
+    def _checked_out(self, dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        if _BACKEND_PID not in record.info:
+            pid = dbapi_connection.info.backend_pid
+            record.info[_BACKEND_PID] = pid
+            self._own.add(pid)
+
+    def _closed(self, dbapi_connection: Any, record: Any) -> None:
+        self._own.discard(record.info.pop(_BACKEND_PID, None))
+
+    def _closed_detached(self, dbapi_connection: Any) -> None:
+        # A detached connection has no pool record left; psycopg still knows its pid.
+        self._own.discard(dbapi_connection.info.backend_pid)
+
     def _run(self) -> None:
         while not self._stopping.is_set():
             try:
@@ -126,10 +155,11 @@ class OutboxListener:
                         while not self._stopping.is_set():
                             # psycopg's own wait wakes ten times a second (to notice Ctrl-C); an
                             # idle process should not: block on the socket, then read what came.
-                            heard = sum(1 for _ in conn.notifies(timeout=0))
-                            if heard:
-                                self.heard += heard
+                            heard = [n.pid for n in conn.notifies(timeout=0)]
+                            if any(pid not in self._own for pid in heard):
                                 self._doorbell.set()
+                            # Counted after the ring: whoever sees the count sees the ring.
+                            self.heard += len(heard)
                             server.select()
             except psycopg.Error as exc:
                 self._listening.clear()

@@ -4,6 +4,7 @@ poll far longer than the test's wait, so only the wake-up can explain the delive
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ from sqlalchemy import text, update
 from app.clock import ManualClock
 from app.delivery import outbox
 from app.delivery.config import WorkerConfig
+from app.delivery.wakeup import OutboxListener
 from app.delivery.worker import DeliveryWorker
 from app.runtime import Runtime, build_runtime
 from app.sandbox.slack_api import SlackStandIn
@@ -154,3 +156,32 @@ def test_the_listener_listens_again_after_losing_its_connection(
         what="the row queued after the drop sent",
         timeout=30,
     )
+
+
+def test_the_listener_rings_for_other_processes_not_for_its_own_commits(
+    runtime: Runtime,
+) -> None:
+    if runtime.engine.dialect.name != "postgresql":
+        pytest.skip("NOTIFY is PostgreSQL's")
+    # Its own doorbell, apart from the one this process's commits ring, so a ring can only be
+    # the listener's.
+    doorbell = threading.Event()
+    listener = OutboxListener(runtime.engine, doorbell, retry_seconds=0.1)
+    listener.start()
+    try:
+        assert listener.wait_listening(timeout=30)
+        eventually(doorbell.is_set, what="the look on listening")
+        doorbell.clear()
+        # This process's own commit: heard, and not rung again (its commit rang the process's).
+        _post(runtime, "ours")
+        eventually(lambda: listener.heard, lambda heard: heard >= 1, what="our NOTIFY heard")
+        assert not doorbell.is_set()
+        other = build_runtime(runtime.settings)
+        try:
+            _post(other, "theirs")
+        finally:
+            other.close()
+        eventually(doorbell.is_set, what="another process's NOTIFY rung")
+        assert listener.heard >= 2
+    finally:
+        listener.stop()

@@ -11,7 +11,7 @@ one process (its commits ring the in-process doorbell): nothing to do there.
 The channel's name is written out here, as a migration must not change with the code; it is
 `app.delivery.outbox.NOTIFY_CHANNEL`.
 
-Revision ID: 0015
+Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-05 21:40:00
 """
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0015"
+revision: str = "0012"
 down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
