@@ -3,38 +3,27 @@ good (and then the person waiting on it is told)."""
 
 from __future__ import annotations
 
-import json
 import logging
 import random
-import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import (
-    BigInteger,
-    ColumnElement,
     Connection,
-    Dialect,
-    Integer,
-    String,
     Table,
     bindparam,
-    func,
-    or_,
     select,
-    tuple_,
     update,
 )
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from app.delivery import outbox
+from app.delivery import marking, outbox
 from app.delivery.advice import failure_text
 from app.delivery.config import WorkerConfig
-from app.delivery.hooks import DeliveryHooks, PostLink
+from app.delivery.hooks import DeliveryHooks
 from app.delivery.pacing import Pacer
 from app.delivery.sender import UNSURE, Outcome, api_method, marked_unsure
 from app.delivery.stats import DeliveryStats
@@ -43,193 +32,6 @@ from app.store.models import OutboxMessage
 from app.store.statuses import OutboxStatus
 
 log = logging.getLogger(__name__)
-
-_OUTBOX = cast(Table, OutboxMessage.__table__)
-# What recording a round reads of each row it did not mark sent.
-_READ = tuple(
-    _OUTBOX.c[name]
-    for name in (
-        "id",
-        "team_id",
-        "dedupe_key",
-        "status",
-        "claimed_by",
-        "pace_key",
-    )
-)
-# What marking rows sent returns of each row it marked: what their links and followers need.
-_SENT = tuple(
-    _OUTBOX.c[name]
-    for name in (
-        "id",
-        "team_id",
-        "dedupe_key",
-        "pace_key",
-        "link_table",
-        "link_id",
-        "after_key",
-    )
-)
-_SET_SENT = {
-    "status": OutboxStatus.SENT,
-    "finished_at": bindparam("b_finished", type_=_OUTBOX.c.finished_at.type),
-    "last_error": None,
-    "claimed_by": None,
-    "lease_expires_at": None,
-}
-_STILL_OURS = (
-    _OUTBOX.c.status == OutboxStatus.SENDING,
-    _OUTBOX.c.claimed_by == bindparam("b_worker", type_=_OUTBOX.c.claimed_by.type),
-)
-
-
-# The rows recorded as handed back or failed; on PostgreSQL, a worker taking one of them over
-# waits until they are recorded (SQLite renders no FOR UPDATE).
-_READ_OTHERS = (
-    select(*_READ)
-    .where(_OUTBOX.c.id.in_(bindparam("b_ids", expanding=True, type_=_OUTBOX.c.id.type)))
-    .order_by(_OUTBOX.c.id)
-    .with_for_update()
-)
-_NOW = bindparam("b_now", type_=_OUTBOX.c.next_attempt_at.type)
-# Makes due at once the followers, never tried, of the (team, dedupe key) pairs `b_followed`.
-_FOLLOWERS_DUE = (
-    update(_OUTBOX)
-    .where(
-        tuple_(_OUTBOX.c.team_id, _OUTBOX.c.after_key).in_(bindparam("b_followed", expanding=True)),
-        _OUTBOX.c.status == OutboxStatus.PENDING,
-        _OUTBOX.c.attempts == 0,
-        _OUTBOX.c.next_attempt_at > _NOW,
-    )
-    .values(next_attempt_at=_NOW)
-)
-
-
-def _mark_sent_statement(dialect: str) -> Any:
-    """One UPDATE marking every sent row of a round sent with its channel and ts, if the row is
-    still ours, returning `_SENT` of each it marked. Its text is the same for any number of
-    rows (one array parameter each, or one JSON parameter on SQLite), so it is built, compiled
-    and (on PostgreSQL) prepared once."""
-    if dialect == "postgresql":
-        sent = (
-            func.unnest(
-                bindparam("b_ids", type_=ARRAY(BigInteger())),
-                bindparam("b_channels", type_=ARRAY(String())),
-                bindparam("b_ts", type_=ARRAY(String())),
-            )
-            .table_valued("id", "channel", "ts", name="sent")
-            .render_derived()
-        )
-        row_id: ColumnElement[Any] = sent.c.id
-        channel: ColumnElement[Any] = sent.c.channel
-        ts: ColumnElement[Any] = sent.c.ts
-    else:
-        # SQLite (3.35 or later, for UPDATE ... FROM and RETURNING): a JSON array of
-        # [id, channel, ts] rows.
-        sent = func.json_each(bindparam("b_rows", type_=String())).table_valued(
-            "value", name="sent"
-        )
-        row_id, channel, ts = (
-            func.json_extract(sent.c.value, f"$[{n}]", type_=type_)
-            for n, type_ in enumerate((Integer(), String(), String()))
-        )
-        # `status || ''` keeps SQLite's planner off the status index: with it, it scanned every
-        # leased row and the whole JSON array for each; without, each JSON row finds its row by
-        # id.
-        return (
-            update(_OUTBOX)
-            .where(
-                _OUTBOX.c.id == row_id,
-                _OUTBOX.c.status + "" == OutboxStatus.SENDING,
-                _STILL_OURS[1],
-            )
-            .values({**_SET_SENT, "result_channel": channel, "result_ts": ts})
-            .returning(*_SENT)
-        )
-    return (
-        update(_OUTBOX)
-        .where(_OUTBOX.c.id == row_id, *_STILL_OURS)
-        .values({**_SET_SENT, "result_channel": channel, "result_ts": ts})
-        .returning(*_SENT)
-    )
-
-
-def _record_sent_statement(links: Mapping[str, PostLink]) -> Any:
-    """On PostgreSQL, all of recording a round's sent rows in one statement (one round trip):
-    `_mark_sent_statement`, and in the same statement the links of their posts (`links`, by
-    table) and the wake-up of their followers (`_FOLLOWERS_DUE`), from what it returned."""
-    marked = _mark_sent_statement("postgresql").returning(
-        _OUTBOX.c.result_channel, _OUTBOX.c.result_ts
-    )
-    sent = marked.cte("sent")
-    # The followers of a sent row, and the next follower of the row a sent follower followed:
-    # pending rows, while the sent rows are still `sending` in the statement's snapshot.
-    followers = (
-        update(_OUTBOX)
-        .where(
-            _OUTBOX.c.team_id == sent.c.team_id,
-            or_(_OUTBOX.c.after_key == sent.c.dedupe_key, _OUTBOX.c.after_key == sent.c.after_key),
-            _OUTBOX.c.status == OutboxStatus.PENDING,
-            _OUTBOX.c.attempts == 0,
-            _OUTBOX.c.next_attempt_at > _NOW,
-        )
-        .values(next_attempt_at=_NOW)
-        .cte("followers")
-    )
-    linked = []
-    for name, link in sorted(links.items()):
-        columns = sa_inspect(link.model).columns
-        linked.append(
-            update(cast(Table, columns["id"].table))
-            .where(
-                sent.c.link_table == name,
-                columns["id"] == sent.c.link_id,
-                columns["team_id"] == sent.c.team_id,
-            )
-            .values(
-                {
-                    columns[link.channel_column]: sent.c.result_channel,
-                    columns[link.ts_column]: sent.c.result_ts,
-                }
-            )
-            .cte(f"linked_{name}")
-        )
-    return select(*(sent.c[column.name] for column in _SENT)).add_cte(followers, *linked)
-
-
-def _sent_parameters(dialect: str, sent: list[tuple[int, Outcome]]) -> dict[str, Any]:
-    """The parameters of `_mark_sent_statement` for the (row id, outcome) of `sent`, in id order
-    (on PostgreSQL, the order their rows are locked in, as every recording worker takes them)."""
-    ordered = sorted(sent, key=lambda item: item[0])
-    if dialect == "postgresql":
-        return {
-            "b_ids": [row_id for row_id, _ in ordered],
-            "b_channels": [outcome.channel for _, outcome in ordered],
-            "b_ts": [outcome.ts for _, outcome in ordered],
-        }
-    return {
-        "b_rows": json.dumps([[row_id, outcome.channel, outcome.ts] for row_id, outcome in ordered])
-    }
-
-
-def _updates_from_returning(dialect: Dialect) -> bool:
-    """Whether the database takes `_mark_sent_statement` (SQLite before 3.35 does not)."""
-    return dialect.name == "postgresql" or sqlite3.sqlite_version_info >= (3, 35)
-
-
-# Marks one row sent, if it is still ours: the fallback for a SQLite older than 3.35, run
-# with every sent row of a round at once.
-_MARK_SENT = (
-    update(_OUTBOX)
-    .where(_OUTBOX.c.id == bindparam("b_id", type_=_OUTBOX.c.id.type), *_STILL_OURS)
-    .values(
-        {
-            **_SET_SENT,
-            "result_channel": bindparam("b_channel", type_=_OUTBOX.c.result_channel.type),
-            "result_ts": bindparam("b_ts", type_=_OUTBOX.c.result_ts.type),
-        }
-    )
-)
 
 
 @dataclass
@@ -246,7 +48,7 @@ class Recorder:
     # The UPDATE linking sent posts to their records, built once per table.
     _links: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
 
-    # Built once per dialect (see `_mark_sent_statement`).
+    # Built once per dialect (see `marking.mark_sent_statement`).
     _mark_sent_statements: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
     # Forces the fallback of a SQLite older than 3.35 (tests of that path).
     row_by_row: bool = field(default=False, repr=False)
@@ -275,7 +77,9 @@ class Recorder:
     def _record_others(self, session: Session, results: dict[int, Outcome], now: datetime) -> None:
         """Record rows handed back or failed (each outcome by row id), those still ours."""
         bind = connection(session)
-        rows = {row.id: row for row in bind.execute(_READ_OTHERS, {"b_ids": sorted(results)})}
+        rows = {
+            row.id: row for row in bind.execute(marking.READ_OTHERS, {"b_ids": sorted(results)})
+        }
         for row_id, outcome in results.items():
             row = rows.get(row_id)
             if not self._still_ours(row_id, row):
@@ -302,15 +106,15 @@ class Recorder:
         outcomes = dict(sent)
         dialect = bind.dialect.name
         whole = dialect == "postgresql" and not self.row_by_row
-        if self.row_by_row or not _updates_from_returning(bind.dialect):
+        if self.row_by_row or not marking.updates_from_returning(bind.dialect):
             marked = self._mark_sent_row_by_row(bind, outcomes, now)
         else:
             statement = self._mark_sent_statements.get(dialect)
             if statement is None:
                 statement = self._mark_sent_statements[dialect] = (
-                    _record_sent_statement(self.hooks.links)
+                    marking.record_sent_statement(self.hooks.links)
                     if whole
-                    else _mark_sent_statement(dialect)
+                    else marking.mark_sent_statement(dialect)
                 )
             marked = list(
                 bind.execute(
@@ -319,7 +123,7 @@ class Recorder:
                         "b_worker": self.worker_id,
                         "b_finished": now,
                         "b_now": now,
-                        **_sent_parameters(dialect, sent),
+                        **marking.sent_parameters(dialect, sent),
                     },
                 )
             )
@@ -355,20 +159,20 @@ class Recorder:
         # sent follower followed; the claim keeps their order and the channel's pace.
         followed = {(row.team_id, row.dedupe_key) for row in marked}
         followed |= {(row.team_id, row.after_key) for row in marked if row.after_key is not None}
-        bind.execute(_FOLLOWERS_DUE, {"b_now": now, "b_followed": sorted(followed)})
+        bind.execute(marking.FOLLOWERS_DUE, {"b_now": now, "b_followed": sorted(followed)})
 
     def _mark_sent_row_by_row(
         self, bind: Connection, outcomes: dict[int, Outcome], now: datetime
     ) -> list[Any]:
-        """`_mark_sent_statement` for a SQLite older than 3.35: read the rows, then mark those
-        still ours in one executemany; return `_SENT` of each marked."""
-        query = select(*_SENT, _OUTBOX.c.status, _OUTBOX.c.claimed_by).where(
-            _OUTBOX.c.id.in_(sorted(outcomes))
+        """`marking.mark_sent_statement` for a SQLite older than 3.35: read the rows, then mark
+        those still ours in one executemany; return `marking.SENT` of each marked."""
+        query = select(*marking.SENT, marking.OUTBOX.c.status, marking.OUTBOX.c.claimed_by).where(
+            marking.OUTBOX.c.id.in_(sorted(outcomes))
         )
         ours = [row for row in bind.execute(query) if self._still_ours(row.id, row)]
         if ours:
             bind.execute(
-                _MARK_SENT,
+                marking.MARK_SENT,
                 [
                     {
                         "b_id": row.id,
