@@ -1,0 +1,254 @@
+"""A small keep-alive HTTP/1.1 connection pool over the standard library's `http.client`.
+
+Why not httpx, which the rest of the stack uses: every Slack call the delivery worker makes went
+through `httpx.Client` (httpx, httpcore, h11), about 2,100 Python calls a call; httpcore's pool
+alone is about 950 and `http.client` on a kept-alive connection about 400 (`bench/slack_call.py`
+measures all of them side by side; figures in bench/README.md, "The Slack call (issue 21)"). The
+worker makes two or three calls a kudos in the bot's one process, so this is throughput.
+
+What it keeps of httpx's behaviour: connections kept alive per origin and shared by threads (at
+most `max_connections` in use at once, a caller waits up to the connect timeout for one),
+connect and read timeouts, HTTPS with certificate and host name verification, and proxies named
+by the environment (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) reached with CONNECT.
+
+How a call can fail is sorted by whether the request may have reached the server, which the
+outbox's exactly-once depends on: `NotSent` when the request provably never arrived whole (no
+connection, no free connection in time, or writing it failed: a server acts on a request only
+once it has read all of it), `MaybeSent` otherwise (a read timeout, a connection cut before the
+answer). A kept-alive connection the server closed while it was idle is noticed before it is
+used, and never written to. (Should the server close it in the instant between that check and
+the write, the call fails as `NotSent` or `MaybeSent`, as the write or the read notices; the
+outbox retries either correctly. The request is not written twice here.)
+"""
+
+from __future__ import annotations
+
+import http.client
+import select
+import ssl
+import threading
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+from urllib.parse import urlsplit
+
+
+class NotSent(Exception):
+    """The request never reached the server whole: the server did nothing.
+
+    `reason` is "timeout" (connecting, or waiting for a free connection) or "transport"."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class MaybeSent(Exception):
+    """The request was written but no whole answer came: the server may have acted on it, or may
+    still be acting. `reason` is "timeout" or "transport"."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where requests go: scheme, host and port, and the proxy (host, port) that reaches them."""
+
+    scheme: str
+    host: str
+    port: int
+    proxy: tuple[str, int] | None = None
+
+    @staticmethod
+    def split(url: str) -> tuple[Origin, str]:
+        """Return `url`'s origin (with the environment's proxy for it) and its path and query."""
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http(s) URL: {url!r}")
+        host = parts.hostname
+        port = parts.port or (443 if scheme == "https" else 80)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        return Origin(scheme, host, port, _proxy_for(scheme, host)), path
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An HTTP answer, read whole: status, headers (names in lower case) and body."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+class Transport(Protocol):
+    """What sends a request and reads its answer whole: `HttpPool`, or a test's stand-in."""
+
+    def send(
+        self, origin: Origin, path: str, headers: Mapping[str, str], body: bytes, timeout: float
+    ) -> Answer:
+        """POST `body` to `path` at `origin`; raise `NotSent` or `MaybeSent` on failure."""
+        ...
+
+    def close(self) -> None:
+        """Close every connection."""
+        ...
+
+
+class HttpPool:
+    """Keep-alive connections per origin, shared by threads; see the module docstring."""
+
+    def __init__(self, *, connect_timeout: float, max_connections: int = 64) -> None:
+        self.connect_timeout = connect_timeout
+        self._idle: dict[Origin, list[http.client.HTTPConnection]] = {}
+        self._lock = threading.Lock()
+        # A slot per connection in use: beyond `max_connections`, callers wait for one.
+        self._slots = threading.BoundedSemaphore(max_connections)
+        self._tls: ssl.SSLContext | None = None
+        self._closed = False
+
+    def send(
+        self, origin: Origin, path: str, headers: Mapping[str, str], body: bytes, timeout: float
+    ) -> Answer:
+        """POST `body` to `path` at `origin` with `headers`, waiting up to `timeout` seconds for
+        each read; return the answer, or raise `NotSent` or `MaybeSent`."""
+        if not self._slots.acquire(timeout=self.connect_timeout):
+            raise NotSent("PoolTimeout", "timeout")
+        try:
+            return self._send(origin, path, headers, body, timeout)
+        finally:
+            self._slots.release()
+
+    def close(self) -> None:
+        """Close the idle connections (ones in use are closed by their callers' failures)."""
+        with self._lock:
+            self._closed = True
+            idle = [conn for conns in self._idle.values() for conn in conns]
+            self._idle.clear()
+        for conn in idle:
+            conn.close()
+
+    def _send(
+        self, origin: Origin, path: str, headers: Mapping[str, str], body: bytes, timeout: float
+    ) -> Answer:
+        conn = self._checkout(origin)
+        try:
+            _write(conn, path, headers, body, timeout)
+        except NotSent:
+            conn.close()
+            raise
+        try:
+            answer, keep = _read(conn)
+        except MaybeSent:
+            conn.close()
+            raise
+        with self._lock:
+            keep = keep and not self._closed
+            if keep:
+                self._idle.setdefault(origin, []).append(conn)
+        if not keep:
+            conn.close()
+        return answer
+
+    def _checkout(self, origin: Origin) -> http.client.HTTPConnection:
+        """An open connection to `origin`: an idle one the server has not closed, else a new one."""
+        while True:
+            with self._lock:
+                idle = self._idle.get(origin)
+                conn = idle.pop() if idle else None
+            if conn is None:
+                return self._connect(origin)
+            if _still_open(conn):
+                return conn
+            conn.close()
+
+    def _connect(self, origin: Origin) -> http.client.HTTPConnection:
+        """A new connection to `origin` (through its proxy); raise `NotSent` if none can be made."""
+        host, port = origin.proxy or (origin.host, origin.port)
+        conn: http.client.HTTPConnection
+        if origin.scheme == "https":
+            conn = http.client.HTTPSConnection(
+                host, port, timeout=self.connect_timeout, context=self._context()
+            )
+        else:
+            conn = http.client.HTTPConnection(host, port, timeout=self.connect_timeout)
+        if origin.proxy is not None:
+            conn.set_tunnel(origin.host, origin.port)
+        try:
+            conn.connect()
+        except TimeoutError:
+            conn.close()
+            raise NotSent("ConnectTimeout", "timeout") from None
+        except (OSError, http.client.HTTPException) as exc:
+            conn.close()
+            raise NotSent(f"ConnectError ({exc})", "transport") from None
+        return conn
+
+    def _context(self) -> ssl.SSLContext:
+        """The TLS settings every HTTPS connection shares: the system's CAs, names checked."""
+        with self._lock:
+            if self._tls is None:
+                self._tls = ssl.create_default_context()
+            return self._tls
+
+
+def _write(
+    conn: http.client.HTTPConnection,
+    path: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    timeout: float,
+) -> None:
+    """Write the request; raise `NotSent` if it could not be written whole."""
+    assert conn.sock is not None
+    conn.sock.settimeout(timeout)
+    try:
+        conn.request("POST", path, body, dict(headers))
+    except TimeoutError:
+        raise NotSent("WriteTimeout", "timeout") from None
+    except (OSError, http.client.HTTPException) as exc:
+        raise NotSent(f"WriteError ({exc})", "transport") from None
+
+
+def _read(conn: http.client.HTTPConnection) -> tuple[Answer, bool]:
+    """Read the answer whole and whether the connection may be used again; raise `MaybeSent`."""
+    try:
+        response = conn.getresponse()
+        body = response.read()
+    # Socket timeouts raise TimeoutError (socket.timeout is its alias), an OSError: first.
+    except TimeoutError:
+        raise MaybeSent("ReadTimeout", "timeout") from None
+    except (OSError, http.client.HTTPException) as exc:
+        raise MaybeSent(f"{type(exc).__name__} ({exc})", "transport") from None
+    headers = {name.lower(): value for name, value in response.getheaders()}
+    return Answer(response.status, headers, body), not response.will_close
+
+
+def _still_open(conn: http.client.HTTPConnection) -> bool:
+    """Whether an idle kept-alive connection can carry a request: the server has neither closed
+    it nor sent anything unasked (either makes the socket readable)."""
+    sock = conn.sock
+    if sock is None:
+        return False
+    # poll, not select: a busy process's descriptors may be numbered past select's 1024.
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    try:
+        return not poller.poll(0)
+    except OSError:
+        return False
+
+
+def _proxy_for(scheme: str, host: str) -> tuple[str, int] | None:
+    """The proxy the environment names for `scheme` requests to `host`, or None."""
+    proxies = urllib.request.getproxies_environment()
+    url = proxies.get(scheme)
+    if not url or urllib.request.proxy_bypass(host):
+        return None
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    if not parts.hostname:
+        return None
+    return parts.hostname, parts.port or 80
