@@ -30,7 +30,7 @@ import threading
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 
@@ -103,7 +103,7 @@ class HttpPool:
 
     def __init__(self, *, connect_timeout: float, max_connections: int = 64) -> None:
         self.connect_timeout = connect_timeout
-        self._idle: dict[Origin, list[http.client.HTTPConnection]] = {}
+        self._idle: dict[Origin, list[_Connection | _TLSConnection]] = {}
         self._lock = threading.Lock()
         # A slot per connection in use: beyond `max_connections`, callers wait for one.
         self._slots = threading.BoundedSemaphore(max_connections)
@@ -153,7 +153,7 @@ class HttpPool:
             conn.close()
         return answer
 
-    def _checkout(self, origin: Origin) -> http.client.HTTPConnection:
+    def _checkout(self, origin: Origin) -> _Connection | _TLSConnection:
         """An open connection to `origin`: an idle one the server has not closed, else a new one."""
         while True:
             with self._lock:
@@ -165,16 +165,14 @@ class HttpPool:
                 return conn
             conn.close()
 
-    def _connect(self, origin: Origin) -> http.client.HTTPConnection:
+    def _connect(self, origin: Origin) -> _Connection | _TLSConnection:
         """A new connection to `origin` (through its proxy); raise `NotSent` if none can be made."""
         host, port = origin.proxy or (origin.host, origin.port)
-        conn: http.client.HTTPConnection
+        conn: _Connection | _TLSConnection
         if origin.scheme == "https":
-            conn = http.client.HTTPSConnection(
-                host, port, timeout=self.connect_timeout, context=self._context()
-            )
+            conn = _TLSConnection(host, port, timeout=self.connect_timeout, context=self._context())
         else:
-            conn = http.client.HTTPConnection(host, port, timeout=self.connect_timeout)
+            conn = _Connection(host, port, timeout=self.connect_timeout)
         if origin.proxy is not None:
             conn.set_tunnel(origin.host, origin.port)
         try:
@@ -195,22 +193,50 @@ class HttpPool:
             return self._tls
 
 
+class _OneWrite:
+    """What `http.client` would write for a request (its head, then its body), held back while
+    `held` is a list, to go to the socket in one write: one system call, and one wake-up of the
+    server, where `http.client` makes two."""
+
+    held: list[bytes] | None = None
+
+    def send(self, data: Any) -> None:
+        """Hold `data` back while holding; else send it now (CONNECT to a proxy, say)."""
+        if self.held is None:
+            super().send(data)  # type: ignore[misc]
+        else:
+            self.held.append(bytes(data))
+
+
+class _Connection(_OneWrite, http.client.HTTPConnection):
+    """An HTTP connection that writes each request at once."""
+
+
+class _TLSConnection(_OneWrite, http.client.HTTPSConnection):
+    """An HTTPS connection that writes each request at once."""
+
+
 def _write(
-    conn: http.client.HTTPConnection,
+    conn: _Connection | _TLSConnection,
     path: str,
     headers: Mapping[str, str],
     body: bytes,
     timeout: float,
 ) -> None:
     """Write the request; raise `NotSent` if it could not be written whole."""
-    assert conn.sock is not None
-    conn.sock.settimeout(timeout)
+    sock = conn.sock
+    assert sock is not None
+    sock.settimeout(timeout)
+    conn.held = []
     try:
         conn.request("POST", path, body, dict(headers))
+        sock.sendall(b"".join(conn.held))
     except TimeoutError:
         raise NotSent("WriteTimeout", "timeout") from None
     except (OSError, http.client.HTTPException) as exc:
         raise NotSent(f"WriteError ({exc})", "transport") from None
+    finally:
+        conn.held = None
 
 
 def _read(conn: http.client.HTTPConnection) -> tuple[Answer, bool]:
