@@ -1,10 +1,14 @@
 """A small keep-alive HTTP/1.1 connection pool over the standard library's `http.client`.
 
-Why not httpx, which the rest of the stack uses: every Slack call the delivery worker makes went
-through `httpx.Client` (httpx, httpcore, h11), about 2,100 Python calls a call; httpcore's pool
-alone is about 950 and `http.client` on a kept-alive connection about 400 (`bench/slack_call.py`
-measures all of them side by side; figures in bench/README.md, "The Slack call (issue 21)"). The
-worker makes two or three calls a kudos in the bot's one process, so this is throughput.
+Why not httpx, which the rest of the stack uses: every Slack call the delivery worker made went
+through `httpx.Client` (httpx, httpcore, h11), about 2,250 Python calls and 3x the CPU of the
+cheapest call Python can make (one bare kept-alive `http.client` connection, about 390 calls);
+this pool is about 450 calls and 1.05-1.2x that floor's CPU. httpcore's own pool, without
+httpx, is about 930 calls and 1.6-1.8x the floor's CPU, and would need the same code as this
+module around it (proxies from the environment, failures sorted by whether the request was
+sent), since those were httpx.Client's. `bench/slack_call.py` measures all four side by side;
+figures in bench/README.md, "The Slack call (issue 21)". The worker makes two or three Slack
+calls a kudos in the bot's one process (one GIL), so this CPU is throughput.
 
 What it keeps of httpx's behaviour: connections kept alive per origin and shared by threads (at
 most `max_connections` in use at once, a caller waits up to the connect timeout for one),
@@ -233,7 +237,8 @@ def _write(
         sock.sendall(b"".join(conn.held))
     except TimeoutError:
         raise NotSent("WriteTimeout", "timeout") from None
-    except (OSError, http.client.HTTPException) as exc:
+    # ValueError: a header or path http.client will not write (a line break, say); nothing left.
+    except (OSError, http.client.HTTPException, ValueError) as exc:
         raise NotSent(f"WriteError ({exc})", "transport") from None
     finally:
         conn.held = None

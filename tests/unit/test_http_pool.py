@@ -276,6 +276,18 @@ def test_an_unreachable_slack_is_a_transient_failure_that_sent_nothing() -> None
     assert isinstance(failed.value.__cause__, NotSent)
 
 
+def test_a_request_http_cannot_carry_is_refused_before_anything_is_sent() -> None:
+    server = Scripted([lambda _: answer()])
+    api = WebApi(server.url())
+    try:
+        with pytest.raises(TransientError) as refused:
+            api.call("auth.test", "xoxb-1\r\nX-Injected: 1")
+    finally:
+        api.close()
+    assert isinstance(refused.value.__cause__, NotSent)
+    assert server.requests == []
+
+
 # -- helpers --------------------------------------------------------------------------------------
 
 
