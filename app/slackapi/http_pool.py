@@ -11,9 +11,10 @@ figures in bench/README.md, "The Slack call (issue 21)". The worker makes two or
 calls a kudos in the bot's one process (one GIL), so this CPU is throughput.
 
 What it keeps of httpx's behaviour: connections kept alive per origin and shared by threads (at
-most `max_connections` in use at once, a caller waits up to the connect timeout for one),
-connect and read timeouts, HTTPS with certificate and host name verification, and proxies named
-by the environment (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) reached with CONNECT.
+most `max_connections` in use at once), connect, read and write timeouts (a call's own timeout
+also bounds its wait for a connection: the ack path's look-ups give 1 s), HTTPS with certificate
+and host name verification, and proxies named by the environment (HTTPS_PROXY, HTTP_PROXY,
+NO_PROXY) reached with CONNECT.
 
 How a call can fail is sorted by whether the request may have reached the server, which the
 outbox's exactly-once depends on: `NotSent` when the request provably never arrived whole (no
@@ -118,11 +119,13 @@ class HttpPool:
         self, origin: Origin, path: str, headers: Mapping[str, str], body: bytes, timeout: float
     ) -> Answer:
         """POST `body` to `path` at `origin` with `headers`, waiting up to `timeout` seconds for
-        each read; return the answer, or raise `NotSent` or `MaybeSent`."""
-        if not self._slots.acquire(timeout=self.connect_timeout):
+        each read or write (and no longer than that, nor the connect timeout, for a connection);
+        return the answer, or raise `NotSent` or `MaybeSent`."""
+        wait = min(timeout, self.connect_timeout)
+        if not self._slots.acquire(timeout=wait):
             raise NotSent("PoolTimeout", "timeout")
         try:
-            return self._send(origin, path, headers, body, timeout)
+            return self._send(origin, path, headers, body, timeout, wait)
         finally:
             self._slots.release()
 
@@ -136,9 +139,15 @@ class HttpPool:
             conn.close()
 
     def _send(
-        self, origin: Origin, path: str, headers: Mapping[str, str], body: bytes, timeout: float
+        self,
+        origin: Origin,
+        path: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        timeout: float,
+        wait: float,
     ) -> Answer:
-        conn = self._checkout(origin)
+        conn = self._checkout(origin, wait)
         try:
             _write(conn, path, headers, body, timeout)
         except NotSent:
@@ -157,26 +166,27 @@ class HttpPool:
             conn.close()
         return answer
 
-    def _checkout(self, origin: Origin) -> _Connection | _TLSConnection:
+    def _checkout(self, origin: Origin, wait: float) -> _Connection | _TLSConnection:
         """An open connection to `origin`: an idle one the server has not closed, else a new one."""
         while True:
             with self._lock:
                 idle = self._idle.get(origin)
                 conn = idle.pop() if idle else None
             if conn is None:
-                return self._connect(origin)
+                return self._connect(origin, wait)
             if _still_open(conn):
                 return conn
             conn.close()
 
-    def _connect(self, origin: Origin) -> _Connection | _TLSConnection:
-        """A new connection to `origin` (through its proxy); raise `NotSent` if none can be made."""
+    def _connect(self, origin: Origin, wait: float) -> _Connection | _TLSConnection:
+        """A new connection to `origin` (through its proxy) within `wait` seconds; raise `NotSent`
+        if none can be made."""
         host, port = origin.proxy or (origin.host, origin.port)
         conn: _Connection | _TLSConnection
         if origin.scheme == "https":
-            conn = _TLSConnection(host, port, timeout=self.connect_timeout, context=self._context())
+            conn = _TLSConnection(host, port, timeout=wait, context=self._context())
         else:
-            conn = _Connection(host, port, timeout=self.connect_timeout)
+            conn = _Connection(host, port, timeout=wait)
         if origin.proxy is not None:
             conn.set_tunnel(origin.host, origin.port)
         try:
