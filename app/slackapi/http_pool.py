@@ -14,7 +14,8 @@ What it keeps of httpx's behaviour: connections kept alive per origin and shared
 most `max_connections` in use at once), connect, read and write timeouts (a call's own timeout
 also bounds its wait for a connection: the ack path's look-ups give 1 s), HTTPS with certificate
 and host name verification, and proxies named by the environment (HTTPS_PROXY, HTTP_PROXY,
-NO_PROXY) reached with CONNECT.
+NO_PROXY) reached with CONNECT, with Basic credentials when the proxy's URL has them (a proxy
+reached over TLS itself is not supported).
 
 How a call can fail is sorted by whether the request may have reached the server, which the
 outbox's exactly-once depends on: `NotSent` when the request provably never arrived whole (no
@@ -28,6 +29,7 @@ outbox retries either correctly. The request is not written twice here.)
 
 from __future__ import annotations
 
+import base64
 import http.client
 import select
 import ssl
@@ -36,7 +38,7 @@ import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 
 class NotSent(Exception):
@@ -59,13 +61,29 @@ class MaybeSent(Exception):
 
 
 @dataclass(frozen=True)
+class Proxy:
+    """A proxy that tunnels (CONNECT), and the credentials its URL gave, if any."""
+
+    host: str
+    port: int
+    credentials: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        """The CONNECT request's extra headers: Basic authorization, if there are credentials."""
+        if self.credentials is None:
+            return {}
+        token = base64.b64encode(self.credentials.encode()).decode()
+        return {"Proxy-Authorization": f"Basic {token}"}
+
+
+@dataclass(frozen=True)
 class Origin:
-    """Where requests go: scheme, host and port, and the proxy (host, port) that reaches them."""
+    """Where requests go: scheme, host and port, and the proxy that reaches them, if any."""
 
     scheme: str
     host: str
     port: int
-    proxy: tuple[str, int] | None = None
+    proxy: Proxy | None = None
 
     @staticmethod
     def split(url: str) -> tuple[Origin, str]:
@@ -181,14 +199,15 @@ class HttpPool:
     def _connect(self, origin: Origin, wait: float) -> _Connection | _TLSConnection:
         """A new connection to `origin` (through its proxy) within `wait` seconds; raise `NotSent`
         if none can be made."""
-        host, port = origin.proxy or (origin.host, origin.port)
+        proxy = origin.proxy
+        host, port = (proxy.host, proxy.port) if proxy else (origin.host, origin.port)
         conn: _Connection | _TLSConnection
         if origin.scheme == "https":
             conn = _TLSConnection(host, port, timeout=wait, context=self._context())
         else:
             conn = _Connection(host, port, timeout=wait)
-        if origin.proxy is not None:
-            conn.set_tunnel(origin.host, origin.port)
+        if proxy is not None:
+            conn.set_tunnel(origin.host, origin.port, headers=proxy.headers())
         try:
             conn.connect()
         except TimeoutError:
@@ -283,7 +302,7 @@ def _still_open(conn: http.client.HTTPConnection) -> bool:
         return False
 
 
-def _proxy_for(scheme: str, host: str) -> tuple[str, int] | None:
+def _proxy_for(scheme: str, host: str) -> Proxy | None:
     """The proxy the environment names for `scheme` requests to `host`, or None."""
     proxies = urllib.request.getproxies_environment()
     url = proxies.get(scheme)
@@ -292,4 +311,7 @@ def _proxy_for(scheme: str, host: str) -> tuple[str, int] | None:
     parts = urlsplit(url if "://" in url else f"http://{url}")
     if not parts.hostname:
         return None
-    return parts.hostname, parts.port or 80
+    credentials = None
+    if parts.username is not None:
+        credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+    return Proxy(parts.hostname, parts.port or 80, credentials)

@@ -7,6 +7,7 @@ it cannot have, and never a request written twice."""
 
 from __future__ import annotations
 
+import base64
 import datetime
 import json
 import socket
@@ -220,12 +221,13 @@ def test_a_proxy_in_the_environment_is_tunnelled_through(
 ) -> None:
     server = Scripted([lambda _: answer(), lambda _: answer()])
     proxy = Tunnel()
-    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.port}")
+    monkeypatch.setenv("HTTP_PROXY", f"http://bot:s%40cret@127.0.0.1:{proxy.port}")
     monkeypatch.setenv("NO_PROXY", "")
     monkeypatch.delenv("no_proxy", raising=False)
     assert post(pool, server.url()) == OK
     assert post(pool, server.url()) == OK
     assert proxy.tunnels == [f"127.0.0.1:{server.port}"]
+    assert proxy.authorizations == ["Basic " + base64.b64encode(b"bot:s@cret").decode()]
     assert len(server.requests) == 2
 
 
@@ -296,6 +298,7 @@ class Tunnel:
 
     def __init__(self) -> None:
         self.tunnels: list[str] = []
+        self.authorizations: list[str] = []
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
         threading.Thread(target=self._accept, daemon=True).start()
@@ -311,6 +314,10 @@ class Tunnel:
         assert request is not None
         target = request.split()[1].decode()
         self.tunnels.append(target)
+        for line in request.decode().split("\r\n"):
+            name, _, value = line.partition(":")
+            if name.lower() == "proxy-authorization":
+                self.authorizations.append(value.strip())
         host, _, port = target.rpartition(":")
         upstream = socket.create_connection((host, int(port)))
         client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
