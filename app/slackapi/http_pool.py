@@ -3,8 +3,8 @@
 Why not httpx, which the rest of the stack uses: every Slack call the delivery worker made went
 through `httpx.Client` (httpx, httpcore, h11), about 2,250 Python calls and 3x the CPU of the
 cheapest call Python can make (one bare kept-alive `http.client` connection, about 390 calls);
-this pool is about 450 calls and 1.05-1.3x that floor's CPU. httpcore's own pool, without
-httpx, is about 930 calls and 1.6-2.1x the floor's CPU, and would need the same code as this
+this pool is about 450 calls and 1.03-1.3x that floor's CPU. httpcore's own pool, without
+httpx, is about 930 calls and 1.5-2.1x the floor's CPU, and would need the same code as this
 module around it (proxies from the environment, failures sorted by whether the request was
 sent), since those were httpx.Client's. `bench/slack_call.py` measures all four side by side;
 figures in bench/README.md, "The Slack call (issue 21)". The worker makes two or three Slack
