@@ -718,7 +718,7 @@ def main() -> None:
         *(part for bot in bots.values() for part in ("", top_calls_out(bot.ack, args.kudos))),
         "",
         "The worker delivering the same kudos afterwards, in the same process: `drain()` on one "
-        "thread (claim, record) and its 16 sender threads (render, call Slack through httpx), "
+        "thread (claim, record) and its 16 sender threads (render, call Slack through `WebApi`), "
         "profiled from start until the outbox was empty; per kudos over all "
         f"{kudos_drained} kudos queued (warm-up included), "
         + "; ".join(

@@ -15,11 +15,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
-
 from app.delivery.group_dms import USERS, group_users, open_group_dm
 from app.delivery.joins import JOIN_FIRST, ChannelJoins
 from app.delivery.privacy import PrivacyCheck
+from app.slackapi.http_pool import NotSent
 from app.slackapi.web_api import AUTH_ERRORS, RateLimited, TransientError, WebApi, WebApiError
 
 log = logging.getLogger(__name__)
@@ -40,7 +39,7 @@ SLACK_ERRORS = (RateLimited, TransientError, WebApiError)
 # The methods a lookup calls: their rate limits hold back the lookup, not the channel's posts.
 LOOKUP_METHODS = ("conversations.open", "conversations.history", "conversations.replies")
 # Failures that can only have happened before the request left us: Slack did nothing.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_NOT_SENT = (NotSent,)
 
 _warned: set[tuple[str, str]] = set()
 _warned_lock = threading.Lock()

@@ -2,6 +2,9 @@
 
 slack-sdk's WebClient opens a connection per call; the delivery worker posts hundreds of messages,
 so every call the bot makes outside Bolt's request handling goes through one `WebApi` instead.
+Its connections are `http_pool.HttpPool`'s (the standard library's `http.client`, kept alive),
+not httpx's: a fifth of httpx's Python calls per Slack call, for the same failures (that module's
+docstring says why, bench/README.md "The Slack call (issue 21)" has the figures).
 """
 
 from __future__ import annotations
@@ -9,8 +12,26 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlencode
 
-import httpx
+from app.slackapi.http_pool import Answer, HttpPool, MaybeSent, NotSent, Origin, Transport
+
+USER_AGENT = "reciprocity (+https://github.com/reciprocity)"
+JSON = "application/json; charset=utf-8"
+FORM = "application/x-www-form-urlencoded"
+# The write methods Slack takes JSON bodies for (as slack-sdk sends them): one C call to encode,
+# where a form encodes each argument apart. Every other method gets a form, as Slack documents.
+JSON_METHODS = frozenset(
+    {
+        "chat.postMessage",
+        "chat.postEphemeral",
+        "chat.update",
+        "views.publish",
+        "views.open",
+        "views.update",
+        "views.push",
+    }
+)
 
 # Slack answers these with HTTP 200 and ok=false; retrying them cannot help.
 PERMANENT_ERRORS = frozenset(
@@ -111,19 +132,17 @@ class WebApi:
         *,
         timeout: float = 10.0,
         max_connections: int = 64,
-        transport: httpx.BaseTransport | None = None,
+        transport: Transport | None = None,
         on_call: Callable[[str, str], None] | None = None,
     ) -> None:
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        # Split once: the origin (and its proxy) is the same for every call.
+        self._origin, self._path = Origin.split(self.base_url)
+        self.timeout = timeout
         # Told of every call as (method, "ok" or the error): the metrics count them.
         self.on_call = on_call
-        self._client = httpx.Client(
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
-            transport=transport,
-            headers={"User-Agent": "reciprocity (+https://github.com/reciprocity)"},
+        self._transport: Transport = transport or HttpPool(
+            connect_timeout=min(timeout, 5.0), max_connections=max_connections
         )
 
     def call(
@@ -135,7 +154,15 @@ class WebApi:
         timeout: float | None = None,
     ) -> dict[str, Any]:
         """Call `method` as `token`; return Slack's JSON or raise one of this module's errors."""
-        return self._counted(method, lambda: self._call(method, token, args, timeout))
+        status = "ok"
+        try:
+            return self._call(method, token, args, timeout)
+        except SLACK_FAILURES as exc:
+            status = _status(exc)
+            raise
+        finally:
+            if self.on_call is not None:
+                self.on_call(method, status)
 
     def _call(
         self,
@@ -144,79 +171,91 @@ class WebApi:
         args: Mapping[str, Any] | None,
         timeout: float | None,
     ) -> dict[str, Any]:
-        form = {key: _form_value(value) for key, value in (args or {}).items() if value is not None}
-        response = self._send(
-            method,
-            lambda: self._client.post(
-                self.base_url + method,
-                data=form,
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=self._client.timeout if timeout is None else httpx.Timeout(timeout),
-            ),
-        )
-        body = _json(method, response)
-        if not body.get("ok"):
-            raise _refusal(method, body, response)
-        return body
+        headers = {"User-Agent": USER_AGENT, "Authorization": f"Bearer {token}"}
+        given = {key: value for key, value in (args or {}).items() if value is not None}
+        if method in JSON_METHODS:
+            headers["Content-Type"] = JSON
+            body = json.dumps(given, separators=(",", ":")).encode()
+        else:
+            headers["Content-Type"] = FORM
+            body = urlencode({key: _form_value(value) for key, value in given.items()}).encode()
+        answer = self._send(method, self._origin, self._path + method, headers, body, timeout)
+        reply = _json(method, answer)
+        if not reply.get("ok"):
+            raise _refusal(method, reply, answer)
+        return reply
 
     def post_response_url(self, url: str, payload: Mapping[str, Any]) -> None:
         """Post `payload` to an interaction's `response_url` (the URL is the credential)."""
-        self._counted("response_url", lambda: self._post_response_url(url, payload))
-
-    def _post_response_url(self, url: str, payload: Mapping[str, Any]) -> dict[str, Any]:
-        response = self._send("response_url", lambda: self._client.post(url, json=dict(payload)))
-        if response.status_code == 404:
-            raise WebApiError("response_url", "used_up")
-        body = _json("response_url", response) if response.content.strip().startswith(b"{") else {}
-        if body and not body.get("ok", True):
-            raise _refusal("response_url", body, response)
-        return body
-
-    def close(self) -> None:
-        """Close the connection pool."""
-        self._client.close()
-
-    def _counted(self, method: str, call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        """Run `call`, telling `on_call` how it ended: "ok", Slack's error code, "ratelimited"
-        or the transient failure's reason."""
         status = "ok"
         try:
-            return call()
-        except RateLimited:
-            status = "ratelimited"
-            raise
-        except TransientError as exc:
-            status = exc.reason
-            raise
-        except WebApiError as exc:
-            status = exc.error
+            self._post_response_url(url, payload)
+        except SLACK_FAILURES as exc:
+            status = _status(exc)
             raise
         finally:
             if self.on_call is not None:
-                self.on_call(method, status)
+                self.on_call("response_url", status)
 
-    def _send(self, method: str, send: Any) -> httpx.Response:
+    def _post_response_url(self, url: str, payload: Mapping[str, Any]) -> None:
+        origin, path = Origin.split(url)
+        headers = {"User-Agent": USER_AGENT, "Content-Type": JSON}
+        body = json.dumps(dict(payload), separators=(",", ":")).encode()
+        answer = self._send("response_url", origin, path, headers, body, None)
+        if answer.status == 404:
+            raise WebApiError("response_url", "used_up")
+        reply = _json("response_url", answer) if answer.body.strip().startswith(b"{") else {}
+        if reply and not reply.get("ok", True):
+            raise _refusal("response_url", reply, answer)
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._transport.close()
+
+    def _send(
+        self,
+        method: str,
+        origin: Origin,
+        path: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        timeout: float | None,
+    ) -> Answer:
+        """POST the request; return Slack's answer unless it is a 429 or a 5xx, which raise."""
         try:
-            response: httpx.Response = send()
-        except httpx.TimeoutException as exc:
-            raise TransientError(f"{method}: timed out", "timeout") from exc
-        except httpx.TransportError as exc:
-            raise TransientError(f"{method}: {type(exc).__name__}", "transport") from exc
-        if response.status_code == 429:
-            raise RateLimited(method, _retry_after(response.headers.get("Retry-After")))
-        if response.status_code >= 500:
-            raise TransientError(
-                f"{method}: HTTP {response.status_code}", "http_5xx", answered=True
+            answer = self._transport.send(
+                origin, path, headers, body, self.timeout if timeout is None else timeout
             )
-        return response
+        except (NotSent, MaybeSent) as exc:
+            # `__cause__` keeps whether the request was sent (sender.py's `_NOT_SENT`).
+            what = "timed out" if exc.reason == "timeout" else str(exc).split(" (", 1)[0]
+            raise TransientError(f"{method}: {what}", exc.reason) from exc
+        if answer.status == 429:
+            raise RateLimited(method, _retry_after(answer.headers.get("retry-after")))
+        if answer.status >= 500:
+            raise TransientError(f"{method}: HTTP {answer.status}", "http_5xx", answered=True)
+        return answer
 
 
-def _refusal(method: str, body: Mapping[str, Any], response: httpx.Response) -> Exception:
+SLACK_FAILURES = (RateLimited, TransientError, WebApiError)
+
+
+def _status(exc: Exception) -> str:
+    """How a failed call is counted: "ratelimited", the transient reason or Slack's error."""
+    if isinstance(exc, RateLimited):
+        return "ratelimited"
+    if isinstance(exc, TransientError):
+        return exc.reason
+    assert isinstance(exc, WebApiError)
+    return exc.error
+
+
+def _refusal(method: str, body: Mapping[str, Any], answer: Answer) -> Exception:
     """Return the exception for Slack's `ok: false` answer `body`: the one place that sorts
     Slack's error codes into rate limits, ambiguous failures and refusals."""
     error = str(body.get("error", "unknown_error"))
     if error in RATE_LIMIT_ERRORS:
-        return RateLimited(method, _retry_after(response.headers.get("Retry-After")))
+        return RateLimited(method, _retry_after(answer.headers.get("retry-after")))
     if error in AMBIGUOUS_ERRORS:
         return TransientError(f"{method}: {error}", error, answered=True)
     return WebApiError(method, error, body)
@@ -233,12 +272,13 @@ def _form_value(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-def _json(method: str, response: httpx.Response) -> dict[str, Any]:
+def _json(method: str, answer: Answer) -> dict[str, Any]:
+    """Slack's JSON answer as a dict; a body that is not one raises (Slack answered, oddly)."""
     try:
-        body = response.json()
+        body = json.loads(answer.body)
     except ValueError:
         raise TransientError(
-            f"{method}: HTTP {response.status_code} with a non-JSON body",
+            f"{method}: HTTP {answer.status} with a non-JSON body",
             "bad_response",
             answered=True,
         ) from None

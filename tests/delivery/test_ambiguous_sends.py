@@ -14,11 +14,11 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import select
 
@@ -28,6 +28,7 @@ from app.delivery.sender import OUTBOX_EVENT, UNSURE
 from app.permalinks import permalink
 from app.runtime import Runtime
 from app.sandbox.slack_api import SlackStandIn
+from app.slackapi.http_pool import Answer, Origin
 from app.slackapi.web_api import RateLimited, TransientError, WebApi
 from app.store.db import transaction
 from app.store.models import OutboxMessage
@@ -464,12 +465,23 @@ def test_an_http_200_rate_limit_is_retried_after_retry_after_without_failing_the
     assert slack.calls_to("conversations.history") == []
 
 
-def test_an_http_200_rate_limit_takes_its_retry_after_header(slack: SlackStandIn) -> None:
-    def answer(request: httpx.Request) -> httpx.Response:
-        body = {"ok": False, "error": "ratelimited"}
-        return httpx.Response(200, content=json.dumps(body), headers={"Retry-After": "7"})
+class LimitedInBody:
+    """Slack answering every call with HTTP 200, `ratelimited` and a Retry-After of 7 s (the
+    stand-in names no Retry-After in an HTTP 200 refusal)."""
 
-    api = WebApi(slack.base_url, transport=httpx.MockTransport(answer))
+    def send(
+        self, origin: Origin, path: str, headers: Mapping[str, str], body: bytes, timeout: float
+    ) -> Answer:
+        """Refuse the call, whatever it is."""
+        refusal = {"ok": False, "error": "ratelimited"}
+        return Answer(200, {"retry-after": "7"}, json.dumps(refusal).encode())
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
+def test_an_http_200_rate_limit_takes_its_retry_after_header(slack: SlackStandIn) -> None:
+    api = WebApi(slack.base_url, transport=LimitedInBody())
     try:
         with pytest.raises(RateLimited) as limited:
             api.call("chat.postMessage", BOT_TOKEN, {"channel": "C0GENERAL", "text": "hi"})

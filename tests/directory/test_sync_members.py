@@ -5,19 +5,20 @@ such, with the cursor it goes on from."""
 from __future__ import annotations
 
 import itertools
+import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
-import httpx
 import pytest
 
 from app.delivery.tokens import SingleWorkspaceTokens
 from app.directory.service import save_members
 from app.directory.slack_lookup import PAGE_ATTEMPTS, PAGE_BACKOFF, SlackLookup, SyncResult
 from app.sandbox.slack_api import SlackStandIn
+from app.slackapi.http_pool import Answer, HttpPool, Origin
 from app.slackapi.web_api import WebApi
 from app.store.db import SessionFactory, transaction
 from app.store.models import Member
@@ -65,36 +66,33 @@ def test_a_429_in_the_middle_still_yields_the_whole_directory(
     assert calls[-1][0] == 200
 
 
-class EmptyPageFirst(httpx.BaseTransport):
+class EmptyPageFirst:
     """Between the client and the stand-in: each `users.list` page is preceded by an empty page
     whose `next_cursor` leads to it, as Slack may answer (fewer people than `limit`, even none)."""
 
     def __init__(self) -> None:
-        self.inner = httpx.HTTPTransport()
+        self.inner = HttpPool(connect_timeout=5.0)
         self.empty_pages = 0
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
+    def send(
+        self, origin: Origin, path: str, headers: Mapping[str, str], body: bytes, timeout: float
+    ) -> Answer:
         """Answer an empty page, or pass the call on with the real cursor."""
-        if not request.url.path.endswith("/users.list"):
-            return self.inner.handle_request(request)
-        form = {k: v[0] for k, v in parse_qs(request.read().decode()).items()}
+        if not path.endswith("/users.list"):
+            return self.inner.send(origin, path, headers, body, timeout)
+        form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
         cursor = form.get("cursor", "")
         if not cursor.startswith("then:"):
             self.empty_pages += 1
-            body = {
+            page = {
                 "ok": True,
                 "members": [],
                 "response_metadata": {"next_cursor": "then:" + cursor},
             }
-            return httpx.Response(200, json=body)
+            return Answer(200, {}, json.dumps(page).encode())
         form["cursor"] = cursor.removeprefix("then:")
-        real = httpx.Request(
-            "POST",
-            request.url,
-            headers={"Authorization": request.headers["Authorization"]},
-            data={k: v for k, v in form.items() if v},
-        )
-        return self.inner.handle_request(real)
+        real = urlencode({k: v for k, v in form.items() if v}).encode()
+        return self.inner.send(origin, path, headers, real, timeout)
 
     def close(self) -> None:
         """Close the connections to the stand-in."""
@@ -199,17 +197,19 @@ def test_a_refused_token_ends_the_attempt_at_once(
     assert len(slack.calls_to("users.list")) == 1
 
 
-class ForgetsCursor(httpx.BaseTransport):
+class ForgetsCursor:
     """Between the client and the stand-in: the cursor "expired" is one Slack no longer knows."""
 
     def __init__(self) -> None:
-        self.inner = httpx.HTTPTransport()
+        self.inner = HttpPool(connect_timeout=5.0)
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
+    def send(
+        self, origin: Origin, path: str, headers: Mapping[str, str], body: bytes, timeout: float
+    ) -> Answer:
         """Answer `invalid_cursor` for "expired"; pass everything else on."""
-        if request.url.path.endswith("/users.list") and b"cursor=expired" in request.read():
-            return httpx.Response(200, json={"ok": False, "error": "invalid_cursor"})
-        return self.inner.handle_request(request)
+        if path.endswith("/users.list") and b"cursor=expired" in body:
+            return Answer(200, {}, json.dumps({"ok": False, "error": "invalid_cursor"}).encode())
+        return self.inner.send(origin, path, headers, body, timeout)
 
     def close(self) -> None:
         """Close the connections to the stand-in."""
