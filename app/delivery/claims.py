@@ -21,9 +21,8 @@ from app.delivery.config import WorkerConfig
 from app.delivery.followers import (
     Followed,
     followed,
-    followed_columns,
     follower_args,
-    join_followed,
+    with_followed,
 )
 from app.delivery.group_dms import OPENS_FIRST
 from app.delivery.pacing import Pacer
@@ -340,38 +339,42 @@ def _due(row: Any) -> _Due:
     )
 
 
-def _rows() -> Any:
-    """The rows of active workspaces, with what a follower needs of the row it follows."""
-    return (
-        select(*_COLUMNS, _WORKSPACES.c.domain, *followed_columns())
-        .select_from(
-            join_followed(_OUTBOX.join(_WORKSPACES, _WORKSPACES.c.team_id == _OUTBOX.c.team_id))
-        )
-        .where(_WORKSPACES.c.active.is_(True))
+def _rows(*where: Any) -> Any:
+    """Up to `b_limit` rows of active workspaces that meet `where`, oldest due first, leased to
+    this transaction, each with what a follower needs of the row it follows."""
+    # Chosen and locked by id alone, then read whole: the database may sort every due row to
+    # choose (a fresh table's statistics promise it a few), and sorting ids is cheap where
+    # sorting whole rows, their arguments and blocks, was most of a round's time.
+    chosen = (
+        select(_OUTBOX.c.id)
+        .select_from(_OUTBOX.join(_WORKSPACES, _WORKSPACES.c.team_id == _OUTBOX.c.team_id))
+        .where(_WORKSPACES.c.active.is_(True), *where)
+        .order_by(_OUTBOX.c.next_attempt_at, _OUTBOX.c.id)
+        .limit(bindparam("b_limit"))
+        .with_for_update(skip_locked=True, of=_OUTBOX)
+        .cte("chosen")
     )
+    due = (
+        select(*_COLUMNS, _WORKSPACES.c.domain)
+        .select_from(
+            chosen.join(_OUTBOX, _OUTBOX.c.id == chosen.c.id).join(
+                _WORKSPACES, _WORKSPACES.c.team_id == _OUTBOX.c.team_id
+            )
+        )
+        .cte("due")
+    )
+    return with_followed(due).order_by(due.c.next_attempt_at, due.c.id)
 
 
 _NOW = bindparam("b_now", type_=_OUTBOX.c.next_attempt_at.type)
 # Built once and bound each round (building a statement costs more Python than running it);
 # `FOR UPDATE SKIP LOCKED` lets replicas share the queue on PostgreSQL (SQLite renders none).
 # The waiting rows of active workspaces whose time came, oldest due first.
-_WAITING = (
-    _rows()
-    .where(_OUTBOX.c.status == OutboxStatus.PENDING, _OUTBOX.c.next_attempt_at <= _NOW)
-    .order_by(_OUTBOX.c.next_attempt_at, _OUTBOX.c.id)
-    .limit(bindparam("b_limit"))
-    .with_for_update(skip_locked=True, of=_OUTBOX)
-)
+_WAITING = _rows(_OUTBOX.c.status == OutboxStatus.PENDING, _OUTBOX.c.next_attempt_at <= _NOW)
 # The leased rows of active workspaces whose lease ran out (a worker stopped mid-call), but
 # those the worker still holds.
-_LAPSED = (
-    _rows()
-    .where(
-        _OUTBOX.c.status == OutboxStatus.SENDING,
-        _OUTBOX.c.lease_expires_at < _NOW,
-        _OUTBOX.c.id.not_in(bindparam("b_held", expanding=True, type_=_OUTBOX.c.id.type)),
-    )
-    .order_by(_OUTBOX.c.next_attempt_at, _OUTBOX.c.id)
-    .limit(bindparam("b_limit"))
-    .with_for_update(skip_locked=True, of=_OUTBOX)
+_LAPSED = _rows(
+    _OUTBOX.c.status == OutboxStatus.SENDING,
+    _OUTBOX.c.lease_expires_at < _NOW,
+    _OUTBOX.c.id.not_in(bindparam("b_held", expanding=True, type_=_OUTBOX.c.id.type)),
 )

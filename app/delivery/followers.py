@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, FromClause, Table, and_, exists, select
-from sqlalchemy.sql.selectable import Join
+from sqlalchemy import FromClause, Select, Table, and_, exists, select
 
 from app.delivery import outbox
 from app.permalinks import permalink
@@ -38,40 +37,43 @@ class Followed:
     domain: str | None
 
 
-def join_followed(source: FromClause) -> Join:
-    """`source` (the outbox joined to its workspace) outer-joined to each row's followed row."""
-    return source.outerjoin(
-        _FOLLOWED,
-        and_(
-            _FOLLOWED.c.team_id == _OUTBOX.c.team_id,
-            _FOLLOWED.c.dedupe_key == _OUTBOX.c.after_key,
-        ),
-    )
+def with_followed(due: FromClause) -> Select[Any]:
+    """The rows of `due` (outbox rows already chosen, e.g. a claim's), each with the columns
+    `followed` reads of the row it follows: NULL for a row that follows nothing (or whose
+    followed row is missing).
 
-
-def followed_columns() -> tuple[ColumnElement[Any], ...]:
-    """The columns `followed` reads, for a query over `join_followed`: NULL for a row that
-    follows nothing (or a followed row that is missing)."""
+    Joined to rows already chosen, not before choosing them: joined first, the database read the
+    followed row of every due row before it sorted and kept a round's worth.
+    """
     earlier = exists(
         select(_EARLIER.c.id).where(
-            _EARLIER.c.team_id == _OUTBOX.c.team_id,
-            _EARLIER.c.after_key == _OUTBOX.c.after_key,
-            _EARLIER.c.id < _OUTBOX.c.id,
+            _EARLIER.c.team_id == due.c.team_id,
+            _EARLIER.c.after_key == due.c.after_key,
+            _EARLIER.c.id < due.c.id,
             _EARLIER.c.status.in_(UNFINISHED),
         )
     )
-    return (
+    return select(
+        due,
         _FOLLOWED.c.status.label("f_status"),
         _FOLLOWED.c.next_attempt_at.label("f_next"),
         _FOLLOWED.c.result_channel.label("f_channel"),
         _FOLLOWED.c.result_ts.label("f_ts"),
         # Only a follower's: the rest would look its index up for nothing.
-        and_(_OUTBOX.c.after_key.is_not(None), earlier).label("f_earlier"),
+        and_(due.c.after_key.is_not(None), earlier).label("f_earlier"),
+    ).select_from(
+        due.outerjoin(
+            _FOLLOWED,
+            and_(
+                _FOLLOWED.c.team_id == due.c.team_id,
+                _FOLLOWED.c.dedupe_key == due.c.after_key,
+            ),
+        )
     )
 
 
 def followed(row: Any, domain: str | None) -> Followed | None:
-    """The `Followed` of a row read with `followed_columns`, None when its followed row is
+    """The `Followed` of a row read with `with_followed`, None when its followed row is
     missing."""
     if row.f_status is None:
         return None
