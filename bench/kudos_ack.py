@@ -85,22 +85,28 @@ def baseline(kind: str, seconds: float, repeat: int = 1) -> Runs:
         server.wait(10)
 
 
+def bot_env(url: str, slack: SlackStandIn, port: int) -> dict[str, str]:
+    """Fill `slack` with the bench's channel and people; return the environment of a bot on
+    database `url` serving `port` against it."""
+    slack.add_channel("C0GENERAL", "general")
+    for n in range(USERS):
+        slack.add_user(f"U{n:05d}", f"user{n}")
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.base_url,
+        "PORT": str(port),
+        "LOG_LEVEL": "WARNING",
+    }
+
+
 def bot(backend: str, seconds: float, repeat: int = 1) -> Runs:
     """The real bot on `backend`, its directory filled, `repeat` times at every offered rate."""
     with database(backend) as url, SlackStandIn(bot_token=TOKEN) as slack:
-        slack.add_channel("C0GENERAL", "general")
-        for n in range(USERS):
-            slack.add_user(f"U{n:05d}", f"user{n}")
         port = free_port()
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "SLACK_BOT_TOKEN": TOKEN,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": slack.base_url,
-            "PORT": str(port),
-            "LOG_LEVEL": "WARNING",
-        }
+        env = bot_env(url, slack, port)
         server = spawn(["-m", "app", "run", "--no-worker"], env=env)
         engine = make_engine(url, pool_size=1)
         try:

@@ -29,9 +29,8 @@ from app.sandbox.slack_api import SlackStandIn
 from app.store import migrate
 from app.store.db import make_engine, make_session_factory, transaction
 from app.store.models import Workspace
-from bench.apps import SIGNING_SECRET
 from bench.delivery import TOKEN, database
-from bench.kudos_ack import USERS, _load
+from bench.kudos_ack import _load, bot_env
 from bench.loadgen import free_port, measure, spawn, wait_port
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -93,20 +92,8 @@ def run_tree(tree: str, backend: str, load: str) -> str:
     """The bot from source tree `tree` on a fresh database under `load`: one line of figures."""
     with database(backend) as url, SlackStandIn(bot_token=TOKEN) as slack:
         at_head_of(url, tree)
-        slack.add_channel("C0GENERAL", "general")
-        for n in range(USERS):
-            slack.add_user(f"U{n:05d}", f"user{n}")
         port = free_port()
-        env = {
-            **os.environ,
-            "PYTHONPATH": tree,
-            "DATABASE_URL": url,
-            "SLACK_BOT_TOKEN": TOKEN,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": slack.base_url,
-            "PORT": str(port),
-            "LOG_LEVEL": "WARNING",
-        }
+        env = {**bot_env(url, slack, port), "PYTHONPATH": tree}
         server = spawn(["-m", "app", "run", "--no-worker"], env=env, cwd=tree)
         engine = make_engine(url, pool_size=1)
         try:
