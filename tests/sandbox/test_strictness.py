@@ -308,3 +308,25 @@ def test_a_bot_removed_from_a_private_channel_cannot_touch_its_messages(
         "channel_not_found"
     )
     assert _error(client.chat_delete, channel="G0TEAM", ts=ts) == "channel_not_found"
+
+
+# -- request bodies ------------------------------------------------------------------------------
+
+
+def test_json_bodies_are_read_for_write_methods_only(slack: SlackStandIn) -> None:
+    headers = {"Authorization": f"Bearer {BOT_TOKEN}"}
+    posted = httpx.post(
+        f"{slack.base_url}chat.postMessage",
+        json={"channel": "C0GENERAL", "text": "hello"},
+        headers=headers,
+    ).json()
+    assert posted["ok"] is True
+    # A read method sent the same way sees no arguments, as on Slack.
+    read = httpx.post(
+        f"{slack.base_url}conversations.info", json={"channel": "C0GENERAL"}, headers=headers
+    ).json()
+    assert read["ok"] is False
+    as_form = httpx.post(
+        f"{slack.base_url}conversations.info", data={"channel": "C0GENERAL"}, headers=headers
+    ).json()
+    assert as_form["ok"] is True
