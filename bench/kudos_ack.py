@@ -19,9 +19,10 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
-from sqlalchemy import update
+from sqlalchemy import Engine, update
 
 from app.sandbox.slack_api import SlackStandIn
 from app.store.db import make_engine, make_session_factory, transaction
@@ -102,6 +103,19 @@ def bot_env(url: str, slack: SlackStandIn, port: int) -> dict[str, str]:
     }
 
 
+def ready(port: int, server: Any, slack: SlackStandIn, engine: Engine) -> None:
+    """Wait until the bot on `port` serves and has filled its directory from `slack`, and lift
+    its daily limit (which would turn most of the load into cheap refusals)."""
+    wait_port(port, server)
+    deadline = time.monotonic() + 20
+    while not slack.calls_to("users.list") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    with transaction(make_session_factory(engine)) as session:
+        session.execute(update(Workspace).values(kudos_daily_limit=1_000_000))
+    httpx.get(f"http://127.0.0.1:{port}/healthz")
+
+
 def bot(backend: str, seconds: float, repeat: int = 1) -> Runs:
     """The real bot on `backend`, its directory filled, `repeat` times at every offered rate."""
     with database(backend) as url, SlackStandIn(bot_token=TOKEN) as slack:
@@ -110,15 +124,7 @@ def bot(backend: str, seconds: float, repeat: int = 1) -> Runs:
         server = spawn(["-m", "app", "run", "--no-worker"], env=env)
         engine = make_engine(url, pool_size=1)
         try:
-            wait_port(port, server)
-            deadline = time.monotonic() + 20
-            while not slack.calls_to("users.list") and time.monotonic() < deadline:
-                time.sleep(0.05)
-            time.sleep(0.5)
-            with transaction(make_session_factory(engine)) as session:
-                # The daily limit would turn most of the load into cheap refusals.
-                session.execute(update(Workspace).values(kudos_daily_limit=1_000_000))
-            httpx.get(f"http://127.0.0.1:{port}/healthz")
+            ready(port, server, slack, engine)
             return _measure_all(port, seconds, repeat)
         finally:
             engine.dispose()

@@ -20,18 +20,16 @@ import os
 import time
 from pathlib import Path
 
-import httpx
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, text, update
+from sqlalchemy import Engine, text
 
 from app.sandbox.slack_api import SlackStandIn
 from app.store import migrate
-from app.store.db import make_engine, make_session_factory, transaction
-from app.store.models import Workspace
+from app.store.db import make_engine
 from bench.delivery import TOKEN, database
-from bench.kudos_ack import _load, bot_env
-from bench.loadgen import free_port, measure, spawn, wait_port
+from bench.kudos_ack import _load, bot_env, ready
+from bench.loadgen import free_port, measure, spawn
 
 TICK = os.sysconf("SC_CLK_TCK")
 LOADS = ("1 connection, closed loop", "200/s offered")
@@ -97,15 +95,7 @@ def run_tree(tree: str, backend: str, load: str) -> str:
         server = spawn(["-m", "app", "run", "--no-worker"], env=env, cwd=tree)
         engine = make_engine(url, pool_size=1)
         try:
-            wait_port(port, server)
-            deadline = time.monotonic() + 20
-            while not slack.calls_to("users.list") and time.monotonic() < deadline:
-                time.sleep(0.05)
-            time.sleep(0.5)
-            with transaction(make_session_factory(engine)) as session:
-                # The daily limit would turn most of the load into cheap refusals.
-                session.execute(update(Workspace).values(kudos_daily_limit=1_000_000))
-            httpx.get(f"http://127.0.0.1:{port}/healthz")
+            ready(port, server, slack, engine)
             # Every pooled connection the load will use opened and warm before counting.
             measure(_load(port, "50/s offered", 1.0))
             bot, pg, host = process_seconds(server.pid), backends(engine), host_busy_seconds()
