@@ -12,6 +12,7 @@ from app.store.models.intros import Introduction, IntroPerson, IntroSuggestion
 from app.store.models.kudos import Kudos, KudosRecipient
 from app.store.models.offers import Offer
 from app.store.models.outbox import OutboxMessage
+from app.store.models.signin import SignInLink, WebSession
 from app.store.models.workspaces import Channel, Member, Workspace
 
 __all__ = [
@@ -35,5 +36,7 @@ __all__ = [
     "Offer",
     "OutboxMessage",
     "ProcessedEvent",
+    "SignInLink",
+    "WebSession",
     "Workspace",
 ]
