@@ -1,0 +1,157 @@
+"""Signing in with a one-time link, sessions and their cookie, signing out: over plain HTTP."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+from sqlalchemy import func, select
+
+from app.server import BotServer
+from app.signin.links import LINK_LIFETIME
+from app.store.db import transaction
+from app.store.models import SignInLink, WebSession
+from tests.site.helpers import csrf_of, sign_in_link, signed_in_client, token_of
+
+
+def _sessions(bot: BotServer) -> int:
+    with bot.runtime.sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(WebSession)) or 0)
+
+
+def test_opening_a_link_spends_nothing_and_offers_a_continue_button(site_bot: BotServer) -> None:
+    link = sign_in_link(site_bot, "U0BOB")
+    # A link preview or a scanner fetches it, perhaps twice: nothing is spent.
+    for _ in range(2):
+        page = httpx.get(link)
+        assert page.status_code == 200
+        assert 'action="/insights/signin"' in page.text
+        assert "bob" in page.text
+        assert "Continue" in page.text
+    assert page.headers["referrer-policy"] == "no-referrer"
+    assert page.headers["cache-control"] == "no-store"
+    with site_bot.runtime.sessions() as session:
+        assert session.scalar(select(SignInLink.used_at)) is None
+    assert _sessions(site_bot) == 0
+
+
+def test_continue_signs_in_with_a_strict_cookie_and_redirects(site_bot: BotServer) -> None:
+    token = token_of(sign_in_link(site_bot, "U0BOB"))
+    response = httpx.post(f"{site_bot.url}/insights/signin", data={"token": token})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/insights"
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith("reciprocity_session=")
+    attributes = {part.strip().split("=")[0].lower() for part in cookie.split(";")}
+    assert {"httponly", "max-age", "path"} <= attributes
+    assert "Path=/insights" in cookie
+    assert "SameSite=lax" in cookie or "samesite=lax" in cookie.lower()
+    assert "Max-Age=28800" in cookie
+    # PUBLIC_URL is http here: a Secure cookie would never come back.
+    assert "secure" not in attributes
+    assert _sessions(site_bot) == 1
+
+
+def test_a_signed_in_member_sees_the_overview(site_bot: BotServer) -> None:
+    with signed_in_client(site_bot, "U0BOB") as client:
+        page = client.get("/insights")
+    assert page.status_code == 200
+    assert "How help flows in" in page.text
+    assert "Signed in as <strong>bob</strong>" in page.text
+
+
+def test_a_reused_link_is_refused_and_says_how_to_get_another(site_bot: BotServer) -> None:
+    token = token_of(sign_in_link(site_bot, "U0BOB"))
+    first = httpx.post(f"{site_bot.url}/insights/signin", data={"token": token})
+    assert first.status_code == 303
+    again = httpx.post(f"{site_bot.url}/insights/signin", data={"token": token})
+    assert again.status_code == 410
+    assert "already used" in again.text
+    assert "/kudos insights" in again.text
+    assert "set-cookie" not in again.headers
+    shown = httpx.get(f"{site_bot.url}/insights/signin", params={"token": token})
+    assert shown.status_code == 410
+    assert "Continue" not in shown.text
+
+
+def test_an_expired_link_is_refused(site_bot: BotServer) -> None:
+    link = sign_in_link(site_bot, "U0BOB")
+    with transaction(site_bot.runtime.sessions) as session:
+        row = session.scalar(select(SignInLink))
+        assert row is not None
+        row.expires_at = site_bot.runtime.clock.now() - timedelta(seconds=1)
+    assert timedelta(minutes=10) >= LINK_LIFETIME
+    shown = httpx.get(link)
+    assert shown.status_code == 410
+    assert "expired" in shown.text
+    posted = httpx.post(f"{site_bot.url}/insights/signin", data={"token": token_of(link)})
+    assert posted.status_code == 410
+    assert _sessions(site_bot) == 0
+
+
+def test_an_unknown_or_malformed_link_is_refused_plainly(site_bot: BotServer) -> None:
+    for token in ("x" * 43, "<script>", "", "a" * 5000):
+        shown = httpx.get(f"{site_bot.url}/insights/signin", params={"token": token})
+        assert shown.status_code == 404, token
+        assert "<script>" not in shown.text
+    posted = httpx.post(
+        f"{site_bot.url}/insights/signin",
+        content=b"\xff\xfe",
+        headers={"content-type": "application/octet-stream"},
+    )
+    assert posted.status_code == 400
+    assert "Traceback" not in posted.text
+
+
+def test_a_deactivated_members_link_signs_nobody_in(site_bot: BotServer) -> None:
+    link = sign_in_link(site_bot, "U0DAVE")
+    shown = httpx.get(link)
+    assert shown.status_code == 403
+    assert "deactivated" in shown.text
+    posted = httpx.post(f"{site_bot.url}/insights/signin", data={"token": token_of(link)})
+    assert posted.status_code == 403
+    assert _sessions(site_bot) == 0
+
+
+def test_a_sign_in_post_from_another_site_is_refused(site_bot: BotServer) -> None:
+    token = token_of(sign_in_link(site_bot, "U0BOB"))
+    response = httpx.post(
+        f"{site_bot.url}/insights/signin",
+        data={"token": token},
+        headers={"origin": "https://evil.example"},
+    )
+    assert response.status_code == 403
+    assert _sessions(site_bot) == 0
+
+
+def test_sign_out_needs_the_pages_csrf_token(site_bot: BotServer) -> None:
+    with signed_in_client(site_bot, "U0BOB") as client:
+        page = client.get("/insights")
+        missing = client.post("/insights/signout", data={})
+        assert missing.status_code == 403
+        assert "security token" in missing.text
+        wrong = client.post("/insights/signout", data={"csrf": "x" * 43})
+        assert wrong.status_code == 403
+        assert _sessions(site_bot) == 1
+        assert client.get("/insights").status_code == 200
+        cross = client.post(
+            "/insights/signout",
+            data={"csrf": csrf_of(page.text)},
+            headers={"origin": "https://evil.example"},
+        )
+        assert cross.status_code == 403
+        assert _sessions(site_bot) == 1
+        out = client.post("/insights/signout", data={"csrf": csrf_of(page.text)})
+        assert out.status_code == 303
+        assert out.headers["location"] == "/insights/signed-out"
+        assert _sessions(site_bot) == 0
+        after = client.get("/insights")
+    assert after.status_code == 401
+
+
+def test_signing_in_again_ends_the_browsers_earlier_session(site_bot: BotServer) -> None:
+    with signed_in_client(site_bot, "U0BOB") as client:
+        token = token_of(sign_in_link(site_bot, "U0CAROL"))
+        assert client.post("/insights/signin", data={"token": token}).status_code == 303
+        assert _sessions(site_bot) == 1
+        assert "Signed in as <strong>carol</strong>" in client.get("/insights").text
