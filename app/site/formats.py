@@ -24,10 +24,11 @@ def duration(value: timedelta | None) -> str:
     if value is None:
         return "—"
     minutes = max(round(value.total_seconds() / 60), 0)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if days:
+    if minutes >= 24 * 60:
+        # Shown in days and hours: round to the hour rather than drop the minutes.
+        days, hours = divmod(round(minutes / 60), 24)
         return f"{days} d {hours} h" if hours else f"{days} d"
+    hours, mins = divmod(minutes, 60)
     if hours:
         return f"{hours} h {mins} min" if mins else f"{hours} h"
     return f"{mins} min"
@@ -36,6 +37,11 @@ def duration(value: timedelta | None) -> str:
 def day(value: date) -> str:
     """Return a date as people read it: Mon 30 Nov 2026."""
     return f"{value:%a} {value.day} {value:%b %Y}"
+
+
+def local_day(value: datetime, tz: ZoneInfo) -> str:
+    """Return the local date of an instant in the workspace's time zone: Mon 8 Dec 2025."""
+    return day(value.astimezone(tz).date())
 
 
 def instant(value: datetime, tz: ZoneInfo) -> str:

@@ -77,6 +77,8 @@ class FigureCard:
     window: str
     trend: Trend | None
     spark: Markup
+    # The current week, not over yet: shown beside the figure, never compared.
+    so_far: str
 
 
 def window_value(figure: Figure, weeks: Sequence[WeekFigures]) -> float | None:
@@ -145,6 +147,7 @@ def cards(overview: Overview) -> tuple[FigureCard, ...]:
                 window=f"last {len(recent)} complete weeks",
                 trend=trend(figure, now_value, then_value),
                 spark=sparkline(series, f"{figure.label}, week by week"),
+                so_far=shown(figure, series[-1]) if series else "—",
             )
         )
     return tuple(result)

@@ -28,6 +28,7 @@ _env.filters.update(
     duration=formats.duration,
     day=formats.day,
     instant=formats.instant,
+    local_day=formats.local_day,
     person=formats.person,
 )
 

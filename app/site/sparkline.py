@@ -17,7 +17,8 @@ def sparkline(values: Sequence[float | None], label: str) -> Markup:
     present = [v for v in values if v is not None]
     title = escape(label)
     head = (
-        f'<svg class="spark" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="spark" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'width="{WIDTH}" height="{HEIGHT}" '
         f'role="img" aria-label="{title}"><title>{title}</title>'
     )
     if not present:
