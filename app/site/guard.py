@@ -3,11 +3,12 @@ both off the event loop in one transaction; and `start_session`, the one way a s
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import TypeVar
 
 import anyio.to_thread
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -20,12 +21,13 @@ from app.site.security import secure
 from app.site.visitors import Turnaway, Visitor, admit
 from app.store.db import transaction
 
-T = TypeVar("T")
+log = logging.getLogger(__name__)
 Draw = Callable[[Session, Visitor, datetime], Response]
 
 HOW_TO_SIGN_IN = (
-    "In Slack, type /kudos insights (or open the app's Home tab and choose Insights): the bot "
-    "answers with a sign-in link that is yours alone, works once and expires in 10 minutes."
+    "In Slack, type /kudos insights (or use the Open insights button on the app's Home tab): "
+    "the bot answers with a sign-in link that is yours alone, works once and expires in 10 "
+    "minutes."
 )
 
 
@@ -40,12 +42,22 @@ class Site:
             runtime.settings.slack_client_id and runtime.settings.slack_client_secret
         )
 
-    async def in_transaction(self, work: Callable[[Session, datetime], T]) -> T:
-        """Run `work(session, now)` in one transaction on a worker thread and return its result."""
+    async def in_transaction(self, work: Callable[[Session, datetime], Response]) -> Response:
+        """Return `work(session, now)`'s response, run in one transaction on a worker thread; a
+        database that does not answer gets a page saying so (503), never a traceback."""
 
-        def run() -> T:
-            with transaction(self.runtime.sessions) as session:
-                return work(session, self.runtime.clock.now())
+        def run() -> Response:
+            try:
+                with transaction(self.runtime.sessions) as session:
+                    return work(session, self.runtime.clock.now())
+            except OperationalError:
+                log.warning("the insights page could not reach the database")
+                return message(
+                    503,
+                    "The insights page is resting",
+                    "It cannot reach its database just now. Nothing was changed; try again in "
+                    "a minute.",
+                )
 
         return await anyio.to_thread.run_sync(run)
 

@@ -36,7 +36,8 @@ def link_rows(
 
     def group(user_id: str) -> str:
         person = people.get(user_id)
-        return (person.group if person else None) or "—"
+        shown = person.group if person else None
+        return f"#{shown}" if shown else "—"
 
     return tuple(
         LinkRow(

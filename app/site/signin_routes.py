@@ -121,6 +121,9 @@ async def _form(request: Request) -> dict[str, str] | None:
         "application/x-www-form-urlencoded"
     ):
         return None
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
+        return None
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
         return None

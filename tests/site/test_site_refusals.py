@@ -6,15 +6,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import anyio
 import httpx
 import pytest
 from sqlalchemy import func, select, update
+from starlette.applications import Starlette
 
+from app.runtime import build_runtime
 from app.sandbox import payloads
 from app.sandbox.driver import SlackDriver
 from app.sandbox.slack_api import SlackStandIn
 from app.server import BotServer
+from app.settings import Settings
 from app.site.cookies import COOKIE
+from app.site.routes import site_routes
 from app.store.db import transaction
 from app.store.models import Member, WebSession, Workspace
 from app.workspaces.service import Identity, ensure_workspace
@@ -206,3 +211,26 @@ def test_sign_out_is_refused_without_a_session_and_with_a_stale_page(
     # Another client with the right token but no session: nobody to sign out.
     response = httpx.post(f"{site_bot.url}/insights/signout", data={"csrf": csrf})
     assert response.status_code == 401
+
+
+def test_a_database_that_does_not_answer_gets_a_plain_503_page() -> None:
+    settings = Settings(database_url="postgresql+psycopg://postgres@127.0.0.1:1/none")
+    runtime = build_runtime(settings)
+    app = Starlette(routes=site_routes(runtime))
+
+    async def fetch() -> httpx.Response:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://127.0.0.1",
+            cookies={COOKIE: "A" * 43},
+        ) as client:
+            return await client.get("/insights")
+
+    try:
+        response = anyio.run(fetch)
+    finally:
+        runtime.close()
+    assert response.status_code == 503
+    assert "cannot reach its database" in response.text
+    assert "Traceback" not in response.text
+    assert response.headers["cache-control"] == "no-store"

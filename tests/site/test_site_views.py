@@ -182,7 +182,7 @@ def test_strongest_links_first_without_names_of_former_members_or_opted_out_peop
         (formats.FORMER_MEMBER, "alice", 0, 1),
     ]
     assert all("olga" not in (r.helper, r.helped) for r in rows)
-    assert rows[0].helped_group == "sales"
+    assert rows[0].helped_group == "#sales"
     assert network_view.groups(_network()) == (("eng", 2), ("sales", 1))
 
 
