@@ -43,7 +43,7 @@ def signin_routes(site: Site) -> list[Route]:
         def work(session: Session, now: datetime) -> Response:
             holder = links.check(session, token, now)
             if isinstance(holder, LinkProblem):
-                return _problem(holder)
+                return _problem(holder, site.slack_signin)
             member = member_of(session, holder.team_id, holder.user_id)
             if not in_good_standing(member):
                 return _departed()
@@ -70,7 +70,7 @@ def signin_routes(site: Site) -> list[Route]:
         def work(session: Session, now: datetime) -> Response:
             holder = links.redeem(session, token, now)
             if isinstance(holder, LinkProblem):
-                return _problem(holder)
+                return _problem(holder, site.slack_signin)
             if not _may_sign_in(session, holder):
                 return _departed()
             # A browser signed in as someone else before ends that session: one person a browser.
@@ -105,7 +105,12 @@ def signin_routes(site: Site) -> list[Route]:
         return await site.in_transaction(work)
 
     async def signed_out(_: Request) -> Response:
-        return message(200, "You are signed out", "Come back any time: " + HOW_TO_SIGN_IN)
+        return message(
+            200,
+            "You are signed out",
+            "Come back any time: " + HOW_TO_SIGN_IN,
+            slack_signin=site.slack_signin,
+        )
 
     return [
         Route("/insights/signin", show, methods=["GET"]),
@@ -141,9 +146,11 @@ def _may_sign_in(session: Session, holder: LinkHolder) -> bool:
     return workspace is not None and workspace.active and in_good_standing(member)
 
 
-def _problem(problem: LinkProblem) -> Response:
+def _problem(problem: LinkProblem, slack_signin: bool) -> Response:
     status, title, why = _PROBLEMS[problem]
-    return message(status, title, why, "Ask again with /kudos insights in Slack.")
+    return message(
+        status, title, why, "Ask again with /kudos insights in Slack.", slack_signin=slack_signin
+    )
 
 
 def _departed() -> Response:

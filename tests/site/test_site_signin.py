@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
+import anyio
 import httpx
 from sqlalchemy import func, select
+from starlette.applications import Starlette
 
+from app.runtime import build_runtime
 from app.server import BotServer
+from app.settings import Settings
 from app.signin.links import LINK_LIFETIME
+from app.site.routes import site_routes
 from app.store.db import transaction
 from app.store.models import SignInLink, WebSession
 from tests.site.helpers import csrf_of, sign_in_link, signed_in_client, token_of
@@ -155,3 +161,29 @@ def test_signing_in_again_ends_the_browsers_earlier_session(site_bot: BotServer)
         assert client.post("/insights/signin", data={"token": token}).status_code == 303
         assert _sessions(site_bot) == 1
         assert "Signed in as <strong>carol</strong>" in client.get("/insights").text
+
+
+def _unsigned_page(settings: Settings, path: str) -> httpx.Response:
+    """`path` fetched without a session from the site alone, built on `settings`."""
+    runtime = build_runtime(settings)
+    app = Starlette(routes=site_routes(runtime))
+
+    async def fetch() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            return await client.get(path)
+
+    try:
+        return anyio.run(fetch)
+    finally:
+        runtime.close()
+
+
+def test_sign_in_with_slack_is_offered_when_the_app_has_a_client_id_and_secret(
+    database_url: str,
+) -> None:
+    plain = Settings(database_url=database_url)
+    oauth = replace(plain, slack_client_id="1.2", slack_client_secret="s3cr3t")
+    for path in ("/insights", "/insights/signed-out", "/insights/signin?token=" + "x" * 43):
+        assert 'href="/insights/login/slack"' not in _unsigned_page(plain, path).text, path
+        assert 'href="/insights/login/slack"' in _unsigned_page(oauth, path).text, path
