@@ -46,7 +46,7 @@ def network_page(session: Session, visitor: Visitor, now: datetime, weeks: int) 
         people=len(data.people),
         links=len(data.links),
         strongest=network_view.strongest(data, hidden),
-        bridges=network_view.link_rows(data, readers.bridges_of(data), hidden),
+        bridges=network_view.strongest(data, hidden, readers.bridges_of(data)),
         groups=network_view.groups(data),
     )
 

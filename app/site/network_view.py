@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import islice
 
 from app.insights.model import HelpNetwork, NetworkLink
 from app.site import formats
@@ -24,10 +25,14 @@ class LinkRow:
 
 
 def link_rows(
-    network: HelpNetwork, links: Iterable[NetworkLink], unranked: frozenset[str]
+    network: HelpNetwork,
+    links: Iterable[NetworkLink],
+    unranked: frozenset[str],
+    limit: int | None = None,
 ) -> tuple[LinkRow, ...]:
-    """Return `links` as rows, leaving out any that involves someone in `unranked` (people who
-    opted out of leaderboards: an ordered table of pairs is a ranking)."""
+    """Return the first `limit` (default: all) of `links` as rows, leaving out any that involves
+    someone in `unranked` (people who opted out of leaderboards: an ordered table of pairs is a
+    ranking)."""
     people = {p.user_id: p for p in network.people}
 
     def name(user_id: str) -> str:
@@ -39,6 +44,9 @@ def link_rows(
         shown = person.group if person else None
         return f"#{shown}" if shown else "—"
 
+    shown = (
+        link for link in links if link.helper_id not in unranked and link.helped_id not in unranked
+    )
     return tuple(
         LinkRow(
             name(link.helper_id),
@@ -48,18 +56,20 @@ def link_rows(
             link.kudos,
             link.answers,
         )
-        for link in links
-        if link.helper_id not in unranked and link.helped_id not in unranked
+        for link in islice(shown, limit)
     )
 
 
-def strongest(network: HelpNetwork, unranked: frozenset[str]) -> tuple[LinkRow, ...]:
-    """Return the `STRONGEST_SHOWN` links with the most kudos and answers together."""
+def strongest(
+    network: HelpNetwork, unranked: frozenset[str], links: Iterable[NetworkLink] | None = None
+) -> tuple[LinkRow, ...]:
+    """Return the `STRONGEST_SHOWN` links (of `links`, by default all the network's) with the
+    most kudos and answers together, strongest first."""
     ordered = sorted(
-        network.links,
+        network.links if links is None else links,
         key=lambda link: (-(link.kudos + link.answers), link.helper_id, link.helped_id),
     )
-    return link_rows(network, ordered, unranked)[:STRONGEST_SHOWN]
+    return link_rows(network, ordered, unranked, STRONGEST_SHOWN)
 
 
 def groups(network: HelpNetwork) -> tuple[tuple[str, int], ...]:

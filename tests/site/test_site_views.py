@@ -212,3 +212,14 @@ def test_templates_escape_what_people_typed_and_hide_admin_links_from_members() 
     )
     assert 'href="/insights/people"' in admin_page
     assert 'href="/insights/login/slack"' in admin_page
+
+
+def test_a_big_network_shows_only_its_strongest_links_and_bridges() -> None:
+    people = tuple(NetworkPerson(f"U{i}", f"p{i}", None, 1) for i in range(100))
+    links = tuple(NetworkLink(f"U{i}", f"U{(i + 1) % 100}", i, 0) for i in range(100))
+    network = HelpNetwork(_network().period, people, links)
+    rows = network_view.strongest(network, frozenset())
+    assert len(rows) == network_view.STRONGEST_SHOWN
+    assert [row.kudos for row in rows[:3]] == [99, 98, 97]
+    bridges = network_view.strongest(network, frozenset({"U99"}), links[95:])
+    assert [row.kudos for row in bridges] == [97, 96, 95]
