@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import anyio
 import httpx
@@ -14,10 +14,14 @@ from app.runtime import build_runtime
 from app.server import BotServer
 from app.settings import Settings
 from app.signin.links import LINK_LIFETIME
+from app.site.guard import Site
 from app.site.routes import site_routes
 from app.store.db import transaction
 from app.store.models import SignInLink, WebSession
+from app.workspaces.service import Identity, ensure_workspace
 from tests.site.helpers import csrf_of, sign_in_link, signed_in_client, token_of
+
+NOW = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 
 
 def _sessions(bot: BotServer) -> int:
@@ -187,3 +191,22 @@ def test_sign_in_with_slack_is_offered_when_the_app_has_a_client_id_and_secret(
     for path in ("/insights", "/insights/signed-out", "/insights/signin?token=" + "x" * 43):
         assert 'href="/insights/login/slack"' not in _unsigned_page(plain, path).text, path
         assert 'href="/insights/login/slack"' in _unsigned_page(oauth, path).text, path
+
+
+def test_the_cookie_is_secure_when_the_site_is_served_over_https(database_url: str) -> None:
+    settings = Settings(database_url=database_url, public_url="https://insights.example.com")
+    runtime = build_runtime(settings)
+    try:
+        with transaction(runtime.sessions) as session:
+            ensure_workspace(session, Identity("T0001", "Acme", "UBOT", "BBOT"), NOW)
+        response = Site(runtime).start_session("T0001", "U0BOB", "oidc")
+        with runtime.sessions() as session:
+            method = session.scalar(select(WebSession.method))
+    finally:
+        runtime.close()
+    assert response.status_code == 303
+    assert response.headers["location"] == "/insights"
+    cookie = response.headers["set-cookie"]
+    assert "; secure" in cookie.lower()
+    assert "httponly" in cookie.lower()
+    assert method == "oidc"
