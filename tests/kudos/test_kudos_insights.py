@@ -48,19 +48,19 @@ def _links(bot: BotServer) -> int:
 def test_insights_answers_with_a_fresh_link_for_the_caller_only(
     bot: BotServer, kudos_cmd: Kudo
 ) -> None:
-    first = _link_button(kudos_cmd("insights", user="U0BOB"))
+    answer = kudos_cmd("insights", user="U0BOB")
+    first = _link_button(answer)
     assert first["text"]["text"] == "Open insights"
-    assert (
-        "expires in 10 minutes"
-        in kudos_cmd("insights", user="U0BOB").json()["blocks"][0]["text"]["text"]
-    )
+    assert "works once and expires in 10 minutes" in answer.json()["blocks"][0]["text"]["text"]
     secret = _secret(bot, first["url"])
     # The link is stored before the ack, for the person who typed the command.
     assert _holder(bot, secret) == LinkHolder("T0001", "U0BOB")
-    # Each call hands out a new link: two calls above, one more here.
-    again = _secret(bot, _link_button(kudos_cmd("INSIGHTS", user="U0CAROL"))["url"])
-    assert again != secret
-    assert _holder(bot, again) == LinkHolder("T0001", "U0CAROL")
+    # Each call hands out a new link, for whoever typed it.
+    second = _secret(bot, _link_button(kudos_cmd("insights", user="U0BOB"))["url"])
+    third = _secret(bot, _link_button(kudos_cmd("INSIGHTS", user="U0CAROL"))["url"])
+    assert len({secret, second, third}) == 3
+    assert _holder(bot, second) == LinkHolder("T0001", "U0BOB")
+    assert _holder(bot, third) == LinkHolder("T0001", "U0CAROL")
     assert _links(bot) == 3
 
 
