@@ -67,6 +67,10 @@ NO_SCOPE = {
     "auth.test",
     "apps.connections.open",  # the app-level token's connections:write
     "oauth.v2.access",
+    # Sign in with Slack: the app's credentials, then the sign-in's own user token (the
+    # authorize URL asks for `openid profile` each time); no install scope.
+    "openid.connect.token",
+    "openid.connect.userInfo",
     "response_url",
     "app_home_opened",
     "app_uninstalled",

@@ -16,6 +16,9 @@ OFFER_ADD = "home.offer_add"
 OFFER_REMOVE = "home.offer_remove"
 OFFER_CALLBACK = "home.offer_added"
 ASK = "home.ask"
+# An action, not a link: the Home tab is drawn ahead of time, and a link in it would be dead (or
+# spent) by the time it is clicked; the click opens a modal with a fresh one (app/home/insights.py).
+INSIGHTS = "home.insights"
 _STATES: dict[str, str] = {
     AskStatus.OPEN: "open",
     AskStatus.CLAIMED: "someone offered to help",
@@ -23,7 +26,7 @@ _STATES: dict[str, str] = {
 }
 # A Home view holds at most 100 blocks. Asks, kudos and introductions are capped where they are
 # read (app/home/content.py); offers, which a person may add without end, are capped here. Full,
-# every section together draws 72 blocks (tests/home/test_home_intros.py counts them).
+# every section together draws 73 blocks (tests/home/test_home_intros.py counts them).
 MAX_TEXT = 280
 OFFERS_SHOWN = 25
 
@@ -145,6 +148,10 @@ def home_view(content: HomeContent) -> dict[str, Any]:
             "offer what you know with `/offer topic`, and introduce two people who should meet "
             "with `/intro`.",
             _button(ASK, "Ask for help", style="primary"),
+        ),
+        _section(
+            "See who helps whom, which topics need people and how fast asks are answered.",
+            _button(INSIGHTS, "Open insights"),
         ),
         divider(),
         header("Your open asks"),

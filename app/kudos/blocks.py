@@ -161,6 +161,7 @@ def refusal_text(refused: Refused) -> str:
 HELP = (
     "*Give kudos:* `/kudos @teammate [@another …] thanks for … [#value]`\n"
     "*Your numbers:* `/kudos stats`   *Most thanked:* `/kudos top`\n"
+    "*Who helps whom:* `/kudos insights` (a sign-in link to the insights page, just for you)\n"
     "*Leaderboards:* `/kudos optout` / `/kudos optin`\n"
     "*Admins:* `/kudos revoke <number>`, `/kudos lock @person`, `/kudos unlock @person`, "
     "`/kudos settings` (the workspace's settings)\n"

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from app.calendar import month_start, week_start, zone
 from app.directory.service import CHANNEL_TTL
 from app.directory.slack_lookup import SlackLookup
-from app.kudos import blocks, giving, rules, stats, withdrawal
+from app.kudos import blocks, giving, insights, rules, stats, withdrawal
 from app.kudos.request import KudosRequest
 from app.slackapi.mrkdwn import parse
 from app.slackapi.outcomes import OpenView, Outcome, Refusal, Reply
@@ -22,8 +22,16 @@ from app.workspaces import settings_form
 _USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
 
-def handle(session: Session, lookup: SlackLookup, command: SlashCommand, now: datetime) -> Outcome:
-    """Run one `/kudos` command: the ephemeral answer, or the form to open."""
+def handle(
+    session: Session,
+    lookup: SlackLookup,
+    command: SlashCommand,
+    now: datetime,
+    *,
+    public_url: str,
+) -> Outcome:
+    """Run one `/kudos` command: the ephemeral answer, or the form to open; `public_url` is where
+    the insights page is served (for `/kudos insights`' sign-in link)."""
     text = command.text.strip()
     word, _, rest = text.partition(" ")
     sub = word.lower()
@@ -35,6 +43,8 @@ def handle(session: Session, lookup: SlackLookup, command: SlashCommand, now: da
         return _stats(session, command, now)
     if sub == "top":
         return _top(session, command.team_id, now)
+    if sub == "insights":
+        return insights.insights(session, lookup, command, public_url, now)
     if sub in ("optout", "opt-out", "optin", "opt-in"):
         lookup.member(session, command.team_id, command.user_id, now)
         out = sub.startswith("optout") or sub == "opt-out"

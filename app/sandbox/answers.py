@@ -35,6 +35,8 @@ class Answer:
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
     undocumented: bool = False
+    # A browser page (the authorize page's errors): sent as HTML instead of `body`.
+    page: str | None = None
 
 
 def refusal(error: str, status: int = 200) -> Answer:

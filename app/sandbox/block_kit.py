@@ -99,6 +99,8 @@ def _element_ok(element: Any) -> bool:
         )
     if kind == "number_input":
         return _number_input_ok(element)
+    if kind == "button":
+        return _button_ok(element)
     if kind == "conversations_select" and "filter" in element:
         include = element["filter"].get("include") if isinstance(element["filter"], dict) else []
         # The reference: an array of im, mpim, private, public that cannot be empty.
@@ -106,6 +108,23 @@ def _element_ok(element: Any) -> bool:
             isinstance(include, list) and bool(include) and set(include) <= _CONVERSATION_KINDS
         )
     return True
+
+
+# The button element's limits (https://api.slack.com/reference/block-kit/block-elements#button).
+_BUTTON_LIMITS = {"action_id": 255, "url": 3000, "value": 2000}
+MAX_BUTTON_TEXT = 75
+
+
+def _button_ok(element: dict[str, Any]) -> bool:
+    """Whether a button's text, action id, url and value fit Slack's limits; a url is absolute."""
+    text = element.get("text")
+    if not isinstance(text, dict) or not 0 < len(str(text.get("text", ""))) <= MAX_BUTTON_TEXT:
+        return False
+    for key, limit in _BUTTON_LIMITS.items():
+        if key in element and not 0 < len(str(element[key])) <= limit:
+            return False
+    url = element.get("url")
+    return url is None or str(url).startswith(("https://", "http://"))
 
 
 def _number_input_ok(element: dict[str, Any]) -> bool:

@@ -2,7 +2,8 @@
 
 Web API calls (`/api/<method>`, form or JSON bodies, a Bearer token, Basic app credentials for
 OAuth) and posts to a `response_url` (`/response/…`) go to a `Responder`, which answers and is
-told what to record; anything else is 404.
+told what to record; so do browsers' visits to Slack's pages (the Sign in with Slack authorize
+page), which are not recorded; anything else is 404.
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ class Responder(Protocol):
 
     def handle_response_url(self, path: str, payload: dict[str, Any]) -> Answer:
         """Answer one post to a `response_url`."""
+        ...
+
+    def handle_page(self, path: str, query: dict[str, str]) -> Answer | None:
+        """Answer a browser's GET of one of Slack's pages (not a Web API call), or None."""
         ...
 
     def record(self, call: Call) -> None:
@@ -91,7 +96,11 @@ class _Handler(BaseHTTPRequestHandler):
             answer = self.responder.handle_response_url(parts.path, payload)
             self._record("response_url", {**payload, "_url": parts.path}, None, answer)
         else:
-            answer = refusal("not_found", 404)
+            page = None
+            if self.command == "GET":
+                query = dict(parse_qsl(parts.query, keep_blank_values=True))
+                page = self.responder.handle_page(parts.path, query)
+            answer = page or refusal("not_found", 404)
         self._answer(answer)
 
     def _record(self, method: str, args: dict[str, Any], token: str | None, answer: Answer) -> None:
@@ -108,10 +117,14 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
     def _answer(self, answer: Answer) -> None:
-        payload = json.dumps(answer.body, default=_jsonable).encode()
+        if answer.page is not None:
+            payload, kind = answer.page.encode(), "text/html; charset=utf-8"
+        else:
+            payload = json.dumps(answer.body, default=_jsonable).encode()
+            kind = "application/json; charset=utf-8"
         try:
             self.send_response(answer.status, HTTPStatus(answer.status).phrase)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(payload)))
             for key, value in answer.headers.items():
                 self.send_header(key, value)

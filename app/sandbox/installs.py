@@ -98,6 +98,16 @@ class Installs:
         with self._installs_lock:
             self._oauth_client = (client_id, client_secret)
 
+    def oauth_client(self) -> tuple[str, str] | None:
+        """The app's client id and secret, once `enable_oauth` has set them."""
+        with self._installs_lock:
+            return self._oauth_client
+
+    def is_bot_token(self, token: str) -> bool:
+        """Whether `token` is one of the bot tokens the app was granted (revoked ones included)."""
+        with self._installs_lock:
+            return token in self._tokens
+
     def issue_oauth_code(
         self,
         *,

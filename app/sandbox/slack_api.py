@@ -22,6 +22,7 @@ from app.sandbox.answers import Answer, Call, error_answer, refusal
 from app.sandbox.faults import DEFAULT_TIERS, Fault, FaultQueue, Tier, TierLimiter, fault_answer
 from app.sandbox.http_server import serve
 from app.sandbox.installs import Installs, Scopes
+from app.sandbox.openid import AUTHORIZE_PATH, SignInWithSlack
 from app.sandbox.scopes import check_scopes
 from app.sandbox.slack_methods import METHODS
 from app.sandbox.workspace import RateLimited, SlackError, Team, Workspace
@@ -73,6 +74,8 @@ class SlackStandIn(Workspace, Installs):
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self.socket_mode: SocketModeServer | None = None
+        # Sign in with Slack, for the app whose credentials `enable_oauth` set.
+        self.openid = SignInWithSlack(self.oauth_client, clock)
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -116,6 +119,10 @@ class SlackStandIn(Workspace, Installs):
             if self.socket_mode is None:
                 self.socket_mode = SocketModeServer(self.app_id).start()
             return self.socket_mode
+
+    def sign_in_as(self, team_id: str, user_id: str, name: str = "") -> None:
+        """Make Sign in with Slack's authorize page approve as this person."""
+        self.openid.sign_in_as(team_id, user_id, name)
 
     def new_response_url(self) -> str:
         """Return a fresh `response_url`, usable 5 times like Slack's."""
@@ -239,6 +246,10 @@ class SlackStandIn(Workspace, Installs):
             return self.oauth_access(args)
         if method == "auth.test":
             return self.auth_test(token)
+        if method == "openid.connect.token":
+            return self.openid.token(args, self.root_url)
+        if method == "openid.connect.userInfo":
+            return self.openid.user_info(token, self.is_bot_token)
         handler = METHODS.get(method)
         if handler is None:
             return refusal("unknown_method", 404)
@@ -255,6 +266,10 @@ class SlackStandIn(Workspace, Installs):
                 return Answer(200, {"ok": True, **handler(self, args)})
         except SlackError as exc:
             return error_answer(exc)
+
+    def handle_page(self, path: str, query: dict[str, str]) -> Answer | None:
+        """Answer a browser's visit to Sign in with Slack's authorize page; None for others."""
+        return self.openid.authorize(query) if path == AUTHORIZE_PATH else None
 
     def handle_response_url(self, path: str, payload: dict[str, Any]) -> Answer:
         """Answer a post to a `response_url`: at most 5 uses, like Slack."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -9,6 +11,7 @@ from starlette.routing import BaseRoute, Route
 from app.runtime import Runtime
 from app.site.guard import Site
 from app.site.insight_routes import insight_routes
+from app.site.oidc_routes import oidc_routes
 from app.site.pages import STATIC, message
 from app.site.security import secure
 from app.site.signin_routes import signin_routes
@@ -25,14 +28,25 @@ def site_routes(runtime: Runtime) -> list[BaseRoute]:
     site = Site(runtime)
     routes: list[BaseRoute] = [*signin_routes(site), *insight_routes(site)]
     if site.slack_signin:
-        # Sign in with Slack (OpenID Connect) mounts here: the routes from
-        # app.site.oidc_routes.oidc_routes(runtime, site.start_session), wired at merge.
-        pass
+        # Sign in with Slack (OpenID Connect): its pages open sessions through the same door.
+        routes += [
+            Route(route.path, _secured(route.endpoint), methods=route.methods)
+            for route in oidc_routes(runtime, site.start_session)
+        ]
     routes += [
         Route("/insights/static/{name}", _static, methods=["GET"]),
         Route("/insights/{rest:path}", _not_found, methods=["GET", "POST"]),
     ]
     return routes
+
+
+def _secured(endpoint: Callable[[Request], Response]) -> Callable[[Request], Response]:
+    """`endpoint` with the site's security headers on its every answer."""
+
+    def answer(request: Request) -> Response:
+        return secure(endpoint(request))
+
+    return answer
 
 
 async def _static(request: Request) -> Response:

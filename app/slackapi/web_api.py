@@ -153,7 +153,8 @@ class WebApi:
         *,
         timeout: float | None = None,
     ) -> dict[str, Any]:
-        """Call `method` as `token`; return Slack's JSON or raise one of this module's errors."""
+        """Call `method` as `token` (empty: no token); return Slack's JSON or raise one of this
+        module's errors."""
         status = "ok"
         try:
             return self._call(method, token, args, timeout)
@@ -171,7 +172,10 @@ class WebApi:
         args: Mapping[str, Any] | None,
         timeout: float | None,
     ) -> dict[str, Any]:
-        headers = {"User-Agent": USER_AGENT, "Authorization": f"Bearer {token}"}
+        headers = {"User-Agent": USER_AGENT}
+        if token:
+            # Methods that take the app's credentials instead (openid.connect.token) get none.
+            headers["Authorization"] = f"Bearer {token}"
         given = {key: value for key, value in (args or {}).items() if value is not None}
         if method in JSON_METHODS:
             headers["Content-Type"] = JSON

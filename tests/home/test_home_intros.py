@@ -239,7 +239,7 @@ def test_a_home_with_every_section_full_stays_within_slacks_100_blocks() -> None
         invites=[invite] * INVITES_SHOWN,
     )
     view = home_view(full)
-    assert len(view["blocks"]) == 72
+    assert len(view["blocks"]) == 73
     removes = [b for b in view["blocks"] if "home.offer_remove" in json.dumps(b)]
     assert len(removes) == OFFERS_SHOWN
     assert f"and {200 - OFFERS_SHOWN} more: `/offer list` shows them all." in json.dumps(view)

@@ -19,7 +19,13 @@ from app.site.routes import site_routes
 from app.store.db import transaction
 from app.store.models import SignInLink, WebSession
 from app.workspaces.service import Identity, ensure_workspace
-from tests.site.helpers import csrf_of, sign_in_link, signed_in_client, token_of
+from tests.site.helpers import (
+    csrf_of,
+    issued_link,
+    sign_in_link,
+    signed_in_client,
+    token_of,
+)
 
 NOW = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 
@@ -114,7 +120,8 @@ def test_an_unknown_or_malformed_link_is_refused_plainly(site_bot: BotServer) ->
 
 
 def test_a_deactivated_members_link_signs_nobody_in(site_bot: BotServer) -> None:
-    link = sign_in_link(site_bot, "U0DAVE")
+    # /kudos insights refuses him now; this is a link handed out before Slack deactivated him.
+    link = issued_link(site_bot, "U0DAVE")
     shown = httpx.get(link)
     assert shown.status_code == 403
     assert "deactivated" in shown.text
@@ -210,3 +217,17 @@ def test_the_cookie_is_secure_when_the_site_is_served_over_https(database_url: s
     assert "; secure" in cookie.lower()
     assert "httponly" in cookie.lower()
     assert method == "oidc"
+
+
+def test_sign_in_with_slack_is_mounted_with_the_sites_headers(database_url: str) -> None:
+    plain = Settings(database_url=database_url, slack_api_url="http://127.0.0.1:9/api/")
+    oauth = replace(plain, slack_client_id="1.2", slack_client_secret="s3cr3t")
+    # Without a client secret the route is not there at all: the site's 404 page answers.
+    assert _unsigned_page(plain, "/insights/login/slack").status_code == 404
+    response = _unsigned_page(oauth, "/insights/login/slack")
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("http://127.0.0.1:9/openid/connect/authorize")
+    assert "client_id=1.2" in response.headers["location"]
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["x-frame-options"] == "DENY"
+    assert "default-src" in response.headers["content-security-policy"]

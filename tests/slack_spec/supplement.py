@@ -61,6 +61,15 @@ ADDED_ARGS = MappingProxyType(
         "oauth.v2.access": {"grant_type": ARGS_PAGE, "refresh_token": ARGS_PAGE},
         # Not in the spec at all: it takes only the app-level token.
         "apps.connections.open": {"token": ARGS_PAGE},
+        # Sign in with Slack (2021) is newer than the spec; its page lists these.
+        "openid.connect.token": {
+            "client_id": ARGS_PAGE,
+            "client_secret": ARGS_PAGE,
+            "code": ARGS_PAGE,
+            "redirect_uri": ARGS_PAGE,
+            "grant_type": ARGS_PAGE,
+            "refresh_token": ARGS_PAGE,
+        },
     }
 )
 
@@ -68,6 +77,13 @@ CANNOT_DM_BOT = (
     # Undocumented; Slack support, quoted in HubSpot/slack-client#90: "a dm between two bots can
     # not exist" (conversations.open / chat.postMessage to a bot user with a bot token).
     "https://github.com/HubSpot/slack-client/pull/90"
+)
+
+CODE_ALREADY_USED = (
+    # Undocumented on the method pages; Slack's answer to a code exchanged a second time, as
+    # reported against oauth.access (kmrshntr/omniauth-slack#54) and Sign in with Slack
+    # (arjunattam/vscode-chat#76), and explained by a maintainer in outline/outline#1239.
+    "https://github.com/outline/outline/issues/1239"
 )
 
 ADDED_ERRORS = MappingProxyType(
@@ -117,5 +133,19 @@ ADDED_ERRORS = MappingProxyType(
             "invalid_refresh_token": ERRORS_PAGE,
         },
         "apps.connections.open": {"not_allowed_token_type": ERRORS_PAGE},
+        "openid.connect.token": {
+            "invalid_client_id": ERRORS_PAGE,
+            "bad_client_secret": ERRORS_PAGE,
+            "invalid_code": ERRORS_PAGE,
+            "bad_redirect_uri": ERRORS_PAGE,
+            "invalid_grant_type": ERRORS_PAGE,
+            "invalid_refresh_token": ERRORS_PAGE,
+            "code_already_used": CODE_ALREADY_USED,
+        },
+        "openid.connect.userInfo": {
+            "not_allowed_token_type": ERRORS_PAGE,
+            "token_expired": ERRORS_PAGE,
+            "access_denied": ERRORS_PAGE,
+        },
     }
 )

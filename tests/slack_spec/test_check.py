@@ -66,6 +66,7 @@ def test_the_check_sees_real_calls_to_the_stand_in() -> None:
 
 def test_the_table_covers_every_method_the_stand_in_serves() -> None:
     served = set(METHODS) | {"auth.test", "oauth.v2.access", "apps.connections.open"}
+    served |= {"openid.connect.token", "openid.connect.userInfo"}
     assert served == set(TABLE_METHODS) == set(table())
 
 

@@ -1,0 +1,35 @@
+"""The insights sign-in buttons: the Home tab's "Open insights", and the link buttons it and
+`/kudos insights` show (Slack tells the app of a click on a link too; it only needs an ack)."""
+
+from __future__ import annotations
+
+from slack_bolt import Ack, App
+
+from app.home import blocks
+from app.home.insights import open_insights
+from app.kudos.insights import LINK_ACTION
+from app.runtime import Runtime
+from app.settings import Settings
+from app.slack.listeners.wiring import on_click
+
+
+def public_url(settings: Settings) -> str:
+    """Where people reach this server, for the links the bot hands out."""
+    # PUBLIC_URL lands with the site
+    configured = getattr(settings, "public_url", None)
+    return str(configured) if configured else f"http://localhost:{settings.port}"
+
+
+def register(app: App, runtime: Runtime) -> None:
+    """Attach the insights buttons."""
+    app.action(blocks.INSIGHTS)(
+        on_click(
+            lambda session, click, now: open_insights(
+                session, runtime.lookup, click, public_url(runtime.settings), now
+            )
+        )
+    )
+
+    @app.action(LINK_ACTION)
+    def opened(ack: Ack) -> None:
+        ack()
