@@ -24,6 +24,7 @@ from app.asks.working_hours import WorkingHours
 from app.calendar import week_start, zone
 from app.insights.model import OVERVIEW_WEEKS, Overview, Period, WeekFigures
 from app.insights.periods import last_weeks
+from app.insights.planner import index_reads
 from app.insights.working_time import WorkingClock
 from app.store.models import Ask, AskHelper, Kudos, Workspace
 from app.store.statuses import AskStatus
@@ -36,26 +37,27 @@ TREND_SPAN = 4
 
 def overview(session: Session, team_id: str, now: datetime) -> Overview:
     """Return the `OVERVIEW_WEEKS` local weeks ending with the current one, oldest first."""
-    workspace = session.get(Workspace, team_id)
-    tz = zone(workspace.timezone if workspace else None)
-    period = last_weeks(session, team_id, OVERVIEW_WEEKS, now)
-    starts = week_starts(period, tz)
-    kudos = _kudos_per_week(session, team_id, starts, period.end)
-    hours = WorkingHours.of(workspace, None) if workspace else WorkingHours(tz)
-    clock = WorkingClock(
-        hours,
-        period.start.astimezone(tz).date() - timedelta(days=1),
-        now.astimezone(tz).date() + timedelta(days=_CLOCK_MARGIN_DAYS),
-    )
-    asks: list[list[tuple[datetime, datetime | None, bool]]] = [[] for _ in starts]
-    for created, answered, credited in _asks(session, team_id, period):
-        asks[bisect_right(starts, created) - 1].append((created, answered, credited))
-    return Overview(
-        tuple(
-            _week(start.astimezone(tz).date(), kudos.get(n, 0), asks[n], clock, now)
-            for n, start in enumerate(starts)
+    with index_reads(session):
+        workspace = session.get(Workspace, team_id)
+        tz = zone(workspace.timezone if workspace else None)
+        period = last_weeks(session, team_id, OVERVIEW_WEEKS, now)
+        starts = week_starts(period, tz)
+        kudos = _kudos_per_week(session, team_id, starts, period.end)
+        hours = WorkingHours.of(workspace, None) if workspace else WorkingHours(tz)
+        clock = WorkingClock(
+            hours,
+            period.start.astimezone(tz).date() - timedelta(days=1),
+            now.astimezone(tz).date() + timedelta(days=_CLOCK_MARGIN_DAYS),
         )
-    )
+        asks: list[list[tuple[datetime, datetime | None, bool]]] = [[] for _ in starts]
+        for created, answered, credited in _asks(session, team_id, period):
+            asks[bisect_right(starts, created) - 1].append((created, answered, credited))
+        return Overview(
+            tuple(
+                _week(start.astimezone(tz).date(), kudos.get(n, 0), asks[n], clock, now)
+                for n, start in enumerate(starts)
+            )
+        )
 
 
 def trend(values: Sequence[float | int | timedelta | None]) -> float | None:

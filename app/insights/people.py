@@ -15,9 +15,10 @@ from typing import Any
 from sqlalchemy import and_, case, exists, or_, select
 from sqlalchemy.orm import Session
 
-from app.insights.help_counts import help_counts
+from app.insights.help_counts import read_breadth
 from app.insights.members import ranked_names
 from app.insights.model import HelperRank, People, Period, UnsungHelper, WaitingAsk
+from app.insights.planner import index_reads
 from app.store.models import Ask, AskHelper, AskReply, Member
 from app.store.statuses import AskStatus
 
@@ -40,32 +41,28 @@ def people(session: Session, team_id: str, period: Period, now: datetime) -> Peo
 def helpers(session: Session, team_id: str, period: Period) -> tuple[HelperRank, ...]:
     """The `LISTED` helpers who helped the most different people in the period, then the most
     acts (kudos received from and credits on asks of the people helped), then by name."""
-    counts = help_counts(session, team_id, period.start, period.end, places=False)
-    helped: defaultdict[str, set[str]] = defaultdict(set)
-    acts: defaultdict[str, int] = defaultdict(int)
-    for counter in (counts.kudos, counts.answers):
-        for (helper, person), n in counter.items():
-            helped[helper].add(person)
-            acts[helper] += n
-    names = ranked_names(session, team_id, helped.keys())
-    ranks = [HelperRank(u, names[u], len(helped[u]), acts[u]) for u in helped if u in names]
-    ranks.sort(key=lambda r: (-r.people_helped, -r.acts, r.name.casefold(), r.user_id))
-    return tuple(ranks[:LISTED])
+    with index_reads(session):
+        breadth = read_breadth(session.connection(), team_id, period.start, period.end)
+        names = ranked_names(session, team_id, [user for user, _, _ in breadth])
+        ranks = [HelperRank(u, names[u], n, acts) for u, n, acts in breadth if u in names]
+        ranks.sort(key=lambda r: (-r.people_helped, -r.acts, r.name.casefold(), r.user_id))
+        return tuple(ranks[:LISTED])
 
 
 def unsung(session: Session, team_id: str, period: Period) -> tuple[UnsungHelper, ...]:
     """The `LISTED` people who answered the most asks in the period (a reply in the ask's thread
     or its first answer) and were credited on none of those asks."""
-    answered: defaultdict[str, set[int]] = defaultdict(set)
-    thanked: set[str] = set()
-    for person, ask_id, credited in _answers(session, team_id, period):
-        answered[person].add(ask_id)
-        if credited:
-            thanked.add(person)
-    names = ranked_names(session, team_id, answered.keys() - thanked)
-    found = [UnsungHelper(u, names[u], len(answered[u])) for u in names]
-    found.sort(key=lambda h: (-h.answers, h.name.casefold(), h.user_id))
-    return tuple(found[:LISTED])
+    with index_reads(session):
+        answered: defaultdict[str, set[int]] = defaultdict(set)
+        thanked: set[str] = set()
+        for person, ask_id, credited in _answers(session, team_id, period):
+            answered[person].add(ask_id)
+            if credited:
+                thanked.add(person)
+        names = ranked_names(session, team_id, answered.keys() - thanked)
+        found = [UnsungHelper(u, names[u], len(answered[u])) for u in names]
+        found.sort(key=lambda h: (-h.answers, h.name.casefold(), h.user_id))
+        return tuple(found[:LISTED])
 
 
 def _answers(session: Session, team_id: str, period: Period) -> list[Any]:
@@ -107,43 +104,49 @@ def waiting(session: Session, team_id: str, now: datetime) -> tuple[WaitingAsk, 
     One index range per status (asks team_id, status, created_at), oldest first and stopped at
     `LISTED` rows: the backlog is read from its old end, never whole.
     """
-    asker_listed = and_(
-        Member.team_id == Ask.team_id,
-        Member.user_id == Ask.asker_id,
-        Member.deleted.is_(False),
-        Member.forgotten_at.is_(None),
-        Member.leaderboard_opt_out.is_(False),
-        Member.is_bot.is_(False),
-        or_(Member.display_name != "", Member.real_name != "", Member.name != ""),
-    )
-    found: list[WaitingAsk] = []
-    for status in _WAITING:
-        query = (
-            select(
-                Ask.id,
-                Ask.asker_id,
-                Ask.topics,
-                # A private ask's text is not even read: nothing here can show it.
-                case((Ask.channel_is_private.is_(False), Ask.text)),
-                Ask.created_at,
-                Member.display_name,
-                Member.real_name,
-                Member.name,
-            )
-            .join(Member, asker_listed)
-            .where(
-                Ask.team_id == team_id,
-                Ask.status == status,
-                Ask.created_at < now,
-                Ask.answered_at.is_(None),
-            )
-            .order_by(Ask.created_at, Ask.id)
-            .limit(LISTED)
+    with index_reads(session):
+        asker_listed = and_(
+            Member.team_id == Ask.team_id,
+            Member.user_id == Ask.asker_id,
+            Member.deleted.is_(False),
+            Member.forgotten_at.is_(None),
+            Member.leaderboard_opt_out.is_(False),
+            Member.is_bot.is_(False),
+            or_(Member.display_name != "", Member.real_name != "", Member.name != ""),
         )
-        for ask_id, asker, topics, text, asked_at, *shown in session.execute(query):
-            name = next(name for name in shown if name)
-            found.append(
-                WaitingAsk(ask_id, asker, name, tuple(topics or ()), text, asked_at, now - asked_at)
+        found: list[WaitingAsk] = []
+        for status in _WAITING:
+            query = (
+                select(
+                    Ask.id,
+                    Ask.asker_id,
+                    Ask.topics,
+                    # A private ask's text is not even read: nothing here can show it.
+                    case((Ask.channel_is_private.is_(False), Ask.text)),
+                    Ask.created_at,
+                    Member.display_name,
+                    Member.real_name,
+                    Member.name,
+                )
+                .join(Member, asker_listed)
+                .where(
+                    Ask.team_id == team_id,
+                    Ask.status == status,
+                    Ask.created_at < now,
+                    # As an expression, not a column test: SQLite would otherwise pick the
+                    # (team_id, answered_at) index, read every unanswered ask and sort them.
+                    case((Ask.answered_at.is_(None), 1), else_=0) == 1,
+                )
+                # The index's own order, so the read stops after `LISTED` rows.
+                .order_by(Ask.created_at)
+                .limit(LISTED)
             )
-    found.sort(key=lambda w: (w.asked_at, w.ask_id))
-    return tuple(found[:LISTED])
+            for ask_id, asker, topics, text, asked_at, *shown in session.execute(query):
+                name = next(name for name in shown if name)
+                found.append(
+                    WaitingAsk(
+                        ask_id, asker, name, tuple(topics or ()), text, asked_at, now - asked_at
+                    )
+                )
+        found.sort(key=lambda w: (w.asked_at, w.ask_id))
+        return tuple(found[:LISTED])

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from app.insights.members import shown_names
 from app.insights.model import Period, TopicRow, Topics
+from app.insights.planner import index_reads
 from app.offers.topics import normalize
 from app.store.models import Ask, Offer
 from app.store.statuses import AskStatus
@@ -30,33 +31,34 @@ def topics(session: Session, team_id: str, period: Period) -> Topics:
     """Return each topic's asks and answers in the period and its named offerers now: gaps
     first (asked, offered by nobody), then by asks (most first), then by name; offered-only
     topics last."""
-    asked: dict[bool, Counter[str]] = {False: Counter(), True: Counter()}
-    answered: dict[bool, Counter[str]] = {False: Counter(), True: Counter()}
-    query = select(Ask.topics, Ask.answered_at.is_not(None), Ask.channel_is_private).where(
-        Ask.team_id == team_id,
-        Ask.created_at >= period.start,
-        Ask.created_at < period.end,
-        Ask.status != AskStatus.DISCARDED,
-    )
-    for named, was_answered, private in session.execute(query):
-        found = _normal(named or ())
-        asked[bool(private)].update(found)
-        if was_answered:
-            answered[bool(private)].update(found)
-    offerers = _offerers(session, team_id)
-    known = asked[False].keys() | offerers.keys()
-    rows = [
-        TopicRow(
-            topic=topic,
-            asked=asked[False][topic] + asked[True][topic],
-            answered=answered[False][topic] + answered[True][topic],
-            offered_by=offerers.get(topic, ()),
+    with index_reads(session):
+        asked: dict[bool, Counter[str]] = {False: Counter(), True: Counter()}
+        answered: dict[bool, Counter[str]] = {False: Counter(), True: Counter()}
+        query = select(Ask.topics, Ask.answered_at.is_not(None), Ask.channel_is_private).where(
+            Ask.team_id == team_id,
+            Ask.created_at >= period.start,
+            Ask.created_at < period.end,
+            Ask.status != AskStatus.DISCARDED,
         )
-        for topic in known
-    ]
-    # An offer whose every offerer is deactivated names nobody: without asks it says nothing.
-    rows = [row for row in rows if row.asked or row.offered_by]
-    return Topics(period, tuple(sorted(rows, key=_order)))
+        for named, was_answered, private in session.execute(query):
+            found = _normal(named or ())
+            asked[bool(private)].update(found)
+            if was_answered:
+                answered[bool(private)].update(found)
+        offerers = _offerers(session, team_id)
+        known = asked[False].keys() | offerers.keys()
+        rows = [
+            TopicRow(
+                topic=topic,
+                asked=asked[False][topic] + asked[True][topic],
+                answered=answered[False][topic] + answered[True][topic],
+                offered_by=offerers.get(topic, ()),
+            )
+            for topic in known
+        ]
+        # An offer whose every offerer is deactivated names nobody: without asks it says nothing.
+        rows = [row for row in rows if row.asked or row.offered_by]
+        return Topics(period, tuple(sorted(rows, key=_order)))
 
 
 def _normal(named: Iterable[str]) -> set[str]:

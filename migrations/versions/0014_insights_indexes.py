@@ -1,5 +1,10 @@
-"""insights indexes: the replies of a period, for the insights people page
+"""insights indexes: a period's live kudos from one index, and a period's replies
 
+- kudos(team_id, created_at, undone_at, revoked_at, id, giver_id, channel_is_private,
+  channel_id), named ix_kudos_team_id_created_at_live: the insights pages count a period's live
+  kudos and join them to their recipients without visiting each kudos row (a quarter of the
+  bench's 1,000,000-kudos workspace is 54,000 rows). It has the leading columns of
+  ix_kudos_team_id_created_at, which it could replace; that one is kept for now.
 - ask_replies(team_id, created_at): the unsung helpers are read from a period's thread replies;
   until now replies were only found by their ask.
 
@@ -18,11 +23,25 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+LIVE_KUDOS = [
+    "team_id",
+    "created_at",
+    "undone_at",
+    "revoked_at",
+    "id",
+    "giver_id",
+    "channel_is_private",
+    "channel_id",
+]
+
+
 def upgrade() -> None:
+    op.create_index("ix_kudos_team_id_created_at_live", "kudos", LIVE_KUDOS)
     op.create_index(
         op.f("ix_ask_replies_team_id_created_at"), "ask_replies", ["team_id", "created_at"]
     )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_kudos_team_id_created_at_live", table_name="kudos")
     op.drop_index(op.f("ix_ask_replies_team_id_created_at"), table_name="ask_replies")
