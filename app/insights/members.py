@@ -45,7 +45,9 @@ def _named(session: Session, team_id: str, ids: Collection[str]) -> list[tuple[s
         Member.forgotten_at.is_(None),
     )
     found = []
-    for user, display, real, handle, bot, opted_out in session.execute(query, {"ids": ids}):
+    for user, display, real, handle, bot, opted_out in session.connection().execute(
+        query, {"ids": ids}
+    ):
         shown = display or real or handle
         if shown:
             found.append((user, shown, not bot and not opted_out))

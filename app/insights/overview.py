@@ -106,7 +106,7 @@ def _kudos_per_week(
         )
         .group_by(week)
     )
-    return {int(n): int(count) for n, count in session.execute(query)}
+    return {int(n): int(count) for n, count in session.connection().execute(query)}
 
 
 def _asks(
@@ -121,7 +121,7 @@ def _asks(
         Ask.created_at < period.end,
         Ask.status != AskStatus.DISCARDED,
     )
-    return [(made, answered, bool(c)) for made, answered, c in session.execute(query)]
+    return [(made, answered, bool(c)) for made, answered, c in session.connection().execute(query)]
 
 
 def _week(

@@ -94,7 +94,7 @@ def _answers(session: Session, team_id: str, period: Period) -> list[Any]:
         Ask.answered_by.is_not(None),
         Ask.answered_by != Ask.asker_id,
     )
-    return [*session.execute(replies), *session.execute(first)]
+    return [*session.connection().execute(replies), *session.connection().execute(first)]
 
 
 def waiting(session: Session, team_id: str, now: datetime) -> tuple[WaitingAsk, ...]:
@@ -141,7 +141,9 @@ def waiting(session: Session, team_id: str, now: datetime) -> tuple[WaitingAsk, 
                 .order_by(Ask.created_at)
                 .limit(LISTED)
             )
-            for ask_id, asker, topics, text, asked_at, *shown in session.execute(query):
+            for ask_id, asker, topics, text, asked_at, *shown in session.connection().execute(
+                query
+            ):
                 name = next(name for name in shown if name)
                 found.append(
                     WaitingAsk(

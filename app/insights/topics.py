@@ -40,7 +40,7 @@ def topics(session: Session, team_id: str, period: Period) -> Topics:
             Ask.created_at < period.end,
             Ask.status != AskStatus.DISCARDED,
         )
-        for named, was_answered, private in session.execute(query):
+        for named, was_answered, private in session.connection().execute(query):
             found = _normal(named or ())
             asked[bool(private)].update(found)
             if was_answered:
@@ -76,7 +76,7 @@ def _offerers(session: Session, team_id: str) -> dict[str, tuple[str, ...]]:
         Offer.team_id == team_id, Offer.active.is_(True)
     )
     people: defaultdict[str, set[str]] = defaultdict(set)
-    for user, raw in session.execute(query):
+    for user, raw in session.connection().execute(query):
         if topic := normalize(raw):
             people[topic].add(user)
     names = shown_names(session, team_id, {u for users in people.values() for u in users})

@@ -77,3 +77,15 @@ def test_an_empty_period(sessions: SessionFactory) -> None:
         network = help_network(session, "T1", THIS_WEEK, NOW)
     assert network.people == ()
     assert network.links == ()
+
+
+def test_a_tie_between_channels_goes_to_the_first_name(sessions: SessionFactory) -> None:
+    with transaction(sessions) as session:
+        kudos(session, "UANA", ["UBEN"], THIS_WEEK + DAY, channel="C1")
+        kudos(session, "UANA", ["UBEN"], THIS_WEEK + DAY, channel="C2")
+        kudos(session, "UCAT", ["UBEN"], THIS_WEEK + DAY, channel="C9")  # not in the directory
+    with sessions() as session:
+        people = {p.user_id: p for p in help_network(session, "T1", THIS_WEEK, NOW).people}
+    assert people["UANA"].group == "design"
+    assert people["UBEN"].group == "design"
+    assert people["UCAT"].group is None
