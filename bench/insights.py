@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from app.insights.exports import csv_export
+from app.insights.model import HelpNetwork, Overview, Topics
 from app.insights.network import help_network
 from app.insights.overview import overview
 from app.insights.people import people
@@ -100,13 +101,14 @@ class Timing:
     # This process's CPU and, on PostgreSQL, its server processes': less disturbed by load.
     cpu_ms: float | None
     plans: list[str]
+    found: str
 
 
 def time_page(engine: Engine, page: Page, runs: int) -> Timing:
     """Time `runs` reads of `page` (after a warm-up), each in a fresh session."""
     sessions = make_session_factory(engine)
     with sessions() as session:
-        page(session)
+        found = describe(page(session))
     servers = server_processes(engine)
     timings, cpu = [], []
     for _ in range(runs):
@@ -122,7 +124,21 @@ def time_page(engine: Engine, page: Page, runs: int) -> Timing:
         max(timings),
         statistics.median(cpu) if servers is not None else None,
         plans(engine, page),
+        found,
     )
+
+
+def describe(result: object) -> str:
+    """How much a page holds, where its size follows the period's rows."""
+    if isinstance(result, HelpNetwork):
+        return f"{len(result.people):,} people, {len(result.links):,} links"
+    if isinstance(result, Overview):
+        asks = sum(week.asks_posted for week in result.weeks)
+        kudos = sum(week.kudos_given for week in result.weeks)
+        return f"{kudos:,} kudos, {asks:,} asks"
+    if isinstance(result, Topics):
+        return f"{len(result.rows):,} topics"
+    return ""
 
 
 def plans(engine: Engine, page: Page) -> list[str]:
@@ -236,6 +252,7 @@ def _row(backend: str, name: str, small: Timing, big: Timing) -> list[str]:
         f"{big.best_ms:.0f}–{big.worst_ms:.0f}",
         f"{ratio:.2f}x",
         cpu,
+        " → ".join(f for f in (small.found, big.found) if f) or "–",
         "yes" if met else "no",
     ]
 
@@ -265,6 +282,7 @@ def _body(
                     "big range ms",
                     "big vs small",
                     "CPU ms small / big",
+                    "what it read: small → big",
                     "target met",
                 ],
             ),
