@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, func, literal, select, union_all
+from sqlalchemy import Connection, Select, and_, func, literal_column, select, union_all
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.store.models import Ask, AskHelper, Channel, Kudos, KudosRecipient
@@ -45,14 +45,14 @@ def _acts(team_id: str, start: datetime, end: datetime) -> Any:
         select(
             KudosRecipient.recipient_id.label("helper"),
             Kudos.giver_id.label("helped"),
-            literal(1).label("kudos"),
-            literal(0).label("answers"),
+            literal_column("1").label("kudos"),
+            literal_column("0").label("answers"),
         )
         .join(KudosRecipient, KudosRecipient.kudos_id == Kudos.id)
         .where(*_live_kudos(team_id, start, end)),
-        select(AskHelper.helper_id, AskHelper.asker_id, literal(0), literal(1)).where(
-            *_credit(team_id, start, end)
-        ),
+        select(
+            AskHelper.helper_id, AskHelper.asker_id, literal_column("0"), literal_column("1")
+        ).where(*_credit(team_id, start, end)),
     ).subquery("acts")
 
 
@@ -73,8 +73,8 @@ def read_pairs(
     order: list[Any] = [query.c.helper, query.c.helped]
     if connection.dialect.name == "postgresql":
         order = [column.collate("C") for column in order]
-    rows = connection.execute(select(query).order_by(*order))
-    return [(a, b, int(k), int(n)) for a, b, k, n in rows]
+    # Sums of integer literals are integers on both backends: the rows are used as they come.
+    return list(connection.execute(select(query).order_by(*order)).all())
 
 
 def read_breadth(

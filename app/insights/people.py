@@ -24,7 +24,7 @@ from app.store.statuses import AskStatus
 
 # Each list shows this many people or asks: a page to read, not a report of everyone.
 LISTED = 20
-# Asks someone has answered are not waiting, whatever their status says.
+# The live statuses of an ask nobody has answered yet (a first answer makes it `answered`).
 _WAITING = (AskStatus.OPEN, AskStatus.CLAIMED)
 
 

@@ -33,6 +33,8 @@ def test_links_people_and_breadth(sessions: SessionFactory) -> None:
         NetworkLink("UCAT", "UANA", kudos=1, answers=1),
         NetworkLink("UCAT", "UEVE", kudos=0, answers=1),
     )
+    # Counted by the database, still plain integers (not PostgreSQL's numeric) for the drawing.
+    assert all(type(n) is int for link in network.links for n in (link.kudos, link.answers))
     people = {p.user_id: p for p in network.people}
     assert sorted(people) == ["UANA", "UBEN", "UCAT", "UDAN", "UEVE"]
     assert {u: p.helped for u, p in people.items()} == {
