@@ -1,7 +1,8 @@
 """The stand-in's HTTP side: reads requests as Slack's Web API takes them, writes JSON answers.
 
 Web API calls (`/api/<method>`, form or JSON bodies, a Bearer token, Basic app credentials for
-OAuth) and posts to a `response_url` (`/response/…`) go to a `Responder`, which answers and is
+OAuth), posts to a `response_url` (`/response/…`) and file bytes to an upload URL (`/upload/…`)
+go to a `Responder`, which answers and is
 told what to record; anything else is 404.
 """
 
@@ -20,7 +21,7 @@ from urllib.parse import parse_qsl, urlsplit
 from app.sandbox.answers import Answer, Call, refusal
 
 # Arguments Slack takes as JSON text when a form body carries them.
-_JSON_ARGS = ("blocks", "attachments", "view", "metadata")
+_JSON_ARGS = ("blocks", "attachments", "view", "metadata", "files")
 
 
 class Responder(Protocol):
@@ -32,6 +33,10 @@ class Responder(Protocol):
 
     def handle_response_url(self, path: str, payload: dict[str, Any]) -> Answer:
         """Answer one post to a `response_url`."""
+        ...
+
+    def handle_upload(self, path: str, body: bytes) -> Answer:
+        """Answer the POST of a file's bytes to an upload URL."""
         ...
 
     def record(self, call: Call) -> None:
@@ -90,6 +95,9 @@ class _Handler(BaseHTTPRequestHandler):
                 payload = {"_invalid": body.decode("utf-8", "replace")}
             answer = self.responder.handle_response_url(parts.path, payload)
             self._record("response_url", {**payload, "_url": parts.path}, None, answer)
+        elif parts.path.startswith("/upload/") and self.command == "POST":
+            answer = self.responder.handle_upload(parts.path, body)
+            self._record("upload_url", {"_url": parts.path, "length": len(body)}, None, answer)
         else:
             answer = refusal("not_found", 404)
         self._answer(answer)
@@ -108,10 +116,14 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
     def _answer(self, answer: Answer) -> None:
-        payload = json.dumps(answer.body, default=_jsonable).encode()
+        if answer.text is not None:
+            payload, kind = answer.text.encode(), "text/plain; charset=utf-8"
+        else:
+            payload = json.dumps(answer.body, default=_jsonable).encode()
+            kind = "application/json; charset=utf-8"
         try:
             self.send_response(answer.status, HTTPStatus(answer.status).phrase)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(payload)))
             for key, value in answer.headers.items():
                 self.send_header(key, value)
