@@ -63,6 +63,14 @@ PERMANENT_ERRORS = frozenset(
         "channel_is_archived",
         "cannot_dm_bot",
         "user_disabled",
+        # File uploads (files.getUploadURLExternal, files.completeUploadExternal).
+        "file_uploads_disabled",
+        "alt_txt_too_large",
+        "missing_argument",
+        "invalid_channel",
+        "file_not_found",
+        "posting_to_channel_denied",
+        "invalid_upload_url",
     }
 )
 # Slack answers these with HTTP 200 and ok=false, and documents that some aspect of the call may

@@ -128,7 +128,7 @@ def _digest_keys(database_url: str) -> list[str]:
     with engine.connect() as connection:
         keys = connection.scalars(
             select(OutboxMessage.dedupe_key)
-            # The digest posts (the picture's upload rows follow each: tests/digest/test_picture).
+            # The digest posts, not the picture rows that follow them (test_digest_picture.py).
             .where(
                 OutboxMessage.dedupe_key.like("digest:%"),
                 OutboxMessage.method == "chat.postMessage",
