@@ -138,7 +138,9 @@ def _draw_people(
     """Dots sized by breadth, then names for the broadest named people, above their dots."""
     order = sorted(people, key=lambda p: (p.helped, p.user_id))  # the broadest drawn last, on top
     # Dots shrink as the picture fills, so a crowd stays readable and a few people stay visible.
-    scale = min(1.0, max(0.45, 40 / len(people)))
+    scale = min(1.8, max(0.45, 40 / len(people)))
+    # Few people, big names: the picture is read at Slack's preview size, often on a phone.
+    text_size = 15.0 if len(people) <= 15 else 12.5 if len(people) <= 40 else 10.5
     sizes = [_area(p.helped) * scale for p in order]
     axes.scatter(
         [at[p.user_id][0] for p in order],
@@ -158,7 +160,7 @@ def _draw_people(
             textcoords="offset points",
             ha="center",
             va="bottom",
-            fontsize=11 if person.helped >= 3 else 9.5,
+            fontsize=text_size + (1.5 if person.helped >= 3 else 0.0),
             color=INK,
             zorder=4,
             parse_math=False,
