@@ -77,8 +77,8 @@ def render(
 
 def _header(figure: Figure, caption: str | None, hidden: int, drawn: int) -> None:
     """The title line, and the line saying who is left out when the network was cut."""
-    figure.text(0.02, 0.955, caption or "Who helped whom", fontsize=17, weight="bold",
-                color=INK, parse_math=False)  # fmt: skip
+    title = caption or "Who helped whom"
+    figure.text(0.02, 0.955, title, fontsize=17, weight="bold", color=INK, parse_math=False)
     note = "Dot size: how many different people each person helped"
     if hidden:
         note = f"The {drawn} people who helped most widely, and {hidden} more not drawn"
@@ -170,11 +170,7 @@ def _draw_people(
 
 def _draw_legend(figure: Figure, rows: list[tuple[str, str]], with_bridges: bool) -> None:
     """The groups' colours (and the bridge line when one is drawn) in a column on the right."""
-    handles: list[Line2D] = [
-        Line2D([], [], marker="o", linestyle="none", markersize=11, markerfacecolor=colour,
-               markeredgecolor=INK if colour == OTHER else "white", label=label)
-        for label, colour in rows
-    ]  # fmt: skip
+    handles = [_dot(label, colour) for label, colour in rows]
     if with_bridges:
         handles.append(
             Line2D(
@@ -195,6 +191,20 @@ def _draw_legend(figure: Figure, rows: list[tuple[str, str]], with_bridges: bool
     for text in legend.get_texts():
         # Channel names are shown as written: a dollar sign is not the start of a formula.
         text.set_parse_math(False)
+
+
+def _dot(label: str, colour: str) -> Line2D:
+    """A legend row: a dot of `colour` (outlined when white) and its label."""
+    return Line2D(
+        [],
+        [],
+        marker="o",
+        linestyle="none",
+        markersize=11,
+        markerfacecolor=colour,
+        markeredgecolor=INK if colour == OTHER else "white",
+        label=label,
+    )
 
 
 def _nothing_to_show(caption: str | None) -> Figure:
