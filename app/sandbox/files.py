@@ -18,7 +18,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.sandbox.workspace import SlackError, Workspace
+from app.sandbox.workspace import Channel, SlackError, Workspace
 
 # An image description longer than this is refused (files.getUploadURLExternal#errors).
 MAX_ALT_TXT = 1000
@@ -156,7 +156,7 @@ def _targets(args: dict[str, Any]) -> list[str]:
     return targets
 
 
-def _shareable(s: Workspace, channel_id: str) -> Any:
+def _shareable(s: Workspace, channel_id: str) -> Channel:
     """The channel to share in, if the bot may: it must be a member, even of a public one."""
     channel = s.channels.get(channel_id)
     if channel is None or (channel.is_private and not channel.bot_is_member):
