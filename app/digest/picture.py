@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from app.delivery.uploads import queue_upload
 from app.digest.weeks import Week
-from app.insights import picture
 from app.insights.model import HelpNetwork
 from app.insights.network import help_network
 from app.store.models import Member, Workspace
@@ -45,6 +44,10 @@ def queue_picture(
     network = help_network(session, workspace.team_id, week.start, week.end)
     if not network.links:
         return False
+    # Imported here: matplotlib costs half a second to load, which commands that never draw
+    # (`reciprocity digest --dry-run`, `nudge`, `migrate`) should not pay.
+    from app.insights import picture
+
     heading = f"Who helped whom, week {week.label}" + (" (so far)" if so_far else "")
     queue_upload(
         session,
