@@ -227,7 +227,8 @@ def _api_url(raw: str) -> str:
 def _port(raw: str | None) -> int:
     if raw is None:
         return DEFAULT_PORT
-    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+    # isdigit() alone accepts digits int() refuses, such as "¹".
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 65535:
         raise _malformed("PORT")
     return int(raw)
 

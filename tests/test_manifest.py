@@ -57,6 +57,8 @@ SCOPE_NEEDS: dict[str, set[str]] = {
     # The delivery worker reads a group DM's history to find a post whose send timed out.
     "mpim:history": {"message.mpim", "group_dm"},
     "reactions:write": {"reactions.add", "reactions.remove"},
+    # The digest's help-network picture: an upload, then its share in the digest channel.
+    "files:write": {"files.getUploadURLExternal", "files.completeUploadExternal"},
 }
 # Methods, outbox kinds and events that need no bot scope.
 NO_SCOPE = {

@@ -63,6 +63,7 @@ def test_values_are_read_and_normalised() -> None:
         ("PORT", "http"),
         ("PORT", "0"),
         ("PORT", "70000"),
+        ("PORT", "¹"),
         ("LOG_LEVEL", "LOUD"),
         ("LOG_FORMAT", "xml"),
         ("PUBLIC_URL", "reciprocity.example.com"),

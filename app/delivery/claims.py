@@ -27,7 +27,8 @@ from app.delivery.followers import (
 from app.delivery.group_dms import OPENS_FIRST
 from app.delivery.pacing import Pacer
 from app.delivery.records import Recorder
-from app.delivery.sender import LOOKUP_METHODS, POSTS, UNSURE, api_method, marked_unsure
+from app.delivery.sender import LOOKED_FOR, LOOKUP_METHODS, UNSURE, api_method, marked_unsure
+from app.delivery.uploads import attach_contents
 from app.store.core import connection
 from app.store.db import is_sqlite
 from app.store.models import OutboxMessage, Workspace
@@ -193,6 +194,8 @@ class Claims:
         moved = [row for row in rows if not row.failed]
         if moved:
             _move(connection(session), moved)
+        # Files to upload are read only now, for the rows claimed (one statement, if any).
+        attach_contents(session, claimed)
         return claimed
 
     def _admit(
@@ -207,7 +210,7 @@ class Claims:
         the rows of its channel `put_off` already counts (and count it)."""
         if (
             row.status == OutboxStatus.SENDING
-            and row.method in POSTS
+            and row.method in LOOKED_FOR
             and not marked_unsure(row.last_error)
         ):
             # The worker that claimed it stopped mid-call: Slack may have its post. Recorded on the
@@ -281,7 +284,7 @@ class Claims:
     def _pace(self, row: _Due) -> float:
         """Return 0 and spend `row`'s slot if its call may go now, else the seconds to wait."""
         first: tuple[str, ...] = ()
-        if row.method in POSTS and marked_unsure(row.last_error):
+        if row.method in LOOKED_FOR and marked_unsure(row.last_error):
             # Its lookup comes first: a lookup method Slack rate-limited holds back the rows
             # that must look, not the channel's other posts.
             first = LOOKUP_METHODS

@@ -29,6 +29,9 @@ Method = Literal[
     "response_url",
     "dm",
     "group_dm",
+    # A file's upload and its share in a channel: queued together by `uploads.queue_upload`.
+    "file_upload",
+    "files.completeUploadExternal",
 ]
 METHODS: frozenset[str] = frozenset(Method.__args__)  # type: ignore[attr-defined]
 
@@ -170,6 +173,9 @@ def pace_key(method: str, args: Mapping[str, Any]) -> str | None:
         return group_pace_key(args)
     if method == "views.publish":
         return f"home:{args.get('user_id')}"
+    if method == "files.completeUploadExternal":
+        # Sharing a file posts a message in the channel.
+        return str(args.get("channel_id") or "") or None
     return None
 
 

@@ -8,13 +8,14 @@ from sqlalchemy import and_, delete, or_
 from sqlalchemy.orm import Session
 
 from app.delivery.config import WorkerConfig
+from app.delivery.uploads import prune_files
 from app.store.models import OutboxMessage
 from app.store.statuses import UNDELIVERED, OutboxStatus
 
 
 def prune(session: Session, now: datetime, config: WorkerConfig) -> int:
     """Delete sent rows older than `keep_sent_days`, failed or cancelled ones older than
-    `keep_failed_days`; return how many went."""
+    `keep_failed_days`; return how many went. Files whose upload is finished go too."""
     result = session.execute(
         delete(OutboxMessage).where(
             or_(
@@ -29,4 +30,5 @@ def prune(session: Session, now: datetime, config: WorkerConfig) -> int:
             )
         )
     )
+    prune_files(session)
     return int(result.rowcount)  # type: ignore[attr-defined]

@@ -34,6 +34,9 @@ PAGE_SIZE = 200
 MAX_PAGES = 5
 # The outbox methods that post a message, and so carry the metadata tag and may be looked for.
 POSTS = ("chat.postMessage", "dm", "group_dm")
+# The outbox methods whose ambiguous answer is settled by looking on Slack before calling again:
+# the posts, and the share of an uploaded file (found by its file id, see uploads.py).
+LOOKED_FOR = (*POSTS, "files.completeUploadExternal")
 # How a Web API call can fail; `send` turns each into an `Outcome`.
 SLACK_ERRORS = (RateLimited, TransientError, WebApiError)
 # The methods a lookup calls: their rate limits hold back the lookup, not the channel's posts.
@@ -134,7 +137,7 @@ def send(
     except SLACK_ERRORS as exc:
         # Nothing was posted by this attempt; a lookup that failed must be tried again, never
         # replaced by a blind post, and the earlier attempt is no nearer to being settled.
-        return replace(_failed(exc), unsure=unsure_before, in_flight=False, called=False)
+        return replace(failed_outcome(exc), unsure=unsure_before, in_flight=False, called=False)
     try:
         if method == "response_url":
             # Ephemeral: Slack keeps no history to look in, so these stay at-least-once.
@@ -147,8 +150,8 @@ def send(
         # No lookup, or one that found nothing: only this call can have posted the message now.
         return _answered(api.call("chat.postMessage", token, args))
     except SLACK_ERRORS as exc:
-        failed = _failed(exc)
-        if method in POSTS and isinstance(exc, TransientError) and _may_have_acted(exc):
+        failed = failed_outcome(exc)
+        if method in POSTS and isinstance(exc, TransientError) and may_have_acted(exc):
             return replace(failed, unsure=True, in_flight=not exc.answered)
         return failed
 
@@ -159,8 +162,10 @@ def marked_unsure(last_error: str | None) -> bool:
 
 
 def api_method(method: str) -> str:
-    """Return the Web API method an outbox method posts with (a `dm` or `group_dm` is a
-    `chat.postMessage`)."""
+    """Return the Web API method an outbox method calls first (a `dm` or `group_dm` is a
+    `chat.postMessage`, a `file_upload` starts with `files.getUploadURLExternal`)."""
+    if method == "file_upload":
+        return "files.getUploadURLExternal"
     return "chat.postMessage" if method in ("dm", "group_dm") else method
 
 
@@ -228,12 +233,12 @@ def _find_posted(
             if not page.get("has_more") or not cursor:
                 return None
             query["cursor"] = cursor
-        _warn_once(team_id, f"more than {MAX_PAGES * PAGE_SIZE} messages to search")
+        warn_once(team_id, f"more than {MAX_PAGES * PAGE_SIZE} messages to search")
         return None
     except WebApiError as exc:
         if exc.error in AUTH_ERRORS or not exc.permanent:
             raise  # the token is gone, or Slack may answer later: retry, still unsure
-        _warn_once(team_id, exc.error)
+        warn_once(team_id, exc.error)
         return None
 
 
@@ -247,7 +252,7 @@ def _tag_of(message: Mapping[str, Any]) -> str | None:
     return str(key) if key is not None else None
 
 
-def _warn_once(team_id: str, reason: str) -> None:
+def warn_once(team_id: str, reason: str) -> None:
     """Log, once per workspace and reason, that unsure posts there are sent again unchecked."""
     with _warned_lock:
         if (team_id, reason) in _warned:
@@ -261,12 +266,12 @@ def _warn_once(team_id: str, reason: str) -> None:
     )
 
 
-def _may_have_acted(exc: TransientError) -> bool:
+def may_have_acted(exc: TransientError) -> bool:
     """Whether Slack may have acted on the call despite `exc`: all but failures to connect."""
     return not isinstance(exc.__cause__, _NOT_SENT)
 
 
-def _failed(exc: RateLimited | TransientError | WebApiError) -> Outcome:
+def failed_outcome(exc: RateLimited | TransientError | WebApiError) -> Outcome:
     """Return how a call that raised one of Slack's errors ended."""
     if isinstance(exc, RateLimited):
         return Outcome(

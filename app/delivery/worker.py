@@ -42,9 +42,11 @@ from app.delivery.pacing import Pacer
 from app.delivery.privacy import PrivacyCheck
 from app.delivery.pruning import prune
 from app.delivery.records import Recorder
-from app.delivery.sender import POSTS, Outcome, send
+from app.delivery.sender import LOOKED_FOR, Outcome, send
 from app.delivery.stats import DeliveryStats
 from app.delivery.tokens import TokenSource
+from app.delivery.upload_steps import send_upload_step
+from app.delivery.uploads import UPLOAD_METHODS
 from app.delivery.wakeup import OutboxListener, next_due
 from app.slackapi.web_api import WebApi
 from app.store.db import SessionFactory, transaction
@@ -260,6 +262,16 @@ class DeliveryWorker:
             if token is None:
                 # The workspace is gone until someone reinstalls; its rows wait for that.
                 outcome = Outcome(ok=False, error="no_token", auth_failed=True, called=False)
+            elif row.method in UPLOAD_METHODS:
+                outcome = send_upload_step(
+                    self.slack,
+                    row.method,
+                    row.args,
+                    token,
+                    row.team_id,
+                    look_since=row.look_since,
+                    joins=self.joins,
+                )
             else:
                 outcome = send(
                     self.slack,
@@ -280,7 +292,7 @@ class DeliveryWorker:
                 ok=False,
                 error=f"database: {type(exc).__name__}",
                 # A row that may already be on Slack stays so until a lookup settles it.
-                unsure=row.look_since is not None and row.method in POSTS,
+                unsure=row.look_since is not None and row.method in LOOKED_FOR,
                 called=False,
             )
         except Exception as exc:  # a bug in a payload must not wedge the row

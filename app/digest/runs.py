@@ -24,6 +24,7 @@ from app.delivery.privacy import unless_private
 from app.digest.blocks import digest_blocks
 from app.digest.compose import compose_digest
 from app.digest.contents import Digest
+from app.digest.picture import queue_picture
 from app.digest.weeks import Week, week_of
 from app.store.db import SessionFactory, transaction
 from app.store.models import DigestRun, OutboxMessage, Workspace
@@ -198,7 +199,7 @@ def post(
         ).one()
         run.status = DigestRunStatus.QUIET
         return RunOutcome(workspace.team_id, week.label, Outcome.QUIET)
-    _queue_post(session, workspace.team_id, channel, digest, f"digest:{week.label}", now)
+    _queue_post(session, workspace, week, channel, digest, f"digest:{week.label}", now)
     return RunOutcome(workspace.team_id, week.label, Outcome.QUEUED)
 
 
@@ -225,22 +226,30 @@ def post_so_far(session: Session, workspace: Workspace, week: Week, now: datetim
     digest = compose_digest(session, workspace.team_id, week.start, week.end, now=now)
     if digest.is_quiet and not workspace.digest_when_quiet:
         return RunOutcome(workspace.team_id, week.label, Outcome.QUIET)
-    _queue_post(session, workspace.team_id, channel, digest, key, now)
+    _queue_post(session, workspace, week, channel, digest, key, now)
     return RunOutcome(workspace.team_id, week.label, Outcome.SO_FAR)
 
 
 def _queue_post(
-    session: Session, team_id: str, channel: str, digest: Digest, key: str, now: datetime
+    session: Session,
+    workspace: Workspace,
+    week: Week,
+    channel: str,
+    digest: Digest,
+    key: str,
+    now: datetime,
 ) -> None:
-    """Queue `digest`'s post to `channel` under the outbox key `key`."""
+    """Queue `digest`'s post to `channel` under the outbox key `key`, and the week's picture
+    to follow it (unless the workspace turned it off)."""
     outbox.queue(
         session,
-        team_id=team_id,
+        team_id=workspace.team_id,
         method="chat.postMessage",
         args=post_args(channel, digest),
         dedupe_key=key,
         now=now,
     )
+    queue_picture(session, workspace, week, channel, key, now, so_far=digest.so_far)
 
 
 def post_args(channel: str, digest: Digest) -> dict[str, Any]:

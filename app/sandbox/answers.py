@@ -29,7 +29,8 @@ class Call:
 
 @dataclass
 class Answer:
-    """The HTTP status, JSON body and headers the stand-in answers one call with."""
+    """The HTTP status, JSON body (or `text`) and headers the stand-in answers one call with;
+    `body` is also what the record of the call keeps."""
 
     status: int
     body: dict[str, Any]
@@ -37,6 +38,8 @@ class Answer:
     undocumented: bool = False
     # A browser page (the authorize page's errors): sent as HTML instead of `body`.
     page: str | None = None
+    # Sent as the body instead of `body`'s JSON, as text/plain (the upload URL answers so).
+    text: str | None = None
 
 
 def refusal(error: str, status: int = 200) -> Answer:

@@ -1,9 +1,9 @@
 """The stand-in's HTTP side: reads requests as Slack's Web API takes them, writes JSON answers.
 
 Web API calls (`/api/<method>`, form or JSON bodies, a Bearer token, Basic app credentials for
-OAuth) and posts to a `response_url` (`/response/…`) go to a `Responder`, which answers and is
-told what to record; so do browsers' visits to Slack's pages (the Sign in with Slack authorize
-page), which are not recorded; anything else is 404.
+OAuth), posts to a `response_url` (`/response/…`) and file bytes to an upload URL (`/upload/…`)
+go to a `Responder`, which answers and is told what to record; so do browsers' visits to Slack's
+pages (the Sign in with Slack authorize page), which are not recorded; anything else is 404.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, urlsplit
 from app.sandbox.answers import Answer, Call, refusal
 
 # Arguments Slack takes as JSON text when a form body carries them.
-_JSON_ARGS = ("blocks", "attachments", "view", "metadata")
+_JSON_ARGS = ("blocks", "attachments", "view", "metadata", "files")
 
 
 class Responder(Protocol):
@@ -37,6 +37,10 @@ class Responder(Protocol):
 
     def handle_page(self, path: str, query: dict[str, str]) -> Answer | None:
         """Answer a browser's GET of one of Slack's pages (not a Web API call), or None."""
+        ...
+
+    def handle_upload(self, path: str, body: bytes) -> Answer:
+        """Answer the POST of a file's bytes to an upload URL."""
         ...
 
     def record(self, call: Call) -> None:
@@ -95,6 +99,9 @@ class _Handler(BaseHTTPRequestHandler):
                 payload = {"_invalid": body.decode("utf-8", "replace")}
             answer = self.responder.handle_response_url(parts.path, payload)
             self._record("response_url", {**payload, "_url": parts.path}, None, answer)
+        elif parts.path.startswith("/upload/") and self.command == "POST":
+            answer = self.responder.handle_upload(parts.path, body)
+            self._record("upload_url", {"_url": parts.path, "length": len(body)}, None, answer)
         else:
             page = None
             if self.command == "GET":
@@ -119,6 +126,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self, answer: Answer) -> None:
         if answer.page is not None:
             payload, kind = answer.page.encode(), "text/html; charset=utf-8"
+        elif answer.text is not None:
+            payload, kind = answer.text.encode(), "text/plain; charset=utf-8"
         else:
             payload = json.dumps(answer.body, default=_jsonable).encode()
             kind = "application/json; charset=utf-8"

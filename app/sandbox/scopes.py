@@ -33,6 +33,8 @@ _FIXED = MappingProxyType(
         "conversations.join": "channels:join",
         "users.info": "users:read",
         "users.list": "users:read",
+        "files.getUploadURLExternal": "files:write",
+        "files.completeUploadExternal": "files:write",
     }
 )
 _HISTORY = MappingProxyType(

@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 from app.sandbox.answers import Answer, Call, error_answer, refusal
 from app.sandbox.faults import DEFAULT_TIERS, Fault, FaultQueue, Tier, TierLimiter, fault_answer
+from app.sandbox.files import FileStore, Upload, complete_upload, get_upload_url, receive
 from app.sandbox.http_server import serve
 from app.sandbox.installs import Installs, Scopes
 from app.sandbox.openid import AUTHORIZE_PATH, SignInWithSlack
 from app.sandbox.scopes import check_scopes
-from app.sandbox.slack_methods import METHODS
+from app.sandbox.slack_methods import METHODS, Method
 from app.sandbox.workspace import RateLimited, SlackError, Team, Workspace
 
 if TYPE_CHECKING:
@@ -70,6 +71,8 @@ class SlackStandIn(Workspace, Installs):
         self._faults = FaultQueue()
         self.calls: list[Call] = []
         self._response_urls: dict[str, int] = {}
+        # Files uploaded (files.getUploadURLExternal, the upload URL, files.completeUploadExternal).
+        self.files = FileStore()
         self._changed = threading.Condition(self.lock)
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -82,6 +85,7 @@ class SlackStandIn(Workspace, Installs):
     def start(self) -> SlackStandIn:
         """Start serving in a background thread and return self."""
         self._server, _ = serve(self)
+        self.files.base_url = self.root_url
         return self
 
     def stop(self) -> None:
@@ -250,7 +254,7 @@ class SlackStandIn(Workspace, Installs):
             return self.openid.token(args, self.root_url)
         if method == "openid.connect.userInfo":
             return self.openid.user_info(token, self.is_bot_token)
-        handler = METHODS.get(method)
+        handler = self._method(method)
         if handler is None:
             return refusal("unknown_method", 404)
         try:
@@ -270,6 +274,45 @@ class SlackStandIn(Workspace, Installs):
     def handle_page(self, path: str, query: dict[str, str]) -> Answer | None:
         """Answer a browser's visit to Sign in with Slack's authorize page; None for others."""
         return self.openid.authorize(query) if path == AUTHORIZE_PATH else None
+
+    def _method(self, method: str) -> Method | None:
+        """The handler of Web API `method`; the file methods also get the files."""
+        if method == "files.getUploadURLExternal":
+            return lambda s, args: get_upload_url(s, self.files, args)
+        if method == "files.completeUploadExternal":
+            return lambda s, args: complete_upload(s, self.files, args)
+        return METHODS.get(method)
+
+    def handle_upload(self, path: str, body: bytes) -> Answer:
+        """Answer the POST of a file's bytes to its upload URL (faults as method `upload_url`)."""
+        fault = self._faults.take("upload_url")
+        if fault is not None and fault.hang:
+            self._stopping.wait(fault.hang)
+        elif fault is not None and fault.after_effect:
+            self._receive(path, body)
+            return Answer(fault.status if fault.status >= 500 else 500, {"ok": False}, text="")
+        elif fault is not None:
+            return Answer(fault.status if fault.status >= 400 else 500, {"ok": False}, text="")
+        return self._receive(path, body)
+
+    def _receive(self, path: str, body: bytes) -> Answer:
+        with self.lock:
+            upload = self.files.by_secret(path)
+            if upload is None:
+                return Answer(404, {"ok": False, "error": "not_found"}, text="Not Found")
+            refused = receive(upload, body)
+        if refused is not None:
+            return Answer(400, {"ok": False, "error": refused}, text=refused)
+        return Answer(200, {"ok": True}, text=f"OK - {len(body)}")
+
+    def shared_files(self, channel: str | None = None) -> list[Upload]:
+        """Return the files completed with a share (in `channel`, if given), oldest first."""
+        with self.lock:
+            return [
+                upload
+                for upload in self.files.uploads.values()
+                if upload.completed and (channel is None or channel in upload.channels)
+            ]
 
     def handle_response_url(self, path: str, payload: dict[str, Any]) -> Answer:
         """Answer a post to a `response_url`: at most 5 uses, like Slack."""

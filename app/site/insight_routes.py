@@ -26,7 +26,7 @@ def insight_routes(site: Site) -> list[Route]:
         draw: PeriodPage, *, admin: bool = False
     ) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
-            weeks = period_weeks(request.query_params.get("weeks"))
+            weeks = weeks_asked(request)
             return await site.serve(request, partial(_with_weeks, draw, weeks), admin=admin)
 
         return endpoint
@@ -36,7 +36,7 @@ def insight_routes(site: Site) -> list[Route]:
 
     async def export(request: Request) -> Response:
         table = str(request.path_params["table"])
-        weeks = period_weeks(request.query_params.get("weeks"))
+        weeks = weeks_asked(request)
 
         def draw(session: Session, visitor: Visitor, now: datetime) -> Response:
             return insight_pages.csv_download(session, visitor, now, table, weeks)
@@ -57,6 +57,13 @@ def insight_routes(site: Site) -> list[Route]:
         ),
         Route("/insights/export/{table}.csv", export, methods=["GET"]),
     ]
+
+
+def weeks_asked(request: Request) -> int:
+    """Return the period the request asks for (`?weeks=`), or the default for anything else."""
+    raw = request.query_params.get("weeks")
+    # str.isdigit() accepts digits int() refuses (superscripts such as "¹"): ASCII only.
+    return period_weeks(raw if raw is not None and raw.isascii() else None)
 
 
 def _with_weeks(

@@ -53,6 +53,9 @@ BOT_SCOPES = [
     # post whose send timed out before sending it again.
     "mpim:write",
     "mpim:history",
+    # The weekly digest's help-network picture: files.getUploadURLExternal, then
+    # files.completeUploadExternal shares it in the digest channel.
+    "files:write",
 ]
 
 

@@ -19,6 +19,8 @@ from app.slackapi.http_pool import Answer, HttpPool, MaybeSent, NotSent, Origin,
 USER_AGENT = "reciprocity (+https://github.com/reciprocity)"
 JSON = "application/json; charset=utf-8"
 FORM = "application/x-www-form-urlencoded"
+# How the POST of a file's bytes to its upload URL is named in errors and metrics (not a method).
+UPLOAD_URL = "upload_url"
 # The write methods Slack takes JSON bodies for (as slack-sdk sends them): one C call to encode,
 # where a form encodes each argument apart. Every other method gets a form, as Slack documents.
 JSON_METHODS = frozenset(
@@ -61,6 +63,14 @@ PERMANENT_ERRORS = frozenset(
         "channel_is_archived",
         "cannot_dm_bot",
         "user_disabled",
+        # File uploads (files.getUploadURLExternal, files.completeUploadExternal).
+        "file_uploads_disabled",
+        "alt_txt_too_large",
+        "missing_argument",
+        "invalid_channel",
+        "file_not_found",
+        "posting_to_channel_denied",
+        "invalid_upload_url",
     }
 )
 # Slack answers these with HTTP 200 and ok=false, and documents that some aspect of the call may
@@ -211,6 +221,30 @@ class WebApi:
         reply = _json("response_url", answer) if answer.body.strip().startswith(b"{") else {}
         if reply and not reply.get("ok", True):
             raise _refusal("response_url", reply, answer)
+
+    def upload(self, url: str, data: bytes) -> None:
+        """POST `data` as the raw body to an `upload_url` from `files.getUploadURLExternal` (the
+        URL is the credential); raise one of this module's errors unless Slack answers 200."""
+        status = "ok"
+        try:
+            self._upload(url, data)
+        except SLACK_FAILURES as exc:
+            status = _status(exc)
+            raise
+        finally:
+            if self.on_call is not None:
+                self.on_call(UPLOAD_URL, status)
+
+    def _upload(self, url: str, data: bytes) -> None:
+        try:
+            origin, path = Origin.split(url)
+        except ValueError:
+            raise WebApiError(UPLOAD_URL, "invalid_upload_url") from None
+        headers = {"User-Agent": USER_AGENT, "Content-Type": "application/octet-stream"}
+        answer = self._send(UPLOAD_URL, origin, path, headers, data, None)
+        # Slack's upload service answers 200 (a line of text, not JSON) when it took the bytes.
+        if answer.status != 200:
+            raise WebApiError(UPLOAD_URL, f"http_{answer.status}")
 
     def close(self) -> None:
         """Close the connection pool."""

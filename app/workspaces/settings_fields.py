@@ -157,6 +157,12 @@ SECTIONS = (
                 "digest_when_quiet", "Quiet weeks", Flag("Post a digest even when nothing happened")
             ),
             Field(
+                "digest_picture",
+                "Help-network picture",
+                Flag("Show who helped whom as a picture in the digest"),
+                "A picture of the week's help, uploaded after the digest post.",
+            ),
+            Field(
                 "digest_grace_hours",
                 "Late digests",
                 Number(1, 168, "hours"),

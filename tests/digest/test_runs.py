@@ -64,7 +64,10 @@ def _digests(sessions: SessionFactory) -> list[tuple[str, str]]:
     with sessions() as session:
         rows = session.execute(
             select(OutboxMessage.team_id, OutboxMessage.dedupe_key)
-            .where(OutboxMessage.dedupe_key.like("digest:%"))
+            .where(
+                OutboxMessage.dedupe_key.like("digest:%"),
+                OutboxMessage.method == "chat.postMessage",
+            )
             .order_by(OutboxMessage.team_id)
         )
         return [(team, key) for team, key in rows]

@@ -12,11 +12,8 @@ from app.sandbox.slack_api import SlackStandIn
 from app.server import BotServer
 from app.store.models import Member
 from tests.conftest import SIGNING_SECRET, BotFactory, bot_settings
-from tests.site import standins
 from tests.site.helpers import TEAM
 from tests.waiting import eventually
-
-standins.install()
 
 
 def wait_for_directory(bot: BotServer, *users: str) -> None:

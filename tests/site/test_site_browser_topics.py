@@ -13,17 +13,10 @@ from app.sandbox.driver import SlackDriver
 from app.sandbox.slack_api import SlackStandIn
 from app.server import BotServer
 from app.store.models import Ask
-from tests.site import standins
 from tests.site.browser import WatchedPage, chromium, watched_page
 from tests.site.helpers import sign_in_link
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        standins.in_use("app.insights.topics") or standins.in_use("app.insights.people"),
-        reason="the topics and people data (app.insights.topics, .people) are not merged yet",
-    ),
-]
+pytestmark = pytest.mark.slow
 
 ASK = "How do I plan the terraform state move for staging? Tried the docs #terraform #kubernetes"
 

@@ -195,7 +195,7 @@ def test_the_stylesheet_is_served_and_cached(site_bot: BotServer) -> None:
     assert httpx.get(f"{site_bot.url}/insights/static/nothing.js").status_code == 404
 
 
-@pytest.mark.parametrize("weeks", ["7", "-1", "abc", "52; drop table", "1" * 500])
+@pytest.mark.parametrize("weeks", ["7", "-1", "abc", "52; drop table", "1" * 500, "¹", "٤"])
 def test_an_unoffered_period_falls_back_to_the_default(site_bot: BotServer, weeks: str) -> None:
     with signed_in_client(site_bot, "U0BOB") as client:
         response = client.get("/insights/network", params={"weeks": weeks})

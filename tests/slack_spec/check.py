@@ -22,8 +22,8 @@ from tests.slack_spec.supplement import (
 )
 
 TABLE = Path(__file__).with_name("methods.json")
-# Requests to a `response_url` are not Web API methods.
-NOT_METHODS = frozenset({"response_url"})
+# Requests to a `response_url` and file bytes POSTed to an upload URL are not Web API methods.
+NOT_METHODS = frozenset({"response_url", "upload_url"})
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,14 @@ EVERY_METHOD_ARGS = MappingProxyType(
     }
 )
 
+# Methods newer than the spec (files.uploadV2's steps, 2024), from their pages.
+ADDED_METHODS = MappingProxyType(
+    {
+        "files.getUploadURLExternal": _PAGE.format(method="files.getUploadURLExternal"),
+        "files.completeUploadExternal": _PAGE.format(method="files.completeUploadExternal"),
+    }
+)
+
 # Per method: arguments and errors its page documents beyond the spec.
 ADDED_ARGS = MappingProxyType(
     {
@@ -69,6 +77,21 @@ ADDED_ARGS = MappingProxyType(
             "redirect_uri": ARGS_PAGE,
             "grant_type": ARGS_PAGE,
             "refresh_token": ARGS_PAGE,
+        },
+        # The upload methods postdate the spec (files.uploadV2, 2024); their pages' arguments.
+        "files.getUploadURLExternal": {
+            "filename": ARGS_PAGE,
+            "length": ARGS_PAGE,
+            "alt_txt": ARGS_PAGE,
+            "snippet_type": ARGS_PAGE,
+        },
+        "files.completeUploadExternal": {
+            "files": ARGS_PAGE,
+            "channel_id": ARGS_PAGE,
+            # slack-sdk's files_upload_v2 sends it; Slack added it in 2025 (java-slack-sdk#1427).
+            "channels": "https://github.com/slackapi/java-slack-sdk/pull/1427",
+            "initial_comment": ARGS_PAGE,
+            "thread_ts": ARGS_PAGE,
         },
     }
 )
@@ -146,6 +169,22 @@ ADDED_ERRORS = MappingProxyType(
             "not_allowed_token_type": ERRORS_PAGE,
             "token_expired": ERRORS_PAGE,
             "access_denied": ERRORS_PAGE,
+        },
+        "files.getUploadURLExternal": {
+            "invalid_arguments": ERRORS_PAGE,
+            "missing_argument": ERRORS_PAGE,
+            "alt_txt_too_large": ERRORS_PAGE,
+            "file_uploads_disabled": ERRORS_PAGE,
+            "storage_limit_reached": ERRORS_PAGE,
+        },
+        "files.completeUploadExternal": {
+            "invalid_arguments": ERRORS_PAGE,
+            "invalid_channel": ERRORS_PAGE,
+            "file_not_found": ERRORS_PAGE,
+            "posting_to_channel_denied": ERRORS_PAGE,
+            # Not on the page: sharing needs membership even of a public channel, as reported
+            # in getnao/nao#1372 (chat:write.public does not reach file shares).
+            "not_in_channel": "https://github.com/getnao/nao/issues/1372",
         },
     }
 )

@@ -354,6 +354,7 @@ DEFAULTS: dict[str, Any] = {
     "digest_weekday": 0,
     "digest_hour": 9,
     "digest_when_quiet": True,
+    "digest_picture": True,
     "digest_grace_hours": 24,
     "kudos_daily_limit": 5,
     "kudos_max_length": 1000,

@@ -11,7 +11,7 @@ from app.store.models.installations import BOTS_TABLE, INSTALLATIONS_TABLE, STAT
 from app.store.models.intros import Introduction, IntroPerson, IntroSuggestion
 from app.store.models.kudos import Kudos, KudosRecipient
 from app.store.models.offers import Offer
-from app.store.models.outbox import OutboxMessage
+from app.store.models.outbox import OutboxFile, OutboxMessage
 from app.store.models.signin import SignInLink, WebSession
 from app.store.models.workspaces import Channel, Member, Workspace
 
@@ -34,6 +34,7 @@ __all__ = [
     "KudosRecipient",
     "Member",
     "Offer",
+    "OutboxFile",
     "OutboxMessage",
     "ProcessedEvent",
     "SignInLink",

@@ -102,7 +102,11 @@ class AskReply(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    __table_args__ = (Index(None, "ask_id", "ts"),)
+    __table_args__ = (
+        Index(None, "ask_id", "ts"),
+        # The insights people page reads a period's replies (unsung helpers).
+        Index(None, "team_id", "created_at"),
+    )
 
 
 class AskNudge(Base):

@@ -41,6 +41,18 @@ class Kudos(Base):
         UniqueConstraint("team_id", "dedupe_key"),
         Index(None, "team_id", "created_at"),
         Index(None, "team_id", "giver_id", "created_at"),
+        # The insights pages count and join a period's live kudos from this index alone.
+        Index(
+            "ix_kudos_team_id_created_at_live",
+            "team_id",
+            "created_at",
+            "undone_at",
+            "revoked_at",
+            "id",
+            "giver_id",
+            "channel_is_private",
+            "channel_id",
+        ),
         ids_never_reused(),
     )
 

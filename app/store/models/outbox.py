@@ -1,11 +1,11 @@
-"""The outbox: the Web API calls the bot owes Slack."""
+"""The outbox: the Web API calls the bot owes Slack, and the files it owes an upload of."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.store.models.base import Base
@@ -53,3 +53,18 @@ class OutboxMessage(Base):
         Index(None, "status", "finished_at"),
         Index(None, "team_id", "after_key"),
     )
+
+
+class OutboxFile(Base):
+    """The bytes of a file the outbox owes Slack an upload of, kept apart from its outbox row
+    (`dedupe_key`) so that claiming rows never reads them; pruned once that row is finished."""
+
+    __tablename__ = "outbox_files"
+
+    id: Mapped[int] = serial_id()
+    team_id: Mapped[str] = team_column()
+    dedupe_key: Mapped[str] = mapped_column(String(200))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (UniqueConstraint("team_id", "dedupe_key"),)

@@ -35,6 +35,8 @@ class Workspace(Base):
     digest_weekday: Mapped[int] = mapped_column(SmallInteger, default=0)
     digest_hour: Mapped[int] = mapped_column(SmallInteger, default=9)
     digest_when_quiet: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Whether the digest carries the week's help-network picture (an uploaded PNG).
+    digest_picture: Mapped[bool] = mapped_column(Boolean, default=True)
 
     kudos_daily_limit: Mapped[int] = mapped_column(Integer, default=5)
     kudos_max_length: Mapped[int] = mapped_column(Integer, default=1000)
