@@ -106,7 +106,7 @@ def test_a_member_signs_in_and_reads_every_page(seeded: BotServer, browser: Brow
         page.get_by_role("link", name="Topics").click()
         page.wait_for_url("**/insights/topics")
         assert page.get_by_role("heading", level=1).inner_text() == "Asked and offered, by topic"
-        tab.screenshot("topics")
+        tab.screenshot("topics-no-asks")
 
         # An admin page answers a member with a 403 page, not data.
         tab.goto_refused(f"{seeded.url}/insights/people", 403)
@@ -131,7 +131,7 @@ def test_an_admin_reads_the_people_page_and_downloads_a_table(
         assert page.get_by_role("heading", level=1).inner_text() == "People"
         links = page.locator(".downloads a")
         assert links.count() == 6
-        tab.screenshot("people")
+        tab.screenshot("people-no-asks")
         with page.expect_download() as download:
             links.first.click()
         assert download.value.suggested_filename.endswith(".csv")
