@@ -55,6 +55,12 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable("SLACK_API_URL", DEFAULT_SLACK_API_URL, "the Web API base URL, http(s)://…/api/"),
     Variable("PORT", str(DEFAULT_PORT), "the HTTP port, a whole number from 1 to 65535"),
+    Variable(
+        "PUBLIC_URL",
+        "http://localhost:$PORT",
+        "where people reach this server, for links such as the insights sign-in: "
+        "an http(s) URL without path or query, e.g. https://reciprocity.example.com",
+    ),
     Variable("LOG_LEVEL", "INFO", "one of " + ", ".join(LOG_LEVELS)),
     Variable("LOG_FORMAT", "text", "text or json"),
 )
@@ -87,6 +93,12 @@ class Settings:
     port: int = DEFAULT_PORT
     log_level: str = "INFO"
     log_format: LogFormat = "text"
+    # Where people reach this server (no trailing slash); empty means http://localhost:{port}.
+    public_url: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.public_url:
+            object.__setattr__(self, "public_url", default_public_url(self.port))
 
     @property
     def oauth_enabled(self) -> bool:
@@ -145,7 +157,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         slack_state_secret=oauth["SLACK_STATE_SECRET"],
         token_encryption_keys=_fernet_keys(get("TOKEN_ENCRYPTION_KEYS")),
         slack_api_url=_api_url(get("SLACK_API_URL") or DEFAULT_SLACK_API_URL),
-        port=_port(get("PORT")),
+        port=(port := _port(get("PORT"))),
+        public_url=_public_url(get("PUBLIC_URL"), port),
         log_level=_log_level(get("LOG_LEVEL")),
         log_format=_log_format(get("LOG_FORMAT")),
     )
@@ -214,9 +227,37 @@ def _api_url(raw: str) -> str:
 def _port(raw: str | None) -> int:
     if raw is None:
         return DEFAULT_PORT
-    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+    # isdigit() alone accepts digits int() refuses, such as "¹".
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 65535:
         raise _malformed("PORT")
     return int(raw)
+
+
+def default_public_url(port: int) -> str:
+    """Return PUBLIC_URL's default for a server on `port`: this machine's loopback name."""
+    return f"http://localhost:{port}"
+
+
+def _public_url(raw: str | None, port: int) -> str:
+    if raw is None:
+        return default_public_url(port)
+    parts = urlsplit(raw)
+    # The site's routes and its cookie's Path live at the root: a path prefix could not work.
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or parts.username is not None
+        or any(ch.isspace() for ch in raw)
+    ):
+        raise _malformed("PUBLIC_URL")
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a port out of range
+    except ValueError:
+        raise _malformed("PUBLIC_URL") from None
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _log_level(raw: str | None) -> str:

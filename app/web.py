@@ -1,4 +1,5 @@
-"""The HTTP app: Slack's one request URL, health and metrics (Starlette, served by uvicorn)."""
+"""The HTTP app: Slack's one request URL, health, metrics and the insights site (Starlette,
+served by uvicorn)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from app.runtime import Runtime
+from app.site.routes import site_routes
 from app.store.db import is_sqlite, ping
 
 log = logging.getLogger(__name__)
@@ -41,7 +43,8 @@ def create_web_app(
     slack_events: bool = True,
 ) -> Starlette:
     """Return the ASGI app: health and metrics, Slack's request URL unless `slack_events` is
-    False (Socket Mode), and the install pages when `bolt_app` runs the OAuth flow."""
+    False (Socket Mode), the install pages when `bolt_app` runs the OAuth flow, and the insights
+    site under /insights."""
 
     dispatchers = anyio.CapacityLimiter(dispatch_threads(runtime))
 
@@ -97,7 +100,7 @@ def create_web_app(
         payload = generate_latest(registry) if registry is not None else generate_latest()
         return Response(payload, media_type=CONTENT_TYPE_LATEST)
 
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
     ]
@@ -106,6 +109,7 @@ def create_web_app(
     if bolt_app is not None and bolt_app.oauth_flow is not None:
         for path in (bolt_app.oauth_flow.install_path, bolt_app.oauth_flow.redirect_uri_path):
             routes.append(Route(path, install, methods=["GET"]))
+    routes += site_routes(runtime)
     return Starlette(routes=routes)
 
 

@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from app.settings import DEFAULT_DATABASE_URL, VARIABLES, SettingsError, load_settings
+from app.settings import (
+    DEFAULT_DATABASE_URL,
+    VARIABLES,
+    Settings,
+    SettingsError,
+    load_settings,
+)
 from tests.cli import run_app
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -57,8 +63,17 @@ def test_values_are_read_and_normalised() -> None:
         ("PORT", "http"),
         ("PORT", "0"),
         ("PORT", "70000"),
+        ("PORT", "¹"),
         ("LOG_LEVEL", "LOUD"),
         ("LOG_FORMAT", "xml"),
+        ("PUBLIC_URL", "reciprocity.example.com"),
+        ("PUBLIC_URL", "ftp://reciprocity.example.com"),
+        ("PUBLIC_URL", "https://reciprocity.example.com/?next=1"),
+        ("PUBLIC_URL", "https://reciprocity.example.com/bot"),
+        ("PUBLIC_URL", "https://reciprocity.example.com#top"),
+        ("PUBLIC_URL", "https://user:pw@reciprocity.example.com"),
+        ("PUBLIC_URL", "https://reciprocity.example.com:99999"),
+        ("PUBLIC_URL", "https://"),
     ],
 )
 def test_a_malformed_value_names_its_variable(variable: str, value: str) -> None:
@@ -67,6 +82,27 @@ def test_a_malformed_value_names_its_variable(variable: str, value: str) -> None
     assert caught.value.variable == variable
     assert str(caught.value).startswith(variable)
     assert "\n" not in str(caught.value)
+
+
+def test_public_url_defaults_to_this_machine_on_the_port() -> None:
+    assert load_settings({}).public_url == "http://localhost:3000"
+    assert load_settings({"PORT": "8080"}).public_url == "http://localhost:8080"
+    # Settings built in code (tests, the demo) get the same default.
+    assert Settings(database_url=DEFAULT_DATABASE_URL, port=4000).public_url == (
+        "http://localhost:4000"
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "public_url"),
+    [
+        ("https://reciprocity.example.com", "https://reciprocity.example.com"),
+        ("https://reciprocity.example.com/", "https://reciprocity.example.com"),
+        ("http://10.0.0.5:3000", "http://10.0.0.5:3000"),
+    ],
+)
+def test_public_url_is_kept_without_a_trailing_slash(raw: str, public_url: str) -> None:
+    assert load_settings({"PUBLIC_URL": raw}).public_url == public_url
 
 
 def test_secrets_are_never_echoed() -> None:
