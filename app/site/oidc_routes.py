@@ -21,7 +21,6 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from app.runtime import Runtime
-from app.settings import Settings
 from app.signin.oidc import SignInFailed, SignInProblem, authorize_url, identify
 from app.signin.tokens import new_secret
 from app.store.db import transaction
@@ -45,18 +44,11 @@ _PROBLEMS = {
 _MISCONFIGURED = "Sign in with Slack isn't working here. In Slack, type /kudos insights instead."
 
 
-def public_url(settings: Settings) -> str:
-    """Where people reach this server (the redirect URI is built on it)."""
-    # PUBLIC_URL lands with the site
-    configured = getattr(settings, "public_url", None)
-    return str(configured) if configured else f"http://localhost:{settings.port}"
-
-
 def oidc_routes(runtime: Runtime, start_session: StartSession) -> list[Route]:
     """The two Sign in with Slack routes; `start_session(team_id, user_id, method)` answers a
     signed-in person (it sets the session cookie and redirects)."""
     settings = runtime.settings
-    base = public_url(settings).rstrip("/")
+    base = settings.public_url.rstrip("/")
     redirect_uri = base + CALLBACK_PATH
     secure = base.startswith("https://")
 

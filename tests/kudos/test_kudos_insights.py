@@ -10,7 +10,6 @@ from sqlalchemy import func, select, update
 
 from app.server import BotServer
 from app.signin.links import LinkHolder, check
-from app.slack.listeners.actions.insights_buttons import public_url
 from app.store.db import transaction
 from app.store.models import Member, SignInLink
 from tests.kudos.conftest import Kudo, reply_text, wait_for_member
@@ -30,7 +29,7 @@ def _link_button(response: httpx.Response) -> dict[str, Any]:
 def _secret(bot: BotServer, url: str) -> str:
     """The link's secret, after checking the URL points at the site's sign-in page."""
     parts = urlsplit(url)
-    assert url.startswith(public_url(bot.runtime.settings).rstrip("/") + "/insights/signin?")
+    assert url.startswith(bot.runtime.settings.public_url.rstrip("/") + "/insights/signin?")
     [secret] = parse_qs(parts.query)["token"]
     return secret
 

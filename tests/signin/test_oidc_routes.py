@@ -23,7 +23,7 @@ from app.quiet_server import QuietServer
 from app.runtime import Runtime, build_runtime
 from app.sandbox.slack_api import SlackStandIn
 from app.settings import Settings
-from app.site.oidc_routes import CALLBACK_PATH, LOGIN_PATH, STATE_COOKIE, oidc_routes, public_url
+from app.site.oidc_routes import CALLBACK_PATH, LOGIN_PATH, STATE_COOKIE, oidc_routes
 from app.store.db import transaction
 from app.store.models import Member
 from app.workspaces.service import Identity, ensure_workspace
@@ -52,7 +52,7 @@ def runtime(database_url: str, slack: SlackStandIn) -> Iterator[Runtime]:
     the app's credentials and its redirect URL."""
     settings = _settings(database_url, slack)
     slack.enable_oauth(CLIENT_ID, CLIENT_SECRET)
-    slack.openid.add_redirect_url(public_url(settings) + CALLBACK_PATH)
+    slack.openid.add_redirect_url(settings.public_url + CALLBACK_PATH)
     built = build_runtime(settings)
     now = datetime.now(UTC)
     with transaction(built.sessions) as session:

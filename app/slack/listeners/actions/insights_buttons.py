@@ -9,15 +9,7 @@ from app.home import blocks
 from app.home.insights import open_insights
 from app.kudos.insights import LINK_ACTION
 from app.runtime import Runtime
-from app.settings import Settings
 from app.slack.listeners.wiring import on_click
-
-
-def public_url(settings: Settings) -> str:
-    """Where people reach this server, for the links the bot hands out."""
-    # PUBLIC_URL lands with the site
-    configured = getattr(settings, "public_url", None)
-    return str(configured) if configured else f"http://localhost:{settings.port}"
 
 
 def register(app: App, runtime: Runtime) -> None:
@@ -25,7 +17,7 @@ def register(app: App, runtime: Runtime) -> None:
     app.action(blocks.INSIGHTS)(
         on_click(
             lambda session, click, now: open_insights(
-                session, runtime.lookup, click, public_url(runtime.settings), now
+                session, runtime.lookup, click, runtime.settings.public_url, now
             )
         )
     )

@@ -9,7 +9,6 @@ from app.intros import command as intro
 from app.kudos import command as kudos
 from app.offers import command as offer
 from app.runtime import Runtime
-from app.slack.listeners.actions.insights_buttons import public_url
 from app.slack.listeners.wiring import on_command
 
 
@@ -20,7 +19,7 @@ def register(app: App, runtime: Runtime) -> None:
         app,
         "/kudos",
         lambda s, slash, now: kudos.handle(
-            s, runtime.lookup, slash, now, public_url=public_url(runtime.settings)
+            s, runtime.lookup, slash, now, public_url=runtime.settings.public_url
         ),
     )
     on_command(app, "/offer", offer.handle)
