@@ -216,11 +216,13 @@ def test_the_home_tab() -> None:
         kudos=[KudosLine("U0CAROL", ("U0BOB",), None, NOW)],
     )
     shown = view_text(home_view(content), NAMES).splitlines()
-    assert shown[:4] == [
+    assert shown[:5] == [
         "Reciprocity",
         "Thank people with `/kudos @person …`, ask for specific help with `/ask`, offer what "
         "you know with `/offer topic`, and introduce two people who should meet with `/intro`.  "
         "[Ask for help]",
+        "See who helps whom, which topics need people and how fast asks are answered.  "
+        "[Open insights]",
         RULE,
         "Your open asks",
     ]
