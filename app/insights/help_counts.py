@@ -8,12 +8,24 @@ person, never one per act: a year of a busy workspace holds hundreds of thousand
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, func, literal_column, select, union_all
+from sqlalchemy import (
+    Connection,
+    Select,
+    and_,
+    func,
+    literal,
+    literal_column,
+    select,
+    union_all,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.store.among import among
 from app.store.models import Ask, AskHelper, Channel, Kudos, KudosRecipient
 
 
@@ -39,8 +51,16 @@ def _credit(team_id: str, start: datetime, end: datetime) -> tuple[ColumnElement
     )
 
 
-def _acts(team_id: str, start: datetime, end: datetime) -> Any:
-    """Every act of help in the range as (helper, helped, kudos 1/0, answers 1/0)."""
+def _among_people(dialect: str | None, *ends: Any) -> tuple[ColumnElement[bool], ...]:
+    """Every one of `ends` among the people bound to parameter "people" (none without a dialect).
+
+    Each end is tested on its own column, so the planner may seek that person's index."""
+    return () if dialect is None else tuple(among(dialect, end, "people") for end in ends)
+
+
+def _acts(team_id: str, start: datetime, end: datetime, among_people: str | None = None) -> Any:
+    """Every act of help in the range as (helper, helped, kudos 1/0, answers 1/0); with a
+    dialect name in `among_people`, only acts between the people bound to "people"."""
     return union_all(
         select(
             KudosRecipient.recipient_id.label("helper"),
@@ -49,32 +69,101 @@ def _acts(team_id: str, start: datetime, end: datetime) -> Any:
             literal_column("0").label("answers"),
         )
         .join(KudosRecipient, KudosRecipient.kudos_id == Kudos.id)
-        .where(*_live_kudos(team_id, start, end)),
+        .where(
+            *_live_kudos(team_id, start, end),
+            *_among_people(among_people, Kudos.giver_id, KudosRecipient.recipient_id),
+        ),
         select(
             AskHelper.helper_id, AskHelper.asker_id, literal_column("0"), literal_column("1")
-        ).where(*_credit(team_id, start, end)),
+        ).where(
+            *_credit(team_id, start, end),
+            *_among_people(among_people, AskHelper.helper_id, AskHelper.asker_id),
+        ),
     ).subquery("acts")
 
 
-def pairs(team_id: str, start: datetime, end: datetime) -> Select[Any]:
-    """(helper, helped, kudos, answers) for each pair with help in [start, end)."""
-    acts = _acts(team_id, start, end)
+def pairs(
+    team_id: str, start: datetime, end: datetime, among_people: str | None = None
+) -> Select[Any]:
+    """(helper, helped, kudos, answers) for each pair with help in [start, end); with a dialect
+    name in `among_people`, only pairs whose ends are both among the people bound to "people"."""
+    acts = _acts(team_id, start, end, among_people)
     return select(
         acts.c.helper, acts.c.helped, func.sum(acts.c.kudos), func.sum(acts.c.answers)
     ).group_by(acts.c.helper, acts.c.helped)
 
 
 def read_pairs(
-    connection: Connection, team_id: str, start: datetime, end: datetime
+    connection: Connection,
+    team_id: str,
+    start: datetime,
+    end: datetime,
+    people: Collection[str] | None = None,
 ) -> list[tuple[str, str, int, int]]:
-    """Every (helper, helped, kudos, answers) pair of [start, end), ordered by helper, helped
-    (code points on both backends)."""
-    query = pairs(team_id, start, end).subquery("pairs")
+    """Every (helper, helped, kudos, answers) pair of [start, end) (only those between `people`
+    when given), ordered by helper, helped (code points on both backends)."""
+    dialect = None if people is None else connection.dialect.name
+    query = pairs(team_id, start, end, dialect).subquery("pairs")
     order: list[Any] = [query.c.helper, query.c.helped]
     if connection.dialect.name == "postgresql":
         order = [column.collate("C") for column in order]
     # Sums of integer literals are integers on both backends: the rows are used as they come.
-    return list(connection.execute(select(query).order_by(*order)).all())
+    statement = select(query).order_by(*order)
+    return list(connection.execute(statement, {} if people is None else {"people": people}).all())
+
+
+@dataclass(frozen=True)
+class Broadest:
+    """The `most` broadest people of a period, best first, and the period's full counts."""
+
+    # (person, different people helped, acts of help).
+    people: list[tuple[str, int, int]]
+    people_total: int
+    links_total: int
+
+
+def read_broadest(
+    connection: Connection, team_id: str, start: datetime, end: datetime, most: int
+) -> Broadest:
+    """The `most` people of [start, end) who helped the most different people, then gave the
+    most acts of help, then have the smallest user id (code points), with the period's counts
+    of people and pairs: the pairs are grouped once, ranked and cut in the database."""
+    found = pairs(team_id, start, end).cte("found")
+    helper, helped, kudos, answers = list(found.c)
+    # Everyone in a pair is in the network: those who only received help rank with breadth 0.
+    ends = union_all(
+        select(helper.label("person"), literal(1).label("one"), (kudos + answers).label("acts")),
+        select(helped, literal(0), literal(0)),
+    ).subquery("ends")
+    ranked = (
+        select(
+            ends.c.person,
+            func.sum(ends.c.one).label("breadth"),
+            func.sum(ends.c.acts).label("acts"),
+        )
+        .group_by(ends.c.person)
+        .cte("ranked")
+    )
+    person: Any = ranked.c.person
+    if connection.dialect.name == "postgresql":
+        person = person.collate("C")
+    # The totals ride on every row (one is read even for `most` 0); no row comes back when the
+    # period has no pairs at all.
+    rows = connection.execute(
+        select(
+            ranked.c.person,
+            ranked.c.breadth,
+            ranked.c.acts,
+            select(func.count()).select_from(ranked).scalar_subquery(),
+            select(func.count()).select_from(found).scalar_subquery(),
+        )
+        .order_by(ranked.c.breadth.desc(), ranked.c.acts.desc(), person)
+        .limit(max(most, 1))
+    ).all()
+    people = [(str(user), int(breadth), int(acts)) for user, breadth, acts, _, _ in rows[:most]]
+    if not rows:
+        return Broadest(people, 0, 0)
+    return Broadest(people, int(rows[0][3]), int(rows[0][4]))
 
 
 def read_breadth(
@@ -91,29 +180,39 @@ def read_breadth(
 
 
 def read_groups(
-    connection: Connection, team_id: str, start: datetime, end: datetime
+    connection: Connection,
+    team_id: str,
+    start: datetime,
+    end: datetime,
+    people: Collection[str] | None = None,
 ) -> dict[str, str]:
-    """Each person's group in [start, end): the named public channel where most of their help
-    (given or received) happened, ties by name."""
+    """Each person's group in [start, end) (only of `people` when given): the named public
+    channel where most of their help (given or received) happened, ties by name."""
     kudos_where = (*_live_kudos(team_id, start, end), Kudos.channel_is_private.is_(False))
     credit_where = (
         *_credit(team_id, start, end),
         Ask.channel_is_private.is_(False),
         Ask.channel_id.is_not(None),
     )
+    dialect = connection.dialect.name
+
+    def only(person: Any) -> tuple[ColumnElement[bool], ...]:
+        # Each end is filtered by its own column, so an index on that person can be used.
+        return () if people is None else (among(dialect, person, "people"),)
+
     # Both ends of every public act, each with the act's channel.
     ends = union_all(
         *(
             select(person.label("person"), Kudos.channel_id.label("channel"))
             .join(KudosRecipient, KudosRecipient.kudos_id == Kudos.id)
-            .where(*kudos_where)
+            .where(*kudos_where, *only(person))
             for person in (KudosRecipient.recipient_id, Kudos.giver_id)
         ),
         *(
             select(person.label("person"), Ask.channel_id.label("channel"))
             .select_from(AskHelper)
             .join(Ask, Ask.id == AskHelper.ask_id)
-            .where(*credit_where)
+            .where(*credit_where, *only(person))
             for person in (AskHelper.helper_id, AskHelper.asker_id)
         ),
     ).subquery("ends")
@@ -142,5 +241,8 @@ def read_groups(
         .over(partition_by=named.c.person, order_by=(named.c.acts.desc(), name))
         .label("place"),
     ).subquery("ranked")
-    rows = connection.execute(select(ranked.c.person, ranked.c.name).where(ranked.c.place == 1))
+    rows = connection.execute(
+        select(ranked.c.person, ranked.c.name).where(ranked.c.place == 1),
+        {} if people is None else {"people": people},
+    )
     return {str(person): str(group) for person, group in rows}
