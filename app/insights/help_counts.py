@@ -58,6 +58,12 @@ def _among_people(dialect: str | None, *ends: Any) -> tuple[ColumnElement[bool],
     return () if dialect is None else tuple(among(dialect, end, "people") for end in ends)
 
 
+def _recipients_of(team_id: str, among_people: str | None) -> tuple[ColumnElement[bool], ...]:
+    """The workspace on kudos_recipients too when people are looked up by recipient: its index
+    (team_id, recipient_id) needs both (PostgreSQL scanned the whole table without)."""
+    return () if among_people is None else (KudosRecipient.team_id == team_id,)
+
+
 def _acts(team_id: str, start: datetime, end: datetime, among_people: str | None = None) -> Any:
     """Every act of help in the range as (helper, helped, kudos 1/0, answers 1/0); with a
     dialect name in `among_people`, only acts between the people bound to "people"."""
@@ -72,6 +78,7 @@ def _acts(team_id: str, start: datetime, end: datetime, among_people: str | None
         .where(
             *_live_kudos(team_id, start, end),
             *_among_people(among_people, Kudos.giver_id, KudosRecipient.recipient_id),
+            *_recipients_of(team_id, among_people),
         ),
         select(
             AskHelper.helper_id, AskHelper.asker_id, literal_column("0"), literal_column("1")
@@ -194,18 +201,18 @@ def read_groups(
         Ask.channel_is_private.is_(False),
         Ask.channel_id.is_not(None),
     )
-    dialect = connection.dialect.name
+    dialect = None if people is None else connection.dialect.name
+    recipients = _recipients_of(team_id, dialect)
 
     def only(person: Any) -> tuple[ColumnElement[bool], ...]:
-        # Each end is filtered by its own column, so an index on that person can be used.
-        return () if people is None else (among(dialect, person, "people"),)
+        return _among_people(dialect, person)
 
     # Both ends of every public act, each with the act's channel.
     ends = union_all(
         *(
             select(person.label("person"), Kudos.channel_id.label("channel"))
             .join(KudosRecipient, KudosRecipient.kudos_id == Kudos.id)
-            .where(*kudos_where, *only(person))
+            .where(*kudos_where, *only(person), *recipients)
             for person in (KudosRecipient.recipient_id, Kudos.giver_id)
         ),
         *(
