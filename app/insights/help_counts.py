@@ -17,6 +17,7 @@ from sqlalchemy import (
     Connection,
     Select,
     and_,
+    except_,
     func,
     literal,
     literal_column,
@@ -134,35 +135,20 @@ def read_broadest(
 ) -> Broadest:
     """The `most` people of [start, end) who helped the most different people, then gave the
     most acts of help, then have the smallest user id (code points), with the period's counts
-    of people and pairs: the pairs are grouped once, ranked and cut in the database."""
-    found = pairs(team_id, start, end).cte("found")
-    helper, helped, kudos, answers = list(found.c)
-    # Everyone in a pair is in the network: those who only received help rank with breadth 0.
-    ends = union_all(
-        select(helper.label("person"), literal(1).label("one"), (kudos + answers).label("acts")),
-        select(helped, literal(0), literal(0)),
-    ).subquery("ends")
-    ranked = (
-        select(
-            ends.c.person,
-            func.sum(ends.c.one).label("breadth"),
-            func.sum(ends.c.acts).label("acts"),
-        )
-        .group_by(ends.c.person)
-        .cte("ranked")
-    )
-    person: Any = ranked.c.person
-    if connection.dialect.name == "postgresql":
-        person = person.collate("C")
+    of people and pairs: the period's acts are grouped once, ranked and cut in the database."""
+    postgres = connection.dialect.name == "postgresql"
+    ranked = (_ranked_by_pairs if postgres else _ranked_by_acts)(team_id, start, end)
+    person: Any = ranked.c.person.collate("C") if postgres else ranked.c.person
     # The totals ride on every row (one is read even for `most` 0); no row comes back when the
-    # period has no pairs at all.
+    # period has no pairs at all. A helper's breadth is their number of pairs: the sum counts
+    # every pair once.
     rows = connection.execute(
         select(
             ranked.c.person,
             ranked.c.breadth,
             ranked.c.acts,
             select(func.count()).select_from(ranked).scalar_subquery(),
-            select(func.count()).select_from(found).scalar_subquery(),
+            select(func.sum(ranked.c.breadth)).scalar_subquery(),
         )
         .order_by(ranked.c.breadth.desc(), ranked.c.acts.desc(), person)
         .limit(max(most, 1))
@@ -171,6 +157,55 @@ def read_broadest(
     if not rows:
         return Broadest(people, 0, 0)
     return Broadest(people, int(rows[0][3]), int(rows[0][4]))
+
+
+# Everyone in a pair is in the network: those who only received help rank with breadth 0. The two
+# rankings below give the same rows; each is the faster on its backend over the bench's year
+# (250,000 pairs, 377,000 acts). PostgreSQL hashes the pairs, then the people; a distinct count per
+# helper sorts each helper's acts (800 against 630 ms). SQLite sorts for every grouping: counting
+# distinct people per helper straight from the acts, materialized once for the receivers too,
+# saves sorting the pairs again (470 against 670 ms).
+
+
+def _ranked_by_pairs(team_id: str, start: datetime, end: datetime) -> Any:
+    """(person, breadth, acts) of everyone in [start, end), from the pairs grouped once."""
+    # Read twice below (helpers, receivers): a CTE, grouped once.
+    found = pairs(team_id, start, end).cte("found")
+    helper, helped, kudos, answers = list(found.c)
+    ends = union_all(
+        select(helper.label("person"), literal(1).label("one"), (kudos + answers).label("acts")),
+        select(helped, literal(0), literal(0)),
+    ).subquery("ends")
+    return (
+        select(
+            ends.c.person,
+            func.sum(ends.c.one).label("breadth"),
+            func.sum(ends.c.acts).label("acts"),
+        )
+        .group_by(ends.c.person)
+        .cte("ranked")
+    )
+
+
+def _ranked_by_acts(team_id: str, start: datetime, end: datetime) -> Any:
+    """(person, breadth, acts) of everyone in [start, end), from the acts counted per helper."""
+    acts = _acts(team_id, start, end)
+    # Read twice below (helpers, receivers): materialized once.
+    found = select(acts.c.helper, acts.c.helped).cte("found")
+    helpers = (
+        select(
+            found.c.helper.label("person"),
+            func.count(found.c.helped.distinct()).label("breadth"),
+            func.count().label("acts"),
+        )
+        .group_by(found.c.helper)
+        .cte("helpers")
+    )
+    receivers = except_(select(found.c.helped), select(helpers.c.person)).subquery("receivers")
+    return union_all(
+        select(helpers.c.person, helpers.c.breadth, helpers.c.acts),
+        select(receivers.c.helped, literal(0), literal(0)),
+    ).cte("ranked")
 
 
 def read_breadth(
