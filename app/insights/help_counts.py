@@ -60,8 +60,8 @@ def _among_people(dialect: str | None, *ends: Any) -> tuple[ColumnElement[bool],
 
 
 def _recipients_of(team_id: str, among_people: str | None) -> tuple[ColumnElement[bool], ...]:
-    """The workspace on kudos_recipients too when people are looked up by recipient: its index
-    (team_id, recipient_id) needs both (PostgreSQL scanned the whole table without)."""
+    """The workspace on kudos_recipients too when acts are kept by person: without it the only way
+    to a recipient is the whole table (PostgreSQL chose that scan for the groups' recipients)."""
     return () if among_people is None else (KudosRecipient.team_id == team_id,)
 
 
