@@ -65,10 +65,14 @@ TARGET_RATIO = 2.0
 Page = Callable[[Session], object]
 
 
-def _network(weeks: int) -> Page:
+# As many people as the help-network picture draws (the web page's network).
+PICTURE_PEOPLE = 120
+
+
+def _network(weeks: int, most: int | None = None) -> Page:
     def read(session: Session) -> object:
         period = last_weeks(session, TEAM, weeks, NOW)
-        return help_network(session, TEAM, period.start, period.end)
+        return help_network(session, TEAM, period.start, period.end, most=most)
 
     return read
 
@@ -82,9 +86,12 @@ def _default_period(read: Callable[[Session, Any], object]) -> Page:
 
 PAGES: dict[str, Page] = {
     "overview": lambda session: overview(session, TEAM, NOW),
-    "network 4 weeks": _network(4),
-    "network 12 weeks": _network(12),
-    "network 52 weeks": _network(52),
+    "network all, 4 weeks": _network(4),
+    "network all, 12 weeks": _network(12),
+    "network all, 52 weeks": _network(52),
+    f"network top {PICTURE_PEOPLE}, 4 weeks": _network(4, PICTURE_PEOPLE),
+    f"network top {PICTURE_PEOPLE}, 12 weeks": _network(12, PICTURE_PEOPLE),
+    f"network top {PICTURE_PEOPLE}, 52 weeks": _network(52, PICTURE_PEOPLE),
     "topics 12 weeks": _default_period(lambda s, p: topics(s, TEAM, p)),
     "people 12 weeks": _default_period(lambda s, p: people(s, TEAM, p, NOW)),
     "CSV helpers 12 weeks": _default_period(lambda s, p: csv_export(s, TEAM, "helpers", p, NOW)),
@@ -131,7 +138,12 @@ def time_page(engine: Engine, page: Page, runs: int) -> Timing:
 def describe(result: object) -> str:
     """How much a page holds, where its size follows the period's rows."""
     if isinstance(result, HelpNetwork):
-        return f"{len(result.people):,} people, {len(result.links):,} links"
+        if len(result.people) == result.people_total:
+            return f"{len(result.people):,} people, {len(result.links):,} links"
+        return (
+            f"{len(result.people):,} of {result.people_total:,} people, "
+            f"{len(result.links):,} of {result.links_total:,} links"
+        )
     if isinstance(result, Overview):
         asks = sum(week.asks_posted for week in result.weeks)
         kudos = sum(week.kudos_given for week in result.weeks)

@@ -69,11 +69,14 @@ class NetworkLink:
 
 @dataclass(frozen=True)
 class HelpNetwork:
-    """Who helped whom in a period; every link's ends are among `people`."""
+    """Who helped whom in a period; every link's ends are among `people`. When the network was
+    cut to its broadest helpers, `people_total` and `links_total` count the whole period's."""
 
     period: Period
     people: tuple[NetworkPerson, ...]
     links: tuple[NetworkLink, ...]
+    people_total: int = 0
+    links_total: int = 0
 
 
 @dataclass(frozen=True)
