@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.delivery.uploads import queue_upload
 from app.digest.weeks import Week
-from app.insights.model import HelpNetwork
+from app.insights.model import DRAWN_PEOPLE, HelpNetwork
 from app.insights.network import help_network
 from app.store.models import Member, Workspace
 
@@ -41,7 +41,7 @@ def queue_picture(
     `post_key`; return False (queuing nothing) when turned off or the week had no help."""
     if not workspace.digest_picture:
         return False
-    network = help_network(session, workspace.team_id, week.start, week.end)
+    network = help_network(session, workspace.team_id, week.start, week.end, most=DRAWN_PEOPLE)
     if not network.links:
         return False
     # Imported here: matplotlib costs half a second to load, which commands that never draw
@@ -67,7 +67,8 @@ def queue_picture(
 def describe(session: Session, team_id: str, network: HelpNetwork, heading: str) -> str:
     """The picture's description for screen readers: what it shows, in numbers, and the named
     people who helped the most others (no one who opted out of rankings)."""
-    people, links = len(network.people), len(network.links)
+    people = max(network.people_total, len(network.people))
+    links = max(network.links_total, len(network.links))
     text = (
         f"{heading}: a network of {people} {'person' if people == 1 else 'people'} and "
         f"{links} {'link' if links == 1 else 'links'} of help, sized by how many different "

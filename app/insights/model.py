@@ -13,6 +13,9 @@ from datetime import date, datetime, timedelta
 PERIOD_WEEKS = (4, 12, 52)
 DEFAULT_PERIOD_WEEKS = 12
 OVERVIEW_WEEKS = 12
+# The most people a help-network picture draws (the broadest helpers); pages and the digest read
+# only these from the store.
+DRAWN_PEOPLE = 120
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,10 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from app.insights.layout import Position, bridges, busiest, link_weight, positions
-from app.insights.model import HelpNetwork, NetworkLink, NetworkPerson
+from app.insights.model import DRAWN_PEOPLE, HelpNetwork, NetworkLink, NetworkPerson
 
 # The most people one picture draws (the broadest helpers); the caption counts the rest.
-MAX_PEOPLE = 120
+MAX_PEOPLE = DRAWN_PEOPLE
 # The most names one picture writes: beyond it labels cover each other, so the broadest win.
 MAX_LABELS = 30
 # Groups that get a colour of their own; people of smaller groups share "other channels".
@@ -57,7 +57,8 @@ def render(
     if not network.links:
         return _save(_nothing_to_show(caption), fmt)
     drawn = busiest(network, MAX_PEOPLE)
-    hidden = len(network.people) - len(drawn.people)
+    # A network read with `most` knows how many people it left out; count them as not drawn.
+    hidden = max(network.people_total, len(network.people)) - len(drawn.people)
     figure = Figure(figsize=_SIZE, dpi=_DPI, facecolor="white")
     _header(figure, caption, hidden, len(drawn.people))
     axes = figure.add_axes((0.01, 0.01, 0.72, 0.86))

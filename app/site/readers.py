@@ -5,13 +5,14 @@ Every reader takes the workspace from the caller's signed-in session, never from
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Literal
 
 from sqlalchemy.orm import Session
 
 from app.insights.exports import EXPORT_TABLES, csv_export
-from app.insights.model import HelpNetwork, NetworkLink, Overview, People, Topics
+from app.insights.model import DRAWN_PEOPLE, HelpNetwork, NetworkLink, Overview, People, Topics
 from app.insights.network import help_network
 from app.insights.overview import overview
 from app.insights.people import people
@@ -27,9 +28,9 @@ def read_overview(session: Session, team_id: str, now: datetime) -> Overview:
 def read_network(session: Session, team_id: str, weeks: int, now: datetime) -> HelpNetwork:
     """Return who helped whom in the `weeks` local weeks up to `now`."""
     period = last_weeks(session, team_id, weeks, now)
-    network = help_network(session, team_id, period.start, period.end)
+    network = help_network(session, team_id, period.start, period.end, most=DRAWN_PEOPLE)
     # help_network knows only the instants; the page names the period by its weeks.
-    return HelpNetwork(period, network.people, network.links)
+    return replace(network, period=period)
 
 
 def read_topics(session: Session, team_id: str, weeks: int, now: datetime) -> Topics:

@@ -3,6 +3,7 @@ the same network, clusters kept together, bridges by their rule, and the cap on 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import struct
 import xml.etree.ElementTree as ET
@@ -247,3 +248,9 @@ def test_an_empty_network_says_there_is_nothing_to_show() -> None:
 def test_an_unknown_format_is_refused_with_a_clear_message() -> None:
     with pytest.raises(ValueError, match="expected 'png' or 'svg'"):
         render(crowd(5), "gif")  # type: ignore[arg-type]
+
+
+def test_a_network_cut_in_the_store_counts_the_people_it_left_out() -> None:
+    cut = dataclasses.replace(busiest(crowd(MAX_PEOPLE + 37), MAX_PEOPLE), people_total=500)
+    texts = svg_texts(render(cut, "svg", caption="Who helped whom"))
+    assert f"The {MAX_PEOPLE} people who helped most widely, and 380 more not drawn" in texts
