@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -201,43 +201,71 @@ def _find_posted(
     since: datetime,
     team_id: str,
 ) -> Outcome | None:
-    """Return a sent `Outcome` for the message tagged `dedupe_key` if Slack has it, else None.
+    """Return a sent `Outcome` for the message tagged `dedupe_key` if Slack has it, else None
+    (errors as `looked_up`)."""
 
-    Raises Slack's transient and auth errors (the lookup is retried later, never replaced by a blind
-    post); a permanent refusal (a scope, a channel we cannot read) is logged once and answers None.
-    """
-    try:
+    def look() -> Outcome | None:
         channel = str(post.get("channel") or "")
         if channel[:1] in ("U", "W"):
             # A post to a user id went to the DM: history is read from its D… id.
             opened = api.call("conversations.open", token, {"users": channel})
             channel = str(opened["channel"]["id"])
-        thread = post.get("thread_ts")
-        query: dict[str, Any] = {
-            "channel": channel,
-            "oldest": slack_ts(since - timedelta(seconds=LOOK_BEFORE_SECONDS)),
-            "include_all_metadata": True,
-            "limit": PAGE_SIZE,
-        }
-        if thread:
+        query = history_query(channel, since)
+        query["include_all_metadata"] = True
+        method = "conversations.history"
+        if thread := post.get("thread_ts"):
             # Thread replies are not in the channel's history, only in the thread's.
             method, query["ts"] = "conversations.replies", str(thread)
-        else:
-            method = "conversations.history"
-        for _ in range(MAX_PAGES):
-            page = api.call(method, token, query)
-            for message in page.get("messages") or []:
-                if _tag_of(message) == dedupe_key:
-                    return Outcome(ok=True, channel=channel, ts=str(message["ts"]), called=False)
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not page.get("has_more") or not cursor:
-                return None
-            query["cursor"] = cursor
-        warn_once(team_id, f"more than {MAX_PAGES * PAGE_SIZE} messages to search")
-        return None
+        return page_through(
+            api, token, team_id, method, query, lambda message: _tag_of(message) == dedupe_key
+        )
+
+    return looked_up(team_id, look)
+
+
+def history_query(channel: str, since: datetime) -> dict[str, Any]:
+    """Arguments that read `channel`'s history a page at a time, from just before `since`."""
+    return {
+        "channel": channel,
+        "oldest": slack_ts(since - timedelta(seconds=LOOK_BEFORE_SECONDS)),
+        "limit": PAGE_SIZE,
+    }
+
+
+def page_through(
+    api: WebApi,
+    token: str,
+    team_id: str,
+    method: str,
+    query: dict[str, Any],
+    matches: Callable[[Mapping[str, Any]], bool],
+) -> Outcome | None:
+    """Read `method` (a conversation's history or a thread) page by page and return a sent
+    `Outcome` for the first message `matches` accepts, or None after at most `MAX_PAGES` pages."""
+    for _ in range(MAX_PAGES):
+        page = api.call(method, token, query)
+        for message in page.get("messages") or []:
+            if matches(message):
+                return Outcome(
+                    ok=True, channel=query["channel"], ts=str(message["ts"]), called=False
+                )
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not page.get("has_more") or not cursor:
+            return None
+        query["cursor"] = cursor
+    warn_once(team_id, f"more than {MAX_PAGES * PAGE_SIZE} messages to search")
+    return None
+
+
+def looked_up(team_id: str, look: Callable[[], Outcome | None]) -> Outcome | None:
+    """Run a look in Slack for something already sent; Slack's transient and auth errors are
+    raised (the look is tried again later, never replaced by a blind send), a permanent refusal
+    (a scope, a channel we cannot read) is logged once and answers None."""
+    try:
+        return look()
     except WebApiError as exc:
         if exc.error in AUTH_ERRORS or not exc.permanent:
-            raise  # the token is gone, or Slack may answer later: retry, still unsure
+            raise
         warn_once(team_id, exc.error)
         return None
 

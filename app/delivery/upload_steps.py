@@ -10,23 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from app.delivery.joins import JOIN_FIRST, ChannelJoins
 from app.delivery.sender import (
-    LOOK_BEFORE_SECONDS,
-    MAX_PAGES,
-    PAGE_SIZE,
     SLACK_ERRORS,
     Outcome,
     failed_outcome,
+    history_query,
+    looked_up,
     may_have_acted,
-    slack_ts,
-    warn_once,
+    page_through,
 )
 from app.delivery.uploads import COMPLETE, CONTENT, FILE, UPLOAD
-from app.slackapi.web_api import AUTH_ERRORS, TransientError, WebApi, WebApiError
+from app.slackapi.web_api import TransientError, WebApi
 
 
 def send_upload_step(
@@ -108,27 +106,13 @@ def _find_share(
     team_id: str,
 ) -> Outcome | None:
     """Return a sent `Outcome` for the message in `channel` that shares one of `file_ids`, or
-    None; raises Slack's transient and auth errors (the lookup is tried again)."""
-    query: dict[str, Any] = {
-        "channel": channel,
-        "oldest": slack_ts(since - timedelta(seconds=LOOK_BEFORE_SECONDS)),
-        "limit": PAGE_SIZE,
-    }
-    try:
-        for _ in range(MAX_PAGES):
-            page = api.call("conversations.history", token, query)
-            for message in page.get("messages") or []:
-                shared = {str(f.get("id")) for f in message.get("files") or []}
-                if shared & file_ids:
-                    return Outcome(ok=True, channel=channel, ts=str(message["ts"]), called=False)
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not page.get("has_more") or not cursor:
-                return None
-            query["cursor"] = cursor
-        warn_once(team_id, f"more than {MAX_PAGES * PAGE_SIZE} messages to search")
-        return None
-    except WebApiError as exc:
-        if exc.error in AUTH_ERRORS or not exc.permanent:
-            raise
-        warn_once(team_id, exc.error)
-        return None
+    None (errors as `looked_up`)."""
+
+    def shares(message: Mapping[str, Any]) -> bool:
+        return bool(file_ids & {str(f.get("id")) for f in message.get("files") or []})
+
+    query = history_query(channel, since)
+    return looked_up(
+        team_id,
+        lambda: page_through(api, token, team_id, "conversations.history", query, shares),
+    )
