@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import slack_sdk.web.client
@@ -26,8 +27,9 @@ from slack_bolt.listener import Listener
 
 from app.runtime import build_runtime
 from app.settings import Settings
+from app.site.oidc_routes import CALLBACK_PATH
 from app.slack.bolt_app import build_bolt_app
-from app.slack.oauth import BOT_SCOPES
+from app.slack.oauth import BOT_SCOPES, REDIRECT_PATH
 from app.workspaces.service import Identity
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -305,3 +307,8 @@ def test_transport_settings(manifest: dict[str, Any]) -> None:
     urls |= {c["url"] for c in manifest["features"]["slash_commands"]}
     assert len(urls) == 1, urls
     assert re.fullmatch(r"https://[^/]+/slack/events", urls.pop())
+
+
+def test_slack_may_send_people_back_to_the_routes_that_take_them(manifest: dict[str, Any]) -> None:
+    paths = {urlsplit(url).path for url in manifest["oauth_config"]["redirect_urls"]}
+    assert paths == {REDIRECT_PATH, CALLBACK_PATH}
