@@ -66,6 +66,8 @@ class Shape:
     week_asks: int
     week_offers: int
     old_offers: int
+    # How far back the history reaches (`bench.insights` also reads a history cut to a year).
+    history_days: int = HISTORY_DAYS
 
     @property
     def week_events(self) -> int:
@@ -183,7 +185,7 @@ class Generator:
         self.offered: set[tuple[str, str]] = set()
 
     def build(self) -> Rows:
-        first = START - timedelta(days=HISTORY_DAYS)
+        first = START - timedelta(days=self.shape.history_days)
         span = (START - first).total_seconds()
         # In time order, as a live workspace writes them: PostgreSQL's planner weighs how well a
         # table's order follows its time columns when choosing between an index and a scan.

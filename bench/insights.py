@@ -23,7 +23,8 @@ import statistics
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,8 @@ from app.insights.people import people
 from app.insights.periods import last_weeks
 from app.insights.planner import index_reads
 from app.insights.topics import topics
+from app.site import insight_pages
+from app.site.visitors import Visitor
 from app.store import migrate
 from app.store.db import make_engine, make_session_factory
 from app.store.models import Kudos
@@ -48,6 +51,7 @@ from bench.digest import (
     _SCAN,
     NOW,
     TEAM,
+    TZ,
     Shape,
     cpu_seconds,
     populate,
@@ -59,10 +63,24 @@ from bench.loadgen import table, write_section
 README = Path(__file__).with_name("README.md")
 TARGET_MS = 300.0
 TARGET_RATIO = 2.0
+# The big history's last year: whether a page's cost follows the history outside its period.
+RECENT_DAYS = 53 * 7
 
-# A page: what one request reads, given a fresh session. The web pages' HTML rendering joins
-# these once it is merged: any callable of a Session is timed the same way.
+# A page: what one request does, given a fresh session: its data alone, or the whole page as
+# the site draws it (`app.site.insight_pages`: the data, the view and the HTML).
 Page = Callable[[Session], object]
+
+# An admin (the people page and the CSV are theirs), in the bench workspace's zone.
+VISITOR = Visitor(
+    team_id=TEAM,
+    team_name="Bench",
+    user_id="UBENCHADMIN",
+    name="bench",
+    is_admin=True,
+    csrf_token="bench-csrf-token-bench-csrf-token-bench-csrf",
+    expires_at=NOW + timedelta(hours=8),
+    tz=TZ,
+)
 
 
 # As many people as the help-network picture draws (the web page's network).
@@ -95,6 +113,17 @@ PAGES: dict[str, Page] = {
     "topics 12 weeks": _default_period(lambda s, p: topics(s, TEAM, p)),
     "people 12 weeks": _default_period(lambda s, p: people(s, TEAM, p, NOW)),
     "CSV helpers 12 weeks": _default_period(lambda s, p: csv_export(s, TEAM, "helpers", p, NOW)),
+    "whole page: overview": lambda s: insight_pages.overview_page(s, VISITOR, NOW),
+    "whole page: network 12 weeks": lambda s: insight_pages.network_page(s, VISITOR, NOW, 12),
+    "whole page: network 52 weeks": lambda s: insight_pages.network_page(s, VISITOR, NOW, 52),
+    "whole page: network.svg 12 weeks": lambda s: insight_pages.network_picture(
+        s, VISITOR, NOW, 12
+    ),
+    "whole page: topics 12 weeks": lambda s: insight_pages.topics_page(s, VISITOR, NOW, 12),
+    "whole page: people 12 weeks": lambda s: insight_pages.people_page(s, VISITOR, NOW, 12),
+    "whole page: CSV network 12 weeks": lambda s: insight_pages.csv_download(
+        s, VISITOR, NOW, "network", 12
+    ),
 }
 
 
@@ -186,8 +215,7 @@ def plans(engine: Engine, page: Page) -> list[str]:
 @contextmanager
 def kept(backend: str, shape: Shape, scale: float, folder: Path) -> Iterator[str]:
     """A populated database of `shape` that outlives the run (`--keep`), made on first use."""
-    label = f"{'big' if shape.history_kudos >= 100_000 * scale else 'small'}_{scale:g}"
-    label = re.sub(r"\W", "_", label)
+    label = re.sub(r"\W", "_", f"{_name(shape, scale)}_{scale:g}")
     if backend == "sqlite":
         folder.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{folder / f'insights_{label}.db'}"
@@ -209,6 +237,24 @@ def kept(backend: str, shape: Shape, scale: float, folder: Path) -> Iterator[str
         populate(engine, shape)
     engine.dispose()
     yield url
+
+
+def recent(big: Shape) -> Shape:
+    """`big` cut to its last `RECENT_DAYS`: the same rows in every period a page reads (52 weeks
+    and the week after them at most), and no older history."""
+    share = RECENT_DAYS / big.history_days
+    return replace(
+        big,
+        history_kudos=round(big.history_kudos * share),
+        history_asks=round(big.history_asks * share),
+        history_days=RECENT_DAYS,
+    )
+
+
+def _name(shape: Shape, scale: float) -> str:
+    if shape.history_days == RECENT_DAYS:
+        return "recent"
+    return "big" if shape.history_kudos >= 100_000 * scale else "small"
 
 
 def measure(
@@ -239,9 +285,10 @@ def main() -> None:
     notes: list[str] = []
     for backend in args.backends.split(","):
         base = measure(backend, small, args.runs, args.keep, args.scale)
+        year = measure(backend, recent(big), args.runs, args.keep, args.scale)
         full = measure(backend, big, args.runs, args.keep, args.scale)
         for name in PAGES:
-            rows.append(_row(backend, name, base[name], full[name]))
+            rows.append(_row(backend, name, base[name], full[name], year[name]))
             print(" | ".join(rows[-1]), flush=True)
             notes.append(f"- {backend}, {name}, big history: " + "; ".join(full[name].plans))
     body = _body(small, big, args, rows, notes)
@@ -250,7 +297,7 @@ def main() -> None:
         write_section(str(README), "insights", body)
 
 
-def _row(backend: str, name: str, small: Timing, big: Timing) -> list[str]:
+def _row(backend: str, name: str, small: Timing, big: Timing, year: Timing) -> list[str]:
     ratio = big.median_ms / small.median_ms
     met = big.median_ms < TARGET_MS and ratio < TARGET_RATIO
     cpu = "–"
@@ -263,6 +310,8 @@ def _row(backend: str, name: str, small: Timing, big: Timing) -> list[str]:
         f"{big.median_ms:.0f}",
         f"{big.best_ms:.0f}–{big.worst_ms:.0f}",
         f"{ratio:.2f}x",
+        f"{year.median_ms:.0f}",
+        f"{big.median_ms / year.median_ms:.2f}x",
         cpu,
         " → ".join(f for f in (small.found, big.found) if f) or "–",
         "yes" if met else "no",
@@ -282,17 +331,22 @@ def _body(
             f"{big.history_asks:,} asks (big), read as of {NOW:%Y-%m-%d %H:%M} UTC. Median of "
             f"{args.runs} runs after a warm-up, each in a fresh session; load average "
             f"{load:.1f} at the end of the run. Target: under {TARGET_MS:.0f} ms and under "
-            f"{TARGET_RATIO:.0f}x the small history.",
+            f'{TARGET_RATIO:.0f}x the small history. "Last year only" is the big history '
+            f"cut to its last {RECENT_DAYS} days (the same rows inside every period a page "
+            "reads, and nothing older): big vs last year only is what history outside the "
+            "period costs.",
             "",
             table(
                 rows,
                 [
                     "backend",
-                    "page (data only)",
+                    "page",
                     "small ms",
                     "big ms",
                     "big range ms",
                     "big vs small",
+                    "last year only ms",
+                    "big vs last year only",
                     "CPU ms small / big",
                     "what it read: small → big",
                     "target met",
