@@ -20,8 +20,6 @@ from app.store.models import Kudos
 from tests.site.browser import DESKTOP, PHONE, WatchedPage, chromium, watched_page
 from tests.site.helpers import TEAM, sign_in_link
 
-pytestmark = pytest.mark.slow
-
 THANKS = [("U0ALICE", "U0BOB"), ("U0CAROL", "U0BOB"), ("U0BOB", "U0CAROL"), ("U0ALICE", "U0BOB")]
 
 

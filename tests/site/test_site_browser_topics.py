@@ -16,8 +16,6 @@ from app.store.models import Ask
 from tests.site.browser import WatchedPage, chromium, watched_page
 from tests.site.helpers import sign_in_link
 
-pytestmark = pytest.mark.slow
-
 ASK = "How do I plan the terraform state move for staging? Tried the docs #terraform #kubernetes"
 
 
