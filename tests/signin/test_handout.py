@@ -3,8 +3,6 @@ on the site's sign-in page that redeems to that person."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -13,11 +11,8 @@ from app.directory.service import get_member, save_members
 from app.signin import links
 from app.signin.handout import HandoutRefused, hand_out, signin_url
 from app.signin.links import LinkHolder
-from app.store.db import SessionFactory, make_engine, make_session_factory, transaction
-from app.workspaces.service import Identity, ensure_workspace
-
-TEAM = "T0001"
-NOW = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+from app.store.db import SessionFactory, transaction
+from tests.signin.conftest import NOW, TEAM
 
 
 def _user(user_id: str, **flags: bool) -> dict[str, object]:
@@ -25,16 +20,12 @@ def _user(user_id: str, **flags: bool) -> dict[str, object]:
 
 
 @pytest.fixture
-def sessions(database_url: str) -> Iterator[SessionFactory]:
-    """Sessions on a fresh database with workspace T0001 and a few people."""
-    engine = make_engine(database_url, pool_size=2)
-    factory = make_session_factory(engine)
-    with transaction(factory) as session:
-        ensure_workspace(session, Identity(TEAM, "Acme", "UBOT", "BBOT"), NOW)
+def sessions(sessions: SessionFactory) -> SessionFactory:
+    """The shared database, with a few people in T0001's directory."""
+    with transaction(sessions) as session:
         people = [_user("UANA"), _user("UGONE", deleted=True), _user("UBOT1", is_bot=True)]
         save_members(session, TEAM, [*people, _user("UERASED")], NOW)
-    yield factory
-    engine.dispose()
+    return sessions
 
 
 def _hand_out(sessions: SessionFactory, user_id: str, forget: bool = False) -> str | HandoutRefused:

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from app.signin import sessions as web_sessions
 from app.store.db import SessionFactory, transaction
-from tests.signin.test_links import NOW, TEAM, sessions  # noqa: F401 (the fixture)
+from tests.signin.conftest import NOW, TEAM
 
 
-def test_a_session_is_found_by_its_secret_until_it_expires(sessions: SessionFactory) -> None:  # noqa: F811
+def test_a_session_is_found_by_its_secret_until_it_expires(sessions: SessionFactory) -> None:
     with transaction(sessions) as session:
         opened = web_sessions.open_session(session, TEAM, "UALICE", "link", NOW)
     with transaction(sessions) as session:
@@ -19,7 +19,7 @@ def test_a_session_is_found_by_its_secret_until_it_expires(sessions: SessionFact
         assert web_sessions.find_session(session, opened.secret, late) is None
 
 
-def test_a_closed_or_forged_session_is_not_found(sessions: SessionFactory) -> None:  # noqa: F811
+def test_a_closed_or_forged_session_is_not_found(sessions: SessionFactory) -> None:
     with transaction(sessions) as session:
         opened = web_sessions.open_session(session, TEAM, "UALICE", "link", NOW)
         other = web_sessions.open_session(session, TEAM, "UBOB", "oidc", NOW)
