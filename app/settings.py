@@ -101,6 +101,11 @@ class Settings:
             object.__setattr__(self, "public_url", default_public_url(self.port))
 
     @property
+    def public_https(self) -> bool:
+        """Whether people reach this server over HTTPS (the site's cookies are then Secure)."""
+        return self.public_url.startswith("https://")
+
+    @property
     def oauth_enabled(self) -> bool:
         """Whether multi-workspace OAuth is configured."""
         return self.slack_client_id is not None

@@ -67,8 +67,7 @@ def queue_picture(
 def describe(session: Session, team_id: str, network: HelpNetwork, heading: str) -> str:
     """The picture's description for screen readers: what it shows, in numbers, and the named
     people who helped the most others (no one who opted out of rankings)."""
-    people = max(network.people_total, len(network.people))
-    links = max(network.links_total, len(network.links))
+    people, links = network.people_in_period, network.links_in_period
     text = (
         f"{heading}: a network of {people} {'person' if people == 1 else 'people'} and "
         f"{links} {'link' if links == 1 else 'links'} of help, sized by how many different "

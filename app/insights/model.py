@@ -81,6 +81,16 @@ class HelpNetwork:
     people_total: int = 0
     links_total: int = 0
 
+    @property
+    def people_in_period(self) -> int:
+        """How many people the whole period's network has, cut or not."""
+        return max(self.people_total, len(self.people))
+
+    @property
+    def links_in_period(self) -> int:
+        """How many links the whole period's network has, cut or not."""
+        return max(self.links_total, len(self.links))
+
 
 @dataclass(frozen=True)
 class TopicRow:

@@ -14,6 +14,7 @@ from app.store.models import Workspace
 
 def period_weeks(raw: str | None) -> int:
     """Return the period a reader asked for (`?weeks=`), or the default when it is not offered."""
+    # str.isdigit() accepts digits int() refuses (superscripts such as "¹"): ASCII only.
     if raw is not None and raw.isascii() and raw.isdigit() and int(raw) in PERIOD_WEEKS:
         return int(raw)
     return DEFAULT_PERIOD_WEEKS

@@ -58,7 +58,7 @@ def render(
         return _save(_nothing_to_show(caption), fmt)
     drawn = busiest(network, MAX_PEOPLE)
     # A network read with `most` knows how many people it left out; count them as not drawn.
-    hidden = max(network.people_total, len(network.people)) - len(drawn.people)
+    hidden = network.people_in_period - len(drawn.people)
     figure = Figure(figsize=_SIZE, dpi=_DPI, facecolor="white")
     _header(figure, caption, hidden, len(drawn.people))
     axes = figure.add_axes((0.01, 0.01, 0.72, 0.86))

@@ -34,6 +34,16 @@ def hand_out(
 ) -> str | HandoutRefused:
     """Issue a fresh one-time link for `member` (the person who asked, as the directory knows
     them) and return its URL, or why they may not sign in."""
+    refused = refusal(member)
+    if refused is not None:
+        return refused
+    assert member is not None
+    return signin_url(public_url, links.issue(session, member.team_id, member.user_id, now))
+
+
+def refusal(member: Member | None) -> HandoutRefused | None:
+    """Why the person `member` is (the directory's entry, or None) may not sign in to the
+    insights page, by a link or with Slack; None when they may."""
     if member is None:
         return HandoutRefused.UNKNOWN
     if member.forgotten_at is not None:
@@ -42,4 +52,4 @@ def hand_out(
         return HandoutRefused.DEACTIVATED
     if member.is_bot:
         return HandoutRefused.BOT
-    return signin_url(public_url, links.issue(session, member.team_id, member.user_id, now))
+    return None

@@ -36,7 +36,7 @@ class Site:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.https = runtime.settings.public_url.startswith("https://")
+        self.https = runtime.settings.public_https
         # Sign in with Slack (OpenID Connect) is offered when the app has a client id and secret.
         self.slack_signin = bool(
             runtime.settings.slack_client_id and runtime.settings.slack_client_secret

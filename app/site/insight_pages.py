@@ -7,11 +7,12 @@ tests and benchmarks draw a page the same way.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from app.insights.model import PERIOD_WEEKS
+from app.insights.model import PERIOD_WEEKS, Period
 from app.site import network_view, overview_view, readers
 from app.site.pages import message, page
 from app.site.security import PICTURE_POLICY, secure
@@ -36,18 +37,32 @@ def network_page(session: Session, visitor: Visitor, now: datetime, weeks: int) 
     strongest links, the bridges and the groups."""
     data = readers.read_network(session, visitor.team_id, weeks, now)
     hidden = unranked(session, visitor.team_id)
-    return page(
+    return period_page(
         "network.html",
-        visitor=visitor,
-        nav="network",
-        weeks=weeks,
-        periods=PERIOD_WEEKS,
-        period=data.period,
-        people=max(data.people_total, len(data.people)),
-        links=max(data.links_total, len(data.links)),
+        visitor,
+        weeks,
+        data.period,
+        people=data.people_in_period,
+        links=data.links_in_period,
         strongest=network_view.strongest(data, hidden),
         bridges=network_view.strongest(data, hidden, readers.bridges_of(data)),
         groups=network_view.groups(data),
+    )
+
+
+def period_page(
+    template: str, visitor: Visitor, weeks: int, period: Period, **context: Any
+) -> Response:
+    """Return a page over a chosen period (`template` is also its place in the navigation), with
+    the period picker the three such pages share."""
+    return page(
+        template,
+        visitor=visitor,
+        nav=template.removesuffix(".html"),
+        weeks=weeks,
+        periods=PERIOD_WEEKS,
+        period=period,
+        **context,
     )
 
 
@@ -61,13 +76,11 @@ def network_picture(session: Session, visitor: Visitor, now: datetime, weeks: in
 def topics_page(session: Session, visitor: Visitor, now: datetime, weeks: int) -> Response:
     """Return asked versus offered per topic over the last `weeks` weeks, gaps first."""
     data = readers.read_topics(session, visitor.team_id, weeks, now)
-    return page(
+    return period_page(
         "topics.html",
-        visitor=visitor,
-        nav="topics",
-        weeks=weeks,
-        periods=PERIOD_WEEKS,
-        period=data.period,
+        visitor,
+        weeks,
+        data.period,
         rows=data.rows,
         gaps=sum(1 for row in data.rows if row.asked and not row.offered_by),
     )
@@ -76,13 +89,11 @@ def topics_page(session: Session, visitor: Visitor, now: datetime, weeks: int) -
 def people_page(session: Session, visitor: Visitor, now: datetime, weeks: int) -> Response:
     """Return the people page (the caller checks the visitor is an admin)."""
     data = readers.read_people(session, visitor.team_id, weeks, now)
-    return page(
+    return period_page(
         "people.html",
-        visitor=visitor,
-        nav="people",
-        weeks=weeks,
-        periods=PERIOD_WEEKS,
-        period=data.period,
+        visitor,
+        weeks,
+        data.period,
         data=data,
         tables=readers.export_tables(),
     )

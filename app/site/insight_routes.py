@@ -61,9 +61,7 @@ def insight_routes(site: Site) -> list[Route]:
 
 def weeks_asked(request: Request) -> int:
     """Return the period the request asks for (`?weeks=`), or the default for anything else."""
-    raw = request.query_params.get("weeks")
-    # str.isdigit() accepts digits int() refuses (superscripts such as "¹"): ASCII only.
-    return period_weeks(raw if raw is not None and raw.isascii() else None)
+    return period_weeks(request.query_params.get("weeks"))
 
 
 def _with_weeks(

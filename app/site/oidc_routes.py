@@ -21,6 +21,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from app.runtime import Runtime
+from app.signin.handout import HandoutRefused, refusal
 from app.signin.oidc import SignInFailed, SignInProblem, authorize_url, identify
 from app.signin.tokens import new_secret
 from app.store.db import transaction
@@ -50,7 +51,7 @@ def oidc_routes(runtime: Runtime, start_session: StartSession) -> list[Route]:
     settings = runtime.settings
     base = settings.public_url.rstrip("/")
     redirect_uri = base + CALLBACK_PATH
-    secure = base.startswith("https://")
+    secure = settings.public_https
 
     def login(request: Request) -> Response:
         if not (settings.slack_client_id and settings.slack_client_secret):
@@ -125,9 +126,10 @@ def _refusal(runtime: Runtime, team_id: str, user_id: str) -> Response | None:
             if workspace is None or not workspace.active:
                 return _page(403, "Reciprocity isn't installed in that Slack workspace.")
             member = runtime.lookup.member(session, team_id, user_id, runtime.clock.now())
-            if member is None or member.is_bot:
+            refused = refusal(member)
+            if refused in (HandoutRefused.UNKNOWN, HandoutRefused.BOT):
                 return _page(403, "Reciprocity doesn't know you in that workspace yet.")
-            if member.deleted or member.forgotten_at is not None:
+            if refused is not None:
                 return _page(403, "This Slack account can't sign in here.")
     except SQLAlchemyError:
         log.exception("Sign in with Slack: the database did not answer")

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.calendar import zone
+from app.signin.handout import refusal
 from app.signin.sessions import SignedIn, close_session, find_session
 from app.store.models import Member, Workspace
 
@@ -60,12 +61,7 @@ def admit(session: Session, secret: str, now: datetime) -> Visitor | Turnaway:
 
 def in_good_standing(member: Member | None) -> bool:
     """Whether `member` may use the site: known, a person, not deactivated, not erased."""
-    return (
-        member is not None
-        and not member.deleted
-        and member.forgotten_at is None
-        and not member.is_bot
-    )
+    return refusal(member) is None
 
 
 def member_of(session: Session, team_id: str, user_id: str) -> Member | None:

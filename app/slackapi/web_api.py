@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from app.slackapi.http_pool import Answer, HttpPool, MaybeSent, NotSent, Origin, Transport
+
+_T = TypeVar("_T")
 
 USER_AGENT = "reciprocity (+https://github.com/reciprocity)"
 JSON = "application/json; charset=utf-8"
@@ -165,15 +167,20 @@ class WebApi:
     ) -> dict[str, Any]:
         """Call `method` as `token` (empty: no token); return Slack's JSON or raise one of this
         module's errors."""
+        return self._counted(method, lambda: self._call(method, token, args, timeout))
+
+    def _counted(self, name: str, work: Callable[[], _T]) -> _T:
+        """Return what `work` returns, telling `on_call` how the call named `name` ended: "ok",
+        or how it failed (the failure is raised on)."""
         status = "ok"
         try:
-            return self._call(method, token, args, timeout)
+            return work()
         except SLACK_FAILURES as exc:
             status = _status(exc)
             raise
         finally:
             if self.on_call is not None:
-                self.on_call(method, status)
+                self.on_call(name, status)
 
     def _call(
         self,
@@ -201,15 +208,7 @@ class WebApi:
 
     def post_response_url(self, url: str, payload: Mapping[str, Any]) -> None:
         """Post `payload` to an interaction's `response_url` (the URL is the credential)."""
-        status = "ok"
-        try:
-            self._post_response_url(url, payload)
-        except SLACK_FAILURES as exc:
-            status = _status(exc)
-            raise
-        finally:
-            if self.on_call is not None:
-                self.on_call("response_url", status)
+        self._counted("response_url", lambda: self._post_response_url(url, payload))
 
     def _post_response_url(self, url: str, payload: Mapping[str, Any]) -> None:
         origin, path = Origin.split(url)
@@ -225,15 +224,7 @@ class WebApi:
     def upload(self, url: str, data: bytes) -> None:
         """POST `data` as the raw body to an `upload_url` from `files.getUploadURLExternal` (the
         URL is the credential); raise one of this module's errors unless Slack answers 200."""
-        status = "ok"
-        try:
-            self._upload(url, data)
-        except SLACK_FAILURES as exc:
-            status = _status(exc)
-            raise
-        finally:
-            if self.on_call is not None:
-                self.on_call(UPLOAD_URL, status)
+        self._counted(UPLOAD_URL, lambda: self._upload(url, data))
 
     def _upload(self, url: str, data: bytes) -> None:
         try:
