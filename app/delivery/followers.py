@@ -3,15 +3,31 @@
 A follower waits until the message it follows was sent, goes out in the order it was queued among
 that message's followers, and takes that message's channel, ts and permalink in place of the
 `$after.*` placeholders in its arguments.
+
+A follower does not poll for that: whatever settles the message it follows (sent, failed for
+good, cancelled) makes its followers due in the same transaction (`wake`), so a follower is
+looked at again only then, or after `FALLBACK_SECONDS` should a wake-up be missed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import FromClause, Select, Table, and_, exists, select
+from sqlalchemy import (
+    Connection,
+    FromClause,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    select,
+    tuple_,
+    update,
+)
 
 from app.delivery import outbox
 from app.permalinks import permalink
@@ -21,6 +37,42 @@ from app.store.statuses import UNDELIVERED, UNFINISHED, OutboxStatus
 _OUTBOX = cast(Table, OutboxMessage.__table__)
 _FOLLOWED = _OUTBOX.alias("followed")
 _EARLIER = _OUTBOX.alias("earlier")
+
+# How long a follower waits, at most, for the wake-up of the message it follows. The wake-up is
+# written with the message's outcome, so this covers only what it cannot: another worker's claim
+# that read the message as unsent just before the message was recorded sent (PostgreSQL, several
+# workers). One second, as before, re-read every waiting follower each second of a backlog.
+FALLBACK_SECONDS = 5.0
+
+_NOW = bindparam("b_now", type_=_OUTBOX.c.next_attempt_at.type)
+# Makes due at once the followers, never tried, of the (team, dedupe key) pairs `b_followed`.
+_FOLLOWERS_DUE = (
+    update(_OUTBOX)
+    .where(
+        tuple_(_OUTBOX.c.team_id, _OUTBOX.c.after_key).in_(bindparam("b_followed", expanding=True)),
+        _OUTBOX.c.status == OutboxStatus.PENDING,
+        _OUTBOX.c.attempts == 0,
+        _OUTBOX.c.next_attempt_at > _NOW,
+    )
+    .values(next_attempt_at=_NOW)
+)
+
+
+def settled_keys(team_id: str, dedupe_key: str, after_key: str | None) -> set[tuple[str, str]]:
+    """The (team, key) pairs whose followers may go once the row (`dedupe_key`, following
+    `after_key`) is settled: its own followers, and the next follower of what it followed."""
+    keys = {(team_id, dedupe_key)}
+    if after_key is not None:
+        keys.add((team_id, after_key))
+    return keys
+
+
+def wake(bind: Connection, keys: Iterable[tuple[str, str]], now: datetime) -> None:
+    """Make due at `now` the waiting followers of the messages keyed `keys`, which were just
+    settled in this transaction; the claim then keeps their order and their channel's pace."""
+    followed = sorted(set(keys))
+    if followed:
+        bind.execute(_FOLLOWERS_DUE, {"b_now": now, "b_followed": followed})
 
 
 @dataclass(frozen=True)
@@ -102,11 +154,13 @@ def follower_args(
 
 
 def _follow_at(before: Followed, now: datetime) -> datetime:
-    """When to look again at a follower of `before`, which must go out first."""
-    if before.status == OutboxStatus.PENDING and before.next_attempt_at > now:
+    """When to look again at a follower of `before`, which must go out first: it is woken when
+    `before` (or the earlier follower it waits behind) is settled, so this is only a fallback."""
+    fallback = now + timedelta(seconds=FALLBACK_SECONDS)
+    if before.status == OutboxStatus.PENDING:
         # Nothing can change before `before`'s own next attempt (a lookup's wait, a backoff).
-        return before.next_attempt_at
-    return now + timedelta(seconds=0.2 if before.status == OutboxStatus.SENT else 1)
+        return max(before.next_attempt_at, fallback)
+    return fallback
 
 
 @dataclass(frozen=True)

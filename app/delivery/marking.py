@@ -21,7 +21,6 @@ from sqlalchemy import (
     func,
     or_,
     select,
-    tuple_,
     update,
 )
 from sqlalchemy import inspect as sa_inspect
@@ -82,17 +81,6 @@ READ_OTHERS = (
     .with_for_update()
 )
 _NOW = bindparam("b_now", type_=OUTBOX.c.next_attempt_at.type)
-# Makes due at once the followers, never tried, of the (team, dedupe key) pairs `b_followed`.
-FOLLOWERS_DUE = (
-    update(OUTBOX)
-    .where(
-        tuple_(OUTBOX.c.team_id, OUTBOX.c.after_key).in_(bindparam("b_followed", expanding=True)),
-        OUTBOX.c.status == OutboxStatus.PENDING,
-        OUTBOX.c.attempts == 0,
-        OUTBOX.c.next_attempt_at > _NOW,
-    )
-    .values(next_attempt_at=_NOW)
-)
 
 
 def mark_sent_statement(dialect: str) -> Any:
@@ -147,7 +135,7 @@ def mark_sent_statement(dialect: str) -> Any:
 def record_sent_statement(links: Mapping[str, PostLink]) -> Any:
     """On PostgreSQL, all of recording a round's sent rows in one statement (one round trip):
     `mark_sent_statement`, and in the same statement the links of their posts (`links`, by
-    table) and the wake-up of their followers (`FOLLOWERS_DUE`), from what it returned."""
+    table) and the wake-up of their followers (as `followers.wake` does), from what it returned."""
     marked = mark_sent_statement("postgresql").returning(
         OUTBOX.c.result_channel, OUTBOX.c.result_ts
     )

@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
-from app.delivery import marking, outbox
+from app.delivery import followers, marking, outbox
 from app.delivery.advice import failure_text
 from app.delivery.config import WorkerConfig
 from app.delivery.hooks import DeliveryHooks
@@ -157,9 +157,15 @@ class Recorder:
             bind.execute(self._link_statement(table), params)
         # What follows a sent message may go now, and so may the next follower of the message a
         # sent follower followed; the claim keeps their order and the channel's pace.
-        followed = {(row.team_id, row.dedupe_key) for row in marked}
-        followed |= {(row.team_id, row.after_key) for row in marked if row.after_key is not None}
-        bind.execute(marking.FOLLOWERS_DUE, {"b_now": now, "b_followed": sorted(followed)})
+        followers.wake(
+            bind,
+            (
+                key
+                for row in marked
+                for key in followers.settled_keys(row.team_id, row.dedupe_key, row.after_key)
+            ),
+            now,
+        )
 
     def _mark_sent_row_by_row(
         self, bind: Connection, outcomes: dict[int, Outcome], now: datetime
@@ -240,7 +246,8 @@ class Recorder:
             self.stats.retried += 1
 
     def fail(self, session: Session, row: OutboxMessage, error: str, now: datetime) -> None:
-        """Mark `row` failed for good with `error`, and queue a word to whoever waits on it."""
+        """Mark `row` failed for good with `error`, queue a word to whoever waits on it, and let
+        the messages that follow it go (with what they send instead, or to fail in turn)."""
         # A post that may be on Slack all the same keeps its mark: it may not be missing.
         unsure = marked_unsure(row.last_error)
         row.status = OutboxStatus.FAILED
@@ -251,6 +258,11 @@ class Recorder:
         with self.stats.lock:
             self.stats.failed += 1
         log.warning("outbox row %d (%s) failed for good: %s", row.id, row.method, row.last_error)
+        followers.wake(
+            connection(session),
+            followers.settled_keys(row.team_id, row.dedupe_key, row.after_key),
+            now,
+        )
         if row.on_failure and not row.dedupe_key.startswith("notice:"):
             _tell(session, row, error, unsure, now)
 

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from app.delivery import outbox
+from app.delivery import followers, outbox
 from app.delivery.sender import UNSURE
 from app.directory import home_tabs as home
 from app.kudos import blocks
@@ -21,6 +21,7 @@ from app.kudos.posting import note_key, post_key
 from app.kudos.results import Withdrawn, WithdrawRefusal
 from app.slackapi.outcomes import Done, Refusal
 from app.slackapi.payloads import Click
+from app.store.core import connection
 from app.store.models import Kudos, Member, OutboxMessage
 from app.store.statuses import UNDELIVERED, OutboxStatus
 
@@ -160,6 +161,8 @@ def _withdraw_copies(session: Session, kudos: Kudos, now: datetime, revoked: boo
         )
     for row_id, key, method, args, failed_args in copies:
         if _cancel_unsent(session, row_id, now):
+            # What follows it (an edit, a DM) goes now with what it sends instead, or fails.
+            followers.wake(connection(session), [(kudos.team_id, key)], now)
             continue
         # Being sent, or waiting after an attempt that may have posted: should it post (again),
         # it posts the withdrawn text; whatever Slack already shows is edited once it is known.

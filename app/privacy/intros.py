@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
+from app.delivery import followers
+from app.store.core import connection
 from app.store.models import Introduction, IntroPerson, IntroSuggestion, OutboxMessage
 from app.store.statuses import OutboxStatus
 
@@ -177,10 +179,14 @@ def _cancel_owed(
         )
     )
     cancelled = 0
+    settled: set[tuple[str, str]] = set()
     for row in pending:
         kind, _, rest = row.dedupe_key.partition(":")
         if rest.partition(":")[0] in owners.get(kind, ()):
             row.status = OutboxStatus.CANCELLED
             row.finished_at = now
+            settled |= followers.settled_keys(row.team_id, row.dedupe_key, row.after_key)
             cancelled += 1
+    # What followed a cancelled message goes now, with what it sends instead, or fails.
+    followers.wake(connection(session), settled, now)
     return cancelled

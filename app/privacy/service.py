@@ -17,7 +17,9 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from app.delivery import followers
 from app.privacy.intros import export_intros, forget_intros
+from app.store.core import connection
 from app.store.models import (
     Ask,
     AskHelper,
@@ -203,9 +205,13 @@ def cancel_messages_to(session: Session, team_id: str, user_id: str, now: dateti
         )
     )
     cancelled = 0
+    settled: set[tuple[str, str]] = set()
     for row in pending:
         if user_id in (row.args.get("user"), row.args.get("user_id")):
             row.status = OutboxStatus.CANCELLED
             row.finished_at = now
+            settled |= followers.settled_keys(row.team_id, row.dedupe_key, row.after_key)
             cancelled += 1
+    # What followed a cancelled message goes now, with what it sends instead, or fails.
+    followers.wake(connection(session), settled, now)
     return cancelled

@@ -15,6 +15,7 @@ from sqlalchemy import update
 from app.clock import ManualClock
 from app.delivery import outbox
 from app.delivery.claims import Claimed
+from app.delivery.followers import FALLBACK_SECONDS
 from app.delivery.sender import Outcome
 from app.delivery.worker import DeliveryWorker
 from app.runtime import Runtime
@@ -140,7 +141,9 @@ def test_one_round_claims_followers_of_sent_failed_and_unsent_rows(
     assert claimed["sent:1"].args == {"channel": "C0GENERAL", "ts": "5.000001", "text": "sent:1"}
     assert claimed["failed:instead"].args == instead
     now = runtime.clock.now()
-    assert outbox_row(runtime, "sent:2").next_attempt_at == now + timedelta(seconds=0.2)
+    # It is woken when "sent:1" is recorded; until then it is not read again but as a fallback.
+    fallback = timedelta(seconds=FALLBACK_SECONDS)
+    assert outbox_row(runtime, "sent:2").next_attempt_at == now + fallback
     # Nothing can change before the followed row's own next attempt.
     assert outbox_row(runtime, "waiting:1").next_attempt_at == now + timedelta(seconds=30)
     for key in ("failed:nothing", "missing:1"):

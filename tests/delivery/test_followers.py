@@ -1,0 +1,110 @@
+"""Followers are woken by whatever settles the message they follow, never by polling for it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import update
+
+from app.delivery import outbox
+from app.delivery.followers import FALLBACK_SECONDS, Followed, follower_args
+from app.privacy.service import cancel_messages_to
+from app.sandbox.slack_api import SlackStandIn
+from app.store.db import transaction
+from app.store.models import OutboxMessage
+from tests.delivery.conftest import TEAM, ManualTime, outbox_row
+
+NOW = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+
+
+def _before(status: str, next_attempt_at: datetime = NOW) -> Followed:
+    return Followed(status, next_attempt_at, None, None, earlier_unsent=False, domain=None)
+
+
+def test_a_follower_of_an_unsent_message_waits_for_its_wake_up_not_a_poll() -> None:
+    fallback = NOW + timedelta(seconds=FALLBACK_SECONDS)
+    assert follower_args({}, None, _before("sending"), NOW) == fallback
+    assert follower_args({}, None, _before("pending"), NOW) == fallback
+    # A message put off for longer is not looked at before its own next attempt.
+    later = NOW + timedelta(hours=1)
+    assert follower_args({}, None, _before("pending", later), NOW) == later
+    assert FALLBACK_SECONDS > 1  # what it replaced: every waiting follower read each second
+
+
+def _queue_post_and_follower(manual: ManualTime) -> None:
+    now = manual.now()
+    with transaction(manual.runtime.sessions) as session:
+        outbox.queue(
+            session,
+            team_id=TEAM,
+            method="chat.postMessage",
+            args={"channel": "C0GENERAL", "text": "the post"},
+            dedupe_key="post",
+            now=now,
+        )
+        outbox.queue(
+            session,
+            team_id=TEAM,
+            method="chat.postMessage",
+            args={"channel": "C0GENERAL", "text": f"about {outbox.AFTER_PERMALINK}"},
+            dedupe_key="post:after",
+            after_key="post",
+            after_failed_args={"channel": "C0GENERAL", "text": "the post did not go"},
+            now=now,
+        )
+
+
+def test_a_follower_of_a_message_that_failed_for_good_goes_at_once(
+    manual: ManualTime, slack: SlackStandIn
+) -> None:
+    slack.fail_next("chat.postMessage", times=1, error="channel_not_found", status=200)
+    start = manual.now()
+    _queue_post_and_follower(manual)
+    manual.runtime.doorbell.set()
+    # The clock never moves: the follower goes because the failure woke it, not a poll.
+    manual.settle()
+    assert outbox_row(manual.runtime, "post").status == "failed"
+    follower = outbox_row(manual.runtime, "post:after")
+    assert (follower.status, follower.finished_at) == ("sent", start)
+    assert [m["text"] for m in slack.posted_messages("C0GENERAL")] == ["the post did not go"]
+
+
+def test_a_follower_of_a_cancelled_message_goes_at_once(
+    manual: ManualTime, slack: SlackStandIn
+) -> None:
+    start = manual.now()
+    with transaction(manual.runtime.sessions) as session:
+        outbox.queue(
+            session,
+            team_id=TEAM,
+            method="dm",
+            args={"user": "U0LEAVER", "text": "a note"},
+            dedupe_key="note",
+            now=start,
+        )
+        outbox.queue(
+            session,
+            team_id=TEAM,
+            method="chat.postMessage",
+            args={"channel": "C0GENERAL", "text": "the note went"},
+            dedupe_key="note:after",
+            after_key="note",
+            after_failed_args={"channel": "C0GENERAL", "text": "the note did not go"},
+            now=start,
+        )
+        # The note waits (a backoff, say), so its follower is put off until the note's attempt.
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.dedupe_key == "note")
+            .values(next_attempt_at=start + timedelta(hours=1))
+        )
+    manual.runtime.doorbell.set()
+    manual.settle()
+    assert outbox_row(manual.runtime, "note:after").status == "pending"
+    with transaction(manual.runtime.sessions) as session:
+        assert cancel_messages_to(session, TEAM, "U0LEAVER", start) == 1
+    manual.runtime.doorbell.set()
+    manual.settle()
+    follower = outbox_row(manual.runtime, "note:after")
+    assert (follower.status, follower.finished_at) == ("sent", start)
+    assert [m["text"] for m in slack.posted_messages("C0GENERAL")] == ["the note did not go"]
