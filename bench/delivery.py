@@ -2,9 +2,9 @@
 
 `python -m bench.delivery [--messages 10000] [--channels 1000] [--runs sqlite,postgresql+join]
 [--write]`; PostgreSQL via `BENCH_PG_URL`. Baseline in the same run: the same number of calls made
-straight at the stand-in (no limit) from 16 threads sharing one pooled httpx client, with no
-database at all. The stand-in serves from a process of its own, so neither the worker nor the
-baseline shares its GIL.
+straight at the stand-in (no limit) from 16 threads sharing the worker's own Slack client
+(`WebApi`), with no database at all. The stand-in serves from a process of its own, so neither
+the worker nor the baseline shares its GIL.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
@@ -30,6 +29,7 @@ from app.delivery.tokens import SingleWorkspaceTokens
 from app.runtime import build_runtime, build_worker
 from app.sandbox.slack_api import SlackStandIn
 from app.settings import Settings
+from app.slackapi.web_api import WebApi
 from app.store import migrate
 from app.store.db import transaction
 from app.workspaces.service import Identity, ensure_workspace
@@ -121,16 +121,14 @@ class StandIn:
 
 
 def baseline(messages: int, channels: int) -> float:
-    """Calls per second straight to an unlimited stand-in: the ceiling for this machine."""
+    """Calls per second straight to an unlimited stand-in, through the worker's own Slack client
+    (`WebApi`) on as many threads: the ceiling for this machine."""
     with StandIn(channels, limited=False) as slack:
-        client = httpx.Client(limits=httpx.Limits(max_connections=CONCURRENCY))
+        client = WebApi(slack.base_url, max_connections=CONCURRENCY)
 
         def post(n: int) -> None:
-            client.post(
-                slack.base_url + "chat.postMessage",
-                data={"channel": f"C{n % channels:06d}", "text": f"m{n}"},
-                headers={"Authorization": f"Bearer {TOKEN}"},
-            )
+            args = {"channel": f"C{n % channels:06d}", "text": f"m{n}"}
+            client.call("chat.postMessage", TOKEN, args)
 
         started = time.perf_counter()
         with ThreadPoolExecutor(CONCURRENCY) as pool:

@@ -69,7 +69,8 @@ class AskHelper(Base):
     ask: Mapped[Ask] = relationship(back_populates="helpers")
 
     __table_args__ = (
-        Index(None, "team_id", "credited_at"),
+        # A period's credited help, and who helped whom in it, from the index alone.
+        Index(None, "team_id", "credited_at", "ask_id", "helper_id", "asker_id"),
         Index(None, "team_id", "helper_id"),
         Index(None, "team_id", "helper_id", "asker_id"),
     )

@@ -39,9 +39,9 @@ class Kudos(Base):
 
     __table_args__ = (
         UniqueConstraint("team_id", "dedupe_key"),
-        Index(None, "team_id", "created_at"),
         Index(None, "team_id", "giver_id", "created_at"),
-        # The insights pages count and join a period's live kudos from this index alone.
+        # A period's kudos (the digest, the insights pages, the board), and its live ones counted
+        # and joined to their recipients from this index alone.
         Index(
             "ix_kudos_team_id_created_at_live",
             "team_id",
