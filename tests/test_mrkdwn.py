@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,9 +24,12 @@ from app.slackapi.mrkdwn import (
     unescape,
 )
 
-# The property tests take tens of seconds: collected first, so parallel workers start them early
-# (tests/conftest.py).
-pytestmark = pytest.mark.slow
+# The tokenizer's properties hold the parser of every command: 2,000 inputs each with
+# HOSTILE_FULL=1, 400 in the suite (which runs them once per database, though they touch none).
+EXAMPLES = settings(
+    max_examples=2000 if os.environ.get("HOSTILE_FULL", "").strip() == "1" else 400,
+    deadline=None,
+)
 
 WELL_FORMED_USER = re.compile(r"<@([UW][A-Z0-9]{1,20})(?:\|[^|<>]*)?>")
 
@@ -223,13 +226,13 @@ pieces = st.one_of(
 texts = st.lists(pieces, max_size=12).map("".join)
 
 
-@settings(max_examples=2000, deadline=None)
+@EXAMPLES
 @given(texts)
 def test_tokenize_round_trips_exactly(text: str) -> None:
     assert "".join(t.raw for t in tokenize(text)) == text
 
 
-@settings(max_examples=2000, deadline=None)
+@EXAMPLES
 @given(texts)
 def test_recipients_are_exactly_the_well_formed_mentions(text: str) -> None:
     mentioned = list(dict.fromkeys(WELL_FORMED_USER.findall(text)))
@@ -239,7 +242,7 @@ def test_recipients_are_exactly_the_well_formed_mentions(text: str) -> None:
     assert len(parsed.recipients) == len(set(parsed.recipients)) == len(mentioned)
 
 
-@settings(max_examples=2000, deadline=None)
+@EXAMPLES
 @given(texts)
 def test_render_inert_never_emits_a_broadcast(text: str) -> None:
     quiet = render_inert(text)
@@ -250,7 +253,7 @@ def test_render_inert_never_emits_a_broadcast(text: str) -> None:
     assert WELL_FORMED_USER.findall(quiet) == WELL_FORMED_USER.findall(text)
 
 
-@settings(max_examples=2000, deadline=None)
+@EXAMPLES
 @given(texts)
 def test_parse_is_consistent_with_its_tokens(text: str) -> None:
     parsed = parse(text)
@@ -262,7 +265,7 @@ def test_parse_is_consistent_with_its_tokens(text: str) -> None:
         assert re.search(rf"<@{user_id}(?:\|[^|<>]*)?>", text)
 
 
-@settings(max_examples=2000, deadline=None)
+@EXAMPLES
 @given(st.text())
 def test_parse_never_raises_on_any_text(text: str) -> None:
     parsed = parse(text)
