@@ -217,10 +217,14 @@ class Claims:
             # row, so a deferral below does not forget it.
             row.last_error = UNSURE + "the worker sending it stopped"
             # Its lease ran out, but its call may still be under way at Slack (a lease shorter
-            # than the call's timeout): look no sooner than after any unsure attempt.
+            # than the call's timeout): look no sooner than after any unsure attempt. A worker
+            # starts a leased call only while half the lease is left, so the call may have
+            # started as late as the lease's midpoint; the wait counts from there.
             if row.lease_expires_at is not None:
-                started = row.lease_expires_at - timedelta(seconds=self.config.lease_seconds)
-                look_at = started + timedelta(seconds=self.config.unsure_wait_seconds)
+                latest_start = row.lease_expires_at - timedelta(
+                    seconds=self.config.lease_seconds / 2
+                )
+                look_at = latest_start + timedelta(seconds=self.config.unsure_wait_seconds)
                 if look_at > now:
                     self._retry_at(row, look_at)
                     return None

@@ -7,6 +7,7 @@ rounds do), against the real database, so each case is set up exactly and nothin
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,12 +17,12 @@ from app.clock import ManualClock
 from app.delivery import outbox
 from app.delivery.claims import Claimed
 from app.delivery.followers import FALLBACK_SECONDS
-from app.delivery.sender import Outcome
+from app.delivery.sender import UNSURE, Outcome
 from app.delivery.worker import DeliveryWorker
 from app.runtime import Runtime
 from app.store.db import transaction
 from app.store.models import OutboxMessage
-from tests.delivery.conftest import TEAM, WorkerFactory, outbox_row
+from tests.delivery.conftest import FAST, TEAM, WorkerFactory, outbox_row
 
 
 @pytest.fixture(autouse=True)
@@ -183,3 +184,25 @@ def test_a_follower_of_a_row_its_round_failed_goes_with_what_it_has_instead(
     assert outbox_row(runtime, "broken").status == "failed"
     # In the same round: the follower saw the failure the round had just recorded.
     assert claimed["broken:edit"].args == instead
+
+
+def test_a_lapsed_lease_is_looked_up_only_after_the_latest_start_of_its_call_plus_the_wait(
+    runtime: Runtime, make_worker: WorkerFactory
+) -> None:
+    # A worker calls a leased row only while half its lease is left: a call taken over now may
+    # have started 5 s before the lease ran out, and Slack may still be carrying it out 8 s on.
+    worker = make_worker(replace(FAST, lease_seconds=10, unsure_wait_seconds=8))
+    now = runtime.clock.now()
+    _queue(runtime, _post("lapsed"))
+    _set(
+        runtime,
+        "lapsed",
+        status="sending",
+        claimed_by="dead-worker",
+        attempts=1,
+        lease_expires_at=now - timedelta(seconds=1),
+    )
+    assert _take(runtime, worker) == {}
+    row = outbox_row(runtime, "lapsed")
+    assert (row.status, row.next_attempt_at) == ("pending", now + timedelta(seconds=2))
+    assert str(row.last_error).startswith(UNSURE)
