@@ -8,6 +8,7 @@ from sqlalchemy import update
 
 from app.delivery import outbox
 from app.delivery.followers import FALLBACK_SECONDS, Followed, follower_args
+from app.delivery.outbox import Method
 from app.privacy.service import cancel_messages_to
 from app.sandbox.slack_api import SlackStandIn
 from app.store.db import transaction
@@ -31,27 +32,30 @@ def test_a_follower_of_an_unsent_message_waits_for_its_wake_up_not_a_poll() -> N
     assert FALLBACK_SECONDS > 1  # what it replaced: every waiting follower read each second
 
 
-def _queue_post_and_follower(manual: ManualTime) -> None:
+def _queue_with_follower(
+    manual: ManualTime, key: str, method: Method, args: dict[str, str], *, waits: bool = False
+) -> None:
+    """Queue a message keyed `key` and a post that follows it (or says it did not go); with
+    `waits`, the message is held an hour, as by a backoff."""
     now = manual.now()
     with transaction(manual.runtime.sessions) as session:
+        outbox.queue(session, team_id=TEAM, method=method, args=args, dedupe_key=key, now=now)
         outbox.queue(
             session,
             team_id=TEAM,
             method="chat.postMessage",
-            args={"channel": "C0GENERAL", "text": "the post"},
-            dedupe_key="post",
+            args={"channel": "C0GENERAL", "text": f"{key} went: {outbox.AFTER_PERMALINK}"},
+            dedupe_key=f"{key}:after",
+            after_key=key,
+            after_failed_args={"channel": "C0GENERAL", "text": f"{key} did not go"},
             now=now,
         )
-        outbox.queue(
-            session,
-            team_id=TEAM,
-            method="chat.postMessage",
-            args={"channel": "C0GENERAL", "text": f"about {outbox.AFTER_PERMALINK}"},
-            dedupe_key="post:after",
-            after_key="post",
-            after_failed_args={"channel": "C0GENERAL", "text": "the post did not go"},
-            now=now,
-        )
+        if waits:
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.dedupe_key == key)
+                .values(next_attempt_at=now + timedelta(hours=1))
+            )
 
 
 def test_a_follower_of_a_message_that_failed_for_good_goes_at_once(
@@ -59,45 +63,22 @@ def test_a_follower_of_a_message_that_failed_for_good_goes_at_once(
 ) -> None:
     slack.fail_next("chat.postMessage", times=1, error="channel_not_found", status=200)
     start = manual.now()
-    _queue_post_and_follower(manual)
+    _queue_with_follower(manual, "post", "chat.postMessage", {"channel": "C0GENERAL", "text": "hi"})
     manual.runtime.doorbell.set()
     # The clock never moves: the follower goes because the failure woke it, not a poll.
     manual.settle()
     assert outbox_row(manual.runtime, "post").status == "failed"
     follower = outbox_row(manual.runtime, "post:after")
     assert (follower.status, follower.finished_at) == ("sent", start)
-    assert [m["text"] for m in slack.posted_messages("C0GENERAL")] == ["the post did not go"]
+    assert [m["text"] for m in slack.posted_messages("C0GENERAL")] == ["post did not go"]
 
 
 def test_a_follower_of_a_cancelled_message_goes_at_once(
     manual: ManualTime, slack: SlackStandIn
 ) -> None:
     start = manual.now()
-    with transaction(manual.runtime.sessions) as session:
-        outbox.queue(
-            session,
-            team_id=TEAM,
-            method="dm",
-            args={"user": "U0LEAVER", "text": "a note"},
-            dedupe_key="note",
-            now=start,
-        )
-        outbox.queue(
-            session,
-            team_id=TEAM,
-            method="chat.postMessage",
-            args={"channel": "C0GENERAL", "text": "the note went"},
-            dedupe_key="note:after",
-            after_key="note",
-            after_failed_args={"channel": "C0GENERAL", "text": "the note did not go"},
-            now=start,
-        )
-        # The note waits (a backoff, say), so its follower is put off until the note's attempt.
-        session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.dedupe_key == "note")
-            .values(next_attempt_at=start + timedelta(hours=1))
-        )
+    # The note waits (a backoff, say), so its follower is put off until the note's attempt.
+    _queue_with_follower(manual, "note", "dm", {"user": "U0LEAVER", "text": "a note"}, waits=True)
     manual.runtime.doorbell.set()
     manual.settle()
     assert outbox_row(manual.runtime, "note:after").status == "pending"
@@ -107,4 +88,4 @@ def test_a_follower_of_a_cancelled_message_goes_at_once(
     manual.settle()
     follower = outbox_row(manual.runtime, "note:after")
     assert (follower.status, follower.finished_at) == ("sent", start)
-    assert [m["text"] for m in slack.posted_messages("C0GENERAL")] == ["the note did not go"]
+    assert [m["text"] for m in slack.posted_messages("C0GENERAL")] == ["note did not go"]
