@@ -6,13 +6,15 @@ lose its message, and a rolled-back one never sends. The delivery worker does th
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any, Literal, NotRequired, TypedDict, Unpack
+from typing import Any, Literal, NotRequired, TypedDict, Unpack, cast
 
-from sqlalchemy import event
+from sqlalchemy import Insert, Table, bindparam, event
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from app.delivery.group_dms import group_pace_key, group_users
@@ -150,6 +152,55 @@ def queue_edit(
     )
 
 
+# The columns `entry` fills, in its order: `rows_insert`'s parameters are named after them.
+ENTRY_COLUMNS = (
+    "team_id",
+    "dedupe_key",
+    "method",
+    "args",
+    "pace_key",
+    "status",
+    "attempts",
+    "created_at",
+    "next_attempt_at",
+    "link_table",
+    "link_id",
+    "on_failure",
+    "after_key",
+    "after_failed_args",
+)
+
+
+@functools.cache
+def rows_insert(count: int) -> Insert:
+    """PostgreSQL's INSERT of `count` rows built by `entry` (known keys are no-ops), bound as
+    `row_parameters` names them: for a caller to write with others in one statement (a
+    data-modifying CTE added to it), where `queue_all` would cost a round trip of its own.
+    Built once per count; the caller must then `note_queued`."""
+    table = cast(Table, OutboxMessage.__table__)
+    rows = [
+        {name: bindparam(f"m{n}_{name}", type_=table.c[name].type) for name in ENTRY_COLUMNS}
+        for n in range(count)
+    ]
+    return (
+        postgresql.insert(table)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["team_id", "dedupe_key"])
+    )
+
+
+def row_parameters(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """The parameters of `rows_insert(len(entries))` for `entries` (built by `entry`)."""
+    return {
+        f"m{n}_{column}": row[column] for n, row in enumerate(entries) for column in ENTRY_COLUMNS
+    }
+
+
+def note_queued(session: Session) -> None:
+    """Record that `session`'s transaction queued messages, so its commit rings the doorbell."""
+    session.info[_QUEUED] = True
+
+
 def queue_all(session: Session, entries: list[dict[str, Any]]) -> None:
     """Add rows built by `entry` in one statement (known keys are no-ops), in insertion order.
 
@@ -159,7 +210,7 @@ def queue_all(session: Session, entries: list[dict[str, Any]]) -> None:
     if not entries:
         return
     upsert(session, OutboxMessage, entries, key=["team_id", "dedupe_key"])
-    session.info[_QUEUED] = True
+    note_queued(session)
 
 
 def pace_key(method: str, args: Mapping[str, Any]) -> str | None:

@@ -46,8 +46,7 @@ def give(
                 checked.remaining_today,
                 duplicate=True,
             )
-    kudos = posting.record(session, request, checked, now)
-    posting.queue_messages(session, checked.rules, kudos, request, now)
+    kudos = posting.store(session, request, checked, now)
     # Only people who opened their Home tab have one to refresh; the facts already read say who,
     # so the others cost no statement.
     home.refresh(session, request.team_id, _with_home(checked, request.giver_id), now)

@@ -3,6 +3,7 @@ person thanked, all in the caller's transaction."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -41,33 +42,50 @@ _KUDOS_FIELDS = (
 )
 
 
-def _insert_both() -> Any:
-    """PostgreSQL's one statement for a kudos and its recipients: the kudos is inserted in a
-    data-modifying CTE, and its new id feeds a row per name in the `recipients` array; the
-    statement returns that id (once per recipient)."""
+def _kudos_and_recipients(with_id: bool) -> tuple[Any, Any]:
+    """PostgreSQL's data-modifying CTEs for a kudos (with the id bound as `k_id`, when `with_id`)
+    and its recipients: the kudos's new id feeds a row per name in the `k_recipients` array.
+
+    Bound as `k_<column>` (`_bound`): a statement that goes on to insert outbox rows would take
+    a parameter named after one of their columns (`id`, `team_id`) as that column's value."""
+    fields = ("id", *_KUDOS_FIELDS) if with_id else _KUDOS_FIELDS
     new = (
         insert(_KUDOS)
-        .values({field: bindparam(field) for field in _KUDOS_FIELDS})
+        .values({field: bindparam(f"k_{field}") for field in fields})
         .returning(_KUDOS.c.id, _KUDOS.c.team_id, _KUDOS.c.giver_id)
         .cte("new_kudos")
     )
     people = (
-        func.unnest(bindparam("recipients", type_=ARRAY(String)))
+        func.unnest(bindparam("k_recipients", type_=ARRAY(String)))
         .table_valued("recipient_id")
         .render_derived(name="people")
     )
     rows = select(new.c.id, new.c.team_id, people.c.recipient_id, new.c.giver_id).join_from(
         new, people, true()
     )
-    return (
-        insert(_RECIPIENTS)
-        .from_select(["kudos_id", "team_id", "recipient_id", "giver_id"], rows)
-        .returning(_RECIPIENTS.c.kudos_id)
+    recipients = insert(_RECIPIENTS).from_select(
+        ["kudos_id", "team_id", "recipient_id", "giver_id"], rows
     )
+    return new, recipients
+
+
+def _insert_both() -> Any:
+    """PostgreSQL's one statement for a kudos and its recipients, returning the kudos's id (once
+    per recipient)."""
+    _, recipients = _kudos_and_recipients(with_id=False)
+    return recipients.returning(_RECIPIENTS.c.kudos_id)
 
 
 # Two round trips become one on PostgreSQL; SQLite has no data-modifying CTEs.
 _INSERT_BOTH = _insert_both()
+
+
+@functools.cache
+def _insert_all(messages: int) -> Any:
+    """PostgreSQL's one statement for a kudos whose id was drawn ahead (`rules.Known.next_id`),
+    its recipients and its `messages` outbox rows (`outbox.rows_insert`)."""
+    new, recipients = _kudos_and_recipients(with_id=True)
+    return outbox.rows_insert(messages).add_cte(new, recipients.cte("new_recipients"))
 
 
 @dataclass(frozen=True)
@@ -95,11 +113,13 @@ def note_key(kudos_id: int, recipient: str) -> str:
     return f"kudos:{kudos_id}:note:{recipient}"
 
 
-def record(session: Session, request: KudosRequest, checked: Checked, now: datetime) -> Recorded:
-    """Insert the kudos and a row per recipient; return what was stored.
+def store(session: Session, request: KudosRequest, checked: Checked, now: datetime) -> Recorded:
+    """Insert the kudos and a row per recipient, and queue its recognition post (where the rules
+    say) and a note to each recipient, in the caller's transaction; return what was stored.
 
     Core statements rather than the unit of work: this runs on every ack, the ORM objects would
-    serve nothing after it, and flushing them cost more than all the kudos's other writes.
+    serve nothing after it, and flushing them cost more than all the kudos's other writes. On
+    PostgreSQL, with the id `rules.gather` drew, it is all one statement; else two or three.
     """
     private = request.where.is_private or request.where.is_dm
     row = {
@@ -113,14 +133,22 @@ def record(session: Session, request: KudosRequest, checked: Checked, now: datet
         "created_at": now,
         "dedupe_key": request.dedupe_key,
     }
+    connection = core.connection(session)
+    # `check` refuses a kudos without recipients, so the statements below write or return a row.
+    both = _bound({**row, "recipients": list(checked.recipients)})
+    if checked.next_id is not None:
+        kudos = _recorded(request, checked, private, checked.next_id)
+        entries = _messages(checked.rules, kudos, request, now)
+        parameters = {**both, "k_id": checked.next_id, **outbox.row_parameters(entries)}
+        connection.execute(_insert_all(len(entries)), parameters)
+        outbox.note_queued(session)
+        return kudos
     kudos_id: int
     if not is_sqlite(session.get_bind()):
-        # `check` refuses a kudos without recipients, so the statement returns a row.
-        both = {**row, "recipients": list(checked.recipients)}
-        kudos_id = core.connection(session).execute(_INSERT_BOTH, both).scalars().all()[0]
+        kudos_id = connection.execute(_INSERT_BOTH, both).scalars().all()[0]
     else:
-        kudos_id = core.connection(session).execute(_INSERT_KUDOS, row).scalar_one()
-        core.connection(session).execute(
+        kudos_id = connection.execute(_INSERT_KUDOS, row).scalar_one()
+        connection.execute(
             _INSERT_RECIPIENTS,
             [
                 {
@@ -132,6 +160,18 @@ def record(session: Session, request: KudosRequest, checked: Checked, now: datet
                 for recipient in checked.recipients
             ],
         )
+    kudos = _recorded(request, checked, private, kudos_id)
+    outbox.queue_all(session, _messages(checked.rules, kudos, request, now))
+    return kudos
+
+
+def _bound(values: dict[str, Any]) -> dict[str, Any]:
+    """`values` named as `_kudos_and_recipients` binds them."""
+    return {f"k_{name}": value for name, value in values.items()}
+
+
+def _recorded(request: KudosRequest, checked: Checked, private: bool, kudos_id: int) -> Recorded:
+    """The kudos `request` as stored under `kudos_id`."""
     return Recorded(
         id=kudos_id,
         team_id=request.team_id,
@@ -173,10 +213,11 @@ def _cross_post_guard(kudos: Recorded, index: int, args: dict[str, Any]) -> dict
     return unless_private(args, kudos.channel_id, instead)
 
 
-def queue_messages(
-    session: Session, rules: Rules, kudos: Recorded, request: KudosRequest, now: datetime
-) -> None:
-    """Queue the kudos's recognition post (where `rules` say) and a note to each recipient."""
+def _messages(
+    rules: Rules, kudos: Recorded, request: KudosRequest, now: datetime
+) -> list[dict[str, Any]]:
+    """The outbox entries of the kudos's recognition post (where `rules` say) and of a note to
+    each recipient."""
     channels = _post_channels(rules, kudos, request.where)
     entries = _posts(kudos, channels, request.response_url, now)
     unlinked = blocks.recipient_note(kudos.giver_id, kudos.message, kudos.source, link=None)
@@ -201,7 +242,7 @@ def queue_messages(
                 after_failed_args={"user": recipient, **unlinked} if channels else None,
             )
         )
-    outbox.queue_all(session, entries)
+    return entries
 
 
 def _posts(

@@ -15,6 +15,7 @@ from app.directory.service import Person, members_named, people
 from app.kudos.request import KudosRequest
 from app.kudos.results import RefusalReason, Refused
 from app.store import core
+from app.store.db import is_sqlite
 from app.store.models import Channel, Kudos, KudosRecipient, Member, Workspace
 
 # How many people a giver has thanked since a moment (withdrawn kudos give their thanks back).
@@ -81,6 +82,9 @@ class Known:
     people: dict[str, Person]
     remaining_today: int
     channel: CachedChannel | None
+    # The id the kudos will have, drawn from its sequence in the same round trip (PostgreSQL):
+    # its outbox rows, whose keys and blocks carry it, are then written with it in one statement.
+    next_id: int | None = None
 
 
 # The rules, the channel's cached row and the giver's count for the day, in one round trip: three
@@ -106,6 +110,11 @@ _KNOWN = (
     .where(Workspace.team_id == bindparam("team_id"))
 )
 _RULE_FIELDS = len(_RULES.selected_columns)
+# PostgreSQL draws the kudos's id too (an id drawn for a kudos then refused is never used: ids
+# have gaps, never repeats).
+_KNOWN_WITH_ID = _KNOWN.add_columns(
+    func.nextval(func.pg_get_serial_sequence("kudos", "id")).label("next_id")
+)
 
 
 def gather(
@@ -125,14 +134,12 @@ def gather(
     # The day is the giver's own when their zone is known: then the count rides along with the
     # rules. Otherwise it is the workspace's, known only from the rules, so it is counted after.
     since = day_start(now, own) if own is not None else now
-    row = (
-        core.connection(session)
-        .execute(
-            _KNOWN,
-            {"team_id": team_id, "channel_id": channel_id, "giver_id": giver_id, "since": since},
-        )
-        .one()
-    )
+    connection = core.connection(session)
+    postgresql = not is_sqlite(connection)
+    row = connection.execute(
+        _KNOWN_WITH_ID if postgresql else _KNOWN,
+        {"team_id": team_id, "channel_id": channel_id, "giver_id": giver_id, "since": since},
+    ).one()
     rules = Rules(*row[:_RULE_FIELDS])
     used = int(row.used or 0)
     if own is None:
@@ -142,7 +149,8 @@ def gather(
         if row.updated_at is None
         else CachedChannel(row.is_private, row.is_im, row.bot_is_member, row.updated_at)
     )
-    return Known(rules, found, max(0, rules.daily_limit - used), channel)
+    next_id = int(row.next_id) if postgresql else None
+    return Known(rules, found, max(0, rules.daily_limit - used), channel, next_id)
 
 
 def _own_zone(name: str | None) -> ZoneInfo | None:
@@ -182,6 +190,8 @@ class Checked:
     remaining_today: int
     # The directory's facts about the giver and every recipient.
     people: dict[str, Person]
+    # The id drawn for the kudos (`Known.next_id`), if any.
+    next_id: int | None = None
 
 
 def check(
@@ -219,7 +229,7 @@ def check(
         return Refused(RefusalReason.UNKNOWN_VALUE, remaining, unknown, allowed=allowed)
     if len(recipients) > remaining:
         return Refused(RefusalReason.DAILY_LIMIT, remaining, limit=rules.daily_limit)
-    return Checked(rules, tuple(recipients), message, values, remaining, found)
+    return Checked(rules, tuple(recipients), message, values, remaining, found, known.next_id)
 
 
 Problem = tuple[RefusalReason, tuple[str, ...]]

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, event, func, select
 from sqlalchemy.orm import Session
 
 from app.clock import ManualClock
@@ -250,3 +250,43 @@ def test_only_people_who_opened_their_home_tab_get_it_refreshed(
             select(OutboxMessage.args).where(OutboxMessage.method == "views.publish")
         ).all()
     assert [args["user_id"] for args in published] == ["UTOKYO"]
+
+
+def test_a_kudos_is_stored_with_its_messages_in_as_few_statements_as_the_backend_allows(
+    sessions: SessionFactory,
+) -> None:
+    """Two reads (the facts, then the rules with the day's count and, on PostgreSQL, the new
+    id), then the writes: one statement on PostgreSQL, three on SQLite (no data-modifying CTEs)."""
+    now = datetime(2026, 1, 6, 9, 0, tzinfo=UTC)
+    request = KudosRequest(
+        team_id="T1", giver_id="UNY", recipients=("UBOB", "UTOKYO"), message="ty", where=HERE
+    )
+    statements: list[str] = []
+    engine = sessions.kw["bind"]
+
+    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with transaction(sessions) as session:
+            given = giving.give(session, request, now)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert isinstance(given, Given)
+    sqlite = engine.dialect.name == "sqlite"
+    writes = [s for s in statements if not s.lstrip().upper().startswith(("SELECT", "BEGIN"))]
+    assert len(writes) == (3 if sqlite else 1), writes
+    with transaction(sessions) as session:
+        keys = set(session.scalars(select(OutboxMessage.dedupe_key)))
+        recipients = set(
+            session.scalars(
+                select(KudosRecipient.recipient_id).where(KudosRecipient.kudos_id == given.kudos_id)
+            )
+        )
+    assert recipients == {"UBOB", "UTOKYO"}
+    assert keys == {
+        f"kudos:{given.kudos_id}:post",
+        f"kudos:{given.kudos_id}:note:UBOB",
+        f"kudos:{given.kudos_id}:note:UTOKYO",
+    }
