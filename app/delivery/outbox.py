@@ -13,14 +13,16 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal, NotRequired, TypedDict, Unpack, cast
 
-from sqlalchemy import Insert, Table, bindparam, event
+from sqlalchemy import BigInteger, Insert, Integer, String, Table, bindparam, event, func, select
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Session
 
 from app.delivery.group_dms import group_pace_key, group_users
 from app.store.db import SessionFactory
 from app.store.models import OutboxMessage
 from app.store.statuses import OutboxStatus
+from app.store.types import UTCDateTime
 from app.store.upsert import upsert
 
 Method = Literal[
@@ -171,29 +173,43 @@ ENTRY_COLUMNS = (
 )
 
 
+def _array_type(column: str) -> ARRAY[Any]:
+    """The PostgreSQL array type `rows_insert` binds `column`'s values as."""
+    if column in ("args", "on_failure", "after_failed_args"):
+        return ARRAY(JSONB())
+    if column in ("created_at", "next_attempt_at"):
+        return ARRAY(UTCDateTime())
+    if column == "attempts":
+        return ARRAY(Integer())
+    if column == "link_id":
+        return ARRAY(BigInteger())
+    return ARRAY(String())
+
+
 @functools.cache
-def rows_insert(count: int) -> Insert:
-    """PostgreSQL's INSERT of `count` rows built by `entry` (known keys are no-ops), bound as
-    `row_parameters` names them: for a caller to write with others in one statement (a
-    data-modifying CTE added to it), where `queue_all` would cost a round trip of its own.
-    Built once per count; the caller must then `note_queued`."""
+def rows_insert() -> Insert:
+    """PostgreSQL's INSERT of rows built by `entry` (known keys are no-ops, the rest inserted in
+    their order), bound as `row_parameters` binds them: one array per column, so the statement
+    is the same for any number of rows (built, compiled and prepared once). For a caller to
+    write with others in one statement (a data-modifying CTE added to it), where `queue_all`
+    would cost a round trip of its own; the caller must then `note_queued`."""
     table = cast(Table, OutboxMessage.__table__)
-    rows = [
-        {name: bindparam(f"m{n}_{name}", type_=table.c[name].type) for name in ENTRY_COLUMNS}
-        for n in range(count)
-    ]
+    rows = (
+        func.unnest(*(bindparam(f"o_{name}", type_=_array_type(name)) for name in ENTRY_COLUMNS))
+        .table_valued(*ENTRY_COLUMNS, name="queued", with_ordinality="n")
+        .render_derived()
+    )
+    ordered = select(*(rows.c[name] for name in ENTRY_COLUMNS)).order_by(rows.c.n)
     return (
         postgresql.insert(table)
-        .values(rows)
+        .from_select(list(ENTRY_COLUMNS), ordered)
         .on_conflict_do_nothing(index_elements=["team_id", "dedupe_key"])
     )
 
 
 def row_parameters(entries: list[dict[str, Any]]) -> dict[str, Any]:
-    """The parameters of `rows_insert(len(entries))` for `entries` (built by `entry`)."""
-    return {
-        f"m{n}_{column}": row[column] for n, row in enumerate(entries) for column in ENTRY_COLUMNS
-    }
+    """The parameters of `rows_insert()` for `entries` (built by `entry`), in their order."""
+    return {f"o_{name}": [row[name] for row in entries] for name in ENTRY_COLUMNS}
 
 
 def note_queued(session: Session) -> None:

@@ -3,7 +3,6 @@ person thanked, all in the caller's transaction."""
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -80,12 +79,14 @@ def _insert_both() -> Any:
 _INSERT_BOTH = _insert_both()
 
 
-@functools.cache
-def _insert_all(messages: int) -> Any:
+def _insert_all() -> Any:
     """PostgreSQL's one statement for a kudos whose id was drawn ahead (`rules.Known.next_id`),
-    its recipients and its `messages` outbox rows (`outbox.rows_insert`)."""
+    its recipients and its outbox rows (`outbox.rows_insert`), for any number of each."""
     new, recipients = _kudos_and_recipients(with_id=True)
-    return outbox.rows_insert(messages).add_cte(new, recipients.cte("new_recipients"))
+    return outbox.rows_insert().add_cte(new, recipients.cte("new_recipients"))
+
+
+_INSERT_ALL = _insert_all()
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ def store(session: Session, request: KudosRequest, checked: Checked, now: dateti
         kudos = _recorded(request, checked, private, checked.next_id)
         entries = _messages(checked.rules, kudos, request, now)
         parameters = {**both, "k_id": checked.next_id, **outbox.row_parameters(entries)}
-        connection.execute(_insert_all(len(entries)), parameters)
+        connection.execute(_INSERT_ALL, parameters)
         outbox.note_queued(session)
         return kudos
     kudos_id: int

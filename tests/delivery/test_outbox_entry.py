@@ -21,8 +21,10 @@ def test_rows_insert_binds_every_column_an_entry_fills() -> None:
         after_failed_args={"user": "U1", "text": "hi anyway"},
     )
     assert set(entry) == set(outbox.ENTRY_COLUMNS)
-    parameters = outbox.row_parameters([entry, entry])
-    assert parameters["m1_after_key"] == "post"
-    assert len(parameters) == 2 * len(outbox.ENTRY_COLUMNS)
-    compiled = outbox.rows_insert(2).compile()
-    assert set(parameters) <= set(compiled.params)
+    parameters = outbox.row_parameters([entry, {**entry, "dedupe_key": "k2"}])
+    assert parameters["o_dedupe_key"] == ["k", "k2"]
+    assert set(parameters) == {f"o_{name}" for name in outbox.ENTRY_COLUMNS}
+    statement = outbox.rows_insert()
+    assert set(parameters) <= set(statement.compile().params)
+    # One statement for any number of rows, so SQLAlchemy compiles it once.
+    assert statement._generate_cache_key() is not None
