@@ -10,19 +10,31 @@ import functools
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal, NotRequired, TypedDict, Unpack, cast
 
-from sqlalchemy import BigInteger, Insert, Integer, String, Table, bindparam, event, func, select
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Insert,
+    Integer,
+    String,
+    Table,
+    bindparam,
+    column,
+    event,
+    func,
+    select,
+)
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
 
 from app.delivery.group_dms import group_pace_key, group_users
 from app.store.db import SessionFactory
 from app.store.models import OutboxMessage
 from app.store.statuses import OutboxStatus
-from app.store.types import UTCDateTime
 from app.store.upsert import upsert
 
 Method = Literal[
@@ -173,33 +185,36 @@ ENTRY_COLUMNS = (
 )
 
 
-def _array_type(column: str) -> ARRAY[Any]:
-    """The PostgreSQL array type `rows_insert` binds `column`'s values as."""
+def _row_type(column: str) -> TypeEngine[Any]:
+    """The PostgreSQL type `rows_insert` reads `column` from its JSON rows as."""
     if column in ("args", "on_failure", "after_failed_args"):
-        return ARRAY(JSONB())
+        return JSONB()
     if column in ("created_at", "next_attempt_at"):
-        return ARRAY(UTCDateTime())
+        return DateTime()
     if column == "attempts":
-        return ARRAY(Integer())
+        return Integer()
     if column == "link_id":
-        return ARRAY(BigInteger())
-    return ARRAY(String())
+        return BigInteger()
+    return String()
 
 
 @functools.cache
 def rows_insert() -> Insert:
     """PostgreSQL's INSERT of rows built by `entry` (known keys are no-ops, the rest inserted in
-    their order), bound as `row_parameters` binds them: one array per column, so the statement
-    is the same for any number of rows (built, compiled and prepared once). For a caller to
-    write with others in one statement (a data-modifying CTE added to it), where `queue_all`
-    would cost a round trip of its own; the caller must then `note_queued`."""
+    their order), bound as `row_parameters` binds them: one JSON array of the rows, so the
+    statement is the same for any number of rows (built, compiled and prepared once) and the
+    driver adapts one parameter. For a caller to write with others in one statement (a
+    data-modifying CTE added to it), where `queue_all` would cost a round trip of its own; the
+    caller must then `note_queued`."""
     table = cast(Table, OutboxMessage.__table__)
     rows = (
-        func.unnest(*(bindparam(f"o_{name}", type_=_array_type(name)) for name in ENTRY_COLUMNS))
-        .table_valued(*ENTRY_COLUMNS, name="queued", with_ordinality="n")
-        .render_derived()
+        func.jsonb_to_recordset(bindparam("o_rows", type_=JSONB()))
+        .table_valued(
+            *(column(name, _row_type(name)) for name in ENTRY_COLUMNS), column("i", Integer())
+        )
+        .render_derived(name="queued", with_types=True)
     )
-    ordered = select(*(rows.c[name] for name in ENTRY_COLUMNS)).order_by(rows.c.n)
+    ordered = select(*(rows.c[name] for name in ENTRY_COLUMNS)).order_by(rows.c.i)
     return (
         postgresql.insert(table)
         .from_select(list(ENTRY_COLUMNS), ordered)
@@ -209,7 +224,18 @@ def rows_insert() -> Insert:
 
 def row_parameters(entries: list[dict[str, Any]]) -> dict[str, Any]:
     """The parameters of `rows_insert()` for `entries` (built by `entry`), in their order."""
-    return {f"o_{name}": [row[name] for row in entries] for name in ENTRY_COLUMNS}
+    times = ("created_at", "next_attempt_at")
+    return {
+        "o_rows": [
+            {**row, **{name: _naive(row[name]) for name in times}, "i": n}
+            for n, row in enumerate(entries)
+        ]
+    }
+
+
+def _naive(moment: datetime) -> str:
+    """`moment` as the store keeps it (naive UTC, as `UTCDateTime` writes it), in ISO form."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat()
 
 
 def note_queued(session: Session) -> None:

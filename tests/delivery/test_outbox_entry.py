@@ -22,8 +22,9 @@ def test_rows_insert_binds_every_column_an_entry_fills() -> None:
     )
     assert set(entry) == set(outbox.ENTRY_COLUMNS)
     parameters = outbox.row_parameters([entry, {**entry, "dedupe_key": "k2"}])
-    assert parameters["o_dedupe_key"] == ["k", "k2"]
-    assert set(parameters) == {f"o_{name}" for name in outbox.ENTRY_COLUMNS}
+    assert [row["dedupe_key"] for row in parameters["o_rows"]] == ["k", "k2"]
+    assert set(parameters["o_rows"][0]) == {*outbox.ENTRY_COLUMNS, "i"}
+    assert parameters["o_rows"][1]["created_at"] == "2026-12-06T00:00:00"
     statement = outbox.rows_insert()
     assert set(parameters) <= set(statement.compile().params)
     # One statement for any number of rows, so SQLAlchemy compiles it once.

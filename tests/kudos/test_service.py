@@ -278,7 +278,14 @@ def test_a_kudos_is_stored_with_its_messages_in_as_few_statements_as_the_backend
     writes = [s for s in statements if not s.lstrip().upper().startswith(("SELECT", "BEGIN"))]
     assert len(writes) == (3 if sqlite else 1), writes
     with transaction(sessions) as session:
-        keys = set(session.scalars(select(OutboxMessage.dedupe_key)))
+        rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        keys = {row.dedupe_key for row in rows}
+        # Queued in order (the post first, so its notes follow it), due now, as `entry` made them.
+        assert rows[0].dedupe_key == f"kudos:{given.kudos_id}:post"
+        assert {(row.created_at, row.next_attempt_at, row.status) for row in rows} == {
+            (now, now, "pending")
+        }
+        assert rows[1].after_key == rows[0].dedupe_key
         recipients = set(
             session.scalars(
                 select(KudosRecipient.recipient_id).where(KudosRecipient.kudos_id == given.kudos_id)
