@@ -38,6 +38,11 @@ class WorkingHours:
     def _window(self, day: date) -> tuple[datetime, datetime] | None:
         if day.weekday() not in self.days:
             return None
+        return self.window(day)
+
+    def window(self, day: date) -> tuple[datetime, datetime]:
+        """The UTC instants at which local `day`'s working hours open and close (a day's window
+        ends at local closing time, or at the next local midnight for an end hour of 24)."""
         opens = datetime.combine(day, time(self.start_hour), tzinfo=self.tz).astimezone(UTC)
         closes = (
             datetime.combine(day + timedelta(days=1), time(0), tzinfo=self.tz)

@@ -8,7 +8,7 @@ asks are each measured with two binary searches instead of a walk over days per 
 from __future__ import annotations
 
 from bisect import bisect_right
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from app.asks.working_hours import WorkingHours
 
@@ -26,7 +26,7 @@ class WorkingClock:
         day = first
         while day <= last:
             if day.weekday() in hours.days:
-                opens, closes = _window(hours, day)
+                opens, closes = (moment.timestamp() for moment in hours.window(day))
                 self._opens.append(opens)
                 self._closes.append(closes)
                 self._before.append(total)
@@ -50,14 +50,3 @@ class WorkingClock:
 def _day_seconds(hours: WorkingHours) -> float:
     """The length of one working day in seconds: its hours, as the workspace sets them."""
     return float((hours.end_hour - hours.start_hour) * 3600)
-
-
-def _window(hours: WorkingHours, day: date) -> tuple[float, float]:
-    """The UTC timestamps at which `day`'s working hours open and close (as WorkingHours does)."""
-    opens = datetime.combine(day, time(hours.start_hour), tzinfo=hours.tz).astimezone(UTC)
-    closes = (
-        datetime.combine(day + timedelta(days=1), time(0), tzinfo=hours.tz)
-        if hours.end_hour == 24
-        else datetime.combine(day, time(hours.end_hour), tzinfo=hours.tz)
-    ).astimezone(UTC)
-    return opens.timestamp(), closes.timestamp()
