@@ -18,8 +18,9 @@ from app.digest.quoting import excerpt
 from app.digest.weeks import iso_week_bounds, parse_week, week_label
 from app.directory.service import save_members
 from app.store.db import SessionFactory, make_engine, make_session_factory, transaction
-from app.store.models import Ask, AskHelper, Kudos, KudosRecipient, Member, Offer, Workspace
+from app.store.models import Ask, AskHelper, Kudos, Member, Offer, Workspace
 from app.workspaces.service import Identity, ensure_workspace
+from tests.insights import rows
 
 NY = ZoneInfo("America/New_York")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -71,21 +72,17 @@ def kudos(
     private: bool = False,
     undone: bool = False,
 ) -> Kudos:
-    row = Kudos(
-        team_id="T1",
-        giver_id=giver,
-        channel_id="D1" if private else "C1",
-        channel_is_private=private,
+    # A private kudos was given in a DM.
+    return rows.kudos(
+        session,
+        giver,
+        recipients,
+        at,
+        channel="D1" if private else "C1",
+        private=private,
+        undone=undone,
         message=message,
-        created_at=at,
-        undone_at=at + timedelta(minutes=1) if undone else None,
-        recipients=[
-            KudosRecipient(recipient_id=r, team_id="T1", giver_id=giver) for r in recipients
-        ],
     )
-    session.add(row)
-    session.flush()
-    return row
 
 
 def ask(

@@ -51,6 +51,7 @@ def kudos(
     private: bool = False,
     undone: bool = False,
     revoked: bool = False,
+    message: str = "thanks!",
 ) -> Kudos:
     """A kudos from `giver` to `recipients` at `at`."""
     row = Kudos(
@@ -58,7 +59,7 @@ def kudos(
         giver_id=giver,
         channel_id=channel,
         channel_is_private=private,
-        message="thanks!",
+        message=message,
         created_at=at,
         undone_at=at + timedelta(minutes=1) if undone else None,
         revoked_at=at + timedelta(minutes=2) if revoked else None,
