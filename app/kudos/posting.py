@@ -19,7 +19,6 @@ from app.kudos.request import KudosRequest
 from app.kudos.rules import Checked, Rules
 from app.slackapi.payloads import Conversation
 from app.store import core
-from app.store.db import is_sqlite
 from app.store.models import Kudos, KudosRecipient
 
 # Built once, on the tables rather than the classes: the ack path writes through Core (see
@@ -41,16 +40,16 @@ _KUDOS_FIELDS = (
 )
 
 
-def _kudos_and_recipients(with_id: bool) -> tuple[Any, Any]:
-    """PostgreSQL's data-modifying CTEs for a kudos (with the id bound as `k_id`, when `with_id`)
-    and its recipients: the kudos's new id feeds a row per name in the `k_recipients` array.
+def _insert_all() -> Any:
+    """PostgreSQL's one statement for a kudos whose id was drawn ahead (`rules.Known.next_id`),
+    its recipients and its outbox rows (`outbox.rows_insert`), for any number of each: the kudos
+    and its recipients (a row per name in the `k_recipients` array) are data-modifying CTEs.
 
-    Bound as `k_<column>` (`_bound`): a statement that goes on to insert outbox rows would take
-    a parameter named after one of their columns (`id`, `team_id`) as that column's value."""
-    fields = ("id", *_KUDOS_FIELDS) if with_id else _KUDOS_FIELDS
+    The kudos's values are bound as `k_<column>` (`_bound`): the outbox INSERT would take a
+    parameter named after one of its own columns (`id`, `team_id`) as that column's value."""
     new = (
         insert(_KUDOS)
-        .values({field: bindparam(f"k_{field}") for field in fields})
+        .values({field: bindparam(f"k_{field}") for field in ("id", *_KUDOS_FIELDS)})
         .returning(_KUDOS.c.id, _KUDOS.c.team_id, _KUDOS.c.giver_id)
         .cte("new_kudos")
     )
@@ -65,33 +64,16 @@ def _kudos_and_recipients(with_id: bool) -> tuple[Any, Any]:
     recipients = insert(_RECIPIENTS).from_select(
         ["kudos_id", "team_id", "recipient_id", "giver_id"], rows
     )
-    return new, recipients
-
-
-def _insert_both() -> Any:
-    """PostgreSQL's one statement for a kudos and its recipients, returning the kudos's id (once
-    per recipient)."""
-    _, recipients = _kudos_and_recipients(with_id=False)
-    return recipients.returning(_RECIPIENTS.c.kudos_id)
-
-
-# Two round trips become one on PostgreSQL; SQLite has no data-modifying CTEs.
-_INSERT_BOTH = _insert_both()
-
-
-def _insert_all() -> Any:
-    """PostgreSQL's one statement for a kudos whose id was drawn ahead (`rules.Known.next_id`),
-    its recipients and its outbox rows (`outbox.rows_insert`), for any number of each."""
-    new, recipients = _kudos_and_recipients(with_id=True)
     return outbox.rows_insert().add_cte(new, recipients.cte("new_recipients"))
 
 
+# Three round trips become one on PostgreSQL; SQLite has no data-modifying CTEs.
 _INSERT_ALL = _insert_all()
 
 
 @dataclass(frozen=True)
 class Recorded:
-    """A kudos as `record` stored it: what its post and notes are rendered from."""
+    """A kudos as `store` stored it: what its post and notes are rendered from."""
 
     id: int
     team_id: str
@@ -119,8 +101,8 @@ def store(session: Session, request: KudosRequest, checked: Checked, now: dateti
     say) and a note to each recipient, in the caller's transaction; return what was stored.
 
     Core statements rather than the unit of work: this runs on every ack, the ORM objects would
-    serve nothing after it, and flushing them cost more than all the kudos's other writes. On
-    PostgreSQL, with the id `rules.gather` drew, it is all one statement; else two or three.
+    serve nothing after it, and flushing them cost more than all the kudos's other writes. With
+    the id `rules.gather` drew (PostgreSQL), it is all one statement; else (SQLite) three.
     """
     private = request.where.is_private or request.where.is_dm
     row = {
@@ -135,39 +117,37 @@ def store(session: Session, request: KudosRequest, checked: Checked, now: dateti
         "dedupe_key": request.dedupe_key,
     }
     connection = core.connection(session)
-    # `check` refuses a kudos without recipients, so the statements below write or return a row.
-    both = _bound({**row, "recipients": list(checked.recipients)})
     if checked.next_id is not None:
+        # `check` refuses a kudos without recipients, so the recipients' CTE writes a row.
         kudos = _recorded(request, checked, private, checked.next_id)
         entries = _messages(checked.rules, kudos, request, now)
-        parameters = {**both, "k_id": checked.next_id, **outbox.row_parameters(entries)}
+        parameters = {
+            **_bound({**row, "id": checked.next_id, "recipients": list(checked.recipients)}),
+            **outbox.row_parameters(entries),
+        }
         connection.execute(_INSERT_ALL, parameters)
         outbox.note_queued(session)
         return kudos
-    kudos_id: int
-    if not is_sqlite(session.get_bind()):
-        kudos_id = connection.execute(_INSERT_BOTH, both).scalars().all()[0]
-    else:
-        kudos_id = connection.execute(_INSERT_KUDOS, row).scalar_one()
-        connection.execute(
-            _INSERT_RECIPIENTS,
-            [
-                {
-                    "kudos_id": kudos_id,
-                    "team_id": request.team_id,
-                    "recipient_id": recipient,
-                    "giver_id": request.giver_id,
-                }
-                for recipient in checked.recipients
-            ],
-        )
+    kudos_id: int = connection.execute(_INSERT_KUDOS, row).scalar_one()
+    connection.execute(
+        _INSERT_RECIPIENTS,
+        [
+            {
+                "kudos_id": kudos_id,
+                "team_id": request.team_id,
+                "recipient_id": recipient,
+                "giver_id": request.giver_id,
+            }
+            for recipient in checked.recipients
+        ],
+    )
     kudos = _recorded(request, checked, private, kudos_id)
     outbox.queue_all(session, _messages(checked.rules, kudos, request, now))
     return kudos
 
 
 def _bound(values: dict[str, Any]) -> dict[str, Any]:
-    """`values` named as `_kudos_and_recipients` binds them."""
+    """`values` named as `_INSERT_ALL` binds them."""
     return {f"k_{name}": value for name, value in values.items()}
 
 
