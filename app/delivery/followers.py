@@ -44,17 +44,22 @@ _EARLIER = _OUTBOX.alias("earlier")
 # workers). One second, as before, re-read every waiting follower each second of a backlog.
 FALLBACK_SECONDS = 5.0
 
-_NOW = bindparam("b_now", type_=_OUTBOX.c.next_attempt_at.type)
-# Makes due at once the followers, never tried, of the (team, dedupe key) pairs `b_followed`.
+# The instant a wake-up makes followers due, bound as `b_now`.
+NOW = bindparam("b_now", type_=_OUTBOX.c.next_attempt_at.type)
+# A follower still waiting, never tried: what a wake-up makes due at `NOW` (with its key).
+WAITING = (
+    _OUTBOX.c.status == OutboxStatus.PENDING,
+    _OUTBOX.c.attempts == 0,
+    _OUTBOX.c.next_attempt_at > NOW,
+)
+# Makes due at once the waiting followers of the (team, dedupe key) pairs `b_followed`.
 _FOLLOWERS_DUE = (
     update(_OUTBOX)
     .where(
         tuple_(_OUTBOX.c.team_id, _OUTBOX.c.after_key).in_(bindparam("b_followed", expanding=True)),
-        _OUTBOX.c.status == OutboxStatus.PENDING,
-        _OUTBOX.c.attempts == 0,
-        _OUTBOX.c.next_attempt_at > _NOW,
+        *WAITING,
     )
-    .values(next_attempt_at=_NOW)
+    .values(next_attempt_at=NOW)
 )
 
 

@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from app.delivery import followers
 from app.delivery.hooks import PostLink
 from app.delivery.sender import Outcome
 from app.store.models import OutboxMessage
@@ -80,7 +81,6 @@ READ_OTHERS = (
     .order_by(OUTBOX.c.id)
     .with_for_update()
 )
-_NOW = bindparam("b_now", type_=OUTBOX.c.next_attempt_at.type)
 
 
 def mark_sent_statement(dialect: str) -> Any:
@@ -142,16 +142,14 @@ def record_sent_statement(links: Mapping[str, PostLink]) -> Any:
     sent = marked.cte("sent")
     # The followers of a sent row, and the next follower of the row a sent follower followed:
     # pending rows, while the sent rows are still `sending` in the statement's snapshot.
-    followers = (
+    woken = (
         update(OUTBOX)
         .where(
             OUTBOX.c.team_id == sent.c.team_id,
             or_(OUTBOX.c.after_key == sent.c.dedupe_key, OUTBOX.c.after_key == sent.c.after_key),
-            OUTBOX.c.status == OutboxStatus.PENDING,
-            OUTBOX.c.attempts == 0,
-            OUTBOX.c.next_attempt_at > _NOW,
+            *followers.WAITING,
         )
-        .values(next_attempt_at=_NOW)
+        .values(next_attempt_at=followers.NOW)
         .cte("followers")
     )
     linked = []
@@ -172,7 +170,7 @@ def record_sent_statement(links: Mapping[str, PostLink]) -> Any:
             )
             .cte(f"linked_{name}")
         )
-    return select(*(sent.c[column.name] for column in SENT)).add_cte(followers, *linked)
+    return select(*(sent.c[column.name] for column in SENT)).add_cte(woken, *linked)
 
 
 def sent_parameters(dialect: str, sent: list[tuple[int, Outcome]]) -> dict[str, Any]:
