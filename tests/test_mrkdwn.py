@@ -22,6 +22,7 @@ from app.slackapi.mrkdwn import (
     render_inert,
     tokenize,
     unescape,
+    value_tags,
 )
 
 # The tokenizer's properties hold the parser of every command: 2,000 inputs each with
@@ -251,6 +252,19 @@ def test_render_inert_never_emits_a_broadcast(text: str) -> None:
     assert not re.search(r"(?<![\w\u2060])@(here|channel|everyone)\b", quiet, re.IGNORECASE)
     # Nothing the person typed is lost: every user mention survives.
     assert WELL_FORMED_USER.findall(quiet) == WELL_FORMED_USER.findall(text)
+
+
+@EXAMPLES
+@given(texts)
+def test_value_tags_are_the_tokenizers_tags(text: str) -> None:
+    expected = [token.value for token in tokenize(text) if isinstance(token, ValueTag)]
+    assert value_tags(text) == expected
+
+
+def test_value_tags_start_fresh_after_a_bracket_token_as_the_tokenizer_does() -> None:
+    # After a mention the tag's piece starts at "#": a tag, though ">" stands before it.
+    assert value_tags("<@U1>#Docs and <#C1|x>#ops, not a#b, #ok") == ["docs", "ops", "ok"]
+    assert value_tags("<#C1|general> x#y") == []
 
 
 @EXAMPLES

@@ -58,7 +58,7 @@ from app.digest.week_rows import (
 )
 from app.digest.weeks import week_label
 from app.offers.topics import normalize
-from app.slackapi.mrkdwn import ValueTag, tokenize
+from app.slackapi.mrkdwn import value_tags
 from app.store.models import Workspace
 
 TOP_THANKED = 10
@@ -263,7 +263,7 @@ def _tags(text: str) -> list[str]:
     # Every tag starts with "#": most asks have none and need no tokenizing.
     if "#" not in text:
         return []
-    return [token.value for token in tokenize(text) if isinstance(token, ValueTag)]
+    return value_tags(text)
 
 
 def _unsung(counts: Mapping[str, int], people: Directory) -> tuple[Unsung, ...]:

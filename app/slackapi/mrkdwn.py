@@ -32,6 +32,8 @@ _PLAIN = re.compile(
     r"(?![A-Za-z0-9_-]|\.[A-Za-z0-9_-])"
     r"|(?<!\S)#(?P<value>[A-Za-z0-9_-]{1,40})(?![A-Za-z0-9_-])"
 )
+# `_PLAIN`'s "#value" alone, for reading tags without building every token.
+_VALUE = re.compile(r"(?<!\S)#([A-Za-z0-9_-]{1,40})(?![A-Za-z0-9_-])")
 _BROADCASTS: tuple[BroadcastKind, ...] = ("here", "channel", "everyone")
 # Why a word joiner (U+2060) after the "@": Slack turns text into a broadcast only when it sees
 # the literal keyword `@here` / `@channel` / `@everyone` (or the `<!here>` token). An invisible
@@ -195,6 +197,24 @@ def tokenize(text: str) -> list[Token]:
         else:
             merged.append(token)
     return merged
+
+
+def value_tags(text: str) -> list[str]:
+    """The values of `text`'s `#value` tags, lowercase and in order: exactly those `tokenize`
+    finds, without building its tokens (the digest reads thousands of asks' tags)."""
+    # `tokenize` scans only the text between bracket tokens, each piece on its own: sliced, as
+    # there, so a piece's start counts as white space before a tag (a pattern given a start
+    # position would look behind it). A name never holds a "#", so the values `_PLAIN` finds
+    # are the ones this pattern finds in the same pieces.
+    values: list[str] = []
+    position = 0
+    for match in _ANGLE.finditer(text):
+        if match.start() > position:
+            values.extend(_VALUE.findall(text[position : match.start()]))
+        position = match.end()
+    if position < len(text):
+        values.extend(_VALUE.findall(text[position:]))
+    return [value.lower() for value in values]
 
 
 @dataclass(frozen=True)
