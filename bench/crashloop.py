@@ -19,9 +19,13 @@ from sqlalchemy import func, select
 from app.delivery import outbox
 from app.delivery.joins import join_first
 from app.runtime import Runtime
+from app.sandbox.answers import Call
 from app.sandbox.slack_api import SlackStandIn
 from app.store.db import transaction
 from app.store.models import OutboxMessage
+
+# Between a note's name and the ts of the post it follows.
+_FOLLOWS = " follows "
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,8 @@ class CrashReport:
     duplicates: int
     unsent_rows: int
     max_per_message: int
+    # Notes (followers) that quoted another ts than their post's.
+    wrong_links: int = 0
 
 
 def queue_messages(
@@ -44,9 +50,12 @@ def queue_messages(
     channels: int,
     *,
     join: bool = False,
-) -> None:
+    notes: bool = False,
+) -> int:
     """Queue `count` uniquely worded posts spread over `channels` channels the stand-in knows;
-    with `join`, each post joins its channel first, as asks and kudos do."""
+    with `join`, each post joins its channel first, as asks and kudos do; with `notes`, every
+    other post is followed by a note that quotes its ts, as a kudos's DM links its post. Return
+    how many messages were queued."""
     for n in range(channels):
         slack.add_channel(f"C{n:06d}", f"load-{n}")
     now = runtime.clock.now()
@@ -61,6 +70,20 @@ def queue_messages(
                 dedupe_key=f"crash:{n}",
                 now=now,
             )
+            if notes and n % 2 == 0:
+                outbox.queue(
+                    session,
+                    team_id=team_id,
+                    method="chat.postMessage",
+                    args={
+                        "channel": args["channel"],
+                        "text": f"note {n}{_FOLLOWS}{outbox.AFTER_TS}",
+                    },
+                    dedupe_key=f"crash:{n}:note",
+                    after_key=f"crash:{n}",
+                    now=now,
+                )
+    return count + (count + 1) // 2 if notes else count
 
 
 def worker_env(database_url: str, slack: SlackStandIn, token: str) -> dict[str, str]:
@@ -148,7 +171,9 @@ def kill_loop(
     finally:
         final.send_signal(signal.SIGTERM)
         final.wait(30)
-    texts = Counter(c.args["text"] for c in slack.calls_to("chat.postMessage") if c.ok)
+    posted = [c for c in slack.calls_to("chat.postMessage") if c.ok]
+    # A note is counted by whose note it is, whatever ts it quoted.
+    texts = Counter(c.args["text"].split(_FOLLOWS)[0] for c in posted)
     return CrashReport(
         kills=done_kills,
         messages=messages,
@@ -156,4 +181,18 @@ def kill_loop(
         duplicates=sum(n - 1 for n in texts.values()),
         unsent_rows=unsent(runtime),
         max_per_message=max(texts.values(), default=0),
+        wrong_links=wrong_links(posted),
     )
+
+
+def wrong_links(posted: list[Call]) -> int:
+    """How many of the notes `posted` quote a ts that no post of their message was given."""
+    given: dict[str, set[str]] = {}
+    for call in posted:
+        given.setdefault(call.args["text"], set()).add(str(call.response.get("ts")))
+    wrong = 0
+    for call in posted:
+        note, follows, ts = call.args["text"].partition(_FOLLOWS)
+        if follows:
+            wrong += ts not in given.get("message " + note.removeprefix("note "), set())
+    return wrong

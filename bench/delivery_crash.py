@@ -34,14 +34,16 @@ def run(backend: str, kills: int, messages: int) -> CrashReport:
             )
         # Joining first, as asks and kudos post: the stand-in, like Slack, lets the bot read the
         # history its lookups search only in channels it is a member of.
-        queue_messages(runtime, "T0001", slack, messages, max(1, messages // 10), join=True)
+        queued = queue_messages(
+            runtime, "T0001", slack, messages, max(1, messages // 10), join=True, notes=True
+        )
         runtime.engine.dispose()
         report = kill_loop(
             runtime,
             slack,
             worker_env(url, slack, TOKEN),
             kills=kills,
-            messages=messages,
+            messages=queued,
             finish_timeout=600,
         )
         runtime.close()
@@ -69,15 +71,18 @@ def main() -> None:
                 str(report.duplicates),
                 f"{report.duplicates / max(1, report.kills):.2f}",
                 str(report.max_per_message),
+                str(report.wrong_links),
             ]
         )
         print(rows[-1], flush=True)
     body = "\n".join(
         [
             "Posts joining their channel first (as asks and kudos do; without it the stand-in, "
-            "as strict as Slack, refuses the lookups). A worker (8 calls at once) is SIGKILLed "
-            "at a random moment while posting, again and again; a last one finishes the queue. "
-            "Lost = queued messages never posted.",
+            "as strict as Slack, refuses the lookups), every other one followed by a note that "
+            "quotes its ts (as a kudos's DM links its post, so most notes go from the post's "
+            "sender right after it). A worker (8 calls at once) is SIGKILLed at a random moment "
+            "while posting, again and again; a last one finishes the queue. Lost = queued "
+            "messages never posted; wrong links = notes quoting a ts their post was not given.",
             "",
             table(
                 rows,
@@ -90,6 +95,7 @@ def main() -> None:
                     "duplicates",
                     "duplicates per kill",
                     "most posts of one message",
+                    "wrong links",
                 ],
             ),
         ]

@@ -7,7 +7,7 @@ so any number of replicas share one queue; SQLite serves one process.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -18,44 +18,19 @@ from sqlalchemy.orm import Session
 
 from app.delivery import outbox
 from app.delivery.config import WorkerConfig
-from app.delivery.followers import (
-    Followed,
-    followed,
-    follower_args,
-    with_followed,
-)
+from app.delivery.due_rows import LAPSED_ROWS, PENDING_ROWS
+from app.delivery.followers import Followed, followed, follower_args
 from app.delivery.group_dms import OPENS_FIRST
 from app.delivery.pacing import Pacer
 from app.delivery.records import Recorder
 from app.delivery.sender import LOOKED_FOR, LOOKUP_METHODS, UNSURE, api_method, marked_unsure
-from app.delivery.uploads import attach_contents
+from app.delivery.uploads import UPLOAD_METHODS, attach_contents
 from app.store.core import connection
 from app.store.db import is_sqlite
 from app.store.models import OutboxMessage, Workspace
 from app.store.statuses import UNFINISHED, OutboxStatus
 
 _OUTBOX = cast(Table, OutboxMessage.__table__)
-_WORKSPACES = cast(Table, Workspace.__table__)
-# What a claim reads of each due row, as plain rows (no ORM objects, no identity map).
-_COLUMNS = tuple(
-    _OUTBOX.c[name]
-    for name in (
-        "id",
-        "team_id",
-        "dedupe_key",
-        "method",
-        "args",
-        "pace_key",
-        "status",
-        "attempts",
-        "created_at",
-        "next_attempt_at",
-        "lease_expires_at",
-        "last_error",
-        "after_key",
-        "after_failed_args",
-    )
-)
 # A claimed or put-off row's new state: column, and its parameter's name.
 _MOVED = (
     ("status", "b_status"),
@@ -107,6 +82,18 @@ class Claimed:
     look_since: datetime | None = None
     # The channel whose limit paces the call, if any.
     pace_key: str | None = None
+    # The follower claimed with this row, to be sent by the same sender right after it, its
+    # `$after.*` placeholders filled from this row's outcome (see `Claims.take`).
+    then: Claimed | None = None
+    # A follower's workspace domain, for the permalink to what it follows.
+    domain: str | None = None
+
+    def chain(self) -> Iterator[Claimed]:
+        """This row, then each follower claimed behind it, in the order they go."""
+        row: Claimed | None = self
+        while row is not None:
+            yield row
+            row = row.then
 
 
 @dataclass
@@ -165,11 +152,11 @@ class Claims:
         session (with the notice it queues)."""
         # Waiting rows and lapsed leases apart, each in its index's order: one query with both
         # made the database sort every due row on every round.
-        queries = [_WAITING]
+        queries = [PENDING_ROWS]
         every = timedelta(seconds=self.config.lease_seconds / 4)
         # A clock set back looks at once rather than waiting for the time it had reached.
         if self._lapsed_due is None or not self._lapsed_due - every <= now < self._lapsed_due:
-            queries.append(_LAPSED)
+            queries.append(LAPSED_ROWS)
             self._lapsed_due = now + every
         bind = connection(session)
         rows: list[_Due] = []
@@ -180,14 +167,22 @@ class Claims:
         # Oldest due first; a row left over stays as it was (locked until this transaction ends).
         rows = sorted(rows, key=lambda row: (row.next_attempt_at, row.id))[:limit]
         claimed: list[Claimed] = []
+        # This round's claims by key: a follower of one goes with it (`_leader`).
+        by_key: dict[tuple[str, str], Claimed] = {}
         # How many rows of each channel this round put off: each waits for a slot of its own,
         # so a channel's backlog is read again once per slot, not once per second per row.
         put_off: dict[tuple[str, str], int] = {}
         # This round's rows by key: a follower of one sees the state the round gave it.
         this_round = {(row.team_id, row.dedupe_key): row for row in rows}
         for row in rows:
-            ready = self._admit(session, row, now, put_off, this_round)
-            if ready is not None:
+            leader = _leader(row, by_key)
+            ready = self._admit(session, row, now, put_off, this_round, leader is not None)
+            if ready is None:
+                continue
+            by_key[(row.team_id, row.dedupe_key)] = ready
+            if leader is not None:
+                leader.then = ready
+            else:
                 claimed.append(ready)
         # Claimed or put off, every row that did not fail for good is written in one statement
         # (those that failed went through the session, with the notices they queued).
@@ -205,9 +200,11 @@ class Claims:
         now: datetime,
         put_off: dict[tuple[str, str], int],
         this_round: dict[tuple[str, str], _Due],
+        chained: bool = False,
     ) -> Claimed | None:
         """Claim `row` if it may go now; otherwise move its next attempt to when it may, behind
-        the rows of its channel `put_off` already counts (and count it)."""
+        the rows of its channel `put_off` already counts (and count it). A `chained` follower's
+        arguments are left for its sender to fill in, after the call it follows."""
         if (
             row.status == OutboxStatus.SENDING
             and row.method in LOOKED_FOR
@@ -229,7 +226,7 @@ class Claims:
                     self._retry_at(row, look_at)
                     return None
         args = row.args
-        if row.after_key is not None:
+        if row.after_key is not None and not chained:
             before = row.followed
             moved = this_round.get((row.team_id, row.after_key))
             if before is not None and moved is not None:
@@ -266,8 +263,16 @@ class Claims:
         row.lease_expires_at = now + timedelta(seconds=self.config.lease_seconds)
         row.attempts += 1
         look_since = row.created_at if marked_unsure(row.last_error) else None
+        domain = row.followed.domain if chained and row.followed is not None else None
         return Claimed(
-            row.id, row.team_id, row.method, args, row.dedupe_key, look_since, row.pace_key
+            row.id,
+            row.team_id,
+            row.method,
+            args,
+            row.dedupe_key,
+            look_since,
+            row.pace_key,
+            domain=domain,
         )
 
     def _retry_at(self, row: _Due, when: datetime) -> None:
@@ -325,6 +330,19 @@ def _move(bind: Connection, rows: list[_Due]) -> None:
     bind.execute(_MOVE_ALL, {name: [state[name] for state in states] for name in states[0]})
 
 
+def _leader(row: _Due, by_key: Mapping[tuple[str, str], Claimed]) -> Claimed | None:
+    """The claim of this round that `row` follows, when `row` may go right behind it from the
+    same sender: the first of its followers still unsent, neither rendered nor uploaded when
+    sent (both need the store), and no other follower behind that claim yet. Sent so, a post's
+    follower costs no round of its own between the post's and its own."""
+    if row.after_key is None or row.followed is None or row.followed.earlier_unsent:
+        return None
+    if row.method in UPLOAD_METHODS or outbox.RENDER in row.args:
+        return None
+    leader = by_key.get((row.team_id, row.after_key))
+    return leader if leader is not None and leader.then is None else None
+
+
 def _due(row: Any) -> _Due:
     """A due row as `_waiting` or `_lapsed` read it."""
     return _Due(
@@ -344,44 +362,3 @@ def _due(row: Any) -> _Due:
         row.after_failed_args,
         followed(row, row.domain) if row.after_key is not None else None,
     )
-
-
-def _rows(*where: Any) -> Any:
-    """Up to `b_limit` rows of active workspaces that meet `where`, oldest due first, leased to
-    this transaction, each with what a follower needs of the row it follows."""
-    # Chosen and locked by id alone, then read whole: the database may sort every due row to
-    # choose (a fresh table's statistics promise it a few), and sorting ids is cheap where
-    # sorting whole rows, their arguments and blocks, was most of a round's time.
-    chosen = (
-        select(_OUTBOX.c.id)
-        .select_from(_OUTBOX.join(_WORKSPACES, _WORKSPACES.c.team_id == _OUTBOX.c.team_id))
-        .where(_WORKSPACES.c.active.is_(True), *where)
-        .order_by(_OUTBOX.c.next_attempt_at, _OUTBOX.c.id)
-        .limit(bindparam("b_limit"))
-        .with_for_update(skip_locked=True, of=_OUTBOX)
-        .cte("chosen")
-    )
-    due = (
-        select(*_COLUMNS, _WORKSPACES.c.domain)
-        .select_from(
-            chosen.join(_OUTBOX, _OUTBOX.c.id == chosen.c.id).join(
-                _WORKSPACES, _WORKSPACES.c.team_id == _OUTBOX.c.team_id
-            )
-        )
-        .cte("due")
-    )
-    return with_followed(due).order_by(due.c.next_attempt_at, due.c.id)
-
-
-_NOW = bindparam("b_now", type_=_OUTBOX.c.next_attempt_at.type)
-# Built once and bound each round (building a statement costs more Python than running it);
-# `FOR UPDATE SKIP LOCKED` lets replicas share the queue on PostgreSQL (SQLite renders none).
-# The waiting rows of active workspaces whose time came, oldest due first.
-_WAITING = _rows(_OUTBOX.c.status == OutboxStatus.PENDING, _OUTBOX.c.next_attempt_at <= _NOW)
-# The leased rows of active workspaces whose lease ran out (a worker stopped mid-call), but
-# those the worker still holds.
-_LAPSED = _rows(
-    _OUTBOX.c.status == OutboxStatus.SENDING,
-    _OUTBOX.c.lease_expires_at < _NOW,
-    _OUTBOX.c.id.not_in(bindparam("b_held", expanding=True, type_=_OUTBOX.c.id.type)),
-)

@@ -153,19 +153,26 @@ def follower_args(
         # Followers of one message go out in the order they were queued: two edits of an ask's
         # message must not overtake each other.
         return _follow_at(before, now)
-    posted = _Posted(before.channel, before.ts, before.domain)
-    result: dict[str, Any] = _substitute(dict(args), posted)
+    return after_sent(args, before.channel, before.ts, before.domain)
+
+
+def after_sent(
+    args: dict[str, Any], channel: str | None, ts: str | None, domain: str | None
+) -> dict[str, Any]:
+    """A follower's `args` with every `$after.*` placeholder filled in from where what it
+    follows was posted (`channel`, `ts`; `domain` for the permalink)."""
+    result: dict[str, Any] = _substitute(dict(args), _Posted(channel, ts, domain))
     return result
 
 
 def _follow_at(before: Followed, now: datetime) -> datetime:
     """When to look again at a follower of `before`, which must go out first: it is woken when
     `before` (or the earlier follower it waits behind) is settled, so this is only a fallback."""
-    fallback = now + timedelta(seconds=FALLBACK_SECONDS)
-    if before.status == OutboxStatus.PENDING:
-        # Nothing can change before `before`'s own next attempt (a lookup's wait, a backoff).
-        return max(before.next_attempt_at, fallback)
-    return fallback
+    if before.status == OutboxStatus.PENDING and before.next_attempt_at > now:
+        # Nothing can change before `before`'s own next attempt (a lookup's wait, a backoff);
+        # due with it, this one is claimed with it and goes right behind it (`Claims.take`).
+        return before.next_attempt_at
+    return now + timedelta(seconds=FALLBACK_SECONDS)
 
 
 @dataclass(frozen=True)

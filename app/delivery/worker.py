@@ -29,6 +29,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -36,6 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.clock import Clock
 from app.delivery.claims import Claimed, Claims, any_unfinished
 from app.delivery.config import WorkerConfig
+from app.delivery.followers import after_sent
 from app.delivery.hooks import DeliveryHooks
 from app.delivery.joins import ChannelJoins
 from app.delivery.pacing import Pacer
@@ -224,7 +226,7 @@ class DeliveryWorker:
         # Measured from before the lease was taken, so never later than the lease says.
         start_by = started + self.config.lease_seconds / 2
         with self._leased_lock:
-            self._held.update(row.id for row in claimed)
+            self._held.update(row.id for leader in claimed for row in leader.chain())
         assert self._pool is not None
         for row in claimed:
             self._pool.submit(self._send, row, start_by)
@@ -239,12 +241,28 @@ class DeliveryWorker:
             return any_unfinished(session)
 
     def _send(self, row: Claimed, start_by: float) -> None:
-        """Make `row`'s call, unless the worker is stopping or the row waited past `start_by`
-        (then hand it back unsent), and queue how it ended for the next round."""
+        """Make `row`'s call, then that of each follower claimed behind it once the call before
+        it was sent (else hand the follower back unsent), and queue how each ended for the next
+        round, which then records them together."""
+        outcome = self._call(row, start_by)
+        while row.then is not None:
+            self._finished(row.id, outcome, ring=False)
+            follower = row.then
+            if outcome.ok:
+                args = after_sent(follower.args, outcome.channel, outcome.ts, follower.domain)
+                outcome = self._call(replace(follower, args=args), start_by)
+            else:
+                # Not sent, or not yet: the round that records why decides when it goes.
+                outcome = Outcome.handed_back_unsent()
+            row = follower
+        self._finished(row.id, outcome)
+
+    def _call(self, row: Claimed, start_by: float) -> Outcome:
+        """Make `row`'s call and return how it ended; hand it back unsent instead when the
+        worker is stopping or the row waited past `start_by`, or its channel's limit holds it."""
         started = self._monotonic()
         if self._stopping.is_set() or started > start_by:
-            self._finished(row.id, Outcome.handed_back_unsent())
-            return
+            return Outcome.handed_back_unsent()
         # Claimed when its channel's limit allowed, it may have queued for a sender less long
         # than the channel's last post did, and would reach Slack too soon after it: it waits
         # the difference (a wait is what a round would give it, without the round).
@@ -252,8 +270,7 @@ class DeliveryWorker:
         if 0 < wait < start_by - started and not self._stopping.wait(wait):
             wait = self.pacer.start_call(row.team_id, row.pace_key)
         if wait > 0:
-            self._finished(row.id, Outcome.handed_back_unsent(wait))
-            return
+            return Outcome.handed_back_unsent(wait)
         started = self._monotonic()
         try:
             # Looked up here, outside the claim's transaction: a token source may read the
@@ -301,12 +318,15 @@ class DeliveryWorker:
         self.pacer.end_call(row.team_id, row.pace_key, called=outcome.called)
         with self.stats.lock:
             self.stats.slack_seconds += self._monotonic() - started
-        self._finished(row.id, outcome)
+        return outcome
 
-    def _finished(self, row_id: int, outcome: Outcome) -> None:
+    def _finished(self, row_id: int, outcome: Outcome, *, ring: bool = True) -> None:
+        """Queue `row_id`'s outcome for the next round; `ring` the doorbell to start it now
+        (not when a follower's call is about to follow: both are recorded in one round)."""
         with self._results_lock:
             self._results.append((row_id, outcome))
-        self._wake.set()
+        if ring:
+            self._wake.set()
 
     def _flush_results(self) -> int:
         with self._results_lock:

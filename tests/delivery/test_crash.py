@@ -17,7 +17,14 @@ from app.delivery.config import WorkerConfig
 from app.runtime import Runtime
 from app.sandbox.driver import SlackDriver
 from app.sandbox.slack_api import SlackStandIn
-from bench.crashloop import kill_loop, queue_messages, start_worker, unsent, worker_env
+from bench.crashloop import (
+    kill_loop,
+    queue_messages,
+    start_worker,
+    unsent,
+    worker_env,
+    wrong_links,
+)
 from tests.cli import start_app
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET, free_port, wait_healthy
 from tests.delivery.conftest import TEAM
@@ -70,13 +77,15 @@ def test_killed_workers_lose_nothing_and_repeat_only_what_they_held(
     # posted again unchecked. bench.delivery_crash joins first and repeats nothing.
     if database_url.startswith("sqlite"):
         runtime.engine.dispose()  # one process at a time on SQLite: leave the file to workers
-    queue_messages(runtime, TEAM, slack, count=600, channels=60)
+    # Half the posts have a note following them, most sent by the post's sender right after it.
+    queued = queue_messages(runtime, TEAM, slack, count=600, channels=60, notes=True)
     report = kill_loop(
-        runtime, slack, worker_env(database_url, slack, BOT_TOKEN), kills=KILLS, messages=600
+        runtime, slack, worker_env(database_url, slack, BOT_TOKEN), kills=KILLS, messages=queued
     )
     assert report.kills >= 1
     assert report.unsent_rows == 0
-    assert report.delivered == 600
+    assert report.delivered == queued == 900
+    assert report.wrong_links == 0
     # Only a call Slack answered before the kill, whose "sent" never committed, may repeat: at
     # most the rows the worker held, its 8 calls and a round's worth leased ahead of them.
     assert report.duplicates <= report.kills * (8 + WorkerConfig().batch_size)
@@ -159,7 +168,7 @@ def test_a_listener_killed_right_after_commit_and_ack_has_its_message_delivered_
 def test_three_workers_share_one_queue_and_post_each_message_once(
     runtime: Runtime, slack: SlackStandIn, database_url: str
 ) -> None:
-    queue_messages(runtime, TEAM, slack, count=3000, channels=300)
+    queued = queue_messages(runtime, TEAM, slack, count=3000, channels=300, notes=True)
     env = worker_env(database_url, slack, BOT_TOKEN)
     workers = [start_worker(env, lease=30) for _ in range(3)]
     try:
@@ -169,10 +178,12 @@ def test_three_workers_share_one_queue_and_post_each_message_once(
             worker.send_signal(signal.SIGTERM)
         for worker in workers:
             worker.wait(30)
-    texts = Counter(c.args["text"] for c in slack.calls_to("chat.postMessage") if c.ok)
-    assert len(texts) == 3000
+    posted = [c for c in slack.calls_to("chat.postMessage") if c.ok]
+    texts = Counter(c.args["text"] for c in posted)
+    assert len(texts) == queued == 4500
     assert set(texts.values()) == {1}
+    assert wrong_links(posted) == 0
     assert unsent(runtime) == 0
     per_channel = Counter(c.args["channel"] for c in slack.calls_to("chat.postMessage") if c.ok)
-    assert len(per_channel) == 300
-    assert set(per_channel.values()) == {10}
+    # Ten posts a channel, and in every other channel a note after each.
+    assert per_channel == {f"C{n:06d}": 20 if n % 2 == 0 else 10 for n in range(300)}

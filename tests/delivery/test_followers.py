@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy import update
 
 from app.delivery import outbox
 from app.delivery.followers import FALLBACK_SECONDS, Followed, follower_args
 from app.delivery.outbox import Method
+from app.permalinks import permalink
 from app.privacy.service import cancel_messages_to
+from app.sandbox.answers import Answer
 from app.sandbox.slack_api import SlackStandIn
 from app.store.db import transaction
 from app.store.models import OutboxMessage
@@ -26,9 +30,10 @@ def test_a_follower_of_an_unsent_message_waits_for_its_wake_up_not_a_poll() -> N
     fallback = NOW + timedelta(seconds=FALLBACK_SECONDS)
     assert follower_args({}, None, _before("sending"), NOW) == fallback
     assert follower_args({}, None, _before("pending"), NOW) == fallback
-    # A message put off for longer is not looked at before its own next attempt.
-    later = NOW + timedelta(hours=1)
-    assert follower_args({}, None, _before("pending", later), NOW) == later
+    # A message put off is not looked at before its own next attempt, and then with it (so a
+    # round claims both), however soon that is.
+    for later in (NOW + timedelta(hours=1), NOW + timedelta(seconds=0.2)):
+        assert follower_args({}, None, _before("pending", later), NOW) == later
     assert FALLBACK_SECONDS > 1  # what it replaced: every waiting follower read each second
 
 
@@ -89,3 +94,25 @@ def test_a_follower_of_a_cancelled_message_goes_at_once(
     follower = outbox_row(manual.runtime, "note:after")
     assert (follower.status, follower.finished_at) == ("sent", start)
     assert [m["text"] for m in slack.posted_messages("C0GENERAL")] == ["note did not go"]
+
+
+def test_a_follower_claimed_with_its_post_is_called_before_any_round_records_the_post(
+    manual: ManualTime, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What the store said of the post at the moment each call reached Slack.
+    post_status_at_call: dict[str, str] = {}
+    answer = slack.handle_api
+
+    def observed(method: str, args: dict[str, Any], token: str | None) -> Answer:
+        post_status_at_call[str(args.get("text"))] = outbox_row(manual.runtime, "post").status
+        return answer(method, args, token)
+
+    monkeypatch.setattr(slack, "handle_api", observed)
+    _queue_with_follower(manual, "post", "chat.postMessage", {"channel": "C0GENERAL", "text": "hi"})
+    manual.runtime.doorbell.set()
+    manual.settle()
+    (post,) = slack.posted_messages("C0GENERAL")[:1]
+    link = permalink(None, "C0GENERAL", post["ts"])
+    # The same sender called it right after the post: one round claimed both, one recorded both.
+    assert post_status_at_call == {"hi": "sending", f"post went: {link}": "sending"}
+    assert [outbox_row(manual.runtime, k).status for k in ("post", "post:after")] == ["sent"] * 2

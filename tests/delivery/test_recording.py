@@ -85,9 +85,10 @@ def test_a_round_records_only_the_rows_still_its_own(
     worker = make_worker()
     worker.recorder.row_by_row = row_by_row
     _queue(runtime, _post("mine"), _post("lost"), _post("failing"))
-    _queue(runtime, _edit("mine:edit", "mine"), _edit("lost:edit", "lost"))
     claimed = _take(runtime, worker)
     assert set(claimed) == {"mine", "lost", "failing"}
+    # Queued after the claim: they wait for the posts' wake-up.
+    _queue(runtime, _edit("mine:edit", "mine"), _edit("lost:edit", "lost"))
     # The lease on "lost" ran out and another worker took it over (and posts it itself).
     _set(runtime, "lost", claimed_by="other-worker")
     later = runtime.clock.now() + timedelta(seconds=5)
@@ -155,22 +156,67 @@ def test_one_round_claims_followers_of_sent_failed_and_unsent_rows(
         )
 
 
-def test_a_follower_claimed_with_its_post_waits_for_the_post(
+def test_a_follower_claimed_with_its_post_goes_right_behind_it_from_the_same_sender(
+    runtime: Runtime, make_worker: WorkerFactory
+) -> None:
+    worker = make_worker()
+    _queue(runtime, _post("post"), _edit("post:edit", "post"), _edit("post:edit:2", "post"))
+    claimed = _take(runtime, worker)
+    # The first follower is leased with the post and handed to the post's sender, its
+    # placeholders left for the post's outcome to fill.
+    assert set(claimed) == {"post"}
+    follower = claimed["post"].then
+    assert follower is not None
+    assert follower.dedupe_key == "post:edit"
+    assert follower.args == {
+        "channel": outbox.AFTER_CHANNEL,
+        "ts": outbox.AFTER_TS,
+        "text": "post:edit",
+    }
+    assert follower.then is None
+    row = outbox_row(runtime, "post:edit")
+    assert (row.status, row.attempts, row.claimed_by) == ("sending", 1, worker.id)
+    # The second waits behind the first, for its wake-up.
+    second = outbox_row(runtime, "post:edit:2")
+    assert (second.status, second.attempts) == ("pending", 0)
+    assert second.next_attempt_at > runtime.clock.now()
+
+
+def test_a_follower_handed_back_with_its_unsent_post_goes_once_the_post_is_sent(
     runtime: Runtime, make_worker: WorkerFactory
 ) -> None:
     worker = make_worker()
     _queue(runtime, _post("post"), _edit("post:edit", "post"))
-    claimed = _take(runtime, worker)
-    # Read in the same statement as the post, which this round claimed: not sent yet.
-    assert set(claimed) == {"post"}
-    row = outbox_row(runtime, "post:edit")
-    assert (row.status, row.attempts) == ("pending", 0)
-    assert row.next_attempt_at > runtime.clock.now()
-    _record(runtime, worker, [(claimed["post"].id, Outcome(ok=True, channel="C1", ts="7.5"))])
-    # Recording the post made its follower due at once; the next round sends it.
-    assert outbox_row(runtime, "post:edit").next_attempt_at == runtime.clock.now()
+    post = _take(runtime, worker)["post"]
+    assert post.then is not None
+    # The post's call failed (Slack answered: no post), so its sender never called the edit.
+    _record(
+        runtime,
+        worker,
+        [
+            (post.id, Outcome(ok=False, error="internal_error")),
+            (post.then.id, Outcome.handed_back_unsent()),
+        ],
+    )
+    edit = outbox_row(runtime, "post:edit")
+    assert (edit.status, edit.attempts, edit.claimed_by) == ("pending", 0, None)
+    # Due again at once, it is put off until the post's retry; then both go together again.
+    assert _take(runtime, worker) == {}
+    retry = outbox_row(runtime, "post").next_attempt_at
+    assert outbox_row(runtime, "post:edit").next_attempt_at == retry
+    runtime.clock.set(retry)
     again = _take(runtime, worker)
-    assert again["post:edit"].args == {"channel": "C1", "ts": "7.5", "text": "post:edit"}
+    assert set(again) == {"post"}
+    assert again["post"].then is not None
+    _record(
+        runtime,
+        worker,
+        [
+            (again["post"].id, Outcome(ok=True, channel="C1", ts="7.5")),
+            (again["post"].then.id, Outcome(ok=True, channel="C1", ts="7.5")),
+        ],
+    )
+    assert [outbox_row(runtime, key).status for key in ("post", "post:edit")] == ["sent", "sent"]
 
 
 def test_a_follower_of_a_row_its_round_failed_goes_with_what_it_has_instead(
