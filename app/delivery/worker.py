@@ -104,6 +104,8 @@ class DeliveryWorker:
         self._held: set[int] = set()
         self._leased_lock = threading.Lock()
         self._results: list[tuple[int, Outcome]] = []
+        # Rows whose results a failed round gave back for the next round (once only).
+        self._retried: set[int] = set()
         self._results_lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
         self._thread: threading.Thread | None = None
@@ -198,6 +200,7 @@ class DeliveryWorker:
         if not results and limit <= 0:
             return False
         started = self._monotonic()
+        recorded = False
         try:
             with transaction(self.sessions) as session:
                 now = self.clock.now()
@@ -216,13 +219,11 @@ class DeliveryWorker:
                         held | {row.id for row in claimed},
                         self.claims.lapsed_look,
                     )
+            recorded = True
         finally:
-            # Should the transaction fail, its results go unrecorded, as a worker that died would
-            # leave them: the rows' leases run out and a lookup settles each (nothing is repeated).
             with self.stats.lock:
                 self.stats.own_seconds += self._monotonic() - started
-            with self._leased_lock:
-                self._held.difference_update(row_id for row_id, _ in results)
+            self._after_round(results, recorded)
         # Measured from before the lease was taken, so never later than the lease says.
         start_by = started + self.config.lease_seconds / 2
         with self._leased_lock:
@@ -231,6 +232,24 @@ class DeliveryWorker:
         for row in claimed:
             self._pool.submit(self._send, row, start_by)
         return bool(results or claimed)
+
+    def _after_round(self, results: list[tuple[int, Outcome]], recorded: bool) -> None:
+        """Let go of the rows whose `results` the round `recorded`; if it failed, queue them
+        for the next round once more, then let them go unrecorded."""
+        ids = {row_id for row_id, _ in results}
+        if recorded:
+            self._retried -= ids
+            again: list[tuple[int, Outcome]] = []
+        else:
+            # A failed round (PostgreSQL chose it as a deadlock's victim, say) leaves its rows
+            # this worker's leases: the next round records them, rather than leaving them to
+            # lapse and be looked up. Should that fail too, they go as a dead worker's would.
+            again = [result for result in results if result[0] not in self._retried]
+            self._retried = {row_id for row_id, _ in again}
+        with self._results_lock:
+            self._results[:0] = again
+        with self._leased_lock:
+            self._held.difference_update(ids - self._retried)
 
     def _idle(self) -> bool:
         with self._leased_lock:

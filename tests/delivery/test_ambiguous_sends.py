@@ -364,14 +364,27 @@ def test_a_timed_out_post_waits_for_slack_to_finish_before_looking(
     impatient: Runtime, manual: ManualTime, slack: SlackStandIn
 ) -> None:
     slack.hang_next("chat.postMessage", seconds=HANG)
-    _queue(impatient, "slow:post", "chat.postMessage", {"channel": "C0GENERAL", "text": "slow"})
-    _queue(
-        impatient,
-        "slow:edit",
-        "chat.update",
-        {"channel": outbox.AFTER_CHANNEL, "ts": outbox.AFTER_TS, "text": "edited"},
-        after_key="slow:post",
-    )
+    # Queued together, so one round claims both: the edit is to go right behind its post.
+    with transaction(impatient.sessions) as session:
+        now = impatient.clock.now()
+        post = {"channel": "C0GENERAL", "text": "slow"}
+        outbox.queue(
+            session,
+            team_id=TEAM,
+            method="chat.postMessage",
+            args=post,
+            dedupe_key="slow:post",
+            now=now,
+        )
+        outbox.queue(
+            session,
+            team_id=TEAM,
+            method="chat.update",
+            args={"channel": outbox.AFTER_CHANNEL, "ts": outbox.AFTER_TS, "text": "edited"},
+            dedupe_key="slow:edit",
+            after_key="slow:post",
+            now=now,
+        )
     manual.settle()
     row = outbox_row(impatient, "slow:post")
     assert (row.last_error or "").startswith(UNSURE + "chat.postMessage: timed out")

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 
 from app.delivery import outbox
@@ -397,3 +397,39 @@ def test_followers_go_as_soon_as_what_they_follow_is_recorded(
         row = outbox_row(manual.runtime, key)
         assert (row.status, row.finished_at) == ("sent", start)
     assert [c.args["text"] for c in slack.calls_to("chat.update")] == ["v1", "v2", "v3"]
+
+
+@pytest.mark.postgres
+def test_a_round_chosen_as_a_deadlocks_victim_is_recorded_by_the_next(
+    manual: ManualTime, slack: SlackStandIn
+) -> None:
+    runtime = manual.runtime
+    # PostgreSQL refuses the first round that marks a row sent, as it does the loser of a
+    # deadlock (a withdrawal updating the same rows in another order, say); a sequence keeps
+    # count, as it is not rolled back with the round.
+    with transaction(runtime.sessions) as session:
+        session.execute(text(_FAIL_FIRST_RECORD))
+    _post(runtime, "post", text="hello")
+    manual.runtime.doorbell.set()
+    # The clock never moves, so the lease never runs out: only a round that kept the result can
+    # record it.
+    manual.settle()
+    row = outbox_row(runtime, "post")
+    assert (row.status, row.attempts) == ("sent", 1)
+    assert _texts(slack) == ["hello"]
+    with runtime.sessions() as session:
+        assert session.scalar(text("SELECT last_value FROM record_failures")) == 2
+
+
+_FAIL_FIRST_RECORD = """
+CREATE SEQUENCE record_failures;
+CREATE FUNCTION fail_first_record() RETURNS trigger AS $$
+BEGIN
+    IF NEW.status = 'sent' AND nextval('record_failures') = 1 THEN
+        RAISE EXCEPTION 'deadlock detected' USING ERRCODE = '40P01';
+    END IF;
+    RETURN NEW;
+END $$ LANGUAGE plpgsql;
+CREATE TRIGGER fail_first_record BEFORE UPDATE ON outbox_messages
+    FOR EACH ROW EXECUTE FUNCTION fail_first_record();
+"""

@@ -30,6 +30,9 @@ def test_kudos_posts_notes_and_records(
     [note] = [m for m in slack.posted_messages() if m["channel"].startswith("D")]
     assert note["channel"] == "D0BOB"
     assert "archives/C0GENERAL/p" + post["ts"].replace(".", "") in note["blocks"][0]["text"]["text"]
+    # The note may reach Slack before the round that records both (it follows the post from the
+    # same sender), so the post's ts is on the kudos once the outbox is done.
+    outbox_drained(bot)
     [kudos] = stored_kudos(bot)
     assert (kudos.giver_id, kudos.channel_id, kudos.values) == (
         "U0ALICE",
