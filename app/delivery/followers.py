@@ -168,11 +168,14 @@ def after_sent(
 def _follow_at(before: Followed, now: datetime) -> datetime:
     """When to look again at a follower of `before`, which must go out first: it is woken when
     `before` (or the earlier follower it waits behind) is settled, so this is only a fallback."""
-    if before.status == OutboxStatus.PENDING and before.next_attempt_at > now:
-        # Nothing can change before `before`'s own next attempt (a lookup's wait, a backoff);
-        # due with it, this one is claimed with it and goes right behind it (`Claims.take`).
-        return before.next_attempt_at
-    return now + timedelta(seconds=FALLBACK_SECONDS)
+    fallback = now + timedelta(seconds=FALLBACK_SECONDS)
+    if before.status == OutboxStatus.PENDING:
+        # Nothing can change before `before`'s own next attempt (a lookup's wait, a backoff).
+        # Not due with it, even so: a post put off for its channel's pace is put off again and
+        # again, and its followers would be read with it each time (the load bench's channels
+        # showed the cost). The wake-up or the fallback brings them.
+        return max(before.next_attempt_at, fallback)
+    return fallback
 
 
 @dataclass(frozen=True)
