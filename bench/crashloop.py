@@ -59,6 +59,7 @@ def queue_messages(
     for n in range(channels):
         slack.add_channel(f"C{n:06d}", f"load-{n}")
     now = runtime.clock.now()
+    queued = 0
     with transaction(runtime.sessions) as session:
         for n in range(count):
             args = {"channel": f"C{n % channels:06d}", "text": f"message {n}"}
@@ -70,6 +71,7 @@ def queue_messages(
                 dedupe_key=f"crash:{n}",
                 now=now,
             )
+            queued += 1
             if notes and n % 2 == 0:
                 outbox.queue(
                     session,
@@ -83,7 +85,8 @@ def queue_messages(
                     after_key=f"crash:{n}",
                     now=now,
                 )
-    return count + (count + 1) // 2 if notes else count
+                queued += 1
+    return queued
 
 
 def worker_env(database_url: str, slack: SlackStandIn, token: str) -> dict[str, str]:

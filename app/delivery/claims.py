@@ -263,7 +263,6 @@ class Claims:
         row.lease_expires_at = now + timedelta(seconds=self.config.lease_seconds)
         row.attempts += 1
         look_since = row.created_at if marked_unsure(row.last_error) else None
-        domain = row.followed.domain if chained and row.followed is not None else None
         return Claimed(
             row.id,
             row.team_id,
@@ -272,7 +271,7 @@ class Claims:
             row.dedupe_key,
             look_since,
             row.pace_key,
-            domain=domain,
+            domain=row.followed.domain if row.followed is not None else None,
         )
 
     def _retry_at(self, row: _Due, when: datetime) -> None:

@@ -248,7 +248,7 @@ def _unmet_topics(
         if ask.private:
             continue
         asked.update(set(ask.topics))
-        tagged.update(t for t in (normalize(v) for v in _tags(ask.text)) if t)
+        tagged.update(t for t in (normalize(v) for v in value_tags(ask.text)) if t)
         for topic in ask.topics:
             where[topic][ask.origin_channel_id] = None
     candidates = {t for t, n in asked.items() if n >= 2 or t in tagged}
@@ -256,14 +256,6 @@ def _unmet_topics(
     unmet = [UnmetTopic(t, asked[t], tuple(where[t])) for t in candidates - offered]
     unmet.sort(key=lambda u: (-u.asks, u.topic))
     return tuple(unmet[:UNMET_LISTED])
-
-
-def _tags(text: str) -> list[str]:
-    """The `#value` tags of an ask's text, as `/kudos` reads them."""
-    # Every tag starts with "#": most asks have none and need no tokenizing.
-    if "#" not in text:
-        return []
-    return value_tags(text)
 
 
 def _unsung(counts: Mapping[str, int], people: Directory) -> tuple[Unsung, ...]:

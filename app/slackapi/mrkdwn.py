@@ -202,6 +202,8 @@ def tokenize(text: str) -> list[Token]:
 def value_tags(text: str) -> list[str]:
     """The values of `text`'s `#value` tags, lowercase and in order: exactly those `tokenize`
     finds, without building its tokens (the digest reads thousands of asks' tags)."""
+    if "#" not in text:
+        return []  # most texts have no tag
     # `tokenize` scans only the text between bracket tokens, each piece on its own: sliced, as
     # there, so a piece's start counts as white space before a tag (a pattern given a start
     # position would look behind it). A name never holds a "#", so the values `_PLAIN` finds

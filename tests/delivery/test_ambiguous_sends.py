@@ -55,13 +55,21 @@ def impatient(runtime: Runtime, slack: SlackStandIn) -> Runtime:
     return runtime
 
 
+# What the tests' edits change a message to.
+_EDITED = {"channel": outbox.AFTER_CHANNEL, "ts": outbox.AFTER_TS, "text": "edited"}
+
+
 def _queue(
     runtime: Runtime,
     key: str,
     method: outbox.Method,
     args: dict[str, Any],
     after_key: str | None = None,
+    *,
+    edit_key: str | None = None,
 ) -> None:
+    """Queue one message; with `edit_key`, an edit of it to "edited" in the same transaction,
+    so one round claims both."""
     with transaction(runtime.sessions) as session:
         outbox.queue(
             session,
@@ -72,6 +80,16 @@ def _queue(
             now=runtime.clock.now(),
             after_key=after_key,
         )
+        if edit_key is not None:
+            outbox.queue(
+                session,
+                team_id=TEAM,
+                method="chat.update",
+                args=_EDITED,
+                dedupe_key=edit_key,
+                after_key=key,
+                now=runtime.clock.now(),
+            )
 
 
 def _deliver(runtime: Runtime, make_worker: WorkerFactory, config: WorkerConfig = PATIENT) -> None:
@@ -88,16 +106,7 @@ def test_a_channel_post_that_timed_out_but_was_posted_is_not_posted_again(
     slack.hang_next("chat.postMessage", seconds=HANG)
     _queue(impatient, "kudos:1:post", "chat.postMessage", {"channel": "C0GENERAL", "text": "hi"})
     # A follower proves the found message is recorded like a fresh post: it edits that one.
-    with transaction(impatient.sessions) as session:
-        outbox.queue(
-            session,
-            team_id=TEAM,
-            method="chat.update",
-            args={"channel": outbox.AFTER_CHANNEL, "ts": outbox.AFTER_TS, "text": "edited"},
-            dedupe_key="kudos:1:edit",
-            after_key="kudos:1:post",
-            now=impatient.clock.now(),
-        )
+    _queue(impatient, "kudos:1:edit", "chat.update", _EDITED, after_key="kudos:1:post")
     _deliver(impatient, make_worker)
     (message,) = slack.posted_messages("C0GENERAL")
     assert message["metadata"] == _tag("kudos:1:post")
@@ -365,26 +374,8 @@ def test_a_timed_out_post_waits_for_slack_to_finish_before_looking(
 ) -> None:
     slack.hang_next("chat.postMessage", seconds=HANG)
     # Queued together, so one round claims both: the edit is to go right behind its post.
-    with transaction(impatient.sessions) as session:
-        now = impatient.clock.now()
-        post = {"channel": "C0GENERAL", "text": "slow"}
-        outbox.queue(
-            session,
-            team_id=TEAM,
-            method="chat.postMessage",
-            args=post,
-            dedupe_key="slow:post",
-            now=now,
-        )
-        outbox.queue(
-            session,
-            team_id=TEAM,
-            method="chat.update",
-            args={"channel": outbox.AFTER_CHANNEL, "ts": outbox.AFTER_TS, "text": "edited"},
-            dedupe_key="slow:edit",
-            after_key="slow:post",
-            now=now,
-        )
+    post = {"channel": "C0GENERAL", "text": "slow"}
+    _queue(impatient, "slow:post", "chat.postMessage", post, edit_key="slow:edit")
     manual.settle()
     row = outbox_row(impatient, "slow:post")
     assert (row.last_error or "").startswith(UNSURE + "chat.postMessage: timed out")
