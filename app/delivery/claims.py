@@ -25,7 +25,8 @@ from app.delivery.pacing import Pacer
 from app.delivery.records import Recorder
 from app.delivery.sender import LOOKED_FOR, LOOKUP_METHODS, UNSURE, api_method, marked_unsure
 from app.delivery.uploads import UPLOAD_METHODS, attach_contents
-from app.store.core import connection
+from app.delivery.wakeup import earliest
+from app.store.core import Work
 from app.store.db import is_sqlite
 from app.store.models import OutboxMessage, Workspace
 from app.store.statuses import UNFINISHED, OutboxStatus
@@ -135,6 +136,10 @@ class Claims:
     # Whether the last `take` read as many due rows as it could take: more may be due at once.
     # (It may have put some of them off, so fewer claimed does not mean none are left.)
     read_all_it_could: bool = field(default=False, init=False)
+    # When, as the last `take` saw it, the next row of an active workspace may be claimed: a
+    # waiting row's next attempt (one it put off among them) or another worker's lease running
+    # out; None if none is known. Meaningful only when it did not read all it could.
+    next_due: datetime | None = field(default=None, init=False)
 
     @property
     def lapsed_look(self) -> datetime | None:
@@ -142,14 +147,15 @@ class Claims:
         return self._lapsed_due
 
     def take(
-        self, session: Session, limit: int, now: datetime, held: frozenset[int] = frozenset()
+        self, unit: Work, limit: int, now: datetime, held: frozenset[int] = frozenset()
     ) -> list[Claimed]:
-        """Lease up to `limit` due rows of active workspaces in `session`'s transaction, but
+        """Lease up to `limit` due rows of active workspaces in `unit`'s transaction, but
         none of the rows the worker still `held` (its own, leased and not yet recorded).
 
-        One statement reads the due rows with what each follower needs of the row it follows,
-        one writes every claimed or put-off row; a row that fails for good goes through the
-        session (with the notice it queues)."""
+        One statement reads the due rows with what each follower needs of the row it follows
+        (and when the rows it does not read come due: `next_due`), one writes every claimed or
+        put-off row; a row that fails for good goes through the ORM session (with the notice it
+        queues)."""
         # Waiting rows and lapsed leases apart, each in its index's order: one query with both
         # made the database sort every due row on every round.
         queries = [PENDING_ROWS]
@@ -158,11 +164,16 @@ class Claims:
         if self._lapsed_due is None or not self._lapsed_due - every <= now < self._lapsed_due:
             queries.append(LAPSED_ROWS)
             self._lapsed_due = now + every
-        bind = connection(session)
+        bind = unit.connection
         rows: list[_Due] = []
-        bound = {"b_now": now, "b_limit": limit, "b_held": sorted(held)}
+        bound = {"b_now": now, "b_limit": limit, "b_held": sorted(held), "b_worker": self.worker_id}
+        waiting = lease = None
         for query in queries:
-            rows.extend(_due(row) for row in bind.execute(query, bound))
+            for read in bind.execute(query, bound):
+                if query is PENDING_ROWS:
+                    waiting, lease = read.next_waiting, read.next_lease
+                if read.id is not None:
+                    rows.append(_due(read))
         self.read_all_it_could = len(rows) >= limit
         # Oldest due first; a row left over stays as it was (locked until this transaction ends).
         rows = sorted(rows, key=lambda row: (row.next_attempt_at, row.id))[:limit]
@@ -176,7 +187,7 @@ class Claims:
         this_round = {(row.team_id, row.dedupe_key): row for row in rows}
         for row in rows:
             leader = _leader(row, by_key)
-            ready = self._admit(session, row, now, put_off, this_round, leader is not None)
+            ready = self._admit(unit, row, now, put_off, this_round, leader is not None)
             if ready is None:
                 continue
             by_key[(row.team_id, row.dedupe_key)] = ready
@@ -188,14 +199,19 @@ class Claims:
         # (those that failed went through the session, with the notices they queued).
         moved = [row for row in rows if not row.failed]
         if moved:
-            _move(connection(session), moved)
+            _move(unit.connection, moved)
         # Files to upload are read only now, for the rows claimed (one statement, if any).
-        attach_contents(session, claimed)
+        attach_contents(unit.connection, claimed)
+        # The statement saw the rows it did not read; this round's own put-off rows it saw as due.
+        later = [row.next_attempt_at for row in rows if row.status == OutboxStatus.PENDING]
+        if waiting is not None:
+            later.append(waiting)
+        self.next_due = earliest(min(later, default=None), lease, now, self._lapsed_due)
         return claimed
 
     def _admit(
         self,
-        session: Session,
+        unit: Work,
         row: _Due,
         now: datetime,
         put_off: dict[tuple[str, str], int],
@@ -234,7 +250,7 @@ class Claims:
                 before = replace(before, status=moved.status, next_attempt_at=moved.next_attempt_at)
             followed_args = follower_args(args, row.after_failed_args, before, now)
             if followed_args is None:
-                self._fail(session, row, "the message it follows was not delivered", now)
+                self._fail(unit.session, row, "the message it follows was not delivered", now)
                 return None
             if isinstance(followed_args, datetime):
                 row.status = OutboxStatus.PENDING
@@ -244,9 +260,9 @@ class Claims:
         if outbox.RENDER in args:
             render = self.renderers.get(str(args[outbox.RENDER]))
             if render is None:
-                self._fail(session, row, f"no renderer {args[outbox.RENDER]!r}", now)
+                self._fail(unit.session, row, f"no renderer {args[outbox.RENDER]!r}", now)
                 return None
-            args = render(session, row.team_id, args, now)
+            args = render(unit.session, row.team_id, args, now)
         wait = self._pace(row)
         if wait > 0:
             if row.pace_key is not None:

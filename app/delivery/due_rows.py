@@ -1,14 +1,16 @@
 """The statements a claim reads due outbox rows with: built once, bound each round.
 
 Building a statement costs more Python than running it. `FOR UPDATE SKIP LOCKED` lets replicas
-share the queue on PostgreSQL (SQLite renders none).
+share the queue on PostgreSQL (SQLite renders none). The waiting rows' statement also says when
+the rows it does not read come due, so a round that read every due row knows how long it may
+sleep without a statement of its own for that.
 """
 
 from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, bindparam, func, select, true
 
 from app.delivery.followers import with_followed
 from app.store.models import OutboxMessage, Workspace
@@ -39,8 +41,8 @@ _COLUMNS = tuple(
 
 
 def _rows(*where: Any) -> Any:
-    """Up to `b_limit` rows of active workspaces that meet `where`, oldest due first, leased to
-    this transaction, each with what a follower needs of the row it follows."""
+    """Up to `b_limit` rows of active workspaces that meet `where`, leased to this transaction,
+    each with what a follower needs of the row it follows (unordered)."""
     # Chosen and locked by id alone, then read whole: the database may sort every due row to
     # choose (a fresh table's statistics promise it a few), and sorting ids is cheap where
     # sorting whole rows, their arguments and blocks, was most of a round's time.
@@ -62,16 +64,62 @@ def _rows(*where: Any) -> Any:
         )
         .cte("due")
     )
-    return with_followed(due).order_by(due.c.next_attempt_at, due.c.id)
+    return with_followed(due)
+
+
+def _next_due() -> Any:
+    """One row: the earliest next attempt of a waiting row after `b_now` (`next_waiting`), and
+    the earliest lease of a row another worker than `b_worker` holds (`next_lease`), of active
+    workspaces."""
+    active = (_WORKSPACES.c.team_id == _OUTBOX.c.team_id) & _WORKSPACES.c.active.is_(True)
+    waiting = (
+        select(func.min(_OUTBOX.c.next_attempt_at))
+        .join(_WORKSPACES, active)
+        .where(_OUTBOX.c.status == OutboxStatus.PENDING, _OUTBOX.c.next_attempt_at > _NOW)
+    )
+    leases = (
+        select(func.min(_OUTBOX.c.lease_expires_at))
+        .join(_WORKSPACES, active)
+        .where(
+            _OUTBOX.c.status == OutboxStatus.SENDING,
+            # The rows this worker leased are its own to record, not to wait for. (One whose
+            # result it gave up recording lapses unwatched: the lapsed-lease look finds it.)
+            _OUTBOX.c.claimed_by.is_distinct_from(
+                bindparam("b_worker", type_=_OUTBOX.c.claimed_by.type)
+            ),
+        )
+    )
+    return select(
+        waiting.scalar_subquery().label("next_waiting"),
+        leases.scalar_subquery().label("next_lease"),
+    ).subquery("next_due")
 
 
 _NOW = bindparam("b_now", type_=_OUTBOX.c.next_attempt_at.type)
-# The waiting rows of active workspaces whose time came, oldest due first.
-PENDING_ROWS = _rows(_OUTBOX.c.status == OutboxStatus.PENDING, _OUTBOX.c.next_attempt_at <= _NOW)
+
+
+def _pending_rows() -> Any:
+    """The waiting rows of active workspaces whose time came, oldest due first, each beside
+    `_next_due`'s two columns; a single row of NULLs beside them when none is due."""
+    claim = _rows(
+        _OUTBOX.c.status == OutboxStatus.PENDING, _OUTBOX.c.next_attempt_at <= _NOW
+    ).subquery("claim")
+    later = _next_due()
+    # Joined to the one row of next-due times, so the answer has that row even when no row is
+    # due: the round learns both in one round trip.
+    return (
+        select(claim, later.c.next_waiting, later.c.next_lease)
+        .select_from(later.outerjoin(claim, true()))
+        .order_by(claim.c.next_attempt_at, claim.c.id)
+    )
+
+
+PENDING_ROWS = _pending_rows()
 # The leased rows of active workspaces whose lease ran out (a worker stopped mid-call), but
-# those the worker still holds.
-LAPSED_ROWS = _rows(
+# those the worker still holds, oldest due first.
+_LAPSED = _rows(
     _OUTBOX.c.status == OutboxStatus.SENDING,
     _OUTBOX.c.lease_expires_at < _NOW,
     _OUTBOX.c.id.not_in(bindparam("b_held", expanding=True, type_=_OUTBOX.c.id.type)),
-)
+).subquery("lapsed")
+LAPSED_ROWS = select(_LAPSED).order_by(_LAPSED.c.next_attempt_at, _LAPSED.c.id)

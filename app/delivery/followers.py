@@ -24,6 +24,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     exists,
+    or_,
     select,
     tuple_,
     update,
@@ -107,7 +108,9 @@ def with_followed(due: FromClause) -> Select[Any]:
             _EARLIER.c.team_id == due.c.team_id,
             _EARLIER.c.after_key == due.c.after_key,
             _EARLIER.c.id < due.c.id,
-            _EARLIER.c.status.in_(UNFINISHED),
+            # Not `IN`: a list is an expanding parameter, and SQLAlchemy would render the whole
+            # claim's text again at every execution to expand it.
+            or_(*(_EARLIER.c.status == status for status in UNFINISHED)),
         )
     )
     return select(

@@ -27,7 +27,7 @@ from app.delivery.hooks import DeliveryHooks
 from app.delivery.pacing import Pacer
 from app.delivery.sender import UNSURE, Outcome, api_method, marked_unsure
 from app.delivery.stats import DeliveryStats
-from app.store.core import connection
+from app.store.core import Work, connection
 from app.store.models import OutboxMessage
 from app.store.statuses import OutboxStatus
 
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Recorder:
-    """Writes outcomes onto the rows of the worker named `worker_id`, in the caller's session."""
+    """Writes outcomes onto the rows of the worker named `worker_id`, in the round's transaction."""
 
     worker_id: str
     config: WorkerConfig
@@ -53,9 +53,7 @@ class Recorder:
     # Forces the fallback of a SQLite older than 3.35 (tests of that path).
     row_by_row: bool = field(default=False, repr=False)
 
-    def record_all(
-        self, session: Session, results: Iterable[tuple[int, Outcome]], now: datetime
-    ) -> None:
+    def record_all(self, unit: Work, results: Iterable[tuple[int, Outcome]], now: datetime) -> None:
         """Record each (row id, outcome) on its row, unless another worker took the row over.
 
         However many rows: one statement marks those sent and returns what their links and
@@ -70,13 +68,14 @@ class Recorder:
             else:
                 others[row_id] = outcome
         if sent:
-            self._mark_sent(session, sent, now)
+            self._mark_sent(unit.connection, sent, now)
         if others:
-            self._record_others(session, others, now)
+            self._record_others(unit, others, now)
 
-    def _record_others(self, session: Session, results: dict[int, Outcome], now: datetime) -> None:
+    def _record_others(self, unit: Work, results: dict[int, Outcome], now: datetime) -> None:
         """Record rows handed back or failed (each outcome by row id), those still ours."""
-        bind = connection(session)
+        bind = unit.connection
+        session = unit.session
         rows = {
             row.id: row for row in bind.execute(marking.READ_OTHERS, {"b_ids": sorted(results)})
         }
@@ -99,10 +98,9 @@ class Recorder:
             return False
         return True
 
-    def _mark_sent(self, session: Session, sent: list[tuple[int, Outcome]], now: datetime) -> None:
+    def _mark_sent(self, bind: Connection, sent: list[tuple[int, Outcome]], now: datetime) -> None:
         """Mark the `sent` rows still ours sent, link their posts, and make due the messages
         that follow them."""
-        bind = connection(session)
         outcomes = dict(sent)
         dialect = bind.dialect.name
         whole = dialect == "postgresql" and not self.row_by_row

@@ -22,12 +22,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Final, Protocol
 
-from sqlalchemy import delete, exists, select, tuple_
+from sqlalchemy import Connection, delete, exists, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.delivery import outbox
 from app.delivery.joins import JOIN_FIRST
-from app.store.core import connection
 from app.store.models import OutboxFile, OutboxMessage
 from app.store.statuses import UNFINISHED
 from app.store.upsert import upsert
@@ -99,7 +98,7 @@ class _HasFile(Protocol):
     args: dict[str, Any]
 
 
-def attach_contents(session: Session, claimed: Iterable[_HasFile]) -> None:
+def attach_contents(bind: Connection, claimed: Iterable[_HasFile]) -> None:
     """Put the bytes of each claimed upload row's file in its arguments (under `CONTENT`), in one
     statement for the round; a row whose file is gone gets none (its send fails for good)."""
     wanting = [row for row in claimed if FILE in row.args]
@@ -108,7 +107,7 @@ def attach_contents(session: Session, claimed: Iterable[_HasFile]) -> None:
     keys = sorted({(row.team_id, str(row.args[FILE])) for row in wanting})
     found = {
         (team, key): content
-        for team, key, content in connection(session).execute(
+        for team, key, content in bind.execute(
             select(OutboxFile.team_id, OutboxFile.dedupe_key, OutboxFile.content).where(
                 tuple_(OutboxFile.team_id, OutboxFile.dedupe_key).in_(keys)
             )

@@ -12,16 +12,12 @@ import logging
 import selectors
 import threading
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import psycopg
-from sqlalchemy import Engine, Table, bindparam, event, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, event
 
 from app.delivery.outbox import NOTIFY_CHANNEL
-from app.store.core import connection
-from app.store.models import OutboxMessage, Workspace
-from app.store.statuses import OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -29,41 +25,13 @@ log = logging.getLogger(__name__)
 _BACKEND_PID = "outbox_listener_backend_pid"
 
 
-def _next_due_statement() -> Any:
-    """The earliest next attempt of a waiting row after `b_now`, and the earliest lease of a
-    row not in `b_held`, of active workspaces: one statement (one round trip), built once."""
-    outbox = cast(Table, OutboxMessage.__table__)
-    workspaces = cast(Table, Workspace.__table__)
-    active = (workspaces.c.team_id == outbox.c.team_id) & workspaces.c.active.is_(True)
-    now = bindparam("b_now", type_=outbox.c.next_attempt_at.type)
-    waiting = (
-        select(func.min(outbox.c.next_attempt_at))
-        .join(workspaces, active)
-        .where(outbox.c.status == OutboxStatus.PENDING, outbox.c.next_attempt_at > now)
-    )
-    leases = (
-        select(func.min(outbox.c.lease_expires_at))
-        .join(workspaces, active)
-        .where(
-            outbox.c.status == OutboxStatus.SENDING,
-            outbox.c.id.not_in(bindparam("b_held", expanding=True, type_=outbox.c.id.type)),
-        )
-    )
-    return select(waiting.scalar_subquery(), leases.scalar_subquery())
-
-
-_NEXT_DUE = _next_due_statement()
-
-
-def next_due(
-    session: Session, now: datetime, held: frozenset[int], lapsed_look: datetime | None
+def earliest(
+    waiting: datetime | None, lease: datetime | None, now: datetime, lapsed_look: datetime | None
 ) -> datetime | None:
-    """The earliest instant after `now` at which a row of an active workspace may be claimed:
-    a waiting row's next attempt, or a lease not `held` here running out (looked for no sooner
-    than `lapsed_look`, when the claims next look for lapsed leases); None if none is known."""
-    waiting, lease = (
-        connection(session).execute(_NEXT_DUE, {"b_now": now, "b_held": sorted(held)}).one()
-    )
+    """The earliest instant after `now` at which a row may be claimed, of the earliest next
+    attempt of a `waiting` row and the earliest `lease` another worker holds (its lapse looked
+    for no sooner than `lapsed_look`, when the claims next look for lapsed leases); None if
+    neither is known."""
     if lease is not None:
         # The claims take a lease that ran out strictly before their `now`.
         lease += timedelta(microseconds=1)

@@ -49,8 +49,9 @@ from app.delivery.stats import DeliveryStats
 from app.delivery.tokens import TokenSource
 from app.delivery.upload_steps import send_upload_step
 from app.delivery.uploads import UPLOAD_METHODS
-from app.delivery.wakeup import OutboxListener, next_due
+from app.delivery.wakeup import OutboxListener
 from app.slackapi.web_api import WebApi
+from app.store.core import work
 from app.store.db import SessionFactory, transaction
 
 log = logging.getLogger(__name__)
@@ -202,23 +203,18 @@ class DeliveryWorker:
         started = self._monotonic()
         recorded = False
         try:
-            with transaction(self.sessions) as session:
+            with work(self.sessions) as round_work:
                 now = self.clock.now()
                 if results:
-                    self.recorder.record_all(session, results, now)
+                    self.recorder.record_all(round_work, results, now)
                 # What the results just recorded let go (a follower) is claimed with the rest.
-                claimed = self.claims.take(session, limit, now, held) if limit > 0 else []
+                claimed = self.claims.take(round_work, limit, now, held) if limit > 0 else []
                 self._full = limit > 0 and self.claims.read_all_it_could
                 if limit > 0 and not self._full:
                     # Every row due at `now` was read, and claimed or put off (a round of its
-                    # own would find none). In the same transaction: a row due between the
-                    # claim and this look is after `now` and counted, so no row falls between.
-                    self._next_due = next_due(
-                        session,
-                        now,
-                        held | {row.id for row in claimed},
-                        self.claims.lapsed_look,
-                    )
+                    # own would find none); the claim's statement said when the rest come due.
+                    # A row queued after it rings the doorbell as its transaction commits.
+                    self._next_due = self.claims.next_due
             recorded = True
         finally:
             with self.stats.lock:
@@ -354,8 +350,8 @@ class DeliveryWorker:
             return 0
         started = self._monotonic()
         try:
-            with transaction(self.sessions) as session:
-                self.recorder.record_all(session, results, self.clock.now())
+            with work(self.sessions) as round_work:
+                self.recorder.record_all(round_work, results, self.clock.now())
         finally:
             with self.stats.lock:
                 self.stats.own_seconds += self._monotonic() - started

@@ -20,6 +20,7 @@ from app.delivery.followers import FALLBACK_SECONDS
 from app.delivery.sender import UNSURE, Outcome
 from app.delivery.worker import DeliveryWorker
 from app.runtime import Runtime
+from app.store.core import work
 from app.store.db import transaction
 from app.store.models import OutboxMessage
 from tests.delivery.conftest import FAST, TEAM, WorkerFactory, outbox_row
@@ -61,14 +62,14 @@ def _edit(key: str, follows: str, **extra: object) -> dict[str, object]:
 
 def _take(runtime: Runtime, worker: DeliveryWorker) -> dict[str, Claimed]:
     """One round's claim, by dedupe key."""
-    with transaction(runtime.sessions) as session:
-        claimed = worker.claims.take(session, 100, runtime.clock.now())
+    with work(runtime.sessions) as unit:
+        claimed = worker.claims.take(unit, 100, runtime.clock.now())
     return {row.dedupe_key: row for row in claimed}
 
 
 def _record(runtime: Runtime, worker: DeliveryWorker, results: list[tuple[int, Outcome]]) -> None:
-    with transaction(runtime.sessions) as session:
-        worker.recorder.record_all(session, results, runtime.clock.now())
+    with work(runtime.sessions) as unit:
+        worker.recorder.record_all(unit, results, runtime.clock.now())
 
 
 def _set(runtime: Runtime, key: str, **values: object) -> None:

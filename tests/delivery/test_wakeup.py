@@ -96,25 +96,62 @@ def test_a_row_due_later_is_sent_when_due_without_a_poll(
 def test_an_idle_worker_sleeps_until_the_earliest_row_it_knows_comes_due(
     runtime: Runtime, make_worker: WorkerFactory
 ) -> None:
-    runtime.clock = ManualClock(datetime(2026, 12, 7, 9, 0, tzinfo=UTC))
-    worker = make_worker(WorkerConfig(poll_seconds=NEVER))
-    worker.config = replace(worker.config, poll_seconds=NEVER)
+    worker = _unhurried_worker(runtime, make_worker)
     # Nothing queued: only the fallback bounds the sleep.
     assert _idle_wait(worker) == NEVER
     _post(runtime, "in an hour", due_in=timedelta(hours=1))
     _post(runtime, "in a minute", due_in=timedelta(minutes=1))
     assert _idle_wait(worker) == 60
     # Sent to a worker that died: its lease, sooner than either, is watched.
-    with transaction(runtime.sessions) as session:
-        session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.dedupe_key == "in an hour")
-            .values(status="sending", lease_expires_at=runtime.clock.now() + timedelta(seconds=20))
-        )
+    _lease(runtime, "in an hour", seconds=20, to="a worker that died")
+    assert _idle_wait(worker) == pytest.approx(20, abs=0.001)
+    # A lease of its own, sooner still, is not: it records that row itself when its call ends.
+    _lease(runtime, "in a minute", seconds=10, to=worker.id)
     assert _idle_wait(worker) == pytest.approx(20, abs=0.001)
     # The fallback bounds a later due time.
     worker.config = replace(worker.config, poll_seconds=5)
     assert _idle_wait(worker) == 5
+
+
+def test_a_row_the_round_put_off_for_its_channel_is_what_the_idle_worker_wakes_for(
+    runtime: Runtime, make_worker: WorkerFactory
+) -> None:
+    worker = _unhurried_worker(runtime, make_worker)
+    # One more than the channel's burst: the round claims three and puts the fourth off for
+    # the channel's next slot, a time no row had when the claim's statement read the table.
+    for n in range(worker.pacer.burst + 1):
+        _post(runtime, f"post {n}")
+    with ThreadPoolExecutor(1) as pool:
+        worker._pool = pool
+        assert worker._step()
+        assert not worker._full
+        wait = worker._idle_wait()
+    put_off = outbox_row(runtime, f"post {worker.pacer.burst}")
+    assert put_off.status == "pending"
+    assert wait == pytest.approx((put_off.next_attempt_at - runtime.clock.now()).total_seconds())
+    assert 0 < wait <= 1 / worker.pacer.rate
+
+
+def _unhurried_worker(runtime: Runtime, make_worker: WorkerFactory) -> DeliveryWorker:
+    """A worker (not started) on a clock that stands still, whose fallback poll never comes."""
+    runtime.clock = ManualClock(datetime(2026, 12, 7, 9, 0, tzinfo=UTC))
+    worker = make_worker(WorkerConfig(poll_seconds=NEVER))
+    worker.config = replace(worker.config, poll_seconds=NEVER)
+    return worker
+
+
+def _lease(runtime: Runtime, key: str, *, seconds: float, to: str) -> None:
+    """Make row `key` one that worker `to` is sending, its lease running out in `seconds`."""
+    with transaction(runtime.sessions) as session:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.dedupe_key == key)
+            .values(
+                status="sending",
+                claimed_by=to,
+                lease_expires_at=runtime.clock.now() + timedelta(seconds=seconds),
+            )
+        )
 
 
 def _idle_wait(worker: DeliveryWorker) -> float:
