@@ -54,8 +54,9 @@ def queue_messages(
 ) -> int:
     """Queue `count` uniquely worded posts spread over `channels` channels the stand-in knows;
     with `join`, each post joins its channel first, as asks and kudos do; with `notes`, every
-    other post is followed by a note that quotes its ts, as a kudos's DM links its post. Return
-    how many messages were queued."""
+    other post is followed by a note that quotes its ts, as a kudos's DM links its post, and
+    every eighth by a second one, as a kudos to two people is. Return how many messages were
+    queued."""
     for n in range(channels):
         slack.add_channel(f"C{n:06d}", f"load-{n}")
     now = runtime.clock.now()
@@ -72,21 +73,26 @@ def queue_messages(
                 now=now,
             )
             queued += 1
-            if notes and n % 2 == 0:
+            for note in _notes(n) if notes else ():
                 outbox.queue(
                     session,
                     team_id=team_id,
                     method="chat.postMessage",
                     args={
                         "channel": args["channel"],
-                        "text": f"note {n}{_FOLLOWS}{outbox.AFTER_TS}",
+                        "text": f"note {note}{_FOLLOWS}{outbox.AFTER_TS}",
                     },
-                    dedupe_key=f"crash:{n}:note",
+                    dedupe_key=f"crash:{note}:note",
                     after_key=f"crash:{n}",
                     now=now,
                 )
                 queued += 1
     return queued
+
+
+def _notes(n: int) -> list[str]:
+    """The names of post `n`'s notes: "n" for every other post, "n.2" too for every eighth."""
+    return [str(n)] * (n % 2 == 0) + [f"{n}.2"] * (n % 8 == 0)
 
 
 def worker_env(database_url: str, slack: SlackStandIn, token: str) -> dict[str, str]:
@@ -197,5 +203,6 @@ def wrong_links(posted: list[Call]) -> int:
     for call in posted:
         note, follows, ts = call.args["text"].partition(_FOLLOWS)
         if follows:
-            wrong += ts not in given.get("message " + note.removeprefix("note "), set())
+            post = note.removeprefix("note ").partition(".")[0]
+            wrong += ts not in given.get(f"message {post}", set())
     return wrong

@@ -44,8 +44,9 @@ PG_ADMIN = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0
 
 
 @contextmanager
-def database(backend: str, admin_url: str = PG_ADMIN) -> Iterator[str]:
-    """A fresh migrated database on `backend` ("sqlite" or "postgresql"), dropped afterwards.
+def database(backend: str, admin_url: str = PG_ADMIN, *, migrated: bool = True) -> Iterator[str]:
+    """A fresh database on `backend` ("sqlite" or "postgresql"), dropped afterwards: migrated,
+    or left empty for a bot of another checkout to migrate as it starts.
 
     PostgreSQL's is created through `admin_url` with no connection pool, so a server stopped and
     started meanwhile (the fault tests do) leaves no stale connection in the way of the DROP.
@@ -53,7 +54,8 @@ def database(backend: str, admin_url: str = PG_ADMIN) -> Iterator[str]:
     if backend == "sqlite":
         with tempfile.TemporaryDirectory() as folder:
             url = f"sqlite:///{folder}/bench.db"
-            migrate.upgrade(url)
+            if migrated:
+                migrate.upgrade(url)
             yield url
         return
     name = f"bench_{os.getpid()}_{int(time.time() * 1000) % 10**9}"
@@ -62,7 +64,8 @@ def database(backend: str, admin_url: str = PG_ADMIN) -> Iterator[str]:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     url = admin.url.set(database=name).render_as_string(hide_password=False)
     try:
-        migrate.upgrade(url)
+        if migrated:
+            migrate.upgrade(url)
         yield url
     finally:
         with admin.connect() as connection:

@@ -202,6 +202,11 @@ def main() -> None:
         action="store_true",
         help="go on past a step that missed (for CPU per request on a busy host)",
     )
+    parser.add_argument(
+        "--source",
+        type=Path,
+        help="run the bot of this checkout (e.g. an older commit's worktree) on this bench",
+    )
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
@@ -215,7 +220,12 @@ def main() -> None:
         setup = time.monotonic()
         profile_dir = args.profile / f"run-{index}" if args.profile else None
         with Cluster(
-            backend, replicas, args.workspaces, args.users, profile_dir=profile_dir
+            backend,
+            replicas,
+            args.workspaces,
+            args.users,
+            profile_dir=profile_dir,
+            source=args.source,
         ) as cluster:
             print(f"{label}: set up in {time.monotonic() - setup:.0f}s", flush=True)
             cluster.mark_profiles()

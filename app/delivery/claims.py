@@ -84,9 +84,11 @@ class Claimed:
     # The channel whose limit paces the call, if any.
     pace_key: str | None = None
     # The follower claimed with this row, to be sent by the same sender right after it, its
-    # `$after.*` placeholders filled from this row's outcome (see `Claims.take`).
+    # `$after.*` placeholders filled from the outcome of the row it follows (see `Claims.take`).
     then: Claimed | None = None
-    # A follower's workspace domain, for the permalink to what it follows.
+    # A follower's: the key of the row it follows, and its workspace's domain (for the
+    # permalink to that row).
+    follows: str | None = None
     domain: str | None = None
 
     def chain(self) -> Iterator[Claimed]:
@@ -287,6 +289,7 @@ class Claims:
             row.dedupe_key,
             look_since,
             row.pace_key,
+            follows=row.after_key,
             domain=row.followed.domain if row.followed is not None else None,
         )
 
@@ -346,16 +349,26 @@ def _move(bind: Connection, rows: list[_Due]) -> None:
 
 
 def _leader(row: _Due, by_key: Mapping[tuple[str, str], Claimed]) -> Claimed | None:
-    """The claim of this round that `row` follows, when `row` may go right behind it from the
-    same sender: the first of its followers still unsent, neither rendered nor uploaded when
-    sent (both need the store), and no other follower behind that claim yet. Sent so, a post's
-    follower costs no round of its own between the post's and its own."""
-    if row.after_key is None or row.followed is None or row.followed.earlier_unsent:
+    """The claim of this round that `row` goes right behind, from the same sender: the last
+    one chained behind the claim of the row `row` follows, when every earlier follower of that
+    row still unsent is chained there already (followers keep their order), and `row` is
+    neither rendered nor uploaded when sent (both need the store). Sent so, a post's followers
+    (a DM to each person thanked, an edit) cost no round of their own between the post's and
+    their own."""
+    if row.after_key is None or row.followed is None:
         return None
     if row.method in UPLOAD_METHODS or outbox.RENDER in row.args:
         return None
-    leader = by_key.get((row.team_id, row.after_key))
-    return leader if leader is not None and leader.then is None else None
+    last = by_key.get((row.team_id, row.after_key))
+    if last is None:
+        return None
+    # How many followers of the same row the chain holds: each earlier than `row` (none could
+    # join before every earlier one had), so all of them when they number its earlier ones.
+    chained = 0
+    while last.then is not None:
+        last = last.then
+        chained += last.follows == row.after_key
+    return last if chained == row.followed.earlier_unsent else None
 
 
 def _due(row: Any) -> _Due:

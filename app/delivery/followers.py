@@ -23,7 +23,8 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
-    exists,
+    case,
+    func,
     or_,
     select,
     tuple_,
@@ -84,14 +85,14 @@ def wake(bind: Connection, keys: Iterable[tuple[str, str]], now: datetime) -> No
 @dataclass(frozen=True)
 class Followed:
     """What a follower's claim read of the message it follows, in the claim's own statement:
-    that message's state and result, whether an earlier follower of it is unsent, and the
+    that message's state and result, how many earlier followers of it are unsent, and the
     workspace's domain (for permalinks)."""
 
     status: str
     next_attempt_at: datetime
     channel: str | None
     ts: str | None
-    earlier_unsent: bool
+    earlier_unsent: int
     domain: str | None
 
 
@@ -103,8 +104,8 @@ def with_followed(due: FromClause) -> Select[Any]:
     Joined to rows already chosen, not before choosing them: joined first, the database read the
     followed row of every due row before it sorted and kept a round's worth.
     """
-    earlier = exists(
-        select(_EARLIER.c.id).where(
+    earlier = (
+        select(func.count()).where(
             _EARLIER.c.team_id == due.c.team_id,
             _EARLIER.c.after_key == due.c.after_key,
             _EARLIER.c.id < due.c.id,
@@ -112,7 +113,7 @@ def with_followed(due: FromClause) -> Select[Any]:
             # claim's text again at every execution to expand it.
             or_(*(_EARLIER.c.status == status for status in UNFINISHED)),
         )
-    )
+    ).scalar_subquery()
     return select(
         due,
         _FOLLOWED.c.status.label("f_status"),
@@ -120,7 +121,7 @@ def with_followed(due: FromClause) -> Select[Any]:
         _FOLLOWED.c.result_channel.label("f_channel"),
         _FOLLOWED.c.result_ts.label("f_ts"),
         # Only a follower's: the rest would look its index up for nothing.
-        and_(due.c.after_key.is_not(None), earlier).label("f_earlier"),
+        case((due.c.after_key.is_not(None), earlier), else_=0).label("f_earlier"),
     ).select_from(
         due.outerjoin(
             _FOLLOWED,
@@ -137,7 +138,7 @@ def followed(row: Any, domain: str | None) -> Followed | None:
     missing."""
     if row.f_status is None:
         return None
-    return Followed(row.f_status, row.f_next, row.f_channel, row.f_ts, bool(row.f_earlier), domain)
+    return Followed(row.f_status, row.f_next, row.f_channel, row.f_ts, row.f_earlier or 0, domain)
 
 
 def follower_args(

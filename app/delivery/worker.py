@@ -260,15 +260,20 @@ class DeliveryWorker:
         it was sent (else hand the follower back unsent), and queue how each ended for the next
         round, which then records them together."""
         outcome = self._call(row, start_by)
+        # Each call's outcome by its row's key: a follower's placeholders come from the one it
+        # follows (a second DM of a kudos follows the post, not the first DM).
+        sent = {row.dedupe_key: outcome}
         while row.then is not None:
             self._finished(row.id, outcome, ring=False)
             follower = row.then
-            if outcome.ok:
-                args = after_sent(follower.args, outcome.channel, outcome.ts, follower.domain)
+            before = sent.get(follower.follows or "")
+            if outcome.ok and before is not None and before.ok:
+                args = after_sent(follower.args, before.channel, before.ts, follower.domain)
                 outcome = self._call(replace(follower, args=args), start_by)
             else:
                 # Not sent, or not yet: the round that records why decides when it goes.
                 outcome = Outcome.handed_back_unsent()
+            sent[follower.dedupe_key] = outcome
             row = follower
         self._finished(row.id, outcome)
 

@@ -65,6 +65,7 @@ class Cluster:
         seed_asks: int = 2,
         channel_rate_limit: bool = True,
         profile_dir: Path | None = None,
+        source: Path | None = None,
     ) -> None:
         if backend == "sqlite" and replicas != 1:
             raise ValueError("SQLite serves one process")
@@ -90,6 +91,8 @@ class Cluster:
         self.offers_taken: set[tuple[str, str, str]] = set()
         # With a folder, replicas run under bench.loadkit.profiled, each dumping to its own.
         self.profile_dir = profile_dir
+        # The checkout whose bot the replicas run (another commit's, for a before and after).
+        self.source = source or ROOT
 
     # -- lifecycle
 
@@ -107,7 +110,10 @@ class Cluster:
     def start(self) -> None:
         """Start the stand-in and the replicas, install every workspace, seed ask threads."""
         if not self.database_url:
-            self.database_url = self._stack.enter_context(database(self.backend, self._admin_url))
+            # Another checkout's bot migrates to its own schema as it starts.
+            self.database_url = self._stack.enter_context(
+                database(self.backend, self._admin_url, migrated=self.source == ROOT)
+            )
         connect_args = {"timeout": 15} if self.backend == "sqlite" else {"connect_timeout": 5}
         self._engine = create_engine(
             self.database_url, poolclass=NullPool, connect_args=connect_args
@@ -173,6 +179,9 @@ class Cluster:
         )
         if self.profile_dir is not None:
             env["PROFILE_DIR"] = str(self.profile_dir / f"replica-{index}")
+        if self.source != ROOT:
+            # Its `app` first; this checkout's `bench` (the profiled runner) after it.
+            env["PYTHONPATH"] = os.pathsep.join((str(self.source), str(ROOT)))
         return env
 
     def start_replica(self, index: int) -> subprocess.Popen[bytes]:
@@ -183,7 +192,7 @@ class Cluster:
             process = subprocess.Popen(
                 [sys.executable, "-m", module, "run", *self.run_args],
                 env=self.env(index),
-                cwd=ROOT,
+                cwd=self.source,
                 stdout=subprocess.DEVNULL,
                 stderr=log,
             )

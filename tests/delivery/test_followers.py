@@ -115,3 +115,109 @@ def test_a_follower_claimed_with_its_post_is_called_before_any_round_records_the
     # The same sender called it right after the post: one round claimed both, one recorded both.
     assert post_status_at_call == {"hi": "sending", f"post went: {link}": "sending"}
     assert [outbox_row(manual.runtime, k).status for k in ("post", "post:after")] == ["sent"] * 2
+
+
+def _queue_post_and_followers(
+    manual: ManualTime, *followers: tuple[str, Method, dict[str, str]]
+) -> None:
+    """Queue a post keyed "post" and, in order, `followers` of it (key, method, arguments)."""
+    now = manual.now()
+    with transaction(manual.runtime.sessions) as session:
+        outbox.queue(
+            session,
+            team_id=TEAM,
+            method="chat.postMessage",
+            args={"channel": "C0GENERAL", "text": "post"},
+            dedupe_key="post",
+            now=now,
+        )
+        for key, method, args in followers:
+            outbox.queue(
+                session,
+                team_id=TEAM,
+                method=method,
+                args=args,
+                dedupe_key=key,
+                after_key="post",
+                now=now,
+            )
+
+
+def _calls_seen(
+    manual: ManualTime, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch
+) -> list[tuple[str, str, str]]:
+    """Each call the stand-in gets from now on: its method, its text, and what the store said
+    of the post at that moment."""
+    seen: list[tuple[str, str, str]] = []
+    answer = slack.handle_api
+
+    def observed(method: str, args: dict[str, Any], token: str | None) -> Answer:
+        seen.append((method, str(args.get("text")), outbox_row(manual.runtime, "post").status))
+        return answer(method, args, token)
+
+    monkeypatch.setattr(slack, "handle_api", observed)
+    return seen
+
+
+def test_every_follower_claimed_with_its_post_goes_behind_it_in_order_with_the_posts_ts(
+    manual: ManualTime, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A kudos to two people: its post, then a note to each quoting it.
+    seen = _calls_seen(manual, slack, monkeypatch)
+    _queue_post_and_followers(
+        manual,
+        *(
+            (
+                f"note:{n}",
+                "chat.postMessage",
+                {"channel": "C0GENERAL", "text": f"{n} {outbox.AFTER_TS}"},
+            )
+            for n in (1, 2)
+        ),
+    )
+    manual.runtime.doorbell.set()
+    manual.settle()
+    post, first, second = slack.posted_messages("C0GENERAL")
+    # One sender called all three before any round recorded the post, the notes in their order,
+    # each quoting the post (not the note before it).
+    assert seen == [
+        ("chat.postMessage", "post", "sending"),
+        ("chat.postMessage", f"1 {post['ts']}", "sending"),
+        ("chat.postMessage", f"2 {post['ts']}", "sending"),
+    ]
+    assert (first["text"], second["text"]) == (f"1 {post['ts']}", f"2 {post['ts']}")
+    assert [outbox_row(manual.runtime, k).status for k in ("post", "note:1", "note:2")] == [
+        "sent"
+    ] * 3
+
+
+def test_a_follower_behind_one_that_did_not_go_waits_for_it_to_go_first(
+    manual: ManualTime, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = _calls_seen(manual, slack, monkeypatch)
+    _queue_post_and_followers(
+        manual,
+        (
+            "edit",
+            "chat.update",
+            {"channel": outbox.AFTER_CHANNEL, "ts": outbox.AFTER_TS, "text": "edit"},
+        ),
+        ("note", "chat.postMessage", {"channel": "C0GENERAL", "text": f"note {outbox.AFTER_TS}"}),
+    )
+    # The edit is refused for now: the note queued after it must not overtake it.
+    slack.fail_next("chat.update", status=429, retry_after=1)
+    manual.runtime.doorbell.set()
+    manual.settle()
+    assert [(method, text) for method, text, _ in seen] == [
+        ("chat.postMessage", "post"),
+        ("chat.update", "edit"),
+    ]
+    assert outbox_row(manual.runtime, "note").attempts == 0
+    manual.advance()
+    manual.settle()
+    post = slack.posted_messages("C0GENERAL")[0]
+    assert [(method, text) for method, text, _ in seen[2:]] == [
+        ("chat.update", "edit"),
+        ("chat.postMessage", f"note {post['ts']}"),
+    ]
+    assert [outbox_row(manual.runtime, k).status for k in ("post", "edit", "note")] == ["sent"] * 3

@@ -157,27 +157,48 @@ def test_one_round_claims_followers_of_sent_failed_and_unsent_rows(
         )
 
 
-def test_a_follower_claimed_with_its_post_goes_right_behind_it_from_the_same_sender(
+def test_the_followers_claimed_with_their_post_go_right_behind_it_from_the_same_sender(
     runtime: Runtime, make_worker: WorkerFactory
 ) -> None:
     worker = make_worker()
-    _queue(runtime, _post("post"), _edit("post:edit", "post"), _edit("post:edit:2", "post"))
+    _queue(
+        runtime,
+        _post("post"),
+        _edit("post:edit", "post"),
+        _edit("post:edit:2", "post"),
+        _edit("post:edit:edit", "post:edit"),
+    )
     claimed = _take(runtime, worker)
-    # The first follower is leased with the post and handed to the post's sender, its
-    # placeholders left for the post's outcome to fill.
+    # Every follower is leased with the post and handed to the post's sender: the post's own
+    # in the order they were queued, the edit's edit once the edit is in the chain. Their
+    # placeholders are left for the outcome of the row each follows to fill.
     assert set(claimed) == {"post"}
-    follower = claimed["post"].then
-    assert follower is not None
-    assert follower.dedupe_key == "post:edit"
-    assert follower.args == {
+    chain = list(claimed["post"].chain())
+    assert [(row.dedupe_key, row.follows) for row in chain] == [
+        ("post", None),
+        ("post:edit", "post"),
+        ("post:edit:2", "post"),
+        ("post:edit:edit", "post:edit"),
+    ]
+    assert chain[1].args == {
         "channel": outbox.AFTER_CHANNEL,
         "ts": outbox.AFTER_TS,
         "text": "post:edit",
     }
-    assert follower.then is None
-    row = outbox_row(runtime, "post:edit")
-    assert (row.status, row.attempts, row.claimed_by) == ("sending", 1, worker.id)
-    # The second waits behind the first, for its wake-up.
+    for key in ("post:edit", "post:edit:2", "post:edit:edit"):
+        row = outbox_row(runtime, key)
+        assert (row.status, row.attempts, row.claimed_by) == ("sending", 1, worker.id)
+
+
+def test_a_follower_queued_behind_one_not_claimed_waits_for_it(
+    runtime: Runtime, make_worker: WorkerFactory
+) -> None:
+    worker = make_worker()
+    _queue(runtime, _post("post"), _edit("post:edit", "post"), _edit("post:edit:2", "post"))
+    # The first edit is held back (a backoff), so the second may not go with the post.
+    _set(runtime, "post:edit", next_attempt_at=runtime.clock.now() + timedelta(minutes=1))
+    claimed = _take(runtime, worker)
+    assert [row.dedupe_key for row in claimed["post"].chain()] == ["post"]
     second = outbox_row(runtime, "post:edit:2")
     assert (second.status, second.attempts) == ("pending", 0)
     assert second.next_attempt_at > runtime.clock.now()
