@@ -80,7 +80,8 @@ def main() -> None:
             "Posts joining their channel first (as asks and kudos do; without it the stand-in, "
             "as strict as Slack, refuses the lookups), every other one followed by a note that "
             "quotes its ts (as a kudos's DM links its post, so most notes go from the post's "
-            "sender right after it). A worker (8 calls at once) is SIGKILLed at a random moment "
+            "sender right after it), every eighth by a second note too (a kudos to two people). "
+            "A worker (8 calls at once) is SIGKILLed at a random moment "
             "while posting, again and again; a last one finishes the queue. Lost = queued "
             "messages never posted; wrong links = notes quoting a ts their post was not given.",
             "",
