@@ -14,9 +14,10 @@ from sqlalchemy import Table, bindparam, func, select, true
 
 from app.delivery.followers import with_followed
 from app.store.models import OutboxMessage, Workspace
-from app.store.statuses import OutboxStatus
+from app.store.statuses import OutboxStatus, written_status
 
 _OUTBOX = cast(Table, OutboxMessage.__table__)
+
 _WORKSPACES = cast(Table, Workspace.__table__)
 # What a claim reads of each due row, as plain rows (no ORM objects, no identity map).
 _COLUMNS = tuple(
@@ -72,10 +73,10 @@ def _next_due() -> Any:
     Of any workspace: a row of an inactive one costs at most a round that finds nothing at its
     time, where joining the workspaces costs PostgreSQL planning time on every round."""
     waiting = select(func.min(_OUTBOX.c.next_attempt_at)).where(
-        _OUTBOX.c.status == OutboxStatus.PENDING, _OUTBOX.c.next_attempt_at > _NOW
+        written_status(_OUTBOX.c.status, OutboxStatus.PENDING), _OUTBOX.c.next_attempt_at > _NOW
     )
     leases = select(func.min(_OUTBOX.c.lease_expires_at)).where(
-        _OUTBOX.c.status == OutboxStatus.SENDING,
+        written_status(_OUTBOX.c.status, OutboxStatus.SENDING),
         # The rows this worker leased are its own to record, not to wait for. (One whose
         # result it gave up recording lapses unwatched: the lapsed-lease look finds it.)
         _OUTBOX.c.claimed_by.is_distinct_from(
@@ -95,7 +96,7 @@ def _pending_rows() -> Any:
     """The waiting rows of active workspaces whose time came, oldest due first, each beside
     `_next_due`'s two columns; a single row of NULLs beside them when none is due."""
     claim = _rows(
-        _OUTBOX.c.status == OutboxStatus.PENDING, _OUTBOX.c.next_attempt_at <= _NOW
+        written_status(_OUTBOX.c.status, OutboxStatus.PENDING), _OUTBOX.c.next_attempt_at <= _NOW
     ).subquery("claim")
     later = _next_due()
     # Joined to the one row of next-due times, so the answer has that row even when no row is
@@ -111,7 +112,7 @@ PENDING_ROWS = _pending_rows()
 # The leased rows of active workspaces whose lease ran out (a worker stopped mid-call), but
 # those the worker still holds, oldest due first.
 _LAPSED = _rows(
-    _OUTBOX.c.status == OutboxStatus.SENDING,
+    written_status(_OUTBOX.c.status, OutboxStatus.SENDING),
     _OUTBOX.c.lease_expires_at < _NOW,
     _OUTBOX.c.id.not_in(bindparam("b_held", expanding=True, type_=_OUTBOX.c.id.type)),
 ).subquery("lapsed")

@@ -34,7 +34,7 @@ from sqlalchemy import (
 from app.delivery import outbox
 from app.permalinks import permalink
 from app.store.models import OutboxMessage
-from app.store.statuses import UNDELIVERED, UNFINISHED, OutboxStatus
+from app.store.statuses import UNDELIVERED, UNFINISHED, OutboxStatus, written_status
 
 _OUTBOX = cast(Table, OutboxMessage.__table__)
 _FOLLOWED = _OUTBOX.alias("followed")
@@ -50,7 +50,7 @@ FALLBACK_SECONDS = 5.0
 NOW = bindparam("b_now", type_=_OUTBOX.c.next_attempt_at.type)
 # A follower still waiting, never tried: what a wake-up makes due at `NOW` (with its key).
 WAITING = (
-    _OUTBOX.c.status == OutboxStatus.PENDING,
+    written_status(_OUTBOX.c.status, OutboxStatus.PENDING),
     _OUTBOX.c.attempts == 0,
     _OUTBOX.c.next_attempt_at > NOW,
 )
@@ -111,7 +111,7 @@ def with_followed(due: FromClause) -> Select[Any]:
             _EARLIER.c.id < due.c.id,
             # Not `IN`: a list is an expanding parameter, and SQLAlchemy would render the whole
             # claim's text again at every execution to expand it.
-            or_(*(_EARLIER.c.status == status for status in UNFINISHED)),
+            or_(*(written_status(_EARLIER.c.status, status) for status in UNFINISHED)),
         )
     ).scalar_subquery()
     return select(

@@ -30,7 +30,7 @@ from app.delivery import followers
 from app.delivery.hooks import PostLink
 from app.delivery.sender import Outcome
 from app.store.models import OutboxMessage
-from app.store.statuses import OutboxStatus
+from app.store.statuses import OutboxStatus, written_status
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ _SET_SENT = {
     "lease_expires_at": None,
 }
 _STILL_OURS = (
-    OUTBOX.c.status == OutboxStatus.SENDING,
+    written_status(OUTBOX.c.status, OutboxStatus.SENDING),
     OUTBOX.c.claimed_by == bindparam("b_worker", type_=OUTBOX.c.claimed_by.type),
 )
 

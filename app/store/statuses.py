@@ -7,6 +7,9 @@ what it always was (no migration).
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, literal_column
 
 
 class AskStatus(StrEnum):
@@ -68,3 +71,14 @@ class IntroAnswer(StrEnum):
 
     ACCEPTED = "accepted"
     DECLINED = "declined"
+
+
+def written_status(column: Any, status: StrEnum) -> ColumnElement[bool]:
+    """`column` equals `status`, written into the statement's text rather than bound.
+
+    PostgreSQL prepares a statement the bot runs again and again, and after five runs may plan
+    it once for all of them. A bound status leaves that plan guessing how many rows have it:
+    the delivery worker's claim was planned as a read of a quarter of the outbox, where the
+    waiting and leased rows are a few among the many sent. (The members are plain words.)
+    """
+    return cast(ColumnElement[bool], column == literal_column(f"'{status.value}'"))

@@ -98,22 +98,17 @@ def test_a_follower_of_a_cancelled_message_goes_at_once(
 def test_a_follower_claimed_with_its_post_is_called_before_any_round_records_the_post(
     manual: ManualTime, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # What the store said of the post at the moment each call reached Slack.
-    post_status_at_call: dict[str, str] = {}
-    answer = slack.handle_api
-
-    def observed(method: str, args: dict[str, Any], token: str | None) -> Answer:
-        post_status_at_call[str(args.get("text"))] = outbox_row(manual.runtime, "post").status
-        return answer(method, args, token)
-
-    monkeypatch.setattr(slack, "handle_api", observed)
+    seen = _calls_seen(manual, slack, monkeypatch)
     _queue_with_follower(manual, "post", "chat.postMessage", {"channel": "C0GENERAL", "text": "hi"})
     manual.runtime.doorbell.set()
     manual.settle()
     (post,) = slack.posted_messages("C0GENERAL")[:1]
     link = permalink(None, "C0GENERAL", post["ts"])
     # The same sender called it right after the post: one round claimed both, one recorded both.
-    assert post_status_at_call == {"hi": "sending", f"post went: {link}": "sending"}
+    assert seen == [
+        ("chat.postMessage", "hi", "sending"),
+        ("chat.postMessage", f"post went: {link}", "sending"),
+    ]
     assert [outbox_row(manual.runtime, k).status for k in ("post", "post:after")] == ["sent"] * 2
 
 
