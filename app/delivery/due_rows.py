@@ -17,7 +17,6 @@ from app.store.models import OutboxMessage, Workspace
 from app.store.statuses import OutboxStatus, written_status
 
 _OUTBOX = cast(Table, OutboxMessage.__table__)
-
 _WORKSPACES = cast(Table, Workspace.__table__)
 # What a claim reads of each due row, as plain rows (no ORM objects, no identity map).
 _COLUMNS = tuple(
@@ -47,8 +46,8 @@ def _rows(*where: Any) -> Any:
     # Chosen and locked by id alone, then read whole: the database may sort every due row to
     # choose (a fresh table's statistics promise it a few), and sorting ids is cheap where
     # sorting whole rows, their arguments and blocks, was most of a round's time.
-    # The workspace's domain comes with the choice: PostgreSQL plans the claim on every round
-    # (its parameters decide the plan), and each join is planning time.
+    # The workspace's domain comes with the choice: each join is planning time, which
+    # PostgreSQL spends whenever it plans the claim afresh.
     chosen = (
         select(_OUTBOX.c.id, _WORKSPACES.c.domain)
         .select_from(_OUTBOX.join(_WORKSPACES, _WORKSPACES.c.team_id == _OUTBOX.c.team_id))
@@ -71,7 +70,7 @@ def _next_due() -> Any:
     the earliest lease of a row another worker than `b_worker` holds (`next_lease`).
 
     Of any workspace: a row of an inactive one costs at most a round that finds nothing at its
-    time, where joining the workspaces costs PostgreSQL planning time on every round."""
+    time, where joining the workspaces costs planning time whenever the claim is planned."""
     waiting = select(func.min(_OUTBOX.c.next_attempt_at)).where(
         written_status(_OUTBOX.c.status, OutboxStatus.PENDING), _OUTBOX.c.next_attempt_at > _NOW
     )
