@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from app.clock import ManualClock
+from app.delivery import outbox
 from app.delivery.config import WorkerConfig
 from app.delivery.tokens import SingleWorkspaceTokens
 from app.delivery.worker import DeliveryWorker
@@ -61,6 +62,16 @@ def make_worker(runtime: Runtime) -> Iterator[WorkerFactory]:
     yield build
     for worker in workers:
         worker.stop()
+
+
+def queue_entries(runtime: Runtime, *entries: dict[str, object]) -> None:
+    """Queue outbox rows (keywords of `outbox.entry`, in order) in one transaction."""
+    now = runtime.clock.now()
+    with transaction(runtime.sessions) as session:
+        outbox.queue_all(
+            session,
+            [outbox.entry(team_id=TEAM, now=now, **entry) for entry in entries],  # type: ignore[misc]
+        )
 
 
 def outbox_row(runtime: Runtime, key: str) -> OutboxMessage:

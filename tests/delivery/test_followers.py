@@ -17,7 +17,7 @@ from app.sandbox.answers import Answer
 from app.sandbox.slack_api import SlackStandIn
 from app.store.db import transaction
 from app.store.models import OutboxMessage
-from tests.delivery.conftest import TEAM, ManualTime, outbox_row
+from tests.delivery.conftest import TEAM, ManualTime, outbox_row, queue_entries
 
 NOW = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 
@@ -116,26 +116,18 @@ def _queue_post_and_followers(
     manual: ManualTime, *followers: tuple[str, Method, dict[str, str]]
 ) -> None:
     """Queue a post keyed "post" and, in order, `followers` of it (key, method, arguments)."""
-    now = manual.now()
-    with transaction(manual.runtime.sessions) as session:
-        outbox.queue(
-            session,
-            team_id=TEAM,
-            method="chat.postMessage",
-            args={"channel": "C0GENERAL", "text": "post"},
-            dedupe_key="post",
-            now=now,
-        )
-        for key, method, args in followers:
-            outbox.queue(
-                session,
-                team_id=TEAM,
-                method=method,
-                args=args,
-                dedupe_key=key,
-                after_key="post",
-                now=now,
-            )
+    queue_entries(
+        manual.runtime,
+        {
+            "method": "chat.postMessage",
+            "args": {"channel": "C0GENERAL", "text": "post"},
+            "dedupe_key": "post",
+        },
+        *(
+            {"method": method, "args": args, "dedupe_key": key, "after_key": "post"}
+            for key, method, args in followers
+        ),
+    )
 
 
 def _calls_seen(

@@ -23,23 +23,13 @@ from app.runtime import Runtime
 from app.store.core import work
 from app.store.db import transaction
 from app.store.models import OutboxMessage
-from tests.delivery.conftest import FAST, TEAM, WorkerFactory, outbox_row
+from tests.delivery.conftest import FAST, WorkerFactory, outbox_row, queue_entries
 
 
 @pytest.fixture(autouse=True)
 def _still_time(runtime: Runtime) -> None:
     """The clock stands still: every `now` below is the one instant."""
     runtime.clock = ManualClock(datetime.now(UTC))
-
-
-def _queue(runtime: Runtime, *entries: dict[str, object]) -> None:
-    """Queue outbox rows (keywords of `outbox.entry`) in one transaction."""
-    now = runtime.clock.now()
-    with transaction(runtime.sessions) as session:
-        outbox.queue_all(
-            session,
-            [outbox.entry(team_id=TEAM, now=now, **entry) for entry in entries],  # type: ignore[misc]
-        )
 
 
 def _post(key: str, channel: str = "C0GENERAL") -> dict[str, object]:
@@ -85,11 +75,11 @@ def test_a_round_records_only_the_rows_still_its_own(
 ) -> None:
     worker = make_worker()
     worker.recorder.row_by_row = row_by_row
-    _queue(runtime, _post("mine"), _post("lost"), _post("failing"))
+    queue_entries(runtime, _post("mine"), _post("lost"), _post("failing"))
     claimed = _take(runtime, worker)
     assert set(claimed) == {"mine", "lost", "failing"}
     # Queued after the claim: they wait for the posts' wake-up.
-    _queue(runtime, _edit("mine:edit", "mine"), _edit("lost:edit", "lost"))
+    queue_entries(runtime, _edit("mine:edit", "mine"), _edit("lost:edit", "lost"))
     # The lease on "lost" ran out and another worker took it over (and posts it itself).
     _set(runtime, "lost", claimed_by="other-worker")
     later = runtime.clock.now() + timedelta(seconds=5)
@@ -122,12 +112,12 @@ def test_one_round_claims_followers_of_sent_failed_and_unsent_rows(
     runtime: Runtime, make_worker: WorkerFactory
 ) -> None:
     worker = make_worker()
-    _queue(runtime, _post("sent"), _post("failed"), _post("waiting"))
+    queue_entries(runtime, _post("sent"), _post("failed"), _post("waiting"))
     _set(runtime, "sent", status="sent", result_channel="C0GENERAL", result_ts="5.000001")
     _set(runtime, "failed", status="failed", last_error="channel_not_found")
     _set(runtime, "waiting", next_attempt_at=runtime.clock.now() + timedelta(seconds=30))
     instead = {"channel": "C0OTHER", "text": "the post could not be made"}
-    _queue(
+    queue_entries(
         runtime,
         _edit("sent:1", "sent"),
         _edit("sent:2", "sent"),
@@ -161,7 +151,7 @@ def test_the_followers_claimed_with_their_post_go_right_behind_it_from_the_same_
     runtime: Runtime, make_worker: WorkerFactory
 ) -> None:
     worker = make_worker()
-    _queue(
+    queue_entries(
         runtime,
         _post("post"),
         _edit("post:edit", "post"),
@@ -194,7 +184,7 @@ def test_a_follower_queued_behind_one_not_claimed_waits_for_it(
     runtime: Runtime, make_worker: WorkerFactory
 ) -> None:
     worker = make_worker()
-    _queue(runtime, _post("post"), _edit("post:edit", "post"), _edit("post:edit:2", "post"))
+    queue_entries(runtime, _post("post"), _edit("post:edit", "post"), _edit("post:edit:2", "post"))
     # The first edit is held back (a backoff), so the second may not go with the post.
     _set(runtime, "post:edit", next_attempt_at=runtime.clock.now() + timedelta(minutes=1))
     claimed = _take(runtime, worker)
@@ -208,7 +198,7 @@ def test_a_follower_handed_back_with_its_unsent_post_goes_once_the_post_is_sent(
     runtime: Runtime, make_worker: WorkerFactory
 ) -> None:
     worker = make_worker()
-    _queue(runtime, _post("post"), _edit("post:edit", "post"))
+    queue_entries(runtime, _post("post"), _edit("post:edit", "post"))
     post = _take(runtime, worker)["post"]
     assert post.then is not None
     # The post's call failed (Slack answered: no post), so its sender never called the edit.
@@ -242,7 +232,7 @@ def test_a_follower_of_a_row_its_round_failed_goes_with_what_it_has_instead(
     worker = make_worker()
     broken = {**_post("broken"), "args": {"channel": "C0GENERAL", outbox.RENDER: "no-such"}}
     instead = {"channel": "C0GENERAL", "text": "without the post"}
-    _queue(runtime, broken, _edit("broken:edit", "broken", after_failed_args=instead))
+    queue_entries(runtime, broken, _edit("broken:edit", "broken", after_failed_args=instead))
     claimed = _take(runtime, worker)
     assert outbox_row(runtime, "broken").status == "failed"
     # In the same round: the follower saw the failure the round had just recorded.
@@ -256,7 +246,7 @@ def test_a_lapsed_lease_is_looked_up_only_after_the_latest_start_of_its_call_plu
     # have started 5 s before the lease ran out, and Slack may still be carrying it out 8 s on.
     worker = make_worker(replace(FAST, lease_seconds=10, unsure_wait_seconds=8))
     now = runtime.clock.now()
-    _queue(runtime, _post("lapsed"))
+    queue_entries(runtime, _post("lapsed"))
     _set(
         runtime,
         "lapsed",
