@@ -1,14 +1,15 @@
-"""A small keep-alive HTTP/1.1 connection pool over the standard library's `http.client`.
+"""A small keep-alive HTTP/1.1 connection pool: requests written whole, answers parsed by httptools.
 
 Why not httpx, which the rest of the stack uses: every Slack call the delivery worker made went
-through `httpx.Client` (httpx, httpcore, h11), about 2,250 Python calls and 3x the CPU of the
-cheapest call Python can make (one bare kept-alive `http.client` connection, about 390 calls);
-this pool is about 450 calls and 1.03-1.3x that floor's CPU. httpcore's own pool, without
-httpx, is about 930 calls and 1.5-2.1x the floor's CPU, and would need the same code as this
-module around it (proxies from the environment, failures sorted by whether the request was
-sent), since those were httpx.Client's. `bench/slack_call.py` measures all four side by side;
-figures in bench/README.md, "The Slack call (issue 21)". The worker makes two or three Slack
-calls a kudos in the bot's one process (one GIL), so this CPU is throughput.
+through `httpx.Client` (httpx, httpcore, h11), about 2,250 Python calls and 5.6x the CPU of this
+pool's call. Nor the standard library's `http.client`, on which this pool stood until its answers
+were parsed in C: 380 calls and 1.7x the CPU, most of them `email`'s parsing of the answer's
+headers. Here `http.client` only opens connections (TCP, TLS and a proxy's CONNECT, once per
+connection); each request is written in one system call, and its answer is fed to httptools'
+parser (llhttp, in C; uvicorn parses requests with it) as it arrives: about 110 calls a Slack
+call. `bench/slack_call.py` measures these side by side with a bare socket (the floor); figures in
+bench/README.md, "The Slack call (issue 21)". The worker makes two or three Slack calls a kudos in
+the bot's one process (one GIL), so this CPU is throughput.
 
 What it keeps of httpx's behaviour: connections kept alive per origin and shared by threads (at
 most `max_connections` in use at once), connect, read and write timeouts (a call's own timeout
@@ -19,9 +20,9 @@ reached over TLS itself is not supported).
 
 How a call can fail is sorted by whether the request may have reached the server, which the
 outbox's exactly-once depends on: `NotSent` when the request provably never arrived whole (no
-connection, no free connection in time, or writing it failed: a server acts on a request only
-once it has read all of it), `MaybeSent` otherwise (a read timeout, a connection cut before the
-answer). A kept-alive connection the server closed while it was idle is noticed before it is
+connection, no free connection in time, a header HTTP cannot carry, or writing it failed: a
+server acts on a request only once it has read all of it), `MaybeSent` otherwise (a read timeout,
+a connection cut before the whole answer, an answer that is not HTTP). A kept-alive connection the server closed while it was idle is noticed before it is
 used, and never written to. (Should the server close it in the instant between that check and
 the write, the call fails as `NotSent` or `MaybeSent`, as the write or the read notices; the
 outbox retries either correctly. The request is not written twice here.)
@@ -31,14 +32,18 @@ from __future__ import annotations
 
 import base64
 import http.client
+import re
 import select
+import socket
 import ssl
 import threading
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 from urllib.parse import unquote, urlsplit
+
+import httptools
 
 
 class NotSent(Exception):
@@ -126,7 +131,7 @@ class HttpPool:
 
     def __init__(self, *, connect_timeout: float, max_connections: int = 64) -> None:
         self.connect_timeout = connect_timeout
-        self._idle: dict[Origin, list[_Connection | _TLSConnection]] = {}
+        self._idle: dict[Origin, list[http.client.HTTPConnection]] = {}
         self._lock = threading.Lock()
         # A slot per connection in use: beyond `max_connections`, callers wait for one.
         self._slots = threading.BoundedSemaphore(max_connections)
@@ -139,11 +144,15 @@ class HttpPool:
         """POST `body` to `path` at `origin` with `headers`, waiting up to `timeout` seconds for
         each read or write (and no longer than that, nor the connect timeout, for a connection);
         return the answer, or raise `NotSent` or `MaybeSent`."""
+        try:
+            request = _request(origin, path, headers, body)
+        except ValueError as exc:
+            raise NotSent(f"WriteError ({exc})", "transport") from None
         wait = min(timeout, self.connect_timeout)
         if not self._slots.acquire(timeout=wait):
             raise NotSent("PoolTimeout", "timeout")
         try:
-            return self._send(origin, path, headers, body, timeout, wait)
+            return self._send(origin, request, timeout, wait)
         finally:
             self._slots.release()
 
@@ -156,23 +165,17 @@ class HttpPool:
         for conn in idle:
             conn.close()
 
-    def _send(
-        self,
-        origin: Origin,
-        path: str,
-        headers: Mapping[str, str],
-        body: bytes,
-        timeout: float,
-        wait: float,
-    ) -> Answer:
+    def _send(self, origin: Origin, request: bytes, timeout: float, wait: float) -> Answer:
         conn = self._checkout(origin, wait)
+        sock = conn.sock
+        assert sock is not None
         try:
-            _write(conn, path, headers, body, timeout)
+            _write(sock, request, timeout)
         except NotSent:
             conn.close()
             raise
         try:
-            answer, keep = _read(conn)
+            answer, keep = _read(sock)
         except MaybeSent:
             conn.close()
             raise
@@ -184,7 +187,7 @@ class HttpPool:
             conn.close()
         return answer
 
-    def _checkout(self, origin: Origin, wait: float) -> _Connection | _TLSConnection:
+    def _checkout(self, origin: Origin, wait: float) -> http.client.HTTPConnection:
         """An open connection to `origin`: an idle one the server has not closed, else a new one."""
         while True:
             with self._lock:
@@ -196,16 +199,16 @@ class HttpPool:
                 return conn
             conn.close()
 
-    def _connect(self, origin: Origin, wait: float) -> _Connection | _TLSConnection:
+    def _connect(self, origin: Origin, wait: float) -> http.client.HTTPConnection:
         """A new connection to `origin` (through its proxy) within `wait` seconds; raise `NotSent`
         if none can be made."""
         proxy = origin.proxy
         host, port = (proxy.host, proxy.port) if proxy else (origin.host, origin.port)
-        conn: _Connection | _TLSConnection
+        conn: http.client.HTTPConnection
         if origin.scheme == "https":
-            conn = _TLSConnection(host, port, timeout=wait, context=self._context())
+            conn = http.client.HTTPSConnection(host, port, timeout=wait, context=self._context())
         else:
-            conn = _Connection(host, port, timeout=wait)
+            conn = http.client.HTTPConnection(host, port, timeout=wait)
         if proxy is not None:
             conn.set_tunnel(origin.host, origin.port, headers=proxy.headers())
         try:
@@ -226,65 +229,115 @@ class HttpPool:
             return self._tls
 
 
-class _OneWrite:
-    """What `http.client` would write for a request (its head, then its body), held back while
-    `held` is a list, to go to the socket in one write: one system call, and one wake-up of the
-    server, where `http.client` makes two."""
-
-    held: list[bytes] | None = None
-
-    def send(self, data: Any) -> None:
-        """Hold `data` back while holding; else send it now (CONNECT to a proxy, say)."""
-        if self.held is None:
-            super().send(data)  # type: ignore[misc]
-        else:
-            self.held.append(bytes(data))
+# What a request line's target or a header may not hold: it would end the line or split it.
+_UNSAFE_TARGET = re.compile("[\x00-\x20\x7f]")
+_UNSAFE_HEADER = re.compile("[\x00\r\n]")
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_READ_SIZE = 65536
 
 
-class _Connection(_OneWrite, http.client.HTTPConnection):
-    """An HTTP connection that writes each request at once."""
+def _request(origin: Origin, path: str, headers: Mapping[str, str], body: bytes) -> bytes:
+    """The request's bytes, head and body, as one write; raise `ValueError` for a target or a
+    header HTTP/1.1 cannot carry (a line break in a token, say)."""
+    if _UNSAFE_TARGET.search(path):
+        raise ValueError(f"a request target with a space or control character: {path!r}")
+    host = f"[{origin.host}]" if ":" in origin.host else origin.host
+    if origin.port != (443 if origin.scheme == "https" else 80):
+        host = f"{host}:{origin.port}"
+    lines = [
+        f"POST {path} HTTP/1.1",
+        f"Host: {host}",
+        "Accept-Encoding: identity",
+        f"Content-Length: {len(body)}",
+    ]
+    for name, value in headers.items():
+        if not _TOKEN.fullmatch(name) or _UNSAFE_HEADER.search(value):
+            raise ValueError(f"a header HTTP cannot carry: {name!r}")
+        lines.append(f"{name}: {value}")
+    lines.append("\r\n")
+    # latin-1, as HTTP's headers are: a value outside it raises UnicodeEncodeError, a ValueError.
+    return "\r\n".join(lines).encode("latin-1") + body
 
 
-class _TLSConnection(_OneWrite, http.client.HTTPSConnection):
-    """An HTTPS connection that writes each request at once."""
-
-
-def _write(
-    conn: _Connection | _TLSConnection,
-    path: str,
-    headers: Mapping[str, str],
-    body: bytes,
-    timeout: float,
-) -> None:
-    """Write the request; raise `NotSent` if it could not be written whole."""
-    sock = conn.sock
-    assert sock is not None
-    sock.settimeout(timeout)
-    conn.held = []
+def _write(sock: socket.socket, request: bytes, timeout: float) -> None:
+    """Write the request whole; raise `NotSent` if it could not be."""
     try:
-        conn.request("POST", path, body, dict(headers))
-        sock.sendall(b"".join(conn.held))
+        sock.settimeout(timeout)
+        sock.sendall(request)
     except TimeoutError:
         raise NotSent("WriteTimeout", "timeout") from None
-    # ValueError: a header or path http.client will not write (a line break, say); nothing left.
-    except (OSError, http.client.HTTPException, ValueError) as exc:
+    except OSError as exc:
         raise NotSent(f"WriteError ({exc})", "transport") from None
-    finally:
-        conn.held = None
 
 
-def _read(conn: http.client.HTTPConnection) -> tuple[Answer, bool]:
-    """Read the answer whole and whether the connection may be used again; raise `MaybeSent`."""
+class _Answering:
+    """httptools' callbacks while one answer is read: its headers (names in lower case, the last
+    of repeated ones), its body so far, and how far it got. An interim 1xx is read past."""
+
+    __slots__ = ("body", "done", "headed", "headers", "keep_alive", "parser")
+
+    def __init__(self) -> None:
+        self.parser = httptools.HttpResponseParser(self)
+        self.headers: dict[str, str] = {}
+        self.body: list[bytes] = []
+        self.headed = False
+        self.keep_alive = False
+        self.done = False
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        """Keep a header."""
+        self.headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+
+    def on_headers_complete(self) -> None:
+        """The head is read; the body, if any, follows."""
+        self.headed = True
+        # Asked now: once the answer is complete, the parser has made ready for the next one.
+        self.keep_alive = self.parser.should_keep_alive()
+
+    def on_body(self, body: bytes) -> None:
+        """Keep a piece of the body."""
+        self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        """The answer is whole, unless it was an interim 1xx: then the real one follows."""
+        if self.parser.get_status_code() < 200:
+            self.headers.clear()
+            self.body.clear()
+            self.headed = False
+        else:
+            self.done = True
+
+    def ended_by_close(self) -> bool:
+        """Whether the connection closing ends this answer whole: its head was read and gave
+        neither a length nor chunks, so its body runs to the close (HTTP/1.0's way)."""
+        return self.headed and not {"content-length", "transfer-encoding"} & self.headers.keys()
+
+
+def _read(sock: socket.socket) -> tuple[Answer, bool]:
+    """Read the answer whole (httptools parses it, in C) and whether the connection may carry
+    another request; raise `MaybeSent` if no whole answer came."""
+    answering = _Answering()
+    parser = answering.parser
     try:
-        response = conn.getresponse()
-        body = response.read()
+        while not answering.done:
+            data = sock.recv(_READ_SIZE)
+            if not data:
+                if answering.ended_by_close():
+                    return _answer(answering), False
+                raise MaybeSent("RemoteProtocolError (closed before a whole answer)", "transport")
+            parser.feed_data(data)
     # Socket timeouts raise TimeoutError (socket.timeout is its alias), an OSError: first.
     except TimeoutError:
         raise MaybeSent("ReadTimeout", "timeout") from None
-    except (OSError, http.client.HTTPException) as exc:
+    except OSError as exc:
         raise MaybeSent(f"{type(exc).__name__} ({exc})", "transport") from None
-    headers = {name.lower(): value for name, value in response.getheaders()}
-    return Answer(response.status, headers, body), not response.will_close
+    except httptools.HttpParserError as exc:
+        raise MaybeSent(f"RemoteProtocolError ({exc})", "transport") from None
+    return _answer(answering), answering.keep_alive
+
+
+def _answer(answering: _Answering) -> Answer:
+    return Answer(answering.parser.get_status_code(), answering.headers, b"".join(answering.body))
 
 
 def _still_open(conn: http.client.HTTPConnection) -> bool:

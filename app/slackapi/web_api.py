@@ -2,9 +2,9 @@
 
 slack-sdk's WebClient opens a connection per call; the delivery worker posts hundreds of messages,
 so every call the bot makes outside Bolt's request handling goes through one `WebApi` instead.
-Its connections are `http_pool.HttpPool`'s (the standard library's `http.client`, kept alive),
-not httpx's: a fifth of httpx's Python calls per Slack call, for the same failures (that module's
-docstring says why, bench/README.md "The Slack call (issue 21)" has the figures).
+Its connections are `http_pool.HttpPool`'s (kept alive, answers parsed by httptools), not httpx's:
+a twentieth of httpx's Python calls per Slack call, for the same failures (that module's docstring
+says why, bench/README.md "The Slack call (issue 21)" has the figures).
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import ipaddress
 import json
 import socket
 import ssl
@@ -29,8 +30,9 @@ from app.slackapi.web_api import TransientError, WebApi
 from tests.conftest import BOT_TOKEN
 
 OK = json.dumps({"ok": True}).encode()
-# How a scripted connection answers one request: bytes to write back, or None to hang up unanswered.
-Reply = Callable[[bytes], bytes | None]
+# How a scripted connection answers one request: bytes to write back (or pieces of them, written
+# a moment apart), or None to hang up unanswered.
+Reply = Callable[[bytes], bytes | list[bytes] | None]
 
 
 def answer(body: bytes = OK, *, close: bool = False) -> bytes:
@@ -86,7 +88,10 @@ class Scripted:
                 written = reply(request)
                 if written is None:
                     return
-                sock.sendall(written)
+                for i, piece in enumerate([written] if isinstance(written, bytes) else written):
+                    if i:
+                        threading.Event().wait(0.05)
+                    sock.sendall(piece)
         except OSError:
             return
         finally:
@@ -164,6 +169,55 @@ def test_a_chunked_answer_is_read_whole(pool: HttpPool) -> None:
     assert server.connections == 1
 
 
+def test_an_answer_without_a_length_runs_to_the_close_and_ends_the_connection(
+    pool: HttpPool,
+) -> None:
+    # HTTP/1.0's framing: no length, no chunks; the server's closing the connection ends the body.
+    server = Scripted([lambda _: b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n" + OK])
+    assert post(pool, server.url()) == OK
+    assert post(pool, server.url()) == OK
+    assert (server.connections, len(server.requests)) == (2, 2)
+
+
+def test_an_interim_answer_is_read_past_to_the_real_one(pool: HttpPool) -> None:
+    # The interim answer arrives on its own, before the real one is written.
+    server = Scripted([lambda _: [b"HTTP/1.1 100 Continue\r\n\r\n", answer(b'{"ok":false}')]])
+    assert post(pool, server.url()) == b'{"ok":false}'
+
+
+def test_an_answer_cut_short_or_garbled_may_have_been_acted_on(pool: HttpPool) -> None:
+    short = answer(b'{"ok":true,"ts":"1.2"}')[:-5]
+    server = Scripted([lambda _: short])
+    with pytest.raises(MaybeSent) as cut:
+        post(pool, server.url())
+    assert str(cut.value).startswith("RemoteProtocolError")
+    garbled = Scripted([lambda _: b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n{}"])
+    with pytest.raises(MaybeSent) as bad:
+        post(pool, garbled.url())
+    assert (str(bad.value).startswith("RemoteProtocolError"), bad.value.reason) == (
+        True,
+        "transport",
+    )
+    # Each read whole by its server, once.
+    assert (len(server.requests), len(garbled.requests)) == (1, 1)
+
+
+def test_the_request_is_written_as_http_11_with_its_length_and_host(pool: HttpPool) -> None:
+    server = Scripted([lambda _: answer()])
+    origin, path = Origin.split(server.url("/api/chat.postMessage?x=1"))
+    pool.send(origin, path, {"Authorization": "Bearer xoxb-1"}, b'{"text":"hi"}', 5.0)
+    (request,) = server.requests
+    head, _, body = request.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    assert lines[0] == "POST /api/chat.postMessage?x=1 HTTP/1.1"
+    assert {
+        "Host": f"127.0.0.1:{server.port}",
+        "Content-Length": "13",
+        "Authorization": "Bearer xoxb-1",
+    }.items() <= dict(line.split(": ", 1) for line in lines[1:]).items()
+    assert body == b'{"text":"hi"}'
+
+
 def test_a_connection_cut_before_the_answer_may_have_been_acted_on(pool: HttpPool) -> None:
     server = Scripted([lambda _: None])
     with pytest.raises(MaybeSent) as cut:
@@ -214,6 +268,21 @@ def test_https_refuses_a_certificate_it_cannot_verify(pool: HttpPool, tmp_path: 
         post(pool, server.url(scheme="https"))
     assert "CERTIFICATE_VERIFY_FAILED" in str(refused.value)
     assert server.requests == []
+
+
+def test_https_to_a_certificate_it_trusts_is_read_and_kept_alive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = Scripted([lambda _: answer(), lambda _: answer()], wrap=_self_signed(tmp_path))
+    # The system's trust store, as OpenSSL reads it, is this one certificate.
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "cert.pem"))
+    pool = HttpPool(connect_timeout=2.0)
+    try:
+        assert post(pool, server.url(scheme="https")) == OK
+        assert post(pool, server.url(scheme="https")) == OK
+    finally:
+        pool.close()
+    assert (server.connections, len(server.requests)) == (1, 2)
 
 
 def test_a_proxy_in_the_environment_is_tunnelled_through(
@@ -364,7 +433,8 @@ def _wait_for(condition: Callable[[], bool]) -> bool:
 
 
 def _self_signed(tmp_path: Path) -> ssl.SSLContext:
-    """A server TLS context for 127.0.0.1 with a certificate no authority signed."""
+    """A server TLS context for 127.0.0.1 with a certificate no authority signed (its PEM in
+    `tmp_path / "cert.pem"`, for a test that trusts it)."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = datetime.datetime.now(datetime.UTC)
@@ -376,6 +446,11 @@ def _self_signed(tmp_path: Path) -> ssl.SSLContext:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
     cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
