@@ -22,10 +22,11 @@ How a call can fail is sorted by whether the request may have reached the server
 outbox's exactly-once depends on: `NotSent` when the request provably never arrived whole (no
 connection, no free connection in time, a header HTTP cannot carry, or writing it failed: a
 server acts on a request only once it has read all of it), `MaybeSent` otherwise (a read timeout,
-a connection cut before the whole answer, an answer that is not HTTP). A kept-alive connection the server closed while it was idle is noticed before it is
-used, and never written to. (Should the server close it in the instant between that check and
-the write, the call fails as `NotSent` or `MaybeSent`, as the write or the read notices; the
-outbox retries either correctly. The request is not written twice here.)
+a connection cut before the whole answer, an answer that is not HTTP). A kept-alive connection
+the server closed while it was idle is noticed before it is used, and never written to. (Should
+the server close it in the instant between that check and the write, the call fails as `NotSent`
+or `MaybeSent`, as the write or the read notices; the outbox retries either correctly. The
+request is not written twice here.)
 """
 
 from __future__ import annotations

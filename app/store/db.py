@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,8 +9,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+
+from app.store.sqlite_turns import turn_taking_engine
 
 SessionFactory = sessionmaker[Session]
 
@@ -32,7 +32,8 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     """Create an engine for `url` with the connection settings this bot relies on."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(
+        # Writers take turns in-process, each transaction begun IMMEDIATE (`sqlite_turns`).
+        engine = turn_taking_engine(
             parsed,
             # Listener threads, the worker and the scheduler share one file.
             connect_args={"check_same_thread": False, "timeout": 15},
@@ -40,7 +41,6 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             max_overflow=2 * pool_size,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
-        _serialize_sqlite_writers(engine)
         return engine
     engine = create_engine(
         parsed,
@@ -97,51 +97,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # advises this on opening a long-lived connection (it only analyses what needs it).
     cursor.execute("PRAGMA optimize=0x10002")
     cursor.close()
-
-
-def _serialize_sqlite_writers(engine: Engine) -> None:
-    """Run this engine's transactions one at a time, handing over in-process.
-
-    pysqlite defers the write lock, so two read-then-write transactions can deadlock; BEGIN
-    IMMEDIATE takes it up front. Waiting for it inside SQLite means its busy handler's sleeps
-    (up to 100 ms each), which wreck the ack path's tail latency; a Python lock hands the turn
-    over the moment the holder has committed. SQLAlchemy's commit and rollback events fire before
-    the driver ends the transaction, so they end it themselves and only then hand the turn over:
-    a turn passed on earlier meets SQLite's lock still held and sleeps in its busy handler.
-    """
-    turn = threading.Lock()
-
-    def begin(connection: Any) -> None:
-        if not turn.acquire(timeout=15):
-            raise OperationalError("BEGIN IMMEDIATE", {}, TimeoutError("database is busy"))
-        try:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        except BaseException:
-            turn.release()
-            raise
-        connection.info["holds_turn"] = True
-
-    def end(connection: Any, statement: str) -> None:
-        # Only the connection that took the turn gives it back.
-        if not connection.info.pop("holds_turn", False):
-            return
-        driver = connection.connection.dbapi_connection
-        try:
-            if driver is not None and driver.in_transaction:
-                # The driver's own commit() then finds no transaction and does nothing.
-                driver.execute(statement)
-        except sqlite3.Error as exc:
-            # A COMMIT can fail (a deferred constraint, a full disk) and leave the transaction
-            # open: end it before the next writer's turn, as SQLAlchemy would a moment later.
-            if driver.in_transaction:
-                driver.execute("ROLLBACK")
-            raise DBAPIError.instance(statement, {}, exc, sqlite3.Error) from None
-        finally:
-            turn.release()
-
-    event.listen(engine, "commit", lambda connection: end(connection, "COMMIT"))
-    event.listen(engine, "rollback", lambda connection: end(connection, "ROLLBACK"))
-    event.listen(engine, "begin", begin)
 
 
 def make_session_factory(engine: Engine) -> SessionFactory:

@@ -90,3 +90,21 @@ def test_a_failed_commit_is_a_database_error_and_frees_the_turn(tmp_path: Path) 
             assert connection.scalar(text("SELECT count(*) FROM parent")) == 1
     finally:
         engine.dispose()
+
+
+def test_a_connection_invalidated_in_its_turn_hands_the_turn_on(tmp_path: Path) -> None:
+    engine = _impatient_engine(tmp_path / "invalidated.sqlite")
+    try:
+        with engine.connect() as connection:
+            connection.begin()
+            connection.execute(text("INSERT INTO counter VALUES (1, 1)"))
+            # As SQLAlchemy does when the driver says the database is gone: no ROLLBACK through
+            # the dialect, the driver connection closed.
+            connection.invalidate()
+        # The next writer takes its turn (without the hand-over it waits 15 s and fails).
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO counter VALUES (2, 1)"))
+        with engine.connect() as connection:
+            assert connection.scalars(text("SELECT thread FROM counter")).all() == [2]
+    finally:
+        engine.dispose()
