@@ -51,8 +51,8 @@ from app.delivery.upload_steps import send_upload_step
 from app.delivery.uploads import UPLOAD_METHODS
 from app.delivery.wakeup import OutboxListener
 from app.slackapi.web_api import WebApi
-from app.store.core import work
-from app.store.db import SessionFactory, transaction
+from app.store.core import Kept, work
+from app.store.db import IDLE_PING_SECONDS, SessionFactory, transaction
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,8 @@ class DeliveryWorker:
         )
         self.claims = Claims(self.id, self.config, self.pacer, hooks.renderers, self.recorder)
         self._monotonic = monotonic
+        # The loop's rounds run back to back on one connection of their own.
+        self._kept = Kept(sessions.kw["bind"], IDLE_PING_SECONDS, monotonic)
         # Rung when a commit queued outbox messages, or a call finished: the loop wakes at once.
         self._wake = doorbell
         # Rings the doorbell when another process queued rows (PostgreSQL only).
@@ -151,6 +153,7 @@ class DeliveryWorker:
                 self._pool.shutdown(wait=True)
                 self._pool = None
                 self._flush_results()
+            self._kept.close()
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
@@ -170,6 +173,7 @@ class DeliveryWorker:
                 continue
             if wait > 0:
                 self._wake.wait(wait)
+        self._kept.close()
 
     def _idle_wait(self) -> float:
         """Seconds until the earliest time a row the last pass saw comes due, at most
@@ -203,7 +207,7 @@ class DeliveryWorker:
         started = self._monotonic()
         recorded = False
         try:
-            with work(self.sessions) as round_work:
+            with work(self.sessions, self._kept) as round_work:
                 now = self.clock.now()
                 if results:
                     self.recorder.record_all(round_work, results, now)
