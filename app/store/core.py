@@ -1,13 +1,15 @@
 """Plain Core statements without the ORM's layers: on an ORM session's connection (`connection`),
-or in a transaction of their own that an ORM session joins only when asked for (`Work`)."""
+or in a transaction of their own that an ORM session joins only when asked for (`Work`), on a
+pooled connection or on one a loop keeps for its transactions (`Kept`)."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 # Where `connection` keeps the connection it found, with the transaction it belongs to.
@@ -108,12 +110,22 @@ class Kept:
     given back after a transaction that failed (a broken one is then discarded, not reused) and
     once it has sat unused `idle_seconds`: the pool checks a connection idle that long before
     handing it out again (`db.IDLE_PING_SECONDS`), which a kept one would skip.
+
+    `settings` are PostgreSQL run-time parameters (name to value, from code, never from input)
+    set on a connection while it is kept, and reset before it goes back to the pool.
     """
 
-    def __init__(self, engine: Engine, idle_seconds: float, monotonic: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        idle_seconds: float,
+        monotonic: Callable[[], float],
+        settings: Mapping[str, str] | None = None,
+    ) -> None:
         self._engine = engine
         self._idle_seconds = idle_seconds
         self._monotonic = monotonic
+        self._settings = dict(settings or {})
         self._mine = threading.local()
 
     @contextmanager
@@ -127,7 +139,7 @@ class Kept:
             self.close()
             bind = None
         if bind is None:
-            bind = mine.bind = self._engine.connect()
+            bind = mine.bind = self._take()
         try:
             with bind.begin():
                 yield bind
@@ -141,5 +153,29 @@ class Kept:
         """Give this thread's connection back to the pool, if it keeps one."""
         bind = getattr(self._mine, "bind", None)
         self._mine.bind = None
-        if bind is not None:
+        if bind is None:
+            return
+        try:
+            if self._settings and not bind.invalidated:
+                for name in self._settings:
+                    bind.exec_driver_sql(f"RESET {name}")
+                bind.commit()
+        except SQLAlchemyError:
+            # A broken connection: the pool discards it rather than hand it out again.
+            pass
+        finally:
             bind.close()
+
+    def _take(self) -> Connection:
+        """A connection from the pool, with `settings` set (and committed: a SET rolled back
+        with a failed round would be undone)."""
+        bind = self._engine.connect()
+        try:
+            for name, value in self._settings.items():
+                bind.exec_driver_sql(f"SET {name} = {value}")
+            if self._settings:
+                bind.commit()
+        except BaseException:
+            bind.close()
+            raise
+        return bind

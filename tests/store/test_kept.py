@@ -124,3 +124,30 @@ def test_each_thread_keeps_a_connection_of_its_own(engine: Engine) -> None:
     # One shared connection would have refused a thread's begin while the other's was open.
     assert failures == []
     assert [len(ids) for ids in seen.values()] == [1, 1]
+
+
+@pytest.mark.postgres
+def test_settings_hold_while_kept_and_are_reset_before_the_pool_gets_the_connection_back(
+    database_url: str,
+) -> None:
+    engine = make_engine(database_url, pool_size=1)
+    if is_sqlite(engine):
+        engine.dispose()
+        pytest.skip("run-time parameters are PostgreSQL's")
+    show = text("SHOW plan_cache_mode")
+    try:
+        kept = Kept(engine, 30.0, Clock(), {"plan_cache_mode": "force_custom_plan"})
+        for _ in range(2):
+            with kept.transaction() as bind:
+                assert bind.execute(show).scalar_one() == "force_custom_plan"
+        with pytest.raises(DBAPIError), kept.transaction() as bind:
+            # A failed transaction would undo a SET it held: the setting was committed apart.
+            bind.execute(text("SELECT * FROM no_such_table"))
+        with kept.transaction() as bind:
+            assert bind.execute(show).scalar_one() == "force_custom_plan"
+        kept.close()
+        # The pool's one connection, as the next user gets it.
+        with engine.connect() as connection:
+            assert connection.execute(show).scalar_one() == "auto"
+    finally:
+        engine.dispose()
