@@ -7,6 +7,8 @@ import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from app.clock import ManualClock
 from app.delivery import outbox
 from app.delivery.config import WorkerConfig
@@ -49,25 +51,43 @@ def _queue(runtime: Runtime, channel: str, keys: list[str]) -> None:
 def test_a_call_leaves_only_a_slot_after_the_answer_to_the_channels_last_one() -> None:
     clock = HandClock(100.0)
     pacer = Pacer(rate=1.0, burst=1, monotonic=clock)
-    assert pacer.start_call("T", "C1") == 0
+    first = pacer.start_call("T", "C1")
+    assert first.wait == 0
     # Its answer came 0.25 s later: Slack may have counted it as late as that.
     clock.now += 0.25
-    pacer.end_call("T", "C1", called=True)
+    pacer.end_call("T", "C1", first, called=True)
     clock.now += 0.75
-    assert pacer.start_call("T", "C1") == 0.25
-    assert pacer.start_call("T", "C2") == 0
+    assert pacer.start_call("T", "C1").wait == 0.25
+    assert pacer.start_call("T", "C2").wait == 0
     clock.now += 0.25
-    assert pacer.start_call("T", "C1") == 0
+    assert pacer.start_call("T", "C1").wait == 0
+
+
+def test_calls_that_left_after_a_late_one_count_from_its_answer() -> None:
+    clock = HandClock(100.0)
+    pacer = Pacer(rate=1.0, burst=3, monotonic=clock)
+    burst = [pacer.start_call("T", "C1") for _ in range(3)]
+    assert [departure.wait for departure in burst] == [0, 0, 0]
+    # All three answered 0.2 s later: all three may have reached Slack then, its bucket empty
+    # at 100.2 and one post allowed again at 101.2, not at 101.0 as their departures say.
+    clock.now += 0.2
+    for departure in burst:
+        pacer.end_call("T", "C1", departure, called=True)
+    clock.now += 0.8
+    assert pacer.start_call("T", "C1").wait == pytest.approx(0.2)
+    clock.now += 0.2
+    assert pacer.start_call("T", "C1").wait == 0
 
 
 def test_a_call_that_was_not_made_leaves_its_slot_to_the_next() -> None:
     clock = HandClock(100.0)
     pacer = Pacer(rate=1.0, burst=1, monotonic=clock)
-    assert pacer.start_call("T", "C1") == 0
+    first = pacer.start_call("T", "C1")
+    assert first.wait == 0
     # A lookup found the post: nothing reached the channel.
-    pacer.end_call("T", "C1", called=False)
-    assert pacer.start_call("T", "C1") == 0
-    assert pacer.start_call("T", "C1") == 1.0
+    pacer.end_call("T", "C1", first, called=False)
+    assert pacer.start_call("T", "C1").wait == 0
+    assert pacer.start_call("T", "C1").wait == 1.0
 
 
 def test_a_backlog_put_off_in_one_round_waits_for_successive_slots(
