@@ -107,9 +107,10 @@ class Kept:
 
     Taking a pooled connection and giving it back cost each round about a fifth of its Python
     calls (the pool's checkout and check-in, its reset, their events). A thread's connection is
-    given back after a transaction that failed (a broken one is then discarded, not reused) and
-    once it has sat unused `idle_seconds`: the pool checks a connection idle that long before
-    handing it out again (`db.IDLE_PING_SECONDS`), which a kept one would skip.
+    given back after a transaction that failed (a broken one is then discarded, not reused). One
+    that sat unused `idle_seconds` is pinged first, as the pool pings a connection idle that long
+    before handing it out (`db.IDLE_PING_SECONDS`); if it does not answer, it is discarded and
+    another taken.
 
     `settings` are PostgreSQL run-time parameters (name to value, from code, never from input)
     set on a connection while it is kept, and reset before it goes back to the pool.
@@ -130,12 +131,13 @@ class Kept:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """Yield this thread's kept connection (taken from the pool if it has none, or its own
-        sat too long) in a transaction: committed when the block ends, rolled back if it
-        raises."""
+        """Yield this thread's kept connection (taken from the pool if it has none, or if its own
+        sat idle and no longer answers) in a transaction: committed when the block ends, rolled
+        back if it raises."""
         mine = self._mine
         bind: Connection | None = getattr(mine, "bind", None)
-        if bind is not None and self._monotonic() - mine.used_at > self._idle_seconds:
+        idle = bind is not None and self._monotonic() - mine.used_at > self._idle_seconds
+        if bind is not None and idle and not self._answers(bind):
             self.close()
             bind = None
         if bind is None:
@@ -165,6 +167,16 @@ class Kept:
             pass
         finally:
             bind.close()
+
+    def _answers(self, bind: Connection) -> bool:
+        """Whether `bind`'s database still answers it; if not, mark it broken."""
+        try:
+            dbapi_connection = bind.connection.dbapi_connection
+            return dbapi_connection is not None and self._engine.dialect.do_ping(dbapi_connection)
+        except Exception:
+            # The driver's own error (the server went away): the pool must not hand it out.
+            bind.invalidate()
+            return False
 
     def _take(self) -> Connection:
         """A connection from the pool, with `settings` set (and committed: a SET rolled back

@@ -44,7 +44,9 @@ def _one(bind: Any) -> int:
     return int(bind.execute(text("SELECT 1")).scalar_one())
 
 
-def test_transactions_back_to_back_take_one_connection_until_it_sits_idle(engine: Engine) -> None:
+def test_transactions_back_to_back_take_one_connection_kept_through_idle_spells(
+    engine: Engine,
+) -> None:
     clock = Clock()
     kept = Kept(engine, idle_seconds=30.0, monotonic=clock)
     taken = _checkouts(engine)
@@ -52,12 +54,11 @@ def test_transactions_back_to_back_take_one_connection_until_it_sits_idle(engine
         with kept.transaction() as bind:
             assert _one(bind) == 1
         clock.now += 10.0
-    assert len(taken) == 1
-    # Unused for longer than `idle_seconds`: back to the pool, which checks it before reuse.
+    # Unused for longer than `idle_seconds`: pinged, and kept since it answers.
     clock.now += 31.0
     with kept.transaction() as bind:
         assert _one(bind) == 1
-    assert len(taken) == 2
+    assert len(taken) == 1
     kept.close()
 
 
@@ -78,6 +79,31 @@ def test_a_transaction_that_failed_gives_the_connection_back(engine: Engine) -> 
 
 
 @pytest.mark.postgres
+def test_a_kept_connection_the_server_ended_while_idle_is_replaced_unseen(
+    engine: Engine, database_url: str
+) -> None:
+    if is_sqlite(engine):
+        pytest.skip("a server ending a connection is PostgreSQL's")
+    clock = Clock()
+    kept = Kept(engine, idle_seconds=30.0, monotonic=clock)
+    with kept.transaction() as bind:
+        pid = int(bind.execute(text("SELECT pg_backend_pid()")).scalar_one())
+    _end_backend(database_url, pid)
+    clock.now += 31.0
+    with kept.transaction() as bind:
+        assert int(bind.execute(text("SELECT pg_backend_pid()")).scalar_one()) != pid
+    kept.close()
+
+
+def _end_backend(database_url: str, pid: int) -> None:
+    """End the server process behind a connection, as a server restart would."""
+    killer = create_engine(database_url, poolclass=NullPool)
+    with killer.connect() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    killer.dispose()
+
+
+@pytest.mark.postgres
 def test_a_kept_connection_the_server_ended_fails_one_transaction_then_is_replaced(
     engine: Engine, database_url: str
 ) -> None:
@@ -86,10 +112,8 @@ def test_a_kept_connection_the_server_ended_fails_one_transaction_then_is_replac
     kept = Kept(engine, idle_seconds=30.0, monotonic=Clock())
     with kept.transaction() as bind:
         pid = int(bind.execute(text("SELECT pg_backend_pid()")).scalar_one())
-    killer = create_engine(database_url, poolclass=NullPool)
-    with killer.connect() as connection:
-        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-    killer.dispose()
+    # Used moments ago, it is not pinged: the next transaction meets the break.
+    _end_backend(database_url, pid)
     with pytest.raises(OperationalError), kept.transaction() as bind:
         _one(bind)
     with kept.transaction() as bind:
