@@ -60,7 +60,8 @@ log = logging.getLogger(__name__)
 # now: on a connection kept for the rounds, psycopg prepares the claim after five executions and
 # PostgreSQL then settles on one plan for every later one, which read the queue as if a quarter
 # of it were due (bench.delivery on PostgreSQL: 404 messages a second with it, 970 planned
-# afresh; 900 when each round took a pooled connection, the plans mixed).
+# afresh; 900 when each round took a pooled connection, the plans mixed). The statuses written
+# into the statements' text (`statuses.written_status`) were not enough for the claim's plan.
 ROUND_SETTINGS = {"postgresql": {"plan_cache_mode": "force_custom_plan"}}
 
 

@@ -136,7 +136,7 @@ class Kept:
         back if it raises."""
         mine = self._mine
         bind: Connection | None = getattr(mine, "bind", None)
-        idle = bind is not None and self._monotonic() - mine.used_at > self._idle_seconds
+        idle = self._monotonic() - getattr(mine, "used_at", 0.0) > self._idle_seconds
         if bind is not None and idle and not self._answers(bind):
             self.close()
             bind = None
