@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from app.clock import Clock, SystemClock
 from app.delivery.config import SQLITE_POLL_SECONDS, WorkerConfig
 from app.delivery.hooks import DeliveryHooks, PostLink
+from app.delivery.next_claim import Doorbell
 from app.delivery.outbox import ring_on_commit
 from app.delivery.tokens import NoTokens, TokenSource
 from app.delivery.wakeup import OutboxListener
@@ -44,8 +45,8 @@ class Runtime:
     sessions: SessionFactory
     clock: Clock
     slack: WebApi
-    # Rung when a commit queued outbox messages: the delivery worker wakes at once.
-    doorbell: threading.Event = field(default_factory=threading.Event)
+    # Rung when a commit queued outbox messages: the delivery worker wakes and claims at once.
+    doorbell: Doorbell = field(default_factory=Doorbell)
     # Set once start-up knows the install: the bot token of each workspace.
     tokens: TokenSource = field(default_factory=NoTokens)
     # The Prometheus series this process exposes.

@@ -74,12 +74,14 @@ def settled_keys(team_id: str, dedupe_key: str, after_key: str | None) -> set[tu
     return keys
 
 
-def wake(bind: Connection, keys: Iterable[tuple[str, str]], now: datetime) -> None:
+def wake(bind: Connection, keys: Iterable[tuple[str, str]], now: datetime) -> bool:
     """Make due at `now` the waiting followers of the messages keyed `keys`, which were just
-    settled in this transaction; the claim then keeps their order and their channel's pace."""
+    settled in this transaction (the claim then keeps their order and their channel's pace);
+    return whether there were any."""
     followed = sorted(set(keys))
-    if followed:
-        bind.execute(_FOLLOWERS_DUE, {"b_now": now, "b_followed": followed})
+    if not followed:
+        return False
+    return bool(bind.execute(_FOLLOWERS_DUE, {"b_now": now, "b_followed": followed}).rowcount)
 
 
 @dataclass(frozen=True)

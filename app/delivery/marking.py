@@ -150,6 +150,7 @@ def record_sent_statement(links: Mapping[str, PostLink]) -> Any:
             *followers.WAITING,
         )
         .values(next_attempt_at=followers.NOW)
+        .returning(OUTBOX.c.id)
         .cte("followers")
     )
     linked = []
@@ -170,7 +171,9 @@ def record_sent_statement(links: Mapping[str, PostLink]) -> Any:
             )
             .cte(f"linked_{name}")
         )
-    return select(*(sent.c[column.name] for column in SENT)).add_cte(woken, *linked)
+    # How many followers it let go, beside each sent row: the worker's next claim may find them.
+    let_go = select(func.count()).select_from(woken).scalar_subquery().label("woken")
+    return select(*(sent.c[column.name] for column in SENT), let_go).add_cte(*linked)
 
 
 def sent_parameters(dialect: str, sent: list[tuple[int, Outcome]]) -> dict[str, Any]:

@@ -53,8 +53,9 @@ class Recorder:
     # Forces the fallback of a SQLite older than 3.35 (tests of that path).
     row_by_row: bool = field(default=False, repr=False)
 
-    def record_all(self, unit: Work, results: Iterable[tuple[int, Outcome]], now: datetime) -> None:
-        """Record each (row id, outcome) on its row, unless another worker took the row over.
+    def record_all(self, unit: Work, results: Iterable[tuple[int, Outcome]], now: datetime) -> bool:
+        """Record each (row id, outcome) on its row, unless another worker took the row over;
+        return whether that may have made rows due (a follower let go, a row put back).
 
         However many rows: one statement marks those sent and returns what their links and
         followers need, one per table links their posts, and one makes their followers due at
@@ -67,10 +68,10 @@ class Recorder:
                 sent.append((row_id, outcome))
             else:
                 others[row_id] = outcome
-        if sent:
-            self._mark_sent(unit.connection, sent, now)
+        woke = bool(sent) and self._mark_sent(unit.connection, sent, now)
         if others:
             self._record_others(unit, others, now)
+        return woke or bool(others)
 
     def _record_others(self, unit: Work, results: dict[int, Outcome], now: datetime) -> None:
         """Record rows handed back or failed (each outcome by row id), those still ours."""
@@ -98,9 +99,9 @@ class Recorder:
             return False
         return True
 
-    def _mark_sent(self, bind: Connection, sent: list[tuple[int, Outcome]], now: datetime) -> None:
+    def _mark_sent(self, bind: Connection, sent: list[tuple[int, Outcome]], now: datetime) -> bool:
         """Mark the `sent` rows still ours sent, link their posts, and make due the messages
-        that follow them."""
+        that follow them; return whether any was made due."""
         outcomes = dict(sent)
         dialect = bind.dialect.name
         whole = dialect == "postgresql" and not self.row_by_row
@@ -129,7 +130,7 @@ class Recorder:
             # Our lease ran out and another worker took the row over; its result stands.
             log.warning("outbox row %d was taken over before its result was recorded", row_id)
         if not marked:
-            return
+            return False
         for row in marked:
             if not outcomes[row.id].called:
                 # Nothing was posted (a lookup found the post, or it was withheld): the slot it
@@ -138,7 +139,8 @@ class Recorder:
         with self.stats.lock:
             self.stats.sent += len(marked)
         if whole:
-            return  # The statement linked the posts and let the followers go too.
+            # The statement linked the posts and let the followers go too, and counted them.
+            return any(row.woken for row in marked)
         links: dict[str, list[dict[str, Any]]] = {}
         for row in marked:
             if row.link_table is not None and row.link_id is not None:
@@ -155,7 +157,7 @@ class Recorder:
             bind.execute(self._link_statement(table), params)
         # What follows a sent message may go now, and so may the next follower of the message a
         # sent follower followed; the claim keeps their order and the channel's pace.
-        followers.wake(
+        return followers.wake(
             bind,
             (
                 key

@@ -30,7 +30,6 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import datetime
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -40,6 +39,7 @@ from app.delivery.config import WorkerConfig
 from app.delivery.followers import after_sent
 from app.delivery.hooks import DeliveryHooks
 from app.delivery.joins import ChannelJoins
+from app.delivery.next_claim import Doorbell, NextClaim
 from app.delivery.pacing import Pacer
 from app.delivery.privacy import PrivacyCheck
 from app.delivery.pruning import prune
@@ -75,7 +75,7 @@ class DeliveryWorker:
         clock: Clock,
         slack: WebApi,
         tokens: TokenSource,
-        doorbell: threading.Event,
+        doorbell: Doorbell,
         hooks: DeliveryHooks,
         config: WorkerConfig | None = None,
         listener: OutboxListener | None = None,
@@ -107,10 +107,8 @@ class DeliveryWorker:
         self._wake = doorbell
         # Rings the doorbell when another process queued rows (PostgreSQL only).
         self.listener = listener
-        # When the last round that could take more rows than were due found the next row due
-        # (None: none known), and whether it took all it could instead.
-        self._next_due: datetime | None = None
-        self._full = False
+        # Whether a round claims, and when the rows the last claim did not take come due.
+        self._next = NextClaim(self.config.poll_seconds)
         self._stopping = threading.Event()
         # Rows leased and not yet recorded: queued for a sender, in a call, or awaiting a round.
         # Their leases may run out meanwhile (a short lease, a slow call), but the worker never
@@ -151,11 +149,15 @@ class DeliveryWorker:
         if own_pool:
             self._pool = ThreadPoolExecutor(self.config.concurrency, thread_name_prefix="delivery")
         deadline = self._monotonic() + timeout
+        # Asked to drain, it claims at once: the caller may have queued rows without a ring.
+        self._next.owed = True
         try:
             while self._monotonic() < deadline:
                 worked = self._step()
-                if not worked and self._idle() and not self._has_unfinished_rows():
-                    return
+                if not worked and self._idle():
+                    if not self._has_unfinished_rows():
+                        return
+                    self._next.owed = True
                 if not worked:
                     self._wake.wait(0.05)
                     self._wake.clear()
@@ -176,10 +178,11 @@ class DeliveryWorker:
                 self._maybe_prune()
                 # A round that took all it could may have left rows due: the next goes at once.
                 # Any other knows when the next row it could not take comes due.
-                wait = 0.0 if self._full else self._idle_wait()
+                wait = 0.0 if self._next.full else self._idle_wait()
             except Exception:
                 # A database hiccup must not kill delivery; the next pass retries.
                 log.exception("delivery pass failed")
+                self._next.owed = True
                 self._stopping.wait(self.config.retry_seconds)
                 continue
             if wait > 0:
@@ -189,20 +192,19 @@ class DeliveryWorker:
     def _idle_wait(self) -> float:
         """Seconds until the earliest time a row the last pass saw comes due, at most
         `poll_seconds`; the doorbell cuts it short when anything else happens."""
-        if self._next_due is None:
+        due = self._next.due
+        if due is None:
             # Nothing known due, or every sender and queue slot full (the next call that ends
             # rings the doorbell).
             return self.config.poll_seconds
-        wait = (self._next_due - self.clock.now()).total_seconds()
+        wait = (due - self.clock.now()).total_seconds()
         return min(max(wait, 0.0), self.config.poll_seconds)
 
     def _step(self) -> bool:
-        """Record finished calls and claim new ones in one transaction, then queue the calls;
-        return whether anything moved.
-
-        Sets `_full` when the round read as many due rows as it could take (more may be due),
-        else `_next_due`: when the earliest row it could not take comes due (None: none known,
-        or no sender free; a call that ends rings the doorbell)."""
+        """Record finished calls and, when a claim may find rows (`NextClaim`), claim new ones,
+        in one transaction; then queue the calls. Return whether anything moved."""
+        # Taken first: rows queued from here on ring again for the next round.
+        queued = self._wake.take_queued()
         with self._results_lock:
             results, self._results = self._results, []
         # Every sender busy and a round's worth of rows queued behind them, so a sender never
@@ -211,25 +213,25 @@ class DeliveryWorker:
             free = self.config.concurrency + self.config.batch_size - len(self._held)
             held = frozenset(self._held)
         limit = min(free, self.config.batch_size)
-        self._next_due = None
-        self._full = False
-        if not results and limit <= 0:
-            return False
         started = self._monotonic()
+        wanted = self._next.wanted(queued, self.clock.now(), started)
+        if limit <= 0:
+            # No slot to claim into: the claim waits for a call to end (which wakes the loop).
+            self._next.no_room()
+        if not results and not (wanted and limit > 0):
+            return False
         recorded = False
+        claimed: list[Claimed] = []
         try:
             with work(self.sessions, self._kept) as round_work:
                 now = self.clock.now()
-                if results:
-                    self.recorder.record_all(round_work, results, now)
-                # What the results just recorded let go (a follower) is claimed with the rest.
-                claimed = self.claims.take(round_work, limit, now, held) if limit > 0 else []
-                self._full = limit > 0 and self.claims.read_all_it_could
-                if limit > 0 and not self._full:
-                    # Every row due at `now` was read, and claimed or put off (a round of its
-                    # own would find none); the claim's statement said when the rest come due.
-                    # A row queued after it rings the doorbell as its transaction commits.
-                    self._next_due = self.claims.next_due
+                made_due = bool(results) and self.recorder.record_all(round_work, results, now)
+                if limit > 0 and (wanted or made_due):
+                    # What the results just recorded let go (a follower) is claimed with the
+                    # rest. Every row due at `now` is read, and claimed or put off, unless the
+                    # claim read all it could; its statement says when the rest come due.
+                    claimed = self.claims.take(round_work, limit, now, held)
+                    self._next.claimed(self.claims.read_all_it_could, self.claims.next_due, started)
             recorded = True
         finally:
             with self.stats.lock:
@@ -362,7 +364,7 @@ class DeliveryWorker:
         with self._results_lock:
             self._results.append((row_id, outcome))
         if ring:
-            self._wake.set()
+            self._wake.wake()
 
     def _flush_results(self) -> int:
         with self._results_lock:

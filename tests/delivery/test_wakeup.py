@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import text, update
+from sqlalchemy import event, text, update
 
 from app.clock import ManualClock
 from app.delivery import outbox
@@ -98,19 +98,19 @@ def test_an_idle_worker_sleeps_until_the_earliest_row_it_knows_comes_due(
 ) -> None:
     worker = _unhurried_worker(runtime, make_worker)
     # Nothing queued: only the fallback bounds the sleep.
-    assert _idle_wait(worker) == NEVER
+    assert _idle_wait(runtime, worker) == NEVER
     _post(runtime, "in an hour", due_in=timedelta(hours=1))
     _post(runtime, "in a minute", due_in=timedelta(minutes=1))
-    assert _idle_wait(worker) == 60
+    assert _idle_wait(runtime, worker) == 60
     # Sent to a worker that died: its lease, sooner than either, is watched.
     _lease(runtime, "in an hour", seconds=20, to="a worker that died")
-    assert _idle_wait(worker) == pytest.approx(20, abs=0.001)
+    assert _idle_wait(runtime, worker) == pytest.approx(20, abs=0.001)
     # A lease of its own, sooner still, is not: it records that row itself when its call ends.
     _lease(runtime, "in a minute", seconds=10, to=worker.id)
-    assert _idle_wait(worker) == pytest.approx(20, abs=0.001)
+    assert _idle_wait(runtime, worker) == pytest.approx(20, abs=0.001)
     # The fallback bounds a later due time.
     worker.config = replace(worker.config, poll_seconds=5)
-    assert _idle_wait(worker) == 5
+    assert _idle_wait(runtime, worker) == 5
 
 
 def test_a_row_the_round_put_off_for_its_channel_is_what_the_idle_worker_wakes_for(
@@ -124,12 +124,52 @@ def test_a_row_the_round_put_off_for_its_channel_is_what_the_idle_worker_wakes_f
     with ThreadPoolExecutor(1) as pool:
         worker._pool = pool
         assert worker._step()
-        assert not worker._full
+        assert not worker._next.full
         wait = worker._idle_wait()
     put_off = outbox_row(runtime, f"post {worker.pacer.burst}")
     assert put_off.status == "pending"
     assert wait == pytest.approx((put_off.next_attempt_at - runtime.clock.now()).total_seconds())
     assert 0 < wait <= 1 / worker.pacer.rate
+
+
+def test_a_round_that_only_records_what_ended_claims_nothing_until_rows_are_queued(
+    runtime: Runtime, make_worker: WorkerFactory
+) -> None:
+    worker = _unhurried_worker(runtime, make_worker)
+    claims: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        # The claim of waiting rows is the statement that also says when the rest come due.
+        if "next_waiting" in statement:
+            claims.append(statement)
+
+    event.listen(runtime.engine, "before_cursor_execute", count)
+    try:
+        _post(runtime, "first")
+        assert _round(worker)  # claims the post and calls Slack
+        assert len(claims) == 1
+        # Its call ended: the round records it, and claims nothing, since nothing can have come
+        # due that the last claim did not see (no ring, no due time, no follower let go).
+        assert _round(worker)
+        assert outbox_row(runtime, "first").status == "sent"
+        assert len(claims) == 1
+        assert not _round(worker)
+        assert len(claims) == 1
+        # A commit that queues rings the doorbell: the next round claims.
+        _post(runtime, "second")
+        assert _round(worker)
+        assert len(claims) == 2
+        assert _round(worker)
+        assert outbox_row(runtime, "second").status == "sent"
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", count)
+
+
+def _round(worker: DeliveryWorker) -> bool:
+    """One round of `worker` (not started), its calls finished before this returns."""
+    with ThreadPoolExecutor(1) as pool:
+        worker._pool = pool
+        return worker._step()
 
 
 def _unhurried_worker(runtime: Runtime, make_worker: WorkerFactory) -> DeliveryWorker:
@@ -154,8 +194,13 @@ def _lease(runtime: Runtime, key: str, *, seconds: float, to: str) -> None:
         )
 
 
-def _idle_wait(worker: DeliveryWorker) -> float:
-    """How long `worker` (not started) would sleep after a pass now, which claims nothing."""
+def _idle_wait(runtime: Runtime, worker: DeliveryWorker) -> float:
+    """How long `worker` (not started) would sleep after a pass now, which claims nothing.
+
+    The doorbell is rung first, as a commit that queued rows rings it: a pass claims only when
+    something may have come due that its last claim did not see, and the rows changed here
+    behind its back are announced by nothing else."""
+    runtime.doorbell.set()
     with ThreadPoolExecutor(1) as pool:
         worker._pool = pool
         assert not worker._step()
