@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import Select, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.store import core
+from app.store.among import among
 from app.store.models import Ask, Channel, Kudos, Member
 from app.store.upsert import upsert
 
@@ -114,19 +116,20 @@ class Person:
     home_opened_at: datetime | None
 
 
-# The columns of `Person`, read as a plain row: loading whole `Member` objects was the costliest
-# statement of a kudos (identity map, 15 columns, instance state for each person).
-_PEOPLE = select(
-    Member.user_id,
-    Member.tz,
-    Member.is_bot,
-    Member.deleted,
-    Member.kudos_locked,
-    Member.home_opened_at,
-).where(
-    Member.team_id == bindparam("team_id"),
-    Member.user_id.in_(bindparam("user_ids", expanding=True)),
-)
+@functools.cache
+def _people_query(dialect: str) -> Select[str, str | None, bool, bool, bool, datetime | None]:
+    """The columns of `Person` for the people bound to `user_ids`, as plain rows: loading whole
+    `Member` objects was the costliest statement of a kudos (identity map, 15 columns, instance
+    state for each person). The people are one parameter (`among`): an expanding `IN` list had
+    SQLAlchemy render the statement's text again at every ack, and PostgreSQL parse it afresh."""
+    return select(
+        Member.user_id,
+        Member.tz,
+        Member.is_bot,
+        Member.deleted,
+        Member.kudos_locked,
+        Member.home_opened_at,
+    ).where(Member.team_id == bindparam("team_id"), among(dialect, Member.user_id, "user_ids"))
 
 
 def people(session: Session, team_id: str, user_ids: Iterable[str]) -> dict[str, Person]:
@@ -134,7 +137,8 @@ def people(session: Session, team_id: str, user_ids: Iterable[str]) -> dict[str,
     wanted = list(dict.fromkeys(user_ids))
     if not wanted:
         return {}
-    rows = core.connection(session).execute(_PEOPLE, {"team_id": team_id, "user_ids": wanted})
+    bind = core.connection(session)
+    rows = bind.execute(_people_query(bind.dialect.name), {"team_id": team_id, "user_ids": wanted})
     return {row[0]: Person(*row) for row in rows}
 
 
