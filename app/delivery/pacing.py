@@ -8,12 +8,13 @@ so the lookup does not hold back the channel's next posts.
 A claim spends its slot when the row is leased, but Slack counts the call when it arrives, which
 is later by however long the row queued for a sender, and not by the same amount for every row.
 So each channel's calls are also counted as they leave and come back (`start_call`, `end_call`):
-a call arrives at Slack no earlier than it left and no later than its answer came back, so a call
-let go only when Slack's limit, counted with each earlier call's answer time, allows it is never
-refused. Each call that left after an earlier one may also have arrived after it, so counted from
-that call's answer they are a slot each on top (until stop 30 they were counted from their own
-departures, and a burst that reached Slack a few milliseconds late drew the odd 429: one in
-10,000 posts on the drain bench).
+a call arrives at Slack no earlier than it left and no later than its answer came back. A call
+answered counts as arriving when its answer came (the latest it can have); a call still in flight
+may arrive at any moment from now on, so it counts as arriving now, each time the next call asks
+to leave. A call let go only when Slack's limit allows it counted so is never refused, however
+the calls in flight arrive: the limit is met at its tightest when they all arrive at once, now.
+(Counted from departures, a call whose connection took a second to open, a SYN retransmitted,
+reached Slack after three later ones and was refused: the odd 429 on the drain bench.)
 """
 
 from __future__ import annotations
@@ -25,11 +26,10 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Departure:
-    """What `Pacer.start_call` said of a call: how long it must wait first (0: it left), and
-    its place among the calls that left on its channel, for `end_call`."""
+    """What `Pacer.start_call` said of a call: how long it must wait first (0: it left, and is
+    in flight until `end_call`)."""
 
     wait: float
-    ticket: int
 
 
 @dataclass
@@ -54,10 +54,11 @@ class Pacer:
         self._buckets: dict[tuple[str, str], _Bucket] = {}
         self._cooldowns: dict[tuple[str, str], float] = {}
         # Per channel, when its calls would be allowed again if none had burst (the generic cell
-        # rate algorithm's theoretical arrival time), counted from calls as they went out.
+        # rate algorithm's theoretical arrival time), counted from the answered calls, each at
+        # its answer's time.
         self._sent: dict[tuple[str, str], float] = {}
-        # Per channel, how many calls `start_call` has let go (a departure's ticket is its count).
-        self._left: dict[tuple[str, str], int] = {}
+        # Per channel, how many calls `start_call` let go that `end_call` has not yet seen.
+        self._flying: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
 
     def wait_for(self, team_id: str, method: str, pace_key: str | None) -> float:
@@ -80,39 +81,39 @@ class Pacer:
 
     def start_call(self, team_id: str, pace_key: str | None) -> Departure:
         """Count a call on channel `pace_key` leaving now (its `Departure` has no wait), if
-        Slack's limit lets it in even should every earlier call have arrived as late as it
-        could; else say how long until it would (and count nothing)."""
+        Slack's limit lets it in even should every call in flight on the channel arrive just
+        before it; else say how long until it would (and count nothing)."""
         if pace_key is None:
-            return Departure(0.0, 0)
+            return Departure(0.0)
         with self._lock:
             now = self._now()
             key = (team_id, pace_key)
-            allowed = self._sent.get(key, now) - (self.burst - 1) / self.rate
+            flying = self._flying.get(key, 0)
+            # The calls in flight arriving now, one slot each after the answered ones.
+            arrival = max(self._sent.get(key, now), now) + flying / self.rate
+            allowed = arrival - (self.burst - 1) / self.rate
             if now < allowed:
-                return Departure(allowed - now, 0)
-            self._sent[key] = max(self._sent.get(key, now), now) + 1 / self.rate
-            ticket = self._left.get(key, 0) + 1
-            self._left[key] = ticket
-            return Departure(0.0, ticket)
+                return Departure(allowed - now)
+            self._flying[key] = flying + 1
+            return Departure(0.0)
 
     def end_call(
         self, team_id: str, pace_key: str | None, departure: Departure, *, called: bool
     ) -> None:
         """Count the call `start_call` let go on `pace_key` (`departure`) as arriving now, its
-        answer's time (the latest it can have reached Slack), or not at all if not `called`.
-
-        Every call that left after it may have reached Slack after it too, each a slot later:
-        they count on top of its answer's time, not of their own departures."""
-        if pace_key is None:
+        answer's time (the latest it can have reached Slack), or not at all if not `called`."""
+        if pace_key is None or departure.wait > 0:
             return
         with self._lock:
             key = (team_id, pace_key)
+            flying = self._flying.get(key, 0) - 1
+            if flying > 0:
+                self._flying[key] = flying
+            else:
+                self._flying.pop(key, None)
             if called:
-                later = max(0, self._left.get(key, 0) - departure.ticket)
-                latest = self._now() + (1 + later) / self.rate
-                self._sent[key] = max(self._sent.get(key, 0.0), latest)
-            elif key in self._sent:
-                self._sent[key] -= 1 / self.rate
+                now = self._now()
+                self._sent[key] = max(self._sent.get(key, now), now) + 1 / self.rate
 
     def give_back(self, team_id: str, pace_key: str | None) -> None:
         """Return the slot `wait_for` spent for a call that was not made after all."""
@@ -140,8 +141,11 @@ class Pacer:
         with self._lock:
             now = self._now()
             self._cooldowns = {k: v for k, v in self._cooldowns.items() if v > now}
-            self._sent = {key: until for key, until in self._sent.items() if until > now}
-            self._left = {key: n for key, n in self._left.items() if key in self._sent}
+            self._sent = {
+                key: until
+                for key, until in self._sent.items()
+                if until > now or key in self._flying
+            }
             self._buckets = {
                 key: bucket
                 for key, bucket in self._buckets.items()

@@ -79,6 +79,34 @@ def test_calls_that_left_after_a_late_one_count_from_its_answer() -> None:
     assert pacer.start_call("T", "C1").wait == 0
 
 
+def test_a_call_still_in_flight_counts_as_arriving_now_when_the_next_asks_to_leave() -> None:
+    clock = HandClock(100.0)
+    pacer = Pacer(rate=1.0, burst=3, monotonic=clock)
+    # The channel's first call leaves, but its connection takes a second to open (a SYN
+    # retransmitted): it is still in flight while two later calls go and are answered.
+    late = pacer.start_call("T", "C1")
+    clock.now = 100.3
+    second = pacer.start_call("T", "C1")
+    clock.now = 100.31
+    pacer.end_call("T", "C1", second, called=True)
+    clock.now = 100.55
+    third = pacer.start_call("T", "C1")
+    clock.now = 100.56
+    pacer.end_call("T", "C1", third, called=True)
+    assert (late.wait, second.wait, third.wait) == (0, 0, 0)
+    # Slack's bucket, as the answers bound it: 3 at 100.31, 1.25 after 100.56. Should the late
+    # call arrive now, it takes one and the next needs another: 0.29 s more (counted from
+    # departures, the fourth went at 101.0, and the late call, arriving after it, was refused).
+    clock.now = 101.02
+    assert pacer.start_call("T", "C1").wait == pytest.approx(0.29)
+    # Once it is answered, it counts from its answer like the rest.
+    clock.now = 101.2
+    pacer.end_call("T", "C1", late, called=True)
+    assert pacer.start_call("T", "C1").wait == pytest.approx(0.11)
+    clock.now = 101.31
+    assert pacer.start_call("T", "C1").wait == 0
+
+
 def test_a_call_that_was_not_made_leaves_its_slot_to_the_next() -> None:
     clock = HandClock(100.0)
     pacer = Pacer(rate=1.0, burst=1, monotonic=clock)
