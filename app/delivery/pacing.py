@@ -24,14 +24,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True)
-class Departure:
-    """What `Pacer.start_call` said of a call: how long it must wait first (0: it left, and is
-    in flight until `end_call`)."""
-
-    wait: float
-
-
 @dataclass
 class _Bucket:
     tokens: float
@@ -79,12 +71,12 @@ class Pacer:
                 return 0.0
             return (1.0 - bucket.tokens) / self.rate
 
-    def start_call(self, team_id: str, pace_key: str | None) -> Departure:
-        """Count a call on channel `pace_key` leaving now (its `Departure` has no wait), if
-        Slack's limit lets it in even should every call in flight on the channel arrive just
-        before it; else say how long until it would (and count nothing)."""
+    def start_call(self, team_id: str, pace_key: str | None) -> float:
+        """Return 0 and count a call on channel `pace_key` leaving now (in flight until
+        `end_call`), if Slack's limit lets it in even should every call in flight on the channel
+        arrive just before it; else the seconds until it would (and count nothing)."""
         if pace_key is None:
-            return Departure(0.0)
+            return 0.0
         with self._lock:
             now = self._now()
             key = (team_id, pace_key)
@@ -93,16 +85,14 @@ class Pacer:
             arrival = max(self._sent.get(key, now), now) + flying / self.rate
             allowed = arrival - (self.burst - 1) / self.rate
             if now < allowed:
-                return Departure(allowed - now)
+                return allowed - now
             self._flying[key] = flying + 1
-            return Departure(0.0)
+            return 0.0
 
-    def end_call(
-        self, team_id: str, pace_key: str | None, departure: Departure, *, called: bool
-    ) -> None:
-        """Count the call `start_call` let go on `pace_key` (`departure`) as arriving now, its
-        answer's time (the latest it can have reached Slack), or not at all if not `called`."""
-        if pace_key is None or departure.wait > 0:
+    def end_call(self, team_id: str, pace_key: str | None, *, called: bool) -> None:
+        """Count the call `start_call` let go on `pace_key` as arriving now, its answer's time
+        (the latest it can have reached Slack), or not at all if it was not `called`."""
+        if pace_key is None:
             return
         with self._lock:
             key = (team_id, pace_key)

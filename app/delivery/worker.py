@@ -303,12 +303,11 @@ class DeliveryWorker:
         # Claimed when its channel's limit allowed, it may have queued for a sender less long
         # than the channel's last post did, and would reach Slack too soon after it: it waits
         # the difference (a wait is what a round would give it, without the round).
-        departure = self.pacer.start_call(row.team_id, row.pace_key)
-        wait = departure.wait
+        wait = self.pacer.start_call(row.team_id, row.pace_key)
         if 0 < wait < start_by - started and not self._stopping.wait(wait):
-            departure = self.pacer.start_call(row.team_id, row.pace_key)
-        if departure.wait > 0:
-            return Outcome.handed_back_unsent(departure.wait)
+            wait = self.pacer.start_call(row.team_id, row.pace_key)
+        if wait > 0:
+            return Outcome.handed_back_unsent(wait)
         started = self._monotonic()
         try:
             # Looked up here, outside the claim's transaction: a token source may read the
@@ -353,7 +352,7 @@ class DeliveryWorker:
         except Exception as exc:  # a bug in a payload must not wedge the row
             log.exception("delivery of outbox row %d raised", row.id)
             outcome = Outcome.permanent_failure(f"internal: {type(exc).__name__}")
-        self.pacer.end_call(row.team_id, row.pace_key, departure, called=outcome.called)
+        self.pacer.end_call(row.team_id, row.pace_key, called=outcome.called)
         with self.stats.lock:
             self.stats.slack_seconds += self._monotonic() - started
         return outcome
