@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.slackapi.web_api import AMBIGUOUS_ERRORS, AUTH_ERRORS, PERMANENT_ERRORS
 from app.store.db import SessionFactory
 from app.store.models import OutboxMessage
-from app.store.statuses import UNFINISHED, OutboxStatus
+from app.store.statuses import OutboxStatus, written_status, written_unfinished
 
 log = logging.getLogger(__name__)
 
@@ -97,11 +97,11 @@ class _OutboxCollector(Collector):
         try:
             with self.sessions() as session:
                 depth = session.scalar(
-                    select(func.count()).where(OutboxMessage.status.in_(UNFINISHED))
+                    select(func.count()).where(written_unfinished(OutboxMessage.status))
                 )
                 first = session.scalar(
                     select(func.min(OutboxMessage.created_at)).where(
-                        OutboxMessage.status == OutboxStatus.PENDING
+                        written_status(OutboxMessage.status, OutboxStatus.PENDING)
                     )
                 )
         except SQLAlchemyError:

@@ -29,7 +29,7 @@ from app.delivery.wakeup import earliest
 from app.store.core import Work
 from app.store.db import is_sqlite
 from app.store.models import OutboxMessage, Workspace
-from app.store.statuses import UNFINISHED, OutboxStatus
+from app.store.statuses import OutboxStatus, written_unfinished
 
 _OUTBOX = cast(Table, OutboxMessage.__table__)
 # A claimed or put-off row's new state: column, and its parameter's name.
@@ -329,7 +329,7 @@ def any_unfinished(session: Session) -> bool:
     query = (
         select(OutboxMessage.id)
         .join(Workspace, Workspace.team_id == OutboxMessage.team_id)
-        .where(Workspace.active.is_(True), OutboxMessage.status.in_(UNFINISHED))
+        .where(Workspace.active.is_(True), written_unfinished(OutboxMessage.status))
         .limit(1)
     )
     return session.scalar(query) is not None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, literal_column
+from sqlalchemy import ColumnElement, literal_column, or_
 
 
 class AskStatus(StrEnum):
@@ -85,3 +85,13 @@ def written_status(column: Any, status: StrEnum) -> ColumnElement[bool]:
     withdrawn kudos or an erasure wakes followers), where this is what keeps their plans right.
     """
     return cast(ColumnElement[bool], column == literal_column(f"'{status.value}'"))
+
+
+def written_unfinished(column: Any) -> ColumnElement[bool]:
+    """`column` is one of `UNFINISHED`, each written into the text as its own term.
+
+    Each term then matches the partial index of its status's rows (SQLite reads the two as one
+    each; PostgreSQL ORs their bitmaps), where `IN` matches neither and leaves the planner the
+    index of every row by status, which a planner that knows the table may judge not worth
+    reading."""
+    return or_(*(written_status(column, status) for status in UNFINISHED))

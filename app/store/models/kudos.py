@@ -39,7 +39,10 @@ class Kudos(Base):
 
     __table_args__ = (
         UniqueConstraint("team_id", "dedupe_key"),
-        Index(None, "team_id", "giver_id", "created_at"),
+        # A giver's kudos by time; with `undone_at`, the ack's count of their kudos today is
+        # read from this index alone (without it, SQLite with no statistics counted from the
+        # live index below: every kudos of the workspace that day, not the giver's).
+        Index(None, "team_id", "giver_id", "created_at", "undone_at"),
         # A period's kudos (the digest, the insights pages, the board), and its live ones counted
         # and joined to their recipients from this index alone.
         Index(
