@@ -86,7 +86,8 @@ class Metrics:
 
 
 class _OutboxCollector(Collector):
-    """Reads the outbox at scrape time: one count and one min() over the status index."""
+    """Reads the outbox at scrape time: one count and one min() over the indexes of the rows
+    still owed."""
 
     def __init__(self, sessions: SessionFactory, now: Callable[[], datetime]) -> None:
         self.sessions = sessions

@@ -90,8 +90,7 @@ def written_status(column: Any, status: StrEnum) -> ColumnElement[bool]:
 def written_unfinished(column: Any) -> ColumnElement[bool]:
     """`column` is one of `UNFINISHED`, each written into the text as its own term.
 
-    Each term then matches the partial index of its status's rows (SQLite reads the two as one
-    each; PostgreSQL ORs their bitmaps), where `IN` matches neither and leaves the planner the
-    index of every row by status, which a planner that knows the table may judge not worth
-    reading."""
+    Each term then matches the partial index of its status's rows (SQLite searches one index
+    after the other; PostgreSQL ORs their bitmaps), where `IN` matches neither and leaves the
+    index of every row by status, which a planner with statistics may judge not worth reading."""
     return or_(*(written_status(column, status) for status in UNFINISHED))

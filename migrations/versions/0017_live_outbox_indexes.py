@@ -2,11 +2,12 @@
 
 - outbox_messages(status, next_attempt_at) becomes two partial indexes of the rows still owed:
   the waiting rows (status, next_attempt_at, id) and the leased ones (status, lease_expires_at).
-  Once SQLite's ANALYZE had seen an outbox of sent rows, it judged `status = 'sending'` a third
-  of the table and read every row to find the earliest lease: a claim took 4 ms, not 0.15, on
-  a file of 17,000 rows, and more as it grew. A partial index's statistics count only its own
-  rows, so a planner that knows the table picks it; `status` still leads each, so a planner
-  that does not know it (a fresh SQLite file) prefers it to (status, finished_at).
+  Once SQLite's ANALYZE had seen an outbox of sent rows, its average of rows per status judged
+  `status = 'sending'` the whole table, and it read every row to find the earliest lease: a
+  claim took 4 ms, not 0.15, on a file of 17,000 rows, and more as it grew. A partial index's
+  statistics count only its own rows, so a planner that knows the table picks it; `status`
+  still leads each, so a planner that does not know it (a fresh SQLite file) prefers it to
+  (status, finished_at).
 - kudos(team_id, giver_id, created_at) gains undone_at: the ack's count of a giver's kudos
   today is read from it alone. Without it, SQLite with no statistics counted from the live
   index instead, through every kudos of the workspace that day.

@@ -51,10 +51,10 @@ class OutboxMessage(Base):
         UniqueConstraint("team_id", "dedupe_key"),
         # The rows still owed, each status in an index of its own rows: a claim reads a few
         # waiting or leased rows among the many sent, and an index of every row by status lets
-        # a planner that knows the table judge a status "a third of the table" and scan it all
-        # (SQLite, once ANALYZE has run: a lease lookup read every row). `status` leads each
-        # index, so SQLite without statistics, which cannot count a partial index's rows, still
-        # prefers it to (status, finished_at) for a status and a time.
+        # a planner that knows only an average of rows per status judge any status most of the
+        # table and read it all (SQLite, once ANALYZE has run: a lease lookup read every row).
+        # `status` leads each index, so SQLite without statistics, which cannot count a partial
+        # index's rows, still prefers it to (status, finished_at) for a status and a time.
         Index(
             "ix_outbox_messages_waiting",
             "status",
