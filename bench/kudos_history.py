@@ -32,7 +32,7 @@ from sqlalchemy.pool import NullPool
 
 from app.store.models import Workspace
 from bench.delivery import database
-from bench.digest import analyze, load
+from bench.digest import KUDOS_COLS, RECIPIENT_COLS, analyze, load
 from bench.kudos_e2e import (
     BURST,
     CHANNELS,
@@ -49,18 +49,6 @@ from bench.kudos_e2e import (
 )
 from bench.loadgen import table, write_section
 
-KUDOS_COLUMNS = (
-    "id",
-    "team_id",
-    "giver_id",
-    "channel_id",
-    "channel_is_private",
-    "message",
-    "values",
-    "source",
-    "created_at",
-)
-RECIPIENT_COLUMNS = ("kudos_id", "recipient_id", "team_id", "giver_id")
 OUTBOX_COLUMNS = (
     "team_id",
     "dedupe_key",
@@ -111,16 +99,16 @@ def grow(engine: Engine, size: int) -> float:
     load(
         engine,
         "kudos",
-        KUDOS_COLUMNS,
+        KUDOS_COLS,
         (
-            (kid, team, person(giver), channel(where), False, "thanks", "[]", "command", at)
+            (kid, team, person(giver), channel(where), False, "thanks", "[]", "command", at, None)
             for kid, at, giver, _, where in _history(team, size, end)
         ),
     )
     load(
         engine,
         "kudos_recipients",
-        RECIPIENT_COLUMNS,
+        RECIPIENT_COLS,
         (
             (kid, person(recipient), team, person(giver))
             for kid, _, giver, recipient, _ in _history(team, size, end)
