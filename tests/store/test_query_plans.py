@@ -27,7 +27,7 @@ from app.delivery.claims import any_unfinished
 from app.delivery.due_rows import LAPSED_ROWS, PENDING_ROWS
 from app.delivery.followers import wake
 from app.kudos.rules import gather
-from app.metrics import _OutboxCollector
+from app.metrics import Metrics
 from app.store.db import make_engine
 from app.store.models import (
     Channel,
@@ -195,11 +195,10 @@ def test_what_the_worker_and_the_metrics_ask_of_the_outbox_is_read_through_index
 ) -> None:
     with Session(history) as session:
         assert any_unfinished(session)
-    gauges = {
-        family.name: family.samples[0].value
-        for family in _OutboxCollector(lambda: Session(history), lambda: NOW).collect()
-    }
-    assert 9 in gauges.values(), gauges
+    metrics = Metrics()
+    metrics.watch_outbox(lambda: Session(history), lambda: NOW)
+    # Nine rows still owed: three due, three waiting for later, three leased.
+    assert metrics.registry.get_sample_value("reciprocity_outbox_depth") == 9
     with history.begin() as connection:
         assert wake(connection, [(TEAM, f"sent-{SENT - 1}")], NOW)
     _assert_indexed(plans)
