@@ -4,10 +4,10 @@ opens on a grown file).
 
 SQLite keeps only an average of rows per key for an index (no per-value counts: this build has
 no STAT4). Once that average said "the whole outbox" for a status (every row was sent), the
-claim's look for the earliest lease read every row: 4 ms a claim instead of 0.15 on a 17,000-row file, and more
-as it grew. Before any statistics, the ack's count of a giver's kudos today read every kudos of
-the workspace that day. Each statement here runs for real; a listener asks SQLite for its plan
-first, on the same connection and with the same parameters.
+claim's look for the earliest lease read every row: 4 ms a claim instead of 0.15 on a 17,000-row
+file, and more as it grew. Before any statistics, the ack's count of a giver's kudos today read
+every kudos of the workspace that day. Each statement here runs for real; a listener asks SQLite
+for its plan first, on the same connection and with the same parameters.
 """
 
 from __future__ import annotations
