@@ -62,7 +62,12 @@ log = logging.getLogger(__name__)
 # of it were due (bench.delivery on PostgreSQL: 404 messages a second with it, 970 planned
 # afresh; 900 when each round took a pooled connection, the plans mixed). The statuses written
 # into the statements' text (`statuses.written_status`) were not enough for the claim's plan.
-ROUND_SETTINGS = {"postgresql": {"plan_cache_mode": "force_custom_plan"}}
+# A claim walks the waiting rows' index in order, not through a bitmap: each claim leaves a dead
+# entry there until VACUUM; an ordered walk marks those it passes and the next skips them, where
+# a bitmap (PostgreSQL's choice for a few rows due) reads them all, every claim (bench/README.md).
+ROUND_SETTINGS = {
+    "postgresql": {"plan_cache_mode": "force_custom_plan", "enable_bitmapscan": "off"}
+}
 
 
 class DeliveryWorker:
