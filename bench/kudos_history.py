@@ -30,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.pool import NullPool
 
+from app.delivery.outbox import ENTRY_COLUMNS, entry
 from app.store.models import Workspace
 from bench.delivery import database
 from bench.digest import KUDOS_COLS, RECIPIENT_COLS, analyze, load
@@ -49,25 +50,13 @@ from bench.kudos_e2e import (
 )
 from bench.loadgen import table, write_section
 
-OUTBOX_COLUMNS = (
-    "team_id",
-    "dedupe_key",
-    "method",
-    "args",
-    "pace_key",
-    "status",
-    "attempts",
-    "created_at",
-    "next_attempt_at",
-    "finished_at",
-    "result_channel",
-    "result_ts",
-)
+# What `outbox.entry` fills, and what a sent row has besides.
+OUTBOX_COLUMNS = (*ENTRY_COLUMNS, "finished_at", "result_channel", "result_ts")
 # The history ends a day before the bench starts: the givers' counts for today stay the bench's.
 HISTORY_DAYS = 365
 
 
-def _history(team: str, size: int, end: datetime) -> Iterator[tuple[int, datetime, int, int, int]]:
+def _history(size: int, end: datetime) -> Iterator[tuple[int, datetime, int, int, int]]:
     """`size` kudos spread evenly over the year before `end`: (id, when, giver, recipient,
     channel), every person giving and receiving alike."""
     step = timedelta(days=HISTORY_DAYS) / size
@@ -78,15 +67,28 @@ def _history(team: str, size: int, end: datetime) -> Iterator[tuple[int, datetim
 
 
 def _outbox_rows(team: str, size: int, end: datetime) -> Iterator[tuple[object, ...]]:
-    for kudos_id, at, _, recipient, where in _history(team, size, end):
-        sent = at + timedelta(seconds=1)
+    """Each history kudos's post and DM, as `outbox.entry` queues them, then sent."""
+    for kudos_id, at, _, recipient, where in _history(size, end):
         for kind, target in (("post", channel(where)), ("dm", person(recipient))):
-            args = json.dumps({"channel": target, "text": "thanks for the review"})
-            ts = f"{at.timestamp():.6f}"
-            yield (
-                team, f"kudos:{kudos_id}:{kind}", "chat.postMessage", args, target, "sent", 1,
-                at, at, sent, target, ts,
-            )  # fmt: skip
+            row = entry(
+                team_id=team,
+                method="chat.postMessage",
+                args={"channel": target, "text": "thanks for the review"},
+                dedupe_key=f"kudos:{kudos_id}:{kind}",
+                now=at,
+            )
+            row.update(
+                status="sent",
+                attempts=1,
+                finished_at=at + timedelta(seconds=1),
+                result_channel=target,
+                result_ts=f"{at.timestamp():.6f}",
+            )
+            # Written raw (`bench.digest.load`): JSON columns as their text.
+            yield tuple(
+                json.dumps(value) if isinstance(value, dict) else value
+                for value in (row[name] for name in OUTBOX_COLUMNS)
+            )
 
 
 def grow(engine: Engine, size: int) -> float:
@@ -102,7 +104,7 @@ def grow(engine: Engine, size: int) -> float:
         KUDOS_COLS,
         (
             (kid, team, person(giver), channel(where), False, "thanks", "[]", "command", at, None)
-            for kid, at, giver, _, where in _history(team, size, end)
+            for kid, at, giver, _, where in _history(size, end)
         ),
     )
     load(
@@ -111,7 +113,7 @@ def grow(engine: Engine, size: int) -> float:
         RECIPIENT_COLS,
         (
             (kid, person(recipient), team, person(giver))
-            for kid, _, giver, recipient, _ in _history(team, size, end)
+            for kid, _, giver, recipient, _ in _history(size, end)
         ),
     )
     load(engine, "outbox_messages", OUTBOX_COLUMNS, _outbox_rows(team, size, end))

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from app.delivery.claims import any_unfinished
 from app.delivery.due_rows import LAPSED_ROWS, PENDING_ROWS
 from app.delivery.followers import wake
+from app.delivery.outbox import entry
 from app.delivery.worker import ROUND_SETTINGS
 from app.kudos.rules import gather
 from app.metrics import Metrics
@@ -117,20 +118,24 @@ def _owe(engine: Engine) -> None:
 
 
 def _outbox(key: str, status: str, at: datetime) -> dict[str, Any]:
-    return {
-        "team_id": TEAM,
-        "dedupe_key": key,
-        "method": "chat.postMessage",
-        "args": {"channel": "C1", "text": "hi"},
-        "pace_key": "C1",
-        "status": status,
-        "created_at": at,
-        "next_attempt_at": at,
-        "lease_expires_at": at if status == "sending" else None,
-        "claimed_by": "other" if status == "sending" else None,
-        "finished_at": at if status == "sent" else None,
-        "after_key": f"sent-{SENT - 1}" if key == "owed-4" else None,
-    }
+    """A post as `outbox.entry` queues it, in `status` (leased to another worker, or sent)."""
+    row = entry(
+        team_id=TEAM,
+        method="chat.postMessage",
+        args={"channel": "C1", "text": "hi"},
+        dedupe_key=key,
+        now=at,
+        after_key=f"sent-{SENT - 1}" if key == "owed-4" else None,
+    )
+    # Every row with the same keys: an executemany INSERT takes its columns from the first.
+    leased = status == "sending"
+    row.update(
+        status=status,
+        lease_expires_at=at if leased else None,
+        claimed_by="other" if leased else None,
+        finished_at=at if status == "sent" else None,
+    )
+    return row
 
 
 @pytest.fixture(params=[False, True], ids=["no statistics", "analysed"])
