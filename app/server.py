@@ -30,6 +30,7 @@ from app.scheduler import Scheduler
 from app.settings import DEFAULT_SLACK_API_URL, Settings, SettingsError
 from app.slack.bolt_app import build_bolt_app
 from app.slack.installations import InstallationTokens, installation_store
+from app.slack.remembered_bots import RememberedBots
 from app.slackapi.web_api import RateLimited, TransientError, WebApiError
 from app.store import migrate
 from app.store.db import transaction
@@ -74,9 +75,10 @@ def use_installations(runtime: Runtime) -> None:
     rotated = store.reencrypt_all()
     if rotated:
         log.info("re-encrypted the tokens of %d installations with the newest key", rotated)
-    runtime.installations = store
+    # Every request's authorization reads the bot through it: remembered, not a statement.
+    runtime.installations = remembered = RememberedBots(store)
     runtime.tokens = InstallationTokens(
-        store,
+        remembered,
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret,
         client=WebClient(base_url=settings.slack_api_url, timeout=10),

@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 from app.calendar import zone
 from app.sandbox import payloads
@@ -19,6 +20,7 @@ from app.sandbox.driver import SlackDriver
 from app.sandbox.slack_api import SlackStandIn
 from app.server import BotServer
 from app.settings import Settings
+from app.slack.remembered_bots import RememberedBots
 from app.slack.replies import TRY_AGAIN
 from app.store.models import Kudos, Member, Offer, Workspace
 from app.workspaces.service import WELCOME
@@ -127,6 +129,38 @@ def test_installing_creates_the_workspace_and_welcomes_the_installer(
         assert "Kudos to <@U0BOB>" in reply_text(answer)
         counts.append(auth_tests())
     assert counts[0] == counts[1] == counts[2]
+
+
+def test_requests_are_authorized_without_reading_the_store_each_time(
+    oauth_bot: BotServer, slack: SlackStandIn, driver: SlackDriver
+) -> None:
+    install(oauth_bot, slack, "T0001", "Acme", "U0ALICE")
+    wait_for_member(oauth_bot, "U0BOB")
+    reads: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "slack_bots" in statement:
+            reads.append(statement)
+
+    engine = oauth_bot.runtime.engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        per_request = []
+        for n in range(3):
+            answer = driver.command(
+                command="/kudos",
+                text=f"<@U0BOB|bob> thanks for review {n}",
+                user_id="U0ALICE",
+                channel_id="C0GENERAL",
+            )
+            assert "Kudos to <@U0BOB>" in reply_text(answer)
+            per_request.append(len(reads))
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    # The first request may read the bot (the worker's welcome read it already); the others
+    # are authorized from what was remembered.
+    assert per_request[0] <= 1
+    assert per_request[2] == per_request[0]
 
 
 def test_a_workspace_that_never_installed_gets_nothing(
@@ -301,6 +335,11 @@ def test_an_installation_store_that_fails_is_not_read_as_uninstalled(
     wait_for_member(oauth_bot, "U0BOB")
     with oauth_bot.runtime.engine.begin() as connection:
         connection.execute(text("ALTER TABLE slack_bots RENAME TO slack_bots_away"))
+    # The bot the worker read for the welcome is remembered for a minute; once that lapses,
+    # the next request reads the store.
+    remembered = oauth_bot.runtime.installations
+    assert isinstance(remembered, RememberedBots)
+    remembered.forget()
     try:
         answer = driver.command(
             command="/kudos", text="<@U0BOB|bob> thanks", user_id="U0ALICE", channel_id="C0GENERAL"

@@ -15,6 +15,7 @@ itself stays conservative because shown topics are a promise about what the ask 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
@@ -120,7 +121,10 @@ def _counts_alone(raw: str, topic: str) -> bool:
     return len(bare) >= 3 or raw.startswith("#") or (bare.isupper() and topic != bare.lower())
 
 
-def spans(text: str) -> list[Span]:
+# Posting an ask reads its phrases four times (its topics, the offers they match, each helper's
+# score): kept for the latest texts rather than found again.
+@functools.lru_cache(maxsize=64)
+def spans(text: str) -> tuple[Span, ...]:
     """Every phrase of up to `MAX_SPAN` words that could name a topic, numbered across the text."""
     found: list[Span] = []
     offset = 0
@@ -139,7 +143,7 @@ def spans(text: str) -> list[Span]:
                 if topic:
                     found.append(Span(offset + start, offset + end, topic))
         offset += len(words) + 1
-    return found
+    return tuple(found)
 
 
 def candidates(text: str) -> set[str]:

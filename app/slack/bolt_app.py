@@ -15,11 +15,17 @@ from slack_sdk import WebClient
 
 from app.runtime import Runtime
 from app.slack import listeners, oauth
+from app.slack.body_matchers import BodyMatchingApp
 from app.slack.errors import answer_failure
 from app.slack.observe import ObservedApp, observer
 from app.workspaces.service import Identity
 
 log = logging.getLogger(__name__)
+
+
+class BotApp(BodyMatchingApp, ObservedApp):
+    """Bolt's App as the bot runs it: listeners matched by the body alone, every request
+    observed."""
 
 
 def build_bolt_app(runtime: Runtime, workspace: Identity | None) -> App:
@@ -37,7 +43,7 @@ def build_bolt_app(runtime: Runtime, workspace: Identity | None) -> App:
     if workspace is None:
         flow = oauth.oauth_settings(runtime, client)
         assert runtime.installations is not None
-        app = ObservedApp(
+        app = BotApp(
             **common,
             oauth_settings=flow,
             # Bolt takes an Authorize instance here too (it checks), though typed as a callable.
@@ -45,9 +51,7 @@ def build_bolt_app(runtime: Runtime, workspace: Identity | None) -> App:
             installation_store_bot_only=True,
         )
     else:
-        app = ObservedApp(
-            **common, authorize=_single_workspace(workspace, settings.slack_bot_token)
-        )
+        app = BotApp(**common, authorize=_single_workspace(workspace, settings.slack_bot_token))
     app.observe = observer(runtime)
     app.error(answer_failure)
 

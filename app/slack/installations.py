@@ -12,8 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from slack_sdk import WebClient
+from slack_sdk.oauth.installation_store import InstallationStore
 from slack_sdk.oauth.installation_store.models.bot import Bot
-from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from slack_sdk.oauth.token_rotation import TokenRotator
 from sqlalchemy import Engine
@@ -69,7 +69,7 @@ class InstallationTokens:
 
     def __init__(
         self,
-        store: SQLAlchemyInstallationStore,
+        store: InstallationStore,
         *,
         client_id: str,
         client_secret: str,
