@@ -52,15 +52,23 @@ def insert_new(
     session: Session, model: type[Base], row: Mapping[str, Any], key: Sequence[str]
 ) -> bool:
     """Insert `row` unless its `key` exists; return whether this call inserted it."""
-    insert = _insert_for(session.get_bind().dialect.name)
-    statement = (
-        insert(model.__table__)
-        .values(dict(row))
-        .on_conflict_do_nothing(index_elements=list(key))
-        .returning(*(model.__table__.c[column] for column in key))
-    )
+    connection = core.connection(session)
+    statement = _insert_new_statement(connection.dialect.name, model, tuple(key))
     # RETURNING yields the row only when it was inserted: reliable where rowcount is not.
-    return session.execute(statement).first() is not None
+    return connection.execute(statement, dict(row)).first() is not None
+
+
+@functools.cache
+def _insert_new_statement(dialect: str, model: type[Base], key: tuple[str, ...]) -> Any:
+    """The insert of one `model` row that does nothing where `key` exists and returns the key
+    of a row it inserted; one statement object per shape, its values passed apart (an event's
+    claim is two of them, and building each anew cost more than running it)."""
+    table = model.metadata.tables[model.__tablename__]
+    return (
+        _insert_for(dialect)(table)
+        .on_conflict_do_nothing(index_elements=list(key))
+        .returning(*(table.c[column] for column in key))
+    )
 
 
 def _insert_for(dialect: str) -> Any:
