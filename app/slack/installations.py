@@ -10,9 +10,10 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from logging import Logger
 
 from slack_sdk import WebClient
-from slack_sdk.oauth.installation_store import InstallationStore
+from slack_sdk.oauth.installation_store import Installation, InstallationStore
 from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from slack_sdk.oauth.token_rotation import TokenRotator
@@ -51,6 +52,72 @@ def state_store(engine: Engine, expiration_seconds: int = 600) -> SQLAlchemyOAut
         table_name=STATES_TABLE,
         logger=logging.getLogger("slack_sdk.oauth"),
     )
+
+
+class ForwardingStore(InstallationStore):
+    """An installation store that hands every call to `store`: the base of the wrappers that
+    change one thing about it (what authorization remembers, what it notes of a failure)."""
+
+    def __init__(self, store: InstallationStore) -> None:
+        self._store = store
+
+    @property
+    def logger(self) -> Logger:
+        return self._store.logger
+
+    def save(self, installation: Installation) -> None:
+        """Store `installation`."""
+        self._store.save(installation)
+
+    def save_bot(self, bot: Bot) -> None:
+        """Store `bot`."""
+        self._store.save_bot(bot)
+
+    def find_bot(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        is_enterprise_install: bool | None = False,
+    ) -> Bot | None:
+        """The workspace's newest bot, if any."""
+        return self._store.find_bot(
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            is_enterprise_install=is_enterprise_install,
+        )
+
+    def find_installation(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None = None,
+        is_enterprise_install: bool | None = False,
+    ) -> Installation | None:
+        """The workspace's (or user's) newest installation, if any."""
+        return self._store.find_installation(
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            user_id=user_id,
+            is_enterprise_install=is_enterprise_install,
+        )
+
+    def delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        """Delete the workspace's bots."""
+        self._store.delete_bot(enterprise_id=enterprise_id, team_id=team_id)
+
+    def delete_installation(
+        self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None
+    ) -> None:
+        """Delete the workspace's (or user's) installations."""
+        self._store.delete_installation(
+            enterprise_id=enterprise_id, team_id=team_id, user_id=user_id
+        )
+
+    def delete_all(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        """Delete everything of the workspace."""
+        self._store.delete_all(enterprise_id=enterprise_id, team_id=team_id)
 
 
 @dataclass

@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.directory.sync import DirectorySync
 from app.runtime import Runtime
-from app.slack.installations import installation_store, state_store
+from app.slack.installations import ForwardingStore, installation_store, state_store
 from app.store.db import transaction
 from app.workspaces.service import Identity, domain_of, installed
 
@@ -130,22 +130,12 @@ class _StoreAuthorize(InstallationStoreAuthorize):
         return result
 
 
-class _FailureNoting(InstallationStore):
+class _FailureNoting(ForwardingStore):
     """`store`, noting in `failure.error` a database error of a lookup before Bolt hides it."""
 
     def __init__(self, store: InstallationStore, failure: threading.local) -> None:
-        self._store = store
+        super().__init__(store)
         self._failure = failure
-
-    @property
-    def logger(self) -> logging.Logger:
-        return self._store.logger
-
-    def save(self, installation: Installation) -> None:
-        self._store.save(installation)
-
-    def save_bot(self, bot: Bot) -> None:
-        self._store.save_bot(bot)
 
     def find_bot(
         self,
@@ -155,7 +145,7 @@ class _FailureNoting(InstallationStore):
         is_enterprise_install: bool | None = False,
     ) -> Bot | None:
         with self._noting():
-            return self._store.find_bot(
+            return super().find_bot(
                 enterprise_id=enterprise_id,
                 team_id=team_id,
                 is_enterprise_install=is_enterprise_install,
@@ -170,7 +160,7 @@ class _FailureNoting(InstallationStore):
         is_enterprise_install: bool | None = False,
     ) -> Installation | None:
         with self._noting():
-            return self._store.find_installation(
+            return super().find_installation(
                 enterprise_id=enterprise_id,
                 team_id=team_id,
                 user_id=user_id,

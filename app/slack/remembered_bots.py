@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from logging import Logger
 
 from slack_sdk.oauth.installation_store import Bot, Installation, InstallationStore
 
-from app.slack.installations import ROTATE_BEFORE_MINUTES, TRUST_SECONDS
+from app.slack.installations import ROTATE_BEFORE_MINUTES, TRUST_SECONDS, ForwardingStore
 
 _Key = tuple[str | None, str | None, bool | None]
 
@@ -32,7 +32,7 @@ class _Remembered:
     until: float
 
 
-class RememberedBots(InstallationStore):
+class RememberedBots(ForwardingStore):
     """`store`, its `find_bot` answers remembered per workspace (see the module's docstring)."""
 
     def __init__(
@@ -42,17 +42,13 @@ class RememberedBots(InstallationStore):
         monotonic: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
     ) -> None:
-        self._store = store
+        super().__init__(store)
         self._monotonic = monotonic
         self._wall = wall
         self._bots: dict[_Key, _Remembered] = {}
         # Counts the writes: a read that a write overtook is not remembered (it may be older).
         self._writes = 0
         self._lock = threading.Lock()
-
-    @property
-    def logger(self) -> Logger:
-        return self._store.logger
 
     def find_bot(
         self,
@@ -69,7 +65,7 @@ class RememberedBots(InstallationStore):
             if known is not None and now < known.until:
                 return known.bot
             writes = self._writes
-        bot = self._store.find_bot(
+        bot = super().find_bot(
             enterprise_id=enterprise_id,
             team_id=team_id,
             is_enterprise_install=is_enterprise_install,
@@ -86,58 +82,40 @@ class RememberedBots(InstallationStore):
                 self._bots[key] = _Remembered(bot, until)
         return bot
 
-    def find_installation(
-        self,
-        *,
-        enterprise_id: str | None,
-        team_id: str | None,
-        user_id: str | None = None,
-        is_enterprise_install: bool | None = False,
-    ) -> Installation | None:
-        """The newest installation, read from the store (only the OAuth flow asks)."""
-        return self._store.find_installation(
-            enterprise_id=enterprise_id,
-            team_id=team_id,
-            user_id=user_id,
-            is_enterprise_install=is_enterprise_install,
-        )
-
     def save(self, installation: Installation) -> None:
         """Store `installation`, and forget what is remembered."""
-        try:
-            self._store.save(installation)
-        finally:
-            self.forget()
+        with self._forgetting():
+            super().save(installation)
 
     def save_bot(self, bot: Bot) -> None:
         """Store `bot`, and forget what is remembered."""
-        try:
-            self._store.save_bot(bot)
-        finally:
-            self.forget()
+        with self._forgetting():
+            super().save_bot(bot)
 
     def delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
         """Delete the workspace's bots, and forget what is remembered."""
-        try:
-            self._store.delete_bot(enterprise_id=enterprise_id, team_id=team_id)
-        finally:
-            self.forget()
+        with self._forgetting():
+            super().delete_bot(enterprise_id=enterprise_id, team_id=team_id)
 
     def delete_installation(
         self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None
     ) -> None:
         """Delete the workspace's installations, and forget what is remembered."""
-        try:
-            self._store.delete_installation(
+        with self._forgetting():
+            super().delete_installation(
                 enterprise_id=enterprise_id, team_id=team_id, user_id=user_id
             )
-        finally:
-            self.forget()
 
     def delete_all(self, *, enterprise_id: str | None, team_id: str | None) -> None:
         """Delete everything of the workspace, and forget what is remembered."""
+        with self._forgetting():
+            super().delete_all(enterprise_id=enterprise_id, team_id=team_id)
+
+    @contextmanager
+    def _forgetting(self) -> Iterator[None]:
+        # After the write, done or not: a read from before it is then never kept.
         try:
-            self._store.delete_all(enterprise_id=enterprise_id, team_id=team_id)
+            yield
         finally:
             self.forget()
 
