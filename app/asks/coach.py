@@ -78,7 +78,8 @@ def similar(session: Session, team_id: str, text: str, limit: int = 3) -> list[S
         .limit(CANDIDATES)
     )
     found = []
-    for row in session.execute(fulltext.ranked(session, candidates, spellings(query))):
+    search, params = fulltext.ranked(session, candidates, spellings(query))
+    for row in session.execute(search, params):
         score = _overlap(query.keys(), _words(row.text).keys())
         if score >= THRESHOLD:
             found.append(Similar(row.id, row.text, row.channel_id, row.message_ts, score))

@@ -31,7 +31,10 @@ from typing import Any, TypeVarTuple
 
 from sqlalchemy import (
     ColumnElement,
+    Float,
+    Integer,
     Select,
+    String,
     and_,
     bindparam,
     case,
@@ -118,14 +121,18 @@ class _Plan:
 
 def ranked(
     session: Session, statement: Select[*_Row], terms: Sequence[Sequence[str]]
-) -> Select[*_Row]:
+) -> tuple[Select[*_Row], dict[str, Any]]:
     """`statement` (a select over asks) narrowed to the asks containing any phrase of any of
-    `terms` (see the module's notes for which), best match first; nothing when no phrase has a
-    word."""
+    `terms` (see the module's notes for which), best match first, with the parameters to run
+    it with; nothing when no phrase has a word.
+
+    The search's clauses are built once per shape (how many phrases each term has, which are
+    matched over the whole history) and take the phrases, weights and window as parameters:
+    built for every ask, they cost more than the search itself (bench/README.md)."""
     kept = [sorted({" ".join(_words(p)) for p in term if _words(p)}) for term in terms]
     kept = [term for term in kept if term]
     if not kept:
-        return statement.where(false())
+        return statement.where(false()), {}
     sqlite = session.get_bind().dialect.name == "sqlite"
     plan = _plan(session, kept, sqlite)
     if sqlite:
@@ -174,50 +181,97 @@ def _fts5_counts(terms: int) -> TextClause:
     return text(f"SELECT (SELECT max(id) FROM asks), {counts}")  # noqa: S608 (numbered binds)
 
 
-def _fts5(statement: Select[*_Row], terms: list[list[str]], plan: _Plan) -> Select[*_Row]:
+def _fts5(
+    statement: Select[*_Row], terms: list[list[str]], plan: _Plan
+) -> tuple[Select[*_Row], dict[str, Any]]:
     """The SQLite search: rank by FTS5's bm25 among the planned matches."""
+    common = [p for term in plan.common for p in term]
+    rare = [p for term in plan.rare for p in term]
+    where, order = _fts5_clauses(bool(common), bool(rare))
+    narrowed = statement.join(_FTS, _FTS.c.rowid == Ask.id).where(where)
+    params = {
+        "fts_all": fts5_query([p for term in terms for p in term]),
+        "fts_common": fts5_query(common),
+        "fts_rare": fts5_query(rare),
+        "fts_floor": plan.floor,
+    }
+    return narrowed.order_by(*order), params
+
+
+@functools.cache
+def _fts5_clauses(
+    common: bool, rare: bool
+) -> tuple[ColumnElement[bool], tuple[ColumnElement[Any], ...]]:
+    """The FTS5 search's condition and order when there are `common` terms (matched only above
+    the window's floor) and `rare` ones; the queries are the parameters `fts_all`,
+    `fts_common`, `fts_rare` and `fts_floor`."""
     fts: ColumnElement[Any] = literal_column("asks_fts")
-    everything = fts5_query([p for term in terms for p in term])
-    narrowed = statement.join(_FTS, _FTS.c.rowid == Ask.id).where(fts.op("MATCH")(everything))
-    if plan.common:
+    where: ColumnElement[bool] = fts.op("MATCH")(bindparam("fts_all", type_=String))
+    if common:
         pool = [
             select(_FTS.c.rowid).where(
-                fts.op("MATCH")(fts5_query([p for t in plan.common for p in t])),
-                _FTS.c.rowid > plan.floor,
+                fts.op("MATCH")(bindparam("fts_common", type_=String)),
+                _FTS.c.rowid > bindparam("fts_floor", type_=Integer),
             )
         ]
-        if plan.rare:
-            rare = fts5_query([p for t in plan.rare for p in t])
-            pool.append(select(_FTS.c.rowid).where(fts.op("MATCH")(rare)))
+        if rare:
+            pool.append(
+                select(_FTS.c.rowid).where(fts.op("MATCH")(bindparam("fts_rare", type_=String)))
+            )
         # "+ 0": a bare rowid IN (...) is handed to FTS5, which then runs the whole MATCH once
         # per listed rowid; as an expression it filters the one pass over the matches instead.
-        narrowed = narrowed.where((_FTS.c.rowid + 0).in_(union(*pool)))
-    return narrowed.order_by(func.bm25(fts), Ask.resolved_at.desc())
+        where = and_(where, (_FTS.c.rowid + 0).in_(union(*pool)))
+    return where, (func.bm25(fts), Ask.resolved_at.desc())
 
 
-def _postgres(statement: Select[*_Row], terms: list[list[str]], plan: _Plan) -> Select[*_Row]:
+def _postgres(
+    statement: Select[*_Row], terms: list[list[str]], plan: _Plan
+) -> tuple[Select[*_Row], dict[str, Any]]:
     """The PostgreSQL search: rank by the weights of the terms an ask contains (ts_rank has no
     notion of a word's rarity), then by ts_rank, among the planned matches."""
-    queries = [_tsquery(term) for term in terms]
+    shape = tuple((len(term), term in plan.rare) for term in terms)
+    where, order = _postgres_clauses(shape)
+    params: dict[str, Any] = {"fts_floor": plan.floor}
+    for n, (term, weight) in enumerate(zip(terms, plan.weights, strict=True)):
+        params[f"fts_w{n}"] = weight
+        params.update({f"fts_p{n}_{k}": phrase for k, phrase in enumerate(term)})
+    return statement.where(where).order_by(*order), params
+
+
+@functools.lru_cache(maxsize=256)
+def _postgres_clauses(
+    shape: tuple[tuple[int, bool], ...],
+) -> tuple[ColumnElement[bool], tuple[ColumnElement[Any], ...]]:
+    """The PostgreSQL search's condition and order for terms of `shape` (each term's number of
+    phrases, and whether it is matched over the whole history); term n's phrase k is the
+    parameter `fts_p{n}_{k}`, its weight `fts_w{n}`, the window's floor `fts_floor`."""
+    queries = [
+        _tsquery([bindparam(f"fts_p{n}_{k}", type_=String) for k in range(phrases)])
+        for n, (phrases, _) in enumerate(shape)
+    ]
+    rare = [query for query, (_, is_rare) in zip(queries, shape, strict=True) if is_rare]
+    common = [query for query, (_, is_rare) in zip(queries, shape, strict=True) if not is_rare]
     matched: list[ColumnElement[bool]] = []
-    if plan.rare:
-        matched.append(_SEARCH.op("@@")(_tsquery([p for t in plan.rare for p in t])))
-    if plan.common:
-        common = _tsquery([p for t in plan.common for p in t])
-        matched.append(and_(_SEARCH.op("@@")(common), Ask.id > plan.floor))
+    if rare:
+        matched.append(_SEARCH.op("@@")(_any(rare)))
+    if common:
+        floor = bindparam("fts_floor", type_=Integer)
+        matched.append(and_(_SEARCH.op("@@")(_any(common)), Ask.id > floor))
     weights: list[ColumnElement[Any]] = [
-        case((_SEARCH.op("@@")(query), bindparam(None, w)), else_=0.0)
-        for query, w in zip(queries, plan.weights, strict=True)
+        case((_SEARCH.op("@@")(query), bindparam(f"fts_w{n}", type_=Float)), else_=0.0)
+        for n, query in enumerate(queries)
     ]
     weight = reduce(lambda left, right: left + right, weights)
-    everything = _tsquery([p for term in terms for p in term])
-    return statement.where(or_(*matched)).order_by(
-        weight.desc(), func.ts_rank(_SEARCH, everything).desc(), Ask.resolved_at.desc()
-    )
+    rank = func.ts_rank(_SEARCH, _any(queries))
+    return or_(*matched), (weight.desc(), rank.desc(), Ask.resolved_at.desc())
 
 
-def _tsquery(phrases: Sequence[str]) -> ColumnElement[Any]:
+def _any(queries: Sequence[ColumnElement[Any]]) -> ColumnElement[Any]:
+    """A tsquery matching what any of `queries` matches."""
+    return reduce(lambda left, right: left.op("||")(right), queries)
+
+
+def _tsquery(phrases: Sequence[ColumnElement[str]]) -> ColumnElement[Any]:
     """A tsquery matching any of `phrases`, each parsed by PostgreSQL as plain text."""
     config: ColumnElement[Any] = literal_column(_REGCONFIG)
-    parts = [func.phraseto_tsquery(config, phrase) for phrase in phrases]
-    return reduce(lambda left, right: left.op("||")(right), parts)
+    return _any([func.phraseto_tsquery(config, phrase) for phrase in phrases])
