@@ -122,7 +122,7 @@ def _counts_alone(raw: str, topic: str) -> bool:
 
 
 # Posting an ask reads its phrases four times (its topics, the offers they match, each helper's
-# score): kept for the latest texts rather than found again.
+# score): kept for the latest texts rather than found again (spans are frozen, so shareable).
 @functools.lru_cache(maxsize=64)
 def spans(text: str) -> tuple[Span, ...]:
     """Every phrase of up to `MAX_SPAN` words that could name a topic, numbered across the text."""
@@ -151,10 +151,12 @@ def candidates(text: str) -> set[str]:
     return {s.topic for s in spans(text)} | set(tags(text))
 
 
-def tags(text: str) -> list[str]:
-    """The ask's explicit `#tags` in normal form, filler (`#help`, `#urgent`) left out."""
+@functools.lru_cache(maxsize=64)
+def tags(text: str) -> tuple[str, ...]:
+    """The ask's explicit `#tags` in normal form, filler (`#help`, `#urgent`) left out (kept
+    for the latest texts, as `spans`: an ask's tags are read four times as it is posted)."""
     named = (normalize(v) for v in parse(text).values)
-    return list(dict.fromkeys(t for t in named if t and t not in FILLER))
+    return tuple(dict.fromkeys(t for t in named if t and t not in FILLER))
 
 
 def mentioned(text: str, vocabulary: Collection[str]) -> list[str]:
