@@ -66,20 +66,29 @@ class ChannelMessage:
 
 
 def on_message(session: Session, message: ChannelMessage, now: datetime) -> None:
-    """Handle a `message` event once, however often Slack sends it."""
+    """Handle a `message` event once, however often Slack sends it.
+
+    Most messages are nothing to asks: a reply is claimed (and so written) only when its
+    thread is an ask's, so a channel's chatter costs a read, not a write per message."""
     team_id, channel, change = message.team_id, message.channel_id, message.change
+    if change is None:
+        return
+    if isinstance(change, Replied):
+        ask = _in_thread(session, team_id, channel, change.thread_ts)
+        if ask is None or not first_delivery(session, team_id, message.event_id, now):
+            return
+        # Slack has been seen to resend one message under several event ids; an edit is a new
+        # look at the same reply, which `_replied` records once by its ts.
+        key = f"msg:{channel}:{change.reply.ts}"
+        if change.edited or first_delivery(session, team_id, key, now):
+            _replied(session, ask, channel, change.reply, now)
+        return
     if not first_delivery(session, team_id, message.event_id, now):
         return
     if isinstance(change, PrivacyChanged):
         set_privacy(session, team_id, channel, change.is_private, now)
-    elif isinstance(change, Deleted):
+    else:
         on_deleted(session, team_id, channel, change.ts, now)
-    elif isinstance(change, Replied) and (
-        # Slack has been seen to resend one message under several event ids; an edit is a new
-        # look at the same reply, which `on_reply` records once by its ts.
-        change.edited or first_delivery(session, team_id, f"msg:{channel}:{change.reply.ts}", now)
-    ):
-        on_reply(session, team_id, channel, change.thread_ts, change.reply, now)
 
 
 def _in_thread(session: Session, team_id: str, channel_id: str, thread_ts: str) -> Ask | None:
@@ -105,7 +114,14 @@ def on_reply(
     Each reply is recorded once by its (channel, ts), so a resent or edited message counts once.
     """
     ask = _in_thread(session, team_id, channel_id, thread_ts)
-    if ask is None or ask.status not in (*LIVE_ASKS, AskStatus.RESOLVED):
+    return None if ask is None else _replied(session, ask, channel_id, reply, now)
+
+
+def _replied(
+    session: Session, ask: Ask, channel_id: str, reply: ThreadReply, now: datetime
+) -> Ask | None:
+    """`on_reply` for the ask whose thread `reply` is in."""
+    if ask.status not in (*LIVE_ASKS, AskStatus.RESOLVED):
         return None
     if reply.user_id == ask.asker_id:
         if ask.status in (AskStatus.ANSWERED, AskStatus.RESOLVED) and _STILL.search(reply.text):
@@ -113,7 +129,7 @@ def on_reply(
         return ask
     # Recorded unless it is already (an edit, a resend): one statement, not a read and a write.
     row = {
-        "team_id": team_id,
+        "team_id": ask.team_id,
         "channel_id": channel_id,
         "ts": reply.ts,
         "ask_id": ask.id,

@@ -228,3 +228,63 @@ def test_a_reply_the_store_could_not_take_is_refused_and_counted_when_resent(
     assert stored_ask(bot).status == "open"
     assert driver.event(event).status_code == 200
     assert stored_ask(bot).status == "answered"
+
+
+def test_chatter_and_other_threads_write_nothing_while_the_asks_thread_counts_once(
+    bot: BotServer, slack: SlackStandIn, ask_cmd: Send, driver: SlackDriver
+) -> None:
+    ask, _ = posted(bot, slack, ask_cmd)
+    channel = str(ask.channel_id)
+
+    def claims() -> int:
+        with bot.runtime.engine.connect() as connection:
+            return int(connection.execute(text("SELECT count(*) FROM processed_events")).scalar())
+
+    before = claims()
+    # A message in the channel, a reply in a thread that is no ask's, a bot's reply, a join.
+    for n, event in enumerate(
+        [
+            payloads.message_event(user="U0BOB", channel=channel, text="lunch?", ts="9000000002.1"),
+            payloads.message_event(
+                user="U0BOB",
+                channel=channel,
+                text="yes",
+                ts="9000000002.2",
+                thread_ts="9000000002.1",
+            ),
+            payloads.message_event(
+                user="U0BOB",
+                channel=channel,
+                text="beep",
+                ts="9000000002.3",
+                thread_ts=str(ask.message_ts),
+                bot_id="B0OTHER",
+            ),
+            payloads.message_event(
+                user="U0DAN",
+                channel=channel,
+                text="joined",
+                ts="9000000002.4",
+                subtype="channel_join",
+            ),
+        ]
+    ):
+        assert (
+            driver.event(payloads.event_callback(event, event_id=f"EvCHAT{n}")).status_code == 200
+        )
+    assert claims() == before
+    # A reply in the ask's thread is claimed, and counts once however often it comes.
+    answer = payloads.message_event(
+        user="U0CAROL",
+        channel=channel,
+        text="Try the CLI",
+        ts="9000000003.1",
+        thread_ts=str(ask.message_ts),
+    )
+    for resend in range(2):
+        envelope = payloads.event_callback(answer, event_id="EvANSWER")
+        assert driver.event(envelope, retry_num=resend or None).status_code == 200
+    assert claims() > before
+    with bot.runtime.sessions() as session:
+        assert [r.user_id for r in session.scalars(select(AskReply))] == ["U0CAROL"]
+    assert stored_ask(bot).status == "answered"

@@ -63,6 +63,9 @@ def register(app: App, runtime: Runtime) -> None:
     ) -> None:
         ack()
         parsed = channel_message(body, event)
+        if parsed.change is None:
+            # A channel's chatter, a join, a bot's post: nothing for asks, and no transaction.
+            return
         # A database failure raises, and Slack retries an event that got no 2xx: the reply is
         # counted once the store is back.
         run_event(context, lambda session, now: threads.on_message(session, parsed, now))
