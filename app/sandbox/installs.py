@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from app.sandbox.answers import Answer, refusal
@@ -21,6 +22,9 @@ Scopes = str | tuple[str, ...] | list[str] | None
 
 class Installs:
     """The workspaces the app is installed in and the tokens that reach each of them."""
+
+    # The stand-in's clock (monotonic seconds), set by `Workspace`.
+    clock: Callable[[], float]
 
     def __init__(
         self,
@@ -40,6 +44,8 @@ class Installs:
         # The scopes each bot token was granted.
         self._scopes: dict[str, tuple[str, ...]] = {bot_token: parse_scopes(bot_scopes)}
         self._revoked: set[str] = set()
+        # When each rotating token stops working (`token_expired`), on `clock`.
+        self._expires: dict[str, float] = {}
         # OAuth: the app's credentials, the codes Slack would hand the browser, refresh tokens.
         self._oauth_client: tuple[str, str] | None = None
         self._oauth_codes: dict[str, dict[str, Any]] = {}
@@ -146,6 +152,9 @@ class Installs:
                 raise SlackError("token_revoked")
             if token not in self._tokens:
                 raise SlackError("invalid_auth")
+            # A rotating token works until it expires, rotated or not; then it never does.
+            if token in self._expires and self.clock() >= self._expires[token]:
+                raise SlackError("token_expired")
             return self._tokens[token]
 
     def connection_refusal(self, token: str | None) -> str | None:
@@ -227,4 +236,5 @@ class Installs:
             self._refresh_tokens[refresh] = (team_id, scopes)
             answer["refresh_token"] = refresh
             answer["expires_in"] = self.token_lifetime_seconds
+            self._expires[access] = self.clock() + self.token_lifetime_seconds
         return answer

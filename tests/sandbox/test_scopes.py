@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 from app.sandbox.scopes import DEFAULT_SCOPES
 from app.sandbox.slack_api import SlackStandIn
 from app.slack.oauth import BOT_SCOPES
+from tests.clocks import HandClock
 from tests.conftest import BOT_TOKEN
 
 OLD = "xoxb-old-install"
@@ -180,3 +181,32 @@ def test_oauth_grants_what_the_authorize_url_asked_for(slack: SlackStandIn) -> N
         refreshed = access(grant_type="refresh_token", refresh_token=full["refresh_token"])
         assert refreshed["scope"] == full["scope"]
         assert slack.scopes_of(refreshed["access_token"]) == tuple(BOT_SCOPES)
+
+
+def test_a_rotating_token_expires_on_the_stand_ins_clock_and_its_successor_works() -> None:
+    clock = HandClock()
+    with SlackStandIn(team_id="T0001", team_name="Acme", bot_token=BOT_TOKEN, clock=clock) as slack:
+        slack.enable_oauth("client", "secret")
+        slack.token_lifetime_seconds = 3600
+        code = slack.issue_oauth_code(
+            team_id="T0003", team_name="Gamma", installer="U0Y", rotating=True
+        )
+        with httpx.Client(base_url=slack.base_url, timeout=5) as http:
+            form = {"client_id": "client", "client_secret": "secret"}
+            first = http.post("oauth.v2.access", data={**form, "code": code}).json()
+            assert first["expires_in"] == 3600
+
+            def auth_test(token: str) -> dict[str, Any]:
+                return dict(http.post("auth.test", data={"token": token}).json())
+
+            clock.now += 3599
+            assert auth_test(first["access_token"])["ok"] is True
+            refresh = {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
+            second = http.post("oauth.v2.access", data={**form, **refresh}).json()
+            clock.now += 1
+            # Rotated or not, a token is refused once its lifetime is over; its successor works,
+            # and a token that does not rotate never expires.
+            assert auth_test(first["access_token"]) == {"ok": False, "error": "token_expired"}
+            assert auth_test(second["access_token"])["ok"] is True
+            clock.now += 10 * 3600
+            assert auth_test(BOT_TOKEN)["ok"] is True

@@ -32,6 +32,8 @@ EVERY_METHOD_ERRORS = MappingProxyType(
         "invalid_auth": "https://api.slack.com/methods/views.open#errors",
         "account_inactive": ERRORS_PAGE,
         "token_revoked": ERRORS_PAGE,
+        # A rotating token past its `expires_in` (12 hours): every call is refused.
+        "token_expired": "https://api.slack.com/authentication/rotation",
         # Every method page lists it: the token lacks the scope the method needs (an install
         # that predates a scope the app now asks for, such as channels:join).
         "missing_scope": ERRORS_PAGE,
