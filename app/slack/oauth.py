@@ -137,35 +137,13 @@ class _FailureNoting(ForwardingStore):
         super().__init__(store)
         self._failure = failure
 
-    def find_bot(
-        self,
-        *,
-        enterprise_id: str | None,
-        team_id: str | None,
-        is_enterprise_install: bool | None = False,
-    ) -> Bot | None:
+    def find_bot(self, **kwargs: Any) -> Bot | None:
         with self._noting():
-            return super().find_bot(
-                enterprise_id=enterprise_id,
-                team_id=team_id,
-                is_enterprise_install=is_enterprise_install,
-            )
+            return super().find_bot(**kwargs)
 
-    def find_installation(
-        self,
-        *,
-        enterprise_id: str | None,
-        team_id: str | None,
-        user_id: str | None = None,
-        is_enterprise_install: bool | None = False,
-    ) -> Installation | None:
+    def find_installation(self, **kwargs: Any) -> Installation | None:
         with self._noting():
-            return super().find_installation(
-                enterprise_id=enterprise_id,
-                team_id=team_id,
-                user_id=user_id,
-                is_enterprise_install=is_enterprise_install,
-            )
+            return super().find_installation(**kwargs)
 
     @contextmanager
     def _noting(self) -> Iterator[None]:
