@@ -16,6 +16,12 @@ class WorkerConfig:
     # (PostgreSQL) and when a row it knows of comes due, so this only bounds what it cannot know
     # (a lost NOTIFY, a row another process queued on SQLite, where there is no NOTIFY).
     poll_seconds: float = 30.0
+    # A call that went through is recorded by the next round that has something else to do (a
+    # commit that queued rows rings for one), and within this long at the latest: in a trickle
+    # of kudos one round records a kudos and claims the next, rather than a round for each. A
+    # call that did not go through rings for its round at once, as does any call while the
+    # worker owes a claim (no slot was free to claim into, say).
+    record_within_seconds: float = 0.25
     # After a failed pass (the database away), try again this much later.
     retry_seconds: float = 1.0
     max_attempts: int = 8

@@ -14,6 +14,11 @@ one the worker will not send after all (it is stopping, or the row waited too lo
 back as it was, not left to lapse. Should the worker die, what it held, sent or not, is looked
 for on Slack before it is posted again.
 
+A call that went through does not start a round of its own: the next round records it, one a
+commit that queued rows rings for, or `record_within_seconds` later at the latest, so in a
+trickle one round records a kudos and claims the next. A call that did not go through rings for
+its round at once, as does every call while the worker owes a claim (it waits for a free slot).
+
 The worker is given everything it works with (see app/runtime.py): the store, the clock, the
 Web API client, the tokens, the doorbell commits ring, and the domain's `DeliveryHooks`.
 """
@@ -191,8 +196,15 @@ class DeliveryWorker:
                 self._stopping.wait(self.config.retry_seconds)
                 continue
             if wait > 0:
-                self._wake.wait(wait)
+                self._wake.wait(self._record_bound(wait))
         self._kept.close()
+
+    def _record_bound(self, wait: float) -> float:
+        """`wait`, cut to `record_within_seconds` while any row is held: a call that went
+        through ends without a ring, and its round comes by then at the latest."""
+        with self._leased_lock:
+            held = bool(self._held)
+        return min(wait, self.config.record_within_seconds) if held else wait
 
     def _idle_wait(self) -> float:
         """Seconds until the earliest time a row the last pass saw comes due, at most
@@ -297,7 +309,7 @@ class DeliveryWorker:
                 outcome = Outcome.handed_back_unsent()
             sent[follower.dedupe_key] = outcome
             row = follower
-        self._finished(row.id, outcome)
+        self._finished(row.id, outcome, ring=self._rings_for(outcome))
 
     def _call(self, row: Claimed, start_by: float) -> Outcome:
         """Make `row`'s call and return how it ended; hand it back unsent instead when the
@@ -361,6 +373,13 @@ class DeliveryWorker:
         with self.stats.lock:
             self.stats.slack_seconds += self._monotonic() - started
         return outcome
+
+    def _rings_for(self, outcome: Outcome) -> bool:
+        """Whether the last call of a chain, ending with `outcome`, starts a round at once:
+        when it did not go through (its round decides when it goes again), or a claim is owed
+        (the worker waits for a slot, say). A sent one waits for the next round, which a commit
+        that queues rows or `record_within_seconds` brings (`_record_bound`)."""
+        return not outcome.ok or self._next.owed or self._stopping.is_set()
 
     def _finished(self, row_id: int, outcome: Outcome, *, ring: bool = True) -> None:
         """Queue `row_id`'s outcome for the next round; `ring` the doorbell to start it now

@@ -29,13 +29,17 @@ NEVER = 3600.0
 
 
 def _post(runtime: Runtime, key: str, *, due_in: timedelta = timedelta(0)) -> None:
+    _post_to(runtime, key, channel="C0GENERAL", due_in=due_in)
+
+
+def _post_to(runtime: Runtime, key: str, *, channel: str, due_in: timedelta = timedelta(0)) -> None:
     with transaction(runtime.sessions) as session:
         now = runtime.clock.now()
         outbox.queue(
             session,
             team_id=TEAM,
             method="chat.postMessage",
-            args={"channel": "C0GENERAL", "text": key},
+            args={"channel": channel, "text": key},
             dedupe_key=key,
             now=now,
         )
@@ -163,6 +167,51 @@ def test_a_round_that_only_records_what_ended_claims_nothing_until_rows_are_queu
         assert outbox_row(runtime, "second").status == "sent"
     finally:
         event.remove(runtime.engine, "before_cursor_execute", count)
+
+
+def test_a_call_that_went_through_waits_for_the_next_round_and_one_that_failed_rings(
+    runtime: Runtime, slack: SlackStandIn, make_worker: WorkerFactory
+) -> None:
+    worker = _unhurried_worker(runtime, make_worker)
+    _post(runtime, "first")
+    # The commit rang; the loop clears the bell before a pass, as here.
+    worker._wake.clear()
+    assert _round(worker)
+    assert [m["text"] for m in slack.posted_messages("C0GENERAL")] == ["first"]
+    # Posted, and no round is started for recording it alone.
+    assert not worker._wake.is_set()
+    assert outbox_row(runtime, "first").status == "sending"
+    # The next commit's round records it while claiming what was queued.
+    _post(runtime, "second")
+    worker._wake.clear()
+    assert _round(worker)
+    assert outbox_row(runtime, "first").status == "sent"
+    assert outbox_row(runtime, "second").status == "sending"
+    # A call that did not go through rings for its round at once.
+    _post_to(runtime, "nowhere", channel="C0NOWHERE")
+    worker._wake.clear()
+    assert _round(worker)
+    assert worker._wake.is_set()
+    assert _round(worker)
+    assert outbox_row(runtime, "second").status == "sent"
+    assert outbox_row(runtime, "nowhere").status == "failed"
+
+
+def test_a_call_that_went_through_is_recorded_within_the_bound_when_nothing_else_comes(
+    runtime: Runtime, make_worker: WorkerFactory
+) -> None:
+    worker = make_worker(WorkerConfig(poll_seconds=NEVER, record_within_seconds=0.2))
+    worker.config = replace(worker.config, poll_seconds=NEVER)
+    worker.start()
+    _post(runtime, "alone")
+    eventually(
+        lambda: outbox_row(runtime, "alone"),
+        lambda row: row.status == "sent",
+        what="the row recorded sent with nothing else queued",
+        timeout=30,
+    )
+    # While nothing is held, the worker sleeps as long as it did.
+    assert worker._record_bound(NEVER) == NEVER
 
 
 def _round(worker: DeliveryWorker) -> bool:
