@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import MetaData, Table, delete, func, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
+from app.kudos.rules import _KNOWN_WITH_ID
 from app.store import fulltext, migrate
 from app.store.db import make_engine, make_session_factory, transaction
 from app.store.models import (
@@ -50,6 +52,25 @@ def _tables(url: str) -> set[str]:
 def test_migrated_database_matches_the_models(empty_database_url: str) -> None:
     migrate.upgrade(empty_database_url)
     assert _differences(empty_database_url) == []
+
+
+def test_the_kudos_id_is_drawn_from_the_sequence_its_column_owns(
+    empty_database_url: str,
+) -> None:
+    """PostgreSQL: `/kudos` draws its id from the sequence by name (`rules._KNOWN_WITH_ID`);
+    the migrated column must own that sequence, or ids would come from elsewhere."""
+    migrate.upgrade(empty_database_url)
+    engine = make_engine(empty_database_url, pool_size=1)
+    try:
+        if engine.dialect.name != "postgresql":
+            pytest.skip("PostgreSQL draws kudos ids ahead; SQLite does not")
+        drawn = _KNOWN_WITH_ID.selected_columns.next_id.compile(dialect=engine.dialect)
+        with engine.connect() as connection:
+            owned = connection.scalar(text("SELECT pg_get_serial_sequence('kudos', 'id')"))
+        assert owned == "public.kudos_id_seq"
+        assert "nextval('kudos_id_seq')" in str(drawn)
+    finally:
+        engine.dispose()
 
 
 def test_upgrade_downgrade_upgrade(empty_database_url: str) -> None:
