@@ -16,6 +16,10 @@ class WorkerConfig:
     # (PostgreSQL) and when a row it knows of comes due, so this only bounds what it cannot know
     # (a lost NOTIFY, a row another process queued on SQLite, where there is no NOTIFY).
     poll_seconds: float = 30.0
+    # Rows queued this soon after the last claim wait for the rest of this moment, and are
+    # claimed with whatever else commits meanwhile (`NextClaim.gathering`): a claim is a round's
+    # costliest statement, and a burst of commits otherwise drew a round each.
+    claim_every_seconds: float = 0.01
     # A call that went through is recorded by the next round that has something else to do (a
     # commit that queued rows rings for one), and within this long at the latest: in a trickle
     # of kudos one round records a kudos and claims the next, rather than a round for each. A

@@ -184,6 +184,9 @@ class DeliveryWorker:
             # a commit queued rows) then cuts the wait short instead of being lost.
             self._wake.clear()
             try:
+                gather = self._gather_wait()
+                if gather > 0:
+                    self._stopping.wait(gather)
                 self._step()
                 self._maybe_prune()
                 # A round that took all it could may have left rows due: the next goes at once.
@@ -198,6 +201,12 @@ class DeliveryWorker:
             if wait > 0:
                 self._wake.wait(self._record_bound(wait))
         self._kept.close()
+
+    def _gather_wait(self) -> float:
+        """Seconds to wait before this round for more rows to be queued (`NextClaim.gathering`)."""
+        return self._next.gathering(
+            self._wake.rung, self._monotonic(), self.config.claim_every_seconds
+        )
 
     def _record_bound(self, wait: float) -> float:
         """`wait`, cut to `record_within_seconds` while any row is held: a call that went

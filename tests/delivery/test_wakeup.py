@@ -5,6 +5,7 @@ poll far longer than the test's wait, so only the wake-up can explain the delive
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -212,6 +213,40 @@ def test_a_call_that_went_through_is_recorded_within_the_bound_when_nothing_else
     )
     # While nothing is held, the worker sleeps as long as it did.
     assert worker._record_bound(NEVER) == NEVER
+
+
+def test_rows_committed_one_after_another_are_claimed_together(
+    runtime: Runtime, slack: SlackStandIn, make_worker: WorkerFactory
+) -> None:
+    claims: list[float] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if "next_waiting" in statement:
+            claims.append(time.monotonic())
+
+    worker = make_worker(WorkerConfig(poll_seconds=NEVER, claim_every_seconds=0.5))
+    worker.config = replace(worker.config, poll_seconds=NEVER)
+    event.listen(runtime.engine, "before_cursor_execute", count)
+    try:
+        worker.start()
+        eventually(lambda: len(claims), lambda n: n >= 1, what="the first claim", timeout=30)
+        first = len(claims)
+        # Three commits 20 ms apart (the channel's burst), each ringing the doorbell, all within
+        # the half second after the last claim: a claim each without gathering, one with it.
+        for n in range(3):
+            _post(runtime, f"burst {n}")
+            time.sleep(0.02)
+        for n in range(3):
+            eventually(
+                lambda n=n: outbox_row(runtime, f"burst {n}"),  # type: ignore[misc]
+                lambda row: row.status == "sent",
+                what=f"burst {n} sent",
+                timeout=30,
+            )
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", count)
+    assert len(claims) - first <= 2
+    assert len(slack.posted_messages("C0GENERAL")) == 3
 
 
 def _round(worker: DeliveryWorker) -> bool:

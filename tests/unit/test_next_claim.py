@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from app.delivery.next_claim import Doorbell, NextClaim
 
 NOW = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
@@ -42,6 +44,22 @@ def test_with_no_room_to_claim_into_the_claim_is_owed_but_nothing_is_due_meanwhi
     assert next_claim.wanted(False, NOW, 100.0)
     next_claim.claimed(False, None, 101.0)
     assert not next_claim.wanted(False, NOW, 101.0)
+
+
+def test_rows_queued_right_after_a_claim_wait_for_the_rest_of_its_moment() -> None:
+    next_claim = _after_a_claim()
+    # Queued 4 ms after the claim: the round waits 6 ms more for what else commits.
+    assert next_claim.gathering(True, 100.004, 0.01) == pytest.approx(0.006)
+    # After a quiet spell, or woken for anything but rows queued: at once.
+    assert next_claim.gathering(True, 100.5, 0.01) == 0.0
+    assert next_claim.gathering(False, 100.004, 0.01) == 0.0
+
+
+def test_a_claim_owed_or_a_full_one_does_not_wait_to_gather() -> None:
+    assert _after_a_claim(full=True).gathering(True, 100.001, 0.01) == 0.0
+    owed = _after_a_claim()
+    owed.no_room()
+    assert owed.gathering(True, 100.001, 0.01) == 0.0
 
 
 def test_the_doorbell_says_whether_rows_were_queued_once_per_ring() -> None:
