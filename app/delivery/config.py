@@ -22,7 +22,7 @@ class WorkerConfig:
     # wait, at most this long, before a post leaves under load (a DM still follows its post at
     # once); a person does not see 50 ms, and Slack's own call takes longer. bench.kudos_e2e,
     # 4 connections, delivered a second at 0 / 10 / 25 / 50 ms: SQLite 251-261 / 275 / 367 /
-    # 402, PostgreSQL 178-201 / 222 / 241 / 277 (bench/README.md).
+    # 402, PostgreSQL 185-201 / 222 / 241 / 277 (bench/README.md).
     claim_every_seconds: float = 0.05
     # A call that went through is recorded by the next round that has something else to do (a
     # commit that queued rows rings for one), and within this long at the latest: in a trickle

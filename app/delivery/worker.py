@@ -36,9 +36,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from app.clock import Clock
+from app.delivery.calls import call_slack
 from app.delivery.claims import Claimed, Claims, any_unfinished
 from app.delivery.config import WorkerConfig
 from app.delivery.followers import after_sent
@@ -49,11 +48,9 @@ from app.delivery.pacing import Pacer
 from app.delivery.privacy import PrivacyCheck
 from app.delivery.pruning import prune
 from app.delivery.records import Recorder
-from app.delivery.sender import LOOKED_FOR, Outcome, send
+from app.delivery.sender import Outcome
 from app.delivery.stats import DeliveryStats
 from app.delivery.tokens import TokenSource
-from app.delivery.upload_steps import send_upload_step
-from app.delivery.uploads import UPLOAD_METHODS
 from app.delivery.wakeup import OutboxListener
 from app.slackapi.web_api import WebApi
 from app.store.core import Kept, work
@@ -335,49 +332,7 @@ class DeliveryWorker:
         if wait > 0:
             return Outcome.handed_back_unsent(wait)
         started = self._monotonic()
-        try:
-            # Looked up here, outside the claim's transaction: a token source may read the
-            # store or rotate the token over HTTP.
-            token = self.tokens.bot_token(row.team_id)
-            if token is None:
-                # The workspace is gone until someone reinstalls; its rows wait for that.
-                outcome = Outcome(ok=False, error="no_token", auth_failed=True, called=False)
-            elif row.method in UPLOAD_METHODS:
-                outcome = send_upload_step(
-                    self.slack,
-                    row.method,
-                    row.args,
-                    token,
-                    row.team_id,
-                    look_since=row.look_since,
-                    joins=self.joins,
-                )
-            else:
-                outcome = send(
-                    self.slack,
-                    row.method,
-                    row.args,
-                    token,
-                    self.privacy,
-                    row.team_id,
-                    dedupe_key=row.dedupe_key,
-                    look_since=row.look_since,
-                    joins=self.joins,
-                )
-        except SQLAlchemyError as exc:
-            # The token or the privacy check could not be read (the database is busy or away):
-            # nothing was posted, and it passes.
-            log.warning("delivery of outbox row %d waits for the database: %s", row.id, exc)
-            outcome = Outcome(
-                ok=False,
-                error=f"database: {type(exc).__name__}",
-                # A row that may already be on Slack stays so until a lookup settles it.
-                unsure=row.look_since is not None and row.method in LOOKED_FOR,
-                called=False,
-            )
-        except Exception as exc:  # a bug in a payload must not wedge the row
-            log.exception("delivery of outbox row %d raised", row.id)
-            outcome = Outcome.permanent_failure(f"internal: {type(exc).__name__}")
+        outcome = call_slack(row, self.slack, self.tokens, self.privacy, self.joins)
         self.pacer.end_call(row.team_id, row.pace_key, called=outcome.called)
         with self.stats.lock:
             self.stats.slack_seconds += self._monotonic() - started
