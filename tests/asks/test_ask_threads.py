@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from sqlalchemy import select, text
 
@@ -240,47 +241,23 @@ def test_chatter_and_other_threads_write_nothing_while_the_asks_thread_counts_on
         with bot.runtime.engine.connect() as connection:
             return int(connection.execute(text("SELECT count(*) FROM processed_events")).scalar())
 
+    def said(user: str, text: str, ts: str, **extra: str) -> dict[str, Any]:
+        return payloads.message_event(user=user, channel=channel, text=text, ts=ts, **extra)
+
     before = claims()
     # A message in the channel, a reply in a thread that is no ask's, a bot's reply, a join.
-    for n, event in enumerate(
-        [
-            payloads.message_event(user="U0BOB", channel=channel, text="lunch?", ts="9000000002.1"),
-            payloads.message_event(
-                user="U0BOB",
-                channel=channel,
-                text="yes",
-                ts="9000000002.2",
-                thread_ts="9000000002.1",
-            ),
-            payloads.message_event(
-                user="U0BOB",
-                channel=channel,
-                text="beep",
-                ts="9000000002.3",
-                thread_ts=str(ask.message_ts),
-                bot_id="B0OTHER",
-            ),
-            payloads.message_event(
-                user="U0DAN",
-                channel=channel,
-                text="joined",
-                ts="9000000002.4",
-                subtype="channel_join",
-            ),
-        ]
-    ):
-        assert (
-            driver.event(payloads.event_callback(event, event_id=f"EvCHAT{n}")).status_code == 200
-        )
+    chatter = [
+        said("U0BOB", "lunch?", "9000000002.1"),
+        said("U0BOB", "yes", "9000000002.2", thread_ts="9000000002.1"),
+        said("U0BOB", "beep", "9000000002.3", thread_ts=str(ask.message_ts), bot_id="B0OTHER"),
+        said("U0DAN", "joined", "9000000002.4", subtype="channel_join"),
+    ]
+    for n, event in enumerate(chatter):
+        envelope = payloads.event_callback(event, event_id=f"EvCHAT{n}")
+        assert driver.event(envelope).status_code == 200
     assert claims() == before
     # A reply in the ask's thread is claimed, and counts once however often it comes.
-    answer = payloads.message_event(
-        user="U0CAROL",
-        channel=channel,
-        text="Try the CLI",
-        ts="9000000003.1",
-        thread_ts=str(ask.message_ts),
-    )
+    answer = said("U0CAROL", "Try the CLI", "9000000003.1", thread_ts=str(ask.message_ts))
     for resend in range(2):
         envelope = payloads.event_callback(answer, event_id="EvANSWER")
         assert driver.event(envelope, retry_num=resend or None).status_code == 200
