@@ -28,6 +28,7 @@ from app.delivery.uploads import UPLOAD_METHODS, attach_contents
 from app.delivery.wakeup import earliest
 from app.store.core import Work
 from app.store.db import is_sqlite
+from app.store.direct import DirectStatement
 from app.store.models import OutboxMessage, Workspace
 from app.store.statuses import OutboxStatus, written_unfinished
 
@@ -68,6 +69,10 @@ _MOVE_ALL = (
     .where(_OUTBOX.c.id == _MOVED_ROWS.c.id)
     .values({_OUTBOX.c[column]: _MOVED_ROWS.c[column] for column, _ in _MOVED})
 )
+# A round's statements on the driver's cursor (`direct`); not the lapsed look's (an IN list).
+_CLAIM = DirectStatement(PENDING_ROWS)
+_MOVE_EACH = DirectStatement(_MOVE)
+_MOVE_ROWS = DirectStatement(_MOVE_ALL)
 
 
 @dataclass
@@ -171,7 +176,10 @@ class Claims:
         bound = {"b_now": now, "b_limit": limit, "b_held": sorted(held), "b_worker": self.worker_id}
         waiting = lease = None
         for query in queries:
-            for read in bind.execute(query, bound):
+            found = (
+                _CLAIM.rows(bind, bound) if query is PENDING_ROWS else bind.execute(query, bound)
+            )
+            for read in found:
                 if query is PENDING_ROWS:
                     waiting, lease = read.next_waiting, read.next_lease
                 if read.id is not None:
@@ -343,9 +351,9 @@ def _move(bind: Connection, rows: list[_Due]) -> None:
         for row in rows
     ]
     if is_sqlite(bind):
-        bind.execute(_MOVE, states)
+        _MOVE_EACH.execute_many(bind, states)
         return
-    bind.execute(_MOVE_ALL, {name: [state[name] for state in states] for name in states[0]})
+    _MOVE_ROWS.execute(bind, {name: [state[name] for state in states] for name in states[0]})
 
 
 def _leader(row: _Due, by_key: Mapping[tuple[str, str], Claimed]) -> Claimed | None:

@@ -26,16 +26,17 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
 from app.delivery.group_dms import group_pace_key, group_users
+from app.store import core
 from app.store.db import SessionFactory
+from app.store.direct import DirectStatement
 from app.store.models import OutboxMessage
 from app.store.statuses import OutboxStatus
-from app.store.upsert import upsert
 
 Method = Literal[
     "chat.postMessage",
@@ -222,6 +223,18 @@ def rows_insert() -> Insert:
     )
 
 
+# `queue_all`'s statements, run on the driver's cursor (`direct`): an ask or a form's kudos
+# queues on its ack. PostgreSQL's is `rows_insert` (one JSON parameter); SQLite inserts each row
+# in one executemany (a call into the driver, however many rows).
+_QUEUE_ROWS = DirectStatement(rows_insert())
+_OUTBOX = cast(Table, OutboxMessage.__table__)
+_QUEUE_EACH = DirectStatement(
+    sqlite.insert(_OUTBOX)
+    .values({name: bindparam(name, type_=_OUTBOX.c[name].type) for name in ENTRY_COLUMNS})
+    .on_conflict_do_nothing(index_elements=["team_id", "dedupe_key"])
+)
+
+
 def row_parameters(entries: list[dict[str, Any]]) -> dict[str, Any]:
     """The parameters of `rows_insert()` for `entries` (built by `entry`), in their order."""
     times = ("created_at", "next_attempt_at")
@@ -251,7 +264,11 @@ def queue_all(session: Session, entries: list[dict[str, Any]]) -> None:
     """
     if not entries:
         return
-    upsert(session, OutboxMessage, entries, key=["team_id", "dedupe_key"])
+    connection = core.connection(session)
+    if connection.dialect.name == "postgresql":
+        _QUEUE_ROWS.execute(connection, row_parameters(entries))
+    else:
+        _QUEUE_EACH.execute_many(connection, entries)
     note_queued(session)
 
 

@@ -28,6 +28,7 @@ from app.delivery.pacing import Pacer
 from app.delivery.sender import UNSURE, Outcome, api_method, marked_unsure
 from app.delivery.stats import DeliveryStats
 from app.store.core import Work, connection
+from app.store.direct import DirectStatement
 from app.store.models import OutboxMessage
 from app.store.statuses import OutboxStatus
 
@@ -110,21 +111,19 @@ class Recorder:
         else:
             statement = self._mark_sent_statements.get(dialect)
             if statement is None:
-                statement = self._mark_sent_statements[dialect] = (
+                statement = self._mark_sent_statements[dialect] = DirectStatement(
                     marking.record_sent_statement(self.hooks.links)
                     if whole
                     else marking.mark_sent_statement(dialect)
                 )
-            marked = list(
-                bind.execute(
-                    statement,
-                    {
-                        "b_worker": self.worker_id,
-                        "b_finished": now,
-                        "b_now": now,
-                        **marking.sent_parameters(dialect, sent),
-                    },
-                )
+            marked = statement.rows(
+                bind,
+                {
+                    "b_worker": self.worker_id,
+                    "b_finished": now,
+                    "b_now": now,
+                    **marking.sent_parameters(dialect, sent),
+                },
             )
         for row_id in outcomes.keys() - {row.id for row in marked}:
             # Our lease ran out and another worker took the row over; its result stands.
@@ -154,7 +153,7 @@ class Recorder:
                     }
                 )
         for table, params in links.items():
-            bind.execute(self._link_statement(table), params)
+            self._link_statement(table).execute_many(bind, params)
         # What follows a sent message may go now, and so may the next follower of the message a
         # sent follower followed; the claim keeps their order and the channel's pace.
         return followers.wake(
@@ -282,13 +281,13 @@ class Recorder:
         ceiling = min(self.config.max_backoff_seconds, 2.0**attempts)
         return ceiling / 2 + self.rng.uniform(0, ceiling / 2)
 
-    def _link_statement(self, table: str) -> Any:
+    def _link_statement(self, table: str) -> DirectStatement:
         """One UPDATE recording sent posts' channel and ts on records of `table`, by id and team."""
         statement = self._links.get(table)
         if statement is None:
             link = self.hooks.links[table]
             columns = sa_inspect(link.model).columns
-            statement = self._links[table] = (
+            statement = self._links[table] = DirectStatement(
                 update(cast(Table, columns["id"].table))
                 .where(
                     columns["id"] == bindparam("b_id", type_=columns["id"].type),

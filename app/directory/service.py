@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.store import core
 from app.store.among import among
+from app.store.direct import DirectStatement
 from app.store.models import Ask, Channel, Kudos, Member
 from app.store.upsert import upsert
 
@@ -117,19 +118,22 @@ class Person:
 
 
 @functools.cache
-def _people_query(dialect: str) -> Select[str, str | None, bool, bool, bool, datetime | None]:
+def _people_query(dialect: str) -> DirectStatement:
     """The columns of `Person` for the people bound to `user_ids`, as plain rows: loading whole
     `Member` objects was the costliest statement of a kudos (identity map, 15 columns, instance
     state for each person). The people are one parameter (`among`): an expanding `IN` list had
-    SQLAlchemy render the statement's text again at every ack, and PostgreSQL parse it afresh."""
-    return select(
-        Member.user_id,
-        Member.tz,
-        Member.is_bot,
-        Member.deleted,
-        Member.kudos_locked,
-        Member.home_opened_at,
-    ).where(Member.team_id == bindparam("team_id"), among(dialect, Member.user_id, "user_ids"))
+    SQLAlchemy render the statement's text again at every ack, and PostgreSQL parse it afresh.
+    Run on the driver's cursor (`direct`): it runs on every kudos."""
+    return DirectStatement(
+        select(
+            Member.user_id,
+            Member.tz,
+            Member.is_bot,
+            Member.deleted,
+            Member.kudos_locked,
+            Member.home_opened_at,
+        ).where(Member.team_id == bindparam("team_id"), among(dialect, Member.user_id, "user_ids"))
+    )
 
 
 def people(session: Session, team_id: str, user_ids: Iterable[str]) -> dict[str, Person]:
@@ -138,7 +142,8 @@ def people(session: Session, team_id: str, user_ids: Iterable[str]) -> dict[str,
     if not wanted:
         return {}
     bind = core.connection(session)
-    rows = bind.execute(_people_query(bind.dialect.name), {"team_id": team_id, "user_ids": wanted})
+    query = _people_query(bind.dialect.name)
+    rows = query.rows(bind, {"team_id": team_id, "user_ids": wanted})
     return {row[0]: Person(*row) for row in rows}
 
 

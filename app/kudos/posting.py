@@ -19,14 +19,13 @@ from app.kudos.request import KudosRequest
 from app.kudos.rules import Checked, Rules
 from app.slackapi.payloads import Conversation
 from app.store import core
+from app.store.direct import DirectStatement
 from app.store.models import Kudos, KudosRecipient
 
 # Built once, on the tables rather than the classes: the ack path writes through Core (see
 # `record`), and a statement reused as it is skips SQLAlchemy's per-call construction.
 _KUDOS = Kudos.metadata.tables[Kudos.__tablename__]
-_INSERT_KUDOS = insert(_KUDOS).returning(_KUDOS.c.id)
 _RECIPIENTS = Kudos.metadata.tables[KudosRecipient.__tablename__]
-_INSERT_RECIPIENTS = insert(_RECIPIENTS)
 _KUDOS_FIELDS = (
     "team_id",
     "giver_id",
@@ -37,6 +36,16 @@ _KUDOS_FIELDS = (
     "source",
     "created_at",
     "dedupe_key",
+)
+_RECIPIENT_FIELDS = ("kudos_id", "team_id", "recipient_id", "giver_id")
+# SQLite's three statements, run on the driver's cursor (`direct`) as PostgreSQL's one is.
+_INSERT_KUDOS = DirectStatement(
+    insert(_KUDOS)
+    .values({field: bindparam(field) for field in _KUDOS_FIELDS})
+    .returning(_KUDOS.c.id)
+)
+_INSERT_RECIPIENTS = DirectStatement(
+    insert(_RECIPIENTS).values({field: bindparam(field) for field in _RECIPIENT_FIELDS})
 )
 
 
@@ -68,7 +77,7 @@ def _insert_all() -> Any:
 
 
 # Three round trips become one on PostgreSQL; SQLite has no data-modifying CTEs.
-_INSERT_ALL = _insert_all()
+_INSERT_ALL = DirectStatement(_insert_all())
 
 
 @dataclass(frozen=True)
@@ -125,12 +134,12 @@ def store(session: Session, request: KudosRequest, checked: Checked, now: dateti
             **_bound({**row, "id": checked.next_id, "recipients": list(checked.recipients)}),
             **outbox.row_parameters(entries),
         }
-        connection.execute(_INSERT_ALL, parameters)
+        _INSERT_ALL.execute(connection, parameters)
         outbox.note_queued(session)
         return kudos
-    kudos_id: int = connection.execute(_INSERT_KUDOS, row).scalar_one()
-    connection.execute(
-        _INSERT_RECIPIENTS,
+    kudos_id: int = _INSERT_KUDOS.one(connection, row).id
+    _INSERT_RECIPIENTS.execute_many(
+        connection,
         [
             {
                 "kudos_id": kudos_id,

@@ -17,6 +17,7 @@ from app.kudos.request import KudosRequest
 from app.kudos.results import RefusalReason, Refused
 from app.store import core
 from app.store.db import is_sqlite
+from app.store.direct import DirectStatement
 from app.store.models import Channel, Kudos, KudosRecipient, Member, Workspace
 
 # How many people a giver has thanked since a moment (withdrawn kudos give their thanks back).
@@ -116,6 +117,9 @@ _RULE_FIELDS = len(_RULES.selected_columns)
 # names it: a name the planner resolves once, where `pg_get_serial_sequence` searched the
 # catalog's dependencies on every kudos (0.055 ms of the server's time against 0.003).
 _KNOWN_WITH_ID = _KNOWN.add_columns(DbSequence("kudos_id_seq").next_value().label("next_id"))
+# Run on the driver's cursor: on every kudos (`direct`).
+_GATHER = DirectStatement(_KNOWN)
+_GATHER_WITH_ID = DirectStatement(_KNOWN_WITH_ID)
 
 
 def gather(
@@ -137,10 +141,10 @@ def gather(
     since = day_start(now, own) if own is not None else now
     connection = core.connection(session)
     postgresql = not is_sqlite(connection)
-    row = connection.execute(
-        _KNOWN_WITH_ID if postgresql else _KNOWN,
+    row = (_GATHER_WITH_ID if postgresql else _GATHER).one(
+        connection,
         {"team_id": team_id, "channel_id": channel_id, "giver_id": giver_id, "since": since},
-    ).one()
+    )
     rules = Rules(*row[:_RULE_FIELDS])
     used = int(row.used or 0)
     if own is None:

@@ -1,0 +1,159 @@
+"""`direct.DirectStatement`: a Core statement run on the driver's cursor binds, reads and fails
+as `Connection.execute` does, on the backend this run tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+import pytest
+from sqlalchemy import Engine, Table, bindparam, event, insert, literal, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from app.store.db import make_engine
+from app.store.direct import DirectStatement
+from app.store.models import OutboxMessage, Workspace
+from app.store.statuses import OutboxStatus
+
+OUTBOX = cast(Table, OutboxMessage.__table__)
+NOW = datetime(2026, 12, 7, 9, 30, 15, 123456, tzinfo=UTC)
+
+_INSERT = insert(OUTBOX).values(
+    team_id=bindparam("team_id"),
+    dedupe_key=bindparam("key"),
+    method="chat.postMessage",
+    args=bindparam("args", type_=OUTBOX.c.args.type),
+    status=OutboxStatus.PENDING,
+    attempts=0,
+    created_at=bindparam("at", type_=OUTBOX.c.created_at.type),
+    next_attempt_at=bindparam("at", type_=OUTBOX.c.next_attempt_at.type),
+)
+_READ = select(
+    OUTBOX.c.id,
+    OUTBOX.c.dedupe_key.label("key"),
+    OUTBOX.c.args,
+    OUTBOX.c.next_attempt_at,
+    OUTBOX.c.lease_expires_at,
+    literal(True).label("flag"),
+).where(OUTBOX.c.team_id == bindparam("team_id"))
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    built = make_engine(database_url)
+    with built.begin() as connection:
+        connection.execute(
+            insert(Workspace),
+            {
+                "team_id": "T1",
+                "name": "Acme",
+                "active": True,
+                "installed_at": NOW,
+                "timezone": "UTC",
+            },
+        )
+    yield built
+    built.dispose()
+
+
+def test_a_row_reads_back_with_the_types_sqlalchemy_gives_it(engine: Engine) -> None:
+    args = {"channel": "C1", "text": "héllo", "blocks": [{"type": "divider"}]}
+    with engine.begin() as connection:
+        DirectStatement(_INSERT).execute(
+            connection, {"team_id": "T1", "key": "k1", "args": args, "at": NOW}
+        )
+    direct = DirectStatement(_READ)
+    with engine.connect() as connection:
+        (row,) = direct.rows(connection, {"team_id": "T1"})
+        expected = connection.execute(_READ, {"team_id": "T1"}).one()
+    assert tuple(row) == tuple(expected)
+    assert row.key == "k1"
+    assert row.args == args
+    assert row.next_attempt_at == NOW
+    assert row.next_attempt_at.tzinfo is UTC
+    assert row.lease_expires_at is None
+    assert row.flag is True
+    assert row._asdict()["key"] == "k1"
+
+
+def test_fixed_values_are_bound_and_the_row_count_is_the_drivers(engine: Engine) -> None:
+    with engine.begin() as connection:
+        insert_direct = DirectStatement(_INSERT)
+        for key in ("a", "b", "c"):
+            insert_direct.execute(connection, {"team_id": "T1", "key": key, "args": {}, "at": NOW})
+    lease = update(OUTBOX).where(
+        OUTBOX.c.team_id == bindparam("team_id"), OUTBOX.c.dedupe_key != bindparam("but")
+    )
+    statement = lease.values(
+        status=OutboxStatus.SENDING,
+        lease_expires_at=bindparam("until", type_=OUTBOX.c.lease_expires_at.type),
+    )
+    with engine.begin() as connection:
+        count = DirectStatement(statement).execute(
+            connection, {"team_id": "T1", "but": "a", "until": NOW + timedelta(minutes=1)}
+        )
+    with engine.connect() as connection:
+        statuses = dict(connection.execute(select(OUTBOX.c.dedupe_key, OUTBOX.c.status)).all())
+    assert count == 2
+    assert statuses == {"a": "pending", "b": "sending", "c": "sending"}
+
+
+def test_many_parameter_sets_go_in_one_call(engine: Engine) -> None:
+    with engine.begin() as connection:
+        DirectStatement(_INSERT).execute_many(
+            connection,
+            [{"team_id": "T1", "key": f"k{n}", "args": {"n": n}, "at": NOW} for n in range(3)],
+        )
+    with engine.connect() as connection:
+        rows = DirectStatement(_READ).rows(connection, {"team_id": "T1"})
+    assert sorted((row.key, row.args["n"]) for row in rows) == [("k0", 0), ("k1", 1), ("k2", 2)]
+
+
+def test_it_runs_in_the_callers_transaction(engine: Engine) -> None:
+    with engine.connect() as connection:
+        with connection.begin() as transaction:
+            DirectStatement(_INSERT).execute(
+                connection, {"team_id": "T1", "key": "gone", "args": {}, "at": NOW}
+            )
+            assert DirectStatement(_READ).rows(connection, {"team_id": "T1"})
+            transaction.rollback()
+        assert DirectStatement(_READ).rows(connection, {"team_id": "T1"}) == []
+
+
+def test_a_driver_error_is_sqlalchemys_and_the_statement_is_named(engine: Engine) -> None:
+    direct = DirectStatement(_INSERT)
+    with engine.connect() as connection:
+        with connection.begin():
+            direct.execute(connection, {"team_id": "T1", "key": "same", "args": {}, "at": NOW})
+        with pytest.raises(IntegrityError) as raised, connection.begin():
+            direct.execute(connection, {"team_id": "T1", "key": "same", "args": {}, "at": NOW})
+    assert isinstance(raised.value, DBAPIError)
+    assert "outbox_messages" in str(raised.value)
+
+
+def test_a_missing_parameter_is_refused_before_the_database(engine: Engine) -> None:
+    with engine.connect() as connection, pytest.raises(KeyError):
+        DirectStatement(_READ).rows(connection, {})
+
+
+def test_the_engines_cursor_events_see_each_statement(engine: Engine) -> None:
+    seen: list[str] = []
+
+    def before(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        with engine.connect() as connection:
+            DirectStatement(_READ).rows(connection, {"team_id": "T1"})
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    assert len(seen) == 1
+    assert seen[0].startswith("SELECT outbox_messages.id")
+
+
+def test_statements_sqlalchemy_shapes_per_call_are_refused(engine: Engine) -> None:
+    expanding = select(OUTBOX.c.id).where(OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
+    with engine.connect() as connection, pytest.raises(ValueError, match="expand"):
+        DirectStatement(expanding).rows(connection, {"ids": [1]})
