@@ -61,7 +61,8 @@ class DirectStatement:
         form = self._form(connection.dialect)
         cursor = _run(connection, form, [_bound(form, parameters)], many=False)
         try:
-            if cursor.description is None:
+            # Known from the statement: psycopg builds `cursor.description` anew on each read.
+            if form.row is None:
                 return []
             raw = cursor.fetchall()
         finally:
