@@ -11,6 +11,8 @@ looked at again only then, or after `FALLBACK_SECONDS` should a wake-up be misse
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,6 +22,7 @@ from sqlalchemy import (
     Connection,
     FromClause,
     Select,
+    String,
     Table,
     and_,
     bindparam,
@@ -30,9 +33,11 @@ from sqlalchemy import (
     tuple_,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.delivery import outbox
 from app.permalinks import permalink
+from app.store.direct import DirectStatement
 from app.store.models import OutboxMessage
 from app.store.statuses import UNDELIVERED, UNFINISHED, OutboxStatus, written_status
 
@@ -54,15 +59,54 @@ WAITING = (
     _OUTBOX.c.attempts == 0,
     _OUTBOX.c.next_attempt_at > NOW,
 )
-# Makes due at once the waiting followers of the (team, dedupe key) pairs `b_followed`.
-_FOLLOWERS_DUE = (
-    update(_OUTBOX)
-    .where(
-        tuple_(_OUTBOX.c.team_id, _OUTBOX.c.after_key).in_(bindparam("b_followed", expanding=True)),
-        *WAITING,
+
+
+@functools.cache
+def _followers_due(dialect: str) -> DirectStatement:
+    """Makes due at once the waiting followers of the (team, dedupe key) pairs bound as
+    `_followed_parameter` binds them: one parameter however many pairs, so one statement text,
+    compiled once and run on the driver's cursor (`direct`), where an expanding `IN` list had
+    SQLAlchemy render it again at every round that recorded a post on SQLite."""
+    if dialect == "postgresql":
+        pairs = (
+            func.unnest(
+                bindparam("b_teams", type_=ARRAY(String())),
+                bindparam("b_keys", type_=ARRAY(String())),
+            )
+            .table_valued("team", "key", name="followed")
+            .render_derived()
+        )
+        return DirectStatement(
+            update(_OUTBOX)
+            .where(
+                tuple_(_OUTBOX.c.team_id, _OUTBOX.c.after_key).in_(
+                    select(pairs.c.team, pairs.c.key)
+                ),
+                *WAITING,
+            )
+            .values(next_attempt_at=NOW)
+        )
+    # SQLite: joined to the pairs (UPDATE ... FROM), each pair finding its followers by (team,
+    # after_key). `status || ''` keeps the planner off the waiting rows' index: as a row-value
+    # `IN`, or with that index open to it, SQLite read every row put off until later, or all.
+    pairs = func.json_each(bindparam("b_followed", type_=String())).table_valued("value")
+    return DirectStatement(
+        update(_OUTBOX)
+        .where(
+            _OUTBOX.c.team_id == func.json_extract(pairs.c.value, "$[0]"),
+            _OUTBOX.c.after_key == func.json_extract(pairs.c.value, "$[1]"),
+            _OUTBOX.c.status + "" == OutboxStatus.PENDING,
+            *WAITING[1:],
+        )
+        .values(next_attempt_at=NOW)
     )
-    .values(next_attempt_at=NOW)
-)
+
+
+def _followed_parameter(dialect: str, pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """`pairs` as `_followers_due(dialect)` binds them: two arrays, or one JSON array."""
+    if dialect == "postgresql":
+        return {"b_teams": [team for team, _ in pairs], "b_keys": [key for _, key in pairs]}
+    return {"b_followed": json.dumps(pairs)}
 
 
 def settled_keys(team_id: str, dedupe_key: str, after_key: str | None) -> set[tuple[str, str]]:
@@ -81,7 +125,9 @@ def wake(bind: Connection, keys: Iterable[tuple[str, str]], now: datetime) -> bo
     followed = sorted(set(keys))
     if not followed:
         return False
-    return bool(bind.execute(_FOLLOWERS_DUE, {"b_now": now, "b_followed": followed}).rowcount)
+    dialect = bind.dialect.name
+    parameters = {"b_now": now, **_followed_parameter(dialect, followed)}
+    return bool(_followers_due(dialect).execute(bind, parameters))
 
 
 @dataclass(frozen=True)

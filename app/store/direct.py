@@ -53,7 +53,8 @@ class DirectStatement:
 
     def __init__(self, statement: ClauseElement) -> None:
         self._statement = statement
-        self._forms: dict[str, _Form] = {}
+        # By the dialect's class: one per backend in a process, whose text does not change.
+        self._forms: dict[type[Dialect], _Form] = {}
 
     def rows(self, connection: Connection, parameters: Mapping[str, Any]) -> list[Any]:
         """Execute with `parameters` in `connection`'s transaction and return every row (named
@@ -92,9 +93,9 @@ class DirectStatement:
         _run(connection, form, [_bound(form, each) for each in parameters], many=True).close()
 
     def _form(self, dialect: Dialect) -> _Form:
-        form = self._forms.get(dialect.name)
+        form = self._forms.get(type(dialect))
         if form is None:
-            form = self._forms[dialect.name] = _compile(self._statement, dialect)
+            form = self._forms[type(dialect)] = _compile(self._statement, dialect)
         return form
 
 

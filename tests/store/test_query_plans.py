@@ -215,6 +215,10 @@ def test_what_the_worker_and_the_metrics_ask_of_the_outbox_is_read_through_index
     with history.begin() as connection:
         assert wake(connection, [(TEAM, f"sent-{SENT - 1}")], NOW)
     _assert_indexed(plans)
+    # A wake-up finds the followers by what they follow, not among every row put off for later.
+    wakes = [steps for statement, steps in plans if "SET next_attempt_at" in statement]
+    assert wakes
+    assert all(any("ix_outbox_messages_following" in s for s in w) for w in wakes), wakes
 
 
 def test_the_acks_count_of_a_givers_day_reads_only_that_givers_kudos(

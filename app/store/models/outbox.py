@@ -72,7 +72,15 @@ class OutboxMessage(Base):
         ),
         # Finished rows by age, for pruning.
         Index(None, "status", "finished_at"),
-        Index(None, "team_id", "after_key"),
+        # The rows that follow another, by what they follow: most rows follow none, and an
+        # index of every row had SQLite's statistics judge a (team, key) a third of the table.
+        Index(
+            "ix_outbox_messages_following",
+            "team_id",
+            "after_key",
+            sqlite_where=text("after_key IS NOT NULL"),
+            postgresql_where=text("after_key IS NOT NULL"),
+        ),
     )
 
 
