@@ -47,10 +47,12 @@ class Recorder:
     # Jitters the backoff.
     rng: random.Random
     # The UPDATE linking sent posts to their records, built once per table.
-    _links: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+    _links: dict[str, DirectStatement] = field(default_factory=dict, init=False, repr=False)
 
     # Built once per dialect (see `marking.mark_sent_statement`).
-    _mark_sent_statements: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+    _mark_sent_statements: dict[str, DirectStatement] = field(
+        default_factory=dict, init=False, repr=False
+    )
     # Forces the fallback of a SQLite older than 3.35 (tests of that path).
     row_by_row: bool = field(default=False, repr=False)
 
