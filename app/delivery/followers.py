@@ -39,7 +39,13 @@ from app.delivery import outbox
 from app.permalinks import permalink
 from app.store.direct import DirectStatement
 from app.store.models import OutboxMessage
-from app.store.statuses import UNDELIVERED, UNFINISHED, OutboxStatus, written_status
+from app.store.statuses import (
+    UNDELIVERED,
+    UNFINISHED,
+    OutboxStatus,
+    unindexed_status,
+    written_status,
+)
 
 _OUTBOX = cast(Table, OutboxMessage.__table__)
 _FOLLOWED = _OUTBOX.alias("followed")
@@ -53,12 +59,10 @@ FALLBACK_SECONDS = 5.0
 
 # The instant a wake-up makes followers due, bound as `b_now`.
 NOW = bindparam("b_now", type_=_OUTBOX.c.next_attempt_at.type)
+# Never tried, and not yet due: with the status below, what a wake-up makes due at `NOW`.
+_UNTRIED = (_OUTBOX.c.attempts == 0, _OUTBOX.c.next_attempt_at > NOW)
 # A follower still waiting, never tried: what a wake-up makes due at `NOW` (with its key).
-WAITING = (
-    written_status(_OUTBOX.c.status, OutboxStatus.PENDING),
-    _OUTBOX.c.attempts == 0,
-    _OUTBOX.c.next_attempt_at > NOW,
-)
+WAITING = (written_status(_OUTBOX.c.status, OutboxStatus.PENDING), *_UNTRIED)
 
 
 @functools.cache
@@ -87,16 +91,16 @@ def _followers_due(dialect: str) -> DirectStatement:
             .values(next_attempt_at=NOW)
         )
     # SQLite: joined to the pairs (UPDATE ... FROM), each pair finding its followers by (team,
-    # after_key). `status || ''` keeps the planner off the waiting rows' index: as a row-value
-    # `IN`, or with that index open to it, SQLite read every row put off until later, or all.
+    # after_key), not through the waiting rows' index: as a row-value `IN`, or with that index
+    # open to it, SQLite read every row put off until later, or all.
     pairs = func.json_each(bindparam("b_followed", type_=String())).table_valued("value")
     return DirectStatement(
         update(_OUTBOX)
         .where(
             _OUTBOX.c.team_id == func.json_extract(pairs.c.value, "$[0]"),
             _OUTBOX.c.after_key == func.json_extract(pairs.c.value, "$[1]"),
-            _OUTBOX.c.status + "" == OutboxStatus.PENDING,
-            *WAITING[1:],
+            unindexed_status(_OUTBOX.c.status, OutboxStatus.PENDING),
+            *_UNTRIED,
         )
         .values(next_attempt_at=NOW)
     )

@@ -30,7 +30,7 @@ from app.delivery import followers
 from app.delivery.hooks import PostLink
 from app.delivery.sender import Outcome
 from app.store.models import OutboxMessage
-from app.store.statuses import OutboxStatus, written_status
+from app.store.statuses import OutboxStatus, unindexed_status, written_status
 
 log = logging.getLogger(__name__)
 
@@ -111,14 +111,12 @@ def mark_sent_statement(dialect: str) -> Any:
             func.json_extract(sent.c.value, f"$[{n}]", type_=type_)
             for n, type_ in enumerate((Integer(), String(), String()))
         )
-        # `status || ''` keeps SQLite's planner off the status index: with it, it scanned every
-        # leased row and the whole JSON array for each; without, each JSON row finds its row by
-        # id.
+        # Each JSON row finds its row by id, not through the leased rows' index.
         return (
             update(OUTBOX)
             .where(
                 OUTBOX.c.id == row_id,
-                OUTBOX.c.status + "" == OutboxStatus.SENDING,
+                unindexed_status(OUTBOX.c.status, OutboxStatus.SENDING),
                 _STILL_OURS[1],
             )
             .values({**_SET_SENT, "result_channel": channel, "result_ts": ts})

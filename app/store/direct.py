@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Dialect
-from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound, StatementError
 from sqlalchemy.sql.expression import ClauseElement
 
 Processor = Callable[[Any], Any]
@@ -60,7 +60,7 @@ class DirectStatement:
         """Execute with `parameters` in `connection`'s transaction and return every row (named
         tuples: attributes by the selected or returned columns' names)."""
         form = self._form(connection.dialect)
-        cursor = _run(connection, form, [_bound(form, parameters)], many=False)
+        cursor = _run(connection, form, _bound(form, parameters), many=False)
         try:
             # Known from the statement: psycopg builds `cursor.description` anew on each read.
             if form.row is None:
@@ -71,16 +71,19 @@ class DirectStatement:
         return _processed(form, raw)
 
     def one(self, connection: Connection, parameters: Mapping[str, Any]) -> Any:
-        """Execute and return the one row the statement yields; `LookupError` if not one."""
+        """Execute and return the one row the statement yields; SQLAlchemy's `NoResultFound` or
+        `MultipleResultsFound` if not one, as `Result.one` raises."""
         found = self.rows(connection, parameters)
-        if len(found) != 1:
-            raise LookupError(f"expected one row, got {len(found)}")
+        if not found:
+            raise NoResultFound("No row was found when one was required")
+        if len(found) > 1:
+            raise MultipleResultsFound("Multiple rows were found when exactly one was required")
         return found[0]
 
     def execute(self, connection: Connection, parameters: Mapping[str, Any]) -> int:
         """Execute a statement that returns no rows; return the driver's row count."""
         form = self._form(connection.dialect)
-        cursor = _run(connection, form, [_bound(form, parameters)], many=False)
+        cursor = _run(connection, form, _bound(form, parameters), many=False)
         count: int = cursor.rowcount
         cursor.close()
         return count
@@ -133,12 +136,10 @@ def _compile(statement: ClauseElement, dialect: Dialect) -> _Form:
 
 def _bound(form: _Form, parameters: Mapping[str, Any]) -> Any:
     """`parameters` as the driver takes them: each processed, in order or by name."""
-    values = [
-        (parameters[key] if fixed is _REQUIRED else parameters.get(key, fixed))
-        if processor is None
-        else processor(parameters[key] if fixed is _REQUIRED else parameters.get(key, fixed))
-        for _name, key, fixed, processor in form.binds
-    ]
+    values = []
+    for _name, key, fixed, processor in form.binds:
+        value = parameters[key] if fixed is _REQUIRED else parameters.get(key, fixed)
+        values.append(value if processor is None else processor(value))
     if form.positional:
         return values
     return {bind[0]: value for bind, value in zip(form.binds, values, strict=True)}
@@ -155,14 +156,14 @@ def _processed(form: _Form, raw: list[Any]) -> list[Any]:
     ]
 
 
-def _run(connection: Connection, form: _Form, parameters: list[Any], *, many: bool) -> Any:
-    """Execute `form` on a cursor of `connection`'s driver connection, in its transaction."""
+def _run(connection: Connection, form: _Form, values: Any, *, many: bool) -> Any:
+    """Execute `form` with the driver's `values` (a list of them if `many`) on a cursor of
+    `connection`'s driver connection, in its transaction."""
     if not connection.in_transaction():
         connection.begin()
     driver = connection.connection.dbapi_connection
     assert driver is not None, "a connection in a transaction has its driver connection"
     cursor = driver.cursor()
-    values = parameters if many else parameters[0]
     # The flags `Connection.execute` reads too: asking the dispatcher costs ten calls a statement.
     listened = connection._has_events or connection.engine._has_events
     if listened:

@@ -94,3 +94,12 @@ def written_unfinished(column: Any) -> ColumnElement[bool]:
     after the other; PostgreSQL ORs their bitmaps), where `IN` matches neither and leaves the
     index of every row by status, which a planner with statistics may judge not worth reading."""
     return or_(*(written_status(column, status) for status in UNFINISHED))
+
+
+def unindexed_status(column: Any, status: StrEnum) -> ColumnElement[bool]:
+    """`column` equals `status`, in a form no index on `column` can answer (`status || ''`).
+
+    For a SQLite statement joined to a JSON list of rows, each of which finds its own row by
+    another index: with the status open to it, the planner walked a status's rows and the whole
+    list for each (a round's sent rows, a post's followers among the rows put off for later)."""
+    return cast(ColumnElement[bool], column + "" == status.value)
