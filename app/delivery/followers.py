@@ -12,7 +12,6 @@ looked at again only then, or after `FALLBACK_SECONDS` should a wake-up be misse
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,6 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from app import json_codec
 from app.delivery import outbox
 from app.permalinks import permalink
 from app.store.direct import DirectStatement
@@ -110,7 +110,7 @@ def _followed_parameter(dialect: str, pairs: list[tuple[str, str]]) -> dict[str,
     """`pairs` as `_followers_due(dialect)` binds them: two arrays, or one JSON array."""
     if dialect == "postgresql":
         return {"b_teams": [team for team, _ in pairs], "b_keys": [key for _, key in pairs]}
-    return {"b_followed": json.dumps(pairs)}
+    return {"b_followed": json_codec.dumps(pairs)}
 
 
 def settled_keys(team_id: str, dedupe_key: str, after_key: str | None) -> set[tuple[str, str]]:

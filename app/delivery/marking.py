@@ -4,7 +4,6 @@ statement links their posts and wakes their followers. Built once, bound each ro
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 from collections.abc import Mapping
@@ -26,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from app import json_codec
 from app.delivery import followers
 from app.delivery.hooks import PostLink
 from app.delivery.sender import Outcome
@@ -185,7 +185,9 @@ def sent_parameters(dialect: str, sent: list[tuple[int, Outcome]]) -> dict[str, 
             "b_ts": [outcome.ts for _, outcome in ordered],
         }
     return {
-        "b_rows": json.dumps([[row_id, outcome.channel, outcome.ts] for row_id, outcome in ordered])
+        "b_rows": json_codec.dumps(
+            [[row_id, outcome.channel, outcome.ts] for row_id, outcome in ordered]
+        )
     }
 
 

@@ -9,11 +9,11 @@ says why, bench/README.md "The Slack call (issue 21)" has the figures).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
+from app import json_codec
 from app.slackapi.http_pool import Answer, HttpPool, MaybeSent, NotSent, Origin, Transport
 
 _T = TypeVar("_T")
@@ -196,7 +196,7 @@ class WebApi:
         given = {key: value for key, value in (args or {}).items() if value is not None}
         if method in JSON_METHODS:
             headers["Content-Type"] = JSON
-            body = json.dumps(given, separators=(",", ":")).encode()
+            body = json_codec.dumps_bytes(given)
         else:
             headers["Content-Type"] = FORM
             body = urlencode({key: _form_value(value) for key, value in given.items()}).encode()
@@ -213,7 +213,7 @@ class WebApi:
     def _post_response_url(self, url: str, payload: Mapping[str, Any]) -> None:
         origin, path = Origin.split(url)
         headers = {"User-Agent": USER_AGENT, "Content-Type": JSON}
-        body = json.dumps(dict(payload), separators=(",", ":")).encode()
+        body = json_codec.dumps_bytes(dict(payload))
         answer = self._send("response_url", origin, path, headers, body, None)
         if answer.status == 404:
             raise WebApiError("response_url", "used_up")
@@ -298,13 +298,13 @@ def _form_value(value: Any) -> str:
     if isinstance(value, int | float):
         return str(value)
     # Slack takes structured arguments (blocks, view, metadata) as JSON strings in form bodies.
-    return json.dumps(value, separators=(",", ":"))
+    return json_codec.dumps(value)
 
 
 def _json(method: str, answer: Answer) -> dict[str, Any]:
     """Slack's JSON answer as a dict; a body that is not one raises (Slack answered, oddly)."""
     try:
-        body = json.loads(answer.body)
+        body = json_codec.loads(answer.body)
     except ValueError:
         raise TransientError(
             f"{method}: HTTP {answer.status} with a non-JSON body",

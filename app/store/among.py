@@ -9,7 +9,6 @@ each value: `= ANY(array)` on PostgreSQL, `IN (SELECT value FROM json_each(...))
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection
 from typing import Any
 
@@ -17,6 +16,8 @@ from sqlalchemy import ColumnElement, Dialect, String, any_, bindparam, func, se
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from app import json_codec
 
 
 class Strings(TypeDecorator[Collection[str]]):
@@ -34,7 +35,7 @@ class Strings(TypeDecorator[Collection[str]]):
     def process_bind_param(self, value: Collection[str] | None, dialect: Dialect) -> Any:
         """The values, sorted (one order for one set), as the dialect's parameter."""
         listed = sorted(value or ())
-        return listed if dialect.name == "postgresql" else json.dumps(listed)
+        return listed if dialect.name == "postgresql" else json_codec.dumps(listed)
 
 
 def among(dialect: str, column: InstrumentedAttribute[Any], name: str) -> ColumnElement[bool]:

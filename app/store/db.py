@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from app import json_codec
 from app.store.sqlite_turns import turn_taking_engine
 
 SessionFactory = sessionmaker[Session]
@@ -39,6 +40,9 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             connect_args={"check_same_thread": False, "timeout": 15},
             pool_size=pool_size,
             max_overflow=2 * pool_size,
+            # JSON columns are text to SQLite: the serializer must return `str`.
+            json_serializer=json_codec.dumps,
+            json_deserializer=json_codec.loads,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -49,6 +53,9 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         # A database outage must fail a request fast, well inside Slack's 3 seconds.
         pool_timeout=2,
         connect_args={"connect_timeout": 2, "options": _without_jit(parsed.query.get("options"))},
+        # Handed to psycopg's JSON adapters, which take the UTF-8 bytes as they are.
+        json_serializer=json_codec.dumps_bytes,
+        json_deserializer=json_codec.loads,
     )
     _ping_when_idle(engine)
     return engine
