@@ -27,12 +27,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, bindparam, case, func, literal, select, union_all
+from sqlalchemy import bindparam, case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from app.asks import topics as ask_topics
 from app.offers.topics import spellings
+from app.store import core
 from app.store.among import among
+from app.store.direct import DirectStatement
 from app.store.models import Ask, AskHelper, AskMatch, Member, Offer, Workspace
 
 OFFER_WEIGHT = 1.0
@@ -69,7 +71,8 @@ def offered(session: Session, team_id: str, topics: Collection[str]) -> set[str]
         return set()
     forms = stored_forms(topics)
     # As in `rank`: only (team, topic) goes to the database, so its index is the one used.
-    rows = session.execute(_offered_query(_dialect(session)), {"team_id": team_id, "forms": forms})
+    bind = core.connection(session)
+    rows = _offered_query(bind.dialect.name).rows(bind, {"team_id": team_id, "forms": forms})
     return {forms[topic] for topic, active in rows if active}
 
 
@@ -139,8 +142,9 @@ class _Team:
         params |= {"week": week, "day": day, "since": min(week, day)}
         if ask_ids:
             params["ask_ids"] = ask_ids
-        query = _facts_query(_dialect(session), told=bool(ask_ids))
-        for fact, user_id, a, b in session.execute(query, params):
+        bind = core.connection(session)
+        query = _facts_query(bind.dialect.name, told=bool(ask_ids))
+        for fact, user_id, a, b in query.rows(bind, params):
             if fact == "away":
                 self.away.add(user_id)
             elif fact == "count":
@@ -189,8 +193,9 @@ def _score(
     fresh = now - timedelta(days=workspace.offer_confirm_days + workspace.offer_grace_days)
     # Only (team, topic) is asked of the database, so the planner seeks that index once per form
     # instead of scanning every fresh offer; the few inactive or stale rows are dropped here.
-    rows = session.execute(
-        _offers_query(_dialect(session)), {"team_id": workspace.team_id, "forms": wanted}
+    bind = core.connection(session)
+    rows = _offers_query(bind.dialect.name).rows(
+        bind, {"team_id": workspace.team_id, "forms": wanted}
     )
     by_form: dict[str, set[str]] = {}
     for user_id, form, active, confirmed_at in rows:
@@ -225,7 +230,7 @@ class _Helped:
     @classmethod
     def load(cls, session: Session, team_id: str, now: datetime) -> _Helped:
         """The help credited in `team_id` within `HISTORY` of `now`."""
-        rows = session.execute(_HELPED, {"team_id": team_id, "since": now - HISTORY})
+        rows = _HELPED.rows(core.connection(session), {"team_id": team_id, "since": now - HISTORY})
         credits = [(user_id, frozenset(ask_topics.shown(past or []))) for user_id, past in rows]
         by_topic: dict[str, list[int]] = {}
         for n, (_, past) in enumerate(credits):
@@ -249,13 +254,9 @@ def _candidate(user_id: str, scores: _Scores) -> Candidate:
     )
 
 
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
-
-
 # The statements are built once (per dialect) and bound on each call: building and hashing them
-# cost more than running them.
-_HELPED = (
+# cost more than running them. They run on the driver's cursor (`direct`): an `/ask` runs all four.
+_HELPED = DirectStatement(
     select(AskHelper.helper_id, Ask.topics)
     .join(Ask, Ask.id == AskHelper.ask_id)
     .where(AskHelper.team_id == bindparam("team_id"), AskHelper.credited_at >= bindparam("since"))
@@ -263,9 +264,9 @@ _HELPED = (
 
 
 @functools.cache
-def _offered_query(dialect: str) -> Select[str, bool]:
+def _offered_query(dialect: str) -> DirectStatement:
     """The topics among the spellings `forms` offered in `team_id`, and whether actively."""
-    return (
+    return DirectStatement(
         select(Offer.topic, Offer.active)
         .distinct()
         .where(Offer.team_id == bindparam("team_id"), among(dialect, Offer.topic, "forms"))
@@ -273,15 +274,17 @@ def _offered_query(dialect: str) -> Select[str, bool]:
 
 
 @functools.cache
-def _offers_query(dialect: str) -> Select[str, str, bool, datetime]:
+def _offers_query(dialect: str) -> DirectStatement:
     """Every offer in `team_id` on one of the spellings `forms`."""
-    return select(Offer.user_id, Offer.topic, Offer.active, Offer.confirmed_at).where(
-        Offer.team_id == bindparam("team_id"), among(dialect, Offer.topic, "forms")
+    return DirectStatement(
+        select(Offer.user_id, Offer.topic, Offer.active, Offer.confirmed_at).where(
+            Offer.team_id == bindparam("team_id"), among(dialect, Offer.topic, "forms")
+        )
     )
 
 
 @functools.cache
-def _facts_query(dialect: str, *, told: bool) -> CompoundSelect[str, str, int, int]:
+def _facts_query(dialect: str, *, told: bool) -> DirectStatement:
     """What is known of `people` in `team_id`, a row per fact: ("away", user, 0, 0) for the
     deactivated, bots and opted out; ("count", user, matches since `week`, since `day`) for those
     matched since `since`; and with `told`, ("told", user, ask, 0) for each of `ask_ids`' matches.
@@ -311,8 +314,8 @@ def _facts_query(dialect: str, *, told: bool) -> CompoundSelect[str, str, int, i
         .group_by(AskMatch.user_id)
     )
     if not told:
-        return union_all(away, counts)
+        return DirectStatement(union_all(away, counts))
     already = select(literal("told"), AskMatch.user_id, AskMatch.ask_id, literal(0)).where(
-        AskMatch.ask_id.in_(bindparam("ask_ids", expanding=True))
+        among(dialect, AskMatch.ask_id, "ask_ids")
     )
-    return union_all(away, counts, already)
+    return DirectStatement(union_all(away, counts, already))

@@ -3,12 +3,11 @@ message kept up to date (with the Home tabs that show it) after each change; and
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.asks import blocks, matching
@@ -16,11 +15,11 @@ from app.asks.nudge_schedule import schedule
 from app.delivery import outbox
 from app.delivery.privacy import unless_private
 from app.directory import home_tabs as home
+from app.directory import service as directory
 from app.offers import service as offers
 from app.slackapi.outcomes import Reply
 from app.slackapi.payloads import Click
-from app.store.among import among
-from app.store.models import Ask, AskMatch, Member, OutboxMessage, Workspace
+from app.store.models import Ask, AskMatch, OutboxMessage, Workspace
 from app.store.upsert import upsert
 
 
@@ -122,26 +121,14 @@ def _match_dm(
 def _refresh_homes(
     session: Session, asks: Sequence[Ask], told: Sequence[Sequence[str]], now: datetime
 ) -> None:
-    """Refresh the Home tabs of the askers and the people told, their members read at once."""
+    """Refresh the Home tabs of the askers and the people told: their directory facts read at
+    once, as plain rows, say who has one (usually nobody)."""
     by_team: dict[str, list[str]] = {}
     for ask, people in zip(asks, told, strict=True):
         by_team.setdefault(ask.team_id, []).extend([ask.asker_id, *people])
-    for team_id, people in by_team.items():
-        # Held here so `refresh` finds each in the session instead of querying one by one.
-        members = session.scalars(
-            _members_query(session.get_bind().dialect.name),
-            {"team_id": team_id, "people": people},
-        ).all()
-        home.refresh(session, team_id, people, now)
-        del members
-
-
-@functools.cache
-def _members_query(dialect: str) -> Select[Member]:
-    """The members of `team_id` among `people`."""
-    return select(Member).where(
-        Member.team_id == bindparam("team_id"), among(dialect, Member.user_id, "people")
-    )
+    for team_id, user_ids in by_team.items():
+        found = directory.people(session, team_id, user_ids)
+        home.refresh(session, team_id, home.with_home(found, user_ids), now)
 
 
 def changed(session: Session, ask: Ask, now: datetime, why: str) -> None:

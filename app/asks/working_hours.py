@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from app.calendar import zone
-from app.store.models import Member, Workspace
+from app.store.models import Workspace
 
 # A schedule with no working day at all would never come due; a year bounds every search.
 _HORIZON_DAYS = 366
@@ -27,13 +27,14 @@ class WorkingHours:
     end_hour: int = 18
 
     @classmethod
-    def of(cls, workspace: Workspace, person: Member | None) -> WorkingHours:
-        """The workspace's working hours, counted in the person's zone (else the workspace's)."""
+    def of(cls, workspace: Workspace, tz: str | None) -> WorkingHours:
+        """The workspace's working hours, counted in a person's zone `tz` (if they have one,
+        else in the workspace's)."""
         days = frozenset(d for d in workspace.work_days if 0 <= d <= 6) or frozenset(range(7))
         start, end = workspace.work_start_hour, workspace.work_end_hour
         if not 0 <= start < end <= 24:
             start, end = 0, 24
-        return cls(zone(person.tz if person else None, workspace.timezone), days, start, end)
+        return cls(zone(tz, workspace.timezone), days, start, end)
 
     def _window(self, day: date) -> tuple[datetime, datetime] | None:
         if day.weekday() not in self.days:

@@ -9,19 +9,28 @@ Home tab get one, which is why this lives with the directory, below everything t
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.delivery import outbox
+from app.directory.service import Person
 from app.store.db import is_sqlite
 from app.store.models import Member, OutboxMessage
 from app.store.statuses import OutboxStatus
 
 # The name a queued publish asks the worker to render it with.
 RENDERER = "home"
+
+
+def with_home(found: Mapping[str, Person], user_ids: Iterable[str]) -> list[str]:
+    """Those of `user_ids` whom the directory's facts `found` say have a Home tab to refresh
+    (opened it, still active), once each: `refresh` has nothing to do for anyone else, so the
+    rest cost no statement."""
+    facts = (found.get(user_id) for user_id in dict.fromkeys(user_ids))
+    return [p.user_id for p in facts if p and p.home_opened_at is not None and not p.deleted]
 
 
 def opened(session: Session, team_id: str, user_id: str, now: datetime) -> None:

@@ -47,16 +47,10 @@ def give(
                 duplicate=True,
             )
     kudos = posting.store(session, request, checked, now)
-    # Only people who opened their Home tab have one to refresh; the facts already read say who,
-    # so the others cost no statement.
-    home.refresh(session, request.team_id, _with_home(checked, request.giver_id), now)
+    # The facts already read say who has a Home tab to refresh.
+    people = (request.giver_id, *checked.recipients)
+    home.refresh(session, request.team_id, home.with_home(checked.people, people), now)
     return Given(kudos.id, kudos.recipients, checked.remaining_today - len(checked.recipients))
-
-
-def _with_home(checked: rules.Checked, giver_id: str) -> list[str]:
-    """The giver and recipients whose Home tab a new kudos changes (active, tab opened)."""
-    people = (checked.people.get(user_id) for user_id in (giver_id, *checked.recipients))
-    return [p.user_id for p in people if p and p.home_opened_at is not None and not p.deleted]
 
 
 def give_kudos(

@@ -96,8 +96,9 @@ def step_all(session: Session, asks: Sequence[Ask], now: datetime) -> list[str]:
         return []
     workspaces = {t: session.get_one(Workspace, t) for t in {a.team_id for a in asks}}
     askers = _askers(session, asks)
+    zones = {a: asker.tz if (asker := askers.get(a)) else None for a in asks}
     due = [
-        _Due(a, workspaces[a.team_id], WorkingHours.of(workspaces[a.team_id], askers.get(a)))
+        _Due(a, workspaces[a.team_id], WorkingHours.of(workspaces[a.team_id], zones[a]))
         for a in asks
     ]
     outcomes = [_decide(d, askers.get(d.ask), now) for d in due]

@@ -12,7 +12,17 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import ColumnElement, Dialect, String, any_, bindparam, func, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Dialect,
+    Integer,
+    String,
+    any_,
+    bindparam,
+    func,
+    select,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -20,28 +30,44 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 from app import json_codec
 
 
-class Strings(TypeDecorator[Collection[str]]):
-    """Strings bound as one parameter: an array on PostgreSQL, a JSON array on SQLite."""
+class _Listed(TypeDecorator[Collection[Any]]):
+    """Values bound as one parameter: an array of `item` on PostgreSQL, a JSON array on SQLite."""
 
     impl = String
     cache_ok = True
+    item: TypeEngine[Any] = String()
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        """An array of strings on PostgreSQL, text elsewhere."""
+        """An array of the items' type on PostgreSQL, text elsewhere."""
         if dialect.name == "postgresql":
-            return dialect.type_descriptor(ARRAY(String()))
+            return dialect.type_descriptor(ARRAY(self.item))
         return dialect.type_descriptor(String())
 
-    def process_bind_param(self, value: Collection[str] | None, dialect: Dialect) -> Any:
+    def process_bind_param(self, value: Collection[Any] | None, dialect: Dialect) -> Any:
         """The values, sorted (one order for one set), as the dialect's parameter."""
         listed = sorted(value or ())
         return listed if dialect.name == "postgresql" else json_codec.dumps(listed)
 
 
+class Strings(_Listed):
+    """Strings bound as one parameter."""
+
+    cache_ok = True
+    item = String()
+
+
+class Integers(_Listed):
+    """Integers (ids) bound as one parameter."""
+
+    cache_ok = True
+    item = BigInteger()
+
+
 def among(dialect: str, column: InstrumentedAttribute[Any], name: str) -> ColumnElement[bool]:
-    """`column` equals one of the strings bound to parameter `name` (a collection), on
-    `dialect` ("sqlite" or "postgresql")."""
-    values = bindparam(name, type_=Strings())
+    """`column` equals one of the values bound to parameter `name` (a collection of strings, or
+    of integers for an integer column), on `dialect` ("sqlite" or "postgresql")."""
+    listed = Integers() if isinstance(column.type, Integer) else Strings()
+    values = bindparam(name, type_=listed)
     if dialect == "postgresql":
         return column == any_(values)
     return column.in_(select(func.json_each(values).table_valued("value").c.value))
