@@ -19,7 +19,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app.asks.blocks import compose_modal
@@ -62,24 +62,27 @@ def _words(text: str) -> Counter[str]:
     return Counter(w for w in words if w and w not in FILLER)
 
 
+# What may be suggested: a workspace's resolved public asks that were posted. Built once: the
+# search built on it is then compiled once per shape (`fulltext.ranked`).
+_CANDIDATES = (
+    select(Ask.id, Ask.text, Ask.channel_id, Ask.message_ts)
+    .where(
+        Ask.team_id == bindparam("team_id"),
+        Ask.status == AskStatus.RESOLVED,
+        Ask.channel_is_private.is_(False),
+        Ask.message_ts.is_not(None),
+    )
+    .limit(CANDIDATES)
+)
+
+
 def similar(session: Session, team_id: str, text: str, limit: int = 3) -> list[Similar]:
     """Up to `limit` resolved public asks of `team_id` most like `text`, best first."""
     query = _words(text)
     if not query:
         return []
-    candidates = (
-        select(Ask.id, Ask.text, Ask.channel_id, Ask.message_ts)
-        .where(
-            Ask.team_id == team_id,
-            Ask.status == AskStatus.RESOLVED,
-            Ask.channel_is_private.is_(False),
-            Ask.message_ts.is_not(None),
-        )
-        .limit(CANDIDATES)
-    )
     found = []
-    search, params = fulltext.ranked(session, candidates, spellings(query))
-    for row in session.execute(search, params):
+    for row in fulltext.ranked(session, _CANDIDATES, spellings(query), {"team_id": team_id}):
         score = _overlap(query.keys(), _words(row.text).keys())
         if score >= THRESHOLD:
             found.append(Similar(row.id, row.text, row.channel_id, row.message_ts, score))

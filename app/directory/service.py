@@ -204,7 +204,36 @@ def get_channel(session: Session, team_id: str, channel_id: str) -> Channel | No
     return session.scalars(_CHANNEL, {"team_id": team_id, "channel_id": channel_id}).first()
 
 
-def channel_is_stale(channel: Channel, now: datetime) -> bool:
+@dataclass(frozen=True)
+class CachedConversation:
+    """The channel cache's facts about a conversation, as a plain row."""
+
+    is_private: bool
+    is_im: bool
+    bot_is_member: bool
+    updated_at: datetime
+
+
+# Read for most commands (where was it typed?): a plain row on the driver's cursor (`direct`)
+# costs a fraction of loading the `Channel`, which only a miss or stale facts go on to need.
+_CONVERSATION = DirectStatement(
+    select(Channel.is_private, Channel.is_im, Channel.bot_is_member, Channel.updated_at).where(
+        Channel.team_id == bindparam("team_id"), Channel.channel_id == bindparam("channel_id")
+    )
+)
+
+
+def cached_conversation(
+    session: Session, team_id: str, channel_id: str
+) -> CachedConversation | None:
+    """Return the cache's facts about `channel_id` as a plain row, or None on a miss."""
+    rows = _CONVERSATION.rows(
+        core.connection(session), {"team_id": team_id, "channel_id": channel_id}
+    )
+    return CachedConversation(*rows[0]) if rows else None
+
+
+def channel_is_stale(channel: Channel | CachedConversation, now: datetime) -> bool:
     """Whether `channel`'s facts were read from Slack `CHANNEL_TTL` or longer before `now`."""
     return now - channel.updated_at >= CHANNEL_TTL
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.delivery.tokens import TokenSource
 from app.directory.service import (
+    cached_conversation,
     channel_is_stale,
     get_channel,
     get_member,
@@ -121,6 +122,9 @@ class SlackLookup:
         not be."""
         if in_dm:
             return Conversation(channel_id, is_private=True, is_dm=True, bot_is_member=False)
+        cached = cached_conversation(session, team_id, channel_id)
+        if cached is not None and not channel_is_stale(cached, now):
+            return Conversation(channel_id, cached.is_private, cached.is_im, cached.bot_is_member)
         channel = self.channel(session, team_id, channel_id, now)
         if channel is None:
             return Conversation(channel_id, is_private=True, is_dm=False, bot_is_member=False)

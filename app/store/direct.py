@@ -14,7 +14,8 @@ dispatched when something listens (the tests and benches that count statements),
 error is raised as SQLAlchemy's `DBAPIError`, the connection invalidated when it was a
 disconnect, as `Connection.execute` does (the door and the worker catch `SQLAlchemyError`).
 Statements whose execution SQLAlchemy shapes per call (expanding `IN` lists, literal-execute
-parameters, column defaults computed in Python) are refused when compiled: they stay on
+parameters, column defaults computed in Python) or whose columns it reads by the driver's
+description (numeric columns, on psycopg) are refused when compiled: they stay on
 `Connection.execute`.
 """
 
@@ -25,7 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Dialect
+from sqlalchemy import Connection, Dialect, Float, Numeric
 from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound, StatementError
 from sqlalchemy.sql.expression import ClauseElement
 
@@ -123,6 +124,11 @@ def _compile(statement: ClauseElement, dialect: Dialect) -> _Form:
     names = [column.key for column in columns]
     if len(set(names)) != len(names):
         raise ValueError(f"a direct statement's columns need distinct names: {names}")
+    # psycopg's numeric processors are chosen by the type code the driver reports for the column,
+    # which a direct statement never reads.
+    numeric = [column.key for column in columns if isinstance(column.type, Numeric | Float)]
+    if numeric:
+        raise ValueError(f"a direct statement cannot read numeric columns: {numeric}")
     return _Form(
         sql=compiled.string,
         binds=tuple(binds),

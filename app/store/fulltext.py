@@ -31,6 +31,7 @@ from typing import Any, TypeVarTuple
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     Float,
     Integer,
     Select,
@@ -39,7 +40,6 @@ from sqlalchemy import (
     bindparam,
     case,
     column,
-    false,
     func,
     literal_column,
     or_,
@@ -50,8 +50,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import TextClause
 
+from app.store import core
+from app.store.direct import DirectStatement
 from app.store.models import Ask
 
 CONFIG = "english"
@@ -77,8 +78,9 @@ _SEARCH = literal_column("asks.search", TSVECTOR)
 _REGCONFIG = f"'{CONFIG}'::regconfig"
 # The newest ask id, and each phrase's estimated share of asks: its rarest word's share as
 # ANALYZE saw it (0 when it is rarer than the least common word PostgreSQL keeps a frequency for).
-_SHARES = text(
-    f"""
+_SHARES = DirectStatement(
+    text(
+        f"""
     SELECT (SELECT max(id) FROM asks) AS newest, p.phrase, min(coalesce(f.share, 0)) AS share
     FROM unnest(CAST(:phrases AS text[])) AS p(phrase)
     CROSS JOIN LATERAL unnest(to_tsvector({_REGCONFIG}, p.phrase)) AS w
@@ -89,6 +91,9 @@ _SHARES = text(
     ) AS f ON f.word = w.lexeme
     GROUP BY p.phrase
     """  # noqa: S608 (the configuration's name is a constant, not input)
+    )
+    # The share (a real) as the driver reads it: a direct statement processes no numeric type.
+    .columns(column("newest", Integer), column("phrase", String), column("share"))
 )
 
 
@@ -120,38 +125,42 @@ class _Plan:
 
 
 def ranked(
-    session: Session, statement: Select[*_Row], terms: Sequence[Sequence[str]]
-) -> tuple[Select[*_Row], dict[str, Any]]:
-    """`statement` (a select over asks) narrowed to the asks containing any phrase of any of
-    `terms` (see the module's notes for which), best match first, with the parameters to run
-    it with; nothing when no phrase has a word.
+    session: Session,
+    statement: Select[*_Row],
+    terms: Sequence[Sequence[str]],
+    parameters: Mapping[str, Any],
+) -> list[Any]:
+    """The rows of `statement` (a select over asks, built once by its caller, its own
+    parameters in `parameters`) narrowed to the asks containing any phrase of any of `terms`
+    (see the module's notes for which), best match first; none when no phrase has a word.
 
-    The search's clauses are built once per shape (how many phrases each term has, which are
-    matched over the whole history) and take the phrases, weights and window as parameters:
-    built for every ask, they cost more than the search itself (bench/README.md)."""
+    The search is built and compiled once per statement and shape (how many phrases each term
+    has, which are matched over the whole history) and takes the phrases, weights and window as
+    parameters: built for every ask, it cost more than the search itself (bench/README.md). It
+    runs on the driver's cursor (`direct`), in `session`'s transaction."""
     kept = [sorted({" ".join(_words(p)) for p in term if _words(p)}) for term in terms]
     kept = [term for term in kept if term]
     if not kept:
-        return statement.where(false()), {}
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    plan = _plan(session, kept, sqlite)
-    if sqlite:
-        return _fts5(statement, kept, plan)
-    return _postgres(statement, kept, plan)
+        return []
+    bind = core.connection(session)
+    sqlite = bind.dialect.name == "sqlite"
+    plan = _plan(bind, kept, sqlite)
+    search, own = _fts5(statement, kept, plan) if sqlite else _postgres(statement, kept, plan)
+    return search.rows(bind, {**parameters, **own})
 
 
-def _plan(session: Session, terms: list[list[str]], sqlite: bool) -> _Plan:
+def _plan(bind: Connection, terms: list[list[str]], sqlite: bool) -> _Plan:
     """Split `terms` into those matched over the whole history and those matched in a window."""
     if sqlite:
         # One statement: the newest id and each term's count (FTS5 counts its posting lists).
         queries = {f"q{n}": fts5_query(term) for n, term in enumerate(terms)}
-        row = session.execute(_fts5_counts(len(terms)), queries).one()
+        row = _fts5_counts(len(terms)).one(bind, queries)
         newest = row[0] or 0
         matches = [float(found or 0) for found in row[1:]]
     else:
         # One round trip; no row at all when no phrase has a word the index keeps.
         phrases = sorted({p for term in terms for p in term})
-        rows = session.execute(_SHARES, {"phrases": phrases}).all()
+        rows = _SHARES.rows(bind, {"phrases": phrases})
         newest = rows[0].newest or 0 if rows else 0
         shares = {row.phrase: float(row.share) for row in rows}
         matches = [newest * sum(shares.get(p, 0.0) for p in term) for term in terms]
@@ -171,40 +180,38 @@ def _plan(session: Session, terms: list[list[str]], sqlite: bool) -> _Plan:
 
 
 @functools.cache
-def _fts5_counts(terms: int) -> TextClause:
+def _fts5_counts(terms: int) -> DirectStatement:
     """The newest ask id, then how many asks match each of `terms` FTS5 queries bound as :q0,
     :q1, …: one statement, its text made (and compiled) once per number of terms."""
     counts = ", ".join(
         f"(SELECT count(*) FROM asks_fts WHERE asks_fts MATCH :q{n})"  # noqa: S608 (a number)
         for n in range(terms)
     )
-    return text(f"SELECT (SELECT max(id) FROM asks), {counts}")  # noqa: S608 (numbered binds)
+    found = text(f"SELECT (SELECT max(id) FROM asks), {counts}")  # noqa: S608 (numbered binds)
+    named = [column("newest", Integer), *(column(f"n{n}", Integer) for n in range(terms))]
+    return DirectStatement(found.columns(*named))
 
 
 def _fts5(
     statement: Select[*_Row], terms: list[list[str]], plan: _Plan
-) -> tuple[Select[*_Row], dict[str, Any]]:
+) -> tuple[DirectStatement, dict[str, Any]]:
     """The SQLite search: rank by FTS5's bm25 among the planned matches."""
     common = [p for term in plan.common for p in term]
     rare = [p for term in plan.rare for p in term]
-    where, order = _fts5_clauses(bool(common), bool(rare))
-    narrowed = statement.join(_FTS, _FTS.c.rowid == Ask.id).where(where)
     params = {
         "fts_all": fts5_query([p for term in terms for p in term]),
         "fts_common": fts5_query(common),
         "fts_rare": fts5_query(rare),
         "fts_floor": plan.floor,
     }
-    return narrowed.order_by(*order), params
+    return _fts5_search(statement, bool(common), bool(rare)), params
 
 
-@functools.cache
-def _fts5_clauses(
-    common: bool, rare: bool
-) -> tuple[ColumnElement[bool], tuple[ColumnElement[Any], ...]]:
-    """The FTS5 search's condition and order when there are `common` terms (matched only above
-    the window's floor) and `rare` ones; the queries are the parameters `fts_all`,
-    `fts_common`, `fts_rare` and `fts_floor`."""
+@functools.lru_cache(maxsize=64)
+def _fts5_search(statement: Select[*_Row], common: bool, rare: bool) -> DirectStatement:
+    """`statement` searched by FTS5 when there are `common` terms (matched only above the
+    window's floor) and `rare` ones; the queries are the parameters `fts_all`, `fts_common`,
+    `fts_rare` and `fts_floor`."""
     fts: ColumnElement[Any] = literal_column("asks_fts")
     where: ColumnElement[bool] = fts.op("MATCH")(bindparam("fts_all", type_=String))
     if common:
@@ -221,30 +228,30 @@ def _fts5_clauses(
         # "+ 0": a bare rowid IN (...) is handed to FTS5, which then runs the whole MATCH once
         # per listed rowid; as an expression it filters the one pass over the matches instead.
         where = and_(where, (_FTS.c.rowid + 0).in_(union(*pool)))
-    return where, (func.bm25(fts), Ask.resolved_at.desc())
+    narrowed = statement.join(_FTS, _FTS.c.rowid == Ask.id).where(where)
+    return DirectStatement(narrowed.order_by(func.bm25(fts), Ask.resolved_at.desc()))
 
 
 def _postgres(
     statement: Select[*_Row], terms: list[list[str]], plan: _Plan
-) -> tuple[Select[*_Row], dict[str, Any]]:
+) -> tuple[DirectStatement, dict[str, Any]]:
     """The PostgreSQL search: rank by the weights of the terms an ask contains (ts_rank has no
     notion of a word's rarity), then by ts_rank, among the planned matches."""
     shape = tuple((len(term), term in plan.rare) for term in terms)
-    where, order = _postgres_clauses(shape)
     params: dict[str, Any] = {"fts_floor": plan.floor}
     for n, (term, weight) in enumerate(zip(terms, plan.weights, strict=True)):
         params[f"fts_w{n}"] = weight
         params.update({f"fts_p{n}_{k}": phrase for k, phrase in enumerate(term)})
-    return statement.where(where).order_by(*order), params
+    return _postgres_search(statement, shape), params
 
 
 @functools.lru_cache(maxsize=256)
-def _postgres_clauses(
-    shape: tuple[tuple[int, bool], ...],
-) -> tuple[ColumnElement[bool], tuple[ColumnElement[Any], ...]]:
-    """The PostgreSQL search's condition and order for terms of `shape` (each term's number of
-    phrases, and whether it is matched over the whole history); term n's phrase k is the
-    parameter `fts_p{n}_{k}`, its weight `fts_w{n}`, the window's floor `fts_floor`."""
+def _postgres_search(
+    statement: Select[*_Row], shape: tuple[tuple[int, bool], ...]
+) -> DirectStatement:
+    """`statement` searched for terms of `shape` (each term's number of phrases, and whether it
+    is matched over the whole history); term n's phrase k is the parameter `fts_p{n}_{k}`, its
+    weight `fts_w{n}`, the window's floor `fts_floor`."""
     queries = [
         _tsquery([bindparam(f"fts_p{n}_{k}", type_=String) for k in range(phrases)])
         for n, (phrases, _) in enumerate(shape)
@@ -263,7 +270,10 @@ def _postgres_clauses(
     ]
     weight = reduce(lambda left, right: left + right, weights)
     rank = func.ts_rank(_SEARCH, _any(queries))
-    return or_(*matched), (weight.desc(), rank.desc(), Ask.resolved_at.desc())
+    ordered = statement.where(or_(*matched)).order_by(
+        weight.desc(), rank.desc(), Ask.resolved_at.desc()
+    )
+    return DirectStatement(ordered)
 
 
 def _any(queries: Sequence[ColumnElement[Any]]) -> ColumnElement[Any]:

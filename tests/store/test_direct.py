@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
+from typing import cast as typed
 
 import pytest
-from sqlalchemy import Engine, Table, bindparam, event, insert, literal, select, update
+from sqlalchemy import Engine, Float, Table, bindparam, cast, event, insert, literal, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app.store.db import make_engine
@@ -16,7 +17,7 @@ from app.store.direct import DirectStatement
 from app.store.models import OutboxMessage, Workspace
 from app.store.statuses import OutboxStatus
 
-OUTBOX = cast(Table, OutboxMessage.__table__)
+OUTBOX = typed(Table, OutboxMessage.__table__)
 NOW = datetime(2026, 12, 7, 9, 30, 15, 123456, tzinfo=UTC)
 
 _INSERT = insert(OUTBOX).values(
@@ -157,3 +158,11 @@ def test_statements_sqlalchemy_shapes_per_call_are_refused(engine: Engine) -> No
     expanding = select(OUTBOX.c.id).where(OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
     with engine.connect() as connection, pytest.raises(ValueError, match="expand"):
         DirectStatement(expanding).rows(connection, {"ids": [1]})
+
+
+def test_numeric_columns_are_refused_as_psycopg_reads_them_by_the_drivers_type_code(
+    engine: Engine,
+) -> None:
+    share = select(OUTBOX.c.id, cast(OUTBOX.c.attempts, Float).label("share"))
+    with engine.connect() as connection, pytest.raises(ValueError, match="numeric"):
+        DirectStatement(share).rows(connection, {})
