@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from slack_bolt import BoltContext, BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.runtime import Runtime
@@ -37,6 +37,18 @@ class Unavailable:
 
 UNAVAILABLE = Unavailable()
 
+# How many times a transaction is tried when PostgreSQL aborts it to settle a lock conflict.
+ATTEMPTS = 3
+# SQLSTATEs of a transaction aborted only because of what ran beside it: deadlock_detected,
+# serialization_failure. Two transactions that update the same outbox rows in different orders
+# (a kudos withdrawn while the worker records its post and DM) are the case met in practice.
+_CONFLICTS = frozenset({"40P01", "40001"})
+
+
+def _run_again(exc: SQLAlchemyError) -> bool:
+    """Whether `exc` says the transaction lost a lock conflict, so running it again may pass."""
+    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in _CONFLICTS
+
 
 @dataclass(frozen=True)
 class Door:
@@ -49,14 +61,23 @@ class Door:
         """Run `use_case(session, now)` in one transaction; `UNAVAILABLE` if the database failed.
 
         The commit happens before this returns, so whatever the listener acks afterwards is
-        already stored: an acknowledged action is never lost.
+        already stored: an acknowledged action is never lost. A transaction PostgreSQL aborted
+        to break a deadlock (or a serialization conflict) is run again, up to `ATTEMPTS` times
+        in all: it was rolled back whole, and a use case's only effects are its transaction's
+        (what it owes Slack goes through the outbox), so running it again is safe.
         """
-        try:
-            with transaction(self.sessions) as session:
-                return use_case(session, self.now)
-        except SQLAlchemyError:
-            log.exception("a listener's transaction failed on the database")
-            return UNAVAILABLE
+        attempt = 1
+        while True:
+            try:
+                with transaction(self.sessions) as session:
+                    return use_case(session, self.now)
+            except SQLAlchemyError as exc:
+                if attempt < ATTEMPTS and _run_again(exc):
+                    log.info("a listener's transaction lost a lock conflict; running it again")
+                    attempt += 1
+                    continue
+                log.exception("a listener's transaction failed on the database")
+                return UNAVAILABLE
 
 
 class DoorMiddleware(Middleware):
