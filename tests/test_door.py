@@ -9,29 +9,21 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine, insert, select, text, update
+from sqlalchemy import Engine, select, text, update
 from sqlalchemy.orm import Session
 
 from app.slack.door import ATTEMPTS, UNAVAILABLE, Door
-from app.store.db import make_engine, make_session_factory
+from app.store.db import make_session_factory
 from app.store.models import Workspace
+from tests.engines import engine_with_workspaces
 
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
-    built = make_engine(database_url)
-    with built.begin() as connection:
-        connection.execute(
-            insert(Workspace),
-            [
-                {"team_id": team, "name": team, "active": True, "installed_at": NOW}
-                for team in ("TA", "TB")
-            ],
-        )
-    yield built
-    built.dispose()
+    with engine_with_workspaces(database_url, "TA", "TB") as built:
+        yield built
 
 
 def _rename(session: Session, team_id: str, name: str) -> None:

@@ -10,40 +10,35 @@ import pytest
 from sqlalchemy import Engine, insert, select
 
 from app.store.among import among
-from app.store.db import make_engine
 from app.store.direct import DirectStatement
-from app.store.models import OutboxMessage, Workspace
+from app.store.models import OutboxMessage
 from app.store.statuses import OutboxStatus
+from tests.engines import engine_with_workspaces
 
 NOW = datetime(2026, 12, 7, tzinfo=UTC)
 
 
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
-    built = make_engine(database_url)
-    with built.begin() as connection:
-        connection.execute(
-            insert(Workspace),
-            {"team_id": "T1", "name": "Acme", "active": True, "installed_at": NOW},
-        )
-        connection.execute(
-            insert(OutboxMessage),
-            [
-                {
-                    "team_id": "T1",
-                    "dedupe_key": f"k{n}",
-                    "method": "chat.postMessage",
-                    "args": {},
-                    "status": OutboxStatus.PENDING,
-                    "attempts": 0,
-                    "created_at": NOW,
-                    "next_attempt_at": NOW,
-                }
-                for n in range(5)
-            ],
-        )
-    yield built
-    built.dispose()
+    with engine_with_workspaces(database_url, "T1") as built:
+        with built.begin() as connection:
+            connection.execute(
+                insert(OutboxMessage),
+                [
+                    {
+                        "team_id": "T1",
+                        "dedupe_key": f"k{n}",
+                        "method": "chat.postMessage",
+                        "args": {},
+                        "status": OutboxStatus.PENDING,
+                        "attempts": 0,
+                        "created_at": NOW,
+                        "next_attempt_at": NOW,
+                    }
+                    for n in range(5)
+                ],
+            )
+        yield built
 
 
 def test_integers_and_strings_each_bind_as_one_parameter(engine: Engine) -> None:

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import Engine, Float, Table, bindparam, cast, event, insert, literal, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from app.store.db import make_engine
 from app.store.direct import DirectStatement
-from app.store.models import OutboxMessage, Workspace
+from app.store.models import OutboxMessage
 from app.store.statuses import OutboxStatus
+from tests.engines import engine_with_workspaces
 
 OUTBOX = typed(Table, OutboxMessage.__table__)
 NOW = datetime(2026, 12, 7, 9, 30, 15, 123456, tzinfo=UTC)
@@ -42,20 +42,8 @@ _READ = select(
 
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
-    built = make_engine(database_url)
-    with built.begin() as connection:
-        connection.execute(
-            insert(Workspace),
-            {
-                "team_id": "T1",
-                "name": "Acme",
-                "active": True,
-                "installed_at": NOW,
-                "timezone": "UTC",
-            },
-        )
-    yield built
-    built.dispose()
+    with engine_with_workspaces(database_url, "T1") as built:
+        yield built
 
 
 def test_a_row_reads_back_with_the_types_sqlalchemy_gives_it(engine: Engine) -> None:

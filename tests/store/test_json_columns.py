@@ -13,10 +13,10 @@ from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import StatementError
 
 from app import json_codec
-from app.store.db import make_engine
 from app.store.direct import DirectStatement
-from app.store.models import OutboxMessage, Workspace
+from app.store.models import OutboxMessage
 from app.store.statuses import OutboxStatus
+from tests.engines import engine_with_workspaces
 
 NOW = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
 ARGS: dict[str, Any] = {
@@ -30,14 +30,8 @@ ARGS: dict[str, Any] = {
 
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
-    built = make_engine(database_url)
-    with built.begin() as connection:
-        connection.execute(
-            insert(Workspace),
-            {"team_id": "T1", "name": "Acme", "active": True, "installed_at": NOW},
-        )
-    yield built
-    built.dispose()
+    with engine_with_workspaces(database_url, "T1") as built:
+        yield built
 
 
 def _queue(engine: Engine, key: str, args: Any) -> None:
