@@ -94,10 +94,18 @@ class _database_unreachable:  # noqa: N801 - used as a context manager, reads as
             path = Path(str(self.url.database))
             self.moved = path.with_suffix(".away")
             shutil.move(path, self.moved)
-            for suffix in ("-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-            # A directory where the file was: SQLite cannot open it.
-            path.mkdir()
+            # A directory where the file was: SQLite cannot open it. A thread of the bot that
+            # connects in between creates an empty file there first: it goes, and we try again.
+            for _ in range(50):
+                for suffix in ("-wal", "-shm"):
+                    Path(f"{path}{suffix}").unlink(missing_ok=True)
+                try:
+                    path.mkdir()
+                    break
+                except FileExistsError:
+                    path.unlink(missing_ok=True)
+            else:
+                raise AssertionError(f"{path} kept being created again")
             # Only now: the worker may have opened a connection to the old file meanwhile.
             self.bot.runtime.engine.dispose()
         else:
