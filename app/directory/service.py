@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from app.slackapi.payloads import Conversation
 from app.store import core
 from app.store.among import among
 from app.store.direct import DirectStatement
@@ -205,13 +206,18 @@ def get_channel(session: Session, team_id: str, channel_id: str) -> Channel | No
 
 
 @dataclass(frozen=True)
-class CachedConversation:
-    """The channel cache's facts about a conversation, as a plain row."""
+class CachedChannel:
+    """The channel cache's facts about a conversation, as a plain row (what the kudos ack and
+    `cached_conversation` read)."""
 
     is_private: bool
     is_im: bool
     bot_is_member: bool
     updated_at: datetime
+
+    def conversation(self, channel_id: str) -> Conversation:
+        """Where something was typed, as these facts describe `channel_id`."""
+        return Conversation(channel_id, self.is_private, self.is_im, self.bot_is_member)
 
 
 # Read for most commands (where was it typed?): a plain row on the driver's cursor (`direct`)
@@ -223,17 +229,15 @@ _CONVERSATION = DirectStatement(
 )
 
 
-def cached_conversation(
-    session: Session, team_id: str, channel_id: str
-) -> CachedConversation | None:
+def cached_conversation(session: Session, team_id: str, channel_id: str) -> CachedChannel | None:
     """Return the cache's facts about `channel_id` as a plain row, or None on a miss."""
     rows = _CONVERSATION.rows(
         core.connection(session), {"team_id": team_id, "channel_id": channel_id}
     )
-    return CachedConversation(*rows[0]) if rows else None
+    return CachedChannel(*rows[0]) if rows else None
 
 
-def channel_is_stale(channel: Channel | CachedConversation, now: datetime) -> bool:
+def channel_is_stale(channel: Channel | CachedChannel, now: datetime) -> bool:
     """Whether `channel`'s facts were read from Slack `CHANNEL_TTL` or longer before `now`."""
     return now - channel.updated_at >= CHANNEL_TTL
 

@@ -124,7 +124,7 @@ class SlackLookup:
             return Conversation(channel_id, is_private=True, is_dm=True, bot_is_member=False)
         cached = cached_conversation(session, team_id, channel_id)
         if cached is not None and not channel_is_stale(cached, now):
-            return Conversation(channel_id, cached.is_private, cached.is_im, cached.bot_is_member)
+            return cached.conversation(channel_id)
         channel = self.channel(session, team_id, channel_id, now)
         if channel is None:
             return Conversation(channel_id, is_private=True, is_dm=False, bot_is_member=False)

@@ -9,7 +9,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app.calendar import month_start, week_start, zone
-from app.directory.service import CHANNEL_TTL
+from app.directory.service import CachedChannel, channel_is_stale
 from app.directory.slack_lookup import SlackLookup
 from app.kudos import blocks, giving, insights, rules, stats, withdrawal
 from app.kudos.request import KudosRequest
@@ -104,14 +104,14 @@ def _where(
     session: Session,
     lookup: SlackLookup,
     command: SlashCommand,
-    cached: rules.CachedChannel | None,
+    cached: CachedChannel | None,
     now: datetime,
 ) -> Conversation:
     """Where the command was typed, from the channel row `gather` read when it is fresh; else as
     the lookup finds it (from Slack, a miss or stale facts)."""
-    if command.in_dm or cached is None or now - cached.updated_at >= CHANNEL_TTL:
+    if command.in_dm or cached is None or channel_is_stale(cached, now):
         return lookup.conversation(session, command.team_id, command.channel_id, command.in_dm, now)
-    return Conversation(command.channel_id, cached.is_private, cached.is_im, cached.bot_is_member)
+    return cached.conversation(command.channel_id)
 
 
 def _stats(session: Session, command: SlashCommand, now: datetime) -> Reply:

@@ -12,7 +12,7 @@ from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from app.calendar import day_start, zone
-from app.directory.service import Person, members_named, people
+from app.directory.service import CachedChannel, Person, members_named, people
 from app.kudos.request import KudosRequest
 from app.kudos.results import RefusalReason, Refused
 from app.store import core
@@ -64,16 +64,6 @@ _RULES = select(
 def rules_of(session: Session, team_id: str) -> Rules:
     """Return the kudos rules of the installed workspace `team_id`."""
     return Rules(**session.execute(_RULES, {"team_id": team_id}).one()._asdict())
-
-
-@dataclass(frozen=True)
-class CachedChannel:
-    """The channel cache's row for where a kudos is given, as the ack path reads it."""
-
-    is_private: bool
-    is_im: bool
-    bot_is_member: bool
-    updated_at: datetime
 
 
 @dataclass(frozen=True)
