@@ -18,7 +18,9 @@ A kudos is delivered when the stand-in has recorded both its post in the channel
 the recipient; both carry the request's marker (`bench.loadkit.mix.marker`) in their text, and
 the stand-in's record times them on the machine's monotonic clock, which the driver's request
 times share. Bot CPU is the bot process's user + system time (/proc) from the first request to
-the last delivery, so it includes the worker.
+the last delivery, so it includes the worker. Before each run (the warm-up's included), outside
+what it measures, PostgreSQL's statistics are refreshed as autovacuum keeps them in service
+(`bench.in_service`).
 
 Baseline, measured in the same run: the bare Bolt app in the mode we run (`process_before_response`
 on the same server stack, `bench.apps ack-only`), acking the same 2,000 requests on the same
@@ -54,6 +56,7 @@ from app.sandbox.slack_api import SlackStandIn
 from app.store.models import Member, OutboxMessage, Workspace
 from bench.apps import SIGNING_SECRET
 from bench.delivery import database
+from bench.in_service import settle
 from bench.load import cpu_seconds, postgres_cpu_seconds
 from bench.loadgen import free_port, spawn, table, wait_port, write_section
 from bench.loadkit.mix import MARKER_PATTERN, marker, signed_headers
@@ -333,6 +336,8 @@ def run_bot(
     bot: Bot, gives: Sequence[Give], connections: int, rate: float | None, label: str
 ) -> Run:
     """Send `gives` to the bot and wait until every post and DM is on the stand-in."""
+    # The statistics autovacuum would have given the tables the earlier runs grew.
+    settle(bot.engine)
     wanted = {give.seq for give in gives}
     posts: dict[int, float] = {}
     dms: dict[int, float] = {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, select, true
+from sqlalchemy import Table, bindparam, select, true
 
 from app.delivery.followers import with_followed
 from app.store.models import OutboxMessage, Workspace
@@ -70,17 +70,33 @@ def _next_due() -> Any:
     the earliest lease of a row another worker than `b_worker` holds (`next_lease`).
 
     Of any workspace: a row of an inactive one costs at most a round that finds nothing at its
-    time, where joining the workspaces costs planning time whenever the claim is planned."""
-    waiting = select(func.min(_OUTBOX.c.next_attempt_at)).where(
-        written_status(_OUTBOX.c.status, OutboxStatus.PENDING), _OUTBOX.c.next_attempt_at > _NOW
+    time, where joining the workspaces costs planning time whenever the claim is planned.
+    Each is the first row of its index in order rather than a `min()`: PostgreSQL plans an
+    aggregate it can answer from an index twice (as the aggregate, and as the index's first
+    row), which was a third of planning the whole claim."""
+    waiting = (
+        select(_OUTBOX.c.next_attempt_at)
+        .where(
+            written_status(_OUTBOX.c.status, OutboxStatus.PENDING),
+            _OUTBOX.c.next_attempt_at > _NOW,
+        )
+        .order_by(_OUTBOX.c.next_attempt_at)
+        .limit(1)
     )
-    leases = select(func.min(_OUTBOX.c.lease_expires_at)).where(
-        written_status(_OUTBOX.c.status, OutboxStatus.SENDING),
-        # The rows this worker leased are its own to record, not to wait for. (One whose
-        # result it gave up recording lapses unwatched: the lapsed-lease look finds it.)
-        _OUTBOX.c.claimed_by.is_distinct_from(
-            bindparam("b_worker", type_=_OUTBOX.c.claimed_by.type)
-        ),
+    leases = (
+        select(_OUTBOX.c.lease_expires_at)
+        .where(
+            written_status(_OUTBOX.c.status, OutboxStatus.SENDING),
+            # SQLite sorts NULLs first, where `min()` skips them.
+            _OUTBOX.c.lease_expires_at.is_not(None),
+            # The rows this worker leased are its own to record, not to wait for. (One whose
+            # result it gave up recording lapses unwatched: the lapsed-lease look finds it.)
+            _OUTBOX.c.claimed_by.is_distinct_from(
+                bindparam("b_worker", type_=_OUTBOX.c.claimed_by.type)
+            ),
+        )
+        .order_by(_OUTBOX.c.lease_expires_at)
+        .limit(1)
     )
     return select(
         waiting.scalar_subquery().label("next_waiting"),
