@@ -73,7 +73,7 @@ def _next_due() -> Any:
     time, where joining the workspaces costs planning time whenever the claim is planned.
     Each is the first row of its index in order rather than a `min()`: PostgreSQL plans an
     aggregate it can answer from an index twice (as the aggregate, and as the index's first
-    row), which was a third of planning the whole claim."""
+    row), and the two were a third of planning the whole claim, which it plans every round."""
     waiting = (
         select(_OUTBOX.c.next_attempt_at)
         .where(
