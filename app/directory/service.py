@@ -116,6 +116,8 @@ class Person:
     deleted: bool
     kudos_locked: bool
     home_opened_at: datetime | None
+    # Asked to be sent no more asks ("Stop these"); offering a topic again lifts it.
+    nudges_opt_out: bool
 
 
 @functools.cache
@@ -133,6 +135,7 @@ def _people_query(dialect: str) -> DirectStatement:
             Member.deleted,
             Member.kudos_locked,
             Member.home_opened_at,
+            Member.nudges_opt_out,
         ).where(Member.team_id == bindparam("team_id"), among(dialect, Member.user_id, "user_ids"))
     )
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.directory import home_tabs as home
+from app.directory.service import people
 from app.offers.topics import normalize, spellings
 from app.store.models import Member, Offer
 from app.store.upsert import upsert
@@ -44,13 +45,18 @@ def add(
         key=["team_id", "user_id", "topic"],
         update=["note", "active", "confirmed_at"],
     )
-    # Offering again is an active choice to be asked: it lifts an earlier "Stop these". Read
-    # and held, the member is written only when that changes it (an update otherwise), and the
-    # Home tab's refresh finds it in the session.
-    member = session.get(Member, (team_id, user_id))
-    if member is not None:
-        member.nudges_opt_out = False
-    home.refresh(session, team_id, [user_id], now)
+    # The directory's plain facts, not a whole member: they say whether there is a "Stop these"
+    # to lift and a Home tab to refresh, so an offer writes the member only to lift one.
+    found = people(session, team_id, [user_id])
+    person = found.get(user_id)
+    if person is not None and person.nudges_opt_out:
+        # Offering again is an active choice to be asked: it lifts an earlier "Stop these".
+        session.execute(
+            update(Member)
+            .where(Member.team_id == team_id, Member.user_id == user_id)
+            .values(nudges_opt_out=False)
+        )
+    home.refresh(session, team_id, home.with_home(found, [user_id]), now)
     return names
 
 
