@@ -10,8 +10,9 @@ import pytest
 from bench.loadkit.driver import start_drive
 from tests.faults.conftest import SIZES, assert_exactly_once, cluster, keep_failing
 
-# Tens of seconds each: collected first, so parallel workers start them early (tests/conftest.py).
-pytestmark = pytest.mark.slow
+# Alone, after the parallel run: every ack must come within the client's timeout while Slack
+# hangs, and five other workers on two slow cores starved the bot past it (fresh-clone CI).
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 # Longer than the Web API client's 10-second timeout: the worker cannot know if these posted.
 HANG_SECONDS = 12.0
