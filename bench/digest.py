@@ -42,6 +42,7 @@ from app.store.db import make_engine, make_session_factory, transaction
 from app.store.models import Workspace
 from app.workspaces.service import Identity, ensure_workspace
 from bench.delivery import database
+from bench.in_service import settle
 from bench.loadgen import table, write_section
 
 README = Path(__file__).with_name("README.md")
@@ -348,9 +349,9 @@ def populate(engine: Engine, shape: Shape) -> float:
 def analyze(engine: Engine) -> None:
     """Refresh planner statistics, as autovacuum (PostgreSQL) or `ANALYZE` (SQLite) would."""
     if engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text("VACUUM ANALYZE"))
+        settle(engine)
     else:
+        # Loaded in bulk, past the bot's connections: their `PRAGMA optimize` has not seen it.
         with engine.begin() as connection:
             connection.exec_driver_sql("ANALYZE")
 
