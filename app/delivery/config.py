@@ -30,6 +30,10 @@ class WorkerConfig:
     # call that did not go through rings for its round at once, as does any call while the
     # worker owes a claim (no slot was free to claim into, say).
     record_within_seconds: float = 0.25
+    # On PostgreSQL the rounds plan their statements once, on a connection of their own, and
+    # take a new one (plans made again for the tables as they have grown) when the rows claimed
+    # reach this, and again each time they double (`round_plans`).
+    replan_after_rows: int = 256
     # After a failed pass (the database away), try again this much later.
     retry_seconds: float = 1.0
     max_attempts: int = 8

@@ -73,7 +73,8 @@ def _next_due() -> Any:
     time, where joining the workspaces costs planning time whenever the claim is planned.
     Each is the first row of its index in order rather than a `min()`: PostgreSQL plans an
     aggregate it can answer from an index twice (as the aggregate, and as the index's first
-    row), and the two were a third of planning the whole claim, which it plans every round."""
+    row), and the two were a third of planning the whole claim (planned at every round until
+    the rounds kept their plans, `round_plans`; still on pooled connections)."""
     waiting = (
         select(_OUTBOX.c.next_attempt_at)
         .where(

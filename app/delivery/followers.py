@@ -59,10 +59,15 @@ FALLBACK_SECONDS = 5.0
 
 # The instant a wake-up makes followers due, bound as `b_now`.
 NOW = bindparam("b_now", type_=_OUTBOX.c.next_attempt_at.type)
-# Never tried, and not yet due: with the status below, what a wake-up makes due at `NOW`.
-_UNTRIED = (_OUTBOX.c.attempts == 0, _OUTBOX.c.next_attempt_at > NOW)
-# A follower still waiting, never tried: what a wake-up makes due at `NOW` (with its key).
-WAITING = (written_status(_OUTBOX.c.status, OutboxStatus.PENDING), *_UNTRIED)
+# A follower still waiting, never tried, not yet due: what a wake-up makes due at `NOW`, found
+# by its key. The status in a form no index answers: open to the waiting rows' index, the
+# planner walked every row put off until later (a backlog's posts held for their channel's
+# pace, their DMs) for each key, where the key's own index finds its few followers.
+WAITING = (
+    unindexed_status(_OUTBOX.c.status, OutboxStatus.PENDING),
+    _OUTBOX.c.attempts == 0,
+    _OUTBOX.c.next_attempt_at > NOW,
+)
 
 
 @functools.cache
@@ -99,8 +104,7 @@ def _followers_due(dialect: str) -> DirectStatement:
         .where(
             _OUTBOX.c.team_id == func.json_extract(pairs.c.value, "$[0]"),
             _OUTBOX.c.after_key == func.json_extract(pairs.c.value, "$[1]"),
-            unindexed_status(_OUTBOX.c.status, OutboxStatus.PENDING),
-            *_UNTRIED,
+            *WAITING,
         )
         .values(next_attempt_at=NOW)
     )

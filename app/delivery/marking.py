@@ -18,8 +18,8 @@ from sqlalchemy import (
     Table,
     bindparam,
     func,
-    or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy import inspect as sa_inspect
@@ -138,13 +138,19 @@ def record_sent_statement(links: Mapping[str, PostLink]) -> Any:
         OUTBOX.c.result_channel, OUTBOX.c.result_ts
     )
     sent = marked.cte("sent")
-    # The followers of a sent row, and the next follower of the row a sent follower followed:
-    # pending rows, while the sent rows are still `sending` in the statement's snapshot.
+    # The keys whose followers may go: each sent row's own, and the key a sent follower
+    # followed (its next follower), as `followers.settled_keys` says. One key a row, so each
+    # finds its followers through their index; an OR of the two could not use it.
+    settled = union_all(
+        select(sent.c.team_id, sent.c.dedupe_key.label("key")),
+        select(sent.c.team_id, sent.c.after_key).where(sent.c.after_key.is_not(None)),
+    ).subquery("settled")
+    # Pending rows, while the sent rows are still `sending` in the statement's snapshot.
     woken = (
         update(OUTBOX)
         .where(
-            OUTBOX.c.team_id == sent.c.team_id,
-            or_(OUTBOX.c.after_key == sent.c.dedupe_key, OUTBOX.c.after_key == sent.c.after_key),
+            OUTBOX.c.team_id == settled.c.team_id,
+            OUTBOX.c.after_key == settled.c.key,
             *followers.WAITING,
         )
         .values(next_attempt_at=followers.NOW)

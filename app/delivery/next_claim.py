@@ -3,9 +3,8 @@ last claim did not take.
 
 A round records the calls that ended and claims what is due. Most rounds of a busy worker are
 woken by its own calls ending, and their claim read nothing: whatever was due, the last claim
-took or knew the time of. That claim is the round's costliest statement (on PostgreSQL it is
-planned afresh each time), so a round claims only when one of these says a row may be due that
-the last claim did not see:
+took or knew the time of. That claim is the round's costliest statement, so a round claims only
+when one of these says a row may be due that the last claim did not see:
 - rows were queued: a commit of this process, another process's NOTIFY (`Doorbell.set`);
 - the last claim read all it could take, or had no free slot to claim into;
 - the earliest time the last claim knew of came (a retry, a paced row, a lapsing lease);

@@ -48,6 +48,7 @@ from app.delivery.pacing import Pacer
 from app.delivery.privacy import PrivacyCheck
 from app.delivery.pruning import prune
 from app.delivery.records import Recorder
+from app.delivery.round_plans import ROUND_SETTINGS, PlanAge
 from app.delivery.sender import Outcome
 from app.delivery.stats import DeliveryStats
 from app.delivery.tokens import TokenSource
@@ -57,19 +58,6 @@ from app.store.core import Kept, work
 from app.store.db import IDLE_PING_SECONDS, SessionFactory, transaction
 
 log = logging.getLogger(__name__)
-
-# The rounds' connection settings, by dialect. PostgreSQL plans each claim for the rows waiting
-# now: on a connection kept for the rounds, psycopg prepares the claim after five executions and
-# PostgreSQL then settles on one plan for every later one, which read the queue as if a quarter
-# of it were due (bench.delivery on PostgreSQL: 404 messages a second with it, 970 planned
-# afresh; 900 when each round took a pooled connection, the plans mixed). The statuses written
-# into the statements' text (`statuses.written_status`) were not enough for the claim's plan.
-# A claim walks the waiting rows' index in order, not through a bitmap: each claim leaves a dead
-# entry there until VACUUM; an ordered walk marks those it passes and the next skips them, where
-# a bitmap (PostgreSQL's choice for a few rows due) reads them all, every claim (bench/README.md).
-ROUND_SETTINGS = {
-    "postgresql": {"plan_cache_mode": "force_custom_plan", "enable_bitmapscan": "off"}
-}
 
 
 class DeliveryWorker:
@@ -116,6 +104,12 @@ class DeliveryWorker:
         self.listener = listener
         # Whether a round claims, and when the rows the last claim did not take come due.
         self._next = NextClaim(self.config.poll_seconds)
+        # When the rounds' plans are made again (only where they are made once).
+        self._plan_age = (
+            PlanAge(self.config.replan_after_rows)
+            if engine.dialect.name in ROUND_SETTINGS
+            else None
+        )
         self._stopping = threading.Event()
         # Rows leased and not yet recorded: queued for a sender, in a call, or awaiting a round.
         # Their leases may run out meanwhile (a short lease, a slow call), but the worker never
@@ -262,8 +256,11 @@ class DeliveryWorker:
             self._after_round(results, recorded)
         # Measured from before the lease was taken, so never later than the lease says.
         start_by = started + self.config.lease_seconds / 2
+        leased = [row.id for leader in claimed for row in leader.chain()]
         with self._leased_lock:
-            self._held.update(row.id for leader in claimed for row in leader.chain())
+            self._held.update(leased)
+        if self._plan_age is not None and leased and self._plan_age.claimed(len(leased)):
+            self._kept.renew()
         assert self._pool is not None
         for row in claimed:
             self._pool.submit(self._send, row, start_by)

@@ -168,6 +168,16 @@ class Kept:
         finally:
             bind.close()
 
+    def renew(self) -> None:
+        """Have this thread's next transaction run on a new connection: its database session
+        starts with nothing prepared, so every statement is planned again for the tables as
+        they are. The connection it kept is closed, not given back to the pool."""
+        bind = getattr(self._mine, "bind", None)
+        self._mine.bind = None
+        if bind is not None:
+            bind.invalidate()
+            bind.close()
+
     def _answers(self, bind: Connection) -> bool:
         """Whether `bind`'s database still answers it; if not, mark it broken."""
         try:

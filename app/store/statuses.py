@@ -80,9 +80,9 @@ def written_status(column: Any, status: StrEnum) -> ColumnElement[bool]:
     it once for all of them. A bound status leaves that plan guessing how many rows have it:
     the delivery worker's claim was planned as a read of a quarter of the outbox, where the
     waiting and leased rows are a few among the many sent. (The members are plain words.)
-    The worker's own connection goes further and plans every execution afresh
-    (`delivery.worker.ROUND_SETTINGS`); these statements also run on pooled connections (a
-    withdrawn kudos or an erasure wakes followers), where this is what keeps their plans right.
+    The worker's own connection goes further and leaves its plans index walks only
+    (`delivery.round_plans`); these statements also run on pooled connections (a withdrawn
+    kudos or an erasure wakes followers), where this is what keeps their plans right.
     """
     return cast(ColumnElement[bool], column == literal_column(f"'{status.value}'"))
 

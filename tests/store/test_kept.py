@@ -175,3 +175,47 @@ def test_settings_hold_while_kept_and_are_reset_before_the_pool_gets_the_connect
             assert connection.execute(show).scalar_one() == "auto"
     finally:
         engine.dispose()
+
+
+def test_renewed_the_next_transaction_runs_on_a_new_connection_and_the_old_one_is_closed(
+    engine: Engine,
+) -> None:
+    kept = Kept(engine, 30.0, Clock())
+    taken = _checkouts(engine)
+    closed: list[Any] = []
+    event.listen(engine, "close", lambda dbapi, _record: closed.append(dbapi))
+    with kept.transaction() as bind:
+        assert _one(bind) == 1
+    kept.renew()
+    with kept.transaction() as bind:
+        assert _one(bind) == 1
+    kept.close()
+    assert len(taken) == 2
+    assert taken[0] is not taken[1]
+    # Closed, not pooled: the pool could hand it to another user with its plans.
+    assert closed == [taken[0]]
+
+
+@pytest.mark.postgres
+def test_a_renewed_connection_has_nothing_prepared(database_url: str) -> None:
+    engine = make_engine(database_url)
+    if is_sqlite(engine):
+        engine.dispose()
+        pytest.skip("prepared statements are PostgreSQL's")
+    prepared = text("SELECT count(*) FROM pg_prepared_statements")
+    try:
+        kept = Kept(engine, 30.0, Clock())
+        for _ in range(7):
+            # psycopg prepares a statement from its sixth run on a connection.
+            with kept.transaction() as bind:
+                assert _one(bind) == 1
+        with kept.transaction() as bind:
+            before = bind.execute(prepared).scalar_one()
+        kept.renew()
+        with kept.transaction() as bind:
+            after = bind.execute(prepared).scalar_one()
+        kept.close()
+        assert before >= 1
+        assert after == 0
+    finally:
+        engine.dispose()
