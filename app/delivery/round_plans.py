@@ -42,16 +42,14 @@ class PlanAge:
     # Claimed rows at which the first plans (made at start-up) are made again.
     first: int
     _claimed: int = field(default=0, init=False)
-    _next: int = field(default=0, init=False)
-
-    def __post_init__(self) -> None:
-        self._next = self.first
+    # The count when the plans were last made again (0: only the first plans so far).
+    _replanned_at: int = field(default=0, init=False)
 
     def claimed(self, rows: int) -> bool:
         """Count `rows` more claimed; return whether the rounds should plan afresh now (the
         count reached twice what it was when they last did, or `first`)."""
         self._claimed += rows
-        if self._claimed < self._next:
+        if self._claimed < max(self.first, 2 * self._replanned_at):
             return False
-        self._next = 2 * self._claimed
+        self._replanned_at = self._claimed
         return True

@@ -153,8 +153,7 @@ class Kept:
 
     def close(self) -> None:
         """Give this thread's connection back to the pool, if it keeps one."""
-        bind = getattr(self._mine, "bind", None)
-        self._mine.bind = None
+        bind = self._let_go()
         if bind is None:
             return
         try:
@@ -172,11 +171,16 @@ class Kept:
         """Have this thread's next transaction run on a new connection: its database session
         starts with nothing prepared, so every statement is planned again for the tables as
         they are. The connection it kept is closed, not given back to the pool."""
-        bind = getattr(self._mine, "bind", None)
-        self._mine.bind = None
+        bind = self._let_go()
         if bind is not None:
             bind.invalidate()
             bind.close()
+
+    def _let_go(self) -> Connection | None:
+        """This thread's kept connection, which it keeps no longer; None if it kept none."""
+        bind: Connection | None = getattr(self._mine, "bind", None)
+        self._mine.bind = None
+        return bind
 
     def _answers(self, bind: Connection) -> bool:
         """Whether `bind`'s database still answers it; if not, mark it broken."""
