@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal, NotRequired, TypedDict, Unpack, cast
+from typing import Any, Literal, NotRequired, Protocol, TypedDict, Unpack, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -65,6 +65,29 @@ AFTER_PERMALINK = "$after.permalink"
 # Arguments rendered by the worker when it sends, from the store as it is then (a Home tab).
 RENDER = "$render"
 Renderer = Callable[[Session, str, Mapping[str, Any], datetime], dict[str, Any]]
+# `Session.info` key of the process's delivery worker's lane, where it runs one: rows queued
+# that it can send at once are written leased to it, and handed over as the transaction commits
+# (app/delivery/handoff.py).
+LANE = "delivery_lane"
+
+
+class Lane(Protocol):
+    """What `queue_all` asks of the lane (`handoff.Lane`)."""
+
+    def lease(
+        self,
+        session: Session,
+        entries: list[dict[str, Any]],
+        *,
+        domain: str | None = None,
+        followers: bool = False,
+    ) -> bool:
+        """Write the rows of `entries` that may go now as leased; return whether any was."""
+        ...
+
+    def inserted(self, session: Session, rows: Any) -> None:
+        """Note the ids (`id`, `dedupe_key`) the statement inserted the rows under."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -142,6 +165,9 @@ def entry(**fields: Unpack[Entry]) -> dict[str, Any]:
         "on_failure": asdict(notice) if notice else None,
         "after_key": fields.get("after_key"),
         "after_failed_args": dict(instead) if instead else None,
+        # Written by a lane that leases the row as it is queued (`handoff`).
+        "claimed_by": None,
+        "lease_expires_at": None,
     }
 
 
@@ -183,6 +209,8 @@ ENTRY_COLUMNS = (
     "on_failure",
     "after_key",
     "after_failed_args",
+    "claimed_by",
+    "lease_expires_at",
 )
 
 
@@ -190,7 +218,7 @@ def _row_type(column: str) -> TypeEngine[Any]:
     """The PostgreSQL type `rows_insert` reads `column` from its JSON rows as."""
     if column in ("args", "on_failure", "after_failed_args"):
         return JSONB()
-    if column in ("created_at", "next_attempt_at"):
+    if column in ("created_at", "next_attempt_at", "lease_expires_at"):
         return DateTime()
     if column == "attempts":
         return Integer()
@@ -223,21 +251,27 @@ def rows_insert() -> Insert:
     )
 
 
+# What an insert of rows a lane leased returns: which of them it inserted, under which ids.
+_OUTBOX = cast(Table, OutboxMessage.__table__)
+INSERTED = (_OUTBOX.c.id, _OUTBOX.c.dedupe_key)
 # `queue_all`'s statements, run on the driver's cursor (`direct`): an ask or a form's kudos
 # queues on its ack. PostgreSQL's is `rows_insert` (one JSON parameter); SQLite inserts each row
-# in one executemany (a call into the driver, however many rows).
+# in one executemany (a call into the driver, however many rows), or, when a lane leased some,
+# one at a time, each saying whether it was inserted and under which id.
 _QUEUE_ROWS = DirectStatement(rows_insert())
-_OUTBOX = cast(Table, OutboxMessage.__table__)
-_QUEUE_EACH = DirectStatement(
+_QUEUE_ROWS_LEASED = DirectStatement(rows_insert().returning(*INSERTED))
+_SQLITE_INSERT = (
     sqlite.insert(_OUTBOX)
     .values({name: bindparam(name, type_=_OUTBOX.c[name].type) for name in ENTRY_COLUMNS})
     .on_conflict_do_nothing(index_elements=["team_id", "dedupe_key"])
 )
+_QUEUE_EACH = DirectStatement(_SQLITE_INSERT)
+_QUEUE_ONE_LEASED = DirectStatement(_SQLITE_INSERT.returning(*INSERTED))
 
 
 def row_parameters(entries: list[dict[str, Any]]) -> dict[str, Any]:
     """The parameters of `rows_insert()` for `entries` (built by `entry`), in their order."""
-    times = ("created_at", "next_attempt_at")
+    times = ("created_at", "next_attempt_at", "lease_expires_at")
     return {
         "o_rows": [
             {**row, **{name: _naive(row[name]) for name in times}, "i": n}
@@ -246,18 +280,45 @@ def row_parameters(entries: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _naive(moment: datetime) -> str:
+def _naive(moment: datetime | None) -> str | None:
     """`moment` as the store keeps it (naive UTC, as `UTCDateTime` writes it), in ISO form."""
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat()
+    return None if moment is None else moment.astimezone(UTC).replace(tzinfo=None).isoformat()
 
 
-def note_queued(session: Session) -> None:
-    """Record that `session`'s transaction queued messages, so its commit rings the doorbell."""
-    session.info[_QUEUED] = True
+def note_queued(session: Session, entries: list[dict[str, Any]] | None = None) -> None:
+    """Record that `session`'s transaction queued messages, so its commit rings the doorbell:
+    any message, or of `entries` (built by `entry`) one left for the worker's claim (one a lane
+    leased is handed over instead)."""
+    if entries is None or any(row["status"] == OutboxStatus.PENDING for row in entries):
+        session.info[_QUEUED] = True
 
 
-def queue_all(session: Session, entries: list[dict[str, Any]]) -> None:
-    """Add rows built by `entry` in one statement (known keys are no-ops), in insertion order.
+def leasing_lane(
+    session: Session,
+    entries: list[dict[str, Any]],
+    *,
+    domain: str | None = None,
+    followers: bool = False,
+) -> Lane | None:
+    """Have this process's worker's lane (see `LANE`) lease the rows of `entries` it can send
+    at once (`domain` and `followers` as `Lane.lease` takes them); return the lane if it leased
+    any: the statement inserting `entries` must then return `INSERTED`, for `Lane.inserted`."""
+    lane: Lane | None = session.info.get(LANE)
+    if lane is None or not lane.lease(session, entries, domain=domain, followers=followers):
+        return None
+    return lane
+
+
+def queue_all(
+    session: Session,
+    entries: list[dict[str, Any]],
+    *,
+    domain: str | None = None,
+    followers: bool = False,
+) -> None:
+    """Add rows built by `entry` in one statement (known keys are no-ops), in insertion order;
+    those this process's worker can send at once leased to it (`handoff`; `domain` and
+    `followers` as `Lane.lease` takes them).
 
     One round trip instead of one per message: a kudos owes a post and a note per recipient,
     and the ack waits on this.
@@ -265,11 +326,18 @@ def queue_all(session: Session, entries: list[dict[str, Any]]) -> None:
     if not entries:
         return
     connection = core.connection(session)
-    if connection.dialect.name == "postgresql":
+    lane = leasing_lane(session, entries, domain=domain, followers=followers)
+    postgresql = connection.dialect.name == "postgresql"
+    if lane is None and postgresql:
         _QUEUE_ROWS.execute(connection, row_parameters(entries))
-    else:
+    elif lane is None:
         _QUEUE_EACH.execute_many(connection, entries)
-    note_queued(session)
+    elif postgresql:
+        lane.inserted(session, _QUEUE_ROWS_LEASED.rows(connection, row_parameters(entries)))
+    else:
+        stored = [found for row in entries for found in _QUEUE_ONE_LEASED.rows(connection, row)]
+        lane.inserted(session, stored)
+    note_queued(session, entries)
 
 
 def pace_key(method: str, args: Mapping[str, Any]) -> str | None:

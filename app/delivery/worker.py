@@ -14,10 +14,12 @@ one the worker will not send after all (it is stopping, or the row waited too lo
 back as it was, not left to lapse. Should the worker die, what it held, sent or not, is looked
 for on Slack before it is posted again.
 
-A call that went through does not start a round of its own: the next round records it, one a
-commit that queued rows rings for, or `record_within_seconds` later at the latest, so in a
-trickle one round records a kudos and claims the next. A call that did not go through rings for
-its round at once, as does every call while the worker owes a claim (it waits for a free slot).
+What a transaction of this process queues that can go at once is leased to the worker as it is
+queued and handed over as it commits (`handoff`), with no claim. A call that went through does
+not start a round of its own: the next round records it, one a commit that queued rows rings for,
+or `record_within_seconds` later at the latest, so in a trickle one round records many. A call
+that did not go through rings for its round at once, as does every call while the worker owes a
+claim (it waits for a free slot).
 
 The worker is given everything it works with (see app/runtime.py): the store, the clock, the
 Web API client, the tokens, the doorbell commits ring, and the domain's `DeliveryHooks`.
@@ -41,6 +43,8 @@ from app.delivery.calls import call_slack
 from app.delivery.claims import Claimed, Claims, any_unfinished
 from app.delivery.config import WorkerConfig
 from app.delivery.followers import after_sent
+from app.delivery.handoff import Lane, Taker
+from app.delivery.holdings import Holdings
 from app.delivery.hooks import DeliveryHooks
 from app.delivery.joins import ChannelJoins
 from app.delivery.next_claim import Doorbell, NextClaim
@@ -111,11 +115,12 @@ class DeliveryWorker:
             else None
         )
         self._stopping = threading.Event()
-        # Rows leased and not yet recorded: queued for a sender, in a call, or awaiting a round.
-        # Their leases may run out meanwhile (a short lease, a slow call), but the worker never
-        # takes over a row it still holds.
-        self._held: set[int] = set()
-        self._leased_lock = threading.Lock()
+        # Every sender busy and a round's worth of rows queued behind them, so a sender never
+        # waits for a round (what a crash leaves unsent is looked up before it is posted).
+        self.holdings = Holdings(self.config.concurrency + self.config.batch_size)
+        # Rows transactions of this process lease as they queue them, while the worker runs.
+        taker = Taker(self.id, self.config.lease_seconds, self.pacer, clock, monotonic)
+        self.lane = Lane(taker, self.holdings, self._take)
         self._results: list[tuple[int, Outcome]] = []
         # Rows whose results a failed round gave back for the next round (once only).
         self._retried: set[int] = set()
@@ -131,9 +136,11 @@ class DeliveryWorker:
             self.listener.start()
         self._thread = threading.Thread(target=self._loop, name="delivery-worker", daemon=True)
         self._thread.start()
+        self.lane.open(self.sessions)
 
     def stop(self) -> None:
         """Finish the calls in flight, record them, and stop."""
+        self.lane.close()
         self._stopping.set()
         self._wake.set()
         if self.listener is not None:
@@ -202,8 +209,7 @@ class DeliveryWorker:
     def _record_bound(self, wait: float) -> float:
         """`wait`, cut to `record_within_seconds` while any row is held: a call that went
         through ends without a ring, and its round comes by then at the latest."""
-        with self._leased_lock:
-            held = bool(self._held)
+        held = self.holdings.any()
         return min(wait, self.config.record_within_seconds) if held else wait
 
     def _idle_wait(self) -> float:
@@ -224,12 +230,8 @@ class DeliveryWorker:
         queued = self._wake.take_queued()
         with self._results_lock:
             results, self._results = self._results, []
-        # Every sender busy and a round's worth of rows queued behind them, so a sender never
-        # waits for a round (what a crash leaves unsent is looked up before it is posted).
-        with self._leased_lock:
-            free = self.config.concurrency + self.config.batch_size - len(self._held)
-            held = frozenset(self._held)
-        limit = min(free, self.config.batch_size)
+        held = self.holdings.held()
+        limit = min(self.holdings.free(), self.config.batch_size)
         started = self._monotonic()
         wanted = self._next.wanted(queued, self.clock.now(), started)
         if limit <= 0:
@@ -257,9 +259,10 @@ class DeliveryWorker:
         # Measured from before the lease was taken, so never later than the lease says.
         start_by = started + self.config.lease_seconds / 2
         leased = [row.id for leader in claimed for row in leader.chain()]
-        with self._leased_lock:
-            self._held.update(leased)
-        if self._plan_age is not None and leased and self._plan_age.claimed(len(leased)):
+        self.holdings.add(leased)
+        # Rows handed over grow the outbox as claimed ones do.
+        grown = len(leased) + self.holdings.handed_over()
+        if self._plan_age is not None and grown and self._plan_age.claimed(grown):
             self._kept.renew()
         assert self._pool is not None
         for row in claimed:
@@ -281,12 +284,10 @@ class DeliveryWorker:
             self._retried = {row_id for row_id, _ in again}
         with self._results_lock:
             self._results[:0] = again
-        with self._leased_lock:
-            self._held.difference_update(ids - self._retried)
+        self.holdings.let_go(ids - self._retried)
 
     def _idle(self) -> bool:
-        with self._leased_lock:
-            return not self._held
+        return not self.holdings.any()
 
     def _has_unfinished_rows(self) -> bool:
         with transaction(self.sessions) as session:
@@ -313,6 +314,26 @@ class DeliveryWorker:
             sent[follower.dedupe_key] = outcome
             row = follower
         self._finished(row.id, outcome, ring=self._rings_for(outcome))
+
+    def _take(
+        self, claimed: list[Claimed], orphans: list[int], set_aside: int, start_by: float
+    ) -> None:
+        """Send the chains a committed transaction leased (`handoff`) in room `set_aside` for
+        them, and hand back unsent the `orphans` it leased behind a row it did not store."""
+        ids = [row.id for leader in claimed for row in leader.chain()]
+        was_idle = self.holdings.hand_over([*ids, *orphans], set_aside)
+        try:
+            for row in claimed:
+                assert self._pool is not None, "the lane is open only while the worker runs"
+                self._pool.submit(self._send, row, start_by)
+        except RuntimeError:
+            # Stopped meanwhile: their leases run out, and they are looked for on Slack first.
+            log.warning("the delivery worker stopped as rows were handed over to it")
+        for row_id in orphans:
+            self._finished(row_id, Outcome.handed_back_unsent(), ring=False)
+        if was_idle or orphans:
+            # An idle worker sleeps until the poll; what it holds now bounds its wait instead.
+            self._wake.wake()
 
     def _call(self, row: Claimed, start_by: float) -> Outcome:
         """Make `row`'s call and return how it ended; hand it back unsent instead when the
@@ -362,8 +383,7 @@ class DeliveryWorker:
         finally:
             with self.stats.lock:
                 self.stats.own_seconds += self._monotonic() - started
-            with self._leased_lock:
-                self._held.difference_update(row_id for row_id, _ in results)
+            self.holdings.let_go(row_id for row_id, _ in results)
         return len(results)
 
     def _maybe_prune(self) -> None:

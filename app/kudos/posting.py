@@ -76,8 +76,10 @@ def _insert_all() -> Any:
     return outbox.rows_insert().add_cte(new, recipients.cte("new_recipients"))
 
 
-# Three round trips become one on PostgreSQL; SQLite has no data-modifying CTEs.
+# Three round trips become one on PostgreSQL; SQLite has no data-modifying CTEs. When the
+# worker's lane leased rows (`outbox.queue_all`), the insert says which it stored, under which ids.
 _INSERT_ALL = DirectStatement(_insert_all())
+_INSERT_ALL_LEASED = DirectStatement(_insert_all().returning(*outbox.INSERTED))
 
 
 @dataclass(frozen=True)
@@ -130,12 +132,17 @@ def store(session: Session, request: KudosRequest, checked: Checked, now: dateti
         # `check` refuses a kudos without recipients, so the recipients' CTE writes a row.
         kudos = _recorded(request, checked, private, checked.next_id)
         entries = _messages(checked.rules, kudos, request, now)
+        # The notes link to the post: with the workspace's domain known, they go right behind it.
+        lane = outbox.leasing_lane(session, entries, domain=checked.rules.domain, followers=True)
         parameters = {
             **_bound({**row, "id": checked.next_id, "recipients": list(checked.recipients)}),
             **outbox.row_parameters(entries),
         }
-        _INSERT_ALL.execute(connection, parameters)
-        outbox.note_queued(session)
+        if lane is None:
+            _INSERT_ALL.execute(connection, parameters)
+        else:
+            lane.inserted(session, _INSERT_ALL_LEASED.rows(connection, parameters))
+        outbox.note_queued(session, entries)
         return kudos
     kudos_id: int = _INSERT_KUDOS.one(connection, row).id
     _INSERT_RECIPIENTS.execute_many(
@@ -151,7 +158,8 @@ def store(session: Session, request: KudosRequest, checked: Checked, now: dateti
         ],
     )
     kudos = _recorded(request, checked, private, kudos_id)
-    outbox.queue_all(session, _messages(checked.rules, kudos, request, now))
+    entries = _messages(checked.rules, kudos, request, now)
+    outbox.queue_all(session, entries, domain=checked.rules.domain, followers=True)
     return kudos
 
 

@@ -46,6 +46,8 @@ class Rules:
     values: list[str]
     kudos_channel_id: str | None
     reply_mode: str
+    # For the permalink a recipient's note links to the post by.
+    domain: str | None
 
 
 # Read on every kudos: these columns as a plain row cost a third of loading the whole Workspace.
@@ -58,6 +60,7 @@ _RULES = select(
     Workspace.kudos_values.label("values"),
     Workspace.kudos_channel_id,
     Workspace.kudos_reply_mode.label("reply_mode"),
+    Workspace.domain,
 ).where(Workspace.team_id == bindparam("team_id"))
 
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.clock import ManualClock
 from app.delivery import outbox
@@ -64,14 +65,24 @@ def make_worker(runtime: Runtime) -> Iterator[WorkerFactory]:
         worker.stop()
 
 
-def queue_entries(runtime: Runtime, *entries: dict[str, object]) -> None:
-    """Queue outbox rows (keywords of `outbox.entry`, in order) in one transaction."""
+def queue_entries(runtime: Runtime, *entries: dict[str, object], claim: bool = False) -> None:
+    """Queue outbox rows (keywords of `outbox.entry`, in order) in one transaction; with
+    `claim`, left to the worker's claim (`for_the_claim`)."""
     now = runtime.clock.now()
     with transaction(runtime.sessions) as session:
+        if claim:
+            for_the_claim(session)
         outbox.queue_all(
             session,
             [outbox.entry(team_id=TEAM, now=now, **entry) for entry in entries],  # type: ignore[misc]
         )
+
+
+def for_the_claim(session: Session) -> Session:
+    """`session`, what it queues left to the worker's claim, as another process queues it (one
+    whose worker does not lease rows as they are queued, `handoff`): for tests of the claim."""
+    session.info.pop(outbox.LANE, None)
+    return session
 
 
 def outbox_row(runtime: Runtime, key: str) -> OutboxMessage:

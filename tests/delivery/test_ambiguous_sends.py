@@ -33,7 +33,15 @@ from app.slackapi.web_api import RateLimited, TransientError, WebApi
 from app.store.db import transaction
 from app.store.models import OutboxMessage
 from tests.conftest import BOT_TOKEN
-from tests.delivery.conftest import FAST, REAL, TEAM, ManualTime, WorkerFactory, outbox_row
+from tests.delivery.conftest import (
+    FAST,
+    REAL,
+    TEAM,
+    ManualTime,
+    WorkerFactory,
+    for_the_claim,
+    outbox_row,
+)
 
 CLIENT_TIMEOUT = 0.5
 HANG = 1.5
@@ -71,6 +79,8 @@ def _queue(
     """Queue one message; with `edit_key`, an edit of it to "edited" in the same transaction,
     so one round claims both."""
     with transaction(runtime.sessions) as session:
+        if edit_key is not None:
+            for_the_claim(session)
         outbox.queue(
             session,
             team_id=TEAM,

@@ -17,7 +17,7 @@ from app.sandbox.answers import Answer
 from app.sandbox.slack_api import SlackStandIn
 from app.store.db import transaction
 from app.store.models import OutboxMessage
-from tests.delivery.conftest import TEAM, ManualTime, outbox_row, queue_entries
+from tests.delivery.conftest import TEAM, ManualTime, for_the_claim, outbox_row, queue_entries
 
 NOW = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 
@@ -43,6 +43,7 @@ def _queue_with_follower(
     `waits`, the message is held an hour, as by a backoff."""
     now = manual.now()
     with transaction(manual.runtime.sessions) as session:
+        for_the_claim(session)
         outbox.queue(session, team_id=TEAM, method=method, args=args, dedupe_key=key, now=now)
         outbox.queue(
             session,
@@ -129,6 +130,7 @@ def _queue_post_and_followers(
             {"method": method, "args": args, "dedupe_key": key, "after_key": "post"}
             for key, method, args in followers
         ),
+        claim=True,
     )
 
 

@@ -21,7 +21,7 @@ from app.runtime import Runtime
 from app.sandbox.slack_api import SlackStandIn
 from app.store.db import transaction
 from tests.conftest import BotFactory, bot_settings, slack_driver
-from tests.delivery.conftest import TEAM
+from tests.delivery.conftest import TEAM, WorkerFactory, for_the_claim
 from tests.kudos.conftest import reply_text, wait_for_member
 
 pytestmark = pytest.mark.postgres
@@ -124,4 +124,26 @@ def test_a_transaction_that_queued_only_known_keys_notifies_no_one(
     assert listener.heard() == []
     # A known key beside a new one: the new row wakes them, once.
     _queue(runtime, "once", "new")
+    assert listener.heard() == [""]
+
+
+def test_a_row_leased_as_it_was_queued_notifies_no_one(
+    runtime: Runtime, make_worker: WorkerFactory, listener: Listener
+) -> None:
+    # This process's worker runs: a post it can send at once is leased to it as it is queued,
+    # and no other process has anything to claim.
+    make_worker().start()
+    _queue(runtime, "leased")
+    assert listener.heard() == []
+    # Left for the claim (as a process without a worker queues it): the others are woken.
+    with transaction(runtime.sessions) as session:
+        for_the_claim(session)
+        outbox.queue(
+            session,
+            team_id=TEAM,
+            method="chat.postMessage",
+            args={"channel": "C0GENERAL", "text": "claimed"},
+            dedupe_key="claimed",
+            now=datetime(2026, 12, 7, 9, 0, tzinfo=UTC),
+        )
     assert listener.heard() == [""]

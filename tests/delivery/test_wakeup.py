@@ -22,7 +22,7 @@ from app.runtime import Runtime, build_runtime
 from app.sandbox.slack_api import SlackStandIn
 from app.store.db import transaction
 from app.store.models import OutboxMessage
-from tests.delivery.conftest import TEAM, WorkerFactory, outbox_row
+from tests.delivery.conftest import TEAM, WorkerFactory, for_the_claim, outbox_row
 from tests.waiting import eventually
 
 # Far longer than any wait below: a delivery inside the wait is not the fallback poll's doing.
@@ -35,6 +35,9 @@ def _post(runtime: Runtime, key: str, *, due_in: timedelta = timedelta(0)) -> No
 
 def _post_to(runtime: Runtime, key: str, *, channel: str, due_in: timedelta = timedelta(0)) -> None:
     with transaction(runtime.sessions) as session:
+        if due_in:
+            # Due later: the worker's claim finds it then.
+            for_the_claim(session)
         now = runtime.clock.now()
         outbox.queue(
             session,
