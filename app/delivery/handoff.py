@@ -2,11 +2,11 @@
 worker can send at once writes them already leased to it, and hands them over as it commits.
 
 A claim is a round of the worker's own: one transaction, its statements and their planning. In
-a trickle, a kudos now and then, every kudos drew one: a third of a kudos's CPU, more than its
-ack's own work. A row the transaction queuing it leases at once needs none. The transaction
-writes it `sending`, leased to the worker, and commits it with what owes it. Once committed, the
-worker's senders call Slack, and a later round records how the calls went, many at a time.
-Rolled back, nothing was written, and the worker lets go of what it set aside.
+a trickle, a kudos now and then, every kudos drew one: about a quarter of a kudos's CPU. A row
+the transaction queuing it leases at once needs none. The transaction writes it `sending`,
+leased to the worker, and commits it with what owes it. Once committed, the worker's senders
+call Slack, and a later round records how the calls went, many at a time. Rolled back, nothing
+was written, and the worker lets go of what it set aside.
 
 What is handed over is what the claim would have leased on the spot. That means a chain: a row
 that follows no other (a post), then, in their order, the rows that follow it (the DM to each
@@ -148,13 +148,14 @@ class Lane:
         orphans: list[int] = []
         for chain in chains:
             first = _claimed(chain)
+            going = {row.id for row in first.chain()} if first is not None else set()
             if first is not None:
                 claimed.append(first)
-            elif chain.ids:
-                # A follower inserted behind a row that was not (its key was known): it goes back
-                # to the queue, to wait for that row as any follower does.
-                orphans.extend(chain.ids.values())
-            self._give_back(e for e in chain.entries if e["dedupe_key"] not in chain.ids)
+            # A follower inserted behind a row that was not (its key was known) goes back to
+            # the queue, to wait for that row as any follower does; its slot and those of the
+            # rows not inserted are given back.
+            orphans.extend(row_id for row_id in chain.ids.values() if row_id not in going)
+            self._give_back(e for e in chain.entries if chain.ids.get(e["dedupe_key"]) not in going)
         set_aside = sum(len(chain.entries) for chain in chains)
         self._take(claimed, orphans, set_aside, start_by)
 

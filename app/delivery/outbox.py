@@ -71,8 +71,8 @@ Renderer = Callable[[Session, str, Mapping[str, Any], datetime], dict[str, Any]]
 LANE = "delivery_lane"
 
 
-class Lane(Protocol):
-    """What `queue_all` asks of the lane (`handoff.Lane`)."""
+class Leasing(Protocol):
+    """What the outbox's writers ask of the worker's lane (`handoff.Lane`)."""
 
     def lease(
         self,
@@ -299,11 +299,11 @@ def leasing_lane(
     *,
     domain: str | None = None,
     followers: bool = False,
-) -> Lane | None:
+) -> Leasing | None:
     """Have this process's worker's lane (see `LANE`) lease the rows of `entries` it can send
-    at once (`domain` and `followers` as `Lane.lease` takes them); return the lane if it leased
-    any: the statement inserting `entries` must then return `INSERTED`, for `Lane.inserted`."""
-    lane: Lane | None = session.info.get(LANE)
+    at once (`domain` and `followers` as `Leasing.lease` takes them); return the lane if it leased
+    any: the statement inserting `entries` must then return `INSERTED`, for `Leasing.inserted`."""
+    lane: Leasing | None = session.info.get(LANE)
     if lane is None or not lane.lease(session, entries, domain=domain, followers=followers):
         return None
     return lane
@@ -318,7 +318,7 @@ def queue_all(
 ) -> None:
     """Add rows built by `entry` in one statement (known keys are no-ops), in insertion order;
     those this process's worker can send at once leased to it (`handoff`; `domain` and
-    `followers` as `Lane.lease` takes them).
+    `followers` as `Leasing.lease` takes them).
 
     One round trip instead of one per message: a kudos owes a post and a note per recipient,
     and the ack waits on this.
