@@ -257,16 +257,36 @@ INSERTED = (_OUTBOX.c.id, _OUTBOX.c.dedupe_key)
 # `queue_all`'s statements, run on the driver's cursor (`direct`): an ask or a form's kudos
 # queues on its ack. PostgreSQL's is `rows_insert` (one JSON parameter); SQLite inserts each row
 # in one executemany (a call into the driver, however many rows), or, when a lane leased some,
-# one at a time, each saying whether it was inserted and under which id.
+# in one multi-row INSERT that says which rows it inserted under which ids (`_sqlite_leased`).
 _QUEUE_ROWS = DirectStatement(rows_insert())
 _QUEUE_ROWS_LEASED = DirectStatement(rows_insert().returning(*INSERTED))
-_SQLITE_INSERT = (
+_QUEUE_EACH = DirectStatement(
     sqlite.insert(_OUTBOX)
     .values({name: bindparam(name, type_=_OUTBOX.c[name].type) for name in ENTRY_COLUMNS})
     .on_conflict_do_nothing(index_elements=["team_id", "dedupe_key"])
 )
-_QUEUE_EACH = DirectStatement(_SQLITE_INSERT)
-_QUEUE_ONE_LEASED = DirectStatement(_SQLITE_INSERT.returning(*INSERTED))
+
+
+# The most rows `_sqlite_leased` writes at once: a text is kept for each count up to it, and
+# SQLite takes at most 32,766 parameters a statement.
+_SQLITE_ROWS = 32
+
+
+@functools.cache
+def _sqlite_leased(rows: int) -> DirectStatement:
+    """SQLite's INSERT of `rows` rows built by `entry` in one statement (known keys are no-ops),
+    returning `INSERTED`: executemany returns nothing. One text per row count (a kudos queues a
+    post and a note per person thanked), each column of row n bound as `<column>_<n>`."""
+    values = [
+        {name: bindparam(f"{name}_{n}", type_=_OUTBOX.c[name].type) for name in ENTRY_COLUMNS}
+        for n in range(rows)
+    ]
+    return DirectStatement(
+        sqlite.insert(_OUTBOX)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["team_id", "dedupe_key"])
+        .returning(*INSERTED)
+    )
 
 
 def row_parameters(entries: list[dict[str, Any]]) -> dict[str, Any]:
@@ -335,8 +355,10 @@ def queue_all(
     elif postgresql:
         lane.inserted(session, _QUEUE_ROWS_LEASED.rows(connection, row_parameters(entries)))
     else:
-        stored = [found for row in entries for found in _QUEUE_ONE_LEASED.rows(connection, row)]
-        lane.inserted(session, stored)
+        for start in range(0, len(entries), _SQLITE_ROWS):
+            rows = entries[start : start + _SQLITE_ROWS]
+            bound = {f"{name}_{n}": v for n, row in enumerate(rows) for name, v in row.items()}
+            lane.inserted(session, _sqlite_leased(len(rows)).rows(connection, bound))
     note_queued(session, entries)
 
 

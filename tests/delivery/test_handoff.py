@@ -266,3 +266,23 @@ def test_a_row_leased_to_a_worker_that_died_as_it_committed_is_looked_for_then_p
         "C0GENERAL"
     ]
     assert [m["text"] for m in slack.posted_messages("C0GENERAL")] == ["orphaned"]
+
+
+def test_many_rows_queued_at_once_are_all_handed_over_under_their_own_ids(
+    runtime: Runtime, slack: SlackStandIn, make_worker: WorkerFactory
+) -> None:
+    _started(make_worker)
+    # Unpaced calls, more than one statement's worth on SQLite (32 rows each).
+    notes = [
+        {
+            "method": "chat.postEphemeral",
+            "args": {"channel": "C0GENERAL", "user": "U0ALICE", "text": f"note {n}"},
+            "dedupe_key": f"note:{n}",
+        }
+        for n in range(40)
+    ]
+    written = _queue(runtime, *notes)
+    assert {status for status, _, _ in written.values()} == {"sending"}
+    _sent(runtime, *(f"note:{n}" for n in range(40)))
+    texts = sorted(str(call.args["text"]) for call in slack.calls_to("chat.postEphemeral"))
+    assert texts == sorted(f"note {n}" for n in range(40))
