@@ -22,20 +22,19 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    op.execute("DROP TRIGGER outbox_queued ON outbox_messages")
-    op.execute(
-        "CREATE TRIGGER outbox_queued AFTER INSERT ON outbox_messages "
-        "FOR EACH ROW WHEN (NEW.status = 'pending') EXECUTE FUNCTION outbox_notify()"
-    )
+    _trigger("WHEN (NEW.status = 'pending') ")
 
 
 def downgrade() -> None:
+    _trigger("")
+
+
+def _trigger(when: str) -> None:
+    """Make the outbox's insert trigger (0012's) fire for the rows `when` says (all if empty)."""
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute("DROP TRIGGER outbox_queued ON outbox_messages")
     op.execute(
         "CREATE TRIGGER outbox_queued AFTER INSERT ON outbox_messages "
-        "FOR EACH ROW EXECUTE FUNCTION outbox_notify()"
+        f"FOR EACH ROW {when}EXECUTE FUNCTION outbox_notify()"
     )

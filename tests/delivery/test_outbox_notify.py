@@ -62,8 +62,11 @@ def listener(database_url: str) -> Iterator[Listener]:
     found.close()
 
 
-def _queue(runtime: Runtime, *keys: str) -> None:
+def _queue(runtime: Runtime, *keys: str, claim: bool = False) -> None:
+    """Queue a post under each of `keys`; with `claim`, left to the claim (`for_the_claim`)."""
     with transaction(runtime.sessions) as session:
+        if claim:
+            for_the_claim(session)
         for key in keys:
             outbox.queue(
                 session,
@@ -136,14 +139,5 @@ def test_a_row_leased_as_it_was_queued_notifies_no_one(
     _queue(runtime, "leased")
     assert listener.heard() == []
     # Left for the claim (as a process without a worker queues it): the others are woken.
-    with transaction(runtime.sessions) as session:
-        for_the_claim(session)
-        outbox.queue(
-            session,
-            team_id=TEAM,
-            method="chat.postMessage",
-            args={"channel": "C0GENERAL", "text": "claimed"},
-            dedupe_key="claimed",
-            now=datetime(2026, 12, 7, 9, 0, tzinfo=UTC),
-        )
+    _queue(runtime, "claimed", claim=True)
     assert listener.heard() == [""]
