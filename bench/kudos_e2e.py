@@ -7,7 +7,7 @@ and on PostgreSQL (`BENCH_PG_URL`), against the Slack stand-in running in a proc
 conversation, DMs included). 500 people in 500 channels; each run is 2,000 kudos in a shuffled
 order, every channel getting 4 and every person giving 4 and receiving 4, sent from a driver in
 a third process: closed loop on 1 and on 4 connections (`--repeat` runs each), then open loop at
-`--paced-rate` a second, then the bot idle.
+`--paced-rate` a second, then the bot idle (three windows of 10 s, the median shown).
 
 `python -m bench.kudos_e2e --idle-only [--before-source DIR] [--write]`: only the idle CPU, on a
 bot started and left alone (its directory filled, nothing queued), 3 times 10 s each on each
@@ -71,6 +71,7 @@ PER_SECOND = 1.0
 # The ack text of a kudos given (see bench.loadkit.mix).
 GIVEN = "are on their way"
 IDLE_SECONDS = 10.0
+IDLE_REPEAT = 3
 TARGETS = {"sqlite": 350, "postgresql": 250}
 
 
@@ -544,7 +545,9 @@ class Backend:
     """Everything measured on one backend."""
 
     runs: dict[str, list[Run]]
+    # The median idle window after the runs, and every window.
     idle: float
+    idle_windows: list[float]
 
 
 def measure(backend: str, kudos: int, repeat: int, paced_rate: float) -> Backend:
@@ -573,11 +576,12 @@ def measure(backend: str, kudos: int, repeat: int, paced_rate: float) -> Backend
             runs[paced] = [run_bot(bot, layout(seq, kudos, seed=99), 4, paced_rate, paced)]
             print(backend, paced, _brief(runs[paced][-1]), flush=True)
             time.sleep(3)
-            idle = idle_ms_per_s(bot.pid)
-            print(backend, f"idle {idle:.2f} ms/s", flush=True)
+            # Several windows: one alone says more about what the host did meanwhile.
+            idle, windows = idle_median(bot.pid)
+            print(backend, f"idle {idle:.2f} ms/s {windows}", flush=True)
         finally:
             bot.close()
-    return Backend(runs, idle)
+    return Backend(runs, idle, windows)
 
 
 def _brief(run: Run) -> str:
@@ -697,9 +701,12 @@ def report(
         )
     rows.append(
         [
-            f"idle CPU, ms per second (over {IDLE_SECONDS:g} s)",
+            f"idle CPU, ms per second (median of {IDLE_REPEAT} windows of {IDLE_SECONDS:g} s)",
             "< 1",
-            *(f"{figures[b].idle:.2f}" for b in backends),
+            *(
+                f"{figures[b].idle:.2f} ({' / '.join(f'{w:.2f}' for w in figures[b].idle_windows)})"
+                for b in backends
+            ),
             f"{bases[1][1]:.2f} (bare Bolt app)",
         ]
     )
@@ -771,9 +778,6 @@ def report(
             ),
         ]
     )
-
-
-IDLE_REPEAT = 3
 
 
 def idle_median(pid: int) -> tuple[float, list[float]]:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Sequence as DbSequence
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import and_, bindparam, func, select, true
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session
 
 from app.calendar import day_start, zone
@@ -16,6 +18,7 @@ from app.directory.service import CachedChannel, Person, members_named, people
 from app.kudos.request import KudosRequest
 from app.kudos.results import RefusalReason, Refused
 from app.store import core
+from app.store.among import among
 from app.store.db import is_sqlite
 from app.store.direct import DirectStatement
 from app.store.models import Channel, Kudos, KudosRecipient, Member, Workspace
@@ -71,7 +74,7 @@ def rules_of(session: Session, team_id: str) -> Rules:
 
 @dataclass(frozen=True)
 class Known:
-    """Everything the guards read before a kudos is stored, gathered in two statements."""
+    """Everything the guards read before a kudos is stored, gathered in one statement."""
 
     rules: Rules
     people: dict[str, Person]
@@ -82,37 +85,90 @@ class Known:
     next_id: int | None = None
 
 
-# The rules, the channel's cached row and the giver's count for the day, in one round trip: three
-# statements on every kudos before. The channel is joined on the workspace, so a channel the cache
-# has never seen still yields the rules (with NULLs for it).
-_KNOWN = (
+# A local day began at most 25 hours ago (one that a change of clocks lengthens), in any zone:
+# the giver's thanks within this window settle their count for the day whatever their zone.
+RECENT = timedelta(hours=26)
+# The giver's thanks since `recent_since` (withdrawn ones excepted), and the first and last
+# moments they were given: one row, whose figures `_settled` turns into the day's count once the
+# giver's zone is known.
+_RECENT = (
     select(
+        func.count().label("recent_used"),
+        func.min(Kudos.created_at).label("recent_first"),
+        func.max(Kudos.created_at).label("recent_last"),
+    )
+    .select_from(KudosRecipient)
+    .join(Kudos, Kudos.id == KudosRecipient.kudos_id)
+    .where(
+        Kudos.team_id == bindparam("team_id"),
+        Kudos.giver_id == bindparam("giver_id"),
+        Kudos.created_at >= bindparam("recent_since"),
+        Kudos.undone_at.is_(None),
+    )
+    .subquery("recent")
+)
+_PERSON = (
+    Member.user_id,
+    Member.tz,
+    Member.is_bot,
+    Member.deleted,
+    Member.kudos_locked,
+    Member.home_opened_at,
+    Member.nudges_opt_out,
+)
+
+
+# The sequence the kudos table's BIGSERIAL id column made, by the name PostgreSQL gave it.
+KUDOS_IDS = DbSequence("kudos_id_seq")
+
+
+@functools.cache
+def _gather_statement(dialect: str) -> DirectStatement:
+    """The rules, the channel's cached row, the giver's recent thanks and a row per person the
+    directory has of those bound to `user_ids`, in one round trip: two to four statements on
+    every kudos before. A row per person, each carrying the rest; one row with NULL people when
+    the directory has none of them, as the channel and the people are joined on the workspace.
+
+    On PostgreSQL the kudos's id is drawn too (an id drawn for a kudos then refused is never
+    used: ids have gaps, never repeats), once, in a CTE (one with a volatile function is never
+    inlined), from the sequence its BIGSERIAL column made, named as PostgreSQL names it: a name
+    the planner resolves once, where `pg_get_serial_sequence` searched the catalog on every
+    kudos. Run on the driver's cursor (`direct`): it runs on every kudos."""
+    columns: list[Any] = [
         *_RULES.selected_columns,
         Channel.is_private,
         Channel.is_im,
         Channel.bot_is_member,
         Channel.updated_at,
-        _USED_SINCE.scalar_subquery().label("used"),
+        *_RECENT.c,
+        *_PERSON,
+    ]
+    statement = (
+        select(*columns)
+        .select_from(Workspace)
+        .outerjoin(
+            Channel,
+            and_(
+                Channel.team_id == Workspace.team_id,
+                Channel.channel_id == bindparam("channel_id"),
+            ),
+        )
+        .outerjoin(
+            Member,
+            and_(Member.team_id == Workspace.team_id, among(dialect, Member.user_id, "user_ids")),
+        )
+        .join(_RECENT, true())
+        .where(Workspace.team_id == bindparam("team_id"))
     )
-    .select_from(Workspace)
-    .outerjoin(
-        Channel,
-        and_(
-            Channel.team_id == Workspace.team_id,
-            Channel.channel_id == bindparam("channel_id"),
-        ),
-    )
-    .where(Workspace.team_id == bindparam("team_id"))
-)
+    if dialect == "postgresql":
+        drawn = select(KUDOS_IDS.next_value().label("next_id")).cte("drawn")
+        statement = statement.join(drawn, true()).add_columns(drawn.c.next_id)
+    return DirectStatement(statement)
+
+
 _RULE_FIELDS = len(_RULES.selected_columns)
-# PostgreSQL draws the kudos's id too (an id drawn for a kudos then refused is never used: ids
-# have gaps, never repeats), from the sequence its BIGSERIAL column made, named as PostgreSQL
-# names it: a name the planner resolves once, where `pg_get_serial_sequence` searched the
-# catalog's dependencies on every kudos (0.055 ms of the server's time against 0.003).
-_KNOWN_WITH_ID = _KNOWN.add_columns(DbSequence("kudos_id_seq").next_value().label("next_id"))
-# Run on the driver's cursor: on every kudos (`direct`).
-_GATHER = DirectStatement(_KNOWN)
-_GATHER_WITH_ID = DirectStatement(_KNOWN_WITH_ID)
+# Where a row's person is: after the rules, the channel's four columns and the recent thanks.
+_PERSON_FIELDS = slice(_RULE_FIELDS + 7, _RULE_FIELDS + 7 + len(_PERSON))
 
 
 def gather(
@@ -126,22 +182,30 @@ def gather(
     """Read what the guards need about a kudos from `giver_id` in `channel_id`: the workspace's
     rules, the directory's facts about the giver and `recipients`, the giver's remaining count
     for today (in their own zone) and the channel's cached row."""
-    found = people(session, team_id, (giver_id, *recipients))
-    giver = found.get(giver_id)
-    own = _own_zone(giver.tz if giver else None)
-    # The day is the giver's own when their zone is known: then the count rides along with the
-    # rules. Otherwise it is the workspace's, known only from the rules, so it is counted after.
-    since = day_start(now, own) if own is not None else now
     connection = core.connection(session)
     postgresql = not is_sqlite(connection)
-    row = (_GATHER_WITH_ID if postgresql else _GATHER).one(
+    statement = _gather_statement("postgresql" if postgresql else "sqlite")
+    recent_since = now - RECENT
+    rows = statement.rows(
         connection,
-        {"team_id": team_id, "channel_id": channel_id, "giver_id": giver_id, "since": since},
+        {
+            "team_id": team_id,
+            "channel_id": channel_id,
+            "giver_id": giver_id,
+            "user_ids": list(dict.fromkeys((giver_id, *recipients))),
+            "recent_since": recent_since,
+        },
     )
+    if not rows:
+        raise NoResultFound(f"workspace {team_id} is not installed")
+    row = rows[0]
     rules = Rules(*row[:_RULE_FIELDS])
-    used = int(row.used or 0)
-    if own is None:
-        used = _used_since(session, rules, giver_id, day_start(now, zone(None, rules.timezone)))
+    found = {each.user_id: Person(*each[_PERSON_FIELDS]) for each in rows if each.user_id}
+    giver = found.get(giver_id)
+    since = day_start(now, zone(giver.tz if giver else None, rules.timezone))
+    used = _settled(row, since, recent_since)
+    if used is None:
+        used = _used_since(session, rules, giver_id, since)
     channel = (
         None
         if row.updated_at is None
@@ -151,14 +215,17 @@ def gather(
     return Known(rules, found, max(0, rules.daily_limit - used), channel, next_id)
 
 
-def _own_zone(name: str | None) -> ZoneInfo | None:
-    """The IANA zone `name`, or None when it is missing or unknown (as `zone` falls back)."""
-    if not name:
+def _settled(row: Any, since: datetime, recent_since: datetime) -> int | None:
+    """How many people the giver has thanked since `since`, when the recent thanks `row` read
+    (since `recent_since`) settle it; None when the day began before them, or some of them
+    fall on either side of its start (then they are counted again, from the day's start)."""
+    if since < recent_since:
         return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
+    if not row.recent_used or row.recent_last < since:
+        return 0
+    if row.recent_first >= since:
+        return int(row.recent_used)
+    return None
 
 
 def _used_since(session: Session, rules: Rules, giver_id: str, since: datetime) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import delete, event, func, select
@@ -64,6 +65,48 @@ def test_the_daily_limit_resets_at_the_givers_own_midnight(sessions: SessionFact
     with transaction(sessions) as session:
         assert isinstance(_give(session, "UTOKYO", clock.now()), Given)
         assert isinstance(_give(session, "UNY", clock.now()), Refused)
+
+
+def test_thanks_on_both_sides_of_the_givers_midnight_count_only_the_new_days(
+    sessions: SessionFactory,
+) -> None:
+    """The day's count comes from the giver's recent thanks when all of them fall on one side of
+    their midnight; with some on each side, only those since midnight count."""
+    clock = ManualClock(datetime(2026, 1, 6, 14, 30, tzinfo=UTC))  # 23:30 in Tokyo
+    with transaction(sessions) as session:
+        for _ in range(3):
+            assert isinstance(_give(session, "UTOKYO", clock.now()), Given)
+    clock.advance(timedelta(hours=1))  # 00:30 in Tokyo: three yesterday, none yet today
+    with transaction(sessions) as session:
+        for _ in range(5):
+            assert isinstance(_give(session, "UTOKYO", clock.now()), Given)
+        refused = _give(session, "UTOKYO", clock.now())
+    assert isinstance(refused, Refused)
+    assert refused.reason is RefusalReason.DAILY_LIMIT
+    assert refused.remaining_today == 0
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "used", "settled"),
+    [
+        (None, None, 0, 0),  # nothing recent
+        (9, 11, 3, 3),  # all of it today
+        (1, 7, 2, 0),  # all of it yesterday
+        (7, 9, 4, None),  # some each side of midnight: counted again
+    ],
+)
+def test_recent_thanks_settle_the_days_count_when_they_fall_on_one_side_of_midnight(
+    first: int | None, last: int | None, used: int, settled: int | None
+) -> None:
+    midnight = datetime(2026, 1, 6, 8, 0, tzinfo=UTC)
+
+    def hour(h: int | None) -> datetime | None:
+        return None if h is None else midnight.replace(hour=h)
+
+    row = SimpleNamespace(recent_used=used, recent_first=hour(first), recent_last=hour(last))
+    assert rules._settled(row, midnight, midnight - timedelta(hours=7)) == settled
+    # A day that began before the recent window is never settled from it.
+    assert rules._settled(row, midnight, midnight + timedelta(minutes=1)) is None
 
 
 def test_a_refused_kudos_stores_nothing(sessions: SessionFactory) -> None:
@@ -223,7 +266,8 @@ def test_a_kudos_stores_a_row_for_each_recipient_under_its_own_id(
         second = giving.give(session, request, now)
     assert isinstance(first, Given)
     assert isinstance(second, Given)
-    assert first.kudos_id != second.kudos_id
+    # One id drawn a kudos (PostgreSQL draws it with the facts), however many it thanks.
+    assert second.kudos_id == first.kudos_id + 1
     with transaction(sessions) as session:
         rows = session.execute(
             select(KudosRecipient.kudos_id, KudosRecipient.recipient_id, KudosRecipient.giver_id)
@@ -255,8 +299,9 @@ def test_only_people_who_opened_their_home_tab_get_it_refreshed(
 def test_a_kudos_is_stored_with_its_messages_in_as_few_statements_as_the_backend_allows(
     sessions: SessionFactory,
 ) -> None:
-    """Two reads (the facts, then the rules with the day's count and, on PostgreSQL, the new
-    id), then the writes: one statement on PostgreSQL, three on SQLite (no data-modifying CTEs)."""
+    """One read (the rules, the people, the channel, the giver's recent thanks and, on PostgreSQL,
+    the new id), then the writes: one statement on PostgreSQL, three on SQLite (no data-modifying
+    CTEs)."""
     now = datetime(2026, 1, 6, 9, 0, tzinfo=UTC)
     request = KudosRequest(
         team_id="T1", giver_id="UNY", recipients=("UBOB", "UTOKYO"), message="ty", where=HERE
@@ -275,7 +320,11 @@ def test_a_kudos_is_stored_with_its_messages_in_as_few_statements_as_the_backend
         event.remove(engine, "before_cursor_execute", seen)
     assert isinstance(given, Given)
     sqlite = engine.dialect.name == "sqlite"
-    writes = [s for s in statements if not s.lstrip().upper().startswith(("SELECT", "BEGIN"))]
+    run = [s for s in statements if s.strip().upper() != "BEGIN"]
+    read, *writes = run
+    assert "INSERT" not in read, run
+    assert "FROM workspaces" in read, run
+    assert all("INSERT INTO" in write for write in writes), run
     assert len(writes) == (3 if sqlite else 1), writes
     with transaction(sessions) as session:
         rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()

@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import MetaData, Table, delete, func, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
-from app.kudos.rules import _KNOWN_WITH_ID
+from app.kudos.rules import KUDOS_IDS
 from app.store import fulltext, migrate
 from app.store.db import make_engine, make_session_factory, transaction
 from app.store.models import (
@@ -57,14 +57,14 @@ def test_migrated_database_matches_the_models(empty_database_url: str) -> None:
 def test_the_kudos_id_is_drawn_from_the_sequence_its_column_owns(
     empty_database_url: str,
 ) -> None:
-    """PostgreSQL: `/kudos` draws its id from the sequence by name (`rules._KNOWN_WITH_ID`);
+    """PostgreSQL: `/kudos` draws its id from the sequence by name (`rules.KUDOS_IDS`);
     the migrated column must own that sequence, or ids would come from elsewhere."""
     migrate.upgrade(empty_database_url)
     engine = make_engine(empty_database_url, pool_size=1)
     try:
         if engine.dialect.name != "postgresql":
             pytest.skip("PostgreSQL draws kudos ids ahead; SQLite does not")
-        drawn = _KNOWN_WITH_ID.selected_columns.next_id.compile(dialect=engine.dialect)
+        drawn = KUDOS_IDS.next_value().compile(dialect=engine.dialect)
         with engine.connect() as connection:
             owned = connection.scalar(text("SELECT pg_get_serial_sequence('kudos', 'id')"))
         assert owned == "public.kudos_id_seq"
