@@ -90,7 +90,8 @@ class Known:
 RECENT = timedelta(hours=26)
 # The giver's thanks since `recent_since` (withdrawn ones excepted), and the first and last
 # moments they were given: one row, whose figures `_settled` turns into the day's count once the
-# giver's zone is known.
+# giver's zone is known. Materialized, so it is counted once: as a subquery, PostgreSQL may join
+# it inside the loop over the people and count it again for each of them.
 _RECENT = (
     select(
         func.count().label("recent_used"),
@@ -105,7 +106,8 @@ _RECENT = (
         Kudos.created_at >= bindparam("recent_since"),
         Kudos.undone_at.is_(None),
     )
-    .subquery("recent")
+    .cte("recent")
+    .prefix_with("MATERIALIZED")
 )
 _PERSON = (
     Member.user_id,
