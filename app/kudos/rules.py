@@ -148,16 +148,20 @@ def _gather_statement(dialect: str) -> DirectStatement:
     statement = (
         select(*columns)
         .select_from(Workspace)
+        # Each joined on the bound team, as a read of its own would be: joined on the workspace's
+        # column, PostgreSQL's generic plan scanned every member of the team for each kudos.
         .outerjoin(
             Channel,
             and_(
-                Channel.team_id == Workspace.team_id,
+                Channel.team_id == bindparam("team_id"),
                 Channel.channel_id == bindparam("channel_id"),
             ),
         )
         .outerjoin(
             Member,
-            and_(Member.team_id == Workspace.team_id, among(dialect, Member.user_id, "user_ids")),
+            and_(
+                Member.team_id == bindparam("team_id"), among(dialect, Member.user_id, "user_ids")
+            ),
         )
         .join(_RECENT, true())
         .where(Workspace.team_id == bindparam("team_id"))
