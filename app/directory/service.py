@@ -120,6 +120,18 @@ class Person:
     nudges_opt_out: bool
 
 
+# The columns `Person` is read from, in its fields' order.
+PERSON_COLUMNS = (
+    Member.user_id,
+    Member.tz,
+    Member.is_bot,
+    Member.deleted,
+    Member.kudos_locked,
+    Member.home_opened_at,
+    Member.nudges_opt_out,
+)
+
+
 @functools.cache
 def _people_query(dialect: str) -> DirectStatement:
     """The columns of `Person` for the people bound to `user_ids`, as plain rows: loading whole
@@ -128,15 +140,9 @@ def _people_query(dialect: str) -> DirectStatement:
     SQLAlchemy render the statement's text again at every ack, and PostgreSQL parse it afresh.
     Run on the driver's cursor (`direct`): it runs on every kudos."""
     return DirectStatement(
-        select(
-            Member.user_id,
-            Member.tz,
-            Member.is_bot,
-            Member.deleted,
-            Member.kudos_locked,
-            Member.home_opened_at,
-            Member.nudges_opt_out,
-        ).where(Member.team_id == bindparam("team_id"), among(dialect, Member.user_id, "user_ids"))
+        select(*PERSON_COLUMNS).where(
+            Member.team_id == bindparam("team_id"), among(dialect, Member.user_id, "user_ids")
+        )
     )
 
 

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Select, and_, bindparam, func, select, true
 from sqlalchemy import Sequence as DbSequence
-from sqlalchemy import and_, bindparam, func, select, true
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session
 
 from app.calendar import day_start, zone
-from app.directory.service import CachedChannel, Person, members_named, people
+from app.directory.service import PERSON_COLUMNS, CachedChannel, Person, members_named, people
 from app.kudos.request import KudosRequest
 from app.kudos.results import RefusalReason, Refused
 from app.store import core
@@ -23,18 +23,25 @@ from app.store.db import is_sqlite
 from app.store.direct import DirectStatement
 from app.store.models import Channel, Kudos, KudosRecipient, Member, Workspace
 
-# How many people a giver has thanked since a moment (withdrawn kudos give their thanks back).
-_USED_SINCE = (
-    select(func.count())
-    .select_from(KudosRecipient)
-    .join(Kudos, Kudos.id == KudosRecipient.kudos_id)
-    .where(
-        Kudos.team_id == bindparam("team_id"),
-        Kudos.giver_id == bindparam("giver_id"),
-        Kudos.created_at >= bindparam("since"),
-        Kudos.undone_at.is_(None),
+
+def _thanks_since(since: str, *columns: Any) -> Select[Any]:
+    """`columns` over the people a giver has thanked since the moment bound to `since`
+    (withdrawn kudos give their thanks back)."""
+    return (
+        select(*columns)
+        .select_from(KudosRecipient)
+        .join(Kudos, Kudos.id == KudosRecipient.kudos_id)
+        .where(
+            Kudos.team_id == bindparam("team_id"),
+            Kudos.giver_id == bindparam("giver_id"),
+            Kudos.created_at >= bindparam(since),
+            Kudos.undone_at.is_(None),
+        )
     )
-)
+
+
+# How many people a giver has thanked since a moment.
+_USED_SINCE = _thanks_since("since", func.count())
 
 
 @dataclass(frozen=True)
@@ -93,30 +100,14 @@ RECENT = timedelta(hours=26)
 # giver's zone is known. Materialized, so it is counted once: as a subquery, PostgreSQL may join
 # it inside the loop over the people and count it again for each of them.
 _RECENT = (
-    select(
+    _thanks_since(
+        "recent_since",
         func.count().label("recent_used"),
         func.min(Kudos.created_at).label("recent_first"),
         func.max(Kudos.created_at).label("recent_last"),
     )
-    .select_from(KudosRecipient)
-    .join(Kudos, Kudos.id == KudosRecipient.kudos_id)
-    .where(
-        Kudos.team_id == bindparam("team_id"),
-        Kudos.giver_id == bindparam("giver_id"),
-        Kudos.created_at >= bindparam("recent_since"),
-        Kudos.undone_at.is_(None),
-    )
     .cte("recent")
     .prefix_with("MATERIALIZED")
-)
-_PERSON = (
-    Member.user_id,
-    Member.tz,
-    Member.is_bot,
-    Member.deleted,
-    Member.kudos_locked,
-    Member.home_opened_at,
-    Member.nudges_opt_out,
 )
 
 
@@ -143,7 +134,7 @@ def _gather_statement(dialect: str) -> DirectStatement:
         Channel.bot_is_member,
         Channel.updated_at,
         *_RECENT.c,
-        *_PERSON,
+        *PERSON_COLUMNS,
     ]
     statement = (
         select(*columns)
@@ -174,7 +165,7 @@ def _gather_statement(dialect: str) -> DirectStatement:
 
 _RULE_FIELDS = len(_RULES.selected_columns)
 # Where a row's person is: after the rules, the channel's four columns and the recent thanks.
-_PERSON_FIELDS = slice(_RULE_FIELDS + 7, _RULE_FIELDS + 7 + len(_PERSON))
+_PERSON_FIELDS = slice(_RULE_FIELDS + 7, _RULE_FIELDS + 7 + len(PERSON_COLUMNS))
 
 
 def gather(
