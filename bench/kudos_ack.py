@@ -8,7 +8,9 @@ a closed loop (acks per second, the issue's figure) and open loop at 50, 200 and
 
 The machine is shared, and its speed drifts by half within minutes, so every cell is measured
 `--repeat` times, spread over the run, and reported as the run with the median p99 beside the
-range; a fixed pure-Python loop timed before each app says how fast the host was.
+range; a fixed pure-Python loop timed before each app says how fast the host was. Before each
+cell the bot's PostgreSQL database is vacuumed and analysed as autovacuum keeps it in service
+(`bench.in_service`): this machine's server runs without autovacuum.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from app.store.db import make_engine, make_session_factory, transaction
 from app.store.models import Workspace
 from bench.apps import SIGNING_SECRET
 from bench.delivery import TOKEN, database
+from bench.in_service import settle
 from bench.loadgen import Load, Result, free_port, measure, spawn, table, wait_port, write_section
 
 README = Path(__file__).with_name("README.md")
@@ -65,11 +68,16 @@ def host_seconds() -> float:
     return time.perf_counter() - start
 
 
-def _measure_all(port: int, seconds: float, repeat: int) -> Runs:
+def _measure_all(
+    port: int, seconds: float, repeat: int, between: Callable[[], None] | None = None
+) -> Runs:
+    """Each load `repeat` times, `between()` (if any) before each, outside what is measured."""
     runs: Runs = {load: [] for load in LOADS}
     # Loads interleaved, so a slow spell of the host does not land on one load's every repeat.
     for _ in range(repeat):
         for load in LOADS:
+            if between is not None:
+                between()
             runs[load].append(measure(_load(port, load, seconds)))
     return runs
 
@@ -125,7 +133,8 @@ def bot(backend: str, seconds: float, repeat: int = 1) -> Runs:
         engine = make_engine(url, pool_size=1)
         try:
             ready(port, server, slack, engine)
-            return _measure_all(port, seconds, repeat)
+            # The statistics autovacuum would keep of the kudos the earlier loads left.
+            return _measure_all(port, seconds, repeat, lambda: settle(engine))
         finally:
             engine.dispose()
             server.terminate()
