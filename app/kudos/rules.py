@@ -120,7 +120,8 @@ def _gather_statement(dialect: str) -> DirectStatement:
     """The rules, the channel's cached row, the giver's recent thanks and a row per person the
     directory has of those bound to `user_ids`, in one round trip: two to four statements on
     every kudos before. A row per person, each carrying the rest; one row with NULL people when
-    the directory has none of them, as the channel and the people are joined on the workspace.
+    the directory has none of them, as the channel and the people are outer joins beside the
+    workspace's row.
 
     On PostgreSQL the kudos's id is drawn too (an id drawn for a kudos then refused is never
     used: ids have gaps, never repeats), once, in a CTE (one with a volatile function is never
@@ -139,8 +140,7 @@ def _gather_statement(dialect: str) -> DirectStatement:
     statement = (
         select(*columns)
         .select_from(Workspace)
-        # Each joined on the bound team, as a read of its own would be: joined on the workspace's
-        # column, PostgreSQL's generic plan scanned every member of the team for each kudos.
+        # Each on the bound team, as a read of its own would be.
         .outerjoin(
             Channel,
             and_(
