@@ -111,6 +111,8 @@ _RECENT = (
 )
 
 
+# What `CachedChannel` is read from.
+_CHANNEL = (Channel.is_private, Channel.is_im, Channel.bot_is_member, Channel.updated_at)
 # The sequence the kudos table's BIGSERIAL id column made, by the name PostgreSQL gave it.
 KUDOS_IDS = DbSequence("kudos_id_seq")
 
@@ -128,15 +130,7 @@ def _gather_statement(dialect: str) -> DirectStatement:
     inlined), from the sequence its BIGSERIAL column made, named as PostgreSQL names it: a name
     the planner resolves once, where `pg_get_serial_sequence` searched the catalog on every
     kudos. Run on the driver's cursor (`direct`): it runs on every kudos."""
-    columns: list[Any] = [
-        *_RULES.selected_columns,
-        Channel.is_private,
-        Channel.is_im,
-        Channel.bot_is_member,
-        Channel.updated_at,
-        *_RECENT.c,
-        *PERSON_COLUMNS,
-    ]
+    columns: list[Any] = [*_RULES.selected_columns, *_CHANNEL, *_RECENT.c, *PERSON_COLUMNS]
     statement = (
         select(*columns)
         .select_from(Workspace)
@@ -164,8 +158,9 @@ def _gather_statement(dialect: str) -> DirectStatement:
 
 
 _RULE_FIELDS = len(_RULES.selected_columns)
-# Where a row's person is: after the rules, the channel's four columns and the recent thanks.
-_PERSON_FIELDS = slice(_RULE_FIELDS + 7, _RULE_FIELDS + 7 + len(PERSON_COLUMNS))
+# Where a row's person is: after the rules, the channel's columns and the recent thanks.
+_PERSON_START = _RULE_FIELDS + len(_CHANNEL) + len(_RECENT.c)
+_PERSON_FIELDS = slice(_PERSON_START, _PERSON_START + len(PERSON_COLUMNS))
 
 
 def gather(
