@@ -97,7 +97,8 @@ def _give(
         where=_where(session, lookup, command, known.channel, now),
         response_url=command.response_url,
     )
-    return giving.give_kudos(session, request, now, known)
+    # The command's answer is its ack: nothing after the kudos writes.
+    return giving.give_kudos(session, request, now, known, last=True)
 
 
 def _where(

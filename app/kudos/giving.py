@@ -24,11 +24,17 @@ _ABOUT_THE_MESSAGE = (RefusalReason.NO_MESSAGE, RefusalReason.TOO_LONG)
 
 
 def give(
-    session: Session, request: KudosRequest, now: datetime, known: rules.Known | None = None
+    session: Session,
+    request: KudosRequest,
+    now: datetime,
+    known: rules.Known | None = None,
+    *,
+    last: bool = False,
 ) -> Given | Refused:
     """Check every guard, then record the kudos and queue its post and notes; else store nothing.
 
     `known` is what `rules.gather` read for this request, when the caller has read it already.
+    `last`: the caller writes nothing after this returns, in this unit of work (see `store`).
     """
     checked = rules.check(session, request, now, known)
     if isinstance(checked, Refused):
@@ -46,19 +52,25 @@ def give(
                 checked.remaining_today,
                 duplicate=True,
             )
-    kudos = posting.store(session, request, checked, now)
     # The facts already read say who has a Home tab to refresh.
-    people = (request.giver_id, *checked.recipients)
-    home.refresh(session, request.team_id, home.with_home(checked.people, people), now)
+    homes = home.with_home(checked.people, (request.giver_id, *checked.recipients))
+    kudos = posting.store(session, request, checked, now, last=last and not homes)
+    home.refresh(session, request.team_id, homes, now)
     return Given(kudos.id, kudos.recipients, checked.remaining_today - len(checked.recipients))
 
 
 def give_kudos(
-    session: Session, request: KudosRequest, now: datetime, known: rules.Known | None = None
+    session: Session,
+    request: KudosRequest,
+    now: datetime,
+    known: rules.Known | None = None,
+    *,
+    last: bool = False,
 ) -> Reply | Refusal | Done:
     """Give the kudos `request` asks for and confirm it to the giver; or say why not, beside the
-    form field the refusal is about. `known`: as for `give`."""
-    result = give(session, request, now, known)
+    form field the refusal is about. `known` and `last`: as for `give`."""
+    # Only a form's confirmation is written (queued) after the kudos.
+    result = give(session, request, now, known, last=last and request.source != "modal")
     if isinstance(result, Refused):
         field = (
             blocks.MESSAGE_BLOCK if result.reason in _ABOUT_THE_MESSAGE else blocks.RECIPIENTS_BLOCK

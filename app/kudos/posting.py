@@ -107,13 +107,18 @@ def note_key(kudos_id: int, recipient: str) -> str:
     return f"kudos:{kudos_id}:note:{recipient}"
 
 
-def store(session: Session, request: KudosRequest, checked: Checked, now: datetime) -> Recorded:
+def store(
+    session: Session, request: KudosRequest, checked: Checked, now: datetime, *, last: bool = False
+) -> Recorded:
     """Insert the kudos and a row per recipient, and queue its recognition post (where the rules
     say) and a note to each recipient, in the caller's transaction; return what was stored.
 
     Core statements rather than the unit of work: this runs on every ack, the ORM objects would
     serve nothing after it, and flushing them cost more than all the kudos's other writes. With
     the id `rules.gather` drew (PostgreSQL), it is all one statement; else (SQLite) three.
+    `last`: nothing after this writes in the caller's unit of work. Then, when nothing before it
+    wrote either, that one statement is the unit's only write and runs by itself (atomic alone):
+    the unit sends no BEGIN and no COMMIT (`direct._run`).
     """
     private = request.where.is_private or request.where.is_dm
     row = {
@@ -139,9 +144,9 @@ def store(session: Session, request: KudosRequest, checked: Checked, now: dateti
             **outbox.row_parameters(entries),
         }
         if lane is None:
-            _INSERT_ALL.execute(connection, parameters)
+            _INSERT_ALL.execute(connection, parameters, alone=last)
         else:
-            lane.inserted(session, _INSERT_ALL_LEASED.rows(connection, parameters))
+            lane.inserted(session, _INSERT_ALL_LEASED.rows(connection, parameters, alone=last))
         outbox.note_queued(session, entries)
         return kudos
     kudos_id: int = _INSERT_KUDOS.one(connection, row).id

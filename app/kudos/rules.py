@@ -178,6 +178,7 @@ def gather(
     postgresql = not is_sqlite(connection)
     statement = _gather_statement("postgresql" if postgresql else "sqlite")
     recent_since = now - RECENT
+    # Alone: the first statement of a kudos's unit needs no BEGIN before it (`direct._run`).
     rows = statement.rows(
         connection,
         {
@@ -187,6 +188,7 @@ def gather(
             "user_ids": list(dict.fromkeys((giver_id, *recipients))),
             "recent_since": recent_since,
         },
+        alone=True,
     )
     if not rows:
         raise NoResultFound(f"workspace {team_id} is not installed")

@@ -61,10 +61,12 @@ class Door:
         """Run `use_case(session, now)` in one transaction; `UNAVAILABLE` if the database failed.
 
         The commit happens before this returns, so whatever the listener acks afterwards is
-        already stored: an acknowledged action is never lost. A transaction PostgreSQL aborted
-        to break a deadlock (or a serialization conflict) is run again, up to `ATTEMPTS` times
-        in all: it was rolled back whole, and a use case's only effects are its transaction's
-        (what it owes Slack goes through the outbox), so running it again is safe.
+        already stored: an acknowledged action is never lost (a use case whose only write is
+        one statement may run it alone, committed as it returns: `app.store.direct`). A
+        transaction PostgreSQL aborted to break a deadlock (or a serialization conflict) is run
+        again, up to `ATTEMPTS` times in all: it was rolled back whole, and a use case's only
+        effects are its transaction's (what it owes Slack goes through the outbox), so running
+        it again is safe.
         """
         attempt = 1
         while True:

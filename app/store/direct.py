@@ -33,6 +33,8 @@ from sqlalchemy.sql.expression import ClauseElement
 Processor = Callable[[Any], Any]
 # A bind parameter's place: its name in the parameters passed, and its value when none is.
 _REQUIRED = object()
+# psycopg's transaction status of a connection with no transaction open (`pq.TransactionStatus`).
+_IDLE = 0
 
 
 @dataclass(frozen=True)
@@ -57,11 +59,14 @@ class DirectStatement:
         # By the dialect's class: one per backend in a process, whose text does not change.
         self._forms: dict[type[Dialect], _Form] = {}
 
-    def rows(self, connection: Connection, parameters: Mapping[str, Any]) -> list[Any]:
-        """Execute with `parameters` in `connection`'s transaction and return every row (named
-        tuples: attributes by the selected or returned columns' names)."""
+    def rows(
+        self, connection: Connection, parameters: Mapping[str, Any], *, alone: bool = False
+    ) -> list[Any]:
+        """Execute with `parameters` in `connection`'s transaction (or by itself, if `alone`
+        allows: see `_run`) and return every row (named tuples: attributes by the selected or
+        returned columns' names)."""
         form = self._form(connection.dialect)
-        cursor = _run(connection, form, _bound(form, parameters), many=False)
+        cursor = _run(connection, form, _bound(form, parameters), many=False, alone=alone)
         try:
             # Known from the statement: psycopg builds `cursor.description` anew on each read.
             if form.row is None:
@@ -81,10 +86,13 @@ class DirectStatement:
             raise MultipleResultsFound("Multiple rows were found when exactly one was required")
         return found[0]
 
-    def execute(self, connection: Connection, parameters: Mapping[str, Any]) -> int:
-        """Execute a statement that returns no rows; return the driver's row count."""
+    def execute(
+        self, connection: Connection, parameters: Mapping[str, Any], *, alone: bool = False
+    ) -> int:
+        """Execute a statement that returns no rows (by itself, if `alone` allows: see `_run`);
+        return the driver's row count."""
         form = self._form(connection.dialect)
-        cursor = _run(connection, form, _bound(form, parameters), many=False)
+        cursor = _run(connection, form, _bound(form, parameters), many=False, alone=alone)
         count: int = cursor.rowcount
         cursor.close()
         return count
@@ -162,13 +170,40 @@ def _processed(form: _Form, raw: list[Any]) -> list[Any]:
     ]
 
 
-def _run(connection: Connection, form: _Form, values: Any, *, many: bool) -> Any:
+def _run(
+    connection: Connection, form: _Form, values: Any, *, many: bool, alone: bool = False
+) -> Any:
     """Execute `form` with the driver's `values` (a list of them if `many`) on a cursor of
-    `connection`'s driver connection, in its transaction."""
+    `connection`'s driver connection, in its transaction.
+
+    `alone`: the caller allows the statement to run by itself when it would be the first the
+    transaction sends (PostgreSQL only; SQLite's statements cost no round trip): psycopg then
+    sends no BEGIN before it, and, if no statement follows, the commit sends nothing either.
+    A read sees what it would inside (read committed takes a snapshot per statement); a write
+    is committed when this returns, so only the unit's last write may allow it.
+    """
     if not connection.in_transaction():
         connection.begin()
     driver = connection.connection.dbapi_connection
     assert driver is not None, "a connection in a transaction has its driver connection"
+    outside = alone and _nothing_sent(connection, driver)
+    if outside:
+        driver.autocommit = True
+    try:
+        return _execute(connection, driver, form, values, many=many)
+    finally:
+        # A lost connection is invalidated (`_wrapped`) and never handed out again.
+        if outside and driver.info.transaction_status == _IDLE:
+            driver.autocommit = False
+
+
+def _nothing_sent(connection: Connection, driver: Any) -> bool:
+    """Whether `connection` is PostgreSQL's and its transaction has sent nothing yet."""
+    return connection.dialect.name == "postgresql" and driver.info.transaction_status == _IDLE
+
+
+def _execute(connection: Connection, driver: Any, form: _Form, values: Any, *, many: bool) -> Any:
+    """`form` executed on a new cursor of `driver`, the engine's cursor events dispatched."""
     cursor = driver.cursor()
     # The flags `Connection.execute` reads too: asking the dispatcher costs ten calls a statement.
     listened = connection._has_events or connection.engine._has_events

@@ -16,6 +16,7 @@ from app.directory.service import save_members
 from app.kudos import blocks, giving, rules, withdrawal
 from app.kudos.request import KudosRequest
 from app.kudos.results import Given, RefusalReason, Refused, Withdrawn
+from app.slackapi.outcomes import Refusal
 from app.slackapi.payloads import Conversation
 from app.store.db import SessionFactory, make_engine, make_session_factory, transaction
 from app.store.models import Kudos, KudosRecipient, Member, OutboxMessage, Workspace
@@ -294,6 +295,50 @@ def test_only_people_who_opened_their_home_tab_get_it_refreshed(
             select(OutboxMessage.args).where(OutboxMessage.method == "views.publish")
         ).all()
     assert [args["user_id"] for args in published] == ["UTOKYO"]
+
+
+@pytest.mark.parametrize(
+    ("last", "home_opened", "source", "alone"),
+    [
+        (True, False, "command", True),
+        # Each of these writes after the kudos (or may), so the kudos waits for its commit.
+        (False, False, "command", False),
+        (True, True, "command", False),
+        (True, False, "modal", False),
+    ],
+    ids=["last write", "caller writes after", "a home tab to refresh", "a form's confirmation"],
+)
+def test_a_kudos_that_is_its_units_only_write_is_committed_by_its_own_statement(
+    sessions: SessionFactory, last: bool, home_opened: bool, source: str, alone: bool
+) -> None:
+    """On PostgreSQL a kudos whose one statement is all its unit writes runs it alone, committed
+    as it returns (the unit sends no BEGIN or COMMIT): whole, with its recipients and messages.
+    Whenever anything else may be written in the unit, the kudos is in its transaction."""
+    now = datetime(2026, 1, 6, 9, 0, tzinfo=UTC)
+    if home_opened:
+        with transaction(sessions) as session:
+            session.get_one(Member, ("T1", "UTOKYO")).home_opened_at = now
+    request = KudosRequest(
+        team_id="T1",
+        giver_id="UNY",
+        recipients=("UBOB", "UTOKYO"),
+        message="ty",
+        where=HERE,
+        source=source,
+    )
+    with sessions() as session:
+        answer = giving.give_kudos(session, request, now, last=last)
+        session.rollback()
+    assert not isinstance(answer, Refusal)
+    with transaction(sessions) as session:
+        kept = session.scalars(select(Kudos.id)).all()
+        recipients = session.scalar(select(func.count()).select_from(KudosRecipient))
+        messages = session.scalar(select(func.count()).select_from(OutboxMessage))
+    if alone and sessions.kw["bind"].dialect.name == "postgresql":
+        # The post and a note to each recipient, as the statement wrote them.
+        assert (len(kept), recipients, messages) == (1, 2, 3)
+    else:
+        assert (kept, recipients, messages) == ([], 0, 0)
 
 
 def test_a_kudos_is_stored_with_its_messages_in_as_few_statements_as_the_backend_allows(

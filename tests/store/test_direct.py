@@ -110,6 +110,52 @@ def test_it_runs_in_the_callers_transaction(engine: Engine) -> None:
         assert DirectStatement(_READ).rows(connection, {"team_id": "T1"}) == []
 
 
+def _keys(engine: Engine) -> list[str]:
+    with engine.connect() as connection:
+        return sorted(row.key for row in DirectStatement(_READ).rows(connection, {"team_id": "T1"}))
+
+
+def test_a_statement_allowed_alone_runs_by_itself_only_as_its_transactions_first(
+    engine: Engine,
+) -> None:
+    """On PostgreSQL a first statement allowed alone is committed by itself, and the next one
+    opens the transaction as usual; once the transaction has sent anything, `alone` changes
+    nothing. SQLite runs every statement in the transaction."""
+    insert_row = DirectStatement(_INSERT)
+
+    def row(key: str) -> dict[str, Any]:
+        return {"team_id": "T1", "key": key, "args": {}, "at": NOW}
+
+    with engine.connect() as connection:
+        with connection.begin() as transaction:
+            insert_row.execute(connection, row("first"), alone=True)
+            insert_row.execute(connection, row("after"))
+            transaction.rollback()
+        with connection.begin() as transaction:
+            DirectStatement(_READ).rows(connection, {"team_id": "T1"})
+            insert_row.execute(connection, row("second"), alone=True)
+            transaction.rollback()
+        driver: Any = connection.connection.dbapi_connection
+        # The driver is left as SQLAlchemy expects it: transactions begun implicitly.
+        assert getattr(driver, "autocommit", False) is False
+    postgresql = engine.dialect.name == "postgresql"
+    assert _keys(engine) == (["first"] if postgresql else [])
+
+
+def test_a_statement_alone_that_fails_leaves_the_connection_as_it_found_it(engine: Engine) -> None:
+    insert_row = DirectStatement(_INSERT)
+    row = {"team_id": "T1", "key": "same", "args": {}, "at": NOW}
+    with engine.begin() as connection:
+        insert_row.execute(connection, row)
+    with engine.connect() as connection:
+        with pytest.raises(IntegrityError), connection.begin():
+            insert_row.execute(connection, row, alone=True)
+        with connection.begin() as transaction:
+            insert_row.execute(connection, {**row, "key": "rolled back"})
+            transaction.rollback()
+    assert _keys(engine) == ["same"]
+
+
 def test_a_driver_error_is_sqlalchemys_and_the_statement_is_named(engine: Engine) -> None:
     direct = DirectStatement(_INSERT)
     with engine.connect() as connection:
