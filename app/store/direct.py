@@ -1,4 +1,5 @@
-"""Hot-path Core statements run straight on the driver's cursor, in the caller's transaction.
+"""Hot-path Core statements run straight on the driver's cursor, in the caller's transaction
+(or alone, as its first statement, where the caller allows it: `_run`).
 
 `Connection.execute` costs about 65 Python calls a statement before and after the driver's own
 work (the compiled cache's look-up, an execution context, a `CursorResult` and its metadata),
