@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
 import pytest
+from sqlalchemy import event, func, select
 
 from app.directory.service import save_members
 from app.sandbox.slack_api import SlackStandIn
 from app.server import BotServer
 from app.store.db import transaction
+from app.store.models import Member
 from tests.kudos.conftest import Kudo, configure, reply_text, stored_kudos, wait_for_member
 from tests.waiting import outbox_drained
 
@@ -221,3 +230,67 @@ def test_a_database_outage_gets_a_try_again_answer_not_an_error(
         # A PostgreSQL outage ends; the next kudos goes through. (The SQLite "outage" here is a
         # file swapped for a directory, which says nothing about recovery.)
         assert "on their way" in reply_text(kudos_cmd("<@U0BOB> thanks"))
+
+
+@contextmanager
+def traced(bot: BotServer) -> Iterator[Callable[[], list[str]]]:
+    """libpq's own trace of each connection checked out of the bot's pool meanwhile, one text
+    per checkout: every message the driver sends, BEGIN and COMMIT included."""
+    from psycopg import pq
+
+    folder = tempfile.TemporaryDirectory()
+    # Each kept open until the end: libpq writes to the descriptor itself.
+    traces: list[tuple[int, str]] = []
+
+    def taken(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        traces.append(tempfile.mkstemp(dir=folder.name))
+        dbapi_connection.pgconn.trace(traces[-1][0])
+        dbapi_connection.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
+
+    def returned(dbapi_connection: Any, _record: Any) -> None:
+        # Flushes what libpq buffered.
+        dbapi_connection.pgconn.untrace()
+
+    pool = bot.runtime.engine.pool
+    event.listen(pool, "checkout", taken)
+    event.listen(pool, "checkin", returned)
+    try:
+        yield lambda: [Path(path).read_text() for _, path in traces]
+    finally:
+        event.remove(pool, "checkout", taken)
+        event.remove(pool, "checkin", returned)
+        for descriptor, _ in traces:
+            os.close(descriptor)
+        folder.cleanup()
+
+
+@pytest.mark.parametrize(("home_opened", "in_a_transaction"), [(False, False), (True, True)])
+def test_a_kudos_that_only_writes_itself_sends_postgresql_no_begin_or_commit(
+    bot: BotServer,
+    kudos_cmd: Kudo,
+    home_opened: bool,
+    in_a_transaction: bool,
+) -> None:
+    """On the wire (libpq's own trace of the request's connection): the guards' read and the
+    kudos's one write, each alone; a kudos with a Home tab to refresh after it keeps its
+    transaction, so the refresh commits with it."""
+    if bot.runtime.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's statements cost no round trip")
+    # The first kudos in a channel caches it (a write), as a directory miss would.
+    assert "on their way" in reply_text(kudos_cmd("<@U0BOB|bob> thanks for the tests"))
+    if home_opened:
+        with transaction(bot.runtime.sessions) as session:
+            session.get_one(Member, ("T0001", "U0BOB")).home_opened_at = session.scalar(
+                select(func.now())
+            )
+    with traced(bot) as traces:
+        assert "on their way" in reply_text(kudos_cmd("<@U0BOB|bob> thanks for the review"))
+        [kudos] = [trace for trace in traces() if "INSERT INTO kudos" in trace]
+    sent = [line.split("\t") for line in kudos.splitlines() if line.startswith("F\t")]
+    queries = [fields[3].strip() for fields in sent if fields[2] == "Query"]
+    if in_a_transaction:
+        assert queries[0] == '"BEGIN"', queries
+        assert queries[-1] == '"COMMIT"', queries
+    else:
+        assert queries == [], queries
+        assert sum(fields[2] == "Execute" for fields in sent) == 2, kudos
