@@ -21,6 +21,8 @@ from app.store.models import Kudos
 
 # The refusals about what the message says; every other one is about whom it thanks.
 _ABOUT_THE_MESSAGE = (RefusalReason.NO_MESSAGE, RefusalReason.TOO_LONG)
+# The one surface whose confirmation is written (queued) after the kudos: a form has no answer.
+_CONFIRMED_BY_MESSAGE = "modal"
 
 
 def give(
@@ -69,8 +71,9 @@ def give_kudos(
 ) -> Reply | Refusal | Done:
     """Give the kudos `request` asks for and confirm it to the giver; or say why not, beside the
     form field the refusal is about. `known` and `last`: as for `give`."""
-    # Only a form's confirmation is written (queued) after the kudos.
-    result = give(session, request, now, known, last=last and request.source != "modal")
+    result = give(
+        session, request, now, known, last=last and request.source != _CONFIRMED_BY_MESSAGE
+    )
     if isinstance(result, Refused):
         field = (
             blocks.MESSAGE_BLOCK if result.reason in _ABOUT_THE_MESSAGE else blocks.RECIPIENTS_BLOCK
@@ -91,7 +94,7 @@ def _confirm(session: Session, request: KudosRequest, given: Given, now: datetim
             given.kudos_id, given.recipients, given.remaining_today, not_here=not_here
         )
         return Reply(message["text"], message["blocks"])
-    if request.source != "modal":
+    if request.source != _CONFIRMED_BY_MESSAGE:
         return Done()
     # A form has no answer of its own: its confirmation goes through the outbox.
     message = blocks.confirmation(given.kudos_id, given.recipients, given.remaining_today)

@@ -194,13 +194,14 @@ def _run(
         return _execute(connection, driver, form, values, many=many)
     finally:
         # A lost connection is invalidated (`_wrapped`) and never handed out again.
-        if outside and driver.info.transaction_status == _IDLE:
+        if outside and driver.pgconn.transaction_status == _IDLE:
             driver.autocommit = False
 
 
 def _nothing_sent(connection: Connection, driver: Any) -> bool:
     """Whether `connection` is PostgreSQL's and its transaction has sent nothing yet."""
-    return connection.dialect.name == "postgresql" and driver.info.transaction_status == _IDLE
+    # libpq's own status, read straight: `driver.info` builds an object on every read.
+    return connection.dialect.name == "postgresql" and driver.pgconn.transaction_status == _IDLE
 
 
 def _execute(connection: Connection, driver: Any, form: _Form, values: Any, *, many: bool) -> Any:
