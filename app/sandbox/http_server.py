@@ -51,7 +51,7 @@ class Responder(Protocol):
 def serve(responder: Responder) -> tuple[ThreadingHTTPServer, threading.Thread]:
     """Serve `responder` on 127.0.0.1 and a random port from a background thread."""
     handler = type("Handler", (_Handler,), {"responder": responder})
-    server = _QuietServer(("127.0.0.1", 0), handler)
+    server = QuietServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -60,7 +60,15 @@ def serve(responder: Responder) -> tuple[ThreadingHTTPServer, threading.Thread]:
     return server, thread
 
 
-class _QuietServer(ThreadingHTTPServer):
+class QuietServer(ThreadingHTTPServer):
+    """The stand-in's HTTP server: a thread per connection, quiet about clients that vanish."""
+
+    # socketserver's default backlog is 5. When the delivery worker's senders opened connections
+    # together, the kernel dropped the SYNs beyond it, and each came back a second later (TCP's
+    # first retransmission) with its call: a post a second late, ListenOverflows counted.
+    # Slack's edge accepts a client's connections as they come; so does this.
+    request_queue_size = 1024
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Ignore clients that vanish mid-request (killed workers, timeouts); Slack does too."""
         if not isinstance(sys.exc_info()[1], ConnectionError):
