@@ -60,7 +60,8 @@ def create_web_app(
             # Bolt parses the body as it builds the request: garbage fails here, not later.
             bolt_request = BoltRequest(
                 body=body.decode("utf-8", errors="replace"),
-                query=request.url.query,
+                # Straight from the scope: `request.url` builds a whole URL object on every ack.
+                query=request.scope["query_string"].decode("latin-1"),
                 headers={key: [value] for key, value in request.headers.items()},
             )
             # Bolt and our services are synchronous: run them off the event loop.

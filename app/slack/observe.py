@@ -103,6 +103,9 @@ def observer(runtime: Runtime) -> Observer:
         what = subject_of(body)
         outcome = str(context.get(_OUTCOME) or ("error" if response.status >= 400 else "ok"))
         runtime.metrics.observe_request(kind, what, outcome, seconds)
+        if not log.isEnabledFor(logging.INFO):
+            # Operators who turned the line off should not pay for building it on every ack.
+            return
         # One line per request: who and what, never the text people typed or any token.
         fields: dict[str, object] = {
             "workspace": context.team_id,
