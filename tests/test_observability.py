@@ -274,7 +274,8 @@ def test_json_logs_carry_who_and_what_but_no_text_or_token(
         ("T0001", "U0ALICE", "/kudos", "refused"),
     ]
     assert all(h["level"] == "INFO" and h["kind"] == "command" for h in handled)
-    assert all(0 < h["latency_ms"] < 3000 for h in handled)
+    # The ack time is logged as a number of milliseconds (no bound on it: the host sets that).
+    assert all(isinstance(h["latency_ms"], float) and h["latency_ms"] > 0 for h in handled)
     assert "secret plan" not in output
     assert "thanks" not in output
     assert "xoxb-" not in output
