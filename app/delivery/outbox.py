@@ -162,8 +162,8 @@ def entry(**fields: Unpack[Entry]) -> dict[str, Any]:
         "next_attempt_at": now,
         "link_table": link.table if link else None,
         "link_id": link.id if link else None,
-        # Its fields are plain strings: `asdict`'s deep copy (a dozen calls on every ack) buys
-        # nothing.
+        # Its fields are strings or None: `asdict`'s recursive deep copy (a dozen calls on every
+        # ack) would buy nothing.
         "on_failure": dict(vars(notice)) if notice else None,
         "after_key": fields.get("after_key"),
         "after_failed_args": dict(instead) if instead else None,
