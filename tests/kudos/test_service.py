@@ -150,6 +150,18 @@ def test_undo_is_for_the_giver_within_ten_minutes(sessions: SessionFactory) -> N
     assert not any(key.endswith(":withdrawn") for key in statuses)
 
 
+def _thanks_bob_and_tokyo(message: str = "ty", source: str = "command") -> KudosRequest:
+    """UNY thanks UBOB and UTOKYO here with `message`, from `source`."""
+    return KudosRequest(
+        team_id="T1",
+        giver_id="UNY",
+        recipients=("UBOB", "UTOKYO"),
+        message=message,
+        where=HERE,
+        source=source,
+    )
+
+
 def _mark(session: Session, key: str, status: str, last_error: str | None = None) -> None:
     row = session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key == key)).one()
     row.status, row.last_error = status, last_error
@@ -164,13 +176,7 @@ def test_withdrawing_edits_every_copy_slack_may_have_and_cancels_the_rest(
     with transaction(sessions) as session:
         workspace = session.get_one(Workspace, "T1")
         workspace.kudos_channel_id, workspace.kudos_reply_mode = "CKUDOS", "both"
-        request = KudosRequest(
-            team_id="T1",
-            giver_id="UNY",
-            recipients=("UBOB", "UTOKYO"),
-            message="thanks",
-            where=HERE,
-        )
+        request = _thanks_bob_and_tokyo("thanks")
         given = giving.give(session, request, now)
         assert isinstance(given, Given)
         k = given.kudos_id
@@ -259,9 +265,7 @@ def test_a_kudos_stores_a_row_for_each_recipient_under_its_own_id(
     sessions: SessionFactory,
 ) -> None:
     now = datetime(2026, 1, 6, 9, 0, tzinfo=UTC)
-    request = KudosRequest(
-        team_id="T1", giver_id="UNY", recipients=("UBOB", "UTOKYO"), message="ty", where=HERE
-    )
+    request = _thanks_bob_and_tokyo()
     with transaction(sessions) as session:
         first = giving.give(session, request, now)
         second = giving.give(session, request, now)
@@ -286,9 +290,7 @@ def test_only_people_who_opened_their_home_tab_get_it_refreshed(
     now = datetime(2026, 1, 6, 9, 0, tzinfo=UTC)
     with transaction(sessions) as session:
         session.get_one(Member, ("T1", "UTOKYO")).home_opened_at = now
-    request = KudosRequest(
-        team_id="T1", giver_id="UNY", recipients=("UBOB", "UTOKYO"), message="ty", where=HERE
-    )
+    request = _thanks_bob_and_tokyo()
     with transaction(sessions) as session:
         assert isinstance(giving.give(session, request, now), Given)
         published = session.scalars(
@@ -318,14 +320,7 @@ def test_a_kudos_that_is_its_units_only_write_is_committed_by_its_own_statement(
     if home_opened:
         with transaction(sessions) as session:
             session.get_one(Member, ("T1", "UTOKYO")).home_opened_at = now
-    request = KudosRequest(
-        team_id="T1",
-        giver_id="UNY",
-        recipients=("UBOB", "UTOKYO"),
-        message="ty",
-        where=HERE,
-        source=source,
-    )
+    request = _thanks_bob_and_tokyo(source=source)
     with sessions() as session:
         answer = giving.give_kudos(session, request, now, last=last)
         session.rollback()
@@ -348,9 +343,7 @@ def test_a_kudos_is_stored_with_its_messages_in_as_few_statements_as_the_backend
     the new id), then the writes: one statement on PostgreSQL, three on SQLite (no data-modifying
     CTEs)."""
     now = datetime(2026, 1, 6, 9, 0, tzinfo=UTC)
-    request = KudosRequest(
-        team_id="T1", giver_id="UNY", recipients=("UBOB", "UTOKYO"), message="ty", where=HERE
-    )
+    request = _thanks_bob_and_tokyo()
     statements: list[str] = []
     engine = sessions.kw["bind"]
 
