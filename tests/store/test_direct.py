@@ -9,9 +9,23 @@ from typing import Any
 from typing import cast as typed
 
 import pytest
-from sqlalchemy import Engine, Float, Table, bindparam, cast, event, insert, literal, select, update
+from sqlalchemy import (
+    ARRAY,
+    Engine,
+    Float,
+    Table,
+    bindparam,
+    cast,
+    event,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from app.store.among import among
 from app.store.direct import DirectStatement
 from app.store.models import OutboxMessage
 from app.store.statuses import OutboxStatus
@@ -200,3 +214,57 @@ def test_numeric_columns_are_refused_as_psycopg_reads_them_by_the_drivers_type_c
     share = select(OUTBOX.c.id, cast(OUTBOX.c.attempts, Float).label("share"))
     with engine.connect() as connection, pytest.raises(ValueError, match="numeric"):
         DirectStatement(share).rows(connection, {})
+
+
+def test_arrays_go_to_postgresql_in_binary_and_read_back_as_bound(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("arrays are PostgreSQL's")
+    with engine.begin() as connection:
+        for key in ("k1", "k2", "k3"):
+            DirectStatement(_INSERT).execute(
+                connection, {"team_id": "T1", "key": key, "args": {}, "at": NOW}
+            )
+        ids = sorted(row.id for row in DirectStatement(_READ).rows(connection, {"team_id": "T1"}))
+    moved = (
+        func.unnest(
+            bindparam("ids", type_=ARRAY(OUTBOX.c.id.type)),
+            bindparam("errors", type_=ARRAY(OUTBOX.c.last_error.type)),
+            bindparam("leases", type_=ARRAY(OUTBOX.c.lease_expires_at.type)),
+        )
+        .table_valued("id", "last_error", "lease_expires_at", name="moved")
+        .render_derived()
+    )
+    move = DirectStatement(
+        update(OUTBOX)
+        .where(OUTBOX.c.id == moved.c.id)
+        .values(last_error=moved.c.last_error, lease_expires_at=moved.c.lease_expires_at)
+    )
+    among_keys = DirectStatement(
+        select(OUTBOX.c.dedupe_key).where(among("postgresql", OutboxMessage.dedupe_key, "keys"))
+    )
+    sent: list[str] = []
+
+    def before(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        with engine.begin() as connection:
+            errors = ['say "{x}", \\ then, NULL', None, ""]
+            leases = [NOW, None, NOW + timedelta(seconds=30)]
+            assert move.execute(connection, {"ids": ids, "errors": errors, "leases": leases}) == 3
+            assert move.execute(connection, {"ids": [], "errors": [], "leases": []}) == 0
+            found = among_keys.rows(connection, {"keys": ["k3", "k1", "nobody"]})
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    assert sorted(row.dedupe_key for row in found) == ["k1", "k3"]
+    assert all("%(ids)b" in text and "%(leases)b" in text for text in sent[:2])
+    assert "%(keys)b" in sent[2]
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(OUTBOX.c.id, OUTBOX.c.last_error, OUTBOX.c.lease_expires_at).order_by(
+                OUTBOX.c.id
+            )
+        ).all()
+    stored = [(row.last_error, row.lease_expires_at) for row in rows]
+    assert stored == list(zip(errors, leases, strict=True))
