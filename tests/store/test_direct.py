@@ -4,6 +4,7 @@ as `Connection.execute` does, on the backend this run tests."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from typing import cast as typed
@@ -186,7 +187,9 @@ def test_a_missing_parameter_is_refused_before_the_database(engine: Engine) -> N
         DirectStatement(_READ).rows(connection, {})
 
 
-def test_the_engines_cursor_events_see_each_statement(engine: Engine) -> None:
+@contextmanager
+def _statements_sent(engine: Engine) -> Iterator[list[str]]:
+    """The text of each statement `engine`'s cursor events see while the block runs."""
     seen: list[str] = []
 
     def before(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
@@ -194,10 +197,14 @@ def test_the_engines_cursor_events_see_each_statement(engine: Engine) -> None:
 
     event.listen(engine, "before_cursor_execute", before)
     try:
-        with engine.connect() as connection:
-            DirectStatement(_READ).rows(connection, {"team_id": "T1"})
+        yield seen
     finally:
         event.remove(engine, "before_cursor_execute", before)
+
+
+def test_the_engines_cursor_events_see_each_statement(engine: Engine) -> None:
+    with _statements_sent(engine) as seen, engine.connect() as connection:
+        DirectStatement(_READ).rows(connection, {"team_id": "T1"})
     assert len(seen) == 1
     assert seen[0].startswith("SELECT outbox_messages.id")
 
@@ -242,21 +249,12 @@ def test_arrays_go_to_postgresql_in_binary_and_read_back_as_bound(engine: Engine
     among_keys = DirectStatement(
         select(OUTBOX.c.dedupe_key).where(among("postgresql", OutboxMessage.dedupe_key, "keys"))
     )
-    sent: list[str] = []
-
-    def before(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
-        sent.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        with engine.begin() as connection:
-            errors = ['say "{x}", \\ then, NULL', None, ""]
-            leases = [NOW, None, NOW + timedelta(seconds=30)]
-            assert move.execute(connection, {"ids": ids, "errors": errors, "leases": leases}) == 3
-            assert move.execute(connection, {"ids": [], "errors": [], "leases": []}) == 0
-            found = among_keys.rows(connection, {"keys": ["k3", "k1", "nobody"]})
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
+    errors = ['say "{x}", \\ then, NULL', None, ""]
+    leases = [NOW, None, NOW + timedelta(seconds=30)]
+    with _statements_sent(engine) as sent, engine.begin() as connection:
+        assert move.execute(connection, {"ids": ids, "errors": errors, "leases": leases}) == 3
+        assert move.execute(connection, {"ids": [], "errors": [], "leases": []}) == 0
+        found = among_keys.rows(connection, {"keys": ["k3", "k1", "nobody"]})
     assert sorted(row.dedupe_key for row in found) == ["k1", "k3"]
     assert all("%(ids)b" in text and "%(leases)b" in text for text in sent[:2])
     assert "%(keys)b" in sent[2]
