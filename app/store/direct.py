@@ -17,7 +17,7 @@ disconnect, as `Connection.execute` does (the door and the worker catch `SQLAlch
 Statements whose execution SQLAlchemy shapes per call (expanding `IN` lists, literal-execute
 parameters, column defaults computed in Python) or whose columns it reads by the driver's
 description (numeric columns, on psycopg) are refused when compiled: they stay on
-`Connection.execute`. On psycopg, array parameters go in PostgreSQL's binary format (`_in_binary`).
+`Connection.execute`.
 """
 
 from __future__ import annotations
@@ -27,10 +27,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ARRAY, Connection, Dialect, Float, Numeric
+from sqlalchemy import Connection, Dialect, Float, Numeric
 from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound, StatementError
 from sqlalchemy.sql.expression import ClauseElement
-from sqlalchemy.types import TypeDecorator, TypeEngine
 
 Processor = Callable[[Any], Any]
 # A bind parameter's place: its name in the parameters passed, and its value when none is.
@@ -124,15 +123,12 @@ def _compile(statement: ClauseElement, dialect: Dialect) -> _Form:
         raise ValueError("a direct statement's parameters need plain names")
     by_name = {name: bind for bind, name in compiled.bind_names.items()}
     order = compiled.positiontup if compiled.positional else list(by_name)
-    sql: str = compiled.string
     binds = []
     for name in order:
         bind = by_name[name]
         fixed = _REQUIRED if bind.required else bind.effective_value
         processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
         binds.append((name, bind.key, fixed, processor))
-        if dialect.driver == "psycopg" and _is_array(bind.type, dialect):
-            sql = _in_binary(sql, name)
     columns = list(getattr(statement, "exported_columns", ()))
     names = [column.key for column in columns]
     if len(set(names)) != len(names):
@@ -143,7 +139,7 @@ def _compile(statement: ClauseElement, dialect: Dialect) -> _Form:
     if numeric:
         raise ValueError(f"a direct statement cannot read numeric columns: {numeric}")
     return _Form(
-        sql=sql,
+        sql=compiled.string,
         binds=tuple(binds),
         positional=compiled.positional,
         row=namedtuple("Row", names) if names else None,
@@ -151,26 +147,6 @@ def _compile(statement: ClauseElement, dialect: Dialect) -> _Form:
             column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
         ),
     )
-
-
-def _is_array(type_: TypeEngine[Any], dialect: Dialect) -> bool:
-    """Whether `type_` is bound as an array on `dialect` (itself, or what its decorator loads)."""
-    if isinstance(type_, TypeDecorator):
-        type_ = type_.load_dialect_impl(dialect)
-    return isinstance(type_, ARRAY)
-
-
-def _in_binary(sql: str, name: str) -> str:
-    """`sql` with parameter `name` sent in PostgreSQL's binary format (psycopg's `%(name)b`).
-
-    psycopg writes an array in text with a regular expression per element deciding its quoting
-    (and a timestamp's text by hand). A delivery round binds a column of its rows per array: in
-    binary its write costs the client 0.54-0.94x the CPU (bench/array_params.py); the statement's
-    cast names the type either way."""
-    text = f"%({name})s"
-    if text not in sql:
-        raise ValueError(f"a direct statement's array parameter {name} is not in its text")
-    return sql.replace(text, f"%({name})b")
 
 
 def _bound(form: _Form, parameters: Mapping[str, Any]) -> Any:

@@ -223,7 +223,7 @@ def test_numeric_columns_are_refused_as_psycopg_reads_them_by_the_drivers_type_c
         DirectStatement(share).rows(connection, {})
 
 
-def test_arrays_go_to_postgresql_in_binary_and_read_back_as_bound(engine: Engine) -> None:
+def test_arrays_of_a_rounds_columns_read_back_as_bound(engine: Engine) -> None:
     if engine.dialect.name != "postgresql":
         pytest.skip("arrays are PostgreSQL's")
     with engine.begin() as connection:
@@ -251,13 +251,11 @@ def test_arrays_go_to_postgresql_in_binary_and_read_back_as_bound(engine: Engine
     )
     errors = ['say "{x}", \\ then, NULL', None, ""]
     leases = [NOW, None, NOW + timedelta(seconds=30)]
-    with _statements_sent(engine) as sent, engine.begin() as connection:
+    with engine.begin() as connection:
         assert move.execute(connection, {"ids": ids, "errors": errors, "leases": leases}) == 3
         assert move.execute(connection, {"ids": [], "errors": [], "leases": []}) == 0
         found = among_keys.rows(connection, {"keys": ["k3", "k1", "nobody"]})
     assert sorted(row.dedupe_key for row in found) == ["k1", "k3"]
-    assert all("%(ids)b" in text and "%(leases)b" in text for text in sent[:2])
-    assert "%(keys)b" in sent[2]
     with engine.connect() as connection:
         rows = connection.execute(
             select(OUTBOX.c.id, OUTBOX.c.last_error, OUTBOX.c.lease_expires_at).order_by(
