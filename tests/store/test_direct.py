@@ -4,7 +4,6 @@ as `Connection.execute` does, on the backend this run tests."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from typing import cast as typed
@@ -187,9 +186,7 @@ def test_a_missing_parameter_is_refused_before_the_database(engine: Engine) -> N
         DirectStatement(_READ).rows(connection, {})
 
 
-@contextmanager
-def _statements_sent(engine: Engine) -> Iterator[list[str]]:
-    """The text of each statement `engine`'s cursor events see while the block runs."""
+def test_the_engines_cursor_events_see_each_statement(engine: Engine) -> None:
     seen: list[str] = []
 
     def before(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
@@ -197,14 +194,10 @@ def _statements_sent(engine: Engine) -> Iterator[list[str]]:
 
     event.listen(engine, "before_cursor_execute", before)
     try:
-        yield seen
+        with engine.connect() as connection:
+            DirectStatement(_READ).rows(connection, {"team_id": "T1"})
     finally:
         event.remove(engine, "before_cursor_execute", before)
-
-
-def test_the_engines_cursor_events_see_each_statement(engine: Engine) -> None:
-    with _statements_sent(engine) as seen, engine.connect() as connection:
-        DirectStatement(_READ).rows(connection, {"team_id": "T1"})
     assert len(seen) == 1
     assert seen[0].startswith("SELECT outbox_messages.id")
 
